@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { IsoTime } from "./names.js";
+
+export const MAX_SUMMARY = 20_000;
+
+/** Observer → collector (`POST /v1/status`, status-role token): what Claude is doing, from its hooks. */
+export const StatusReport = z.object({
+  state: z.enum(["booting", "working", "waiting", "ended", "failed"]),
+  reason: z.enum(["permission", "idle", "question", "heartbeat", "pane"]).optional(),
+  event: z.string().max(64),
+  detail: z.string().max(2_000).optional(),
+  sessionId: z.string().max(200).optional(),
+  at: IsoTime,
+});
+export type StatusReport = z.infer<typeof StatusReport>;
+
+export const AgentState = z.enum(["working", "done", "blocked", "needs_input"]);
+export type AgentState = z.infer<typeof AgentState>;
+
+/** `report_status` as the broker forwards it. */
+export const BrokerStatusReport = z.object({
+  kind: z.literal("status"),
+  state: AgentState,
+  summary: z.string().max(MAX_SUMMARY),
+  branch: z.string().optional(),
+  pullRequestUrl: z.string().optional(),
+});
+
+/** One broker tool call, for the hub's audit trail (arguments already redacted). */
+export const BrokerAuditReport = z.object({
+  kind: z.literal("audit"),
+  tool: z.string().max(64),
+  args: z.record(z.string(), z.unknown()),
+  outcome: z.enum(["ok", "refused", "error"]),
+  message: z.string().max(4_000),
+  durationMs: z.number().nonnegative(),
+});
+
+/** Broker → collector (`POST /v1/reports`, broker-role token); the idempotency key makes outbox retries count once. */
+export const BrokerReport = z.object({
+  idempotencyKey: z.string().min(1).max(200),
+  at: IsoTime,
+  body: z.discriminatedUnion("kind", [BrokerStatusReport, BrokerAuditReport]),
+});
+export type BrokerReport = z.infer<typeof BrokerReport>;
+export type BrokerStatusReport = z.infer<typeof BrokerStatusReport>;
+export type BrokerAuditReport = z.infer<typeof BrokerAuditReport>;

@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { Command } from "./command.js";
+import { IsoTime, RepoFullName } from "./names.js";
+
+export const AuthorAssociation = z.enum([
+  "OWNER",
+  "MEMBER",
+  "COLLABORATOR",
+  "CONTRIBUTOR",
+  "FIRST_TIME_CONTRIBUTOR",
+  "FIRST_TIMER",
+  "MANNEQUIN",
+  "NONE",
+]);
+export type AuthorAssociation = z.infer<typeof AuthorAssociation>;
+
+/** Where a command was written: a comment, or the issue body itself (commentId null). */
+export const CommandSource = z.object({
+  repo: RepoFullName,
+  issueNumber: z.number().int().positive(),
+  commentId: z.number().int().positive().nullable(),
+  author: z.string(),
+  authorAssociation: AuthorAssociation,
+  url: z.string(),
+  via: z.enum(["poll", "webhook"]),
+  createdAt: IsoTime,
+});
+export type CommandSource = z.infer<typeof CommandSource>;
+
+/** Stable identity of a command's text: one comment (or issue body) makes at most one request. */
+export function sourceKey(s: Pick<CommandSource, "repo" | "issueNumber" | "commentId">): string {
+  return s.commentId === null ? `${s.repo}#${s.issueNumber}/body` : `${s.repo}#${s.issueNumber}/c${s.commentId}`;
+}
+
+export const RequestState = z.enum(["queued", "provisioning", "provisioned", "failed", "cancelled"]);
+export type RequestState = z.infer<typeof RequestState>;
+
+/** An accepted command, stored before anything else happens so a restart loses nothing. */
+export const ThopterRequest = z.object({
+  id: z.string(),
+  key: z.string(),
+  source: CommandSource,
+  issueTitle: z.string(),
+  command: Command,
+  state: RequestState,
+  stateReason: z.string().optional(),
+  /** 👀 posted on the command comment (the request was acknowledged on GitHub). */
+  acknowledged: z.boolean(),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  thopterIds: z.array(z.string()).default([]),
+});
+export type ThopterRequest = z.infer<typeof ThopterRequest>;

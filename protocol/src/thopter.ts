@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { IsoTime, Name, RepoFullName } from "./names.js";
+
+export const ThopterState = z.enum([
+  "requested",
+  "provisioning",
+  "booting",
+  "working",
+  "waiting",
+  "done",
+  "blocked",
+  "failed",
+  "stopping",
+  "gone",
+]);
+export type ThopterState = z.infer<typeof ThopterState>;
+
+/** The lifecycle in DESIGN.md: requested → provisioning → booting → working ⇄ waiting → done | blocked | failed → stopping → gone. */
+const NEXT: Record<ThopterState, readonly ThopterState[]> = {
+  requested: ["provisioning", "failed", "stopping", "gone"],
+  provisioning: ["booting", "failed", "stopping", "gone"],
+  booting: ["working", "waiting", "done", "blocked", "failed", "stopping", "gone"],
+  working: ["waiting", "done", "blocked", "failed", "stopping", "gone"],
+  waiting: ["working", "done", "blocked", "failed", "stopping", "gone"],
+  done: ["working", "waiting", "stopping", "gone"],
+  blocked: ["working", "waiting", "stopping", "gone"],
+  failed: ["stopping", "gone"],
+  stopping: ["gone"],
+  gone: [],
+};
+
+export function canTransition(from: ThopterState, to: ThopterState): boolean {
+  return from === to || NEXT[from].includes(to);
+}
+
+/** States that hold a slot against MAX_THOPTERS: idle ones (done/blocked/waiting on a human) are reaped instead. */
+export const ACTIVE_STATES: readonly ThopterState[] = ["requested", "provisioning", "booting", "working"];
+
+export const TimelineEntry = z.object({
+  at: IsoTime,
+  source: z.enum(["hub", "observer", "broker"]),
+  kind: z.string(),
+  state: z.string().optional(),
+  message: z.string(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+
+export const MachineRef = z.object({
+  provider: z.enum(["local", "fly"]),
+  id: z.string(),
+  volumeId: z.string().optional(),
+  address: z.string().optional(),
+});
+export type MachineRef = z.infer<typeof MachineRef>;
+
+export const ThopterRecord = z.object({
+  id: z.string(),
+  requestId: z.string(),
+  repo: RepoFullName,
+  issueNumber: z.number().int().positive(),
+  issueTitle: z.string(),
+  branch: z.string(),
+  gc: Name,
+  prompt: Name,
+  state: ThopterState,
+  stateReason: z.string().optional(),
+  stateSince: IsoTime,
+  createdAt: IsoTime,
+  machine: MachineRef.nullable(),
+  lastReportAt: IsoTime.optional(),
+  summary: z.string().optional(),
+  pullRequestUrl: z.string().optional(),
+  timeline: z.array(TimelineEntry),
+});
+export type ThopterRecord = z.infer<typeof ThopterRecord>;
+
+export function workBranch(issueNumber: number, thopterId: string): string {
+  return `thopter/${issueNumber}--${thopterId}`;
+}

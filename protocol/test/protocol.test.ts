@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { Command, canTransition, NAME_PATTERN, sourceKey, workBranch } from "../src/index.js";
+
+describe("protocol", () => {
+  it("refuses names that could walk a path", () => {
+    for (const bad of ["../etc", "Default", "", ".hidden", "a/b", "x".repeat(64)])
+      expect(NAME_PATTERN.test(bad)).toBe(false);
+    for (const good of ["default", "plan", "josh-maxplan", "v1.2_x"]) expect(NAME_PATTERN.test(good)).toBe(true);
+  });
+
+  it("fills command defaults", () => {
+    expect(Command.parse({ kind: "start" })).toEqual({
+      kind: "start",
+      gc: "default",
+      prompt: "default",
+      count: 1,
+      instructions: "",
+    });
+  });
+
+  it("follows the DESIGN lifecycle", () => {
+    expect(canTransition("working", "waiting")).toBe(true);
+    expect(canTransition("waiting", "working")).toBe(true);
+    expect(canTransition("gone", "working")).toBe(false);
+    expect(canTransition("failed", "working")).toBe(false);
+  });
+
+  it("names branches and sources stably", () => {
+    expect(workBranch(42, "ab12")).toBe("thopter/42--ab12");
+    expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: null })).toBe("o/r#3/body");
+    expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: 9 })).toBe("o/r#3/c9");
+  });
+});

@@ -1,0 +1,15 @@
+/** One line of the `pnpm bench` table. `target` is the DESIGN.md goal in words; `ok` whether this run met it. */
+export interface BenchRow {
+  area: string;
+  metric: string;
+  value: number | string;
+  unit?: string;
+  target?: string;
+  ok?: boolean;
+}
+
+/** A benchmark module is a file `test/bench/*.bench.ts` whose default export is one of these. */
+export interface Bench {
+  name: string;
+  run(): Promise<BenchRow[]>;
+}

@@ -1,0 +1,49 @@
+import { randomBytes } from "node:crypto";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+
+/**
+ * `<dir>/machine.json`: what a restarted hub (or the Fly peer) needs to find a local machine and tell whether it still
+ * runs. Written before anything else (so a half-made machine is still found) and again once its process started.
+ */
+export const LocalMachineRecord = z.object({
+  /** Whatever the caller wants to find the machine by later (the hub: thopter id, repo, issue). */
+  meta: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  /** Absent until the entrypoint was spawned. */
+  process: z
+    .object({
+      pid: z.number().int().positive(),
+      pgid: z.number().int().positive(),
+      /** /proc start time in clock ticks: the pid alone may belong to another process after a reboot or wrap. */
+      startTime: z.number().int(),
+      startedAt: z.string(),
+      cmd: z.array(z.string()),
+    })
+    .optional(),
+});
+export type LocalMachineRecord = z.infer<typeof LocalMachineRecord>;
+
+export const RECORD_FILE = "machine.json";
+
+/** Replaces the record in one rename, so a reader (or a crash) never sees half of it. */
+export async function writeRecord(dir: string, record: LocalMachineRecord): Promise<void> {
+  const tmp = join(dir, `.${RECORD_FILE}.${randomBytes(4).toString("hex")}`);
+  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  await rename(tmp, join(dir, RECORD_FILE));
+}
+
+/** The record, or undefined when the directory holds no machine (never made, or already removed). */
+export async function readRecord(dir: string): Promise<LocalMachineRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, RECORD_FILE), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  const parsed = LocalMachineRecord.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${join(dir, RECORD_FILE)} is not a machine record: ${parsed.error.message}`);
+  return parsed.data;
+}

@@ -1,0 +1,56 @@
+import { readdir, readFile } from "node:fs/promises";
+
+/** What /proc/<pid>/stat says about one process that matters here. */
+export interface ProcStat {
+  pid: number;
+  state: string;
+  pgid: number;
+  /** Clock ticks after boot: with the pid, identifies a process across pid reuse. */
+  startTime: number;
+}
+
+/** Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so fields count from the last `)`. */
+export async function readStat(pid: number): Promise<ProcStat | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { pid, state: fields[0] ?? "", pgid: Number(fields[2]), startTime: Number(fields[19]) };
+}
+
+/** True while the process that was started as (pid, startTime) still runs: not exited, not a zombie, not a reused pid. */
+export async function isSameProcessAlive(pid: number, startTime: number): Promise<boolean> {
+  const stat = await readStat(pid);
+  return stat !== undefined && stat.startTime === startTime && stat.state !== "Z";
+}
+
+async function hasEnvEntry(pid: number, entry: string): Promise<boolean> {
+  try {
+    return (await readFile(`/proc/${pid}/environ`)).toString("utf8").split("\0").includes(entry);
+  } catch {
+    return false; // gone, or another user's process we could not signal anyway
+  }
+}
+
+/**
+ * The live processes of one local machine: its process group (unless the group's leader pid now belongs to someone
+ * else), and any process that carries the machine's marker in its environment, which catches daemons such as a tmux
+ * server that left the group with setsid().
+ */
+export async function machineProcesses(leader: { pgid: number; startTime: number }, marker: string): Promise<number[]> {
+  const leaderNow = await readStat(leader.pgid);
+  const groupIsOurs = leaderNow === undefined || leaderNow.startTime === leader.startTime;
+  const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
+  const found: number[] = [];
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
+    const stat = await readStat(pid);
+    if (stat === undefined || stat.state === "Z") continue;
+    const inGroup = groupIsOurs && stat.pgid === leader.pgid && stat.startTime >= leader.startTime;
+    if (inGroup || (await hasEnvEntry(pid, marker))) found.push(pid);
+  }
+  return found;
+}

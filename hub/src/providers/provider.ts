@@ -1,0 +1,61 @@
+import { type MachineRef, NAME_PATTERN, ThopterSpec } from "@thopter/protocol";
+import { z } from "zod";
+
+/** Who a machine belongs to; written into the machine's metadata so a restarted hub can find its own machines. */
+export interface MachineOwner {
+  thopterId: string;
+  repo: string;
+  issueNumber: number;
+}
+
+/**
+ * A machine's life, the same words for every provider:
+ * `starting` (made, not yet running its entrypoint), `running`, `stopping`, `stopped` (its processes are gone
+ * but its machine/volume still exist: destroy it), `gone` (nothing left).
+ */
+export type MachineState = "starting" | "running" | "stopping" | "stopped" | "gone";
+
+export interface MachineInfo extends MachineOwner {
+  ref: MachineRef;
+  state: MachineState;
+  /** The provider's own word for the state (Fly's machine state, or the local process's), for logs and the dashboard. */
+  detail: string;
+  createdAt: string;
+}
+
+/**
+ * Where thopters run. A provider only makes, lists, inspects and destroys machines: which thopter runs when, and
+ * what its record says, belongs to the scheduler and the registry above it.
+ */
+export interface Provider {
+  readonly kind: MachineRef["provider"];
+  /** `full`: secrets in root-only files are out of the agent's reach. `off`: the agent runs as the user that owns them. */
+  readonly isolation: "full" | "off";
+  /**
+   * Makes and starts one machine from the spec and resolves once it runs. Retrying with the same thopter id never
+   * makes a second machine; a failed create leaves nothing behind.
+   */
+  create(spec: ThopterSpec, owner: MachineOwner): Promise<MachineRef>;
+  /** Stops the machine and removes it and its volume. Destroying what is already gone is not an error. */
+  destroy(ref: MachineRef): Promise<void>;
+  /** Every machine this hub made (found by metadata, not by memory), with its owner and state. */
+  list(): Promise<MachineInfo[]>;
+  status(ref: MachineRef): Promise<MachineState>;
+}
+
+/** One id names the machine, its metadata and its directory: so it must be one safe name, the same in spec and owner. */
+export function checkThopterId(spec: ThopterSpec, owner: MachineOwner): void {
+  if (!NAME_PATTERN.test(owner.thopterId)) {
+    throw new Error(`thopter id ${JSON.stringify(owner.thopterId)} must match ${NAME_PATTERN.source}`);
+  }
+  if (spec.thopterId !== owner.thopterId) {
+    throw new Error(`spec is for thopter ${spec.thopterId} but create was asked for ${owner.thopterId}: pass one id`);
+  }
+}
+
+/** The spec, checked: a provider refuses a malformed spec with the field that is wrong rather than half-make a machine. */
+export function parseSpec(input: unknown): ThopterSpec {
+  const parsed = ThopterSpec.safeParse(input);
+  if (!parsed.success) throw new Error(`invalid thopter spec: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,156 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { readStat } from "@thopter/hub/providers/local/processes";
+import type { MachineOwner, Provider } from "@thopter/hub/providers/provider";
+import type { MachineRef, ThopterSpec } from "@thopter/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProbeReceiver, type ProbeReport } from "./receiver.js";
+
+export const PROBE = join(import.meta.dirname, "../../fixtures/probe/probe.mjs");
+export const IS_ROOT = process.getuid?.() === 0;
+
+/** What a provider's test file gives the suite. */
+export interface ContractHarness {
+  provider: Provider;
+  expectedIsolation: "full" | "off";
+  /** Whether the machine's volume (Fly) or directory (local) still exists. */
+  volumeExists(ref: MachineRef): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const SECRET = `ghs_${randomBytes(16).toString("hex")}`;
+const HUB_CANARY = `hub-only-${randomBytes(8).toString("hex")}`;
+
+export function newOwner(): MachineOwner {
+  return { thopterId: `probe-${randomBytes(4).toString("hex")}`, repo: "acme/widgets", issueNumber: 42 };
+}
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+export function probeSpec(owner: MachineOwner, reportUrl: string, env: Record<string, string> = {}): ThopterSpec {
+  return {
+    thopterId: owner.thopterId,
+    env: { PROBE_REPORT_URL: reportUrl, THOPTER_ID: owner.thopterId, GREETING: "hello, world", ...env },
+    files: [
+      { path: "/etc/thopter/coder-token", contentBase64: b64(SECRET), mode: 0o600, owner: "root" },
+      { path: "/home/thopter/issue.md", contentBase64: b64("# Fix the widget\n"), mode: 0o644, owner: "thopter" },
+      { path: "/home/thopter/bin/start.sh", contentBase64: b64("#!/bin/sh\necho hi\n"), mode: 0o755, owner: "thopter" },
+    ],
+    entrypoint: [process.execPath, PROBE],
+  };
+}
+
+async function alive(pid: number): Promise<boolean> {
+  const stat = await readStat(pid);
+  return stat !== undefined && stat.state !== "Z";
+}
+
+function userIds(name: string): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync("id", [flag, name], { encoding: "utf8" }).trim());
+  return { uid: id("-u"), gid: id("-g") };
+}
+
+/** The same assertions for every provider: a probe entrypoint reports what it received and the suite checks it. */
+export function providerContract(name: string, setup: () => Promise<ContractHarness>): void {
+  describe(`${name} provider contract`, () => {
+    let h: ContractHarness;
+    let receiver: ProbeReceiver;
+    const made: MachineRef[] = [];
+
+    async function create(owner: MachineOwner, env?: Record<string, string>) {
+      const ref = await h.provider.create(probeSpec(owner, receiver.urlFor(owner.thopterId), env), owner);
+      made.push(ref);
+      return { ref, report: await receiver.report(owner.thopterId) };
+    }
+
+    beforeAll(async () => {
+      process.env.HUB_CANARY_TOKEN = HUB_CANARY;
+      receiver = await ProbeReceiver.start();
+      h = await setup();
+    });
+    afterAll(async () => {
+      for (const ref of made) await h?.provider.destroy(ref).catch(() => {});
+      await h?.close();
+      await receiver?.close();
+      delete process.env.HUB_CANARY_TOKEN;
+    });
+
+    it("reports its isolation", () => {
+      expect(h.provider.isolation).toBe(h.expectedIsolation);
+    });
+
+    it("runs the entrypoint with exactly the spec's env and files, owned and moded as the spec says", async () => {
+      const owner = newOwner();
+      const spec = probeSpec(owner, receiver.urlFor(owner.thopterId));
+      const { report } = await create(owner);
+
+      for (const [key, value] of Object.entries(spec.env)) expect(report.env[key], key).toBe(value);
+      const envValues = Object.values(report.env).join("\n");
+      expect(envValues, "a secret file's content must not be in the env").not.toContain(SECRET);
+      expect(envValues, "the hub's own environment must not leak").not.toContain(HUB_CANARY);
+
+      expect(report.files.map((f) => f.path).sort()).toEqual(spec.files.map((f) => f.path).sort());
+      const thopter = IS_ROOT ? userIds("thopter") : undefined;
+      for (const file of spec.files) {
+        const got = report.files.find((f) => f.path === file.path)!;
+        expect(got.contentBase64, file.path).toBe(file.contentBase64);
+        expect(got.mode.toString(8), file.path).toBe(file.mode.toString(8));
+        const expected = !IS_ROOT
+          ? { uid: process.getuid!(), gid: process.getgid!() }
+          : file.owner === "root"
+            ? { uid: 0, gid: 0 }
+            : thopter;
+        expect({ uid: got.uid, gid: got.gid }, `owner of ${file.path}`).toEqual(expected);
+      }
+      // As root the entrypoint is root (it starts the broker, then drops to the agent user itself).
+      expect(report.uid).toBe(process.getuid!());
+    });
+
+    it("lists the machine with its owner and state, and destroy stops every process and removes the volume", async () => {
+      const owner = newOwner();
+      const { ref, report } = await create(owner);
+      expect(await h.provider.status(ref)).toBe("running");
+      const listed = (await h.provider.list()).find((m) => m.thopterId === owner.thopterId);
+      expect(listed).toMatchObject({ ...owner, state: "running", ref: { provider: ref.provider, id: ref.id } });
+      expect(await h.volumeExists(ref)).toBe(true);
+      for (const pid of [report.pid, ...report.helperPids]) expect(await alive(pid), `pid ${pid}`).toBe(true);
+
+      await h.provider.destroy(ref);
+      expect(await h.provider.status(ref)).toBe("gone");
+      expect((await h.provider.list()).map((m) => m.thopterId)).not.toContain(owner.thopterId);
+      expect(await h.volumeExists(ref)).toBe(false);
+      for (const pid of [report.pid, ...report.helperPids]) expect(await alive(pid), `pid ${pid}`).toBe(false);
+      await h.provider.destroy(ref); // already gone: not an error
+    });
+
+    it("makes one machine however often create is retried for one thopter", async () => {
+      const owner = newOwner();
+      const { ref } = await create(owner);
+      const again = await h.provider.create(probeSpec(owner, receiver.urlFor(owner.thopterId)), owner);
+      expect(again.id).toBe(ref.id);
+      const mine = (await h.provider.list()).filter((m) => m.thopterId === owner.thopterId);
+      expect(mine).toHaveLength(1);
+      await h.provider.destroy(ref);
+    });
+
+    it("kills a thopter that ignores SIGTERM once the grace period ends", async () => {
+      const owner = newOwner();
+      const { ref, report } = await create(owner, { PROBE_IGNORE_TERM: "1" });
+      await h.provider.destroy(ref);
+      expect(await alive(report.pid)).toBe(false);
+      expect(await h.provider.status(ref)).toBe("gone");
+    });
+
+    it("refuses a malformed spec by naming what is wrong, and makes nothing", async () => {
+      const owner = newOwner();
+      const bad = { ...probeSpec(owner, receiver.urlFor(owner.thopterId)), entrypoint: [] };
+      await expect(h.provider.create(bad, owner)).rejects.toThrow(/entrypoint/);
+      const mismatched = probeSpec({ ...owner, thopterId: "someone-else" }, "http://127.0.0.1:1/");
+      await expect(h.provider.create(mismatched, owner)).rejects.toThrow(/someone-else/);
+      expect((await h.provider.list()).map((m) => m.thopterId)).not.toContain(owner.thopterId);
+    });
+  });
+}
+
+export type { ProbeReport };

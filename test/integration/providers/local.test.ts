@@ -1,0 +1,26 @@
+import { access, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
+import pino from "pino";
+import { IS_ROOT, providerContract } from "./contract.js";
+
+providerContract("local", async () => {
+  const root = await mkdtemp(join(tmpdir(), "thopter-local-"));
+  const provider = new LocalProvider({
+    root,
+    thopterUser: "thopter",
+    log: pino({ level: "silent" }),
+    stopGraceMs: 1_000,
+  });
+  return {
+    provider,
+    expectedIsolation: IS_ROOT ? "full" : "off",
+    volumeExists: (ref) =>
+      access(join(root, ref.id)).then(
+        () => true,
+        () => false,
+      ),
+    close: () => rm(root, { recursive: true, force: true }),
+  };
+});

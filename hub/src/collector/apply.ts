@@ -1,0 +1,67 @@
+import type { AgentState, BrokerReport, StatusReport, ThopterState } from "@thopter/protocol";
+import type { Registry, ThopterUpdate, UpdateResult } from "../registry/index.js";
+
+/**
+ * What an observer's word means for the thopter's state. `booting` confirms the boot; `ended` (Claude exited
+ * without reporting) leaves a working thopter waiting for a human, so the reaper's idle clock starts.
+ */
+const OBSERVER_STATE: Record<StatusReport["state"], ThopterState> = {
+  booting: "booting",
+  working: "working",
+  waiting: "waiting",
+  ended: "waiting",
+  failed: "failed",
+};
+
+/** `report_status` states; `needs_input` waits on a human just as a permission prompt does. */
+const BROKER_STATE: Record<AgentState, ThopterState> = {
+  working: "working",
+  done: "done",
+  blocked: "blocked",
+  needs_input: "waiting",
+};
+
+/**
+ * After report_status(done|blocked), the hooks still fire (PostToolUse of that very call, then Stop): that is not
+ * news. Only a human's new prompt takes a settled thopter back to work through the observer.
+ */
+const SETTLED: readonly ThopterState[] = ["done", "blocked"];
+const REVIVING_EVENT = "UserPromptSubmit";
+
+export function applyStatus(registry: Registry, thopterId: string, report: StatusReport): Promise<UpdateResult> {
+  const record = registry.get(thopterId);
+  const settled = record !== undefined && SETTLED.includes(record.state) && report.event !== REVIVING_EVENT;
+  const state = settled ? undefined : OBSERVER_STATE[report.state];
+  const message = [report.event, report.reason, report.detail].filter(Boolean).join(": ");
+  const update: ThopterUpdate = {
+    state,
+    onlyIfAllowed: true,
+    stateReason: report.reason ? `${report.event} (${report.reason})` : report.event,
+    patch: { lastReportAt: new Date().toISOString() },
+    entry: { at: report.at, source: "observer", kind: report.event, state: report.state, message },
+  };
+  return registry.update(thopterId, update);
+}
+
+export function applyBrokerReport(registry: Registry, thopterId: string, report: BrokerReport): Promise<UpdateResult> {
+  const { body } = report;
+  const base = {
+    idempotencyKey: report.idempotencyKey,
+    onlyIfAllowed: true,
+    patch: { lastReportAt: new Date().toISOString() } as NonNullable<ThopterUpdate["patch"]>,
+  };
+  if (body.kind === "audit") {
+    return registry.update(thopterId, {
+      ...base,
+      entry: { at: report.at, source: "broker", kind: `tool:${body.tool}`, state: body.outcome, message: body.message },
+    });
+  }
+  if (body.summary) base.patch.summary = body.summary;
+  if (body.pullRequestUrl) base.patch.pullRequestUrl = body.pullRequestUrl;
+  return registry.update(thopterId, {
+    ...base,
+    state: BROKER_STATE[body.state],
+    stateReason: `report_status ${body.state}`,
+    entry: { at: report.at, source: "broker", kind: "report_status", state: body.state, message: body.summary },
+  });
+}

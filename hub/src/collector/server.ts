@@ -1,0 +1,146 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { BrokerReport, StatusReport } from "@thopter/protocol";
+import type { Logger } from "pino";
+import getRawBody, { type RawBodyError } from "raw-body";
+import type { z } from "zod";
+import type { Registry, UpdateResult } from "../registry/index.js";
+import { applyBrokerReport, applyStatus } from "./apply.js";
+import type { TokenRole, TokenStore } from "./tokens.js";
+
+/** Large enough for the biggest valid report (a 20,000-character summary, all 4-byte characters) and no more. */
+export const DEFAULT_MAX_BODY_BYTES = 128 * 1024;
+
+export interface CollectorOptions {
+  registry: Registry;
+  tokens: TokenStore;
+  log: Logger;
+  maxBodyBytes?: number;
+}
+
+interface Endpoint<S extends z.ZodType> {
+  role: TokenRole;
+  schema: S;
+  apply(registry: Registry, thopterId: string, report: z.infer<S>): Promise<UpdateResult>;
+}
+
+const ENDPOINTS: Record<string, Endpoint<typeof StatusReport> | Endpoint<typeof BrokerReport>> = {
+  "/v1/status": { role: "status", schema: StatusReport, apply: applyStatus },
+  "/v1/reports": { role: "broker", schema: BrokerReport, apply: applyBrokerReport },
+};
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function bearer(req: IncomingMessage): string {
+  const header = req.headers.authorization;
+  if (!header) throw new Refusal(401, "missing Authorization: Bearer <token> header");
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new Refusal(401, "Authorization header must be 'Bearer <token>'");
+  return match[1]!;
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  let text: string;
+  try {
+    text = await getRawBody(req, { limit, length: req.headers["content-length"], encoding: "utf8" });
+  } catch (err) {
+    const e = err as RawBodyError;
+    if (e.type === "entity.too.large") throw new Refusal(413, `body is larger than ${limit} bytes`);
+    throw new Refusal(e.status ?? 400, `could not read body: ${e.message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Refusal(400, `body is not JSON: ${(err as Error).message}`);
+  }
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}`)
+    .join("; ");
+}
+
+/**
+ * The collector: where observers (`POST /v1/status`) and brokers (`POST /v1/reports`) report, each with its own
+ * per-thopter bearer token. Plain node:http, because it sits on the hot path of every hook of every thopter.
+ * A 2xx means the report is applied and, if it changed anything that matters, already in the store.
+ */
+export function createCollector(options: CollectorOptions): Server {
+  const { registry, tokens, log } = options;
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const endpoint = ENDPOINTS[req.url ?? ""];
+    if (!endpoint) throw new Refusal(404, `no such endpoint ${req.url}: use POST /v1/status or POST /v1/reports`);
+    if (req.method !== "POST") throw new Refusal(405, `${req.url} takes POST`);
+    const thopterId = tokens.verify(bearer(req), endpoint.role);
+    if (thopterId === undefined) {
+      throw new Refusal(401, `token is not a valid ${endpoint.role} token for ${req.url}`);
+    }
+    const record = registry.get(thopterId);
+    if (!record || record.state === "gone") throw new Refusal(401, `thopter ${thopterId} is gone`);
+    const parsed = endpoint.schema.safeParse(await readJson(req, limit));
+    if (!parsed.success) throw new Refusal(400, `invalid report: ${describeIssues(parsed.error)}`);
+    const result = await (endpoint.apply as Endpoint<z.ZodType>["apply"])(registry, thopterId, parsed.data);
+    send(res, 200, { ok: true, state: result.record.state, duplicate: result.duplicate });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof Refusal) {
+        const headers: Record<string, string> = err.status === 401 ? { "www-authenticate": "Bearer" } : {};
+        // After refusing a body we did not read, the connection cannot carry another request.
+        if (err.status === 413 || !req.complete) headers.connection = "close";
+        log.debug({ url: req.url, status: err.status, reason: err.message }, "collector refused a request");
+        send(res, err.status, { error: err.message }, headers);
+        return;
+      }
+      log.error({ err, url: req.url }, "collector could not apply a report");
+      send(res, 503, { error: "the hub could not store the report; retry later" });
+    });
+  });
+  // Observers post every few seconds over one connection: keep it open between posts.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+/** Starts the collector on host:port (port 0 picks a free one) and resolves with its base URL. */
+export async function startCollector(
+  options: CollectorOptions & { host: string; port: number },
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createCollector(options);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    server,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

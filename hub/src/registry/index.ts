@@ -1,0 +1,10 @@
+export { type ReconcileReport, reconcile } from "./reconcile.js";
+export {
+  IllegalTransitionError,
+  Registry,
+  type RegistryChange,
+  type RegistryOptions,
+  type ThopterUpdate,
+  UnknownThopterError,
+  type UpdateResult,
+} from "./registry.js";

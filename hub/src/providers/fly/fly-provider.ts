@@ -1,0 +1,176 @@
+import { FlyApiError, type FlyMachinesClient, isWaitTimeout, type Machine, type Volume } from "@thopter/fly";
+import type { MachineRef, ThopterSpec } from "@thopter/protocol";
+import type { Logger } from "pino";
+import {
+  checkThopterId,
+  type MachineInfo,
+  type MachineOwner,
+  type MachineState,
+  type Provider,
+  parseSpec,
+} from "../provider.js";
+import { type FlyMachineSettings, machineRequest, volumeName } from "./machine-config.js";
+import { machineState } from "./machine-state.js";
+import { guestFor } from "./vm-size.js";
+
+export interface FlyProviderOptions {
+  client: FlyMachinesClient;
+  /** THOPTER_IMAGE */
+  image: string;
+  /** REGION: machines and their volumes are made here. */
+  region: string;
+  /** THOPTER_VM_SIZE: a Fly preset, optionally `:MEMORY_MB`. */
+  vmSize: string;
+  log: Logger;
+  volumeSizeGb?: number;
+  /** Where the thopter's volume is mounted; default /data. */
+  volumePath?: string;
+  /** The unprivileged user in the image that gets the spec's `thopter` files; default thopter. */
+  agentUser?: string;
+  /** How long a new machine may take to reach `started` (1–60 s, Fly's wait limit); default 60. */
+  startTimeoutSeconds?: number;
+  /** How long a stopping machine gets for its SIGTERM before it is destroyed by force (1–60 s); default 30. */
+  stopTimeoutSeconds?: number;
+}
+
+const DEAD_VOLUME_STATES = new Set(["destroying", "destroyed", "pending_destroy"]);
+
+const isNotFound = (err: unknown) => err instanceof FlyApiError && err.status === 404;
+
+/**
+ * Thopters as Fly machines, one fresh volume each. The happy path is four calls: find a volume left by an interrupted
+ * create (list), create the volume, create the machine (named after the thopter, so a retry cannot make a second),
+ * wait until it started. Whatever fails after the volume exists is undone before the error reaches the caller.
+ */
+export class FlyProvider implements Provider {
+  readonly kind = "fly";
+  /** Secrets are root-only machine files; the agent runs as the image's unprivileged user. */
+  readonly isolation = "full";
+  private readonly client: FlyMachinesClient;
+  private readonly settings: FlyMachineSettings;
+  private readonly log: Logger;
+
+  constructor(private readonly options: FlyProviderOptions) {
+    this.client = options.client;
+    this.log = options.log;
+    this.settings = {
+      image: options.image,
+      region: options.region,
+      guest: guestFor(options.vmSize),
+      volumePath: options.volumePath ?? "/data",
+      agentUser: options.agentUser ?? "thopter",
+    };
+  }
+
+  async create(input: ThopterSpec, owner: MachineOwner): Promise<MachineRef> {
+    const spec = parseSpec(input);
+    checkThopterId(spec, owner);
+    const thopterId = owner.thopterId;
+    const { volume, made } = await this.volumeFor(thopterId);
+    let machine: Machine;
+    try {
+      machine = await this.client.createMachine(machineRequest(spec, owner, volume.id!, this.settings));
+    } catch (err) {
+      if (made) await this.deleteVolume(volume.id!);
+      throw new Error(`Fly could not create the machine for thopter ${thopterId}: ${(err as Error).message}`);
+    }
+    // A retried create may have found the machine an earlier attempt made, mounting that attempt's volume.
+    const volumeId = machine.config?.mounts?.[0]?.volume ?? volume.id!;
+    if (made && volumeId !== volume.id) await this.deleteVolume(volume.id!);
+    const ref: MachineRef = { provider: "fly", id: machine.id!, volumeId, address: machine.private_ip };
+    const timeout = this.options.startTimeoutSeconds ?? 60;
+    try {
+      await this.client.waitForState(machine.id!, "started", timeout);
+    } catch (err) {
+      await this.destroy(ref).catch((cleanup) =>
+        this.log.error({ thopterId, err: cleanup }, "could not clean up a machine that failed to start"),
+      );
+      const reason = isWaitTimeout(err) ? `did not reach "started" within ${timeout} s` : (err as Error).message;
+      throw new Error(`Fly machine for thopter ${thopterId} ${reason}; it and its volume were destroyed`);
+    }
+    this.log.info({ thopterId, machineId: ref.id, volumeId }, "fly machine started");
+    return ref;
+  }
+
+  /** The thopter's volume: the one an interrupted create already made, or a new one. */
+  private async volumeFor(thopterId: string): Promise<{ volume: Volume; made: boolean }> {
+    const name = volumeName(thopterId);
+    const existing = (await this.client.listVolumes()).find(
+      (v) => v.name === name && !DEAD_VOLUME_STATES.has(v.state ?? ""),
+    );
+    if (existing) return { volume: existing, made: false };
+    const volume = await this.client.createVolume({
+      name,
+      region: this.settings.region,
+      size_gb: this.options.volumeSizeGb ?? 10,
+      encrypted: true,
+      // Thopter volumes are scratch space destroyed with their machine: snapshots would only outlive them.
+      auto_backup_enabled: false,
+    });
+    return { volume, made: true };
+  }
+
+  /** Stops the machine gracefully (its broker gets SIGTERM to flush), destroys it, then deletes its volume. */
+  async destroy(ref: MachineRef): Promise<void> {
+    if (ref.provider !== "fly") throw new Error(`not a Fly machine: ${JSON.stringify(ref)}`);
+    try {
+      await this.client.stopMachine(ref.id);
+      await this.client.waitForState(ref.id, "stopped", this.options.stopTimeoutSeconds ?? 30).catch((err) => {
+        if (!isWaitTimeout(err)) throw err; // still running: destroyed by force below
+      });
+      await this.client.destroyMachine(ref.id, { force: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (ref.volumeId) await this.deleteVolume(ref.volumeId);
+    this.log.info({ machineId: ref.id, volumeId: ref.volumeId }, "fly machine and volume destroyed");
+  }
+
+  private async deleteVolume(volumeId: string): Promise<void> {
+    try {
+      await this.client.deleteVolume(volumeId);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async list(): Promise<MachineInfo[]> {
+    const machines = await this.client.listMachines({ metadata: { thopter: "1" } });
+    return machines.flatMap((m) => {
+      const info = this.infoOf(m);
+      return info && info.state !== "gone" ? [info] : [];
+    });
+  }
+
+  async status(ref: MachineRef): Promise<MachineState> {
+    try {
+      return machineState((await this.client.getMachine(ref.id)).state);
+    } catch (err) {
+      if (isNotFound(err)) return "gone";
+      throw err;
+    }
+  }
+
+  private infoOf(machine: Machine): MachineInfo | undefined {
+    const meta = machine.config?.metadata ?? {};
+    const issueNumber = Number(meta.issue);
+    if (!meta.thopter_id || !meta.repo || !Number.isInteger(issueNumber)) {
+      this.log.warn({ machineId: machine.id }, "machine marked thopter=1 lacks thopter_id, repo or issue: ignored");
+      return undefined;
+    }
+    return {
+      ref: {
+        provider: "fly",
+        id: machine.id!,
+        volumeId: machine.config?.mounts?.[0]?.volume,
+        address: machine.private_ip,
+      },
+      thopterId: meta.thopter_id,
+      repo: meta.repo,
+      issueNumber,
+      state: machineState(machine.state),
+      detail: machine.state ?? "unknown",
+      createdAt: machine.created_at ?? "",
+    };
+  }
+}

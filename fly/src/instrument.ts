@@ -1,0 +1,53 @@
+import type { Middleware } from "openapi-fetch";
+import type { Logger } from "pino";
+import type { CallCounter, FlyCall } from "./call-stats.js";
+import type { RateLimiter } from "./rate-limits.js";
+
+interface Pending {
+  startedAt: number;
+  waitedMs: number;
+}
+
+/**
+ * openapi-fetch middleware around every HTTP request: waits for the operation's rate limiter, then logs and counts
+ * the call (method, path, status, ms). Only the method and URL path are logged, never headers, so the token stays out.
+ */
+export function instrument(
+  limiter: RateLimiter,
+  counter: CallCounter,
+  log: Logger,
+  onCall: ((call: FlyCall) => void) | undefined,
+): Middleware {
+  const pending = new Map<string, Pending>();
+
+  const finish = (id: string, request: Request, schemaPath: string, status: number): FlyCall => {
+    const started = pending.get(id);
+    pending.delete(id);
+    const call: FlyCall = {
+      operation: `${request.method} ${schemaPath}`,
+      method: request.method,
+      path: new URL(request.url).pathname,
+      status,
+      ms: started ? Math.round(performance.now() - started.startedAt) : 0,
+      waitedMs: started?.waitedMs ?? 0,
+    };
+    counter.record(call);
+    onCall?.(call);
+    return call;
+  };
+
+  return {
+    async onRequest({ id, request, schemaPath }) {
+      const waitedMs = await limiter.take(`${request.method} ${schemaPath}`);
+      pending.set(id, { startedAt: performance.now(), waitedMs });
+    },
+    onResponse({ id, request, schemaPath, response }) {
+      const { method, path, status, ms, waitedMs } = finish(id, request, schemaPath, response.status);
+      log[status >= 400 ? "warn" : "info"]({ method, path, status, ms, waitedMs }, "fly call");
+    },
+    onError({ id, request, schemaPath, error }) {
+      const { method, path, ms, waitedMs } = finish(id, request, schemaPath, 0);
+      log.warn({ method, path, status: 0, ms, waitedMs, err: String(error) }, "fly call failed without a response");
+    },
+  };
+}

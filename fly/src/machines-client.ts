@@ -1,0 +1,328 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import createClient, { type Client } from "openapi-fetch";
+import { type Logger, pino } from "pino";
+import { CallCounter, type FlyCall, type FlyCallStats } from "./call-stats.js";
+import { DEFAULT_FLY_API_URL } from "./config.js";
+import { FlyApiError, flyErrorText } from "./errors.js";
+import type { paths } from "./generated/machines-api.js";
+import { instrument } from "./instrument.js";
+import { type OperationKey, RateLimiter } from "./rate-limits.js";
+import { backoffMs, DEFAULT_RETRY, type RetryPolicy, retryAfterMs } from "./retry.js";
+import type { Rate } from "./token-bucket.js";
+import type {
+  CreateMachineRequest,
+  CreateVolumeRequest,
+  Machine,
+  StopRequest,
+  Volume,
+  WaitMachineResponse,
+  WaitState,
+} from "./types.js";
+
+export interface FlyMachinesClientOptions {
+  /** Fly app the machines and volumes belong to (`APP_NAME`). */
+  app: string;
+  /** Bearer token (`FLY_API_TOKEN`). Sent only in the Authorization header; never logged. */
+  token: string;
+  /** API host (`FLY_API_URL`), default https://api.machines.dev; paths go under `/v1`. */
+  apiUrl?: string;
+  logger?: Logger;
+  /** Per-operation limits (`METHOD /schema/path` or `default`) replacing Fly's published ones; tests speed them up. */
+  rateLimits?: Partial<Record<OperationKey, Rate>>;
+  retry?: Partial<RetryPolicy>;
+  /** Abort a request that has not answered after this long (the wait call gets its own timeout on top). */
+  requestTimeoutMs?: number;
+  /** Called after every HTTP request, retries included (benchmarks count "Fly calls per thopter" with it). */
+  onCall?: (call: FlyCall) => void;
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+/** Filters for `listMachines`. */
+export interface MachineFilter {
+  /** Only machines whose metadata has all these key/values (sent as `metadata.KEY=VALUE` and checked here too). */
+  metadata?: Record<string, string>;
+  /** Only machines in these states (created, started, stopped, suspended). */
+  states?: string[];
+  includeDeleted?: boolean;
+}
+
+/** How one logical operation may be repeated. */
+interface CallPlan<T> {
+  /** `METHOD /path` for error messages. */
+  call: string;
+  /** Repeating it after a 5xx or a lost response cannot do anything twice. */
+  idempotent: boolean;
+  /**
+   * For creations made idempotent by a caller-chosen name: finds what an attempt whose outcome is unknown (5xx, lost
+   * response) or a name conflict (409) may already have made, instead of creating a second one.
+   */
+  recover?: () => Promise<T | undefined>;
+  /** Statuses that mean the goal is already reached on a repeated attempt (404 on a retried delete). */
+  doneOnRetry?: number;
+}
+
+interface ApiResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+const GONE_STATES = new Set(["destroying", "destroyed", "pending_destroy"]);
+const MAX_WAIT_SECONDS = 60;
+
+/**
+ * Typed client for the Fly Machines API: rate-limited per operation the way Fly limits it, retries that never
+ * duplicate a machine or volume, and a count of every call.
+ */
+export class FlyMachinesClient {
+  readonly app: string;
+  private readonly api: Client<paths>;
+  private readonly counter = new CallCounter();
+  private readonly retry: RetryPolicy;
+  private readonly requestTimeoutMs: number;
+
+  constructor(options: FlyMachinesClientOptions) {
+    if (!options.token) throw new Error("Fly client needs a token: set FLY_API_TOKEN");
+    if (!options.app) throw new Error("Fly client needs an app name: set APP_NAME");
+    this.app = options.app;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    const apiUrl = (options.apiUrl ?? DEFAULT_FLY_API_URL).replace(/\/+$/, "");
+    this.api = createClient<paths>({
+      baseUrl: `${apiUrl}/v1`,
+      headers: { Authorization: `Bearer ${options.token}` },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const log = (options.logger ?? pino({ name: "fly" })).child({ component: "fly-api", app: this.app });
+    this.api.use(instrument(new RateLimiter(options.rateLimits), this.counter, log, options.onCall));
+  }
+
+  /** Calls made so far (a copy). */
+  stats(): FlyCallStats {
+    return this.counter.snapshot();
+  }
+
+  /**
+   * Creates a machine. `name` is required and must be unique in the app: it makes the call idempotent. When an
+   * attempt fails with a 5xx, loses its response, or the name is taken, the machine with that name is looked up and
+   * returned instead of creating a second one.
+   */
+  createMachine(request: CreateMachineRequest & { name: string }): Promise<Machine> {
+    if (!request.name) throw new Error("createMachine needs a unique `name` (e.g. the thopter id) so retries are safe");
+    return this.call(
+      {
+        call: `POST /apps/${this.app}/machines`,
+        idempotent: false,
+        recover: async () => (await this.listMachines()).find((machine) => machine.name === request.name),
+      },
+      () =>
+        this.api.POST("/apps/{app_name}/machines", {
+          params: { path: { app_name: this.app } },
+          body: request,
+          signal: this.timeout(),
+        }),
+    );
+  }
+
+  getMachine(machineId: string): Promise<Machine> {
+    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}`, idempotent: true }, () =>
+      this.api.GET("/apps/{app_name}/machines/{machine_id}", {
+        params: { path: { app_name: this.app, machine_id: machineId } },
+        signal: this.timeout(),
+      }),
+    );
+  }
+
+  /** Lists the app's machines; `filter.metadata` finds the hub's own machines (e.g. `{ thopter: "1" }`). */
+  async listMachines(filter: MachineFilter = {}): Promise<Machine[]> {
+    const metadataQuery = Object.fromEntries(
+      Object.entries(filter.metadata ?? {}).map(([key, value]) => [`metadata.${key}`, value]),
+    );
+    const machines = await this.call({ call: `GET /apps/${this.app}/machines`, idempotent: true }, () =>
+      this.api.GET("/apps/{app_name}/machines", {
+        params: {
+          path: { app_name: this.app },
+          query: {
+            ...(filter.states ? { state: filter.states.join(",") } : {}),
+            ...(filter.includeDeleted ? { include_deleted: true } : {}),
+            // Fly filters on `metadata.KEY`; the OpenAPI description does not list it, hence the widening.
+            ...(metadataQuery as Record<string, never>),
+          },
+        },
+        signal: this.timeout(),
+      }),
+    );
+    // Checked here as well, so a server that ignores the metadata filter cannot hand us someone else's machines.
+    return machines.filter((machine) =>
+      Object.entries(filter.metadata ?? {}).every(([key, value]) => machine.config?.metadata?.[key] === value),
+    );
+  }
+
+  /**
+   * Blocks until the machine reaches `state` (default `started`), at most `timeoutSeconds` (1–60). Throws a
+   * `FlyApiError` with status 408 when it does not get there in time (see `isWaitTimeout`).
+   */
+  waitForState(machineId: string, state: WaitState = "started", timeoutSeconds = MAX_WAIT_SECONDS) {
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_WAIT_SECONDS) {
+      throw new Error(`waitForState timeoutSeconds must be a whole number from 1 to 60, got ${timeoutSeconds}`);
+    }
+    return this.call<WaitMachineResponse>(
+      { call: `GET /apps/${this.app}/machines/${machineId}/wait`, idempotent: true },
+      () =>
+        this.api.GET("/apps/{app_name}/machines/{machine_id}/wait", {
+          params: { path: { app_name: this.app, machine_id: machineId }, query: { state, timeout: timeoutSeconds } },
+          signal: this.timeout(timeoutSeconds * 1000),
+        }),
+    );
+  }
+
+  /** Stops a machine (SIGTERM unless `request.signal` says otherwise). Stopping a stopped machine is harmless. */
+  async stopMachine(machineId: string, request: StopRequest = {}): Promise<void> {
+    await this.call({ call: `POST /apps/${this.app}/machines/${machineId}/stop`, idempotent: true }, () =>
+      this.api.POST("/apps/{app_name}/machines/{machine_id}/stop", {
+        params: { path: { app_name: this.app, machine_id: machineId } },
+        body: request,
+        parseAs: "text",
+        signal: this.timeout(),
+      }),
+    );
+  }
+
+  /** Destroys a machine; `force` (default true) kills it first if it is running. A retry that finds it gone is fine. */
+  async destroyMachine(machineId: string, { force = true }: { force?: boolean } = {}): Promise<void> {
+    await this.call(
+      { call: `DELETE /apps/${this.app}/machines/${machineId}`, idempotent: true, doneOnRetry: 404 },
+      () =>
+        this.api.DELETE("/apps/{app_name}/machines/{machine_id}", {
+          params: { path: { app_name: this.app, machine_id: machineId }, query: { force } },
+          parseAs: "text",
+          signal: this.timeout(),
+        }),
+    );
+  }
+
+  /**
+   * Creates a volume. `name` (lowercase letters, digits and `_`, under 30 characters) must be unique among the app's
+   * live volumes: like machines, a failed attempt is resolved by looking the name up, never by creating a second one.
+   */
+  createVolume(request: CreateVolumeRequest & { name: string }): Promise<Volume> {
+    if (!request.name) throw new Error("createVolume needs a unique `name` so retries are safe");
+    return this.call(
+      {
+        call: `POST /apps/${this.app}/volumes`,
+        idempotent: false,
+        recover: async () =>
+          (await this.listVolumes()).find(
+            (volume) => volume.name === request.name && !GONE_STATES.has(volume.state ?? ""),
+          ),
+      },
+      () =>
+        this.api.POST("/apps/{app_name}/volumes", {
+          params: { path: { app_name: this.app } },
+          body: request,
+          signal: this.timeout(),
+        }),
+    );
+  }
+
+  listVolumes(): Promise<Volume[]> {
+    return this.call({ call: `GET /apps/${this.app}/volumes`, idempotent: true }, () =>
+      this.api.GET("/apps/{app_name}/volumes", { params: { path: { app_name: this.app } }, signal: this.timeout() }),
+    );
+  }
+
+  async deleteVolume(volumeId: string): Promise<void> {
+    await this.call({ call: `DELETE /apps/${this.app}/volumes/${volumeId}`, idempotent: true, doneOnRetry: 404 }, () =>
+      this.api.DELETE("/apps/{app_name}/volumes/{volume_id}", {
+        params: { path: { app_name: this.app, volume_id: volumeId } },
+        parseAs: "text",
+        signal: this.timeout(),
+      }),
+    );
+  }
+
+  getMetadata(machineId: string): Promise<Record<string, string>> {
+    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/metadata`, idempotent: true }, () =>
+      this.api.GET("/apps/{app_name}/machines/{machine_id}/metadata", {
+        params: { path: { app_name: this.app, machine_id: machineId } },
+        signal: this.timeout(),
+      }),
+    );
+  }
+
+  async setMetadata(machineId: string, key: string, value: string): Promise<void> {
+    await this.call({ call: `POST /apps/${this.app}/machines/${machineId}/metadata/${key}`, idempotent: true }, () =>
+      this.api.POST("/apps/{app_name}/machines/{machine_id}/metadata/{key}", {
+        params: { path: { app_name: this.app, machine_id: machineId, key } },
+        body: { value },
+        parseAs: "text",
+        signal: this.timeout(),
+      }),
+    );
+  }
+
+  async deleteMetadata(machineId: string, key: string): Promise<void> {
+    await this.call(
+      { call: `DELETE /apps/${this.app}/machines/${machineId}/metadata/${key}`, idempotent: true, doneOnRetry: 404 },
+      () =>
+        this.api.DELETE("/apps/{app_name}/machines/{machine_id}/metadata/{key}", {
+          params: { path: { app_name: this.app, machine_id: machineId, key } },
+          parseAs: "text",
+          signal: this.timeout(),
+        }),
+    );
+  }
+
+  private timeout(extraMs = 0): AbortSignal {
+    return AbortSignal.timeout(this.requestTimeoutMs + extraMs);
+  }
+
+  /**
+   * Runs one logical operation: 429 is always repeated after `retry-after` (Fly did nothing); 5xx and lost responses
+   * only when repeating is safe (idempotent, or `recover` finds what the lost attempt made).
+   */
+  private async call<T>(plan: CallPlan<T>, send: () => Promise<ApiResult<T>>): Promise<T> {
+    let lastError: FlyApiError | undefined;
+    let outcomeUnknown = false;
+    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+      if (attempt > 1) this.counter.retried();
+      if (outcomeUnknown && plan.recover) {
+        const found = await plan.recover();
+        if (found !== undefined) return found;
+      }
+      let result: ApiResult<T>;
+      try {
+        result = await send();
+      } catch (cause) {
+        lastError = new FlyApiError(plan.call, undefined, cause instanceof Error ? cause.message : String(cause), {
+          cause,
+        });
+        if (!plan.idempotent && !plan.recover) throw lastError;
+        outcomeUnknown = true;
+        await sleep(backoffMs(attempt, this.retry));
+        continue;
+      }
+      const { response } = result;
+      if (response.ok) return result.data as T;
+      if (attempt > 1 && response.status === plan.doneOnRetry) return undefined as T;
+      lastError = new FlyApiError(plan.call, response.status, flyErrorText(result.error));
+      if (response.status === 429) {
+        await sleep(retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(attempt, this.retry));
+      } else if (response.status >= 500 && (plan.idempotent || plan.recover)) {
+        outcomeUnknown = true;
+        await sleep(backoffMs(attempt, this.retry));
+      } else if (response.status === 409 && plan.recover) {
+        const found = await plan.recover();
+        if (found !== undefined) return found;
+        throw lastError;
+      } else {
+        throw lastError;
+      }
+    }
+    if (outcomeUnknown && plan.recover) {
+      const found = await plan.recover();
+      if (found !== undefined) return found;
+    }
+    throw lastError;
+  }
+}

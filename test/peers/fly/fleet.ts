@@ -1,0 +1,289 @@
+import { randomBytes } from "node:crypto";
+import type { CreateMachineRequest, CreateVolumeRequest, Machine, Volume } from "@thopter/fly";
+import { checkFiles, MachineProcess, type RunOptions } from "./machine-runner.js";
+import { PeerError } from "./peer-error.js";
+
+export type { RunOptions } from "./machine-runner.js";
+
+export interface FleetOptions {
+  app: string;
+  region: string;
+  /** Time each automatic step takes (created → starting → started, stopping → stopped, destroying → destroyed). */
+  transitionMs: number;
+  /** The address started machines get (`private_ip`), where the hub reaches their services. */
+  privateIp: string;
+  /** When set, started machines run as local processes; otherwise they only change state. */
+  run?: RunOptions;
+}
+
+interface Entry {
+  machine: Machine;
+  /** The next automatic transition; any explicit one (stop, destroy) cancels it. */
+  timer?: NodeJS.Timeout;
+  process?: MachineProcess;
+}
+
+interface Waiter {
+  machineId: string;
+  states: string[];
+  done: (reached: boolean) => void;
+}
+
+const VOLUME_NAME = /^[a-z0-9_]{1,30}$/;
+const RUNNING = new Set(["starting", "started"]);
+const ACTIVE_VOLUME_STATES = new Set(["created"]);
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}
+
+/** The machines and volumes of one Fly app, with Fly's state transitions driven by timers. */
+export class Fleet {
+  private readonly machines = new Map<string, Entry>();
+  private readonly volumes = new Map<string, Volume>();
+  private readonly waiters = new Set<Waiter>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly options: FleetOptions) {}
+
+  createMachine(request: CreateMachineRequest): Machine {
+    const config = request.config ?? {};
+    if (request.name && this.listMachines(false).some((m) => m.name === request.name)) {
+      throw new PeerError(409, `a machine named ${request.name} already exists in app ${this.options.app}`);
+    }
+    if (this.options.run) checkFiles(config);
+    for (const mount of config.mounts ?? []) {
+      const volume = mount.volume ? this.volumes.get(mount.volume) : undefined;
+      if (!volume) throw new PeerError(400, `mount ${mount.path}: volume ${mount.volume} not found`);
+      if (volume.attached_machine_id) {
+        throw new PeerError(400, `volume ${volume.id} is already attached to machine ${volume.attached_machine_id}`);
+      }
+    }
+    const now = new Date().toISOString();
+    const id = hex(7);
+    const machine: Machine = {
+      id,
+      name: request.name || `machine-${hex(4)}`,
+      state: "created",
+      region: request.region ?? this.options.region,
+      instance_id: hex(13).toUpperCase(),
+      config,
+      host_status: "ok",
+      created_at: now,
+      updated_at: now,
+      events: [],
+    };
+    const entry: Entry = { machine };
+    this.machines.set(id, entry);
+    for (const mount of config.mounts ?? []) {
+      const volume = this.volumes.get(mount.volume ?? "");
+      if (volume) volume.attached_machine_id = id;
+    }
+    this.event(entry, "launch", "created");
+    if (!request.skip_launch) this.after(entry, () => this.boot(entry));
+    return machine;
+  }
+
+  getMachine(machineId: string): Machine {
+    return this.entry(machineId).machine;
+  }
+
+  listMachines(includeDeleted: boolean): Machine[] {
+    return [...this.machines.values()]
+      .map((entry) => entry.machine)
+      .filter((machine) => includeDeleted || !["destroying", "destroyed"].includes(machine.state ?? ""));
+  }
+
+  /** Resolves true once the machine is in one of `states`, false after `timeoutMs`. */
+  wait(machineId: string, states: string[], timeoutMs: number): Promise<boolean> {
+    const { machine } = this.entry(machineId);
+    if (states.includes(machine.state ?? "")) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        machineId,
+        states,
+        done: (reached) => {
+          clearTimeout(timer);
+          this.timers.delete(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), timeoutMs);
+      this.timers.add(timer);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Stops a machine; its processes get `graceMs` after SIGTERM. Stopping a stopped machine is a no-op. */
+  async stopMachine(machineId: string, graceMs?: number): Promise<void> {
+    const entry = this.entry(machineId);
+    const state = entry.machine.state ?? "";
+    if (state === "destroying" || state === "destroyed") {
+      throw new PeerError(412, `failed_precondition: machine ${machineId} is ${state}`);
+    }
+    if (!RUNNING.has(state) && state !== "created") return;
+    this.setState(entry, "stopping");
+    await entry.process?.stop(graceMs);
+    entry.process = undefined;
+    this.after(entry, () => this.setState(entry, "stopped"));
+  }
+
+  async destroyMachine(machineId: string, force: boolean): Promise<void> {
+    const entry = this.entry(machineId);
+    const state = entry.machine.state ?? "";
+    if (state === "destroying" || state === "destroyed") return;
+    if (RUNNING.has(state) && !force) {
+      throw new PeerError(
+        412,
+        `failed_precondition: machine ${machineId} is ${state}: stop it first or pass force=true`,
+      );
+    }
+    this.setState(entry, "destroying");
+    await entry.process?.remove(0);
+    entry.process = undefined;
+    for (const volume of this.volumes.values()) {
+      if (volume.attached_machine_id === machineId) delete volume.attached_machine_id;
+    }
+    this.after(entry, () => this.setState(entry, "destroyed"));
+  }
+
+  metadata(machineId: string): Record<string, string> {
+    const { machine } = this.entry(machineId);
+    machine.config ??= {};
+    machine.config.metadata ??= {};
+    return machine.config.metadata;
+  }
+
+  createVolume(request: CreateVolumeRequest): Volume {
+    if (!request.name || !VOLUME_NAME.test(request.name)) {
+      throw new PeerError(400, "volume name must be 1-30 lowercase letters, digits or underscores");
+    }
+    const id = `vol_${hex(8)}`;
+    const volume: Volume = {
+      id,
+      name: request.name,
+      region: request.region ?? this.options.region,
+      zone: "a1b2",
+      size_gb: request.size_gb ?? 1,
+      encrypted: request.encrypted ?? true,
+      fstype: request.fstype ?? "ext4",
+      state: "created",
+      host_status: "ok",
+      created_at: new Date().toISOString(),
+    };
+    this.volumes.set(id, volume);
+    return volume;
+  }
+
+  listVolumes(): Volume[] {
+    return [...this.volumes.values()].filter((volume) => ACTIVE_VOLUME_STATES.has(volume.state ?? ""));
+  }
+
+  getVolume(volumeId: string): Volume {
+    const volume = this.volumes.get(volumeId);
+    if (!volume) throw new PeerError(404, `volume ${volumeId} not found`);
+    return volume;
+  }
+
+  deleteVolume(volumeId: string): Volume {
+    const volume = this.getVolume(volumeId);
+    if (volume.attached_machine_id) {
+      throw new PeerError(
+        412,
+        `failed_precondition: volume ${volumeId} is attached to machine ${volume.attached_machine_id}`,
+      );
+    }
+    this.volumes.delete(volumeId);
+    return { ...volume, state: "destroyed" };
+  }
+
+  /** Cancels every timer and kills every machine process. */
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const waiter of this.waiters) waiter.done(false);
+    await Promise.all([...this.machines.values()].map((entry) => entry.process?.remove(0)));
+  }
+
+  private async boot(entry: Entry): Promise<void> {
+    this.setState(entry, "starting");
+    const { machine } = entry;
+    const privateIp = this.options.privateIp;
+    if (this.options.run) {
+      try {
+        entry.process = await MachineProcess.start(
+          machine.id!,
+          machine.config ?? {},
+          {
+            FLY_APP_NAME: this.options.app,
+            FLY_MACHINE_ID: machine.id!,
+            FLY_MACHINE_VERSION: machine.instance_id!,
+            FLY_REGION: machine.region!,
+            FLY_PRIVATE_IP: privateIp,
+            FLY_IMAGE_REF: machine.config?.image ?? "",
+          },
+          this.options.run,
+          () => void this.exited(entry),
+        );
+      } catch (error) {
+        this.event(entry, "launch", `failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.setState(entry, "failed");
+        return;
+      }
+      if (machine.state !== "starting") return void entry.process.remove(0);
+    }
+    this.after(entry, () => {
+      machine.private_ip = privateIp;
+      this.setState(entry, "started");
+    });
+  }
+
+  /** The main process ended by itself: like Fly with restart policy `no`, the machine stops (and its leftovers die). */
+  private async exited(entry: Entry): Promise<void> {
+    if (!RUNNING.has(entry.machine.state ?? "")) return;
+    this.event(entry, "exit", "stopping");
+    this.setState(entry, "stopping");
+    await entry.process?.stop(0);
+    entry.process = undefined;
+    this.after(entry, () => this.setState(entry, "stopped"));
+  }
+
+  private entry(machineId: string): Entry {
+    const entry = this.machines.get(machineId);
+    if (!entry) throw new PeerError(404, `machine ${machineId} not found`);
+    return entry;
+  }
+
+  private setState(entry: Entry, state: string): void {
+    clearTimeout(entry.timer);
+    entry.machine.state = state;
+    entry.machine.updated_at = new Date().toISOString();
+    if (state !== "started") delete entry.machine.private_ip;
+    this.event(entry, "state", state);
+    for (const waiter of this.waiters) {
+      if (waiter.machineId === entry.machine.id && waiter.states.includes(state)) waiter.done(true);
+    }
+  }
+
+  private after(entry: Entry, step: () => void | Promise<void>): void {
+    clearTimeout(entry.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void step();
+    }, this.options.transitionMs);
+    entry.timer = timer;
+    this.timers.add(timer);
+  }
+
+  private event(entry: Entry, type: string, status: string): void {
+    entry.machine.events ??= [];
+    entry.machine.events.unshift({
+      id: hex(13).toUpperCase(),
+      type,
+      status,
+      source: "flyd",
+      timestamp: Date.now(),
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from "./fly-peer.js";
+export { OpenApiValidator } from "./openapi-validator.js";

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { BrokerReport, StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
-import getRawBody, { type RawBodyError } from "raw-body";
+import getRawBody from "raw-body";
 import type { z } from "zod";
 import type { Registry, UpdateResult } from "../registry/index.js";
 import { applyBrokerReport, applyStatus } from "./apply.js";
@@ -61,7 +61,7 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   try {
     text = await getRawBody(req, { limit, length: req.headers["content-length"], encoding: "utf8" });
   } catch (err) {
-    const e = err as RawBodyError;
+    const e = err as getRawBody.RawBodyError;
     if (e.type === "entity.too.large") throw new Refusal(413, `body is larger than ${limit} bytes`);
     throw new Refusal(e.status ?? 400, `could not read body: ${e.message}`);
   }

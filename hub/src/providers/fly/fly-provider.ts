@@ -110,20 +110,32 @@ export class FlyProvider implements Provider {
     return { volume, made: true };
   }
 
-  /** Stops the machine gracefully (its broker gets SIGTERM to flush), destroys it, then deletes its volume. */
+  /**
+   * Stops the machine gracefully (its broker gets SIGTERM and time to flush), destroys it, waits until it is destroyed
+   * (a volume can only be deleted once no machine holds it), then deletes its volume.
+   */
   async destroy(ref: MachineRef): Promise<void> {
     if (ref.provider !== "fly") throw new Error(`not a Fly machine: ${JSON.stringify(ref)}`);
     try {
-      await this.client.stopMachine(ref.id);
-      await this.client.waitForState(ref.id, "stopped", this.options.stopTimeoutSeconds ?? 30).catch((err) => {
-        if (!isWaitTimeout(err)) throw err; // still running: destroyed by force below
-      });
+      await this.stop(ref.id);
       await this.client.destroyMachine(ref.id, { force: true });
+      await this.client.waitForState(ref.id, "destroyed", this.options.stopTimeoutSeconds ?? 30);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     if (ref.volumeId) await this.deleteVolume(ref.volumeId);
     this.log.info({ machineId: ref.id, volumeId: ref.volumeId }, "fly machine and volume destroyed");
+  }
+
+  /** SIGTERM and a bounded wait; a machine still running after it, or already on its way out, is destroyed anyway. */
+  private async stop(machineId: string): Promise<void> {
+    try {
+      await this.client.stopMachine(machineId);
+      await this.client.waitForState(machineId, "stopped", this.options.stopTimeoutSeconds ?? 30);
+    } catch (err) {
+      // 408: still running after the wait; 412: Fly refuses to stop a machine that is destroying or destroyed.
+      if (!(err instanceof FlyApiError && (err.status === 408 || err.status === 412))) throw err;
+    }
   }
 
   private async deleteVolume(volumeId: string): Promise<void> {

@@ -1,0 +1,37 @@
+import type { BrokerAuditReport } from "@thopter/protocol";
+import pino, { type Logger } from "pino";
+import type { Outbox } from "./outbox.js";
+import { type Redact, redactValue } from "./redaction.js";
+
+export type AuditEntry = Omit<BrokerAuditReport, "kind">;
+
+export interface Audit {
+  record(entry: AuditEntry): void;
+  close(): void;
+}
+
+/** Root-only pino file for the audit trail (mode 0600, synchronous so a crash loses no line). */
+export function auditLogger(file: string): Logger {
+  return pino(
+    { base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: file, sync: true, mode: 0o600 }),
+  );
+}
+
+/** Every tool call, arguments and message scrubbed, to the local audit log and (through the outbox) to the hub. */
+export function createAudit(log: Logger, outbox: Outbox, redact: Redact): Audit {
+  return {
+    record(entry) {
+      const clean: AuditEntry = {
+        ...entry,
+        args: redactValue(entry.args, redact) as Record<string, unknown>,
+        message: redact(entry.message).slice(0, 4_000),
+      };
+      log.info(clean, "tool call");
+      outbox.enqueue({ kind: "audit", ...clean });
+    },
+    close() {
+      log.flush();
+    },
+  };
+}

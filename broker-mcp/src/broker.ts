@@ -1,0 +1,98 @@
+import { mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import pino, { type Logger } from "pino";
+import { auditLogger, createAudit } from "./audit.js";
+import type { BrokerConfig } from "./config.js";
+import { Mirror } from "./git/mirror.js";
+import { createGitHub, repoRef } from "./github.js";
+import { Mutex } from "./mutex.js";
+import { Outbox } from "./outbox.js";
+import { SlidingWindow } from "./rate-limit.js";
+import { makeRedactor } from "./redaction.js";
+import { listen, MCP_PATH } from "./server.js";
+import type { ToolContext } from "./tools/types.js";
+
+export interface Broker {
+  /** `http://127.0.0.1:<port>/mcp` */
+  url: string;
+  port: number;
+  outbox: Outbox;
+  close(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  log?: Logger;
+  /** Outbox retry backoff; the defaults suit a hub that restarts in seconds. */
+  retry?: { minDelayMs: number; maxDelayMs: number };
+}
+
+/** State directory layout: everything root-owned, mode 0700. */
+export function statePaths(stateDir: string) {
+  return {
+    outbox: join(stateDir, "outbox"),
+    tmp: join(stateDir, "tmp"),
+    home: join(stateDir, "home"),
+    auditLog: join(stateDir, "audit.log"),
+  };
+}
+
+/**
+ * Boots the broker: asks GitHub where the repository lives, clones it into the root-owned mirror, resumes the
+ * outbox, and listens on 127.0.0.1.
+ */
+export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}): Promise<Broker> {
+  const redact = makeRedactor([config.coderToken, config.reportToken, config.mcpKey]);
+  const log = opts.log ?? pino({ name: "broker" });
+  const paths = statePaths(config.stateDir);
+  for (const dir of [config.stateDir, paths.outbox, paths.tmp, paths.home])
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+  const github = createGitHub(config.githubApiUrl, config.coderToken, log);
+  const repo = repoRef(config.repo);
+  const { data: info } = await github.rest.repos.get(repo);
+  const mirror = new Mirror({
+    path: config.mirror,
+    cloneUrl: info.clone_url,
+    token: config.coderToken,
+    home: paths.home,
+    timeoutMs: config.limits.gitTimeoutMs,
+  });
+  await mirror.init();
+
+  const outbox = new Outbox({
+    dir: paths.outbox,
+    url: new URL("/v1/reports", config.collectorUrl).toString(),
+    token: config.reportToken,
+    log,
+    minDelayMs: opts.retry?.minDelayMs ?? 1_000,
+    maxDelayMs: opts.retry?.maxDelayMs ?? 60_000,
+  });
+  outbox.start();
+  const audit = createAudit(auditLogger(paths.auditLog), outbox, redact);
+  const ctx: ToolContext = {
+    config,
+    mirror,
+    github,
+    repo,
+    htmlUrl: info.html_url,
+    outbox,
+    redact,
+    gitLock: new Mutex(),
+    comments: new SlidingWindow(config.limits.commentsPerWindow, config.limits.commentWindowMs),
+  };
+  const server = await listen(ctx, audit, log, config.port);
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, repo: config.repo, branch: config.workBranch }, "broker listening on 127.0.0.1");
+  return {
+    url: `http://127.0.0.1:${port}${MCP_PATH}`,
+    port,
+    outbox,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await outbox.stop();
+      audit.close();
+    },
+  };
+}

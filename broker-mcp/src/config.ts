@@ -1,0 +1,145 @@
+import { execFileSync } from "node:child_process";
+import { lstatSync, readFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { RepoFullName } from "@thopter/protocol";
+import { z } from "zod";
+
+const AbsPath = z.string().refine(isAbsolute, "must be an absolute path");
+/** Branch names reach git as part of a refspec: only characters that cannot start an option or a second refspec. */
+const BranchName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/, "must be a plain branch name (letters, digits, . _ / -)")
+  .refine((b) => !b.includes("..") && !b.endsWith(".lock") && !b.endsWith("/") && !b.includes("//"), {
+    message: "is not a valid git branch name",
+  });
+const HttpUrl = z.url({ protocol: /^https?$/ });
+
+export const BrokerConfigFile = z.strictObject({
+  /** `owner/name` of the repository the thopter works on. */
+  repo: RepoFullName,
+  issueNumber: z.number().int().positive(),
+  workBranch: BranchName,
+  defaultBranch: BranchName,
+  githubApiUrl: HttpUrl.default("https://api.github.com"),
+  /** Where the hub's collector listens (`POST /v1/reports` is appended). */
+  collectorUrl: HttpUrl,
+  coderTokenFile: AbsPath,
+  reportTokenFile: AbsPath,
+  /** The unprivileged user the agent runs as; bundles are created with its uid/gid. */
+  agentUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name"),
+  /** The agent's clone. The broker only ever runs git there as `agentUser`. */
+  workspace: AbsPath,
+  /** Root-owned bare mirror of origin; the agent fetches from it. */
+  mirror: AbsPath,
+  /** Root-owned directory for the outbox, the audit log and temporary bundles. */
+  stateDir: AbsPath,
+  /** Bearer key the agent's Claude config sends to the MCP endpoint. */
+  mcpKey: z.string().min(32, "must be at least 32 characters"),
+  port: z.number().int().min(0).max(65_535).default(0),
+  /** When set, `main` writes the agent's Claude Code MCP config here once the server listens. */
+  agentMcpConfigPath: AbsPath.optional(),
+  limits: z
+    .strictObject({
+      maxPushBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024 * 1024),
+      maxFileBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(100 * 1024 * 1024),
+      commentsPerWindow: z.number().int().positive().default(5),
+      commentWindowMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000),
+      gitTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000),
+    })
+    .prefault({}),
+});
+export type BrokerConfigFile = z.infer<typeof BrokerConfigFile>;
+
+export interface AgentIdentity {
+  user: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** The validated file plus what it points at: secrets read from their root-only files, the agent resolved. */
+export interface BrokerConfig extends BrokerConfigFile {
+  coderToken: string;
+  reportToken: string;
+  agent: AgentIdentity;
+}
+
+export class ConfigError extends Error {}
+
+/** One line naming the first bad field, so a misconfigured thopter says exactly what to fix. */
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const field = issue.path.length ? issue.path.join(".") : "(file)";
+  return `broker config: ${field}: ${issue.message}`;
+}
+
+export function parseConfigFile(raw: unknown): BrokerConfigFile {
+  const parsed = BrokerConfigFile.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describe(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * Reads a secret from a file only root can read. A file the agent could write (or swap via a symlink) would let it
+ * choose the token, and one it could read would leak it, so anything else is refused.
+ */
+export function readSecretFile(path: string, field: string): string {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    throw new ConfigError(`broker config: ${field}: ${path} does not exist`);
+  }
+  if (!st.isFile()) throw new ConfigError(`broker config: ${field}: ${path} must be a regular file, not a link`);
+  if (st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+    throw new ConfigError(`broker config: ${field}: ${path} must be owned by the broker's user with mode 0600`);
+  }
+  const value = readFileSync(path, "utf8").trim();
+  if (!value) throw new ConfigError(`broker config: ${field}: ${path} is empty`);
+  return value;
+}
+
+export function resolveAgent(user: string): AgentIdentity {
+  let line: string;
+  try {
+    line = execFileSync("getent", ["passwd", user], { encoding: "utf8" }).trim();
+  } catch {
+    throw new ConfigError(`broker config: agentUser: no such user ${user}`);
+  }
+  const [, , uid, gid, , home] = line.split(":");
+  if (Number(uid) === 0) throw new ConfigError("broker config: agentUser: must not be root");
+  return { user, uid: Number(uid), gid: Number(gid), home: home || "/" };
+}
+
+export function loadConfig(path: string): BrokerConfig {
+  readSecretFile(path, "config file");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError(`broker config: ${path} is not valid JSON (${(err as Error).message})`);
+  }
+  const file = parseConfigFile(raw);
+  return {
+    ...file,
+    coderToken: readSecretFile(file.coderTokenFile, "coderTokenFile"),
+    reportToken: readSecretFile(file.reportTokenFile, "reportTokenFile"),
+    agent: resolveAgent(file.agentUser),
+  };
+}

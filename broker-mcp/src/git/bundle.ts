@@ -1,0 +1,112 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import type { AgentIdentity } from "../config.js";
+import { Refusal } from "../refusal.js";
+import { agentGitEnv } from "./env.js";
+import { isSha, type Mirror } from "./mirror.js";
+import { GitError, runGit } from "./run.js";
+
+export interface AgentBundleOptions {
+  agent: AgentIdentity;
+  workspace: string;
+  mirror: Mirror;
+  /** Root-owned file the bundle is written to (the agent never sees its path). */
+  dest: string;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+export const INCOMING_REF = "refs/broker/incoming";
+
+type AgentRepo = Pick<AgentBundleOptions, "agent" | "workspace" | "timeoutMs">;
+
+function asAgent(opts: AgentRepo) {
+  return { env: agentGitEnv(opts.agent), uid: opts.agent.uid, gid: opts.agent.gid, timeoutMs: opts.timeoutMs };
+}
+
+/** The commit the agent's `HEAD` names, read as the agent. Untrusted: only ever used as a name to look up. */
+export async function agentHead(opts: AgentRepo): Promise<string> {
+  try {
+    const { stdout } = await runGit(["-C", opts.workspace, "rev-parse", "--verify", "HEAD^{commit}"], asAgent(opts));
+    const sha = stdout.trim();
+    if (!isSha(sha))
+      throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
+    return sha;
+  } catch (err) {
+    throw agentGitFailure(err);
+  }
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/**
+ * As the agent (its uid/gid, its environment, never root): bundles `HEAD` minus what the mirror already has.
+ * Whatever the agent planted in its repository runs, if at all, with the agent's own rights. The bundle streams
+ * through a pipe into a root-owned file and is cut off at `maxBytes`.
+ */
+export async function createAgentBundle(opts: AgentBundleOptions): Promise<void> {
+  const agent = asAgent(opts);
+  const repo = ["-C", opts.workspace];
+  const tips = await opts.mirror.tips();
+  // Only tips the agent's clone has can be excluded; naming an unknown commit would fail the bundle.
+  const known = tips.length
+    ? (await runGit([...repo, "cat-file", "--batch-check"], { ...agent, stdin: `${tips.join("\n")}\n` })).stdout
+        .split("\n")
+        .filter((line) => / commit \d+$/.test(line))
+        .map((line) => line.split(" ")[0]!)
+    : [];
+  const fd = openSync(opts.dest, "w", 0o600);
+  let written = 0;
+  try {
+    await runGit([...repo, "bundle", "create", "-", "--stdin"], {
+      ...agent,
+      stdin: ["HEAD", ...known.map((sha) => `^${sha}`)].join("\n") + "\n",
+      onStdout: (chunk) => {
+        written += chunk.length;
+        if (written > opts.maxBytes) return false;
+        writeSync(fd, chunk);
+        return true;
+      },
+    });
+  } catch (err) {
+    if (written > opts.maxBytes) {
+      throw new Refusal(
+        `The push is larger than the limit of ${mb(opts.maxBytes)}. Remove large or generated files from your new commits (and add them to .gitignore), then call push_branch again.`,
+      );
+    }
+    throw agentGitFailure(err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Errors from git run as the agent concern the agent's own repository: tell the model what to look at. */
+function agentGitFailure(err: unknown): Error {
+  if (err instanceof Refusal || !(err instanceof GitError)) return err as Error;
+  if (/empty bundle/.test(err.stderr)) return new Refusal("Nothing new to push.");
+  if (/(bad revision|unknown revision|ambiguous argument|Needed a single revision)/.test(err.stderr)) {
+    return new Refusal("Your repository has no commit on HEAD yet. Commit your work first, then call push_branch.");
+  }
+  return new Refusal(
+    `Could not read your repository's HEAD: ${err.stderr.trim().slice(-500)}. Make sure the workspace is a valid git repository with HEAD on a commit.`,
+  );
+}
+
+/**
+ * As root, in the mirror only: checks the bundle (its prerequisites must be commits the mirror has) and fetches
+ * its `HEAD` into `INCOMING_REF` with object checks on. Returns the sha to push.
+ */
+export async function fetchBundle(mirror: Mirror, file: string): Promise<string> {
+  try {
+    await mirror.git(["bundle", "verify", "--quiet", file]);
+  } catch (err) {
+    const detail = err instanceof GitError ? err.stderr.trim().slice(-500) : String(err);
+    throw new Refusal(
+      `Your commits build on history the broker does not know (${detail}). Call update_from_origin, then rebase or merge onto origin/<branch> with \`git fetch origin\`, and push again.`,
+    );
+  }
+  const { stdout } = await mirror.git(["bundle", "list-heads", file, "HEAD"]);
+  const sha = stdout.trim().split(" ")[0] ?? "";
+  if (!isSha(sha)) throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
+  await mirror.git(["fetch", "--no-tags", "--no-write-fetch-head", file, `+HEAD:${INCOMING_REF}`]);
+  return sha;
+}

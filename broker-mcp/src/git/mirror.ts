@@ -1,0 +1,98 @@
+import { chmodSync, existsSync, lstatSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { rootGitEnv } from "./env.js";
+import { type GitOptions, type GitResult, runGit } from "./run.js";
+
+export interface MirrorOptions {
+  path: string;
+  /** Origin's clone URL; it carries no credentials. */
+  cloneUrl: string;
+  token: string;
+  /** Root-owned empty directory used as HOME for git, so no user's dotfiles are read. */
+  home: string;
+  timeoutMs: number;
+}
+
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+export function isSha(value: string): boolean {
+  return SHA.test(value);
+}
+
+/**
+ * The broker's root-owned bare copy of origin. Every git command here runs as root, so it only ever touches this
+ * repository (`--git-dir`), whose config the broker alone writes. The agent may read it (to `git fetch`), never write.
+ */
+export class Mirror {
+  private readonly env: Record<string, string>;
+  private readonly authEnv: Record<string, string>;
+
+  constructor(readonly opts: MirrorOptions) {
+    this.env = rootGitEnv(opts.home);
+    this.authEnv = rootGitEnv(opts.home, opts.token);
+  }
+
+  get path(): string {
+    return this.opts.path;
+  }
+
+  /** git in the mirror; `authenticated` only for the commands that talk to origin. */
+  git(args: string[], extra: Partial<GitOptions> & { authenticated?: boolean } = {}): Promise<GitResult> {
+    const { authenticated, ...rest } = extra;
+    return runGit(["--git-dir", this.opts.path, ...args], {
+      env: authenticated ? this.authEnv : this.env,
+      timeoutMs: this.opts.timeoutMs,
+      ...rest,
+    });
+  }
+
+  /** Clones origin at boot (or refreshes an existing mirror after a broker restart). */
+  async init(): Promise<void> {
+    mkdirSync(this.opts.home, { recursive: true, mode: 0o700 });
+    if (!existsSync(this.opts.path)) {
+      mkdirSync(dirname(this.opts.path), { recursive: true, mode: 0o755 });
+      await runGit(["clone", "--bare", "--no-hardlinks", "--", this.opts.cloneUrl, this.opts.path], {
+        env: this.authEnv,
+        timeoutMs: this.opts.timeoutMs,
+      });
+    }
+    const st = lstatSync(this.opts.path);
+    if (!st.isDirectory() || st.uid !== process.getuid?.()) {
+      throw new Error(`mirror ${this.opts.path} must be a directory owned by the broker's user`);
+    }
+    chmodSync(this.opts.path, 0o755);
+    await this.git(["config", "remote.origin.url", this.opts.cloneUrl]);
+    await this.git(["config", "--replace-all", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"]);
+    await this.git(["config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"]);
+    await this.fetchOrigin();
+  }
+
+  /** Makes the mirror's branches and tags exactly origin's. */
+  async fetchOrigin(): Promise<void> {
+    await this.git(["fetch", "--prune", "--no-write-fetch-head", "origin"], { authenticated: true });
+  }
+
+  /** Every commit the mirror already has a name for: what a bundle from the agent need not contain again. */
+  async tips(): Promise<string[]> {
+    const { stdout } = await this.git(["for-each-ref", "--format=%(objectname)", "refs/heads", "refs/tags"]);
+    return [...new Set(stdout.split("\n").filter(isSha))];
+  }
+
+  async hasCommit(sha: string): Promise<boolean> {
+    const { code } = await this.git(["rev-parse", "--verify", "--quiet", `${sha}^{commit}`], { okCodes: [1] });
+    return code === 0;
+  }
+
+  async refSha(ref: string): Promise<string | null> {
+    const { code, stdout } = await this.git(["rev-parse", "--verify", "--quiet", ref], { okCodes: [1] });
+    return code === 0 ? stdout.trim() : null;
+  }
+
+  async setRef(ref: string, sha: string): Promise<void> {
+    await this.git(["update-ref", ref, sha]);
+  }
+
+  async deleteRef(ref: string): Promise<void> {
+    await this.git(["update-ref", "-d", ref]);
+  }
+}

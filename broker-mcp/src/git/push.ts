@@ -1,0 +1,50 @@
+import { Refusal } from "../refusal.js";
+import { isSha, type Mirror } from "./mirror.js";
+import { GitError } from "./run.js";
+
+export interface PushOptions {
+  sha: string;
+  branch: string;
+  force: boolean;
+}
+
+/**
+ * Pushes exactly `<sha>:refs/heads/<branch>` from the mirror to origin: one refspec built here from a verified
+ * sha and the configured branch, nothing taken from the agent. A forced push is a lease on the tip the mirror
+ * last saw, so it can only replace what the broker itself knows is there.
+ */
+export async function pushToOrigin(mirror: Mirror, opts: PushOptions): Promise<void> {
+  if (!isSha(opts.sha)) throw new Error(`refusing to push a non-sha ${JSON.stringify(opts.sha)}`);
+  const ref = `refs/heads/${opts.branch}`;
+  const args = ["push", "--porcelain", "--no-follow-tags", "--no-recurse-submodules"];
+  if (opts.force) args.push(`--force-with-lease=${ref}:${(await mirror.refSha(ref)) ?? ""}`);
+  args.push("--", mirror.opts.cloneUrl, `${opts.sha}:${ref}`);
+  let stdout: string;
+  try {
+    ({ stdout } = await mirror.git(args, { authenticated: true, okCodes: [1] }));
+  } catch (err) {
+    const detail = err instanceof GitError ? err.stderr.trim().slice(-500) : String(err);
+    throw new Error(`pushing to origin failed: ${detail}`);
+  }
+  const line = stdout.split("\n").find((l) => l.includes(`:${ref}\t`));
+  if (!line) throw new Error(`pushing to origin failed: no status for ${ref} in ${JSON.stringify(stdout.slice(-500))}`);
+  if (!line.startsWith("!")) {
+    await mirror.setRef(ref, opts.sha);
+    return;
+  }
+  throw rejection(line.split("\t")[2] ?? line, opts.branch);
+}
+
+function rejection(summary: string, branch: string): Refusal {
+  if (/stale info/.test(summary)) {
+    return new Refusal(
+      `origin's ${branch} changed since the broker last looked. Call update_from_origin, run \`git fetch origin\` and look at origin/${branch} before forcing again.`,
+    );
+  }
+  if (/non-fast-forward|fetch first/.test(summary)) {
+    return new Refusal(
+      `origin's ${branch} has commits your HEAD does not contain. Call update_from_origin, then \`git fetch origin\` and rebase or merge onto origin/${branch}, and push again; or call push_branch with force: true to replace the remote branch with your HEAD.`,
+    );
+  }
+  return new Refusal(`origin refused the push (${summary.trim()}). Nothing was changed on origin.`);
+}

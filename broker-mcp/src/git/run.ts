@@ -1,0 +1,84 @@
+import { spawn } from "node:child_process";
+
+export const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface GitOptions {
+  /** The complete environment of the child: nothing is inherited from the broker. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  uid?: number;
+  gid?: number;
+  stdin?: string;
+  /** Receives stdout as it arrives instead of collecting it; return false to stop the child early. */
+  onStdout?: (chunk: Buffer) => boolean | undefined;
+  /** Exit codes that are answers rather than failures (e.g. 1 from `merge-base --is-ancestor`). */
+  okCodes?: number[];
+}
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class GitError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0] ?? ""} failed (${code === null ? "killed" : `exit ${code}`}): ${stderr.trim().slice(-2_000)}`);
+  }
+}
+
+const MAX_COLLECTED = 64 * 1024 * 1024;
+
+/**
+ * Runs git with an explicit environment, optional uid/gid and a timeout. `cwd` is always `/`: callers name the
+ * repository with `-C` or `--git-dir` so that, when the child drops privileges, the chdir happens as that user.
+ */
+export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, {
+      cwd: "/",
+      env: opts.env,
+      uid: opts.uid,
+      gid: opts.gid,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = "";
+    let stopped = false;
+    const timer = setTimeout(() => {
+      stopped = true;
+      child.kill("SIGKILL");
+    }, opts.timeoutMs);
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (opts.onStdout) {
+        if (opts.onStdout(chunk) === false && !stopped) {
+          stopped = true;
+          child.kill("SIGKILL");
+        }
+        return;
+      }
+      outBytes += chunk.length;
+      if (outBytes <= MAX_COLLECTED) out.push(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      if (err.length < 64_000) err += chunk.toString("utf8");
+    });
+    child.stdin.on("error", () => {}); // the child may exit before reading all of stdin
+    child.stdin.end(opts.stdin ?? "");
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const result = { code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: err };
+      if (code === 0 || (code !== null && opts.okCodes?.includes(code))) resolve(result);
+      else reject(new GitError(args, stopped ? null : code, err));
+    });
+  });
+}

@@ -1,0 +1,39 @@
+// The broker as the thopter entrypoint runs it, as root: `node broker-mcp/dist/src/main.js /etc/thopter/broker.json`
+// (or BROKER_CONFIG=/etc/thopter/broker.json). The config file and both token files must be root-only.
+import pino from "pino";
+import { writeAgentMcpConfig } from "./agent-wiring.js";
+import { startBroker } from "./broker.js";
+import { ConfigError, loadConfig } from "./config.js";
+
+const log = pino({ name: "broker" });
+const path = process.argv[2] ?? process.env.BROKER_CONFIG;
+if (!path) {
+  console.error("usage: broker-mcp <config.json>  (or set BROKER_CONFIG)");
+  process.exit(2);
+}
+
+try {
+  const config = loadConfig(path);
+  const broker = await startBroker(config, { log });
+  if (config.agentMcpConfigPath) {
+    writeAgentMcpConfig({
+      path: config.agentMcpConfigPath,
+      url: broker.url,
+      key: config.mcpKey,
+      uid: config.agent.uid,
+      gid: config.agent.gid,
+    });
+  }
+  // One machine-readable line for whoever started us (tests, the thopter entrypoint).
+  process.stdout.write(`${JSON.stringify({ ready: true, url: broker.url })}\n`);
+  const shutdown = () => void broker.close().then(() => process.exit(0));
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  log.error({ err: err instanceof Error ? err.message : String(err) }, "broker failed to start");
+  process.exit(1);
+}

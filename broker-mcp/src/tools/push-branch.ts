@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { agentHead, createAgentBundle, fetchBundle, INCOMING_REF } from "../git/bundle.js";
+import { inspectPush } from "../git/inspect.js";
+import { pushToOrigin } from "../git/push.js";
+import { defineTool, type ToolContext } from "./types.js";
+
+export function compareUrl(ctx: ToolContext): string {
+  return `${ctx.htmlUrl}/compare/${ctx.config.defaultBranch}...${ctx.config.workBranch}`;
+}
+
+export const pushBranch = defineTool({
+  name: "push_branch",
+  title: "Push your work branch",
+  description:
+    "Publish your work: pushes the commit at HEAD of your workspace repository to your work branch on GitHub " +
+    "(the only branch you can push; its name is fixed). Commit first; uncommitted changes are not pushed. " +
+    "Returns the branch, the pushed commit and a compare link. If the branch on GitHub has moved on, call " +
+    "update_from_origin, `git fetch origin` and rebase; use force: true only to replace your own earlier pushes.",
+  input: z.strictObject({
+    force: z
+      .boolean()
+      .optional()
+      .describe(
+        "Replace the remote work branch even if your HEAD does not contain it (after a rebase). Default false.",
+      ),
+  }),
+  output: z.object({ branch: z.string(), sha: z.string(), compareUrl: z.string() }),
+  run: (ctx, args) =>
+    ctx.gitLock.run(async () => {
+      const { config, mirror } = ctx;
+      const repo = { agent: config.agent, workspace: config.workspace, timeoutMs: config.limits.gitTimeoutMs };
+      const head = await agentHead(repo);
+      const known = await mirror.tips();
+      let sha = head;
+      if (!(await mirror.hasCommit(head))) {
+        const dest = join(config.stateDir, "tmp", `${randomUUID()}.bundle`);
+        try {
+          await createAgentBundle({ ...repo, mirror, dest, maxBytes: config.limits.maxPushBytes });
+          sha = await fetchBundle(mirror, dest);
+        } finally {
+          rmSync(dest, { force: true });
+        }
+      }
+      try {
+        await inspectPush(mirror, {
+          sha,
+          known,
+          maxFileBytes: config.limits.maxFileBytes,
+          secrets: [config.coderToken],
+        });
+        await pushToOrigin(mirror, { sha, branch: config.workBranch, force: args.force === true });
+      } finally {
+        await mirror.deleteRef(INCOMING_REF).catch(() => {});
+      }
+      const url = compareUrl(ctx);
+      return {
+        text: `Pushed ${sha} to ${config.workBranch}. Compare: ${url}`,
+        structured: { branch: config.workBranch, sha, compareUrl: url },
+      };
+    }),
+});

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { defineTool } from "./types.js";
+
+export const updateFromOrigin = defineTool({
+  name: "update_from_origin",
+  title: "Refresh origin",
+  description:
+    "Fetches the latest branches from GitHub into the local mirror your repository's `origin` points at. " +
+    "Afterwards run `git fetch origin` in your workspace to see them (for example to rebase onto the default branch).",
+  input: z.strictObject({}),
+  run: (ctx) =>
+    ctx.gitLock.run(async () => {
+      await ctx.mirror.fetchOrigin();
+      const { defaultBranch, workBranch } = ctx.config;
+      const base = await ctx.mirror.refSha(`refs/heads/${defaultBranch}`);
+      const work = await ctx.mirror.refSha(`refs/heads/${workBranch}`);
+      return {
+        text:
+          `origin refreshed: ${defaultBranch} is at ${base ?? "(missing)"}, ${workBranch} is at ${work ?? "(not pushed yet)"}. ` +
+          "Run `git fetch origin` in your workspace to get them.",
+        structured: { defaultBranch, defaultBranchSha: base, workBranch, workBranchSha: work },
+      };
+    }),
+});

@@ -1,0 +1,83 @@
+import type { User } from "./model.js";
+
+/**
+ * Tokens as fine-grained personal access tokens: each belongs to a user, is limited to some repositories (or all,
+ * for a seeded human), and carries per-area permissions. The peer refuses what the real token would refuse.
+ */
+
+export type Area = "metadata" | "issues" | "pulls" | "contents";
+export type Level = "none" | "read" | "write";
+
+export interface Grant {
+  user: User;
+  /** Repositories ("owner/name") this token can see; `all` for a human's classic token. */
+  repos: Set<string> | "all";
+  permissions: Record<Area, Level>;
+}
+
+/** The hub's issues token: read and write issues, comments and reactions; nothing else. */
+export const ISSUES_PERMISSIONS: Record<Area, Level> = {
+  metadata: "read",
+  issues: "write",
+  pulls: "none",
+  contents: "none",
+};
+/** The broker's coder token and a seeded human's token: contents and pull requests too. */
+export const WRITE_PERMISSIONS: Record<Area, Level> = {
+  metadata: "read",
+  issues: "write",
+  pulls: "write",
+  contents: "write",
+};
+
+const RANK: Record<Level, number> = { none: 0, read: 1, write: 2 };
+
+export class Tokens {
+  private readonly grants = new Map<string, Grant>();
+
+  /** Registers a token; registering the same token again for another repository widens it to that one too. */
+  add(token: string, user: User, repo: string | "all", permissions: Record<Area, Level>): void {
+    if (!/^[\x21-\x7e]{8,}$/.test(token)) {
+      throw new Error("GitHub peer: a token must be at least 8 printable ASCII characters without spaces");
+    }
+    const existing = this.grants.get(token);
+    if (existing) {
+      if (existing.user !== user || existing.permissions !== permissions) {
+        throw new Error(`GitHub peer: token already registered for ${existing.user.login} with other permissions`);
+      }
+      if (existing.repos !== "all") {
+        if (repo === "all") existing.repos = "all";
+        else existing.repos.add(repo);
+      }
+      return;
+    }
+    this.grants.set(token, { user, repos: repo === "all" ? "all" : new Set([repo]), permissions });
+  }
+
+  get(token: string): Grant | undefined {
+    return this.grants.get(token);
+  }
+
+  /** The token of an `Authorization: token X` / `Bearer X` header; undefined when absent or another scheme. */
+  static fromApiHeader(header: string | undefined): string | undefined {
+    const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? "");
+    return match?.[1];
+  }
+
+  /** The password of an `Authorization: Basic` header (git sends `x-access-token:TOKEN`). */
+  static fromBasicHeader(header: string | undefined): string | undefined {
+    const match = /^basic\s+(\S+)\s*$/i.exec(header ?? "");
+    if (!match?.[1]) return undefined;
+    const decoded = Buffer.from(match[1], "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  }
+}
+
+export function canSee(grant: Grant, repo: string): boolean {
+  return grant.repos === "all" || grant.repos.has(repo);
+}
+
+export function allows(grant: Grant, area: Area, level: Exclude<Level, "none">): boolean {
+  return RANK[grant.permissions[area]] >= RANK[level];
+}

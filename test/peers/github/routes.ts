@@ -1,0 +1,334 @@
+import type { Area, Grant, Level } from "./auth.js";
+import { notFound, validationFailed } from "./errors.js";
+import { compare, resolveRef } from "./git.js";
+import type { Comment, Issue, Model, Pull, ReactionContent, Repo } from "./model.js";
+import { REACTION_CONTENTS } from "./model.js";
+import { paginate } from "./paginate.js";
+import type { Renderer } from "./render.js";
+
+/**
+ * The REST operations the project uses. Each route names its OpenAPI path template (so the server validates it
+ * against that operation) and the token permission it needs; handlers read and change the model.
+ */
+
+export interface RouteContext {
+  grant: Grant;
+  token: string;
+  params: Record<string, string>;
+  url: URL;
+  body: unknown;
+  /** Resolved from {owner}/{repo} when the template has them (the server checks the token can see it). */
+  repo: Repo;
+}
+
+export interface RouteResult {
+  status: number;
+  body: unknown;
+  link?: string;
+}
+
+export interface Route {
+  method: "GET" | "POST" | "PATCH";
+  template: string;
+  /** Permission needed on the repository; routes without one are not repository-scoped. */
+  needs?: [Area, Exclude<Level, "none">];
+  /** Does not count against the rate limit (like GET /rate_limit). */
+  free?: boolean;
+  handle(ctx: RouteContext): RouteResult | Promise<RouteResult>;
+}
+
+export interface RouteDeps {
+  model: Model;
+  render: Renderer;
+  gitDir(repo: Repo): string;
+  rateLimit(token: string): { limit: number; remaining: number; used: number; reset: number };
+}
+
+const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
+
+function since(url: URL): Date | undefined {
+  const raw = url.searchParams.get("since");
+  if (raw === null) return undefined;
+  const date = new Date(raw);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function order<T>(items: T[], key: (item: T) => number, direction: "asc" | "desc", tie: (item: T) => number): T[] {
+  const sign = direction === "asc" ? 1 : -1;
+  return [...items].sort((a, b) => sign * (key(a) - key(b) || tie(a) - tie(b)));
+}
+
+function issueOf(deps: RouteDeps, ctx: RouteContext): Issue {
+  const issue = deps.model.issue(ctx.repo, Number(ctx.params.issue_number));
+  if (!issue) throw notFound();
+  return issue;
+}
+
+function commentOf(ctx: RouteContext): Comment {
+  const comment = ctx.repo.comments.get(Number(ctx.params.comment_id));
+  if (!comment) throw notFound();
+  return comment;
+}
+
+function reactionInput(body: unknown): ReactionContent {
+  const content = (body as { content?: unknown } | undefined)?.content;
+  if (!REACTION_CONTENTS.includes(content as ReactionContent)) {
+    throw validationFailed({ resource: "Reaction", field: "content", code: "invalid" });
+  }
+  return content as ReactionContent;
+}
+
+function bodyText(body: unknown, field: string, resource: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[field];
+  if (typeof value !== "string" || value.length === 0)
+    throw validationFailed({ resource, field, code: "missing_field" });
+  if (value.length > 65536) {
+    throw validationFailed({
+      resource,
+      field,
+      code: "custom",
+      message: `${field} is too long (maximum is 65536 characters)`,
+    });
+  }
+  return value;
+}
+
+/** Association of a user acting through the API: the owner is OWNER, a token holder is a COLLABORATOR. */
+function associationOf(repo: Repo, grant: Grant) {
+  return grant.user === repo.owner ? "OWNER" : "COLLABORATOR";
+}
+
+function reactionRoutes(deps: RouteDeps, template: string, target: (ctx: RouteContext) => Issue | Comment): Route[] {
+  return [
+    {
+      method: "GET",
+      template,
+      needs: ["issues", "read"],
+      handle: (ctx) => {
+        const content = ctx.url.searchParams.get("content");
+        const list = target(ctx).reactions.filter((r) => content === null || r.content === content);
+        const page = paginate(list, ctx.url);
+        return { status: 200, body: page.items.map((r) => deps.render.reaction(r)), link: page.link };
+      },
+    },
+    {
+      method: "POST",
+      template,
+      needs: ["issues", "write"],
+      handle: (ctx) => {
+        const { reaction, created } = deps.model.react(target(ctx), ctx.grant.user, reactionInput(ctx.body));
+        return ok(deps.render.reaction(reaction), created ? 201 : 200);
+      },
+    },
+  ];
+}
+
+async function createPull(deps: RouteDeps, ctx: RouteContext): Promise<RouteResult> {
+  const input = (ctx.body ?? {}) as {
+    title?: unknown;
+    body?: unknown;
+    head?: unknown;
+    base?: unknown;
+    draft?: unknown;
+  };
+  const repo = ctx.repo;
+  if (typeof input.head !== "string" || input.head === "") {
+    throw validationFailed({ resource: "PullRequest", field: "head", code: "missing_field" });
+  }
+  if (typeof input.base !== "string" || input.base === "") {
+    throw validationFailed({ resource: "PullRequest", field: "base", code: "missing_field" });
+  }
+  const title = bodyText(input, "title", "PullRequest");
+  const head = input.head.includes(":") ? input.head.slice(input.head.indexOf(":") + 1) : input.head;
+  const headOwner = input.head.includes(":") ? input.head.slice(0, input.head.indexOf(":")) : repo.owner.login;
+  const gitDir = deps.gitDir(repo);
+  const headSha = headOwner === repo.owner.login ? await resolveRef(gitDir, `refs/heads/${head}`) : undefined;
+  if (!headSha) throw validationFailed({ resource: "PullRequest", field: "head", code: "invalid" });
+  const baseSha = await resolveRef(gitDir, `refs/heads/${input.base}`);
+  if (!baseSha) throw validationFailed({ resource: "PullRequest", field: "base", code: "invalid" });
+  const open = [...repo.issues.values()].find((i) => i.pull?.head === head && i.state === "open");
+  if (open) {
+    throw validationFailed({
+      resource: "PullRequest",
+      code: "custom",
+      message: `A pull request already exists for ${repo.owner.login}:${head}.`,
+    });
+  }
+  const stats = await compare(gitDir, baseSha, headSha);
+  if (stats.commits === 0) {
+    throw validationFailed({
+      resource: "PullRequest",
+      code: "custom",
+      message: `No commits between ${input.base} and ${head}`,
+    });
+  }
+  const pull: Pull = {
+    id: deps.model.nextId("pull"),
+    head,
+    headSha,
+    base: input.base,
+    baseSha,
+    draft: input.draft === true,
+    ...stats,
+  };
+  const issue = deps.model.createIssue(
+    repo,
+    {
+      title,
+      body: typeof input.body === "string" ? input.body : "",
+      author: ctx.grant.user.login,
+      association: associationOf(repo, ctx.grant),
+    },
+    pull,
+  );
+  return ok(deps.render.pull(issue, true), 201);
+}
+
+function listPulls(deps: RouteDeps, ctx: RouteContext): RouteResult {
+  const state = ctx.url.searchParams.get("state") ?? "open";
+  const head = ctx.url.searchParams.get("head");
+  const base = ctx.url.searchParams.get("base");
+  const pulls = [...ctx.repo.issues.values()]
+    .filter((i) => i.pull && (state === "all" || i.state === state))
+    .filter((i) => head === null || `${ctx.repo.owner.login}:${i.pull!.head}` === head)
+    .filter((i) => base === null || i.pull!.base === base)
+    .reverse();
+  const page = paginate(pulls, ctx.url);
+  return { status: 200, body: page.items.map((i) => deps.render.pull(i, false)), link: page.link };
+}
+
+export function routes(deps: RouteDeps): Route[] {
+  const { model, render } = deps;
+  return [
+    { method: "GET", template: "/rate_limit", free: true, handle: (ctx) => rateLimitBody(deps, ctx.token) },
+    { method: "GET", template: "/user", handle: (ctx) => ok(render.authenticatedUser(ctx.grant.user)) },
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}",
+      needs: ["metadata", "read"],
+      handle: (ctx) => ok(render.repository(ctx.repo)),
+    },
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}/issues",
+      needs: ["issues", "read"],
+      handle: (ctx) => {
+        const q = ctx.url.searchParams;
+        const state = q.get("state") ?? "open";
+        const from = since(ctx.url);
+        const sort = q.get("sort") ?? "created";
+        const key = (i: Issue) =>
+          sort === "updated" ? i.updatedAt.getTime() : sort === "comments" ? i.commentCount : i.createdAt.getTime();
+        const list = [...ctx.repo.issues.values()].filter(
+          (i) => (state === "all" || i.state === state) && (!from || i.updatedAt >= from),
+        );
+        const sorted = order(list, key, q.get("direction") === "asc" ? "asc" : "desc", (i) => i.number);
+        const page = paginate(sorted, ctx.url);
+        return { status: 200, body: page.items.map((i) => render.issue(i)), link: page.link };
+      },
+    },
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}/issues/comments",
+      needs: ["issues", "read"],
+      handle: (ctx) => {
+        const q = ctx.url.searchParams;
+        const from = since(ctx.url);
+        const list = [...ctx.repo.comments.values()].filter((c) => !from || c.updatedAt >= from);
+        const sort = q.get("sort");
+        // Without `sort`, GitHub orders by ascending id and ignores `direction`.
+        const sorted =
+          sort === null
+            ? list
+            : order(
+                list,
+                (c) => (sort === "updated" ? c.updatedAt.getTime() : c.createdAt.getTime()),
+                q.get("direction") === "asc" ? "asc" : "desc",
+                (c) => c.id,
+              );
+        const page = paginate(sorted, ctx.url);
+        return { status: 200, body: page.items.map((c) => render.comment(c)), link: page.link };
+      },
+    },
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+      needs: ["issues", "read"],
+      handle: (ctx) => ok(render.comment(commentOf(ctx))),
+    },
+    {
+      method: "PATCH",
+      template: "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+      needs: ["issues", "write"],
+      handle: (ctx) => {
+        const comment = commentOf(ctx);
+        if (comment.user !== ctx.grant.user && ctx.grant.user !== ctx.repo.owner) throw notFound();
+        return ok(render.comment(model.editComment(comment.id, bodyText(ctx.body, "body", "IssueComment"))));
+      },
+    },
+    ...reactionRoutes(deps, "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", commentOf),
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}/issues/{issue_number}",
+      needs: ["issues", "read"],
+      handle: (ctx) => ok(render.issue(issueOf(deps, ctx))),
+    },
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+      needs: ["issues", "read"],
+      handle: (ctx) => {
+        const issue = issueOf(deps, ctx);
+        const from = since(ctx.url);
+        const list = [...ctx.repo.comments.values()].filter(
+          (c) => c.issueNumber === issue.number && (!from || c.updatedAt >= from),
+        );
+        const page = paginate(list, ctx.url);
+        return { status: 200, body: page.items.map((c) => render.comment(c)), link: page.link };
+      },
+    },
+    {
+      method: "POST",
+      template: "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+      needs: ["issues", "write"],
+      handle: (ctx) => {
+        const issue = issueOf(deps, ctx);
+        const body = bodyText(ctx.body, "body", "IssueComment");
+        const comment = model.addComment(issue, {
+          body,
+          author: ctx.grant.user.login,
+          association: associationOf(ctx.repo, ctx.grant),
+        });
+        return ok(render.comment(comment), 201);
+      },
+    },
+    ...reactionRoutes(deps, "/repos/{owner}/{repo}/issues/{issue_number}/reactions", (ctx) => issueOf(deps, ctx)),
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}/pulls",
+      needs: ["pulls", "read"],
+      handle: (ctx) => listPulls(deps, ctx),
+    },
+    {
+      method: "POST",
+      template: "/repos/{owner}/{repo}/pulls",
+      needs: ["pulls", "write"],
+      handle: (ctx) => createPull(deps, ctx),
+    },
+  ];
+}
+
+function rateLimitBody(deps: RouteDeps, token: string): RouteResult {
+  const core = deps.rateLimit(token);
+  const idle = { limit: 0, remaining: 0, used: 0, reset: core.reset };
+  return ok({
+    resources: {
+      core,
+      search: { ...idle, limit: 30, remaining: 30 },
+      graphql: { ...idle, limit: 5000, remaining: 5000 },
+      integration_manifest: { ...idle, limit: 5000, remaining: 5000 },
+      code_search: { ...idle, limit: 10, remaining: 10 },
+    },
+    rate: core,
+  });
+}

@@ -1,0 +1,53 @@
+import type { ThopterRequest } from "@thopter/protocol";
+import type { Logger } from "pino";
+import type { GitHubClients } from "../github/clients.js";
+import { addEyes } from "../github/issues.js";
+import type { RequestQueue } from "./queue.js";
+
+/**
+ * Posts 👀 on a stored request's command, then marks it acknowledged. A crash in between only means the reaction is
+ * posted again at the next start (GitHub keeps one reaction per user and content), never that it is lost.
+ */
+export class Acknowledger {
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly queue: RequestQueue,
+    private readonly clients: GitHubClients,
+    private readonly log: Logger,
+  ) {}
+
+  /** True when acknowledged (now or before); false when GitHub failed and a later `recover()` must retry. */
+  async acknowledge(request: ThopterRequest): Promise<boolean> {
+    if (request.acknowledged) return true;
+    if (this.inFlight.has(request.id)) return true;
+    this.inFlight.add(request.id);
+    try {
+      await addEyes(this.clients.get(request.source.repo), request.source);
+      await this.queue.markAcknowledged(request.id);
+      this.log.info({ request: request.id, key: request.key }, "request acknowledged with 👀");
+      return true;
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 404 || status === 410) {
+        // The command comment was deleted: there is nothing left to react to, and retrying forever helps no one.
+        await this.queue.markAcknowledged(request.id);
+        this.log.warn({ request: request.id, key: request.key }, "command comment is gone; request kept without 👀");
+        return true;
+      }
+      this.log.warn({ request: request.id, key: request.key, err }, "could not post 👀; will retry");
+      return false;
+    } finally {
+      this.inFlight.delete(request.id);
+    }
+  }
+
+  /** Acknowledges every stored request that is not yet (after a crash, or a GitHub outage). Returns how many are left. */
+  async recover(): Promise<number> {
+    let left = 0;
+    for (const request of await this.queue.list()) {
+      if (!request.acknowledged && !(await this.acknowledge(request))) left++;
+    }
+    return left;
+  }
+}

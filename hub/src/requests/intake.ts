@@ -1,0 +1,80 @@
+import { sourceKey } from "@thopter/protocol";
+import type { Logger } from "pino";
+import { isAuthorized, isOwnComment } from "../commands/authorize.js";
+import { type Catalog, unknownName } from "../commands/catalog.js";
+import { extraLinesReply, invalidCommandReply, unauthorizedReply } from "../commands/messages.js";
+import { parseCommand } from "../commands/parse.js";
+import type { GitHubClients } from "../github/clients.js";
+import { getIssueTitle } from "../github/issues.js";
+import type { CommandEvent } from "../watcher/event.js";
+import type { Acknowledger } from "./acknowledge.js";
+import { type RequestQueue, requestId } from "./queue.js";
+import type { Replies } from "./replies.js";
+
+export interface IntakeDeps {
+  queue: RequestQueue;
+  replies: Replies;
+  acknowledger: Acknowledger;
+  clients: GitHubClients;
+  catalog: () => Promise<Catalog>;
+  authorizedUsers?: readonly string[];
+  log: Logger;
+}
+
+export type IntakeOutcome = "ignored" | "refused" | "queued" | "duplicate";
+
+/**
+ * The one pipeline both watchers feed: parse → authorize → check names → store the request → 👀.
+ * Every step is idempotent per source (comment or issue body), so an event seen twice (poll and webhook, or a replay
+ * after a crash) changes nothing the second time. Throws only when GitHub or the store failed before the request
+ * was stored; the watcher then keeps its cursor so the event comes back.
+ */
+export class Intake {
+  /** Set when a reply or 👀 could not be posted; the hub's recovery sweep retries them. */
+  pendingWork = false;
+
+  constructor(private readonly deps: IntakeDeps) {}
+
+  async handle(event: CommandEvent): Promise<IntakeOutcome> {
+    const { source } = event;
+    const { log, clients } = this.deps;
+    const parsed = parseCommand(event.body);
+    if (parsed.kind === "none") return "ignored";
+    if (isOwnComment(source, await clients.botLogin(source.repo))) return "ignored";
+    const key = sourceKey(source);
+    const logCtx = { key, author: source.author, via: source.via };
+
+    if (!isAuthorized(source, this.deps.authorizedUsers)) {
+      log.info({ ...logCtx, association: source.authorAssociation }, "command refused: author not authorized");
+      await this.reply(key, event, unauthorizedReply(source.author));
+      return "refused";
+    }
+    if (parsed.kind === "refused") return this.refuse(key, event, parsed.reason);
+    const { command } = parsed;
+    if (command.kind === "start") {
+      const reason = unknownName(command, await this.deps.catalog());
+      if (reason !== undefined) return this.refuse(key, event, reason);
+    }
+
+    // Seen before (webhook then poll, or a replay): stop before spending a GitHub call on the title.
+    if (await this.deps.queue.get(requestId(key))) return "duplicate";
+    const title = event.issueTitle ?? (await getIssueTitle(clients.get(source.repo), source.repo, source.issueNumber));
+    const { request, created } = await this.deps.queue.create(source, title, command);
+    if (!created) return "duplicate";
+    log.info({ ...logCtx, request: request.id, command: command.kind }, "request queued");
+    if (!(await this.deps.acknowledger.acknowledge(request))) this.pendingWork = true;
+    if (parsed.ignoredLines > 0) await this.reply(key, event, extraLinesReply(source.author, parsed.ignoredLines));
+    return "queued";
+  }
+
+  private async refuse(key: string, event: CommandEvent, reason: string): Promise<IntakeOutcome> {
+    this.deps.log.info({ key, author: event.source.author, reason }, "command refused: invalid");
+    await this.reply(key, event, invalidCommandReply(event.source.author, reason, await this.deps.catalog()));
+    return "refused";
+  }
+
+  private async reply(key: string, event: CommandEvent, text: string): Promise<void> {
+    const ok = await this.deps.replies.send(key, event.source.repo, event.source.issueNumber, text);
+    if (!ok) this.pendingWork = true;
+  }
+}

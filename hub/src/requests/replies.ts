@@ -1,0 +1,88 @@
+import type { RepoFullName } from "@thopter/protocol";
+import type { Logger } from "pino";
+import type { GitHubClients } from "../github/clients.js";
+import { createComment, hasCommentContaining } from "../github/issues.js";
+import type { Store } from "../store/store.js";
+
+const PREFIX = "replies/";
+
+interface ReplyRecord {
+  repo: RepoFullName;
+  issueNumber: number;
+  body: string;
+  createdAt: string;
+  posted: boolean;
+}
+
+/** The hidden line that lets the hub find its own reply after a crash instead of posting it twice. */
+export function replyMarker(sourceKey: string): string {
+  return `<!-- thopter:reply:${sourceKey} -->`;
+}
+
+/**
+ * Exactly one reply per command source, durably: the reply is stored (pending) before it is posted and marked posted
+ * after. A pending reply found later (crash, GitHub outage) is posted only if GitHub does not already show its marker.
+ */
+export class Replies {
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clients: GitHubClients,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Queues and posts the reply for `sourceKey`; a second call for the same source does nothing. False = retry later. */
+  async send(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): Promise<boolean> {
+    const record: ReplyRecord = {
+      repo,
+      issueNumber,
+      body: `${text}\n\n${replyMarker(sourceKey)}`,
+      // Whole seconds, and a second early: the marker search uses `since`, which GitHub compares at second precision.
+      createdAt: new Date(Math.floor(this.now().getTime() / 1000) * 1000 - 1000).toISOString(),
+      posted: false,
+    };
+    if (await this.store.putIfAbsent(this.keyOf(sourceKey), record)) return this.deliver(sourceKey, record, false);
+    return this.resume(sourceKey);
+  }
+
+  /** Posts every reply left pending. Returns how many are still pending. */
+  async recover(): Promise<number> {
+    let left = 0;
+    for (const { key } of await this.store.list<ReplyRecord>(PREFIX)) {
+      if (!(await this.resume(decodeURIComponent(key.slice(PREFIX.length))))) left++;
+    }
+    return left;
+  }
+
+  private keyOf(sourceKey: string): string {
+    return PREFIX + encodeURIComponent(sourceKey);
+  }
+
+  private async resume(sourceKey: string): Promise<boolean> {
+    const record = await this.store.get<ReplyRecord>(this.keyOf(sourceKey));
+    if (!record || record.posted) return true;
+    return this.deliver(sourceKey, record, true);
+  }
+
+  private async deliver(sourceKey: string, record: ReplyRecord, mayExist: boolean): Promise<boolean> {
+    if (this.inFlight.has(sourceKey)) return true;
+    this.inFlight.add(sourceKey);
+    try {
+      const client = this.clients.get(record.repo);
+      const marker = replyMarker(sourceKey);
+      if (!mayExist || !(await hasCommentContaining(client, record.repo, record.createdAt, marker))) {
+        await createComment(client, record.repo, record.issueNumber, record.body);
+        this.log.info({ key: sourceKey }, "replied on the issue");
+      }
+      await this.store.put(this.keyOf(sourceKey), { ...record, posted: true });
+      return true;
+    } catch (err) {
+      this.log.warn({ key: sourceKey, err }, "could not post a reply; will retry");
+      return false;
+    } finally {
+      this.inFlight.delete(sourceKey);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { verify } from "@octokit/webhooks-methods";
+import type { RepoFullName } from "@thopter/protocol";
+import express, { type Request, type Response, type Router } from "express";
+import type { Logger } from "pino";
+import type { HubMetrics } from "../metrics.js";
+import { type CommandEvent, commentEvent, type GitHubComment, type GitHubIssue, issueBodyEvent } from "./event.js";
+
+interface WebhookPayload {
+  action?: string;
+  repository?: { full_name?: string };
+  issue?: GitHubIssue;
+  comment?: GitHubComment;
+}
+
+export interface WebhookDeps {
+  secret: string;
+  /** The configured spelling of a repository, or undefined when the hub does not serve it. */
+  resolveRepo: (fullName: string) => RepoFullName | undefined;
+  handle: (event: CommandEvent) => Promise<unknown>;
+  metrics: HubMetrics;
+  log: Logger;
+}
+
+/**
+ * `POST /github/webhook`: verifies `X-Hub-Signature-256` over the raw body (constant time, @octokit/webhooks-methods)
+ * before reading anything, then turns `issue_comment` created and `issues` opened into the same events the poller
+ * makes. It answers after the intake has stored what it needs; anything the hub does not act on gets a 202.
+ */
+export function webhookRouter(deps: WebhookDeps): Router {
+  const router = express.Router();
+  router.post("/github/webhook", express.raw({ type: () => true, limit: "5mb" }), async (req, res) => {
+    const event = String(req.header("x-github-event") ?? "unknown");
+    const outcome = await deliver(deps, req, res, event).catch((err: unknown) => {
+      deps.log.error({ err, event, delivery: req.header("x-github-delivery") }, "webhook delivery failed");
+      if (!res.headersSent)
+        res.status(500).json({ error: "the hub could not process this delivery; it will be retried by polling" });
+      return "error";
+    });
+    deps.metrics.webhookDeliveries.inc({ event, outcome });
+  });
+  return router;
+}
+
+async function deliver(deps: WebhookDeps, req: Request, res: Response, event: string): Promise<string> {
+  const raw = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
+  const signature = req.header("x-hub-signature-256") ?? "";
+  if (!signature || !(await verify(deps.secret, raw, signature).catch(() => false))) {
+    deps.log.warn({ event, delivery: req.header("x-github-delivery") }, "webhook refused: bad or missing signature");
+    res.status(401).json({ error: "bad or missing X-Hub-Signature-256" });
+    return "bad-signature";
+  }
+  let payload: WebhookPayload;
+  try {
+    payload = JSON.parse(raw) as WebhookPayload;
+  } catch {
+    res.status(400).json({ error: "the body is not JSON" });
+    return "bad-body";
+  }
+  if (event === "ping") {
+    res.status(200).json({ ok: true });
+    return "ping";
+  }
+  const fullName = payload.repository?.full_name ?? "";
+  const repo = deps.resolveRepo(fullName);
+  if (!repo) {
+    deps.log.info({ event, repo: fullName }, "webhook ignored: repository not configured");
+    res.status(202).json({ ignored: `repository ${fullName || "(none)"} is not configured on this hub` });
+    return "unknown-repo";
+  }
+  const commandEvent = toEvent(repo, event, payload);
+  if (!commandEvent) {
+    res.status(202).json({ ignored: `${event}${payload.action ? `.${payload.action}` : ""} is not a command event` });
+    return "ignored";
+  }
+  const result = await deps.handle(commandEvent);
+  res.status(200).json({ result });
+  return "handled";
+}
+
+function toEvent(repo: RepoFullName, event: string, p: WebhookPayload): CommandEvent | undefined {
+  if (!p.issue) return undefined;
+  if (event === "issue_comment" && p.action === "created" && p.comment) {
+    return commentEvent(repo, "webhook", p.issue.number, p.comment, p.issue.title);
+  }
+  if (event === "issues" && p.action === "opened") return issueBodyEvent(repo, "webhook", p.issue);
+  return undefined;
+}

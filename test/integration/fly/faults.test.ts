@@ -1,0 +1,96 @@
+import { FlyApiError } from "@thopter/fly";
+import { afterEach, describe, expect, it } from "vitest";
+import { type FlyHarness, machineRequest, startFly } from "./harness.js";
+
+let fly: FlyHarness | undefined;
+afterEach(async () => {
+  try {
+    fly?.peer.assertClean();
+  } finally {
+    await fly?.close();
+    fly = undefined;
+  }
+});
+
+describe("Fly client under failures and rate limits", () => {
+  it("waits out a 429 on create for retry-after and makes exactly one machine", async () => {
+    fly = await startFly();
+    fly.peer.inject({ match: "Machines_create", status: 429, times: 2, headers: { "retry-after": "0" } });
+    const machine = await fly.client.createMachine(machineRequest("limited"));
+    expect(fly.peer.machines().map((m) => m.id)).toEqual([machine.id]);
+    expect(fly.peer.stats().byOperation.Machines_create).toBe(3);
+    expect(fly.client.stats()).toMatchObject({ retries: 2, byStatus: { 429: 2, 200: 1 } });
+  });
+
+  it("makes exactly one machine when a 500 comes back after Fly already created it", async () => {
+    fly = await startFly();
+    fly.peer.inject({ match: "Machines_create", status: 500, after: true });
+    const machine = await fly.client.createMachine(machineRequest("lost-response"));
+    expect(machine.name).toBe("lost-response");
+    expect(fly.peer.machines().map((m) => m.id)).toEqual([machine.id]);
+    // The retry looked the name up and found the machine, so it never posted a second create.
+    expect(fly.peer.stats().byOperation).toMatchObject({ Machines_create: 1, Machines_list: 1 });
+  });
+
+  it("makes exactly one machine when 5xx come back before Fly created anything", async () => {
+    fly = await startFly();
+    fly.peer.inject({ match: "Machines_create", status: 503, times: 2 });
+    const machine = await fly.client.createMachine(machineRequest("flaky"));
+    expect(fly.peer.machines().map((m) => m.id)).toEqual([machine.id]);
+    expect(fly.peer.stats().byOperation).toMatchObject({ Machines_create: 3, Machines_list: 2 });
+  });
+
+  it("gives up after its attempts with the last error, and still never duplicates", async () => {
+    fly = await startFly({}, { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    fly.peer.inject({ match: "Machines_create", status: 500, times: 10 });
+    const error = await fly.client.createMachine(machineRequest("down")).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(FlyApiError);
+    expect(error).toMatchObject({ status: 500, flyError: "injected 500" });
+    expect(fly.peer.stats().byOperation.Machines_create).toBe(3);
+    expect(fly.peer.machines()).toEqual([]);
+  });
+
+  it("retries idempotent calls on 5xx, and a destroy whose first answer was lost still succeeds", async () => {
+    fly = await startFly();
+    const machine = await fly.client.createMachine(machineRequest("to-destroy"));
+    fly.peer.inject({ match: "Machines_show", status: 502 });
+    expect((await fly.client.getMachine(machine.id!)).id).toBe(machine.id);
+
+    fly.peer.inject({ match: "Machines_delete", status: 500, after: true });
+    await fly.client.destroyMachine(machine.id!);
+    expect(fly.peer.stats().byOperation.Machines_delete).toBe(2);
+    expect(fly.peer.machines()[0]?.state).toMatch(/^destroy/);
+  });
+
+  it("does not retry a 4xx other than 429", async () => {
+    fly = await startFly();
+    fly.peer.inject({ match: "Volumes_create", status: 422, body: { error: "size_gb too large" } });
+    const error = await fly.client.createVolume({ name: "t_big", size_gb: 5000 }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ status: 422, flyError: "size_gb too large" });
+    expect(fly.peer.stats().byOperation.Volumes_create).toBe(1);
+  });
+
+  it("makes exactly one volume when the create's response is lost", async () => {
+    fly = await startFly();
+    fly.peer.inject({ match: "Volumes_create", status: 500, after: true });
+    const volume = await fly.client.createVolume({ name: "t_once", size_gb: 1 });
+    expect(fly.peer.volumes().map((v) => v.id)).toEqual([volume.id]);
+  });
+
+  it("holds a burst of 10 creates to the bucket: 3 at once, then one per token", async () => {
+    const perSecond = 10;
+    fly = await startFly({}, { rateLimits: { default: { perSecond, burst: 3 } } });
+    const client = fly.client;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => client.createMachine(machineRequest(`burst-${i}`))));
+    const elapsedMs = performance.now() - started;
+
+    expect(fly.peer.machines()).toHaveLength(10);
+    // The 7 beyond the burst each waited for a token; together that is at least 7 tokens' worth of time.
+    expect(client.stats().throttled).toBe(7);
+    expect(elapsedMs).toBeGreaterThanOrEqual((7 / perSecond) * 1000 * 0.9);
+    // Another action has its own bucket: a get right after the burst does not wait.
+    await client.getMachine(fly.peer.machines()[0]!.id!);
+    expect(client.stats().throttled).toBe(7);
+  });
+});

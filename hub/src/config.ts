@@ -1,0 +1,258 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Name, RepoFullName } from "@thopter/protocol";
+import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+import { parseStoreUrl } from "./store/url.js";
+
+/** A bad or missing configuration value. The message is one line: variable, what is wrong, what to do. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const INTEGRATION_EXAMPLE =
+  '{"repositories":{"owner/name":{"issuesToken":"…","coderToken":"…"}},"agentUser":{"name":"…","email":"…"},"authorizedUsers":["login"]}';
+
+/** GitHub login: alphanumerics and single hyphens (bots end in `[bot]`). */
+const GithubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "is not a GitHub login");
+
+const RepoTokens = z.strictObject({
+  issuesToken: z.string().min(1, "must not be empty"),
+  coderToken: z.string().min(1, "must not be empty"),
+});
+
+/** `GITHUB_INTEGRATION_JSON` once parsed: which repositories the hub serves, with which tokens, as whom. */
+export const GithubIntegration = z.strictObject({
+  repositories: z
+    .record(RepoFullName, RepoTokens)
+    .refine((repos) => Object.keys(repos).length > 0, "must name at least one repository"),
+  agentUser: z.strictObject({ name: z.string().min(1, "must not be empty"), email: z.email("is not an email") }),
+  /** Without it, a command counts when its author is OWNER, MEMBER or COLLABORATOR of the repository. */
+  authorizedUsers: z.array(GithubLogin).optional(),
+});
+export type GithubIntegration = z.infer<typeof GithubIntegration>;
+
+/** V8 quotes the start of the input in JSON errors; this input holds tokens, so keep only the reason. */
+function jsonErrorReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, "");
+}
+
+const integrationJson = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `not valid JSON (${jsonErrorReason(err)})` });
+      return z.NEVER;
+    }
+  })
+  .pipe(GithubIntegration);
+
+/** A whole number from an environment string, range-checked, echoing the bad value (never a secret). */
+function integer(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .refine((s) => /^\s*-?\d+\s*$/.test(s), { error: (iss) => `${JSON.stringify(iss.input)} is not a whole number` })
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .default(fallback);
+}
+
+/** A positive number of minutes (fractions allowed, so tests can use short timeouts). */
+function minutes(fallback: number) {
+  return z
+    .string()
+    .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
+      error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
+    })
+    .transform(Number)
+    .pipe(z.number().positive("must be greater than 0"))
+    .default(fallback);
+}
+
+/** An http(s) URL, without a trailing slash so paths can be appended. */
+const httpUrl = z.url({ protocol: /^https?$/, error: "is not an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
+
+const storeUrl = z.string().superRefine((url, ctx) => {
+  try {
+    parseStoreUrl(url);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^STORE_URL: /, "") });
+  }
+});
+
+const goldenClaudes = z
+  .string()
+  .transform((s) => [...new Set(s.split(",").map((n) => n.trim()))].filter((n) => n !== ""))
+  .pipe(z.array(Name).min(1, "must name at least one profile"));
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Every hub variable of DESIGN.md's configuration table (plus dashboard, golden-claude and log settings). */
+const EnvSchema = z.object({
+  GITHUB_API_URL: httpUrl.default("https://api.github.com"),
+  GITHUB_INTEGRATION_JSON: integrationJson,
+  GITHUB_WEBHOOK_SECRET: z.string().optional(),
+  POLL_INTERVAL_MS: integer(10, 3_600_000, 5000),
+  PROVIDER: z.enum(["local", "fly"], { error: 'must be "local" or "fly"' }).default("local"),
+  FLY_API_URL: httpUrl.default("https://api.machines.dev"),
+  FLY_API_TOKEN: z.string().optional(),
+  APP_NAME: z.string().optional(),
+  REGION: z.string().optional(),
+  THOPTER_IMAGE: z.string().optional(),
+  THOPTER_VM_SIZE: z.string().optional(),
+  STORE_URL: storeUrl.default("file:.thopter/state"),
+  HUB_HOST: z.string().default("127.0.0.1"),
+  HUB_PORT: integer(0, 65_535, 8080),
+  HUB_STATUS_PORT: integer(0, 65_535, 8081),
+  HUB_PUBLIC_URL: httpUrl.optional(),
+  MAX_THOPTERS: integer(1, 10_000, 10),
+  MAX_CONCURRENT_PROVISIONS: integer(1, 1_000, 4),
+  IDLE_TIMEOUT_MIN: minutes(60),
+  MAX_LIFETIME_MIN: minutes(720),
+  PROMPTS_DIR: z.string().default("prompts"),
+  THOPTER_ENV_FILE: z.string().default(".env.thopters"),
+  LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
+  LOCAL_THOPTER_USER: z.string().optional(),
+  CLAUDE_BIN: z.string().default("claude"),
+  /** Required for dashboard actions (stop, pause); without it they are refused. */
+  DASHBOARD_TOKEN: z.string().optional(),
+  /** Golden-claude profile names accepted by `-g` (comma-separated). */
+  GOLDEN_CLAUDES: goldenClaudes.default(["default"]),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+});
+type Variable = keyof typeof EnvSchema.shape;
+const VARIABLES = Object.keys(EnvSchema.shape) as Variable[];
+
+/** What to do about a bad value, per variable: the second half of the error line. */
+const FIX: Record<Variable, string> = {
+  GITHUB_API_URL: "set it to the GitHub REST base URL, e.g. https://api.github.com",
+  GITHUB_INTEGRATION_JSON: `set it to ${INTEGRATION_EXAMPLE}`,
+  GITHUB_WEBHOOK_SECRET: "set it to the webhook's secret or leave it unset",
+  POLL_INTERVAL_MS: "set it to the poll period in milliseconds (10 to 3600000; default 5000)",
+  PROVIDER: "set it to local or fly",
+  FLY_API_URL: "set it to the Machines API URL, e.g. https://api.machines.dev",
+  FLY_API_TOKEN: "set it to a Fly API token (fly tokens create deploy)",
+  APP_NAME: "set it to the Fly app that runs the thopters",
+  REGION: "set it to a Fly region such as iad, or leave it unset",
+  THOPTER_IMAGE: "set it to the thopter image reference (registry.fly.io/APP:TAG)",
+  THOPTER_VM_SIZE: "set it to a Fly VM size such as shared-cpu-2x, or leave it unset",
+  STORE_URL: "set it to file:PATH or redis://HOST:PORT",
+  HUB_HOST: "set it to the address to listen on, e.g. 127.0.0.1",
+  HUB_PORT: "set it to a TCP port (0 to 65535; default 8080)",
+  HUB_STATUS_PORT: "set it to a TCP port other than HUB_PORT (0 to 65535; default 8081)",
+  HUB_PUBLIC_URL: "set it to the URL people use to reach the hub, e.g. https://hub.example.com",
+  MAX_THOPTERS: "set it to a whole number from 1 to 10000 (default 10)",
+  MAX_CONCURRENT_PROVISIONS: "set it to a whole number from 1 to 1000 (default 4)",
+  IDLE_TIMEOUT_MIN: "set it to a number of minutes greater than 0 (default 60)",
+  MAX_LIFETIME_MIN: "set it to a number of minutes greater than 0 (default 720)",
+  PROMPTS_DIR: "set it to the folder of prompt templates (default prompts)",
+  THOPTER_ENV_FILE: "set it to a file of KEY=value lines (default .env.thopters)",
+  LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",
+  LOCAL_THOPTER_USER: "set it to an existing unprivileged user, e.g. thopter",
+  CLAUDE_BIN: "set it to the claude executable (default claude on PATH)",
+  DASHBOARD_TOKEN: "set it to a long random string or leave it unset",
+  GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
+  LOG_LEVEL: "set it to info, or debug for more detail",
+};
+
+/** The validated hub configuration: one field per variable, parsed (numbers, JSON, lists) and defaulted. */
+export type HubConfig = z.infer<typeof EnvSchema> & { HUB_PUBLIC_URL: string };
+
+/** `path` inside a variable's JSON value, e.g. `repositories["acme/w"].coderToken`. */
+function describePath(path: PropertyKey[]): string {
+  return path
+    .map((p, i) =>
+      typeof p === "number"
+        ? `[${p}]`
+        : /^[A-Za-z_$][\w$]*$/.test(String(p))
+          ? `${i ? "." : ""}${String(p)}`
+          : `[${JSON.stringify(String(p))}]`,
+    )
+    .join("");
+}
+
+function issueError(issue: z.core.$ZodIssue): ConfigError {
+  const [variable, ...inner] = issue.path as [Variable, ...PropertyKey[]];
+  const where = inner.length > 0 ? `${describePath(inner)} ` : "";
+  const line = `${variable}: ${where}${issue.message}; ${FIX[variable]}`;
+  return new ConfigError(variable, line.replace(/\s*[\r\n]+\s*/g, " "));
+}
+
+/** Messages for zod's own issues, phrased for someone editing an environment file. */
+function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type" && issue.input === undefined) return "is missing";
+  if (issue.code === "invalid_type")
+    return `must be ${issue.expected === "object" ? "an object" : `a ${issue.expected}`}`;
+  if (issue.code === "unrecognized_keys")
+    return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+  return undefined;
+}
+
+function checkCombinations(config: z.infer<typeof EnvSchema>): void {
+  if (config.PROVIDER === "fly") {
+    for (const variable of ["FLY_API_TOKEN", "APP_NAME", "THOPTER_IMAGE"] as const) {
+      if (!config[variable])
+        throw new ConfigError(variable, `${variable}: is missing (PROVIDER=fly); ${FIX[variable]}`);
+    }
+  }
+  if (config.HUB_PORT !== 0 && config.HUB_PORT === config.HUB_STATUS_PORT) {
+    throw new ConfigError("HUB_STATUS_PORT", `HUB_STATUS_PORT: is the same as HUB_PORT; ${FIX.HUB_STATUS_PORT}`);
+  }
+}
+
+/**
+ * Validates the hub's environment. Empty values count as unset (as in `.env` files). Throws a `ConfigError`
+ * whose message is one line naming the variable, what is wrong and what to do.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const input: Partial<Record<Variable, string>> = {};
+  for (const variable of VARIABLES) {
+    const value = env[variable];
+    if (value !== undefined && value.trim() !== "") input[variable] = value;
+  }
+  const result = EnvSchema.safeParse(input, { error: issueMessage });
+  if (!result.success) throw issueError(result.error.issues[0]!);
+  const config = result.data;
+  checkCombinations(config);
+  const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
+  return {
+    ...config,
+    HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${host}:${config.HUB_PORT}`,
+    // Agents never run as root: when the hub is root, local thopters run as this user.
+    LOCAL_THOPTER_USER: config.LOCAL_THOPTER_USER ?? (process.getuid?.() === 0 ? "thopter" : undefined),
+  };
+}
+
+/**
+ * `loadConfig` over the environment plus `.env` in `cwd`. Real environment variables win over the file, and
+ * `process.env` is left untouched.
+ */
+export function loadConfigWithEnvFile(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): HubConfig {
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parseDotenv(readFileSync(join(cwd, ".env")));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  return loadConfig({ ...fromFile, ...env });
+}
+
+/** Every secret value in a config (tokens, webhook secret, dashboard token, store password), for scrubbing. */
+export function configSecrets(config: HubConfig): string[] {
+  const values = [config.GITHUB_WEBHOOK_SECRET, config.DASHBOARD_TOKEN, config.FLY_API_TOKEN];
+  for (const repo of Object.values(config.GITHUB_INTEGRATION_JSON.repositories)) {
+    values.push(repo.issuesToken, repo.coderToken);
+  }
+  const store = parseStoreUrl(config.STORE_URL);
+  if (store.kind === "redis") values.push(store.password);
+  return [...new Set(values.filter((v): v is string => v !== undefined && v !== ""))];
+}

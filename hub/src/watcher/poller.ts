@@ -47,7 +47,16 @@ export class RepoPoller {
     this.log = deps.log.child({ repo: deps.repo });
   }
 
-  async cycle(): Promise<void> {
+  private running: Promise<void> = Promise.resolve();
+
+  /** One cycle; a call while another runs waits for it (the timer and `pollNow` never race on the cursor). */
+  cycle(): Promise<void> {
+    const next = this.running.then(() => this.runCycle());
+    this.running = next.catch(() => {});
+    return next;
+  }
+
+  private async runCycle(): Promise<void> {
     const state = await this.load();
     try {
       await this.pollComments(state);

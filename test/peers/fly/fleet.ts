@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CreateMachineRequest, CreateVolumeRequest, Machine, Volume } from "@thopter/fly";
-import { checkFiles, MachineProcess, type RunOptions } from "./machine-runner.js";
+import { checkRunnable, MachineProcess, type RunOptions } from "./machine-runner.js";
 import { PeerError } from "./peer-error.js";
 
 export type { RunOptions } from "./machine-runner.js";
@@ -51,7 +51,7 @@ export class Fleet {
     if (request.name && this.listMachines(false).some((m) => m.name === request.name)) {
       throw new PeerError(409, `a machine named ${request.name} already exists in app ${this.options.app}`);
     }
-    if (this.options.run) checkFiles(config);
+    if (this.options.run) checkRunnable(config, this.options.run);
     for (const mount of config.mounts ?? []) {
       const volume = mount.volume ? this.volumes.get(mount.volume) : undefined;
       if (!volume) throw new PeerError(400, `mount ${mount.path}: volume ${mount.volume} not found`);

@@ -27,8 +27,9 @@ export function commandOf(config: MachineConfig, run: RunOptions): string[] {
   );
 }
 
-/** Refuses, at create time, machine files the peer cannot deliver. */
-export function checkFiles(config: MachineConfig): void {
+/** Refuses, at create time, a machine the peer could not run: nothing to run, or files it cannot deliver. */
+export function checkRunnable(config: MachineConfig, run: RunOptions): void {
+  commandOf(config, run);
   for (const file of config.files ?? []) {
     if (!file.guest_path?.startsWith("/")) throw new PeerError(400, "files[].guest_path must be an absolute path");
     if (file.raw_value === undefined) {

@@ -1,0 +1,116 @@
+import { statSync } from "node:fs";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ThopterSpec } from "@thopter/protocol";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hostPath } from "../src/providers/local/files.js";
+import { LocalProvider } from "../src/providers/local/local-provider.js";
+import { type LocalMachineRecord, readRecord, writeRecord } from "../src/providers/local/machine-record.js";
+
+const IS_ROOT = process.getuid?.() === 0;
+const log = pino({ level: "silent" });
+const owner = (thopterId: string) => ({ thopterId, repo: "acme/widgets", issueNumber: 7 });
+const idle = (thopterId: string, entrypoint = [process.execPath, "-e", "setInterval(() => {}, 60_000)"]) =>
+  ({ thopterId, env: {}, files: [], entrypoint }) satisfies ThopterSpec;
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+let root: string;
+let provider: LocalProvider;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "thopter-local-unit-"));
+  provider = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 500 });
+});
+afterEach(async () => {
+  for (const m of await provider.list()) await provider.destroy(m.ref);
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("local provider", () => {
+  it("lets a restarted hub find and destroy the thopters it started", async () => {
+    await provider.create(idle("t-adopt"), owner("t-adopt"));
+    const restarted = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 500 });
+    const [found] = await restarted.list();
+    expect(found).toMatchObject({ ...owner("t-adopt"), state: "running" });
+    const pid = (await readRecord(join(root, "t-adopt")))!.process!.pid;
+    await restarted.destroy(found!.ref);
+    expect(await exists(`/proc/${pid}`)).toBe(false);
+    expect(await restarted.list()).toEqual([]);
+  });
+
+  it("does not mistake another process that reuses the pid for the thopter", async () => {
+    await provider.create(idle("t-reuse"), owner("t-reuse"));
+    const dir = join(root, "t-reuse");
+    const record = (await readRecord(dir))!;
+    // The same pid with another start time is what a reused pid looks like.
+    await writeRecord(dir, { ...record, process: { ...record.process!, startTime: record.process!.startTime + 1 } });
+    expect(await provider.status({ provider: "local", id: "t-reuse" })).toBe("stopped");
+    await writeRecord(dir, record);
+  });
+
+  it("reports a machine whose create was interrupted as stopped, and a new create replaces it", async () => {
+    const dir = join(root, "t-half");
+    await mkdir(dir, { recursive: true });
+    const half: LocalMachineRecord = {
+      meta: { thopter_id: "t-half", repo: "acme/widgets", issue: "7" },
+      createdAt: "x",
+    };
+    await writeRecord(dir, half);
+    await writeFile(join(dir, "leftover"), "from the first attempt");
+    expect(await provider.list()).toMatchObject([{ thopterId: "t-half", state: "stopped", detail: "interrupted" }]);
+    await provider.create(idle("t-half"), owner("t-half"));
+    expect(await provider.status({ provider: "local", id: "t-half" })).toBe("running");
+    expect(await exists(join(dir, "leftover"))).toBe(false);
+  });
+
+  it("fails naming the entrypoint that cannot start, and leaves nothing behind", async () => {
+    await expect(provider.create(idle("t-noexec", ["/nonexistent/entrypoint"]), owner("t-noexec"))).rejects.toThrow(
+      /\/nonexistent\/entrypoint did not start/,
+    );
+    expect(await exists(join(root, "t-noexec"))).toBe(false);
+  });
+
+  it("refuses file paths that would leave the machine's directory", async () => {
+    const spec = {
+      ...idle("t-escape"),
+      files: [{ path: "/etc/../../../escape", contentBase64: "", mode: 0o644, owner: "root" as const }],
+    };
+    await expect(provider.create(spec, owner("t-escape"))).rejects.toThrow(/must be a plain absolute path/);
+    expect(await exists(join(root, "t-escape"))).toBe(false);
+    expect(() => hostPath("/m/root", "relative/x")).toThrow(/plain absolute path/);
+    expect(hostPath("/m/root", "/etc/thopter/token")).toBe("/m/root/etc/thopter/token");
+  });
+
+  it("refuses thopter ids that are not safe directory names", async () => {
+    await expect(provider.create(idle("../evil"), owner("../evil"))).rejects.toThrow(/must match/);
+    await expect(provider.destroy({ provider: "local", id: "../evil" })).rejects.toThrow(/not a local machine/);
+  });
+
+  it("keeps the console log and record where the agent cannot read them", async () => {
+    await provider.create(
+      idle("t-console", [process.execPath, "-e", "console.log('booted'); setInterval(() => {}, 60000)"]),
+      owner("t-console"),
+    );
+    const dir = join(root, "t-console");
+    await expect.poll(() => readFile(join(dir, "console.log"), "utf8"), { timeout: 10_000 }).toContain("booted");
+    expect((statSync(join(dir, "console.log")).mode & 0o777).toString(8)).toBe("600");
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe("711");
+  });
+
+  it.skipIf(!IS_ROOT)("as root, names a missing LOCAL_THOPTER_USER and how to fix it (skipped: not root)", async () => {
+    const noUser = new LocalProvider({ root, thopterUser: "no-such-user-xyz", log });
+    const spec = {
+      ...idle("t-nouser"),
+      files: [{ path: "/x", contentBase64: "", mode: 0o644, owner: "thopter" as const }],
+    };
+    await expect(noUser.create(spec, owner("t-nouser"))).rejects.toThrow(
+      /LOCAL_THOPTER_USER "no-such-user-xyz" does not exist/,
+    );
+    expect(await exists(join(root, "t-nouser"))).toBe(false);
+  });
+});

@@ -87,6 +87,9 @@ export class GithubSpec {
     // strict: false because the description carries OpenAPI-only keywords (example, discriminator, x-github…).
     this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, validateFormats: true });
     addFormats(this.ajv);
+    // Formats the description uses beyond JSON Schema's: OpenAPI number widths and two of GitHub's own.
+    for (const name of ["int32", "int64", "double", "binary", "timestamp"]) this.ajv.addFormat(name, true);
+    this.ajv.addFormat("repo.nwo", /^[^/\s]+\/[^/\s]+$/);
     this.ajv.addSchema({ $id: SPEC_ID, components: { schemas: spec.components.schemas } });
   }
 

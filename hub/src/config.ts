@@ -41,7 +41,7 @@ export type GithubIntegration = z.infer<typeof GithubIntegration>;
 /** V8 quotes the start of the input in JSON errors; this input holds tokens, so keep only the reason. */
 function jsonErrorReason(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, "");
+  return message.replace(/,\s*(\.\.\.)?".*$/s, "");
 }
 
 const integrationJson = z
@@ -192,6 +192,7 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === "invalid_type" && issue.input === undefined) return "is missing";
   if (issue.code === "invalid_type")
     return `must be ${issue.expected === "object" ? "an object" : `a ${issue.expected}`}`;
+  if (issue.code === "invalid_key") return issue.issues[0]?.message;
   if (issue.code === "unrecognized_keys")
     return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
   return undefined;

@@ -97,6 +97,23 @@ describe("Fly provider against Fly faults", () => {
     expectOneMachineOneVolume(h, owner);
   });
 
+  it("sweeps volumes that interrupted creates left, and nothing else", async () => {
+    const h = await start();
+    const owner = newOwner();
+    const ref = await h.provider.create(idleSpec(owner), owner);
+    const orphan = await h.client.createVolume({ name: volumeName("never-retried"), region: "iad", size_gb: 10 });
+    const unrelated = await h.client.createVolume({ name: "postgres_data", region: "iad", size_gb: 1 });
+    expect(await h.provider.sweep(60_000), "too young: its create may still be under way").toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await h.provider.sweep(10)).toEqual([orphan.id]);
+    expect(
+      h.peer
+        .volumes()
+        .map((v) => v.id)
+        .sort(),
+    ).toEqual([ref.volumeId, unrelated.id].sort());
+  });
+
   it("fails with Fly's reason and leaves no volume when the machine cannot be created", async () => {
     const h = await start();
     h.peer.inject({ match: "Machines_create", status: 422, body: { error: "insufficient capacity in iad" } });

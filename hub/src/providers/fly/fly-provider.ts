@@ -9,7 +9,7 @@ import {
   type Provider,
   parseSpec,
 } from "../provider.js";
-import { type FlyMachineSettings, machineRequest, volumeName } from "./machine-config.js";
+import { type FlyMachineSettings, machineRequest, VOLUME_NAME, volumeName } from "./machine-config.js";
 import { machineState } from "./machine-state.js";
 import { guestFor } from "./vm-size.js";
 
@@ -77,7 +77,7 @@ export class FlyProvider implements Provider {
     // A retried create may have found the machine an earlier attempt made, mounting that attempt's volume.
     const volumeId = machine.config?.mounts?.[0]?.volume ?? volume.id!;
     if (made && volumeId !== volume.id) await this.deleteVolume(volume.id!);
-    const ref: MachineRef = { provider: "fly", id: machine.id!, volumeId, address: machine.private_ip };
+    const ref: MachineRef = { provider: "fly", id: machine.id!, volumeId, address: this.addressOf(machine) };
     const timeout = this.options.startTimeoutSeconds ?? 60;
     try {
       await this.client.waitForState(machine.id!, "started", timeout);
@@ -163,6 +163,30 @@ export class FlyProvider implements Provider {
     }
   }
 
+  /** The machine's 6PN address, or before Fly reports one, the private DNS name that resolves to it. */
+  private addressOf(machine: Machine): string {
+    return machine.private_ip ?? `${machine.id}.vm.${this.client.app}.internal`;
+  }
+
+  /**
+   * Deletes thopter volumes that no machine holds and that are older than `olderThanMs` (default 10 minutes): what a
+   * hub that died between creating a volume and creating its machine leaves, when that create is never retried.
+   * The age keeps it off volumes whose create is under way right now. Returns the deleted volumes' ids.
+   */
+  async sweep(olderThanMs = 10 * 60_000): Promise<string[]> {
+    const cutoff = Date.now() - olderThanMs;
+    const orphans = (await this.client.listVolumes()).filter(
+      (v) =>
+        VOLUME_NAME.test(v.name ?? "") &&
+        !v.attached_machine_id &&
+        !DEAD_VOLUME_STATES.has(v.state ?? "") &&
+        Date.parse(v.created_at ?? "") < cutoff,
+    );
+    for (const volume of orphans) await this.deleteVolume(volume.id!);
+    if (orphans.length > 0) this.log.warn({ volumes: orphans.map((v) => v.id) }, "deleted orphaned thopter volumes");
+    return orphans.map((v) => v.id!);
+  }
+
   private infoOf(machine: Machine): MachineInfo | undefined {
     const meta = machine.config?.metadata ?? {};
     const issueNumber = Number(meta.issue);
@@ -175,7 +199,7 @@ export class FlyProvider implements Provider {
         provider: "fly",
         id: machine.id!,
         volumeId: machine.config?.mounts?.[0]?.volume,
-        address: machine.private_ip,
+        address: this.addressOf(machine),
       },
       thopterId: meta.thopter_id,
       repo: meta.repo,

@@ -30,6 +30,9 @@ export function volumeName(thopterId: string): string {
   return `t_${readable}_${hash}`;
 }
 
+/** Matches the names volumeName makes, and only those (to tell thopter volumes from others in the app). */
+export const VOLUME_NAME = /^t_[a-z0-9_]{0,10}_[0-9a-f]{12}$/;
+
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**

@@ -104,7 +104,7 @@ describe("GitHub peer REST", () => {
     });
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(again.data.id).toBe(first.data.id);
-    expect(peer.reactions(REPO, { comment: comment.data.id })).toHaveLength(1);
+    expect(peer.reactions(REPO, { comment: Number(comment.data.id) })).toHaveLength(1);
 
     const onIssue = await gh.rest.reactions.createForIssue({ ...repoArgs, issue_number: 1, content: "rocket" });
     expect(onIssue.status).toBe(201);
@@ -139,7 +139,7 @@ describe("GitHub peer REST", () => {
 
     const anonymous = await fetch(`${peer.url}/repos/${REPO}`);
     expect(anonymous.status).toBe(401);
-    expect((await anonymous.json()).message).toBe("Requires authentication");
+    expect(((await anonymous.json()) as { message: string }).message).toBe("Requires authentication");
 
     const bad = await octokit(peer, "not-a-known-token")
       .rest.repos.get(repoArgs)

@@ -1,8 +1,8 @@
 // `pnpm start`: the hub as a process. Configuration comes from the environment and `.env` (see DESIGN.md).
-import { ConfigError, loadConfigWithEnvFile } from "./config.js";
+import { ConfigError, type HubConfig, loadConfigWithEnvFile } from "./config.js";
 import { startHub } from "./hub.js";
 
-let config: ReturnType<typeof loadConfigWithEnvFile>;
+let config: HubConfig;
 try {
   config = loadConfigWithEnvFile();
 } catch (err) {
@@ -11,23 +11,27 @@ try {
   process.exit(1);
 }
 
+const starting = startHub(config);
+// Installed before the hub is up, so a SIGTERM during start still stops it cleanly.
+let stopping = false;
+const stop = async (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  const hub = await starting.catch(() => process.exit(1));
+  hub.log.info({ signal }, "stopping");
+  try {
+    await hub.stop();
+    process.exit(0);
+  } catch (err) {
+    hub.log.error({ err }, "stop failed");
+    process.exit(1);
+  }
+};
+process.on("SIGTERM", (signal) => void stop(signal));
+process.on("SIGINT", (signal) => void stop(signal));
+
 try {
-  const hub = await startHub(config);
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    hub.log.info({ signal }, "stopping");
-    hub.stop().then(
-      () => process.exit(0),
-      (err) => {
-        hub.log.error({ err }, "stop failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  await starting;
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A forwarding proxy in front of the GitHub peer that can freeze chosen requests, so a test can kill the hub at an
+ * exact point: `hold: "request"` never forwards them (GitHub never sees the call), `hold: "response"` forwards them
+ * but never answers (GitHub acted, the hub never learns it did).
+ */
+export class Gate {
+  /** Requests currently frozen. */
+  held = 0;
+  private rule: { method: string; path: RegExp; hold: "request" | "response" } | undefined;
+  private readonly frozen = new Set<ServerResponse>();
+
+  private constructor(
+    readonly url: string,
+    private readonly server: Server,
+    private readonly target: URL,
+  ) {
+    server.on("request", (req, res) => void this.forward(req, res));
+  }
+
+  static async start(target: string): Promise<Gate> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return new Gate(`http://127.0.0.1:${port}`, server, new URL(target));
+  }
+
+  freeze(method: string, path: RegExp, hold: "request" | "response"): void {
+    this.rule = { method, path, hold };
+  }
+
+  /** Stops freezing and drops the frozen connections (as a killed hub's sockets would be). */
+  open(): void {
+    this.rule = undefined;
+    for (const res of this.frozen) res.socket?.destroy();
+    this.frozen.clear();
+    this.held = 0;
+  }
+
+  async close(): Promise<void> {
+    this.open();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const rule = this.rule;
+    const matches = rule && req.method === rule.method && rule.path.test(req.url ?? "");
+    if (matches && rule.hold === "request") {
+      this.frozen.add(res);
+      this.held++;
+      return;
+    }
+    const upstream = request(
+      new URL(req.url ?? "/", this.target),
+      { method: req.method, headers: { ...req.headers, host: this.target.host } },
+      (answer) => {
+        if (matches) {
+          answer.resume();
+          this.frozen.add(res);
+          this.held++;
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.socket?.destroy());
+    upstream.end(Buffer.concat(chunks));
+  }
+}

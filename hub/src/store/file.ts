@@ -1,11 +1,16 @@
-import { type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { assertKey, byKey, toJson } from "./codec.js";
 import { classifyFileName, fileNameForKey, tempFileName } from "./file-names.js";
 import type { Store } from "./store.js";
 
-/** How many files `list` reads at once: enough to hide latency, few enough to stay clear of fd limits. */
-const READ_CONCURRENCY = 64;
+/**
+ * Files `list` reads between yields to the event loop. Reads are synchronous: for small local files that is
+ * ten times faster than the thread pool, and a batch blocks for only a few milliseconds.
+ */
+const LIST_BATCH = 256;
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
@@ -18,20 +23,6 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return errno(err) === "EPERM";
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight, keeping the input order in the result. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**
@@ -64,7 +55,7 @@ export class FileStore implements Store {
 
   get<T = unknown>(key: string): Promise<T | undefined> {
     return this.run(key, async () => {
-      const entry = await this.readEntry(fileNameForKey(key));
+      const entry = this.readEntry(fileNameForKey(key));
       return entry?.key === key ? (entry.value as T) : undefined;
     });
   }
@@ -121,8 +112,14 @@ export class FileStore implements Store {
         const entry = classifyFileName(name);
         if (entry.kind === "hashed" || (entry.kind === "key" && entry.key.startsWith(prefix))) names.push(name);
       }
-      const entries = await mapLimit(names, READ_CONCURRENCY, (name) => this.readEntry(name));
-      const found = entries.filter((e): e is { key: string; value: T } => e?.key.startsWith(prefix) === true);
+      const found: Array<{ key: string; value: T }> = [];
+      for (let i = 0; i < names.length; i += LIST_BATCH) {
+        if (i > 0) await yieldToEventLoop();
+        for (const name of names.slice(i, i + LIST_BATCH)) {
+          const entry = this.readEntry(name);
+          if (entry?.key.startsWith(prefix)) found.push(entry as { key: string; value: T });
+        }
+      }
       return found.sort(byKey);
     });
   }
@@ -150,10 +147,10 @@ export class FileStore implements Store {
   }
 
   /** The entry stored under a file name, or undefined when there is none (deleted meanwhile included). */
-  private async readEntry(name: string): Promise<{ key: string; value: unknown } | undefined> {
+  private readEntry(name: string): { key: string; value: unknown } | undefined {
     let text: string;
     try {
-      text = await readFile(join(this.dir, name), "utf8");
+      text = readFileSync(join(this.dir, name), "utf8");
     } catch (err) {
       if (errno(err) === "ENOENT") return undefined;
       throw err;
@@ -175,7 +172,7 @@ export class FileStore implements Store {
     let written = false;
     try {
       await file.writeFile(data, "utf8");
-      await file.sync();
+      await file.datasync();
       written = true;
     } finally {
       await file.close();

@@ -37,8 +37,12 @@ export function instrument(
   };
 
   return {
-    async onRequest({ id, request, schemaPath }) {
-      const waitedMs = await limiter.take(`${request.method} ${schemaPath}`);
+    async onRequest({ id, request, schemaPath, params }) {
+      const target = params.path?.machine_id ?? params.path?.volume_id;
+      const waitedMs = await limiter.take(
+        `${request.method} ${schemaPath}`,
+        target === undefined ? "" : String(target),
+      );
       pending.set(id, { startedAt: performance.now(), waitedMs });
     },
     onResponse({ id, request, schemaPath, response }) {

@@ -107,7 +107,7 @@ export class FlyMachinesClient {
    * attempt fails with a 5xx, loses its response, or the name is taken, the machine with that name is looked up and
    * returned instead of creating a second one.
    */
-  createMachine(request: CreateMachineRequest & { name: string }): Promise<Machine> {
+  async createMachine(request: CreateMachineRequest & { name: string }): Promise<Machine> {
     if (!request.name) throw new Error("createMachine needs a unique `name` (e.g. the thopter id) so retries are safe");
     return this.call(
       {
@@ -162,17 +162,19 @@ export class FlyMachinesClient {
    * Blocks until the machine reaches `state` (default `started`), at most `timeoutSeconds` (1–60). Throws a
    * `FlyApiError` with status 408 when it does not get there in time (see `isWaitTimeout`).
    */
-  waitForState(machineId: string, state: WaitState = "started", timeoutSeconds = MAX_WAIT_SECONDS) {
+  async waitForState(
+    machineId: string,
+    state: WaitState = "started",
+    timeoutSeconds = MAX_WAIT_SECONDS,
+  ): Promise<WaitMachineResponse> {
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_WAIT_SECONDS) {
       throw new Error(`waitForState timeoutSeconds must be a whole number from 1 to 60, got ${timeoutSeconds}`);
     }
-    return this.call<WaitMachineResponse>(
-      { call: `GET /apps/${this.app}/machines/${machineId}/wait`, idempotent: true },
-      () =>
-        this.api.GET("/apps/{app_name}/machines/{machine_id}/wait", {
-          params: { path: { app_name: this.app, machine_id: machineId }, query: { state, timeout: timeoutSeconds } },
-          signal: this.timeout(timeoutSeconds * 1000),
-        }),
+    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/wait`, idempotent: true }, () =>
+      this.api.GET("/apps/{app_name}/machines/{machine_id}/wait", {
+        params: { path: { app_name: this.app, machine_id: machineId }, query: { state, timeout: timeoutSeconds } },
+        signal: this.timeout(timeoutSeconds * 1000),
+      }),
     );
   }
 
@@ -205,7 +207,7 @@ export class FlyMachinesClient {
    * Creates a volume. `name` (lowercase letters, digits and `_`, under 30 characters) must be unique among the app's
    * live volumes: like machines, a failed attempt is resolved by looking the name up, never by creating a second one.
    */
-  createVolume(request: CreateVolumeRequest & { name: string }): Promise<Volume> {
+  async createVolume(request: CreateVolumeRequest & { name: string }): Promise<Volume> {
     if (!request.name) throw new Error("createVolume needs a unique `name` so retries are safe");
     return this.call(
       {

@@ -14,6 +14,7 @@ export class TokenBucket {
   private tokens: number;
   private refilledAt = performance.now();
   private queue: Promise<void> = Promise.resolve();
+  private waiting = 0;
 
   constructor(private readonly rate: Rate) {
     if (!(rate.perSecond > 0) || !(rate.burst >= 1)) {
@@ -24,9 +25,16 @@ export class TokenBucket {
 
   /** Waits for a token; resolves with the milliseconds spent waiting (0 when one was ready). */
   take(): Promise<number> {
-    const turn = this.queue.then(() => this.waitForToken());
+    this.waiting += 1;
+    const turn = this.queue.then(() => this.waitForToken()).finally(() => (this.waiting -= 1));
     this.queue = turn.then(() => undefined);
     return turn;
+  }
+
+  /** Full and nobody waiting: forgetting it changes nothing. */
+  isIdle(): boolean {
+    this.refill();
+    return this.waiting === 0 && this.tokens >= this.rate.burst;
   }
 
   private async waitForToken(): Promise<number> {

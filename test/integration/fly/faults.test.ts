@@ -40,6 +40,21 @@ describe("Fly client under failures and rate limits", () => {
     expect(fly.peer.stats().byOperation).toMatchObject({ Machines_create: 3, Machines_list: 2 });
   });
 
+  it("makes exactly one machine when the connection drops after Fly created it", async () => {
+    fly = await startFly();
+    fly.peer.inject({ match: "Machines_create", drop: true, after: true });
+    const machine = await fly.client.createMachine(machineRequest("dropped"));
+    expect(fly.peer.machines().map((m) => m.id)).toEqual([machine.id]);
+    expect(fly.client.stats().byStatus[0]).toBe(1);
+  });
+
+  it("retries a read whose connection dropped", async () => {
+    fly = await startFly();
+    fly.peer.inject({ match: "Volumes_list", drop: true, times: 2 });
+    expect(await fly.client.listVolumes()).toEqual([]);
+    expect(fly.peer.stats().byOperation.Volumes_list).toBe(3);
+  });
+
   it("gives up after its attempts with the last error, and still never duplicates", async () => {
     fly = await startFly({}, { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
     fly.peer.inject({ match: "Machines_create", status: 500, times: 10 });
@@ -86,11 +101,16 @@ describe("Fly client under failures and rate limits", () => {
     const elapsedMs = performance.now() - started;
 
     expect(fly.peer.machines()).toHaveLength(10);
-    // The 7 beyond the burst each waited for a token; together that is at least 7 tokens' worth of time.
-    expect(client.stats().throttled).toBe(7);
-    expect(elapsedMs).toBeGreaterThanOrEqual((7 / perSecond) * 1000 * 0.9);
-    // Another action has its own bucket: a get right after the burst does not wait.
-    await client.getMachine(fly.peer.machines()[0]!.id!);
-    expect(client.stats().throttled).toBe(7);
+    // The 7 beyond the burst need 7 tokens, whatever else slows the machine down. (On a busy host a stalled event loop
+    // refills some tokens while others wait, so fewer than 7 calls may have had to wait themselves.)
+    expect(elapsedMs).toBeGreaterThanOrEqual((7 / perSecond) * 1000 * 0.95);
+    const { throttled } = client.stats();
+    expect(throttled).toBeGreaterThan(0);
+    expect(throttled).toBeLessThanOrEqual(7);
+    // Another action has its own bucket, and actions on a machine count per machine: none of these wait.
+    const ids = fly.peer.machines().map((m) => m.id!);
+    await client.getMachine(ids[0]!);
+    await Promise.all(ids.map((id) => client.stopMachine(id)));
+    expect(client.stats().throttled).toBe(throttled);
   });
 });

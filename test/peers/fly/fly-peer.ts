@@ -29,7 +29,10 @@ export interface FlyPeerOptions {
 
 /** A failure the peer answers with instead of (or, with `after`, in place of the result of) the real operation. */
 export interface Injection {
-  status: number;
+  /** The status to answer with; required unless `drop`. */
+  status?: number;
+  /** Close the connection without answering, as a network failure or a crashed proxy would. */
+  drop?: boolean;
   /** How many matching requests get it, default 1. */
   times?: number;
   /** operationId (`Machines_create`) or `METHOD /template`; every operation when absent. */
@@ -97,6 +100,7 @@ export class FlyPeer {
   }
 
   inject(injection: Injection): void {
+    if (injection.status === undefined && !injection.drop) throw new Error("inject needs a status, or drop: true");
     this.injections.push({ ...injection, left: injection.times ?? 1 });
   }
 
@@ -137,12 +141,13 @@ export class FlyPeer {
     this.counts.total += 1;
     this.counts.byOperation[operation] = (this.counts.byOperation[operation] ?? 0) + 1;
     const response = await this.respond(route, req, url.searchParams);
+    if (response === "drop") return void res.socket?.destroy();
     const problems = this.validator.validateResponse(route, response.status, response.body);
     if (problems.length) this.violations.push({ operation, direction: "response", status: response.status, problems });
     send(res, response);
   }
 
-  private async respond(route: Route, req: IncomingMessage, query: URLSearchParams): Promise<PeerResponse> {
+  private async respond(route: Route, req: IncomingMessage, query: URLSearchParams): Promise<PeerResponse | "drop"> {
     const operation = route.operation.operationId;
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       return { status: 401, body: { error: "You must be authenticated to view this." } };
@@ -187,9 +192,11 @@ export class FlyPeer {
   }
 }
 
-function injected(injection: Injection): PeerResponse {
-  const body = injection.body ?? (injection.status >= 400 ? { error: `injected ${injection.status}` } : undefined);
-  return { status: injection.status, body, ...(injection.headers ? { headers: injection.headers } : {}) };
+function injected(injection: Injection): PeerResponse | "drop" {
+  const status = injection.status;
+  if (injection.drop || status === undefined) return "drop";
+  const body = injection.body ?? (status >= 400 ? { error: `injected ${status}` } : undefined);
+  return { status, body, ...(injection.headers ? { headers: injection.headers } : {}) };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

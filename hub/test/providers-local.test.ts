@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ThopterSpec } from "@thopter/protocol";
@@ -102,7 +102,19 @@ describe("local provider", () => {
     expect((statSync(dir).mode & 0o777).toString(8)).toBe("711");
   });
 
-  it.skipIf(!IS_ROOT)("as root, names a missing LOCAL_THOPTER_USER and how to fix it (skipped: not root)", async () => {
+  it.skipIf(!IS_ROOT)("as root, warns when the agent user could not reach LOCAL_THOPTER_ROOT (root only)", async () => {
+    await chmod(root, 0o711); // mkdtemp made it 0700: open it, so only the directory below is closed
+    const closed = join(root, "closed");
+    await mkdir(closed, { mode: 0o700 });
+    const warnings: string[] = [];
+    const logged = pino({ level: "warn" }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+    const inside = new LocalProvider({ root: join(closed, "machines"), thopterUser: "thopter", log: logged });
+    const ref = await inside.create(idle("t-closed"), owner("t-closed"));
+    await inside.destroy(ref);
+    expect(warnings).toEqual([expect.stringContaining(`is inside ${closed}, which thopter cannot enter`)]);
+  });
+
+  it.skipIf(!IS_ROOT)("as root, names a missing LOCAL_THOPTER_USER and how to fix it (root only)", async () => {
     const noUser = new LocalProvider({ root, thopterUser: "no-such-user-xyz", log });
     const spec = {
       ...idle("t-nouser"),

@@ -58,9 +58,22 @@ export function checkThopterId(spec: ThopterSpec, owner: MachineOwner): void {
   }
 }
 
-/** The spec, checked: a provider refuses a malformed spec with the field that is wrong rather than half-make a machine. */
+/** GitHub token formats (classic, app installation, OAuth, refresh, fine-grained): they must never reach the env. */
+const GITHUB_TOKEN = /\b(gh[opsur]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/;
+
+/**
+ * The spec, checked: a provider refuses a malformed spec with the field that is wrong rather than half-make a machine,
+ * and refuses a GitHub token in the env, where the agent could read it (the broker's token goes in a root-only file).
+ */
 export function parseSpec(input: unknown): ThopterSpec {
   const parsed = ThopterSpec.safeParse(input);
   if (!parsed.success) throw new Error(`invalid thopter spec: ${z.prettifyError(parsed.error)}`);
+  for (const [key, value] of Object.entries(parsed.data.env)) {
+    if (GITHUB_TOKEN.test(value)) {
+      throw new Error(
+        `thopter spec env ${key} holds a GitHub token: deliver it as a root-only file (mode 0600, owner root)`,
+      );
+    }
+  }
   return parsed.data;
 }

@@ -142,12 +142,14 @@ export function providerContract(name: string, setup: () => Promise<ContractHarn
       expect(await h.provider.status(ref)).toBe("gone");
     });
 
-    it("refuses a malformed spec by naming what is wrong, and makes nothing", async () => {
+    it("refuses a malformed spec or a token in the env by naming what is wrong, and makes nothing", async () => {
       const owner = newOwner();
       const bad = { ...probeSpec(owner, receiver.urlFor(owner.thopterId)), entrypoint: [] };
       await expect(h.provider.create(bad, owner)).rejects.toThrow(/entrypoint/);
       const mismatched = probeSpec({ ...owner, thopterId: "someone-else" }, "http://127.0.0.1:1/");
       await expect(h.provider.create(mismatched, owner)).rejects.toThrow(/someone-else/);
+      const leaky = probeSpec(owner, receiver.urlFor(owner.thopterId), { GH_TOKEN: SECRET });
+      await expect(h.provider.create(leaky, owner)).rejects.toThrow(/env GH_TOKEN holds a GitHub token/);
       expect((await h.provider.list()).map((m) => m.thopterId)).not.toContain(owner.thopterId);
     });
   });

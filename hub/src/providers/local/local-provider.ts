@@ -12,7 +12,7 @@ import {
 } from "../provider.js";
 import { inspectLocalMachine, type LaunchFile, type LocalMachineStatus, launchLocalMachine } from "./launch.js";
 import { removeLocalMachine } from "./stop.js";
-import { lookupUser } from "./thopter-user.js";
+import { closedAncestor, lookupUser } from "./thopter-user.js";
 
 export interface LocalProviderOptions {
   /** LOCAL_THOPTER_ROOT: each thopter is the directory `<root>/<thopterId>`. */
@@ -133,7 +133,22 @@ export class LocalProvider implements Provider {
   private async ownedFiles(spec: ThopterSpec): Promise<LaunchFile[]> {
     if (this.isolation === "off") return spec.files;
     const thopter = await lookupUser(this.options.thopterUser);
+    await this.warnIfClosed();
     return spec.files.map((f) => ({ ...f, ...(f.owner === "thopter" ? thopter : { uid: 0, gid: 0 }) }));
+  }
+
+  private warnedClosed = false;
+
+  /** Said once: the thopters still start, but their agent, dropped to LOCAL_THOPTER_USER, will not reach its files. */
+  private async warnIfClosed(): Promise<void> {
+    if (this.warnedClosed) return;
+    const closed = await closedAncestor(this.root);
+    if (closed === undefined) return;
+    this.warnedClosed = true;
+    this.options.log.warn(
+      { root: this.root, closed },
+      `LOCAL_THOPTER_ROOT ${this.root} is inside ${closed}, which ${this.options.thopterUser} cannot enter: choose a LOCAL_THOPTER_ROOT outside it (e.g. /var/lib/thopter/machines) or chmod o+x ${closed}`,
+    );
   }
 
   private idOf(ref: MachineRef): string {

@@ -74,6 +74,8 @@ export interface ClaudeHome {
   home: string;
   cwd: string;
   apiKey: string;
+  /** Merge keys into `~/.claude/settings.json` (for settings that name files in `root`, such as hook logs). */
+  writeSettings(settings: Record<string, unknown>): Promise<void>;
   /** Remove the temp dir. */
   cleanup(): Promise<void>;
 }
@@ -102,12 +104,21 @@ export async function prepareClaudeHome(options: ClaudeHomeOptions = {}): Promis
     ...(options.mcpServers ? { mcpServers: options.mcpServers } : {}),
     ...options.globalConfig,
   });
-  await writeJson(join(home, ".claude", "settings.json"), {
-    skipDangerousModePermissionPrompt: true,
-    ...options.settings,
-  });
+  const settingsFile = join(home, ".claude", "settings.json");
+  await writeJson(settingsFile, { skipDangerousModePermissionPrompt: true, ...options.settings });
   await chownToAgent(root);
-  return { root, home, cwd: trusted, apiKey, cleanup: () => rm(root, { recursive: true, force: true }) };
+  return {
+    root,
+    home,
+    cwd: trusted,
+    apiKey,
+    async writeSettings(settings) {
+      const current = JSON.parse(await readFile(settingsFile, "utf8")) as Record<string, unknown>;
+      await writeJson(settingsFile, { ...current, ...settings });
+      await chownToAgent(settingsFile);
+    },
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 /** `runuser … env -i <env> claude <args>`: the CLI as `thopter`, with only the variables it needs. */

@@ -1,0 +1,88 @@
+import { once } from "node:events";
+import { readFile, stat } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isRoot, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
+import { bash, callTools, say, startModelPeer } from "../../peers/model/index.js";
+
+type HookInput = Record<string, unknown> & { hook_event_name: string };
+
+/** Records what `type: "http"` hooks POST, in arrival order. */
+async function startHookRecorder() {
+  const received: HookInput[] = [];
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    received.push(JSON.parse(body) as HookInput);
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  const waitFor = async (event: string, timeoutMs = 30_000): Promise<HookInput> => {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+      const found = received.find((input) => input.hook_event_name === event);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no ${event} hook within ${timeoutMs} ms; got ${received.map((input) => input.hook_event_name)}`);
+  };
+  return { url: `http://127.0.0.1:${port}/hook`, received, waitFor, close: () => server.close() };
+}
+
+const EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "Notification", "SessionEnd"];
+/** 2.1.330 runs only command hooks for SessionStart; the other six also take `type: "http"` hooks. */
+const HTTP_EVENTS = EVENTS.filter((event) => event !== "SessionStart");
+
+describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only: it runs as the thopter user)", () => {
+  it("fires every lifecycle hook in order, each naming the session and its transcript", async () => {
+    const recorder = await startHookRecorder();
+    const peer = await startModelPeer({ scenario: [callTools(bash("echo hi")), say("Done here.")] });
+    const home = await prepareClaudeHome({ globalConfig: { messageIdleNotifThresholdMs: 1_000 } });
+    const log = join(home.root, "hooks.jsonl");
+    const hooks = Object.fromEntries(
+      EVENTS.map((event) => {
+        const handlers: Array<Record<string, unknown>> = [{ type: "command", command: `{ cat; echo; } >> ${log}` }];
+        if (HTTP_EVENTS.includes(event)) handlers.push({ type: "http", url: `${recorder.url}/${event}` });
+        return [event, [{ matcher: "*", hooks: handlers }]];
+      }),
+    );
+    await home.writeSettings({ hooks });
+    const cli = await startClaudeInTmux(home, peer.url, { prompt: "Say hi" });
+    try {
+      await peer.done;
+      // Idle past messageIdleNotifThresholdMs → Notification (idle_prompt); then /exit → SessionEnd.
+      const notification = await recorder.waitFor("Notification");
+      await cli.type("/exit");
+      const end = await recorder.waitFor("SessionEnd");
+
+      const commandInputs = (await readFile(log, "utf8"))
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => JSON.parse(line) as HookInput);
+      expect(commandInputs.map((input) => input.hook_event_name)).toEqual(EVENTS);
+      expect(recorder.received.map((input) => input.hook_event_name)).toEqual(HTTP_EVENTS);
+      expect((await stat(log)).uid).toBe((await stat(home.home)).uid);
+      for (const input of [...commandInputs, ...recorder.received]) {
+        expect(input).toMatchObject({ session_id: cli.sessionId, transcript_path: cli.transcriptPath, cwd: home.cwd });
+      }
+
+      const byEvent = (event: string) => recorder.received.find((input) => input.hook_event_name === event);
+      expect(commandInputs[0]).toMatchObject({ source: "startup" });
+      expect(byEvent("UserPromptSubmit")).toMatchObject({ prompt: "Say hi" });
+      expect(byEvent("PreToolUse")).toMatchObject({ tool_name: "Bash", tool_input: { command: "echo hi" } });
+      expect(byEvent("PostToolUse")).toMatchObject({ tool_name: "Bash", tool_response: { stdout: "hi" } });
+      expect(byEvent("Stop")).toMatchObject({ last_assistant_message: "Done here." });
+      expect(notification).toMatchObject({ notification_type: "idle_prompt" });
+      expect(end).toMatchObject({ reason: "prompt_input_exit" });
+      expect(await readFile(cli.transcriptPath, "utf8")).toContain("Done here.");
+    } finally {
+      await cli.stop();
+      await peer.close();
+      recorder.close();
+      await home.cleanup();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,45 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isRoot, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
+import { bash, callTools, say, startModelPeer, textParts } from "../../peers/model/index.js";
+
+describe.skipIf(!isRoot)("real Claude Code CLI in tmux (root only: it runs as the thopter user)", () => {
+  it("starts on a prompt with no dialog, asks the user a question, and takes the answer typed into tmux", async () => {
+    const peer = await startModelPeer({
+      scenario: [
+        callTools(bash("echo hi > out.txt")),
+        say("Which colour should the fence be?"),
+        ({ userText }) => say(`Painting the fence ${userText}.`),
+      ],
+    });
+    const home = await prepareClaudeHome();
+    const cli = await startClaudeInTmux(home, peer.url, { prompt: "Paint the fence" });
+    try {
+      // No onboarding, trust, API-key or bypass-permissions dialog: the prompt reaches the model on its own.
+      await peer.waitForTurn(1, 45_000);
+      await cli.waitForPane(/Which colour should the fence be\?/);
+      expect(await readFile(join(home.cwd, "out.txt"), "utf8")).toBe("hi\n");
+      // The model ended its turn with a question: the CLI waits for the user and asks the model nothing more.
+      await expect(peer.waitForTurn(2, 1_500)).rejects.toThrow(/no request for turn 2/);
+
+      await cli.type("dark green");
+      const answer = await peer.waitForTurn(2);
+      const lastUser = answer.body?.messages.at(-1);
+      expect(lastUser?.role).toBe("user");
+      expect(lastUser && textParts(lastUser)).toContain("dark green");
+      await cli.waitForPane(/Painting the fence dark green\./);
+      await peer.done;
+
+      expect(peer.mainRequests().map((request) => request.turn)).toEqual([0, 1, 2]);
+      expect(peer.problems).toEqual([]);
+      const transcript = await readFile(cli.transcriptPath, "utf8");
+      expect(transcript).toContain("dark green");
+      expect(transcript).toContain("Painting the fence dark green.");
+    } finally {
+      await cli.stop();
+      await peer.close();
+      await home.cleanup();
+    }
+  }, 90_000);
+});

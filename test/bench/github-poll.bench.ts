@@ -1,0 +1,126 @@
+// GitHub requests that count against the rate limit, per poll cycle, with 1, 100 and 1,000 open issues on the peer,
+// beside what the first version's strategy (list updated issues, then 2 calls per updated issue) would make.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "@thopter/hub/config";
+import { startHub } from "@thopter/hub/hub";
+import { createLogger } from "@thopter/hub/log";
+import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "../integration/hub/harness.js";
+import { type GithubPeer, startGithubPeer } from "../peers/github/index.js";
+import type { Bench, BenchRow } from "./bench.js";
+
+const SIZES = [1, 100, 1000];
+/** Listing requests the watcher makes; anything else in a cycle is the hub acting on a command (title, 👀). */
+const WATCHER_ROUTES = ["GET /repos/{owner}/{repo}/issues/comments", "GET /repos/{owner}/{repo}/issues"];
+/** The first version re-fetched each updated issue about three times: its window spans about three cycles. */
+const FIRST_VERSION_WINDOW_CYCLES = 3;
+const POLL_INTERVAL_MS = 5000;
+
+function counted(peer: GithubPeer, routes?: string[]): number {
+  const stats = peer.stats();
+  if (!routes) return stats.rateLimited;
+  // byRoute counts every request; 304s are the only free ones on these routes.
+  const requests = routes.reduce((sum, r) => sum + (stats.byRoute[r] ?? 0), 0);
+  return requests - stats.notModified;
+}
+
+/** What the first version would spend on one cycle over the same data: 1 + 2 × issues updated in its window. */
+function firstVersionCost(peer: GithubPeer, at: number): number {
+  const since = at - FIRST_VERSION_WINDOW_CYCLES * POLL_INTERVAL_MS - 1000;
+  let updated = 0;
+  for (let n = 1; peer.issue(REPO, n); n++) {
+    const issue = peer.issue(REPO, n)!;
+    if (issue.state === "open" && Date.parse(String(issue.updated_at)) >= since) updated++;
+  }
+  return 1 + 2 * updated;
+}
+
+async function measure(openIssues: number): Promise<BenchRow[]> {
+  const peer = await startGithubPeer();
+  const dir = await mkdtemp(join(tmpdir(), "bench-poll-"));
+  await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
+  for (let i = 1; i <= openIssues; i++) {
+    peer.createIssue(REPO, { title: `Issue ${i}`, body: "Something is off.", author: "alice", association: "OWNER" });
+  }
+  const config = loadConfig(hubEnv(peer, dir, { LOG_LEVEL: "silent" }));
+  const hub = await startHub(config, { log: createLogger({ level: "silent" }) });
+  const area = `github poll, ${openIssues} open issue${openIssues === 1 ? "" : "s"}`;
+  /** One poll cycle: counted requests by the watcher's listings and in all, and the first version's cost. */
+  const cycle = async () => {
+    peer.resetStats();
+    await hub.pollNow();
+    const watcher = counted(peer, WATCHER_ROUTES);
+    return { watcher, acting: counted(peer) - watcher, firstVersion: firstVersionCost(peer, Date.now()) };
+  };
+  try {
+    await hub.pollNow();
+    const idle = await cycle();
+    // On issue #1: for 1 open issue that is also the newest issue, whose probe then changes too.
+    peer.addComment(REPO, 1, { body: "/thopter", author: "alice", association: "OWNER" });
+    const comment = await cycle();
+    const next = await cycle();
+    peer.createIssue(REPO, { title: "New", body: "/thopter -p plan", author: "alice", association: "OWNER" });
+    const body = await cycle();
+    if ((await hub.queue.list()).length !== 2) throw new Error("the two commands did not become exactly two requests");
+    const oneRequest = (c: { watcher: number }) => c.watcher === 1;
+    return [
+      {
+        area,
+        metric: "idle cycle",
+        value: idle.watcher + idle.acting,
+        unit: "req",
+        target: "0",
+        ok: idle.watcher + idle.acting === 0,
+      },
+      {
+        area,
+        metric: "cycle with a new /thopter comment (watcher)",
+        value: comment.watcher,
+        unit: "req",
+        target: "1 per repo",
+        ok: oneRequest(comment),
+      },
+      {
+        area,
+        metric: "cycle with a new /thopter issue (watcher)",
+        value: body.watcher,
+        unit: "req",
+        target: "1 per repo",
+        ok: oneRequest(body),
+      },
+      {
+        area,
+        metric: "first version, same cycles (1 + 2 × updated issues)",
+        value: `${idle.firstVersion} / ${comment.firstVersion} / ${body.firstVersion}`,
+        unit: "req (idle / comment / issue)",
+      },
+      {
+        area,
+        metric: "acting on a command (title, 👀; bot login once)",
+        value: `${comment.acting} / ${body.acting}`,
+        unit: "req (comment / issue)",
+      },
+      {
+        area,
+        metric: "cycle after a command (the 👀 changes the listing)",
+        value: next.watcher + next.acting,
+        unit: "req",
+      },
+    ];
+  } finally {
+    await hub.stop();
+    await peer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const bench: Bench = {
+  name: "github-poll",
+  async run() {
+    const rows: BenchRow[] = [];
+    for (const size of SIZES) rows.push(...(await measure(size)));
+    return rows;
+  },
+};
+export default bench;

@@ -238,11 +238,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
  * `process.env` is left untouched.
  */
 export function loadConfigWithEnvFile(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const path = join(cwd, ".env");
   let fromFile: Record<string, string> = {};
   try {
-    fromFile = parseDotenv(readFileSync(join(cwd, ".env")));
+    fromFile = parseDotenv(readFileSync(path));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") throw new ConfigError(".env", `.env: cannot read ${path} (${code}); fix it or remove it`);
   }
   return loadConfig({ ...fromFile, ...env });
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -191,6 +191,14 @@ describe("loadConfigWithEnvFile", () => {
     expect(config.HUB_PORT).toBe(9100);
     expect(config.MAX_THOPTERS).toBe(5);
     expect(process.env.HUB_PORT).toBeUndefined();
+  });
+
+  it("names .env when it cannot be read", () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, ".env"));
+    expect(() => loadConfigWithEnvFile(dir, BASE)).toThrow(
+      /^\.env: cannot read .*\.env \(EISDIR\); fix it or remove it$/,
+    );
   });
 
   it("works without a .env file", () => {

@@ -77,6 +77,14 @@ describe("createLogger", () => {
     expectClean(text(), Object.values(SHAPED));
   });
 
+  it("scrubs the password of a URL but keeps the URL readable", () => {
+    const { logger, text } = capture();
+    logger.info("push to https://x-access-token:s3cr3t-value@github.com/acme/w.git and redis://:pw9@meta:6379");
+    expect(JSON.parse(text()).msg).toBe(
+      "push to https://x-access-token:[REDACTED]@github.com/acme/w.git and redis://:[REDACTED]@meta:6379",
+    );
+  });
+
   it("scrubs a secret that JSON escapes (quotes, backslashes)", () => {
     const odd = 'pa"ss\\word-1234';
     const { logger, text } = capture({ secrets: [odd] });

@@ -10,6 +10,8 @@ export const TOKEN_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp }> = 
   { name: "GitHub token", pattern: /\bgh[pousr]_[A-Za-z0-9]{20,}/g },
   { name: "Anthropic key", pattern: /\bsk-ant-[A-Za-z0-9_-]{20,}/g },
   { name: "Fly token", pattern: /\bfm[12][ar]?_[A-Za-z0-9+/=_-]{20,}/g },
+  // Only the password part, so the URL stays readable: https://x-access-token:[REDACTED]@github.com/…
+  { name: "password in a URL", pattern: /(?<=\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+(?=@)/g },
 ];
 
 /**

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { constants, readFileSync } from "node:fs";
+import { access, type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { assertKey, byKey, toJson } from "./codec.js";
@@ -47,6 +47,8 @@ export class FileStore implements Store {
   /** Opens (creating it if needed) the store folder and removes temporary files left by dead writers. */
   static async open(dir: string): Promise<FileStore> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Fail at start, not at the first write, when the folder is read-only for us.
+    await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
     const handle = await open(dir, "r");
     const store = new FileStore(dir, handle);
     await store.removeStaleTemps();

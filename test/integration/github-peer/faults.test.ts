@@ -61,6 +61,7 @@ describe("GitHub peer fault injection", () => {
     const body = (await raw.json()) as { message: string; documentation_url: string };
     expect(body.message).toMatch(/^You have exceeded a secondary rate limit/);
     expect(body.documentation_url).toContain("secondary-rate-limits");
+    expect(body.message).toContain(`request ID ${raw.headers.get("x-github-request-id")}.`);
 
     peer.inject({ status: 429, retryAfter: 2, match: { path } });
     peer.inject({ status: 403, retryAfter: 3, match: { path } });

@@ -136,6 +136,12 @@ describe("GitHub peer REST", () => {
       documentation_url: "https://docs.github.com/rest",
       status: "404",
     });
+    // A client calling a path GitHub does not have is a bug the peer reports.
+    expect(peer.takeViolations()).toMatchObject([
+      { direction: "request", errors: ["GitHub's API has no operation GET /repos/acme/app/no-such-thing"] },
+    ]);
+    await fetch(`${peer.url}/repos/${REPO}/branches`, { headers: { authorization: `token ${ISSUES_TOKEN}` } });
+    expect(peer.takeViolations()[0]?.errors[0]).toContain("does not implement GET /repos/{owner}/{repo}/branches");
 
     const anonymous = await fetch(`${peer.url}/repos/${REPO}`);
     expect(anonymous.status).toBe(401);

@@ -54,6 +54,16 @@ function toJsonSchema(node: unknown): void {
   schema.anyOf = [inner, { type: "null" }];
 }
 
+/** A path template (`/repos/{owner}/{repo}`) as a regex capturing each parameter, and the parameters' names. */
+export function templatePattern(template: string): { regex: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{([^}]+)\}/g, (_, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  return { regex: new RegExp(`^${source}/?$`), names };
+}
+
 export interface OperationRef {
   /** The path template exactly as the description writes it, e.g. `/repos/{owner}/{repo}/issues`. */
   template: string;
@@ -119,6 +129,25 @@ export class GithubSpec {
     const op = this.spec.paths[ref.template]?.[ref.method.toLowerCase()];
     if (!op) throw new Error(`GitHub's OpenAPI description has no operation ${ref.method} ${ref.template}`);
     return op;
+  }
+
+  private matchers: Map<string, { ref: OperationRef; regex: RegExp; params: number }[]> | undefined;
+
+  /** The operation a concrete request path belongs to (the most literal template wins), if GitHub has one. */
+  findOperation(method: string, path: string): OperationRef | undefined {
+    if (!this.matchers) {
+      this.matchers = new Map();
+      for (const [template, item] of Object.entries(this.spec.paths)) {
+        const { regex, names } = templatePattern(template);
+        for (const verb of Object.keys(item)) {
+          const list = this.matchers.get(verb.toUpperCase()) ?? [];
+          list.push({ ref: { template, method: verb.toUpperCase() }, regex, params: names.length });
+          this.matchers.set(verb.toUpperCase(), list);
+        }
+      }
+    }
+    const candidates = (this.matchers.get(method) ?? []).filter((m) => m.regex.test(path));
+    return candidates.sort((a, b) => a.params - b.params)[0]?.ref;
   }
 
   operationId(ref: OperationRef): string {

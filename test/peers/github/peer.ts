@@ -11,7 +11,7 @@ import { type FaultSpec, Faults } from "./faults.js";
 import { createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
 import { serveGit } from "./git-http.js";
 import { type Association, type CommentInput, type IssueInput, Model, type Repo } from "./model.js";
-import { GithubSpec, type SpecViolation } from "./openapi.js";
+import { GithubSpec, type SpecViolation, templatePattern } from "./openapi.js";
 import { Renderer } from "./render.js";
 import { type Route, type RouteResult, routes } from "./routes.js";
 import { type Delivery, WebhookSender } from "./webhooks.js";
@@ -78,15 +78,6 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function templateRegex(template: string): { regex: RegExp; names: string[] } {
-  const names: string[] = [];
-  const source = template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{([^}]+)\}/g, (_, name: string) => {
-    names.push(name);
-    return "([^/]+)";
-  });
-  return { regex: new RegExp(`^${source}/?$`), names };
-}
-
 function requestId(): string {
   return randomBytes(10)
     .toString("hex")
@@ -136,7 +127,7 @@ export class GithubPeer {
     };
     this.table = routes(deps).map((route) => ({
       route,
-      ...templateRegex(route.template),
+      ...templatePattern(route.template),
       operationId: this.spec.operationId(route),
     }));
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
@@ -288,6 +279,11 @@ export class GithubPeer {
     this.counters = emptyStats();
   }
 
+  /** Returns the violations recorded so far and forgets them (for tests that provoke them on purpose). */
+  takeViolations(): SpecViolation[] {
+    return this.violations.splice(0);
+  }
+
   /** Throws an error listing every request, response or delivery that differed from GitHub's description. */
   assertClean(): void {
     if (this.violations.length === 0) return;
@@ -352,11 +348,13 @@ export class GithubPeer {
     const started = performance.now();
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
+    const id = requestId();
+    res.setHeader("x-github-request-id", id);
     let status = 500;
     try {
       status = url.pathname.startsWith("/git/")
         ? await this.handleGit(req, res, url)
-        : await this.handleRest(req, res, url);
+        : await this.handleRest(req, res, url, id);
     } catch (error) {
       this.logger.error({ err: error, method, path: url.pathname }, "github peer failed to answer");
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
@@ -370,7 +368,6 @@ export class GithubPeer {
   private send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string): number {
     res.writeHead(status, {
       server: "github.com",
-      "x-github-request-id": requestId(),
       "x-github-api-version-selected": "2022-11-28",
       "x-github-media-type": "github.v3; format=json",
       ...headers,
@@ -405,13 +402,26 @@ export class GithubPeer {
     }
   }
 
-  private async handleRest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+  private async handleRest(req: IncomingMessage, res: ServerResponse, url: URL, id: string): Promise<number> {
     const method = req.method ?? "GET";
     const raw = await readBody(req);
     const found = this.table
       .map((entry) => ({ entry, match: entry.route.method === method ? entry.regex.exec(url.pathname) : null }))
       .find((candidate) => candidate.match);
     if (!found?.match) {
+      // Real GitHub answers 404 too, but a client calling it is either wrong or needs a route the peer lacks.
+      const known = this.spec.findOperation(method, url.pathname);
+      this.violations.push({
+        operation: known ? this.spec.operationId(known) : "(none)",
+        method,
+        path: url.pathname + url.search,
+        direction: "request",
+        errors: [
+          known
+            ? `the GitHub peer does not implement ${method} ${known.template}; add it to test/peers/github/routes.ts`
+            : `GitHub's API has no operation ${method} ${url.pathname}`,
+        ],
+      });
       this.count(`${method} (unknown route)`, undefined, "free");
       return this.sendJson(res, 404, errorBody(404, "Not Found", REST_DOCS));
     }
@@ -431,7 +441,7 @@ export class GithubPeer {
       return this.sendJson(res, 401, errorBody(401, message, REST_DOCS));
     }
 
-    const fault = this.faults.take(method, url.pathname, requestId());
+    const fault = this.faults.take(method, url.pathname, id);
     if (fault) {
       this.count(key, token, "counted");
       return this.send(res, fault.status, { ...this.rateHeaders(token), ...fault.headers }, fault.body);

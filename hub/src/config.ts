@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Name, RepoFullName } from "@thopter/protocol";
+import { NAME_PATTERN, RepoFullName } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { parseStoreUrl } from "./store/url.js";
@@ -89,10 +89,14 @@ const storeUrl = z.string().superRefine((url, ctx) => {
   }
 });
 
-const goldenClaudes = z
-  .string()
-  .transform((s) => [...new Set(s.split(",").map((n) => n.trim()))].filter((n) => n !== ""))
-  .pipe(z.array(Name).min(1, "must name at least one profile"));
+const goldenClaudes = z.string().transform((s, ctx) => {
+  const names = [...new Set(s.split(",").map((n) => n.trim()))].filter((n) => n !== "");
+  if (names.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one profile" });
+  for (const name of names.filter((n) => !NAME_PATTERN.test(n))) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(name)} is not a valid name (${NAME_PATTERN.source})` });
+  }
+  return names;
+});
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 

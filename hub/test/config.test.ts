@@ -153,7 +153,7 @@ describe("loadConfig", () => {
 
   it("refuses golden-claude names that could walk a path", () => {
     expect(failure({ ...BASE, GOLDEN_CLAUDES: "default,../etc" }).message).toMatch(
-      /^GOLDEN_CLAUDES: \[1\] must match .*; set it to comma-separated profile names/,
+      /^GOLDEN_CLAUDES: "\.\.\/etc" is not a valid name \(.*\); set it to comma-separated profile names/,
     );
     expect(failure({ ...BASE, GOLDEN_CLAUDES: " , " }).variable).toBe("GOLDEN_CLAUDES");
   });

@@ -22,7 +22,15 @@
  *   `~/.claude/projects/<cwd with every non-alphanumeric character as ->/<session>.jsonl`.
  * - `-p` waits 3 s for stdin unless stdin is closed: spawn it with stdin ignored.
  * - Optional: `messageIdleNotifThresholdMs` in `~/.claude.json` (default 60000) sets how long an idle prompt waits
- *   before the `Notification` hook fires with `idle_prompt`.
+ *   before the `Notification` hook fires with `notification_type: "idle_prompt"`.
+ *
+ * Hooks (`settings.hooks.<Event> = [{ matcher: "*", hooks: [{ type: "command", command } | { type: "http", url }] }]`):
+ * - Interactive sessions fire SessionStart (`source: "startup"`), UserPromptSubmit (`prompt`), PreToolUse /
+ *   PostToolUse (`tool_name`, `tool_input`, `tool_response`), Stop (`last_assistant_message`), Notification
+ *   (`idle_prompt` once idle) and SessionEnd (`reason: "prompt_input_exit"` after `/exit`), each with `session_id`,
+ *   `transcript_path` and `cwd`. `-p` fires the same minus Notification (SessionEnd `reason: "other"`).
+ * - SessionStart runs only `type: "command"` hooks: an http hook configured for it is silently not called.
+ * - Command hooks run as the CLI's user (`thopter`) with the event's JSON (one line) on stdin.
  */
 import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -257,6 +265,8 @@ export interface ClaudeTmux {
   capture(): Promise<string>;
   /** Poll the pane until it matches; the error carries the last screen. */
   waitForPane(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Await `work`; if it fails, add the last screen to the error, which usually shows why (a dialog, a crash). */
+  explain<T>(work: Promise<T>): Promise<T>;
   /** Kill the tmux server (and the CLI with it). */
   stop(): Promise<void>;
 }
@@ -328,6 +338,11 @@ export async function startClaudeInTmux(
     },
     capture,
     waitForPane,
+    explain: (work) =>
+      work.catch(async (error: Error) => {
+        const screen = await capture().catch((captureError: Error) => `(no screen: ${captureError.message})`);
+        throw new Error(`${error.message}\nlast screen:\n${screen}`, { cause: error });
+      }),
     stop: async () => {
       await tmux("kill-server").catch(() => undefined);
     },

@@ -52,11 +52,11 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
     await home.writeSettings({ hooks });
     const cli = await startClaudeInTmux(home, peer.url, { prompt: "Say hi" });
     try {
-      await peer.done;
+      await cli.explain(peer.waitForTurn(1, 45_000));
       // Idle past messageIdleNotifThresholdMs → Notification (idle_prompt); then /exit → SessionEnd.
-      const notification = await recorder.waitFor("Notification");
+      const notification = await cli.explain(recorder.waitFor("Notification"));
       await cli.type("/exit");
-      const end = await recorder.waitFor("SessionEnd");
+      const end = await cli.explain(recorder.waitFor("SessionEnd"));
 
       const commandInputs = (await readFile(log, "utf8"))
         .split("\n")

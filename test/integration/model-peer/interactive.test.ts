@@ -17,14 +17,14 @@ describe.skipIf(!isRoot)("real Claude Code CLI in tmux (root only: it runs as th
     const cli = await startClaudeInTmux(home, peer.url, { prompt: "Paint the fence" });
     try {
       // No onboarding, trust, API-key or bypass-permissions dialog: the prompt reaches the model on its own.
-      await peer.waitForTurn(1, 45_000);
+      await cli.explain(peer.waitForTurn(1, 45_000));
       await cli.waitForPane(/Which colour should the fence be\?/);
       expect(await readFile(join(home.cwd, "out.txt"), "utf8")).toBe("hi\n");
       // The model ended its turn with a question: the CLI waits for the user and asks the model nothing more.
       await expect(peer.waitForTurn(2, 1_500)).rejects.toThrow(/no request for turn 2/);
 
       await cli.type("dark green");
-      const answer = await peer.waitForTurn(2);
+      const answer = await cli.explain(peer.waitForTurn(2));
       const lastUser = answer.body?.messages.at(-1);
       expect(lastUser?.role).toBe("user");
       expect(lastUser && textParts(lastUser)).toContain("dark green");
@@ -42,4 +42,18 @@ describe.skipIf(!isRoot)("real Claude Code CLI in tmux (root only: it runs as th
       await home.cleanup();
     }
   }, 90_000);
+
+  it("stops at the workspace trust dialog when trust is not pre-accepted (what the prepared home avoids)", async () => {
+    const peer = await startModelPeer({ scenario: [say("unreachable")] });
+    const home = await prepareClaudeHome({ globalConfig: { projects: {} } });
+    const cli = await startClaudeInTmux(home, peer.url, { prompt: "Paint the fence" });
+    try {
+      await cli.waitForPane(/trust this folder/);
+      expect(peer.mainRequests()).toEqual([]);
+    } finally {
+      await cli.stop();
+      await peer.close();
+      await home.cleanup();
+    }
+  }, 60_000);
 });

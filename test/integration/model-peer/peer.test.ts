@@ -19,16 +19,21 @@ const tools = [
 ];
 
 let peer: ModelPeer;
+let client: Anthropic;
 afterEach(() => peer?.close());
 
-async function start(scenario: Scenario) {
+async function start(scenario: Scenario): Promise<void> {
   peer = await startModelPeer({ scenario });
-  return new Anthropic({ baseURL: peer.url, apiKey: "sk-ant-test", maxRetries: 0 });
+  client = new Anthropic({ baseURL: peer.url, apiKey: "sk-ant-test", maxRetries: 0 });
 }
+
+/** One non-streaming main-loop request (it offers tools) carrying this conversation. */
+const ask = (messages: Anthropic.MessageParam[]) =>
+  client.messages.create({ model: "claude-test", max_tokens: 64, tools, messages });
 
 describe("model peer", () => {
   it("streams text and tool calls the way the official client parses them", async () => {
-    const client = await start([
+    await start([
       {
         text: "Let me look.",
         toolCalls: [bash("ls -la"), mcpTool("thopter", "echo", { text: 'a ünïcode "quoted" text' })],
@@ -60,43 +65,25 @@ describe("model peer", () => {
   });
 
   it("answers non-streaming requests with the same message as JSON", async () => {
-    const client = await start([say("Plain answer.")]);
-    const message = await client.messages.create({
-      model: "claude-test",
-      max_tokens: 64,
-      tools,
-      messages: [{ role: "user", content: "Hi" }],
-    });
+    await start([say("Plain answer.")]);
+    const message = await ask([{ role: "user", content: "Hi" }]);
     expect(message).toMatchObject({ role: "assistant", stop_reason: "end_turn", content: [{ text: "Plain answer." }] });
     await peer.done;
   });
 
   it("hands a turn function the previous tool results and joins them with the calls it made", async () => {
-    const client = await start([
-      callTools(bash("echo hi")),
-      ({ toolResults }) => say(`The command printed ${toolResults[0]?.text}`),
-    ]);
-    const first = await client.messages.create({
-      model: "claude-test",
-      max_tokens: 64,
-      tools,
-      messages: [{ role: "user", content: "Run it" }],
-    });
+    await start([callTools(bash("echo hi")), ({ toolResults }) => say(`The command printed ${toolResults[0]?.text}`)]);
+    const first = await ask([{ role: "user", content: "Run it" }]);
     const call = first.content.find((block) => block.type === "tool_use");
     if (call?.type !== "tool_use") throw new Error("turn 0 made no tool call");
-    const second = await client.messages.create({
-      model: "claude-test",
-      max_tokens: 64,
-      tools,
-      messages: [
-        { role: "user", content: "Run it" },
-        { role: "assistant", content: first.content },
-        {
-          role: "user",
-          content: [{ type: "tool_result", tool_use_id: call.id, content: [{ type: "text", text: "hi" }] }],
-        },
-      ],
-    });
+    const second = await ask([
+      { role: "user", content: "Run it" },
+      { role: "assistant", content: first.content },
+      {
+        role: "user",
+        content: [{ type: "tool_result", tool_use_id: call.id, content: [{ type: "text", text: "hi" }] }],
+      },
+    ]);
     expect(second.content).toEqual([{ type: "text", text: "The command printed hi" }]);
     expect(peer.toolResults()).toEqual([
       { toolUseId: call.id, name: "Bash", input: call.input, text: "hi", isError: false, turn: 1 },
@@ -106,26 +93,15 @@ describe("model peer", () => {
   });
 
   it("keeps a retried request on the same turn and ends the model's turn once the scenario has run out", async () => {
-    const client = await start([say("Only turn.")]);
-    const ask = () =>
-      client.messages.create({
-        model: "claude-test",
-        max_tokens: 64,
-        tools,
-        messages: [{ role: "user", content: "Go" }],
-      });
-    expect((await ask()).content).toEqual([{ type: "text", text: "Only turn." }]);
-    expect((await ask()).content).toEqual([{ type: "text", text: "Only turn." }]);
-    const after = await client.messages.create({
-      model: "claude-test",
-      max_tokens: 64,
-      tools,
-      messages: [
-        { role: "user", content: "Go" },
-        { role: "assistant", content: "Only turn." },
-        { role: "user", content: "And now?" },
-      ],
-    });
+    await start([say("Only turn.")]);
+    const go = () => ask([{ role: "user", content: "Go" }]);
+    expect((await go()).content).toEqual([{ type: "text", text: "Only turn." }]);
+    expect((await go()).content).toEqual([{ type: "text", text: "Only turn." }]);
+    const after = await ask([
+      { role: "user", content: "Go" },
+      { role: "assistant", content: "Only turn." },
+      { role: "user", content: "And now?" },
+    ]);
     expect(after).toMatchObject({ stop_reason: "end_turn", content: [{ text: "All done." }] });
     expect(peer.mainRequests().map((request) => request.turn)).toEqual([0, 0, 1]);
   });
@@ -154,7 +130,7 @@ describe("model peer", () => {
   });
 
   it("counts tokens and answers the connectivity probes", async () => {
-    const client = await start([]);
+    await start([]);
     const count = await client.messages.countTokens({
       model: "claude-test",
       messages: [{ role: "user", content: "How long is this?" }],
@@ -165,7 +141,7 @@ describe("model peer", () => {
   });
 
   it("refuses a malformed request with an invalid_request_error naming the field, and records it", async () => {
-    const client = await start([say("unused")]);
+    await start([say("unused")]);
     const refused = client.messages.create({
       model: "claude-test",
       max_tokens: 0,
@@ -179,22 +155,18 @@ describe("model peer", () => {
   });
 
   it("reports a scenario tool call that Claude Code did not offer, and a turn that throws", async () => {
-    const client = await start([
+    await start([
       callTools(mcpTool("github", "push")),
       () => {
         throw new Error("scripted failure");
       },
     ]);
-    const base = { model: "claude-test", max_tokens: 64, tools };
-    await client.messages.create({ ...base, messages: [{ role: "user", content: "Push" }] });
-    const failing = client.messages.create({
-      ...base,
-      messages: [
-        { role: "user", content: "Push" },
-        { role: "assistant", content: "…" },
-        { role: "user", content: "Again" },
-      ],
-    });
+    await ask([{ role: "user", content: "Push" }]);
+    const failing = ask([
+      { role: "user", content: "Push" },
+      { role: "assistant", content: "…" },
+      { role: "user", content: "Again" },
+    ]);
     await expect(failing).rejects.toMatchObject({ status: 400 });
     expect(peer.problems).toEqual([
       "turn 0 calls mcp__github__push, which Claude Code did not offer in this request",

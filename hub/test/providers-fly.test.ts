@@ -34,12 +34,14 @@ describe("Fly machine config", () => {
     };
     const settings = {
       image: "img",
-      region: "ord",
+      region: "iad",
       guest: guestFor("shared-cpu-1x"),
       volumePath: "/data",
       agentUser: "thopter",
     };
-    const request = machineRequest(spec, { thopterId: "t-1", repo: "o/r", issueNumber: 3 }, "vol_1", settings);
+    // Fly placed the volume in ord although iad was asked for: the machine must follow its volume.
+    const volume = { id: "vol_1", region: "ord" };
+    const request = machineRequest(spec, { thopterId: "t-1", repo: "o/r", issueNumber: 3 }, volume, settings);
     expect(request).toMatchObject({
       name: "t-1",
       region: "ord",

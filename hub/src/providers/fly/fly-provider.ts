@@ -17,8 +17,8 @@ export interface FlyProviderOptions {
   client: FlyMachinesClient;
   /** THOPTER_IMAGE */
   image: string;
-  /** REGION: machines and their volumes are made here. */
-  region: string;
+  /** REGION: volumes are made here, and each machine where its volume is. Unset: Fly picks the region. */
+  region?: string;
   /** THOPTER_VM_SIZE: a Fly preset, optionally `:MEMORY_MB`. */
   vmSize: string;
   log: Logger;
@@ -51,6 +51,8 @@ export class FlyProvider implements Provider {
   private readonly log: Logger;
 
   constructor(private readonly options: FlyProviderOptions) {
+    if (!options.image)
+      throw new Error("THOPTER_IMAGE is empty: set it to the thopter image (registry.fly.io/APP:TAG)");
     this.client = options.client;
     this.log = options.log;
     this.settings = {
@@ -69,7 +71,7 @@ export class FlyProvider implements Provider {
     const { volume, made } = await this.volumeFor(thopterId);
     let machine: Machine;
     try {
-      machine = await this.client.createMachine(machineRequest(spec, owner, volume.id!, this.settings));
+      machine = await this.client.createMachine(machineRequest(spec, owner, volume, this.settings));
     } catch (err) {
       if (made) await this.deleteVolume(volume.id!);
       throw new Error(`Fly could not create the machine for thopter ${thopterId}: ${(err as Error).message}`);
@@ -101,7 +103,7 @@ export class FlyProvider implements Provider {
     if (existing) return { volume: existing, made: false };
     const volume = await this.client.createVolume({
       name,
-      region: this.settings.region,
+      ...(this.settings.region ? { region: this.settings.region } : {}),
       size_gb: this.options.volumeSizeGb ?? 10,
       encrypted: true,
       // Thopter volumes are scratch space destroyed with their machine: snapshots would only outlive them.

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import type { CreateMachineRequest, MachineConfig } from "@thopter/fly";
+import type { CreateMachineRequest, MachineConfig, Volume } from "@thopter/fly";
 import type { SpecFile, ThopterSpec } from "@thopter/protocol";
 import type { MachineOwner } from "../provider.js";
 
 /** How a thopter machine looks on Fly, apart from its spec: the hub's configuration. */
 export interface FlyMachineSettings {
   image: string;
-  region: string;
+  region?: string;
   guest: NonNullable<MachineConfig["guest"]>;
   /** Where the thopter's volume is mounted. */
   volumePath: string;
@@ -55,12 +55,14 @@ export function ownershipStep(files: readonly SpecFile[], agentUser: string): st
 export function machineRequest(
   spec: ThopterSpec,
   owner: MachineOwner,
-  volumeId: string,
+  volume: Volume,
   settings: FlyMachineSettings,
 ): CreateMachineRequest & { name: string } {
+  // A machine can only mount a volume in its own region.
+  const region = volume.region ?? settings.region;
   return {
     name: owner.thopterId,
-    region: settings.region,
+    ...(region ? { region } : {}),
     config: {
       image: settings.image,
       guest: settings.guest,
@@ -70,7 +72,7 @@ export function machineRequest(
         entrypoint: ["/bin/sh", "-c", ownershipStep(spec.files, settings.agentUser), "thopter-init"],
         cmd: spec.entrypoint,
       },
-      mounts: [{ volume: volumeId, path: settings.volumePath }],
+      mounts: [{ volume: volume.id, path: settings.volumePath }],
       metadata: thopterMetadata(owner),
       restart: { policy: "no" },
     },

@@ -1,0 +1,48 @@
+import { FlyMachinesClient } from "@thopter/fly";
+import type { Logger } from "pino";
+import type { HubConfig } from "../config.js";
+import { FlyProvider } from "./fly/fly-provider.js";
+import { LocalProvider } from "./local/local-provider.js";
+import type { Provider } from "./provider.js";
+
+export type { MachineInfo, MachineOwner, MachineState, Provider } from "./provider.js";
+
+/** Claude Code wants more memory than the small presets have. */
+export const DEFAULT_VM_SIZE = "shared-cpu-2x:2048";
+
+type ProviderConfig = Pick<
+  HubConfig,
+  | "PROVIDER"
+  | "LOCAL_THOPTER_ROOT"
+  | "LOCAL_THOPTER_USER"
+  | "FLY_API_URL"
+  | "FLY_API_TOKEN"
+  | "APP_NAME"
+  | "REGION"
+  | "THOPTER_IMAGE"
+  | "THOPTER_VM_SIZE"
+>;
+
+/** The provider PROVIDER names, built from the hub's validated configuration. */
+export function createProvider(config: ProviderConfig, log: Logger): Provider {
+  if (config.PROVIDER === "local") {
+    return new LocalProvider({
+      root: config.LOCAL_THOPTER_ROOT,
+      thopterUser: config.LOCAL_THOPTER_USER ?? "thopter",
+      log: log.child({ provider: "local" }),
+    });
+  }
+  const client = new FlyMachinesClient({
+    app: config.APP_NAME ?? "",
+    token: config.FLY_API_TOKEN ?? "",
+    apiUrl: config.FLY_API_URL,
+    logger: log,
+  });
+  return new FlyProvider({
+    client,
+    image: config.THOPTER_IMAGE ?? "",
+    ...(config.REGION ? { region: config.REGION } : {}),
+    vmSize: config.THOPTER_VM_SIZE ?? DEFAULT_VM_SIZE,
+    log: log.child({ provider: "fly" }),
+  });
+}

@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { MachineInfo, Provider } from "../src/providers/provider.js";
 import { IllegalTransitionError, Registry, type RegistryChange, reconcile } from "../src/registry/index.js";
-import { TIMELINE_LIMIT } from "../src/registry/registry.js";
+import { TIMELINE_LIMIT } from "../src/registry/timeline.js";
 import { openStore } from "../src/store/index.js";
 import type { Store } from "../src/store/store.js";
 
@@ -25,8 +25,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(options: { sweepMs?: number } = {}): Promise<Registry> {
-  const registry = await Registry.open(store, log, { sweepMs: options.sweepMs ?? 60_000 });
+async function open(options: { checkpointMs?: number } = {}): Promise<Registry> {
+  const registry = await Registry.open(store, log, { checkpointMs: options.checkpointMs ?? 60_000 });
   opened.push(registry);
   return registry;
 }
@@ -46,7 +46,8 @@ function fields(id: string, machine: MachineRef | null = null) {
   };
 }
 
-const stored = async (id: string) => (await store.get<{ record: ThopterRecord }>(`thopters/${id}`))?.record;
+/** The record as a hub restarted right now (after a kill -9) would see it. Never closed: it must not write. */
+const stored = async (id: string) => (await Registry.open(store, log, { checkpointMs: 3_600_000 })).get(id);
 
 describe("registry", () => {
   it("persists a new record before create resolves, and a restarted hub reads it back", async () => {
@@ -102,15 +103,17 @@ describe("registry", () => {
     ]);
   });
 
-  it("coalesces unimportant updates: written by the sweep, not one store write each", async () => {
-    const registry = await open({ sweepMs: 50 });
+  it("keeps unimportant updates in memory until the next checkpoint, then writes them once", async () => {
+    const registry = await open({ checkpointMs: 100 });
     await registry.create(fields("t1"));
     for (let i = 0; i < 20; i++) {
       await registry.update("t1", { patch: { lastReportAt: new Date(1_000 * i).toISOString() } });
     }
-    expect((await stored("t1"))?.lastReportAt).toBeUndefined();
+    expect((await store.get<{ record: ThopterRecord }>("thopters/t1"))?.record.lastReportAt).toBeUndefined();
     await expect
-      .poll(async () => (await stored("t1"))?.lastReportAt, { timeout: 5_000 })
+      .poll(async () => (await store.get<{ record: ThopterRecord }>("thopters/t1"))?.record.lastReportAt, {
+        timeout: 5_000,
+      })
       .toBe(new Date(19_000).toISOString());
   });
 
@@ -120,6 +123,28 @@ describe("registry", () => {
     await registry.appendTimeline("t1", { source: "observer", kind: "PreToolUse", message: "Bash" });
     await registry.close();
     expect((await stored("t1"))?.timeline.at(-1)?.kind).toBe("PreToolUse");
+  });
+
+  it("replays durable changes after the last checkpoint exactly once, and drops the journal a checkpoint covers", async () => {
+    const registry = await open();
+    await registry.create(fields("t1"));
+    await registry.transition("t1", "provisioning", "one");
+    await registry.checkpoint();
+    expect(await store.list("thopter-journal/")).toEqual([]);
+    await registry.transition("t1", "booting", "two");
+    await registry.appendTimeline("t1", { source: "hub", kind: "note", message: "three" }, true);
+    expect((await store.list("thopter-journal/")).length).toBeGreaterThan(0);
+
+    const restarted = await stored("t1");
+    expect(restarted?.state).toBe("booting");
+    expect(restarted?.timeline.map((e) => e.message)).toEqual(["thopter requested", "one", "two", "three"]);
+
+    // A hub restarted after a crash checkpoints what it replayed before dropping the journal: a second restart
+    // still sees it.
+    const second = await open();
+    await second.checkpoint();
+    expect(await store.list("thopter-journal/")).toEqual([]);
+    expect((await stored("t1"))?.state).toBe("booting");
   });
 
   it("applies an idempotency key once, across restarts too", async () => {

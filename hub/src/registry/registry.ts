@@ -9,19 +9,11 @@ import {
 } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
-import { CoalescingWriter } from "./writer.js";
+import { RegistryStorage, type StoredThopter } from "./storage.js";
+import { appendEntry } from "./timeline.js";
 
-const PREFIX = "thopters/";
-/** A timeline keeps its newest entries; older ones are dropped so a long session does not make every write huge. */
-export const TIMELINE_LIMIT = 300;
 /** Idempotency keys remembered per thopter: far more than a broker outbox ever has in flight. */
 export const REPORT_KEY_LIMIT = 1_000;
-
-/** What the store holds per thopter: the record and the broker report keys already applied, written together. */
-interface StoredThopter {
-  record: ThopterRecord;
-  reportKeys: string[];
-}
 
 /** Emitted as `change` after every mutation (the dashboard and the notifier subscribe). */
 export interface RegistryChange {
@@ -70,8 +62,8 @@ export interface UpdateResult {
 }
 
 export interface RegistryOptions {
-  /** How often coalesced (non-durable) changes reach the store. */
-  sweepMs?: number;
+  /** How often changes that were not written through (heartbeats, tool events) reach the store. */
+  checkpointMs?: number;
   now?: () => Date;
 }
 
@@ -86,28 +78,27 @@ export interface RegistryEvents {
 export class Registry extends EventEmitter<RegistryEvents> {
   private readonly records = new Map<string, ThopterRecord>();
   private readonly reportKeys = new Map<string, Set<string>>();
-  private readonly writer: CoalescingWriter;
+  /** Changes per thopter, so the journal replays each at most once. */
+  private readonly revs = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
   private readonly now: () => Date;
 
-  private constructor(store: Store, log: Logger, options: RegistryOptions) {
+  private constructor(
+    private readonly storage: RegistryStorage,
+    loaded: StoredThopter[],
+    options: RegistryOptions,
+  ) {
     super();
     this.now = options.now ?? (() => new Date());
-    this.writer = new CoalescingWriter(store, (key) => this.stored(key), log, options.sweepMs ?? 2_000);
+    for (const doc of loaded) this.load(doc);
+    this.timer = setInterval(() => void this.checkpoint(), options.checkpointMs ?? 10_000);
+    this.timer.unref();
   }
 
   /** Loads every record from the store. Records that fail the schema are logged and skipped, not fatal. */
   static async open(store: Store, log: Logger, options: RegistryOptions = {}): Promise<Registry> {
-    const registry = new Registry(store, log, options);
-    for (const { key, value } of await store.list<StoredThopter>(PREFIX)) {
-      const parsed = ThopterRecordSchema.safeParse(value?.record);
-      if (!parsed.success) {
-        log.error({ key, issue: parsed.error.issues[0]?.message }, "unreadable thopter record in store; skipped");
-        continue;
-      }
-      registry.records.set(parsed.data.id, parsed.data);
-      registry.reportKeys.set(parsed.data.id, new Set(value.reportKeys ?? []));
-    }
-    return registry;
+    const { storage, loaded } = await RegistryStorage.open(store, log);
+    return new Registry(storage, loaded, options);
   }
 
   get(id: string): Readonly<ThopterRecord> | undefined {
@@ -141,9 +132,8 @@ export class Registry extends EventEmitter<RegistryEvents> {
       stateSince: at,
       timeline: [...(fields.timeline ?? []), entry],
     });
-    this.records.set(record.id, record);
-    this.reportKeys.set(record.id, new Set());
-    await this.writer.flush(PREFIX + record.id);
+    this.load({ record, reportKeys: [], rev: 0 });
+    await this.storage.write(this.stored(record.id)!);
     this.emit("change", { record, previousState: null, entry });
     return record;
   }
@@ -163,7 +153,7 @@ export class Registry extends EventEmitter<RegistryEvents> {
     const keys = this.reportKeys.get(id)!;
     if (change.idempotencyKey !== undefined && keys.has(change.idempotencyKey)) {
       // Seen, but maybe only in memory: its first attempt was refused because the write failed.
-      if (this.writer.hasFailed(PREFIX + id)) await this.writer.flush(PREFIX + id);
+      if (this.storage.hasFailed(id)) await this.commit(record, undefined, change.idempotencyKey);
       return { record, changed: false, duplicate: true };
     }
     const previousState = record.state;
@@ -183,19 +173,16 @@ export class Registry extends EventEmitter<RegistryEvents> {
     let entry: TimelineEntry | undefined;
     if (change.entry) entry = { ...change.entry, at: change.entry.at ?? at };
     else if (changed) entry = { at, source: "hub", kind: "state", state: to, message: change.stateReason ?? to };
-    if (entry) {
-      record.timeline.push(entry);
-      if (record.timeline.length > TIMELINE_LIMIT) record.timeline.splice(0, record.timeline.length - TIMELINE_LIMIT);
-    }
+    if (entry) appendEntry(record.timeline, entry);
     if (change.idempotencyKey !== undefined) {
       keys.add(change.idempotencyKey);
       if (keys.size > REPORT_KEY_LIMIT) keys.delete(keys.values().next().value!);
     }
+    this.revs.set(id, (this.revs.get(id) ?? 0) + 1);
 
-    const key = PREFIX + id;
-    const durable = changed || change.idempotencyKey !== undefined || change.durable || this.writer.hasFailed(key);
-    if (durable) await this.writer.flush(key);
-    else this.writer.touch(key);
+    const durable = changed || change.idempotencyKey !== undefined || change.durable || this.storage.hasFailed(id);
+    if (durable) await this.commit(record, entry, change.idempotencyKey);
+    else this.storage.touch(id);
     this.emit("change", { record, previousState, entry });
     return { record, changed, duplicate: false };
   }
@@ -205,15 +192,31 @@ export class Registry extends EventEmitter<RegistryEvents> {
     return this.update(id, { patch: { machine }, entry: { source: "hub", kind: "machine", message }, durable: true });
   }
 
-  /** Writes every pending change and stops the periodic writer. */
-  close(): Promise<void> {
-    return this.writer.close();
+  /** Writes every thopter changed since the last checkpoint (the journal then starts afresh). */
+  checkpoint(): Promise<void> {
+    return this.storage.checkpoint((id) => this.stored(id));
   }
 
-  private stored(key: string): StoredThopter | undefined {
-    const id = key.slice(PREFIX.length);
+  /** Writes every pending change and stops the periodic checkpoint. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.checkpoint();
+  }
+
+  private load(doc: StoredThopter): void {
+    this.records.set(doc.record.id, doc.record);
+    this.reportKeys.set(doc.record.id, new Set(doc.reportKeys));
+    this.revs.set(doc.record.id, doc.rev);
+  }
+
+  private commit(record: ThopterRecord, entry?: TimelineEntry, reportKey?: string): Promise<void> {
+    const { timeline: _, ...fields } = record;
+    return this.storage.commit({ id: record.id, rev: this.revs.get(record.id)!, record: fields, entry, reportKey });
+  }
+
+  private stored(id: string): StoredThopter | undefined {
     const record = this.records.get(id);
     if (!record) return undefined;
-    return { record, reportKeys: [...(this.reportKeys.get(id) ?? [])] };
+    return { record, reportKeys: [...this.reportKeys.get(id)!], rev: this.revs.get(id)! };
   }
 }

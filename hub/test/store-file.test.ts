@@ -32,7 +32,21 @@ describe("FileStore", () => {
     await store.put("/abs", 2);
     await store.put("requests/abc-1", 3);
     expect(readdirSync(root)).toEqual(["state"]);
-    expect(readdirSync(join(root, "state")).sort()).toEqual(["%2E.%2F..%2Fescape", "%2Fabs", "requests%2Fabc-1"]);
+    expect(readdirSync(join(root, "state")).sort()).toEqual(["%2e.%2f..%2fescape", "%2fabs", "requests%2fabc-1"]);
+  });
+
+  it("keeps keys that differ only in case apart, even on a case-insensitive file system", async () => {
+    const dir = tempDir();
+    const store = await openIn(dir);
+    await store.put("cursor/Acme/W", 1);
+    await store.put("cursor/acme/w", 2);
+    const names = readdirSync(dir);
+    expect(names.map((n) => n.toLowerCase()).sort()).toEqual(names.sort());
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(2);
+    expect(await store.list("cursor/")).toEqual([
+      { key: "cursor/Acme/W", value: 1 },
+      { key: "cursor/acme/w", value: 2 },
+    ]);
   });
 
   it("removes temporary files left by dead writers and keeps those of live ones", async () => {
@@ -50,8 +64,8 @@ describe("FileStore", () => {
     const dir = tempDir();
     const store = await openIn(dir);
     await store.put("requests/1", { ok: true });
-    writeFileSync(join(dir, "requests%2F2"), "{not json");
-    await expect(store.list("requests/")).rejects.toThrow(/store file .*requests%2F2 is corrupt .*; move it away/);
+    writeFileSync(join(dir, "requests%2f2"), "{not json");
+    await expect(store.list("requests/")).rejects.toThrow(/store file .*requests%2f2 is corrupt .*; move it away/);
     expect(await store.get("requests/1")).toEqual({ ok: true });
   });
 

@@ -8,14 +8,17 @@ const HASHED = "~";
 const TEMP = ".tmp-";
 
 /**
- * The file name for a key: percent-encoding of everything but `A-Za-z0-9_.-`, so `/`, `..` and control
- * characters cannot escape the folder, and the name decodes back to the key. A leading `.` is encoded too, so
- * no key collides with temporary files or `.`/`..`. Keys too long for a name get a hash-based name.
+ * The file name for a key: percent-encoding of everything but `a-z0-9_.-`, so `/`, `..` and control
+ * characters cannot escape the folder, and the name decodes back to the key. Capitals become `^` + the
+ * lower-case letter, so keys differing only in case stay apart on case-insensitive file systems (macOS). A
+ * leading `.` is encoded too, so no key collides with temporary files or `.`/`..`. Keys too long for a name
+ * get a hash-based name.
  */
 export function fileNameForKey(key: string): string {
   const encoded = encodeURIComponent(key)
-    .replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/^\./, "%2E");
+    .replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)
+    .replace(/%[0-9A-F]{2}|[A-Z]/g, (m) => (m.length === 1 ? `^${m.toLowerCase()}` : m.toLowerCase()))
+    .replace(/^\./, "%2e");
   if (encoded.length <= MAX_NAME_BYTES) return encoded;
   return HASHED + createHash("sha256").update(key).digest("hex");
 }
@@ -32,7 +35,7 @@ export function classifyFileName(name: string): EntryKind {
   if (name.startsWith(HASHED)) return { kind: "hashed" };
   if (name.startsWith(".")) return { kind: "other" };
   try {
-    return { kind: "key", key: decodeURIComponent(name) };
+    return { kind: "key", key: decodeURIComponent(name.replace(/\^([a-z])/g, (_, c: string) => c.toUpperCase())) };
   } catch {
     return { kind: "other" };
   }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ThopterSpec } from "@thopter/protocol";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { hostPath } from "../src/providers/local/files.js";
 import { LocalProvider } from "../src/providers/local/local-provider.js";
 import { type LocalMachineRecord, readRecord, writeRecord } from "../src/providers/local/machine-record.js";
@@ -100,6 +100,20 @@ describe("local provider", () => {
     await expect.poll(() => readFile(join(dir, "console.log"), "utf8"), { timeout: 10_000 }).toContain("booted");
     expect((statSync(join(dir, "console.log")).mode & 0o777).toString(8)).toBe("600");
     expect((statSync(dir).mode & 0o777).toString(8)).toBe("711");
+  });
+
+  it("says plainly, when the hub is not root, that token isolation is off", () => {
+    const lines: string[] = [];
+    const logged = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line).msg) });
+    vi.spyOn(process, "getuid").mockReturnValue(1000);
+    try {
+      const plain = new LocalProvider({ root, thopterUser: "thopter", log: logged });
+      expect(plain.isolation).toBe("off");
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(lines).toEqual([expect.stringContaining("token isolation is OFF")]);
+    expect(new LocalProvider({ root, thopterUser: "thopter", log }).isolation).toBe(IS_ROOT ? "full" : "off");
   });
 
   it.skipIf(!IS_ROOT)("as root, warns when the agent user could not reach LOCAL_THOPTER_ROOT (root only)", async () => {

@@ -1,15 +1,8 @@
 import { MAX_RETRIES } from "@thopter/hub/github/octokit";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { eyes, REPO, requests, type Setup, setup } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { eyes, REPO, requests, useHub } from "./harness.js";
 
-let s: Setup;
-beforeEach(async () => {
-  s = await setup();
-});
-afterEach(async () => {
-  await s.close();
-  s.peer.assertClean();
-});
+const s = useHub();
 
 const command = (body = "/thopter") =>
   Number(s.peer.addComment(REPO, s.issue, { body, author: "alice", association: "OWNER" }).id);

@@ -5,6 +5,7 @@ import { configSecrets, type HubConfig, loadConfig } from "@thopter/hub/config";
 import { type Hub, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
 import type { ThopterRequest } from "@thopter/protocol";
+import { afterEach, beforeEach } from "vitest";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 
 export const REPO = "acme/widgets";
@@ -73,6 +74,23 @@ export async function setup(extra: Record<string, string> = {}): Promise<Setup> 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Registers hooks that give each test of the file a fresh `setup(extra)` (then `prepare`), closed and checked against
+ * GitHub's OpenAPI description afterwards. The returned object is filled in before each test.
+ */
+export function useHub(extra: Record<string, string> = {}, prepare?: (s: Setup) => void): Setup {
+  const s = {} as Setup;
+  beforeEach(async () => {
+    Object.assign(s, await setup(extra));
+    prepare?.(s);
+  });
+  afterEach(async () => {
+    await s.close();
+    s.peer.assertClean();
+  });
+  return s;
 }
 
 export async function requests(hubUrl: string): Promise<ThopterRequest[]> {

@@ -1,14 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BOT, eyes, REPO, replies, requests, type Setup, setup } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { BOT, eyes, REPO, replies, requests, useHub } from "./harness.js";
 
-let s: Setup;
-beforeEach(async () => {
-  s = await setup();
-});
-afterEach(async () => {
-  await s.close();
-  s.peer.assertClean();
-});
+const s = useHub();
 
 const comment = (body: string, author = "alice", association: "OWNER" | "NONE" | "CONTRIBUTOR" = "OWNER") =>
   Number(s.peer.addComment(REPO, s.issue, { body, author, association }).id);

@@ -1,26 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { webhookSignature } from "../../peers/github/index.js";
-import {
-  CODER_TOKEN,
-  eyes,
-  ISSUES_TOKEN,
-  REPO,
-  requests,
-  type Setup,
-  setup,
-  until,
-  WEBHOOK_SECRET,
-} from "./harness.js";
+import { CODER_TOKEN, eyes, ISSUES_TOKEN, REPO, requests, until, useHub, WEBHOOK_SECRET } from "./harness.js";
 
-let s: Setup;
-beforeEach(async () => {
-  s = await setup({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET });
-  s.peer.deliverTo(`${s.hub.url}/github/webhook`, WEBHOOK_SECRET);
-});
-afterEach(async () => {
-  await s.close();
-  s.peer.assertClean();
-});
+const s = useHub({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET }, (hub) =>
+  hub.peer.deliverTo(`${hub.hub.url}/github/webhook`, WEBHOOK_SECRET),
+);
 
 const post = (body: string, headers: Record<string, string>) =>
   fetch(`${s.hub.url}/github/webhook`, {

@@ -273,6 +273,23 @@ export interface ClaudeTmux {
 
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Wait for a process to exit; SIGKILL it if it has not within `timeoutMs`. */
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
+    if (!isAlive(pid)) return;
+  }
+  process.kill(pid, "SIGKILL");
+}
+
 /** `claude --dangerously-skip-permissions [prompt]` in tmux as `thopter`, like the thopter runtime runs it. */
 export async function startClaudeInTmux(
   home: ClaudeHome,
@@ -344,7 +361,10 @@ export async function startClaudeInTmux(
         throw new Error(`${error.message}\nlast screen:\n${screen}`, { cause: error });
       }),
     stop: async () => {
+      // The CLI still writes its config while it shuts down: wait for it to exit so cleanup() removes everything.
+      const pid = Number((await tmux("display-message", "-p", "-t", session, "#{pane_pid}").catch(() => "")).trim());
       await tmux("kill-server").catch(() => undefined);
+      if (pid > 0) await waitForExit(pid, 5_000);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { RequestError } from "@octokit/request-error";
 import { redactSecrets, TOKEN_PATTERNS } from "@thopter/protocol";
 import { describe, expect, it } from "vitest";
 import { createLogger, type LoggerOptions } from "../src/log.js";
@@ -69,6 +70,21 @@ describe("createLogger", () => {
       .map((l) => JSON.parse(l));
     expect(a.request.headers).toEqual({ authorization: "[REDACTED]", accept: "json" });
     expect(b.err.request.headers.authorization).toBe("[REDACTED]");
+  });
+
+  it("scrubs a real Octokit RequestError carrying the token in its request and message", () => {
+    const { logger, text } = capture({ secrets: [ISSUES_TOKEN] });
+    const err = new RequestError(`Bad credentials for ${ISSUES_TOKEN}`, 401, {
+      request: {
+        method: "GET",
+        url: "https://api.github.com/repos/a/b",
+        headers: { authorization: `token ${ISSUES_TOKEN}` },
+      },
+      response: { status: 401, url: "https://api.github.com/repos/a/b", headers: {}, data: { message: ISSUES_TOKEN } },
+    });
+    logger.error({ err }, "GitHub refused");
+    expectClean(text(), [ISSUES_TOKEN]);
+    expect(JSON.parse(text()).err.status).toBe(401);
   });
 
   it("scrubs well-known token shapes nobody configured", () => {

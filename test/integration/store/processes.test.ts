@@ -3,6 +3,7 @@ import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { openStore } from "@thopter/hub/store/index";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -48,6 +49,8 @@ describe("file store across processes", () => {
       rounds.map(async (round, n) => {
         round.worker = startWorker("write", `file:${round.dir}`, String(slots));
         await round.worker.printed(150 + 70 * n);
+        // Anywhere in the write cycle: opening, writing, syncing, renaming.
+        await sleep(Math.random() * 20);
         round.worker.child.kill("SIGKILL");
         await round.worker.exited;
       }),

@@ -113,4 +113,24 @@ describe("Fly client under failures and rate limits", () => {
     await Promise.all(ids.map((id) => client.stopMachine(id)));
     expect(client.stats().throttled).toBe(throttled);
   });
+
+  it("stays under a Fly that enforces the limits, where a client without them is refused", async () => {
+    // The peer allows a burst of 6 where the client's bucket holds 3: requests sent in order can reach the peer's
+    // shared event loop bunched together, and that slack absorbs it. Only a client ignoring the limit gets refused.
+    const peerLimit = { rateLimit: { perSecond: 10, burst: 6 } };
+    const burst = (h: FlyHarness, tag: string) =>
+      Promise.all(Array.from({ length: 10 }, (_, i) => h.client.createMachine(machineRequest(`${tag}-${i}`))));
+
+    fly = await startFly(peerLimit, { rateLimits: { default: { perSecond: 10, burst: 3 } } });
+    await burst(fly, "polite");
+    expect(fly.peer.stats().byStatus).toEqual({ 200: 10 });
+    await fly.close();
+
+    fly = await startFly(peerLimit, { rateLimits: { default: { perSecond: 1000, burst: 1000 } } });
+    await burst(fly, "pushy");
+    const { byStatus } = fly.peer.stats();
+    expect(byStatus[429]).toBeGreaterThan(0);
+    expect(byStatus[200]).toBe(10); // refused creates were repeated after retry-after, none twice
+    expect(fly.peer.machines()).toHaveLength(10);
+  });
 });

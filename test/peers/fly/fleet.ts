@@ -43,6 +43,7 @@ export class Fleet {
   private readonly volumes = new Map<string, Volume>();
   private readonly waiters = new Set<Waiter>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly options: FleetOptions) {}
 
@@ -200,6 +201,7 @@ export class Fleet {
 
   /** Cancels every timer and kills every machine process. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const waiter of this.waiters) waiter.done(false);
@@ -231,7 +233,8 @@ export class Fleet {
         this.setState(entry, "failed");
         return;
       }
-      if (machine.state !== "starting") return void entry.process.remove(0);
+      // Stopped, destroyed or shut down while its process was being launched.
+      if (this.closed || machine.state !== "starting") return void entry.process.remove(0);
     }
     this.after(entry, () => {
       machine.private_ip = privateIp;
@@ -268,6 +271,7 @@ export class Fleet {
 
   private after(entry: Entry, step: () => void | Promise<void>): void {
     clearTimeout(entry.timer);
+    if (this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       void step();

@@ -7,6 +7,7 @@ import { Fleet, type RunOptions } from "./fleet.js";
 import { type HandlerInput, handlers, type PeerResponse } from "./handlers.js";
 import { type OpenApiDocument, OpenApiValidator, type Route } from "./openapi-validator.js";
 import { PeerError } from "./peer-error.js";
+import { type PeerRateLimit, PeerRateLimiter } from "./rate-limit.js";
 
 export type { RunOptions } from "./fleet.js";
 
@@ -25,6 +26,11 @@ export interface FlyPeerOptions {
   privateIp?: string;
   /** Run started machines as local processes (see RunOptions). */
   run?: RunOptions;
+  /**
+   * Refuse requests beyond this rate with 429 and a `retry-after` (in fractional seconds, so fast test limits stay
+   * fast), per operation and machine, as Fly does. Off by default.
+   */
+  rateLimit?: PeerRateLimit;
 }
 
 /** A failure the peer answers with instead of (or, with `after`, in place of the result of) the real operation. */
@@ -56,6 +62,8 @@ export interface PeerStats {
   total: number;
   /** Requests per operationId, whatever their outcome. */
   byOperation: Record<string, number>;
+  /** Responses per HTTP status. */
+  byStatus: Record<string, number>;
 }
 
 /**
@@ -66,12 +74,13 @@ export interface PeerStats {
 export class FlyPeer {
   readonly violations: Violation[] = [];
   private readonly injections: (Injection & { left: number })[] = [];
-  private readonly counts: PeerStats = { total: 0, byOperation: {} };
+  private readonly counts: PeerStats = { total: 0, byOperation: {}, byStatus: {} };
 
   private constructor(
     private readonly server: Server,
     private readonly fleet: Fleet,
     private readonly validator: OpenApiValidator,
+    private readonly limiter: PeerRateLimiter | undefined,
     readonly token: string,
     readonly app: string,
   ) {}
@@ -88,7 +97,8 @@ export class FlyPeer {
     const validator = new OpenApiValidator(JSON.parse(readFileSync(FLY_SPEC_PATH, "utf8")) as OpenApiDocument);
     const token = options.token ?? `fly-peer-${crypto.randomUUID()}`;
     const server = createServer();
-    const peer = new FlyPeer(server, fleet, validator, token, app);
+    const limiter = options.rateLimit && new PeerRateLimiter(options.rateLimit);
+    const peer = new FlyPeer(server, fleet, validator, limiter, token, app);
     server.on("request", (req, res) => void peer.serve(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return peer;
@@ -144,6 +154,7 @@ export class FlyPeer {
     if (response === "drop") return void res.socket?.destroy();
     const problems = this.validator.validateResponse(route, response.status, response.body);
     if (problems.length) this.violations.push({ operation, direction: "response", status: response.status, problems });
+    this.counts.byStatus[response.status] = (this.counts.byStatus[response.status] ?? 0) + 1;
     send(res, response);
   }
 
@@ -163,6 +174,15 @@ export class FlyPeer {
     if (problems.length) {
       this.violations.push({ operation, direction: "request", problems });
       return { status: 400, body: { error: `invalid request: ${problems.join("; ")}` } };
+    }
+    const target = route.pathParams.machine_id ?? route.pathParams.volume_id ?? "";
+    const waitSeconds = this.limiter?.refuse(`${route.method} ${route.template} ${target}`);
+    if (waitSeconds !== undefined) {
+      return {
+        status: 429,
+        body: { error: "rate limit exceeded" },
+        headers: { "retry-after": waitSeconds.toFixed(3) },
+      };
     }
     const injection = this.takeInjection(route);
     if (injection && !injection.after) return injected(injection);

@@ -68,6 +68,16 @@ describe("local provider", () => {
     expect(await exists(join(dir, "leftover"))).toBe(false);
   });
 
+  it("skips a machine directory with a corrupt record in list, and a create replaces it", async () => {
+    const dir = join(root, "t-corrupt");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "machine.json"), "{ not json");
+    await provider.create(idle("t-ok"), owner("t-ok"));
+    expect((await provider.list()).map((m) => m.thopterId)).toEqual(["t-ok"]);
+    await provider.create(idle("t-corrupt"), owner("t-corrupt"));
+    expect((await provider.list()).map((m) => m.thopterId).sort()).toEqual(["t-corrupt", "t-ok"]);
+  });
+
   it("fails naming the entrypoint that cannot start, and leaves nothing behind", async () => {
     await expect(provider.create(idle("t-noexec", ["/nonexistent/entrypoint"]), owner("t-noexec"))).rejects.toThrow(
       /\/nonexistent\/entrypoint did not start/,

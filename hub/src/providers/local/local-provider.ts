@@ -57,7 +57,8 @@ export class LocalProvider implements Provider {
     this.creating.add(id);
     try {
       const dir = this.dirOf(id);
-      const existing = await inspectLocalMachine(dir);
+      // An unreadable record counts as no machine: what is there gets removed below.
+      const existing = await inspectLocalMachine(dir).catch(() => undefined);
       if (existing?.state === "running") {
         this.options.log.info({ thopterId: id }, "local machine already running: reusing it");
         return this.refOf(id);
@@ -95,7 +96,13 @@ export class LocalProvider implements Provider {
     }
     const machines: MachineInfo[] = [];
     for (const name of names.filter((n) => NAME_PATTERN.test(n))) {
-      const status = await inspectLocalMachine(join(this.root, name));
+      const status = await inspectLocalMachine(join(this.root, name)).catch((err: Error) => {
+        this.options.log.warn(
+          { dir: join(this.root, name), err: err.message },
+          "unreadable machine directory: skipped",
+        );
+        return undefined;
+      });
       const info = status && this.infoOf(name, status);
       if (info) machines.push(info);
     }

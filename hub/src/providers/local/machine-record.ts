@@ -43,7 +43,13 @@ export async function readRecord(dir: string): Promise<LocalMachineRecord | unde
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  const parsed = LocalMachineRecord.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${join(dir, RECORD_FILE)} is not JSON (${(err as Error).message}): destroy this machine`);
+  }
+  const parsed = LocalMachineRecord.safeParse(json);
   if (!parsed.success) throw new Error(`${join(dir, RECORD_FILE)} is not a machine record: ${parsed.error.message}`);
   return parsed.data;
 }

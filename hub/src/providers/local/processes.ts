@@ -40,9 +40,12 @@ async function hasEnvEntry(pid: number, entry: string): Promise<boolean> {
  * else), and any process that carries the machine's marker in its environment, which catches daemons such as a tmux
  * server that left the group with setsid().
  */
-export async function machineProcesses(leader: { pgid: number; startTime: number }, marker: string): Promise<number[]> {
-  const leaderNow = await readStat(leader.pgid);
-  const groupIsOurs = leaderNow === undefined || leaderNow.startTime === leader.startTime;
+export async function machineProcesses(
+  leader: { pgid: number; startTime: number } | undefined,
+  marker: string,
+): Promise<number[]> {
+  const leaderNow = leader && (await readStat(leader.pgid));
+  const groupIsOurs = leader !== undefined && (leaderNow === undefined || leaderNow.startTime === leader.startTime);
   const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
   const found: number[] = [];
   for (const pid of pids) {

@@ -1,4 +1,4 @@
-import { rm } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { markerOf } from "./launch.js";
 import { readRecord } from "./machine-record.js";
@@ -35,10 +35,10 @@ async function drain(find: () => Promise<number[]>, sig: NodeJS.Signals | undefi
  * Covers the whole process group and processes that left it but carry the machine's marker (see machineProcesses).
  */
 export async function stopLocalMachine(dir: string, graceMs: number): Promise<void> {
-  const record = await readRecord(dir);
-  if (record?.process === undefined) return;
-  const { pgid, startTime } = record.process;
-  const find = () => machineProcesses({ pgid, startTime }, markerOf(dir));
+  if (!(await exists(dir))) return;
+  // An unreadable record still leaves the marker to find the machine's processes by.
+  const leader = (await readRecord(dir).catch(() => undefined))?.process;
+  const find = () => machineProcesses(leader, markerOf(dir));
   signal(await find(), "SIGTERM");
   if (await drain(find, undefined, graceMs)) return;
   if (await drain(find, "SIGKILL", KILL_WAIT_MS)) return;
@@ -46,6 +46,12 @@ export async function stopLocalMachine(dir: string, graceMs: number): Promise<vo
     `machine ${dir} still has processes ${(await find()).join(", ")} after SIGKILL: are they another user's?`,
   );
 }
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Stops the machine and deletes its directory: files, console log and record. */
 export async function removeLocalMachine(dir: string, graceMs: number): Promise<void> {

@@ -14,7 +14,11 @@ import {
 // the real Claude Code CLI checks it again in the root-only tests beside this file.
 
 const tools = [
-  { name: "Bash", description: "Run a command", input_schema: { type: "object" as const, properties: {} } },
+  {
+    name: "Bash",
+    description: "Run a command",
+    input_schema: { type: "object" as const, properties: { command: { type: "string" } }, required: ["command"] },
+  },
   { name: "mcp__thopter__echo", description: "Echo", input_schema: { type: "object" as const, properties: {} } },
 ];
 
@@ -154,9 +158,9 @@ describe("model peer", () => {
     expect(peer.requests).toEqual([]);
   });
 
-  it("reports a scenario tool call that Claude Code did not offer, and a turn that throws", async () => {
+  it("reports scenario tool calls Claude Code did not offer or would refuse, and a turn that throws", async () => {
     await start([
-      callTools(mcpTool("github", "push")),
+      callTools(mcpTool("github", "push"), { name: "Bash", input: { cmd: "ls" } }),
       () => {
         throw new Error("scripted failure");
       },
@@ -170,6 +174,7 @@ describe("model peer", () => {
     await expect(failing).rejects.toMatchObject({ status: 400 });
     expect(peer.problems).toEqual([
       "turn 0 calls mcp__github__push, which Claude Code did not offer in this request",
+      "turn 0 calls Bash with input its schema refuses: data must have required property 'command'",
       "scenario turn 1 failed: scripted failure",
     ]);
   });

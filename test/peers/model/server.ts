@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { z } from "zod";
-import { isMainLoop, offeredTools, sampleFor, structuredOutputSchema } from "./classify.js";
+import { isMainLoop, sampleFor, structuredOutputSchema } from "./classify.js";
 import {
   CountTokensRequest,
   type Message,
@@ -14,6 +14,7 @@ import {
 } from "./messages-schema.js";
 import { type AssistantMessage, apiError, assistantMessage, estimateTokens, sseEvents } from "./response.js";
 import type { Reply, Scenario, ToolCall, ToolResult, TurnContext } from "./scenario.js";
+import { toolCallProblems } from "./tool-calls.js";
 
 export interface ModelPeerOptions {
   scenario: Scenario;
@@ -176,11 +177,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     } catch (error) {
       return problem(res, 400, `scenario turn ${turn} failed: ${(error as Error).message}`);
     }
-    const offered = offeredTools(request);
-    const missing = (reply.toolCalls ?? []).filter((call) => !offered.has(call.name)).map((call) => call.name);
-    if (missing.length > 0) {
-      problems.push(`turn ${turn} calls ${missing.join(", ")}, which Claude Code did not offer in this request`);
-    }
+    problems.push(...toolCallProblems(request, turn, reply.toolCalls ?? []));
     const message = assistantMessage(reply, request.model, inputTokens);
     for (const block of message.content) if (block.type === "tool_use") calls.set(block.id, block);
     log.info({ turn, stop: message.stop_reason, tools: reply.toolCalls?.map((call) => call.name) }, "main turn");

@@ -32,7 +32,11 @@ export const GithubIntegration = z.strictObject({
   repositories: z
     .record(RepoFullName, RepoTokens)
     .refine((repos) => Object.keys(repos).length > 0, "must name at least one repository"),
-  agentUser: z.strictObject({ name: z.string().min(1, "must not be empty"), email: z.email("is not an email") }),
+  agentUser: z.strictObject({
+    name: z.string().regex(/^[^<>\n]+$/, "must be a non-empty name without <, > or line breaks"),
+    // Loose on purpose: git takes any address, and GitHub App bots use `ID+slug[bot]@users.noreply.github.com`.
+    email: z.string().regex(/^[^\s<>@]+@[^\s<>@]+$/, "is not an email address"),
+  }),
   /** Without it, a command counts when its author is OWNER, MEMBER or COLLABORATOR of the repository. */
   authorizedUsers: z.array(GithubLogin).optional(),
 });

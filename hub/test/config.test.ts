@@ -104,8 +104,13 @@ describe("loadConfig", () => {
     );
     const badEmail = { ...INTEGRATION, agentUser: { name: "b", email: "nope" } };
     expect(failure({ GITHUB_INTEGRATION_JSON: JSON.stringify(badEmail) }).message).toMatch(
-      /^GITHUB_INTEGRATION_JSON: agentUser\.email is not an email;/,
+      /^GITHUB_INTEGRATION_JSON: agentUser\.email is not an email address;/,
     );
+    const appBot = {
+      ...INTEGRATION,
+      agentUser: { name: "app[bot]", email: "41898282+app[bot]@users.noreply.github.com" },
+    };
+    expect(loadConfig({ GITHUB_INTEGRATION_JSON: JSON.stringify(appBot) }).GITHUB_INTEGRATION_JSON).toEqual(appBot);
     const badRepo = { ...INTEGRATION, repositories: { "not a repo": { issuesToken: "x", coderToken: "y" } } };
     expect(failure({ GITHUB_INTEGRATION_JSON: JSON.stringify(badRepo) }).message).toMatch(
       /^GITHUB_INTEGRATION_JSON: repositories.*must be owner\/name/,

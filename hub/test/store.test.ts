@@ -51,7 +51,7 @@ describe("openStore", () => {
     const err = await openStore(`redis://:hunter22@127.0.0.1:${port}`).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(
-      new RegExp(`^STORE_URL: cannot reach Redis at 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED`),
+      new RegExp(`^STORE_URL: cannot use Redis at 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED`),
     );
     expect((err as Error).message).not.toContain("hunter22");
     expect((err as Error).message).not.toMatch(/\n/);

@@ -49,9 +49,13 @@ export class FileStore implements Store {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // Fail at start, not at the first write, when the folder is read-only for us.
     await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
-    const handle = await open(dir, "r");
-    const store = new FileStore(dir, handle);
-    await store.removeStaleTemps();
+    const store = new FileStore(dir, await open(dir, "r"));
+    try {
+      await store.removeStaleTemps();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     return store;
   }
 

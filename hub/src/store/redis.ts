@@ -59,7 +59,7 @@ export class RedisStore implements Store {
     } catch (err) {
       client.disconnect();
       const reason = (lastError ?? (err as Error)).message;
-      throw new Error(`cannot reach Redis at ${address} (${reason})`);
+      throw new Error(`cannot use Redis at ${address} (${reason})`);
     }
     return new RedisStore(client, options.namespace ?? "thopter:");
   }

@@ -1,0 +1,92 @@
+import type { ThopterRecord, ThopterState } from "@thopter/protocol";
+import type { Logger } from "pino";
+import type { Registry } from "../registry/index.js";
+import type { Stopper } from "./stop.js";
+
+export interface ReaperOptions {
+  registry: Registry;
+  stopper: Stopper;
+  log: Logger;
+  /** IDLE_TIMEOUT_MIN: done, blocked, waiting or failed for this long → stopped. */
+  idleTimeoutMin: number;
+  /** MAX_LIFETIME_MIN: this old → stopped, whatever it is doing. */
+  maxLifetimeMin: number;
+  /** A booting or working thopter with no status report for this long is an orphan → stopped. */
+  orphanGraceMin?: number;
+  intervalMs?: number;
+  now?: () => Date;
+}
+
+/** States in which nobody is working: the idle clock runs from when the thopter entered one. */
+const IDLE: readonly ThopterState[] = ["done", "blocked", "waiting", "failed"];
+/** States in which the observer should be reporting (at least its heartbeat). */
+const REPORTING: readonly ThopterState[] = ["booting", "working"];
+
+/** Why a thopter should be stopped now, or undefined. Provisioning ones belong to the scheduler. */
+export function reapReason(
+  record: Readonly<ThopterRecord>,
+  now: number,
+  limits: { idleTimeoutMin: number; maxLifetimeMin: number; orphanGraceMin: number },
+): string | undefined {
+  const minutesSince = (iso: string) => (now - Date.parse(iso)) / 60_000;
+  if (record.state === "stopping") return record.stateReason ?? "finishing an interrupted stop";
+  if (record.state === "gone" || record.state === "requested" || record.state === "provisioning") return undefined;
+  if (minutesSince(record.createdAt) >= limits.maxLifetimeMin) {
+    return `reached the maximum lifetime of ${limits.maxLifetimeMin} min`;
+  }
+  if (IDLE.includes(record.state) && minutesSince(record.stateSince) >= limits.idleTimeoutMin) {
+    return `${record.state} for more than ${limits.idleTimeoutMin} min (idle timeout)`;
+  }
+  const heardFrom = record.lastReportAt ?? record.stateSince;
+  if (REPORTING.includes(record.state) && minutesSince(heardFrom) >= limits.orphanGraceMin) {
+    return `no status report for ${limits.orphanGraceMin} min (orphaned)`;
+  }
+  return undefined;
+}
+
+/** Periodically stops thopters that are idle too long, too old, or orphaned; and finishes interrupted stops. */
+export class Reaper {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(private readonly options: ReaperOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep(), this.options.intervalMs ?? 30_000);
+    this.timer.unref();
+  }
+
+  /** One pass over every thopter; resolves when the stops it started have finished (or failed). */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.run().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  private async run(): Promise<void> {
+    const { registry, stopper, log } = this.options;
+    const now = (this.options.now?.() ?? new Date()).getTime();
+    const limits = {
+      idleTimeoutMin: this.options.idleTimeoutMin,
+      maxLifetimeMin: this.options.maxLifetimeMin,
+      orphanGraceMin: this.options.orphanGraceMin ?? 10,
+    };
+    const stops = registry.list().flatMap((record) => {
+      const reason = reapReason(record, now, limits);
+      return reason === undefined ? [] : [{ id: record.id, reason }];
+    });
+    await Promise.all(
+      stops.map(({ id, reason }) =>
+        stopper
+          .stop(id, reason)
+          .catch((err) => log.warn({ thopterId: id, err }, "reaper could not stop thopter; will retry")),
+      ),
+    );
+  }
+}

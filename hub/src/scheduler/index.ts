@@ -1,0 +1,4 @@
+export { githubNotices, type Notices } from "./notices.js";
+export { thopterIdsFor, updateRequest } from "./requests.js";
+export { Scheduler, type SchedulerOptions } from "./scheduler.js";
+export { renderPrompt, type SpecContext, type SpecInput, specBuilder, THOPTER_PATHS } from "./spec.js";

@@ -1,0 +1,109 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { SpecFile, ThopterRecord, ThopterRequest, ThopterSpec } from "@thopter/protocol";
+import { parse as parseDotenv } from "dotenv";
+import type { ThopterTokens } from "../collector/tokens.js";
+
+/** Where a thopter finds what the hub gives it. The thopter side (image entrypoint, broker, agent init) reads these. */
+export const THOPTER_PATHS = {
+  /** Everything non-secret about the job, JSON (root-owned, world-readable). */
+  config: "/etc/thopter/thopter.json",
+  /** The prompt, rendered from PROMPTS_DIR/<prompt>.md (the agent reads it). */
+  prompt: "/etc/thopter/prompt.md",
+  /** The repository's coder token: root only (the push broker). */
+  coderToken: "/etc/thopter/secrets/coder-token",
+  /** Broker-role collector token: root only. */
+  reportToken: "/etc/thopter/secrets/report-token",
+  /** Status-role collector token: the observer runs as the agent; this token can only post status. */
+  statusToken: "/etc/thopter/status-token",
+  /** THOPTER_ENV_FILE's KEY=value lines (model keys and endpoints) for Claude, agent-owned. */
+  agentEnv: "/etc/thopter/agent.env",
+} as const;
+
+export interface SpecContext {
+  /** The collector as thopters reach it, e.g. `http://hub.internal:8081`. */
+  collectorUrl: string;
+  githubApiUrl: string;
+  promptsDir: string;
+  thopterEnvFile: string;
+  agentUser: { name: string; email: string };
+  coderToken(repo: string): string | undefined;
+  entrypoint: string[];
+}
+
+export interface SpecInput {
+  record: Readonly<ThopterRecord>;
+  request: ThopterRequest;
+  tokens: ThopterTokens;
+}
+
+const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
+function file(path: string, content: string, mode: number, owner: SpecFile["owner"]): SpecFile {
+  return { path, contentBase64: b64(content), mode, owner };
+}
+
+/** `{{name}}` placeholders of a prompt template; an unknown one is left as it is, so a typo shows in the prompt. */
+export function renderPrompt(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+async function readThopterEnv(path: string): Promise<string> {
+  try {
+    const env = parseDotenv(await readFile(path, "utf8"));
+    return Object.entries(env)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join("\n");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw new Error(`cannot read THOPTER_ENV_FILE ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Builds the spec both providers boot from: job description, rendered prompt, and each secret in its own file. */
+export function specBuilder(context: SpecContext): (input: SpecInput) => Promise<ThopterSpec> {
+  return async ({ record, request, tokens }) => {
+    const coderToken = context.coderToken(record.repo);
+    if (!coderToken) throw new Error(`GITHUB_INTEGRATION_JSON has no coderToken for ${record.repo}`);
+    const instructions = request.command.kind === "start" ? request.command.instructions : "";
+    const templatePath = join(context.promptsDir, `${record.prompt}.md`);
+    const template = await readFile(templatePath, "utf8").catch((err: Error) => {
+      throw new Error(`cannot read prompt ${templatePath}: ${err.message}`);
+    });
+    const prompt = renderPrompt(template, {
+      repository: record.repo,
+      repoName: record.repo.split("/")[1]!,
+      issueNumber: String(record.issueNumber),
+      workBranch: record.branch,
+      issueTitle: record.issueTitle,
+      instructions,
+    });
+    const job = {
+      thopterId: record.id,
+      repo: record.repo,
+      issueNumber: record.issueNumber,
+      issueTitle: record.issueTitle,
+      workBranch: record.branch,
+      gc: record.gc,
+      prompt: record.prompt,
+      instructions,
+      collectorUrl: context.collectorUrl,
+      githubApiUrl: context.githubApiUrl,
+      agentUser: context.agentUser,
+      files: THOPTER_PATHS,
+    };
+    return {
+      thopterId: record.id,
+      env: { THOPTER_ID: record.id, THOPTER_CONFIG: THOPTER_PATHS.config },
+      files: [
+        file(THOPTER_PATHS.config, `${JSON.stringify(job, null, 2)}\n`, 0o644, "root"),
+        file(THOPTER_PATHS.prompt, prompt, 0o644, "thopter"),
+        file(THOPTER_PATHS.coderToken, coderToken, 0o600, "root"),
+        file(THOPTER_PATHS.reportToken, tokens.broker, 0o600, "root"),
+        file(THOPTER_PATHS.statusToken, tokens.status, 0o600, "thopter"),
+        file(THOPTER_PATHS.agentEnv, await readThopterEnv(context.thopterEnvFile), 0o600, "thopter"),
+      ],
+      entrypoint: context.entrypoint,
+    };
+  };
+}

@@ -10,6 +10,11 @@ export type GitHubClient = InstanceType<typeof GitHub>;
 
 /** How many times one request is retried after a 5xx, a secondary limit or an exhausted primary limit. */
 export const MAX_RETRIES = 4;
+/**
+ * The longest `retry-after` (or primary-limit reset) waited out inside one request. Longer waits fail the request
+ * instead, so a poll cycle (and SIGTERM, which waits for it) is never stuck for an hour; the next cycle tries again.
+ */
+export const MAX_WAIT_SECONDS = 120;
 
 export interface GitHubClientOptions {
   baseUrl: string;
@@ -44,19 +49,8 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
     throttle: {
       // The plugin's limiters are keyed by id: secondary limits are per account, so clients sharing a token share them.
       id: createHash("sha256").update(`${opts.baseUrl}\n${opts.token}`).digest("hex").slice(0, 16),
-      onRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
-        log.warn({ retryAfter, method: options.method, url: options.url, retryCount }, "GitHub primary rate limit hit");
-        return retryCount < MAX_RETRIES;
-      },
-      onSecondaryRateLimit: (
-        retryAfter: number,
-        options: { method: string; url: string },
-        _o: unknown,
-        retryCount: number,
-      ) => {
-        log.warn({ retryAfter, method: options.method, url: options.url, retryCount }, "GitHub secondary rate limit");
-        return retryCount < MAX_RETRIES;
-      },
+      onRateLimit: waitOrGiveUp(log, "GitHub primary rate limit hit"),
+      onSecondaryRateLimit: waitOrGiveUp(log, "GitHub secondary rate limit"),
     },
     // 429 belongs to the throttling plugin (it reads retry-after); the retry plugin handles 5xx.
     retry: {
@@ -78,6 +72,15 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
     });
   }
   return client;
+}
+
+/** A throttling handler: wait `retryAfter` seconds and retry, unless that is too long or tried too often. */
+function waitOrGiveUp(log: Logger, message: string) {
+  return (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+    const retry = retryCount < MAX_RETRIES && retryAfter <= MAX_WAIT_SECONDS;
+    log.warn({ retryAfter, method: options.method, url: options.url, retryCount, retry }, message);
+    return retry;
+  };
 }
 
 /** True for Octokit's "not modified" answer to a conditional request (it is thrown as a RequestError). */

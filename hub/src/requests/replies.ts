@@ -43,21 +43,35 @@ export class Replies {
       createdAt: new Date(Math.floor(this.now().getTime() / 1000) * 1000 - 1000).toISOString(),
       posted: false,
     };
-    if (await this.store.putIfAbsent(this.keyOf(sourceKey), record)) return this.deliver(sourceKey, record, false);
-    return this.resume(sourceKey);
+    return this.exclusive(sourceKey, async () => {
+      if (await this.store.putIfAbsent(this.keyOf(sourceKey), record)) return this.deliver(sourceKey, record, false);
+      return this.resume(sourceKey);
+    });
   }
 
   /** Posts every reply left pending. Returns how many are still pending. */
   async recover(): Promise<number> {
     let left = 0;
     for (const { key } of await this.store.list<ReplyRecord>(PREFIX)) {
-      if (!(await this.resume(decodeURIComponent(key.slice(PREFIX.length))))) left++;
+      const sourceKey = decodeURIComponent(key.slice(PREFIX.length));
+      if (!(await this.exclusive(sourceKey, () => this.resume(sourceKey)))) left++;
     }
     return left;
   }
 
   private keyOf(sourceKey: string): string {
     return PREFIX + encodeURIComponent(sourceKey);
+  }
+
+  /** One attempt per source at a time (webhook and poll may race on the same comment); a concurrent call is a no-op. */
+  private async exclusive(sourceKey: string, attempt: () => Promise<boolean>): Promise<boolean> {
+    if (this.inFlight.has(sourceKey)) return true;
+    this.inFlight.add(sourceKey);
+    try {
+      return await attempt();
+    } finally {
+      this.inFlight.delete(sourceKey);
+    }
   }
 
   private async resume(sourceKey: string): Promise<boolean> {
@@ -67,8 +81,6 @@ export class Replies {
   }
 
   private async deliver(sourceKey: string, record: ReplyRecord, mayExist: boolean): Promise<boolean> {
-    if (this.inFlight.has(sourceKey)) return true;
-    this.inFlight.add(sourceKey);
     try {
       const client = this.clients.get(record.repo);
       const marker = replyMarker(sourceKey);
@@ -81,8 +93,6 @@ export class Replies {
     } catch (err) {
       this.log.warn({ key: sourceKey, err }, "could not post a reply; will retry");
       return false;
-    } finally {
-      this.inFlight.delete(sourceKey);
     }
   }
 }

@@ -53,7 +53,7 @@ async function deliver(deps: WebhookDeps, req: Request, res: Response, event: st
   try {
     payload = JSON.parse(raw) as WebhookPayload;
   } catch {
-    res.status(400).json({ error: "the body is not JSON" });
+    res.status(400).json({ error: "the body is not JSON: set the webhook's content type to application/json" });
     return "bad-body";
   }
   if (event === "ping") {

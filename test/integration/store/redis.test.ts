@@ -1,6 +1,7 @@
 import { openStore } from "@thopter/hub/store/index";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { type RedisServer, startRedis } from "../../helpers/redis.js";
+import { tempDir } from "../../helpers/tmp.js";
 import { describeStoreContract } from "./contract.js";
 
 let redis: RedisServer;
@@ -14,4 +15,26 @@ let locations = 0;
 describeStoreContract("redis", async () => {
   const namespace = `t${++locations}:`;
   return () => openStore(redis.url, { namespace });
+});
+
+it("keeps namespaces apart on one server", async () => {
+  const a = await openStore(redis.url, { namespace: "ns-a:" });
+  const b = await openStore(redis.url, { namespace: "ns-b:" });
+  await a.put("k", "a");
+  expect(await b.get("k")).toBeUndefined();
+  expect(await b.putIfAbsent("k", "b")).toBe(true);
+  expect(await a.list("")).toEqual([{ key: "k", value: "a" }]);
+  await Promise.all([a.close(), b.close()]);
+});
+
+it("startRedis says how to install redis-server when it is missing", async () => {
+  const path = process.env.PATH;
+  process.env.PATH = tempDir();
+  try {
+    await expect(startRedis()).rejects.toThrow(
+      /^redis-server not found on PATH: install it \(apt-get install -y redis-server\)$/,
+    );
+  } finally {
+    process.env.PATH = path;
+  }
 });

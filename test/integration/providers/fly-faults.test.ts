@@ -123,6 +123,15 @@ describe("Fly provider against Fly faults", () => {
     expect(h.peer.volumes()).toEqual([]);
   });
 
+  it("deletes the volume an interrupted create left when the machine still cannot be created", async () => {
+    const h = await start();
+    const owner = newOwner();
+    await h.client.createVolume({ name: volumeName(owner.thopterId), region: "iad", size_gb: 10 });
+    h.peer.inject({ match: "Machines_create", status: 422, body: { error: "image not found" } });
+    await expect(h.provider.create(idleSpec(owner), owner)).rejects.toThrow(/image not found/);
+    expect(h.peer.volumes()).toEqual([]);
+  });
+
   it("fails clearly and cleans up when the machine never reaches started", async () => {
     // Every state step takes 3 s, so the machine is still booting when the 1 s start timeout ends.
     const h = await start({ transitionMs: 3_000 }, 1);

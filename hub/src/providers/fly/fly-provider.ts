@@ -70,13 +70,23 @@ export class FlyProvider implements Provider {
     const thopterId = owner.thopterId;
     const { volume, made } = await this.volumeFor(thopterId);
     let machine: Machine;
-    try {
-      machine = await this.client.createMachine(machineRequest(spec, owner, volume, this.settings));
-    } catch (err) {
-      if (made) await this.deleteVolume(volume.id!);
-      throw new Error(`Fly could not create the machine for thopter ${thopterId}: ${(err as Error).message}`);
+    if (volume.attached_machine_id) {
+      // An earlier attempt got as far as the machine: carry on with that one.
+      machine = await this.client.getMachine(volume.attached_machine_id);
+      if (machine.name !== thopterId) {
+        throw new Error(
+          `volume ${volume.id} of thopter ${thopterId} is held by machine ${machine.id} (${machine.name})`,
+        );
+      }
+    } else {
+      try {
+        machine = await this.client.createMachine(machineRequest(spec, owner, volume, this.settings));
+      } catch (err) {
+        await this.deleteVolume(volume.id!); // nothing holds it: made now, or left by an interrupted create
+        throw new Error(`Fly could not create the machine for thopter ${thopterId}: ${(err as Error).message}`);
+      }
     }
-    // A retried create may have found the machine an earlier attempt made, mounting that attempt's volume.
+    // A create whose machine already existed (name taken) gets that machine, which mounts its own volume.
     const volumeId = machine.config?.mounts?.[0]?.volume ?? volume.id!;
     if (made && volumeId !== volume.id) await this.deleteVolume(volume.id!);
     const ref: MachineRef = { provider: "fly", id: machine.id!, volumeId, address: this.addressOf(machine) };

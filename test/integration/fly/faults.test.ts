@@ -4,12 +4,8 @@ import { type FlyHarness, machineRequest, startFly } from "./harness.js";
 
 let fly: FlyHarness | undefined;
 afterEach(async () => {
-  try {
-    fly?.peer.assertClean();
-  } finally {
-    await fly?.close();
-    fly = undefined;
-  }
+  await fly?.close();
+  fly = undefined;
 });
 
 describe("Fly client under failures and rate limits", () => {

@@ -15,7 +15,8 @@ export interface FlyHarness {
   logLines: Record<string, unknown>[];
   /** A fresh directory for `run` machines, removed by close(). */
   dir: string;
-  close(): Promise<void>;
+  /** Stops the peer and its machines, removes the directory, then fails if the peer saw an OpenAPI violation. */
+  close(options?: { violationsExpected?: boolean }): Promise<void>;
 }
 
 export const quiet = pino({ level: "silent" });
@@ -44,9 +45,10 @@ export async function startFly(
     client,
     logLines,
     dir,
-    async close() {
+    async close({ violationsExpected = false } = {}) {
       await peer.close();
       await rm(dir, { recursive: true, force: true });
+      if (!violationsExpected) peer.assertClean();
     },
   };
 }

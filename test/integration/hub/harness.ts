@@ -6,7 +6,7 @@ import { type Hub, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
 import type { ThopterRequest } from "@thopter/protocol";
 import { afterEach, beforeEach } from "vitest";
-import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
+import { type GithubPeer, type GithubPeerOptions, startGithubPeer } from "../../peers/github/index.js";
 
 export const REPO = "acme/widgets";
 export const BOT = "thopter-bot";
@@ -47,8 +47,8 @@ export interface Setup {
 }
 
 /** A peer with one repository and one open issue, and a hub watching it (first poll cycle done). */
-export async function setup(extra: Record<string, string> = {}): Promise<Setup> {
-  const peer = await startGithubPeer();
+export async function setup(extra: Record<string, string> = {}, peerOptions?: GithubPeerOptions): Promise<Setup> {
+  const peer = await startGithubPeer(peerOptions);
   await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
   const issue = Number(
     peer.createIssue(REPO, { title: "Widgets wobble", author: "alice", association: "OWNER" }).number,

@@ -77,7 +77,7 @@ async function killHard(child: Child): Promise<void> {
   expect(await child.exited).toBeNull();
 }
 
-describe("hub restart (kill -9)", () => {
+describe("hub process: kill -9, SIGTERM, bad configuration", () => {
   it.each(["request", "response"] as const)(
     "loses nothing and duplicates nothing when killed between 'request stored' and 'reaction posted' (%s frozen)",
     async (hold) => {
@@ -102,6 +102,11 @@ describe("hub restart (kill -9)", () => {
       expect(stored).toHaveLength(1);
       expect(stored[0]).toMatchObject({ source: { commentId: id }, command: { prompt: "plan" }, state: "queued" });
       expect(eyes(peer, { comment: id })).toBe(1);
+
+      // And a clean stop: SIGTERM → exit 0.
+      second.process.kill("SIGTERM");
+      expect(await second.exited).toBe(0);
+      expect(second.output()).toContain('"msg":"hub stopped"');
     },
   );
 
@@ -124,14 +129,6 @@ describe("hub restart (kill -9)", () => {
       expect(replies(peer, issue)[0]).toContain("@mallory");
     },
   );
-
-  it("stops on SIGTERM with exit code 0", async () => {
-    const child = hub();
-    await child.url;
-    child.process.kill("SIGTERM");
-    expect(await child.exited).toBe(0);
-    expect(child.output()).toContain('"msg":"hub stopped"');
-  });
 
   it("refuses a malformed GITHUB_INTEGRATION_JSON with one line naming it, and exits 1", async () => {
     const child = startHubProcess(dir, {

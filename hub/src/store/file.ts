@@ -35,6 +35,8 @@ export class FileStore implements Store {
   private closed = false;
   /** Operations under way; `close` waits for them so none fsyncs a closed folder handle. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The latest operation called on each key, so the next one on that key waits for it. */
+  private readonly lastOnKey = new Map<string, Promise<unknown>>();
   /** The directory fsync in progress, and the one queued behind it (shared by every writer that waits). */
   private syncing: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -137,7 +139,11 @@ export class FileStore implements Store {
     await this.dirHandle.close();
   }
 
-  /** Checks the store is open and the key valid, then runs `op`, tracked so `close` can wait for it. */
+  /**
+   * Checks the store is open and the key valid, then runs `op` in call order, as one Redis connection would:
+   * after the previous operation on the same key, or for `list` (no key) after every operation already called.
+   * Tracked so `close` can wait for it.
+   */
   private run<T>(key: string | undefined, op: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`file store ${this.dir} is closed`));
     try {
@@ -145,9 +151,14 @@ export class FileStore implements Store {
     } catch (err) {
       return Promise.reject(err);
     }
-    const done = op();
+    const before = key === undefined ? [...this.inFlight] : [this.lastOnKey.get(key)];
+    const done = Promise.allSettled(before).then(op);
     this.inFlight.add(done);
-    const forget = () => void this.inFlight.delete(done);
+    if (key !== undefined) this.lastOnKey.set(key, done);
+    const forget = () => {
+      this.inFlight.delete(done);
+      if (key !== undefined && this.lastOnKey.get(key) === done) this.lastOnKey.delete(key);
+    };
     done.then(forget, forget);
     return done;
   }

@@ -83,6 +83,19 @@ export function describeStoreContract(name: string, freshLocation: () => Promise
       expect(await store.get("race")).toEqual({ i: winners[0] });
     });
 
+    it("applies operations in call order, even when nobody awaits between them", async () => {
+      const { store } = await openFresh();
+      const calls: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 30; i++) calls.push(store.put("registry/t1", { state: i }));
+      calls.push(store.put("gone", 1), store.delete("gone"));
+      const read = store.get("registry/t1");
+      const listed = store.list("");
+      await Promise.all(calls);
+      expect(await read).toEqual({ state: 29 });
+      expect(await listed).toEqual([{ key: "registry/t1", value: { state: 29 } }]);
+      expect(await store.get("gone")).toBeUndefined();
+    });
+
     it("deletes, tolerates deleting a missing key, and lets the key be created again", async () => {
       const { store } = await openFresh();
       await store.put("k", 1);

@@ -286,7 +286,11 @@ export class FlyMachinesClient {
   private async call<T>(plan: CallPlan<T>, send: () => Promise<ApiResult<T>>): Promise<T> {
     let lastError: FlyApiError | undefined;
     let outcomeUnknown = false;
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+    const { attempts } = this.retry;
+    // No pause after the last attempt: nothing follows it but the final recovery or the error.
+    const pause = (attempt: number, ms = backoffMs(attempt, this.retry)) =>
+      attempt < attempts ? sleep(ms) : undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) this.counter.retried();
       if (outcomeUnknown && plan.recover) {
         const found = await plan.recover();
@@ -301,7 +305,7 @@ export class FlyMachinesClient {
         });
         if (!plan.idempotent && !plan.recover) throw lastError;
         outcomeUnknown = true;
-        await sleep(backoffMs(attempt, this.retry));
+        await pause(attempt);
         continue;
       }
       const { response } = result;
@@ -309,10 +313,10 @@ export class FlyMachinesClient {
       if (attempt > 1 && response.status === plan.doneOnRetry) return undefined as T;
       lastError = new FlyApiError(plan.call, response.status, flyErrorText(result.error));
       if (response.status === 429) {
-        await sleep(retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(attempt, this.retry));
+        await pause(attempt, retryAfterMs(response.headers.get("retry-after")));
       } else if (response.status >= 500 && (plan.idempotent || plan.recover)) {
         outcomeUnknown = true;
-        await sleep(backoffMs(attempt, this.retry));
+        await pause(attempt);
       } else if (response.status === 409 && plan.recover) {
         const found = await plan.recover();
         if (found !== undefined) return found;

@@ -94,6 +94,21 @@ describe("Fly peer runs machines as local processes from their own config", () =
     expect(pids.filter(alive)).toEqual([]);
   });
 
+  it("a machine stopped before or while it boots ends stopped with nothing left running", async () => {
+    fly = await startFly({ run: {}, transitionMs: 20 });
+    const { client } = fly;
+    const machine = await client.createMachine(
+      machineRequest("stopped-early", { files, init: { cmd: [node, "-e", reporter(true)] } }),
+    );
+    await client.stopMachine(machine.id!);
+    await client.waitForState(machine.id!, "stopped", 10);
+    await sleep(500); // long enough for a boot that was not cancelled to start the process
+    expect((await client.getMachine(machine.id!)).state).toBe("stopped");
+    const path = join(fly.dir, "machines", machine.id!, "root/out/report.json");
+    const pids: number[] = existsSync(path) ? JSON.parse(await readFile(path, "utf8")).pids : [];
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
   it("uses the image default the peer was given, and destroy removes the machine's directory", async () => {
     fly = await startFly({ run: { defaultCommand: [node, "-e", reporter(true)] } });
     const { client } = fly;

@@ -230,11 +230,15 @@ export class Fleet {
         );
       } catch (error) {
         this.event(entry, "launch", `failed: ${error instanceof Error ? error.message : String(error)}`);
-        this.setState(entry, "failed");
+        if (machine.state === "starting") this.setState(entry, "failed");
         return;
       }
-      // Stopped, destroyed or shut down while its process was being launched.
-      if (this.closed || machine.state !== "starting") return void entry.process.remove(0);
+      if (this.closed || machine.state !== "starting") {
+        // Stopped, destroyed or shut down while its process was being launched.
+        await entry.process.remove(0);
+        entry.process = undefined;
+        return;
+      }
     }
     this.after(entry, () => {
       machine.private_ip = privateIp;

@@ -140,6 +140,7 @@ export class Scheduler {
     );
     // Stops jump the queue: they free capacity and must not wait behind it.
     for (const request of pending.filter((r) => r.command.kind === "stop")) await this.handleStop(request, pending);
+    if (this.paused) return;
     for (const request of pending.filter((r) => r.command.kind === "start")) {
       if (this.stopped) return;
       if (request.state === "cancelled") continue;
@@ -153,7 +154,6 @@ export class Scheduler {
         if (this.inFlight.has(id) || (record && !UNPLACED.includes(record.state))) continue;
         const counted = record && ACTIVE_STATES.includes(record.state) ? 1 : 0;
         if (
-          this.paused ||
           this.inFlight.size >= this.options.maxConcurrentProvisions ||
           this.activeCount() - counted >= this.options.maxThopters
         ) {

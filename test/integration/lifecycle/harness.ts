@@ -1,0 +1,159 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startCollector, TokenStore } from "@thopter/hub/collector/index";
+import { GitHubClients } from "@thopter/hub/github/clients";
+import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
+import type { Provider } from "@thopter/hub/providers/provider";
+import { Reaper, Stopper } from "@thopter/hub/reaper/index";
+import { Registry, reconcile } from "@thopter/hub/registry/index";
+import { Replies } from "@thopter/hub/requests/replies";
+import { githubNotices, Scheduler, specBuilder } from "@thopter/hub/scheduler/index";
+import type { ThopterRecord } from "@thopter/protocol";
+import { pino } from "pino";
+import { CODER_TOKEN, ISSUES_TOKEN, REPO, type Setup, setup } from "../hub/harness.js";
+
+export const SIM = join(import.meta.dirname, "thopter-sim.mjs");
+
+export interface LifecycleOptions {
+  maxThopters?: number;
+  maxConcurrentProvisions?: number;
+  /** Wraps the local provider (to count, slow down or break its calls). */
+  wrap?: (provider: Provider) => Provider;
+}
+
+/** The scheduler side of one hub run; `restart` makes the next run on the same store and machines. */
+export interface HubRun {
+  registry: Registry;
+  tokens: TokenStore;
+  scheduler: Scheduler;
+  stopper: Stopper;
+  reaper(now: Date, limits?: { idleTimeoutMin?: number; maxLifetimeMin?: number; orphanGraceMin?: number }): Reaper;
+  /** Stops listening and scheduling without waiting for anything under way: what a killed hub leaves. */
+  abandon(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Lifecycle {
+  s: Setup;
+  run: HubRun;
+  /** The local provider as the scheduler sees it (wrapped). */
+  provider: Provider;
+  /** Machine directories under LOCAL_THOPTER_ROOT: a machine's "volume". */
+  machineDirs(): Promise<string[]>;
+  /** `/thopter …` by the repository owner; returns the comment id. */
+  command(body: string): number;
+  /** Polls GitHub, then lets the scheduler run until it has nothing more to do. */
+  settle(): Promise<void>;
+  record(id: string): Readonly<ThopterRecord> | undefined;
+  /** Starts a new hub run on the same store and machines (the old one is abandoned as a killed process would be). */
+  restart(options?: LifecycleOptions): Promise<HubRun>;
+  close(): Promise<void>;
+}
+
+const log = pino({ level: process.env.LIFECYCLE_LOG ?? "silent" });
+
+export async function startLifecycle(options: LifecycleOptions = {}): Promise<Lifecycle> {
+  const s = await setup();
+  const root = await mkdtemp(join(tmpdir(), "lifecycle-machines-"));
+  const local = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 1_000 });
+  const clients = new GitHubClients({
+    baseUrl: s.peer.url,
+    issuesTokens: { [REPO]: ISSUES_TOKEN },
+    log,
+    retryUnitMs: 20,
+  });
+  const replies = new Replies(s.hub.store, clients, log);
+  const notices = githubNotices(clients, replies, log);
+  const runs: HubRun[] = [];
+  const abandoned = new Set<HubRun>();
+  let provider = (options.wrap ?? ((p) => p))(local);
+
+  async function startRun(opts: LifecycleOptions): Promise<HubRun> {
+    provider = (opts.wrap ?? ((p) => p))(local);
+    // No periodic checkpoint: an abandoned run (a "killed" hub) must not write anything after its successor starts.
+    const registry = await Registry.open(s.hub.store, log, { checkpointMs: 3_600_000 });
+    const tokens = await TokenStore.open(s.hub.store);
+    await reconcile(registry, provider, log);
+    const collector = await startCollector({ registry, tokens, log, host: "127.0.0.1", port: 0 });
+    const stopper = new Stopper({ registry, provider, tokens, log });
+    const scheduler = new Scheduler({
+      store: s.hub.store,
+      queue: s.hub.queue,
+      registry,
+      tokens,
+      provider,
+      stopper,
+      notices,
+      buildSpec: specBuilder({
+        collectorUrl: collector.url,
+        githubApiUrl: s.peer.url,
+        promptsDir: s.config.PROMPTS_DIR,
+        thopterEnvFile: join(root, "no-such.env"),
+        agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+        coderToken: (repo) => (repo === REPO ? CODER_TOKEN : undefined),
+        entrypoint: [process.execPath, SIM],
+      }),
+      maxThopters: opts.maxThopters ?? 10,
+      maxConcurrentProvisions: opts.maxConcurrentProvisions ?? 4,
+      log,
+      pollMs: 60_000,
+    });
+    const run: HubRun = {
+      registry,
+      tokens,
+      scheduler,
+      stopper,
+      reaper: (now, limits = {}) =>
+        new Reaper({
+          registry,
+          stopper,
+          log,
+          idleTimeoutMin: limits.idleTimeoutMin ?? 60,
+          maxLifetimeMin: limits.maxLifetimeMin ?? 720,
+          orphanGraceMin: limits.orphanGraceMin ?? 10,
+          now: () => now,
+        }),
+      async abandon() {
+        void scheduler.stop();
+        await collector.close();
+      },
+      async close() {
+        await scheduler.stop();
+        await collector.close();
+        await registry.close();
+      },
+    };
+    runs.push(run);
+    return run;
+  }
+
+  const lifecycle: Lifecycle = {
+    s,
+    run: await startRun(options),
+    get provider() {
+      return provider;
+    },
+    machineDirs: async () => (await readdir(root)).sort(),
+    command: (body) => Number(s.peer.addComment(REPO, s.issue, { body, author: "alice", association: "OWNER" }).id),
+    async settle() {
+      await s.hub.pollNow();
+      lifecycle.run.scheduler.wake();
+      await lifecycle.run.scheduler.idle();
+    },
+    record: (id) => lifecycle.run.registry.get(id),
+    async restart(opts = options) {
+      await lifecycle.run.abandon();
+      abandoned.add(lifecycle.run);
+      lifecycle.run = await startRun(opts);
+      return lifecycle.run;
+    },
+    async close() {
+      for (const machine of await local.list()) await local.destroy(machine.ref).catch(() => {});
+      await Promise.allSettled(runs.filter((r) => !abandoned.has(r)).map((r) => r.close()));
+      await s.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  return lifecycle;
+}

@@ -72,6 +72,7 @@ describe("FileStore", () => {
   it("ignores foreign entries in its folder", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, ".git"));
+    mkdirSync(join(dir, "backup"));
     writeFileSync(join(dir, ".DS_Store"), "x");
     const store = await openIn(dir);
     await store.put("a", 1);

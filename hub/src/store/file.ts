@@ -116,9 +116,10 @@ export class FileStore implements Store {
   list<T = unknown>(prefix: string): Promise<Array<{ key: string; value: T }>> {
     return this.run(undefined, async () => {
       const names: string[] = [];
-      for (const name of await readdir(this.dir)) {
-        const entry = classifyFileName(name);
-        if (entry.kind === "hashed" || (entry.kind === "key" && entry.key.startsWith(prefix))) names.push(name);
+      for (const dirent of await readdir(this.dir, { withFileTypes: true })) {
+        if (!dirent.isFile()) continue;
+        const entry = classifyFileName(dirent.name);
+        if (entry.kind === "hashed" || (entry.kind === "key" && entry.key.startsWith(prefix))) names.push(dirent.name);
       }
       const found: Array<{ key: string; value: T }> = [];
       for (let i = 0; i < names.length; i += LIST_BATCH) {

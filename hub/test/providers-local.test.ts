@@ -50,7 +50,11 @@ describe("local provider", () => {
     // The same pid with another start time is what a reused pid looks like.
     await writeRecord(dir, { ...record, process: { ...record.process!, startTime: record.process!.startTime + 1 } });
     expect(await provider.status({ provider: "local", id: "t-reuse" })).toBe("stopped");
+    // The same pid and start time from before a reboot are no better.
+    await writeRecord(dir, { ...record, process: { ...record.process!, bootId: "an-earlier-boot" } });
+    expect(await provider.status({ provider: "local", id: "t-reuse" })).toBe("stopped");
     await writeRecord(dir, record);
+    expect(await provider.status({ provider: "local", id: "t-reuse" })).toBe("running");
   });
 
   it("reports a machine whose create was interrupted as stopped, and a new create replaces it", async () => {

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type LaunchFile, writeFiles } from "./files.js";
-import { type LocalMachineRecord, readRecord, writeRecord } from "./machine-record.js";
-import { isSameProcessAlive, readStat } from "./processes.js";
+import { type LocalMachineRecord, leaderOf, readRecord, writeRecord } from "./machine-record.js";
+import { bootId, isSameProcessAlive, readStat } from "./processes.js";
 
 export type { LaunchFile } from "./files.js";
 
@@ -63,7 +63,14 @@ export async function launchLocalMachine(options: LaunchOptions): Promise<LocalM
     const startTime = (await readStat(pid))?.startTime ?? -1;
     const started: LocalMachineRecord = {
       ...created,
-      process: { pid, pgid: pid, startTime, startedAt: new Date().toISOString(), cmd: [...cmd] },
+      process: {
+        pid,
+        pgid: pid,
+        startTime,
+        bootId: await bootId(),
+        startedAt: new Date().toISOString(),
+        cmd: [...cmd],
+      },
     };
     await writeRecord(dir, started);
     return started;
@@ -89,6 +96,7 @@ export async function inspectLocalMachine(dir: string): Promise<LocalMachineStat
   const record = await readRecord(dir);
   if (record === undefined) return undefined;
   if (record.process === undefined) return { record, state: "starting" };
-  const alive = await isSameProcessAlive(record.process.pid, record.process.startTime);
+  const leader = await leaderOf(record);
+  const alive = leader !== undefined && (await isSameProcessAlive(leader.pid, leader.startTime));
   return { record, state: alive ? "running" : "stopped" };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { bootId } from "./processes.js";
 
 /**
  * `<dir>/machine.json`: what a restarted hub (or the Fly peer) needs to find a local machine and tell whether it still
@@ -18,12 +19,19 @@ export const LocalMachineRecord = z.object({
       pgid: z.number().int().positive(),
       /** /proc start time in clock ticks: the pid alone may belong to another process after a reboot or wrap. */
       startTime: z.number().int(),
+      /** The kernel boot the process was started in (see bootId). */
+      bootId: z.string(),
       startedAt: z.string(),
       cmd: z.array(z.string()),
     })
     .optional(),
 });
 export type LocalMachineRecord = z.infer<typeof LocalMachineRecord>;
+
+/** The record's process, if it was started during this boot: otherwise its pid means nothing any more. */
+export async function leaderOf(record: LocalMachineRecord | undefined): Promise<LocalMachineRecord["process"]> {
+  return record?.process?.bootId === (await bootId()) ? record.process : undefined;
+}
 
 export const RECORD_FILE = "machine.json";
 

@@ -21,6 +21,14 @@ export async function readStat(pid: number): Promise<ProcStat | undefined> {
   return { pid, state: fields[0] ?? "", pgid: Number(fields[2]), startTime: Number(fields[19]) };
 }
 
+let cachedBootId: string | undefined;
+
+/** This boot of the kernel: a pid and start time recorded during an earlier boot say nothing about today's processes. */
+export async function bootId(): Promise<string> {
+  cachedBootId ??= (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+  return cachedBootId;
+}
+
 /** True while the process that was started as (pid, startTime) still runs: not exited, not a zombie, not a reused pid. */
 export async function isSameProcessAlive(pid: number, startTime: number): Promise<boolean> {
   const stat = await readStat(pid);

@@ -1,7 +1,7 @@
 import { access, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { markerOf } from "./launch.js";
-import { readRecord } from "./machine-record.js";
+import { leaderOf, readRecord } from "./machine-record.js";
 import { machineProcesses } from "./processes.js";
 
 const POLL_MS = 50;
@@ -37,7 +37,7 @@ async function drain(find: () => Promise<number[]>, sig: NodeJS.Signals | undefi
 export async function stopLocalMachine(dir: string, graceMs: number): Promise<void> {
   if (!(await exists(dir))) return;
   // An unreadable record still leaves the marker to find the machine's processes by.
-  const leader = (await readRecord(dir).catch(() => undefined))?.process;
+  const leader = await leaderOf(await readRecord(dir).catch(() => undefined));
   const find = () => machineProcesses(leader, markerOf(dir));
   signal(await find(), "SIGTERM");
   if (await drain(find, undefined, graceMs)) return;

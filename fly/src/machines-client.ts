@@ -161,18 +161,28 @@ export class FlyMachinesClient {
   /**
    * Blocks until the machine reaches `state` (default `started`), at most `timeoutSeconds` (1–60). Throws a
    * `FlyApiError` with status 408 when it does not get there in time (see `isWaitTimeout`).
+   *
+   * Fly refuses to wait for `stopped` without the machine version (`instance_id`) it should stop in; give it as
+   * `version` when you have it (e.g. from createMachine's result), otherwise it is read first with one getMachine call.
    */
   async waitForState(
     machineId: string,
     state: WaitState = "started",
     timeoutSeconds = MAX_WAIT_SECONDS,
+    { version }: { version?: string } = {},
   ): Promise<WaitMachineResponse> {
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_WAIT_SECONDS) {
       throw new Error(`waitForState timeoutSeconds must be a whole number from 1 to 60, got ${timeoutSeconds}`);
     }
+    const instance = version ?? (state === "stopped" ? (await this.getMachine(machineId)).instance_id : undefined);
+    // `version` is the current name; `instance_id` the deprecated one older API versions insist on. Both are accepted.
+    const versionQuery = instance ? { version: instance, instance_id: instance } : {};
     return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/wait`, idempotent: true }, () =>
       this.api.GET("/apps/{app_name}/machines/{machine_id}/wait", {
-        params: { path: { app_name: this.app, machine_id: machineId }, query: { state, timeout: timeoutSeconds } },
+        params: {
+          path: { app_name: this.app, machine_id: machineId },
+          query: { state, timeout: timeoutSeconds, ...versionQuery },
+        },
         signal: this.timeout(timeoutSeconds * 1000),
       }),
     );

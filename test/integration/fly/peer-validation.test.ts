@@ -91,6 +91,19 @@ describe("Fly peer checks traffic against the vendored OpenAPI description", () 
     fly.peer.assertClean();
   });
 
+  it("refuses to wait for stopped without the machine version, as Fly does", async () => {
+    const machine = await fly.client.createMachine({ ...machineRequest("versioned"), skip_launch: true });
+    const refused = await call("GET", `/machines/${machine.id}/wait?state=stopped&timeout=1`);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: "instance_id is required when waiting for the stopped state" });
+    // The client reads the version first when it is not given, and sends it.
+    await fly.client.stopMachine(machine.id!);
+    await fly.client.waitForState(machine.id!, "stopped", 5);
+    await fly.client.waitForState(machine.id!, "stopped", 5, { version: machine.instance_id });
+    expect(fly.peer.stats().byOperation).toMatchObject({ Machines_show: 1, Machines_wait: 3 });
+    fly.peer.assertClean();
+  });
+
   it("refuses to destroy a running machine without force, as Fly does", async () => {
     const machine = await fly.client.createMachine(machineRequest("running"));
     await fly.client.waitForState(machine.id!, "started", 5);

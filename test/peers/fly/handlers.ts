@@ -50,6 +50,10 @@ export const handlers: Record<string, Handler> = {
     if (!Number.isFinite(timeout) || timeout < 0 || timeout > MAX_WAIT_SECONDS) {
       throw new PeerError(400, `timeout must be 0-${MAX_WAIT_SECONDS} seconds`);
     }
+    if (states.includes("stopped") && !query.get("instance_id") && !query.get("version")) {
+      // As Fly does: a wait for `stopped` must say which version of the machine it means.
+      throw new PeerError(400, "instance_id is required when waiting for the stopped state");
+    }
     const reached = await fleet.wait(path.machine_id!, states, timeout * 1000);
     if (!reached) {
       throw new PeerError(408, `deadline_exceeded: machine did not reach ${states.join("|")} within ${timeout}s`);

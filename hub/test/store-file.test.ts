@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -49,12 +49,15 @@ describe("FileStore", () => {
     ]);
   });
 
-  it("removes temporary files left by dead writers and keeps those of live ones", async () => {
+  it("removes temporary files left by dead writers or long ago, and keeps those of live ones", async () => {
     const dir = tempDir();
     const dead = `.tmp-${deadPid()}-1-abc`;
     const live = `.tmp-${process.ppid}-1-abc`;
+    const ancient = `.tmp-${process.ppid}-2-abc`;
     writeFileSync(join(dir, dead), '{"key":"half');
     writeFileSync(join(dir, live), '{"key":"in progress');
+    writeFileSync(join(dir, ancient), '{"key":"from before a reboot');
+    utimesSync(join(dir, ancient), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
     const store = await openIn(dir);
     expect(readdirSync(dir).sort()).toEqual([live]);
     expect(await store.list("")).toEqual([]);

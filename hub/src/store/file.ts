@@ -12,6 +12,9 @@ import type { Store } from "./store.js";
  */
 const LIST_BATCH = 256;
 
+/** A temporary file this old is left over from a crash whatever its pid says: writes take milliseconds. */
+const STALE_TEMP_MS = 10 * 60_000;
+
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
 }
@@ -234,10 +237,19 @@ export class FileStore implements Store {
     await unlink(join(this.dir, name)).catch(() => undefined);
   }
 
+  /**
+   * Removes temporary files whose writer is dead, or that are too old to belong to a write still under way
+   * (after a reboot their pid may name some unrelated process).
+   */
   private async removeStaleTemps(): Promise<void> {
     for (const name of await readdir(this.dir)) {
       const entry = classifyFileName(name);
-      if (entry.kind === "temp" && entry.pid !== process.pid && !isAlive(entry.pid)) await this.removeQuietly(name);
+      if (entry.kind !== "temp" || entry.pid === process.pid) continue;
+      const old = await stat(join(this.dir, name)).then(
+        (s) => Date.now() - s.mtimeMs > STALE_TEMP_MS,
+        () => false,
+      );
+      if (old || !isAlive(entry.pid)) await this.removeQuietly(name);
     }
   }
 }

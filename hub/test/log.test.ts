@@ -116,6 +116,13 @@ describe("createLogger", () => {
     expectClean(text(), ["minted-bearer-token-xyz"]);
   });
 
+  it("scrubs lines from child loggers too", () => {
+    const { logger, text } = capture({ secrets: [CODER_TOKEN] });
+    logger.child({ thopter: "t1", token: CODER_TOKEN }).info({ auth: CODER_TOKEN }, `using ${CODER_TOKEN}`);
+    expectClean(text(), [CODER_TOKEN]);
+    expect(JSON.parse(text()).thopter).toBe("t1");
+  });
+
   it("respects the level", () => {
     const { logger, lines } = capture({ level: "warn" });
     logger.info("quiet");

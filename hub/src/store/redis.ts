@@ -67,7 +67,7 @@ export class RedisStore implements Store {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     assertKey(key);
     const json = await this.client.get(this.valueKey(key));
-    return json === null ? undefined : (JSON.parse(json) as T);
+    return json === null ? undefined : (this.parse(key, json) as T);
   }
 
   async put(key: string, value: unknown): Promise<void> {
@@ -104,7 +104,7 @@ export class RedisStore implements Store {
       const values = await this.client.mget(batch.map((k) => this.valueKey(k)));
       batch.forEach((key, j) => {
         const json = values[j];
-        if (json !== null && json !== undefined) out.push({ key, value: JSON.parse(json) as T });
+        if (json !== null && json !== undefined) out.push({ key, value: this.parse(key, json) as T });
       });
     }
     // Same order as the file store (UTF-16 code units), which differs from Redis's byte order past U+FFFF.
@@ -114,6 +114,14 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.client.status === "end") return;
     await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  private parse(key: string, json: string): unknown {
+    try {
+      return JSON.parse(json);
+    } catch (err) {
+      throw new Error(`Redis value ${this.valueKey(key)} is not JSON (${(err as Error).message}); delete or fix it`);
+    }
   }
 
   private valueKey(key: string): string {

@@ -1,4 +1,5 @@
 import { openStore } from "@thopter/hub/store/index";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type RedisServer, startRedis } from "../../helpers/redis.js";
 import { tempDir } from "../../helpers/tmp.js";
@@ -25,6 +26,19 @@ it("keeps namespaces apart on one server", async () => {
   expect(await b.putIfAbsent("k", "b")).toBe(true);
   expect(await a.list("")).toEqual([{ key: "k", value: "a" }]);
   await Promise.all([a.close(), b.close()]);
+});
+
+it("reports a value that is not JSON by its Redis key", async () => {
+  const store = await openStore(redis.url, { namespace: "bad:" });
+  await store.put("requests/1", { ok: true });
+  const raw = new Redis(redis.url);
+  await raw.set("bad:v:requests/1", "{oops");
+  await raw.quit();
+  await expect(store.get("requests/1")).rejects.toThrow(
+    /^Redis value bad:v:requests\/1 is not JSON \(.*\); delete or fix it$/,
+  );
+  await expect(store.list("requests/")).rejects.toThrow(/is not JSON/);
+  await store.close();
 });
 
 it("startRedis says how to install redis-server when it is missing", async () => {

@@ -123,6 +123,18 @@ describe("Fly provider against Fly faults", () => {
     expect(h.peer.volumes()).toEqual([]);
   });
 
+  it("replaces the machine of an earlier attempt that has stopped since, keeping one machine and one volume", async () => {
+    const h = await start();
+    const owner = newOwner();
+    const first = await h.provider.create(idleSpec(owner), owner);
+    await h.client.stopMachine(first.id);
+    await h.client.waitForState(first.id, "stopped", 10);
+    const second = await h.provider.create(idleSpec(owner), owner);
+    expect(second.id).not.toBe(first.id);
+    expect(await h.provider.status(second)).toBe("running");
+    expectOneMachineOneVolume(h, owner);
+  });
+
   it("deletes the volume an interrupted create left when the machine still cannot be created", async () => {
     const h = await start();
     const owner = newOwner();

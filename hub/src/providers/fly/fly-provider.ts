@@ -68,6 +68,37 @@ export class FlyProvider implements Provider {
     const spec = parseSpec(input);
     checkThopterId(spec, owner);
     const thopterId = owner.thopterId;
+    let placed = await this.place(spec, owner);
+    if (["stopping", "stopped", "gone"].includes(machineState(placed.machine.state))) {
+      // An earlier attempt's machine that has since ended: a retry starts from nothing, as with the local provider.
+      this.log.warn(
+        { thopterId, machineId: placed.ref.id, state: placed.machine.state },
+        "replacing a stopped machine",
+      );
+      await this.destroy(placed.ref);
+      placed = await this.place(spec, owner);
+    }
+    const { ref } = placed;
+    const timeout = this.options.startTimeoutSeconds ?? 60;
+    try {
+      await this.client.waitForState(ref.id, "started", timeout);
+    } catch (err) {
+      await this.destroy(ref).catch((cleanup) =>
+        this.log.error({ thopterId, err: cleanup }, "could not clean up a machine that failed to start"),
+      );
+      const reason = isWaitTimeout(err) ? `did not reach "started" within ${timeout} s` : (err as Error).message;
+      throw new Error(`Fly machine for thopter ${thopterId} ${reason}; it and its volume were destroyed`);
+    }
+    this.log.info({ thopterId, machineId: ref.id, volumeId: ref.volumeId }, "fly machine started");
+    return ref;
+  }
+
+  /**
+   * The thopter's volume and machine, made now or found where an earlier attempt left them: never a second of
+   * either. A volume made here is deleted again if no machine ends up holding it.
+   */
+  private async place(spec: ThopterSpec, owner: MachineOwner): Promise<{ machine: Machine; ref: MachineRef }> {
+    const thopterId = owner.thopterId;
     const { volume, made } = await this.volumeFor(thopterId);
     let machine: Machine;
     if (volume.attached_machine_id) {
@@ -89,19 +120,7 @@ export class FlyProvider implements Provider {
     // A create whose machine already existed (name taken) gets that machine, which mounts its own volume.
     const volumeId = machine.config?.mounts?.[0]?.volume ?? volume.id!;
     if (made && volumeId !== volume.id) await this.deleteVolume(volume.id!);
-    const ref: MachineRef = { provider: "fly", id: machine.id!, volumeId, address: this.addressOf(machine) };
-    const timeout = this.options.startTimeoutSeconds ?? 60;
-    try {
-      await this.client.waitForState(machine.id!, "started", timeout);
-    } catch (err) {
-      await this.destroy(ref).catch((cleanup) =>
-        this.log.error({ thopterId, err: cleanup }, "could not clean up a machine that failed to start"),
-      );
-      const reason = isWaitTimeout(err) ? `did not reach "started" within ${timeout} s` : (err as Error).message;
-      throw new Error(`Fly machine for thopter ${thopterId} ${reason}; it and its volume were destroyed`);
-    }
-    this.log.info({ thopterId, machineId: ref.id, volumeId }, "fly machine started");
-    return ref;
+    return { machine, ref: { provider: "fly", id: machine.id!, volumeId, address: this.addressOf(machine) } };
   }
 
   /** The thopter's volume: the one an interrupted create already made, or a new one. */

@@ -8,16 +8,21 @@ interface Pending {
   waitedMs: number;
 }
 
+export interface InstrumentOptions {
+  limiter: RateLimiter;
+  counter: CallCounter;
+  log: Logger;
+  /** How long a request may go unanswered once sent; a long-poll's own `timeout` query parameter is added to it. */
+  requestTimeoutMs: number;
+  onCall?: ((call: FlyCall) => void) | undefined;
+}
+
 /**
- * openapi-fetch middleware around every HTTP request: waits for the operation's rate limiter, then logs and counts
- * the call (method, path, status, ms). Only the method and URL path are logged, never headers, so the token stays out.
+ * openapi-fetch middleware around every HTTP request: waits for the operation's rate limiter, then sends it with a
+ * timeout that starts only now (a long wait for a token must not eat the request's time), and logs and counts the call
+ * (method, path, status, ms). Only the method and URL path are logged, never headers, so the token stays out.
  */
-export function instrument(
-  limiter: RateLimiter,
-  counter: CallCounter,
-  log: Logger,
-  onCall: ((call: FlyCall) => void) | undefined,
-): Middleware {
+export function instrument({ limiter, counter, log, requestTimeoutMs, onCall }: InstrumentOptions): Middleware {
   const pending = new Map<string, Pending>();
 
   const finish = (id: string, request: Request, schemaPath: string, status: number): FlyCall => {
@@ -44,6 +49,8 @@ export function instrument(
         target === undefined ? "" : String(target),
       );
       pending.set(id, { startedAt: performance.now(), waitedMs });
+      const longPollMs = Number(params.query?.timeout ?? 0) * 1000;
+      return new Request(request, { signal: AbortSignal.timeout(requestTimeoutMs + longPollMs) });
     },
     onResponse({ id, request, schemaPath, response }) {
       const { method, path, status, ms, waitedMs } = finish(id, request, schemaPath, response.status);

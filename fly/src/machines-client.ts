@@ -30,7 +30,7 @@ export interface FlyMachinesClientOptions {
   /** Per-operation limits (`METHOD /schema/path` or `default`) replacing Fly's published ones; tests speed them up. */
   rateLimits?: Partial<Record<OperationKey, Rate>>;
   retry?: Partial<RetryPolicy>;
-  /** Abort a request that has not answered after this long (the wait call gets its own timeout on top). */
+  /** Abort a request unanswered this long after it was sent (default 60 s; a wait call gets its own timeout on top). */
   requestTimeoutMs?: number;
   /** Called after every HTTP request, retries included (benchmarks count "Fly calls per thopter" with it). */
   onCall?: (call: FlyCall) => void;
@@ -79,14 +79,12 @@ export class FlyMachinesClient {
   private readonly api: Client<paths>;
   private readonly counter = new CallCounter();
   private readonly retry: RetryPolicy;
-  private readonly requestTimeoutMs: number;
 
   constructor(options: FlyMachinesClientOptions) {
     if (!options.token) throw new Error("Fly client needs a token: set FLY_API_TOKEN");
     if (!options.app) throw new Error("Fly client needs an app name: set APP_NAME");
     this.app = options.app;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     const apiUrl = (options.apiUrl ?? DEFAULT_FLY_API_URL).replace(/\/+$/, "");
     this.api = createClient<paths>({
       baseUrl: `${apiUrl}/v1`,
@@ -94,7 +92,15 @@ export class FlyMachinesClient {
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const log = (options.logger ?? pino({ name: "fly" })).child({ component: "fly-api", app: this.app });
-    this.api.use(instrument(new RateLimiter(options.rateLimits), this.counter, log, options.onCall));
+    this.api.use(
+      instrument({
+        limiter: new RateLimiter(options.rateLimits),
+        counter: this.counter,
+        log,
+        requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+        onCall: options.onCall,
+      }),
+    );
   }
 
   /** Calls made so far (a copy). */
@@ -119,7 +125,6 @@ export class FlyMachinesClient {
         this.api.POST("/apps/{app_name}/machines", {
           params: { path: { app_name: this.app } },
           body: request,
-          signal: this.timeout(),
         }),
     );
   }
@@ -128,7 +133,6 @@ export class FlyMachinesClient {
     return this.call({ call: `GET /apps/${this.app}/machines/${machineId}`, idempotent: true }, () =>
       this.api.GET("/apps/{app_name}/machines/{machine_id}", {
         params: { path: { app_name: this.app, machine_id: machineId } },
-        signal: this.timeout(),
       }),
     );
   }
@@ -149,7 +153,6 @@ export class FlyMachinesClient {
             ...(metadataQuery as Record<string, never>),
           },
         },
-        signal: this.timeout(),
       }),
     );
     // Checked here as well, so a server that ignores the metadata filter cannot hand us someone else's machines.
@@ -183,7 +186,6 @@ export class FlyMachinesClient {
           path: { app_name: this.app, machine_id: machineId },
           query: { state, timeout: timeoutSeconds, ...versionQuery },
         },
-        signal: this.timeout(timeoutSeconds * 1000),
       }),
     );
   }
@@ -195,7 +197,6 @@ export class FlyMachinesClient {
         params: { path: { app_name: this.app, machine_id: machineId } },
         body: request,
         parseAs: "text",
-        signal: this.timeout(),
       }),
     );
   }
@@ -208,7 +209,6 @@ export class FlyMachinesClient {
         this.api.DELETE("/apps/{app_name}/machines/{machine_id}", {
           params: { path: { app_name: this.app, machine_id: machineId }, query: { force } },
           parseAs: "text",
-          signal: this.timeout(),
         }),
     );
   }
@@ -232,14 +232,13 @@ export class FlyMachinesClient {
         this.api.POST("/apps/{app_name}/volumes", {
           params: { path: { app_name: this.app } },
           body: request,
-          signal: this.timeout(),
         }),
     );
   }
 
   listVolumes(): Promise<Volume[]> {
     return this.call({ call: `GET /apps/${this.app}/volumes`, idempotent: true }, () =>
-      this.api.GET("/apps/{app_name}/volumes", { params: { path: { app_name: this.app } }, signal: this.timeout() }),
+      this.api.GET("/apps/{app_name}/volumes", { params: { path: { app_name: this.app } } }),
     );
   }
 
@@ -248,7 +247,6 @@ export class FlyMachinesClient {
       this.api.DELETE("/apps/{app_name}/volumes/{volume_id}", {
         params: { path: { app_name: this.app, volume_id: volumeId } },
         parseAs: "text",
-        signal: this.timeout(),
       }),
     );
   }
@@ -257,7 +255,6 @@ export class FlyMachinesClient {
     return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/metadata`, idempotent: true }, () =>
       this.api.GET("/apps/{app_name}/machines/{machine_id}/metadata", {
         params: { path: { app_name: this.app, machine_id: machineId } },
-        signal: this.timeout(),
       }),
     );
   }
@@ -268,7 +265,6 @@ export class FlyMachinesClient {
         params: { path: { app_name: this.app, machine_id: machineId, key } },
         body: { value },
         parseAs: "text",
-        signal: this.timeout(),
       }),
     );
   }
@@ -280,13 +276,8 @@ export class FlyMachinesClient {
         this.api.DELETE("/apps/{app_name}/machines/{machine_id}/metadata/{key}", {
           params: { path: { app_name: this.app, machine_id: machineId, key } },
           parseAs: "text",
-          signal: this.timeout(),
         }),
     );
-  }
-
-  private timeout(extraMs = 0): AbortSignal {
-    return AbortSignal.timeout(this.requestTimeoutMs + extraMs);
   }
 
   /**

@@ -51,6 +51,19 @@ describe("Fly client under failures and rate limits", () => {
     expect(fly.peer.stats().byOperation.Volumes_list).toBe(3);
   });
 
+  it("abandons a request that hangs and repeats it, timing it from when it was sent, not queued", async () => {
+    fly = await startFly({}, { requestTimeoutMs: 1500, rateLimits: { default: { perSecond: 0.5, burst: 1 } } });
+    const machine = await fly.client.createMachine(machineRequest("slow"));
+    fly.peer.inject({ match: "Machines_show", delayMs: 5000 });
+    expect((await fly.client.getMachine(machine.id!)).id).toBe(machine.id);
+    expect(fly.client.stats().byStatus[0]).toBe(1); // the hung attempt, aborted
+
+    // These wait 2 and 4 s for a token, longer than the request timeout: neither may be aborted for it.
+    await Promise.all([1, 2].map((i) => fly!.client.createMachine(machineRequest(`queued-${i}`))));
+    expect(fly.client.stats().byStatus[0]).toBe(1);
+    expect(fly.peer.machines()).toHaveLength(3);
+  });
+
   it("gives up after its attempts with the last error, and still never duplicates", async () => {
     fly = await startFly({}, { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
     fly.peer.inject({ match: "Machines_create", status: 500, times: 10 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Machine, Volume } from "@thopter/fly";
 import { Fleet, type RunOptions } from "./fleet.js";
 import { type HandlerInput, handlers, type PeerResponse } from "./handlers.js";
@@ -39,6 +40,8 @@ export interface Injection {
   status?: number;
   /** Close the connection without answering, as a network failure or a crashed proxy would. */
   drop?: boolean;
+  /** Hold the request this long first (alone: a slow but otherwise normal answer). */
+  delayMs?: number;
   /** How many matching requests get it, default 1. */
   times?: number;
   /** operationId (`Machines_create`) or `METHOD /template`; every operation when absent. */
@@ -110,7 +113,9 @@ export class FlyPeer {
   }
 
   inject(injection: Injection): void {
-    if (injection.status === undefined && !injection.drop) throw new Error("inject needs a status, or drop: true");
+    if (injection.status === undefined && !injection.drop && injection.delayMs === undefined) {
+      throw new Error("inject needs a status, drop: true or a delayMs");
+    }
     this.injections.push({ ...injection, left: injection.times ?? 1 });
   }
 
@@ -185,9 +190,11 @@ export class FlyPeer {
       };
     }
     const injection = this.takeInjection(route);
-    if (injection && !injection.after) return injected(injection);
+    if (injection?.delayMs) await sleep(injection.delayMs);
+    const failure = injection && (injection.status !== undefined || injection.drop) ? injection : undefined;
+    if (failure && !failure.after) return injected(failure);
     const result = await this.perform(route, { path: route.pathParams, query, body });
-    return injection ? injected(injection) : result;
+    return failure ? injected(failure) : result;
   }
 
   private async perform(route: Route, input: HandlerInput): Promise<PeerResponse> {

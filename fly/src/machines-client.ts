@@ -85,7 +85,8 @@ export class FlyMachinesClient {
     if (!options.app) throw new Error("Fly client needs an app name: set APP_NAME");
     this.app = options.app;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    const apiUrl = (options.apiUrl ?? DEFAULT_FLY_API_URL).replace(/\/+$/, "");
+    // FLY_API_URL is the host; a copied `…/v1` would otherwise become `/v1/v1`.
+    const apiUrl = (options.apiUrl ?? DEFAULT_FLY_API_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
     this.api = createClient<paths>({
       baseUrl: `${apiUrl}/v1`,
       headers: { Authorization: `Bearer ${options.token}` },

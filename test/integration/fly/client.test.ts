@@ -100,6 +100,14 @@ describe("Fly Machines client against the Fly peer", () => {
     expect(stranger.stats().calls).toBe(1);
   });
 
+  it("accepts FLY_API_URL with or without a trailing /v1", async () => {
+    const { peer } = fly;
+    for (const apiUrl of [`${peer.url}/`, `${peer.url}/v1`, `${peer.url}/v1/`]) {
+      const client = new FlyMachinesClient({ app: peer.app, token: peer.token, apiUrl, logger: quiet });
+      await expect(client.listVolumes()).resolves.toEqual([]);
+    }
+  });
+
   it("logs every call with method, path, status and time, and never the token", async () => {
     const { client, logLines, peer } = fly;
     const machine = await client.createMachine(machineRequest("logged"));

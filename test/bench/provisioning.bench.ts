@@ -1,0 +1,138 @@
+// Provisioning through the scheduler and the Fly provider against the Fly peer: Fly calls per thopter, and the wall
+// time of 20 queued requests with MAX_CONCURRENT_PROVISIONS=4 against 1. The client keeps Fly's real rate limits
+// (1 request/s per app-wide action, bursts of 3) and the peer takes Fly-like time to boot a machine.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { FlyMachinesClient } from "@thopter/fly";
+import { TokenStore } from "@thopter/hub/collector/index";
+import { FlyProvider } from "@thopter/hub/providers/fly/fly-provider";
+import { Stopper } from "@thopter/hub/reaper/index";
+import { Registry } from "@thopter/hub/registry/index";
+import { RequestQueue } from "@thopter/hub/requests/queue";
+import { Scheduler, specBuilder } from "@thopter/hub/scheduler/index";
+import { openStore } from "@thopter/hub/store/index";
+import { pino } from "pino";
+import { FlyPeer } from "../peers/fly/index.js";
+import type { Bench, BenchRow } from "./bench.js";
+
+const REQUESTS = 20;
+/** Each automatic machine state step (created → starting → started) takes this long in the peer: a ~2 s boot. */
+const BOOT_STEP_MS = 1_000;
+const MAX_CALLS_PER_THOPTER = 4;
+
+interface Outcome {
+  wallSeconds: number;
+  callsPerThopter: number;
+  provisioned: number;
+}
+
+async function provisionAll(maxConcurrentProvisions: number): Promise<Outcome> {
+  const dir = mkdtempSync(join(tmpdir(), "provisioning-bench-"));
+  const log = pino({ level: "silent" });
+  const peer = await FlyPeer.start({ transitionMs: BOOT_STEP_MS });
+  const store = await openStore(`file:${join(dir, "state")}`);
+  try {
+    const client = new FlyMachinesClient({ app: peer.app, token: peer.token, apiUrl: peer.url, logger: log });
+    const provider = new FlyProvider({
+      client,
+      image: "registry.fly.io/thopters:bench",
+      region: "iad",
+      vmSize: "shared-cpu-2x:2048",
+      log,
+    });
+    const queue = new RequestQueue(store);
+    const registry = await Registry.open(store, log);
+    const tokens = await TokenStore.open(store);
+    const scheduler = new Scheduler({
+      store,
+      queue,
+      registry,
+      tokens,
+      provider,
+      stopper: new Stopper({ registry, provider, tokens, log }),
+      notices: { provisioned: async () => {}, failed: async () => {} },
+      buildSpec: specBuilder({
+        collectorUrl: "http://hub.internal:8081",
+        githubApiUrl: "https://api.github.com",
+        promptsDir: resolve(import.meta.dirname, "../../prompts"),
+        thopterEnvFile: join(dir, "no.env"),
+        agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+        coderToken: () => "ghs_benchCoderToken",
+        entrypoint: ["/usr/local/bin/thopter-boot"],
+      }),
+      maxThopters: REQUESTS,
+      maxConcurrentProvisions,
+      log,
+    });
+    for (let i = 0; i < REQUESTS; i++) {
+      const { request } = await queue.create(
+        {
+          repo: "acme/widgets",
+          issueNumber: i + 1,
+          commentId: 1000 + i,
+          author: "alice",
+          authorAssociation: "OWNER",
+          url: `https://github.test/acme/widgets/issues/${i + 1}`,
+          via: "webhook",
+          createdAt: new Date(Date.now() + i).toISOString(),
+        },
+        `Issue ${i + 1}`,
+        { kind: "start", gc: "default", prompt: "default", count: 1, instructions: "" },
+      );
+      await queue.markAcknowledged(request.id);
+    }
+    const before = client.stats().calls;
+    const start = performance.now();
+    scheduler.start();
+    await scheduler.idle();
+    const wallSeconds = (performance.now() - start) / 1000;
+    const calls = client.stats().calls - before;
+    await scheduler.stop();
+    const provisioned = registry.list().filter((r) => r.state === "booting").length;
+    await registry.close();
+    return { wallSeconds, callsPerThopter: calls / Math.max(1, provisioned), provisioned };
+  } finally {
+    await store.close();
+    await peer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const bench: Bench = {
+  name: "provisioning",
+  async run(): Promise<BenchRow[]> {
+    const serial = await provisionAll(1);
+    const parallel = await provisionAll(4);
+    const area = `provisioning (Fly peer, ${REQUESTS} requests)`;
+    const all = serial.provisioned === REQUESTS && parallel.provisioned === REQUESTS;
+    const calls = Math.max(serial.callsPerThopter, parallel.callsPerThopter);
+    return [
+      {
+        area,
+        metric: "thopters provisioned (1 / 4 at once)",
+        value: `${serial.provisioned} / ${parallel.provisioned}`,
+        target: `${REQUESTS} / ${REQUESTS}`,
+        ok: all,
+      },
+      {
+        area,
+        metric: "Fly calls per thopter",
+        value: calls,
+        target: `≤ ${MAX_CALLS_PER_THOPTER}`,
+        ok: calls <= MAX_CALLS_PER_THOPTER,
+      },
+      { area, metric: "wall time, MAX_CONCURRENT_PROVISIONS=1", value: serial.wallSeconds, unit: "s" },
+      { area, metric: "wall time, MAX_CONCURRENT_PROVISIONS=4", value: parallel.wallSeconds, unit: "s" },
+      {
+        area,
+        metric: "speed-up 4 vs 1 (wall-time ratio)",
+        value: serial.wallSeconds / parallel.wallSeconds,
+        unit: "×",
+        target: "> 1.5",
+        ok: serial.wallSeconds / parallel.wallSeconds > 1.5,
+      },
+    ];
+  },
+};
+export default bench;

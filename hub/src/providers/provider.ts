@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { type MachineRef, NAME_PATTERN, ThopterSpec } from "@thopter/protocol";
 import { z } from "zod";
 
@@ -58,16 +59,31 @@ export function checkThopterId(spec: ThopterSpec, owner: MachineOwner): void {
   }
 }
 
+/** A spec file's path must say plainly where the file goes: absolute, normalized, no `..`, not `/` itself. */
+export function checkFilePath(path: string): void {
+  const clean = posix.normalize(path);
+  if (!path.startsWith("/") || clean === "/" || clean.split("/").includes("..") || clean !== path) {
+    throw new Error(`file path ${JSON.stringify(path)} must be a plain absolute path to a file (no .., no //)`);
+  }
+}
+
 /** GitHub token formats (classic, app installation, OAuth, refresh, fine-grained): they must never reach the env. */
 const GITHUB_TOKEN = /\b(gh[opsur]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/;
 
 /**
- * The spec, checked: a provider refuses a malformed spec with the field that is wrong rather than half-make a machine,
- * and refuses a GitHub token in the env, where the agent could read it (the broker's token goes in a root-only file).
+ * The spec, checked: a provider refuses a malformed spec with the field that is wrong rather than half-make a machine:
+ * file paths that are not plain or appear twice, and a GitHub token in the env, where the agent could read it (the
+ * broker's token goes in a root-only file).
  */
 export function parseSpec(input: unknown): ThopterSpec {
   const parsed = ThopterSpec.safeParse(input);
   if (!parsed.success) throw new Error(`invalid thopter spec: ${z.prettifyError(parsed.error)}`);
+  const paths = new Set<string>();
+  for (const { path } of parsed.data.files) {
+    checkFilePath(path);
+    if (paths.has(path)) throw new Error(`thopter spec lists file ${path} twice: give each path once`);
+    paths.add(path);
+  }
   for (const [key, value] of Object.entries(parsed.data.env)) {
     if (GITHUB_TOKEN.test(value)) {
       throw new Error(

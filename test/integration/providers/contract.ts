@@ -148,6 +148,13 @@ export function providerContract(name: string, setup: () => Promise<ContractHarn
       await expect(h.provider.create(bad, owner)).rejects.toThrow(/entrypoint/);
       const mismatched = probeSpec({ ...owner, thopterId: "someone-else" }, "http://127.0.0.1:1/");
       await expect(h.provider.create(mismatched, owner)).rejects.toThrow(/someone-else/);
+      const good = probeSpec(owner, receiver.urlFor(owner.thopterId));
+      const escape = { ...good, files: [{ ...good.files[0]!, path: "/etc/../../outside" }] };
+      await expect(h.provider.create(escape, owner)).rejects.toThrow(
+        /"\/etc\/..\/..\/outside" must be a plain absolute/,
+      );
+      const twice = { ...good, files: [good.files[0]!, good.files[0]!] };
+      await expect(h.provider.create(twice, owner)).rejects.toThrow(/lists file \/etc\/thopter\/coder-token twice/);
       const leaky = probeSpec(owner, receiver.urlFor(owner.thopterId), { GH_TOKEN: SECRET });
       await expect(h.provider.create(leaky, owner)).rejects.toThrow(/env GH_TOKEN holds a GitHub token/);
       expect((await h.provider.list()).map((m) => m.thopterId)).not.toContain(owner.thopterId);

@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
-import { dirname, join, normalize } from "node:path";
+import { dirname, join } from "node:path";
+import { checkFilePath } from "../provider.js";
 
 /** One file to place in a local machine's filesystem; `uid`/`gid` default to whoever runs the launcher. */
 export interface LaunchFile {
@@ -14,11 +15,8 @@ export interface LaunchFile {
 
 /** `<fsRoot><path>`, refusing anything that would land outside fsRoot. */
 export function hostPath(fsRoot: string, path: string): string {
-  const clean = normalize(path);
-  if (!path.startsWith("/") || clean === "/" || clean.split("/").includes("..") || clean !== path) {
-    throw new Error(`file path ${JSON.stringify(path)} must be a plain absolute path to a file (no .., no //)`);
-  }
-  return join(fsRoot, clean);
+  checkFilePath(path);
+  return join(fsRoot, path);
 }
 
 /**

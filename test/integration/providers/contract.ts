@@ -149,8 +149,8 @@ export function providerContract(name: string, setup: () => Promise<ContractHarn
       const mismatched = probeSpec({ ...owner, thopterId: "someone-else" }, "http://127.0.0.1:1/");
       await expect(h.provider.create(mismatched, owner)).rejects.toThrow(/someone-else/);
       const good = probeSpec(owner, receiver.urlFor(owner.thopterId));
-      const escape = { ...good, files: [{ ...good.files[0]!, path: "/etc/../../outside" }] };
-      await expect(h.provider.create(escape, owner)).rejects.toThrow(
+      const outside = { ...good, files: [{ ...good.files[0]!, path: "/etc/../../outside" }] };
+      await expect(h.provider.create(outside, owner)).rejects.toThrow(
         /"\/etc\/..\/..\/outside" must be a plain absolute/,
       );
       const twice = { ...good, files: [good.files[0]!, good.files[0]!] };

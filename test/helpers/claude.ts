@@ -102,6 +102,7 @@ export async function prepareClaudeHome(options: ClaudeHomeOptions = {}): Promis
   const home = join(root, "home");
   const apiKey = options.apiKey ?? `sk-ant-test-${randomUUID()}`;
   await mkdir(join(home, ".claude"), { recursive: true });
+  await mkdir(join(root, "tmp"));
   const cwd = options.cwd ?? join(root, "work");
   await mkdir(cwd, { recursive: true });
   const trusted = await realpath(cwd);
@@ -136,6 +137,8 @@ function asAgent(home: ClaudeHome, modelUrl: string, command: string[]): string[
     USER: AGENT_USER,
     PATH: "/usr/local/bin:/usr/bin:/bin",
     LANG: "C.UTF-8",
+    // The CLI keeps scratch files in $TMPDIR/claude-<uid>: keep them in this run's temp dir.
+    TMPDIR: join(home.root, "tmp"),
     ANTHROPIC_BASE_URL: modelUrl,
     ANTHROPIC_API_KEY: home.apiKey,
     DISABLE_TELEMETRY: "1",
@@ -212,11 +215,22 @@ export async function runClaudeHeadless(
     [...args, "--session-id", sessionId, ...(options.extraArgs ?? [])],
     options.timeoutMs,
   );
-  const events = result.stdout
+  const events = jsonLines(result.stdout, "claude -p stdout");
+  return { ...result, sessionId, events, transcriptPath: transcriptPathFor(home, sessionId) };
+}
+
+/** Parse JSON Lines; a line that is not JSON is an error naming where it came from. */
+function jsonLines(text: string, source: string): Array<Record<string, unknown>> {
+  return text
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { ...result, sessionId, events, transcriptPath: transcriptPathFor(home, sessionId) };
+    .map((line, index) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`${source}: line ${index + 1} is not JSON: ${line.slice(0, 200)}`);
+      }
+    });
 }
 
 /** Where the CLI writes a session's transcript: the project folder is the cwd with non-alphanumerics as `-`. */
@@ -237,11 +251,7 @@ export async function findTranscript(home: ClaudeHome, sessionId: string): Promi
 
 /** A transcript's lines, parsed (one JSON object a line). */
 export async function readTranscript(path: string): Promise<Array<Record<string, unknown>>> {
-  const text = await readFile(path, "utf8");
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return jsonLines(await readFile(path, "utf8"), path);
 }
 
 export interface TmuxOptions {
@@ -272,6 +282,19 @@ export interface ClaudeTmux {
 }
 
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+/** Call `check` every 100 ms until it returns a value; the error says what never happened (`what()`). */
+export async function poll<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: () => string,
+): Promise<T> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
+    const value = await check();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`waited ${timeoutMs} ms for ${what()}`);
+}
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -332,14 +355,15 @@ export async function startClaudeInTmux(
   );
   const capture = () => tmux("capture-pane", "-p", "-t", session);
   const waitForPane = async (pattern: RegExp, timeoutMs = 30_000): Promise<string> => {
-    const deadline = Date.now() + timeoutMs;
     let screen = "";
-    while (Date.now() < deadline) {
-      screen = await capture();
-      if (pattern.test(screen)) return screen;
-      await sleep(250);
-    }
-    throw new Error(`tmux pane never matched ${pattern} within ${timeoutMs} ms; last screen:\n${screen}`);
+    return poll(
+      async () => {
+        screen = await capture();
+        return pattern.test(screen) ? screen : undefined;
+      },
+      timeoutMs,
+      () => `tmux pane to match ${pattern}; last screen:\n${screen}`,
+    );
   };
   const sendKeys = async (...keys: string[]): Promise<void> => {
     await tmux("send-keys", "-t", session, ...keys);

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRoot, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
+import { isRoot, poll, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
 import { bash, callTools, say, startModelPeer } from "../../peers/model/index.js";
 
 type HookInput = Record<string, unknown> & { hook_event_name: string };
@@ -21,14 +21,12 @@ async function startHookRecorder() {
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
-  const waitFor = async (event: string, timeoutMs = 30_000): Promise<HookInput> => {
-    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
-      const found = received.find((input) => input.hook_event_name === event);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`no ${event} hook within ${timeoutMs} ms; got ${received.map((input) => input.hook_event_name)}`);
-  };
+  const waitFor = (event: string) =>
+    poll(
+      () => received.find((input) => input.hook_event_name === event),
+      30_000,
+      () => `the ${event} http hook (got ${received.map((input) => input.hook_event_name)})`,
+    );
   return { url: `http://127.0.0.1:${port}/hook`, received, waitFor, close: () => server.close() };
 }
 
@@ -58,10 +56,18 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
       await cli.type("/exit");
       const end = await cli.explain(recorder.waitFor("SessionEnd"));
 
-      const commandInputs = (await readFile(log, "utf8"))
-        .split("\n")
-        .filter((line) => line.trim() !== "")
-        .map((line) => JSON.parse(line) as HookInput);
+      // Command and http hooks of one event run side by side: the command hook may finish a little later.
+      const commandInputs = await poll(
+        async () => {
+          const inputs = (await readFile(log, "utf8").catch(() => ""))
+            .split("\n")
+            .filter((line) => line.trim() !== "")
+            .map((line) => JSON.parse(line) as HookInput);
+          return inputs.at(-1)?.hook_event_name === "SessionEnd" ? inputs : undefined;
+        },
+        10_000,
+        () => "the SessionEnd command hook",
+      );
       expect(commandInputs.map((input) => input.hook_event_name)).toEqual(EVENTS);
       expect(recorder.received.map((input) => input.hook_event_name)).toEqual(HTTP_EVENTS);
       expect((await stat(log)).uid).toBe((await stat(home.home)).uid);

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRoot, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
+import { isRoot, poll, prepareClaudeHome, readTranscript, startClaudeInTmux } from "../../helpers/claude.js";
 import { bash, callTools, say, startModelPeer, textParts } from "../../peers/model/index.js";
 
 describe.skipIf(!isRoot)("real Claude Code CLI in tmux (root only: it runs as the thopter user)", () => {
@@ -33,9 +33,15 @@ describe.skipIf(!isRoot)("real Claude Code CLI in tmux (root only: it runs as th
 
       expect(peer.mainRequests().map((request) => request.turn)).toEqual([0, 1, 2]);
       expect(peer.problems).toEqual([]);
-      const transcript = await readFile(cli.transcriptPath, "utf8");
-      expect(transcript).toContain("dark green");
-      expect(transcript).toContain("Painting the fence dark green.");
+      // The transcript line of a reply lands shortly after the screen shows it.
+      await poll(
+        async () =>
+          (await readFile(cli.transcriptPath, "utf8")).includes("Painting the fence dark green.") ? true : undefined,
+        10_000,
+        () => `the final reply in ${cli.transcriptPath}`,
+      );
+      const typed = (await readTranscript(cli.transcriptPath)).filter((line) => line.type === "user");
+      expect(typed.map((line) => (line.message as { content: unknown }).content)).toContain("dark green");
     } finally {
       await cli.stop();
       await peer.close();

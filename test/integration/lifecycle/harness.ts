@@ -18,8 +18,10 @@ export const SIM = join(import.meta.dirname, "thopter-sim.mjs");
 export interface LifecycleOptions {
   maxThopters?: number;
   maxConcurrentProvisions?: number;
-  /** Wraps the local provider (to count, slow down or break its calls). */
+  /** Wraps the provider (to count, slow down or break its calls). */
   wrap?: (provider: Provider) => Provider;
+  /** The provider to run on instead of a local provider in a fresh directory (the Fly provider and peer). */
+  base?: Provider;
 }
 
 /** The scheduler side of one hub run; `restart` makes the next run on the same store and machines. */
@@ -56,7 +58,7 @@ const log = pino({ level: process.env.LIFECYCLE_LOG ?? "silent" });
 export async function startLifecycle(options: LifecycleOptions = {}): Promise<Lifecycle> {
   const s = await setup();
   const root = await mkdtemp(join(tmpdir(), "lifecycle-machines-"));
-  const local = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 1_000 });
+  const local = options.base ?? new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 1_000 });
   const clients = new GitHubClients({
     baseUrl: s.peer.url,
     issuesTokens: { [REPO]: ISSUES_TOKEN },

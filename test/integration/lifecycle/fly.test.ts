@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { requests, until } from "../hub/harness.js";
+import { type FlyHarness, startFly } from "../providers/fly-harness.js";
+import { type Lifecycle, startLifecycle } from "./harness.js";
+
+let fly: FlyHarness;
+let l: Lifecycle;
+afterEach(async () => {
+  await l?.close();
+  await fly?.close();
+});
+
+describe("scheduler with the Fly provider (Fly peer running machines as local processes)", () => {
+  it("provisions in at most 4 Fly calls, the machine reports in, and /thopter stop destroys machine and volume", async () => {
+    fly = await startFly();
+    l = await startLifecycle({ base: fly.provider });
+    l.command("/thopter");
+    await l.s.hub.pollNow();
+    const before = fly.client.stats().calls;
+    l.run.scheduler.wake();
+    await l.run.scheduler.idle();
+    expect(fly.client.stats().calls - before).toBeLessThanOrEqual(4);
+
+    const [request] = await requests(l.s.hub.url);
+    expect(request?.state).toBe("provisioned");
+    const id = request!.thopterIds[0]!;
+    const machine = l.record(id)?.machine;
+    expect(machine).toMatchObject({ provider: "fly", volumeId: expect.any(String) });
+    await until(() => l.record(id)?.state === "working", 30_000, "the Fly machine's first status report");
+
+    l.command("/thopter stop");
+    await l.settle();
+    expect(l.record(id)?.state).toBe("gone");
+    expect(fly.peer.machines().find((m) => m.id === machine!.id)?.state).toBe("destroyed");
+    expect(fly.peer.volumes().filter((v) => v.state !== "destroyed")).toEqual([]);
+  });
+
+  it("a hub killed mid-create and restarted: one machine and one volume for the thopter, never two", async () => {
+    fly = await startFly();
+    l = await startLifecycle({
+      base: fly.provider,
+      // The first run's create makes the machine, then the "hub dies" before it can record it.
+      wrap: (p) => ({
+        kind: p.kind,
+        isolation: p.isolation,
+        list: () => p.list(),
+        status: (ref) => p.status(ref),
+        destroy: (ref) => p.destroy(ref),
+        async create(spec, owner) {
+          await p.create(spec, owner);
+          return new Promise(() => {});
+        },
+      }),
+    });
+    l.command("/thopter");
+    await l.s.hub.pollNow();
+    l.run.scheduler.wake();
+    await until(() => fly.peer.machines().some((m) => m.state === "started"), 30_000, "the first machine");
+
+    const run = await l.restart({ base: fly.provider });
+    await l.settle();
+    const [request] = await requests(l.s.hub.url);
+    const id = request!.thopterIds[0]!;
+    expect(run.registry.get(id)?.state).toMatch(/booting|working/);
+    const live = fly.peer.machines().filter((m) => m.state !== "destroyed");
+    expect(live).toHaveLength(1);
+    expect(live[0]!.id).toBe(run.registry.get(id)?.machine?.id);
+    expect(fly.peer.volumes().filter((v) => v.state !== "destroyed")).toHaveLength(1);
+  });
+});

@@ -13,11 +13,12 @@ export const PAGE_SIZE = 100;
  * What the poller remembers per repository (store key `cursor/<owner>/<repo>`).
  * Comments: a window `since` → now, fetched with one conditional request. The window only moves forward once it holds
  * a full page, so most cycles re-ask the same URL and an idle cycle is a 304; `seen` (`id@updated_at`) dedupes the
- * window's comments. Issues: the newest issue number seen, and the ETag of the "newest issue" probe.
+ * window's comments. Issues: the newest issue number seen, and the ETag of the "newest issue" probe; until the first
+ * probe succeeds, `watchingSince` (the hub's first start) tells which issues are new.
  */
 export interface PollState {
   comments: { since: string; etag?: string; seen: string[] };
-  issues: { lastNumber?: number; etag?: string };
+  issues: { lastNumber?: number; etag?: string; watchingSince: string };
 }
 
 /** A repo-wide listing's comment: which issue it belongs to is only in `issue_url`. */
@@ -69,9 +70,9 @@ export class RepoPoller {
   private async load(): Promise<PollState> {
     const saved = await this.deps.store.get<PollState>(this.key);
     if (saved) return saved;
-    // First start: only comments from now on count; the issue baseline is taken by the first probe.
-    const now = this.deps.now?.() ?? new Date();
-    return { comments: { since: toGitHubTime(now), seen: [] }, issues: {} };
+    // First start: only comments and issues from now on count.
+    const now = toGitHubTime(this.deps.now?.() ?? new Date());
+    return { comments: { since: now, seen: [] }, issues: { watchingSince: now } };
   }
 
   private count(endpoint: string, notModified: boolean): void {
@@ -157,16 +158,28 @@ export class RepoPoller {
     }
     this.count("issues", false);
     const top = newest?.number ?? 0;
-    const last = state.issues.lastNumber;
-    if (last !== undefined) {
-      for (let n = last + 1; n <= top; n++) {
-        const issue = n === top ? newest : await this.fetchIssue(n);
-        const event = issue && issueBodyEvent(this.deps.repo, "poll", issue);
-        if (event) await this.deps.handle(event);
-        state.issues.lastNumber = n;
-      }
+    const last = state.issues.lastNumber ?? (await this.baseline(newest, state.issues.watchingSince));
+    for (let n = last + 1; n <= top; n++) {
+      const issue = n === top ? newest : await this.fetchIssue(n);
+      const event = issue && issueBodyEvent(this.deps.repo, "poll", issue);
+      if (event) await this.deps.handle(event);
+      state.issues.lastNumber = n;
     }
-    state.issues = { lastNumber: Math.max(top, last ?? 0), etag };
+    state.issues = { ...state.issues, lastNumber: Math.max(top, last), etag };
+  }
+
+  /**
+   * The newest issue number opened no later than the second the hub started watching. Usually the newest issue itself (no extra call);
+   * if GitHub was unreachable at the first start, it walks back over issues opened since, so none is missed.
+   */
+  private async baseline(newest: GitHubIssue | undefined, watchingSince: string): Promise<number> {
+    let n = newest?.number ?? 0;
+    let issue = newest;
+    while (n > 0 && (issue === undefined || Date.parse(issue.created_at) > Date.parse(watchingSince))) {
+      n--;
+      issue = n > 0 ? await this.fetchIssue(n) : undefined;
+    }
+    return n;
   }
 
   /** An issue opened between two probes; undefined when it is gone (deleted or transferred). */

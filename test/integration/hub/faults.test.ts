@@ -1,6 +1,6 @@
 import { MAX_RETRIES } from "@thopter/hub/github/octokit";
 import { describe, expect, it } from "vitest";
-import { eyes, REPO, requests, setup, useHub } from "./harness.js";
+import { eyes, REPO, requests, useHub } from "./harness.js";
 
 const s = useHub();
 
@@ -80,29 +80,5 @@ describe("hub under GitHub faults", () => {
     await s.hub.pollNow();
     await s.hub.pollNow();
     expect((await requests(s.hub.url)).map((r) => r.source.commentId)).toEqual([id]);
-  });
-
-  it("does not hang on an exhausted primary rate limit, and catches up after the reset", async () => {
-    let clock = Date.now();
-    // Start-up takes 2 requests, the command cycle 3 more (listing, bot login, title): the 👀 is over the limit.
-    const limited = await setup({}, { rateLimit: 5, now: () => new Date(clock) });
-    try {
-      const id = Number(
-        limited.peer.addComment(REPO, limited.issue, { body: "/thopter", author: "alice", association: "OWNER" }).id,
-      );
-      const started = Date.now();
-      await limited.hub.pollNow();
-      expect(Date.now() - started).toBeLessThan(15_000);
-      expect(await requests(limited.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
-      expect(limited.logs.some((l) => l.includes("GitHub primary rate limit hit"))).toBe(true);
-
-      clock += 3_601_000; // the peer's rate-limit window resets
-      await limited.hub.pollNow();
-      expect(await requests(limited.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
-      expect(eyes(limited.peer, { comment: id })).toBe(1);
-      limited.peer.assertClean();
-    } finally {
-      await limited.close();
-    }
   });
 });

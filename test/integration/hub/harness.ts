@@ -47,12 +47,17 @@ export interface Setup {
 }
 
 /** A peer with one repository and one open issue, and a hub watching it (first poll cycle done). */
-export async function setup(extra: Record<string, string> = {}, peerOptions?: GithubPeerOptions): Promise<Setup> {
+export async function setup(
+  extra: Record<string, string> = {},
+  peerOptions?: GithubPeerOptions,
+  beforeStart?: (peer: GithubPeer) => void,
+): Promise<Setup> {
   const peer = await startGithubPeer(peerOptions);
   await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
   const issue = Number(
     peer.createIssue(REPO, { title: "Widgets wobble", author: "alice", association: "OWNER" }).number,
   );
+  beforeStart?.(peer);
   const dir = await mkdtemp(join(tmpdir(), "hub-test-"));
   const config = loadConfig(hubEnv(peer, dir, extra));
   const logs: string[] = [];

@@ -1,0 +1,51 @@
+import { MAX_RETRIES } from "@thopter/hub/github/octokit";
+import { describe, expect, it } from "vitest";
+import { eyes, REPO, requests, setup } from "./harness.js";
+
+// Each test builds its own peer and hub: they need a peer clock, a small rate limit, or faults before the first start.
+describe("hub across GitHub outages and exhausted limits", () => {
+  it("does not hang on an exhausted primary rate limit, and catches up after the reset", async () => {
+    let offset = 0;
+    // Start-up takes 2 requests, the command cycle 3 more (listing, bot login, title): the 👀 is over the limit.
+    const limited = await setup({}, { rateLimit: 5, now: () => new Date(Date.now() + offset) });
+    try {
+      const id = Number(
+        limited.peer.addComment(REPO, limited.issue, { body: "/thopter", author: "alice", association: "OWNER" }).id,
+      );
+      const started = Date.now();
+      await limited.hub.pollNow();
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(await requests(limited.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
+      expect(limited.logs.some((l) => l.includes("GitHub primary rate limit hit"))).toBe(true);
+
+      offset += 3_601_000; // the peer's rate-limit window resets
+      await limited.hub.pollNow();
+      expect(await requests(limited.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+      expect(eyes(limited.peer, { comment: id })).toBe(1);
+      limited.peer.assertClean();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("still sees issues opened while GitHub was unreachable at its very first start", async () => {
+    const down = await setup({}, undefined, (peer) => {
+      // Every try of the first cycle fails: the hub starts without a baseline.
+      peer.inject({ status: 500, times: 1 + MAX_RETRIES, match: { method: "GET" } });
+    });
+    try {
+      expect(down.peer.pendingFaults()).toBe(0);
+      expect(down.logs.some((l) => l.includes("poll cycle failed"))).toBe(true);
+      await new Promise((r) => setTimeout(r, 1100)); // a later second than the hub's first start
+      const n = Number(
+        down.peer.createIssue(REPO, { title: "During outage", body: "/thopter", author: "alice", association: "OWNER" })
+          .number,
+      );
+      await down.hub.pollNow();
+      expect(await requests(down.hub.url)).toMatchObject([{ source: { issueNumber: n, commentId: null } }]);
+      down.peer.assertClean();
+    } finally {
+      await down.close();
+    }
+  });
+});

@@ -46,12 +46,14 @@ export interface MachineFilter {
   includeDeleted?: boolean;
 }
 
-/** How one logical operation may be repeated. */
+/**
+ * How one logical operation may be repeated. Every operation this client offers is safe to repeat after a 5xx or a
+ * lost response: reads, and stop/destroy/delete/upsert, by nature; creations because `recover` finds what a lost
+ * attempt made before trying again.
+ */
 interface CallPlan<T> {
   /** `METHOD /path` for error messages. */
   call: string;
-  /** Repeating it after a 5xx or a lost response cannot do anything twice. */
-  idempotent: boolean;
   /**
    * For creations made idempotent by a caller-chosen name: finds what an attempt whose outcome is unknown (5xx, lost
    * response) or a name conflict (409) may already have made, instead of creating a second one.
@@ -119,7 +121,6 @@ export class FlyMachinesClient {
     return this.call(
       {
         call: `POST /apps/${this.app}/machines`,
-        idempotent: false,
         recover: async () => (await this.listMachines()).find((machine) => machine.name === request.name),
       },
       () =>
@@ -131,7 +132,7 @@ export class FlyMachinesClient {
   }
 
   getMachine(machineId: string): Promise<Machine> {
-    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}`, idempotent: true }, () =>
+    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}` }, () =>
       this.api.GET("/apps/{app_name}/machines/{machine_id}", {
         params: { path: { app_name: this.app, machine_id: machineId } },
       }),
@@ -143,7 +144,7 @@ export class FlyMachinesClient {
     const metadataQuery = Object.fromEntries(
       Object.entries(filter.metadata ?? {}).map(([key, value]) => [`metadata.${key}`, value]),
     );
-    const machines = await this.call({ call: `GET /apps/${this.app}/machines`, idempotent: true }, () =>
+    const machines = await this.call({ call: `GET /apps/${this.app}/machines` }, () =>
       this.api.GET("/apps/{app_name}/machines", {
         params: {
           path: { app_name: this.app },
@@ -181,7 +182,7 @@ export class FlyMachinesClient {
     const instance = version ?? (state === "stopped" ? (await this.getMachine(machineId)).instance_id : undefined);
     // `version` is the current name; `instance_id` the deprecated one older API versions insist on. Both are accepted.
     const versionQuery = instance ? { version: instance, instance_id: instance } : {};
-    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/wait`, idempotent: true }, () =>
+    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/wait` }, () =>
       this.api.GET("/apps/{app_name}/machines/{machine_id}/wait", {
         params: {
           path: { app_name: this.app, machine_id: machineId },
@@ -193,7 +194,7 @@ export class FlyMachinesClient {
 
   /** Stops a machine (SIGTERM unless `request.signal` says otherwise). Stopping a stopped machine is harmless. */
   async stopMachine(machineId: string, request: StopRequest = {}): Promise<void> {
-    await this.call({ call: `POST /apps/${this.app}/machines/${machineId}/stop`, idempotent: true }, () =>
+    await this.call({ call: `POST /apps/${this.app}/machines/${machineId}/stop` }, () =>
       this.api.POST("/apps/{app_name}/machines/{machine_id}/stop", {
         params: { path: { app_name: this.app, machine_id: machineId } },
         body: request,
@@ -204,13 +205,11 @@ export class FlyMachinesClient {
 
   /** Destroys a machine; `force` (default true) kills it first if it is running. A retry that finds it gone is fine. */
   async destroyMachine(machineId: string, { force = true }: { force?: boolean } = {}): Promise<void> {
-    await this.call(
-      { call: `DELETE /apps/${this.app}/machines/${machineId}`, idempotent: true, doneOnRetry: 404 },
-      () =>
-        this.api.DELETE("/apps/{app_name}/machines/{machine_id}", {
-          params: { path: { app_name: this.app, machine_id: machineId }, query: { force } },
-          parseAs: "text",
-        }),
+    await this.call({ call: `DELETE /apps/${this.app}/machines/${machineId}`, doneOnRetry: 404 }, () =>
+      this.api.DELETE("/apps/{app_name}/machines/{machine_id}", {
+        params: { path: { app_name: this.app, machine_id: machineId }, query: { force } },
+        parseAs: "text",
+      }),
     );
   }
 
@@ -223,7 +222,6 @@ export class FlyMachinesClient {
     return this.call(
       {
         call: `POST /apps/${this.app}/volumes`,
-        idempotent: false,
         recover: async () =>
           (await this.listVolumes()).find(
             (volume) => volume.name === request.name && !GONE_STATES.has(volume.state ?? ""),
@@ -238,13 +236,13 @@ export class FlyMachinesClient {
   }
 
   listVolumes(): Promise<Volume[]> {
-    return this.call({ call: `GET /apps/${this.app}/volumes`, idempotent: true }, () =>
+    return this.call({ call: `GET /apps/${this.app}/volumes` }, () =>
       this.api.GET("/apps/{app_name}/volumes", { params: { path: { app_name: this.app } } }),
     );
   }
 
   async deleteVolume(volumeId: string): Promise<void> {
-    await this.call({ call: `DELETE /apps/${this.app}/volumes/${volumeId}`, idempotent: true, doneOnRetry: 404 }, () =>
+    await this.call({ call: `DELETE /apps/${this.app}/volumes/${volumeId}`, doneOnRetry: 404 }, () =>
       this.api.DELETE("/apps/{app_name}/volumes/{volume_id}", {
         params: { path: { app_name: this.app, volume_id: volumeId } },
         parseAs: "text",
@@ -253,7 +251,7 @@ export class FlyMachinesClient {
   }
 
   getMetadata(machineId: string): Promise<Record<string, string>> {
-    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/metadata`, idempotent: true }, () =>
+    return this.call({ call: `GET /apps/${this.app}/machines/${machineId}/metadata` }, () =>
       this.api.GET("/apps/{app_name}/machines/{machine_id}/metadata", {
         params: { path: { app_name: this.app, machine_id: machineId } },
       }),
@@ -261,7 +259,7 @@ export class FlyMachinesClient {
   }
 
   async setMetadata(machineId: string, key: string, value: string): Promise<void> {
-    await this.call({ call: `POST /apps/${this.app}/machines/${machineId}/metadata/${key}`, idempotent: true }, () =>
+    await this.call({ call: `POST /apps/${this.app}/machines/${machineId}/metadata/${key}` }, () =>
       this.api.POST("/apps/{app_name}/machines/{machine_id}/metadata/{key}", {
         params: { path: { app_name: this.app, machine_id: machineId, key } },
         body: { value },
@@ -271,19 +269,17 @@ export class FlyMachinesClient {
   }
 
   async deleteMetadata(machineId: string, key: string): Promise<void> {
-    await this.call(
-      { call: `DELETE /apps/${this.app}/machines/${machineId}/metadata/${key}`, idempotent: true, doneOnRetry: 404 },
-      () =>
-        this.api.DELETE("/apps/{app_name}/machines/{machine_id}/metadata/{key}", {
-          params: { path: { app_name: this.app, machine_id: machineId, key } },
-          parseAs: "text",
-        }),
+    await this.call({ call: `DELETE /apps/${this.app}/machines/${machineId}/metadata/${key}`, doneOnRetry: 404 }, () =>
+      this.api.DELETE("/apps/{app_name}/machines/{machine_id}/metadata/{key}", {
+        params: { path: { app_name: this.app, machine_id: machineId, key } },
+        parseAs: "text",
+      }),
     );
   }
 
   /**
-   * Runs one logical operation: 429 is always repeated after `retry-after` (Fly did nothing); 5xx and lost responses
-   * only when repeating is safe (idempotent, or `recover` finds what the lost attempt made).
+   * Runs one logical operation: 429 is repeated after `retry-after` (Fly did nothing); a 5xx or a lost response after
+   * backoff, first asking `recover` whether the lost attempt already did the work; other errors are final.
    */
   private async call<T>(plan: CallPlan<T>, send: () => Promise<ApiResult<T>>): Promise<T> {
     let lastError: FlyApiError | undefined;
@@ -305,7 +301,6 @@ export class FlyMachinesClient {
         lastError = new FlyApiError(plan.call, undefined, cause instanceof Error ? cause.message : String(cause), {
           cause,
         });
-        if (!plan.idempotent && !plan.recover) throw lastError;
         outcomeUnknown = true;
         await pause(attempt);
         continue;
@@ -316,7 +311,7 @@ export class FlyMachinesClient {
       lastError = new FlyApiError(plan.call, response.status, flyErrorText(result.error));
       if (response.status === 429) {
         await pause(attempt, retryAfterMs(response.headers.get("retry-after")));
-      } else if (response.status >= 500 && (plan.idempotent || plan.recover)) {
+      } else if (response.status >= 500) {
         outcomeUnknown = true;
         await pause(attempt);
       } else if (response.status === 409 && plan.recover) {

@@ -64,7 +64,7 @@ export interface McpHttpServer {
 }
 
 export interface ClaudeHomeOptions {
-  /** The working directory to trust and run in; default: a fresh `work/` beside the home. Owned by `thopter`. */
+  /** The working directory to trust and run in (the caller makes it usable by `thopter`); default: a fresh `work/`. */
   cwd?: string;
   apiKey?: string;
   /** Extra `~/.claude/settings.json` keys (`hooks`, `env`, …). */

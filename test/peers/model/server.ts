@@ -246,6 +246,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     waitForTurn,
     done,
     close: async () => {
+      if (!server.listening) return;
       server.closeAllConnections();
       server.close();
       await once(server, "close");

@@ -23,8 +23,6 @@ export interface Broker {
 
 export interface BrokerOptions {
   log?: Logger;
-  /** Outbox retry backoff; the defaults suit a hub that restarts in seconds. */
-  retry?: { minDelayMs: number; maxDelayMs: number };
 }
 
 /** State directory layout: everything root-owned, mode 0700. */
@@ -65,8 +63,7 @@ export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}
     url: new URL("/v1/reports", config.collectorUrl).toString(),
     token: config.reportToken,
     log,
-    minDelayMs: opts.retry?.minDelayMs ?? 1_000,
-    maxDelayMs: opts.retry?.maxDelayMs ?? 60_000,
+    ...config.outbox,
   });
   outbox.start();
   const audit = createAudit(auditLogger(paths.auditLog), outbox, redact);

@@ -63,6 +63,13 @@ export const BrokerConfigFile = z.strictObject({
         .default(10 * 60_000),
     })
     .prefault({}),
+  /** Backoff between attempts to reach a collector that is down: doubles from min to max. */
+  outbox: z
+    .strictObject({
+      minDelayMs: z.number().int().positive().default(1_000),
+      maxDelayMs: z.number().int().positive().default(60_000),
+    })
+    .prefault({}),
 });
 export type BrokerConfigFile = z.infer<typeof BrokerConfigFile>;
 

@@ -1,0 +1,210 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { type Broker, type BrokerConfigFile, loadConfig, startBroker } from "@thopter/broker-mcp";
+import pino from "pino";
+import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
+import { AGENT_USER } from "../../setup/global.js";
+import { type AgentUser, agentUser, asAgent } from "./agent.js";
+import { type Receiver, startReceiver } from "./collector.js";
+import { Client, StreamableHTTPClientTransport } from "./mcp-client.js";
+
+export const isRoot = process.getuid?.() === 0;
+export const REPO = "acme/app";
+const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+
+/** A realistic classic-PAT shape, so the well-known-pattern checks see what they would see in production. */
+export const fakeGithubToken = () => `ghp_${randomBytes(18).toString("hex")}`;
+
+export interface WorldOptions {
+  /** Run the broker as its own process through `main.ts` (as the thopter entrypoint does) instead of in-process. */
+  process?: boolean;
+  limits?: Partial<BrokerConfigFile["limits"]>;
+  /** Keep the state directory (outbox) of an earlier world: a broker restart. */
+  stateDir?: string;
+}
+
+export interface World {
+  peer: GithubPeer;
+  receiver: Receiver;
+  issueNumber: number;
+  workBranch: string;
+  coderToken: string;
+  reportToken: string;
+  mcpKey: string;
+  root: string;
+  configPath: string;
+  config: BrokerConfigFile;
+  agent: AgentUser;
+  agentHome: string;
+  workspace: string;
+  broker: { url: string; pid: number; output: () => string; stop: () => Promise<void> };
+  client: InstanceType<typeof Client>;
+  call(tool: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  /** git as the agent, in its workspace. */
+  git(...args: string[]): Promise<string>;
+  /** Writes files and commits them as the agent; returns the new HEAD. */
+  commit(files: Record<string, string | Buffer>, message: string): Promise<string>;
+  connect(key?: string): Promise<InstanceType<typeof Client>>;
+  close(): Promise<void>;
+}
+
+export const text = (r: CallToolResult) => r.content.map((c) => (c.type === "text" ? c.text : "")).join("");
+
+async function startProcess(configPath: string): Promise<World["broker"]> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--conditions=source", "--import", "tsx", "broker-mcp/src/main.ts", configPath],
+    { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/root" }, stdio: "pipe" },
+  );
+  let output = "";
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      const ready = /\{"ready":true,"url":"([^"]+)"\}/.exec(output);
+      if (ready) resolveUrl(ready[1]!);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`broker exited ${code}: ${output}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+async function startInProcess(configPath: string): Promise<World["broker"]> {
+  const lines: string[] = [];
+  const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
+  const broker: Broker = await startBroker(loadConfig(configPath), { log });
+  return { url: broker.url, pid: process.pid, output: () => lines.join(""), stop: () => broker.close() };
+}
+
+/**
+ * One thopter's world: a GitHub peer with the repository and an issue, a report receiver, the broker (root), its
+ * mirror, and the agent's clone made from the mirror as `thopter`, and an MCP client speaking to the broker.
+ */
+export async function startWorld(opts: WorldOptions = {}): Promise<World> {
+  const peer = await startGithubPeer();
+  const coderToken = fakeGithubToken();
+  await peer.addRepo(REPO, { coderToken, issuesToken: fakeGithubToken(), bot: { login: "thopter-bot" } });
+  const issue = peer.createIssue(REPO, { title: "Add a greeting", body: "Please add hello.txt", author: "alice" });
+  const issueNumber = issue.number as number;
+  const reportToken = randomBytes(24).toString("hex");
+  const receiver = await startReceiver(reportToken);
+  const agent = agentUser();
+
+  const root = mkdtempSync(join(tmpdir(), "broker-world-"));
+  chmodSync(root, 0o755);
+  const secrets = join(root, "secrets");
+  mkdirSync(secrets, { mode: 0o700 });
+  const agentDir = join(root, "agent");
+  const agentHome = join(agentDir, "home");
+  const workspace = join(agentDir, "work");
+  mkdirSync(agentHome, { recursive: true });
+  const mirror = join(root, "mirror.git");
+  writeFileSync(
+    join(agentHome, ".gitconfig"),
+    `[user]\n\tname = Thopter Agent\n\temail = agent@example.invalid\n[safe]\n\tdirectory = ${mirror}\n[init]\n\tdefaultBranch = main\n`,
+  );
+  for (const dir of [agentDir, agentHome]) chownSync(dir, agent.uid, agent.gid);
+  chownSync(join(agentHome, ".gitconfig"), agent.uid, agent.gid);
+
+  const mcpKey = randomBytes(32).toString("hex");
+  const workBranch = `thopter/${issueNumber}--t${randomBytes(3).toString("hex")}`;
+  const config: BrokerConfigFile = {
+    repo: REPO,
+    issueNumber,
+    workBranch,
+    defaultBranch: "main",
+    githubApiUrl: peer.url,
+    collectorUrl: receiver.url,
+    coderTokenFile: join(secrets, "coder-token"),
+    reportTokenFile: join(secrets, "report-token"),
+    agentUser: AGENT_USER,
+    workspace,
+    mirror,
+    stateDir: opts.stateDir ?? join(root, "state"),
+    mcpKey,
+    port: 0,
+    agentMcpConfigPath: join(agentHome, "mcp.json"),
+    limits: {
+      maxPushBytes: 1024 * 1024 * 1024,
+      maxFileBytes: 100 * 1024 * 1024,
+      commentsPerWindow: 5,
+      commentWindowMs: 600_000,
+      gitTimeoutMs: 120_000,
+      ...opts.limits,
+    },
+    outbox: { minDelayMs: 50, maxDelayMs: 200 },
+  };
+  writeFileSync(config.coderTokenFile, `${coderToken}\n`, { mode: 0o600 });
+  writeFileSync(config.reportTokenFile, reportToken, { mode: 0o600 });
+  const configPath = join(secrets, "broker.json");
+  writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
+
+  const broker = await (opts.process ? startProcess(configPath) : startInProcess(configPath));
+  await asAgent(agent, agentHome, "git", ["clone", "-q", mirror, workspace]);
+
+  const clients: InstanceType<typeof Client>[] = [];
+  const connect = async (key = mcpKey) => {
+    const client = new Client({ name: "broker-test", version: "1.0.0" });
+    const headers = { Authorization: `Bearer ${key}` };
+    await client.connect(new StreamableHTTPClientTransport(new URL(broker.url), { requestInit: { headers } }));
+    clients.push(client);
+    return client;
+  };
+  const client = await connect();
+  const git = (...args: string[]) => asAgent(agent, agentHome, "git", args, { cwd: workspace });
+  const world: World = {
+    peer,
+    receiver,
+    issueNumber,
+    workBranch,
+    coderToken,
+    reportToken,
+    mcpKey,
+    root,
+    configPath,
+    config,
+    agent,
+    agentHome,
+    workspace,
+    broker,
+    client,
+    connect,
+    git,
+    call: (name, args = {}) =>
+      client.callTool({ name, arguments: args }, undefined, { timeout: 300_000 }) as Promise<CallToolResult>,
+    async commit(files, message) {
+      for (const [path, content] of Object.entries(files)) {
+        const full = join(workspace, path);
+        mkdirSync(resolve(full, ".."), { recursive: true });
+        writeFileSync(full, content);
+        chownSync(full, agent.uid, agent.gid);
+      }
+      await git("add", "-A");
+      await git("commit", "-q", "-m", message);
+      return (await git("rev-parse", "HEAD")).trim();
+    },
+    async close() {
+      for (const c of clients) await c.close().catch(() => {});
+      await broker.stop();
+      await receiver.close();
+      await peer.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return world;
+}

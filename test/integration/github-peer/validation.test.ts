@@ -40,6 +40,16 @@ describe("GitHub peer OpenAPI validation", () => {
     );
   });
 
+  it("reports a filter GitHub has but the peer would silently ignore", async () => {
+    await octokit(peer, ISSUES_TOKEN).rest.issues.listForRepo({ ...repoArgs, labels: "bug" });
+    expect(peer.takeViolations()).toMatchObject([
+      {
+        operation: "issues/list-for-repo",
+        errors: ["the GitHub peer does not implement query parameter labels; add it to test/peers/github/routes.ts"],
+      },
+    ]);
+  });
+
   it("records a request body of the wrong shape and answers it with 422", async () => {
     const error = (await octokit(peer, ISSUES_TOKEN)
       .request(untyped("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"), {

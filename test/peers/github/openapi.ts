@@ -179,6 +179,13 @@ export class GithubSpec {
     return list.map((p) => this.deref(p));
   }
 
+  /** Names of the query parameters the operation defines. */
+  queryParameters(ref: OperationRef): string[] {
+    return this.parameters(ref)
+      .filter((p) => p.in === "query")
+      .map((p) => String(p.name));
+  }
+
   /** Checks path and query parameters and the JSON body of a request; returns what is wrong (empty when valid). */
   validateRequest(
     ref: OperationRef,

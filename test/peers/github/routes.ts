@@ -34,6 +34,8 @@ export interface Route {
   needs?: [Area, Exclude<Level, "none">];
   /** Does not count against the rate limit (like GET /rate_limit). */
   free?: boolean;
+  /** Query parameters the handler honours; others GitHub defines are reported, so no filter is silently ignored. */
+  query?: readonly string[];
   handle(ctx: RouteContext): RouteResult | Promise<RouteResult>;
 }
 
@@ -43,6 +45,9 @@ export interface RouteDeps {
   gitDir(repo: Repo): string;
   rateLimit(token: string): { limit: number; remaining: number; used: number; reset: number };
 }
+
+/** The pagination parameters (see paginate.ts), honoured by every list route. */
+const PAGING = ["per_page", "page"] as const;
 
 const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
 
@@ -104,6 +109,7 @@ function reactionRoutes(deps: RouteDeps, template: string, target: (ctx: RouteCo
       method: "GET",
       template,
       needs: ["issues", "read"],
+      query: ["content", ...PAGING],
       handle: (ctx) => {
         const content = ctx.url.searchParams.get("content");
         const list = target(ctx).reactions.filter((r) => content === null || r.content === content);
@@ -212,6 +218,7 @@ export function routes(deps: RouteDeps): Route[] {
       method: "GET",
       template: "/repos/{owner}/{repo}/issues",
       needs: ["issues", "read"],
+      query: ["state", "sort", "direction", "since", ...PAGING],
       handle: (ctx) => {
         const q = ctx.url.searchParams;
         const state = q.get("state") ?? "open";
@@ -231,6 +238,7 @@ export function routes(deps: RouteDeps): Route[] {
       method: "GET",
       template: "/repos/{owner}/{repo}/issues/comments",
       needs: ["issues", "read"],
+      query: ["sort", "direction", "since", ...PAGING],
       handle: (ctx) => {
         const q = ctx.url.searchParams;
         const from = since(ctx.url);
@@ -277,6 +285,7 @@ export function routes(deps: RouteDeps): Route[] {
       method: "GET",
       template: "/repos/{owner}/{repo}/issues/{issue_number}/comments",
       needs: ["issues", "read"],
+      query: ["since", ...PAGING],
       handle: (ctx) => {
         const issue = issueOf(deps, ctx);
         const from = since(ctx.url);
@@ -307,6 +316,7 @@ export function routes(deps: RouteDeps): Route[] {
       method: "GET",
       template: "/repos/{owner}/{repo}/pulls",
       needs: ["pulls", "read"],
+      query: ["state", "head", "base", ...PAGING],
       handle: (ctx) => listPulls(deps, ctx),
     },
     {

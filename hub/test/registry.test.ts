@@ -1,11 +1,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MachineRef, ThopterRecord } from "@thopter/protocol";
+import express from "express";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { MachineInfo, Provider } from "../src/providers/provider.js";
-import { IllegalTransitionError, Registry, type RegistryChange, reconcile } from "../src/registry/index.js";
+import {
+  IllegalTransitionError,
+  Registry,
+  type RegistryChange,
+  reconcile,
+  thoptersRouter,
+} from "../src/registry/index.js";
 import { TIMELINE_LIMIT } from "../src/registry/timeline.js";
 import { openStore } from "../src/store/index.js";
 import type { Store } from "../src/store/store.js";
@@ -265,5 +273,36 @@ describe("reconcile", () => {
     const report = await reconcile(registry, providerListing([]), log);
     expect(report.gone).toEqual(["odd"]);
     expect(registry.get("queued")?.state).toBe("requested");
+  });
+});
+
+describe("GET /api/thopters", () => {
+  it("lists each thopter's state, branch, machine and timeline, newest first, and shows one by id", async () => {
+    const registry = await open();
+    await registry.create(fields("older"));
+    await new Promise((r) => setTimeout(r, 5));
+    await registry.create({ ...fields("newer", { provider: "local", id: "m-newer" }), state: "booting" });
+    const server = express().use(thoptersRouter(registry)).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const list = (await (await fetch(`${base}/api/thopters`)).json()) as { thopters: ThopterRecord[] };
+      expect(list.thopters.map((t) => t.id)).toEqual(["newer", "older"]);
+      expect(list.thopters[0]).toMatchObject({
+        state: "booting",
+        branch: "thopter/7--newer",
+        machine: { id: "m-newer" },
+        timeline: [{ kind: "created" }],
+      });
+      expect(await (await fetch(`${base}/api/thopters/older`)).json()).toMatchObject({
+        id: "older",
+        state: "requested",
+      });
+      const missing = await fetch(`${base}/api/thopters/nope`);
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as { error: string }).error).toMatch(/no thopter nope/);
+    } finally {
+      server.close();
+    }
   });
 });

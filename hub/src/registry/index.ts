@@ -8,3 +8,4 @@ export {
   UnknownThopterError,
   type UpdateResult,
 } from "./registry.js";
+export { thoptersRouter } from "./routes.js";

@@ -75,6 +75,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
 
   let cycles = 0;
+  const failing = new Set<string>();
   const sweep = async () => {
     const left = (await acknowledger.recover()) + (await replies.recover());
     intake.pendingWork = left > 0;
@@ -82,7 +83,9 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const pollNow = async () => {
     const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
     results.forEach((r, i) => {
-      if (r.status === "rejected") {
+      if (r.status === "fulfilled") failing.delete(repos[i]!);
+      else {
+        failing.add(repos[i]!);
         metrics.pollErrors.inc({ repo: repos[i]! });
         log.warn({ repo: repos[i], err: r.reason }, "poll cycle failed; the next cycle retries from the same cursor");
       }
@@ -95,7 +98,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   await pollNow();
 
   const routers = [
-    healthRouter(() => ({ polls: cycles, repos })),
+    healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
     metricsRouter(metrics.registry),
     requestsRouter(queue),
   ];

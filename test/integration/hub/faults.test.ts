@@ -30,6 +30,8 @@ describe("hub under GitHub faults", () => {
     expect(await requests(s.hub.url)).toEqual([]);
     const metrics = await (await fetch(`${s.hub.url}/metrics`)).text();
     expect(metrics).toMatch(/thopter_github_poll_errors_total\{repo="acme\/widgets"\} 1/);
+    const health = async () => (await fetch(`${s.hub.url}/healthz`)).json();
+    expect(await health()).toMatchObject({ status: "degraded", failing: [REPO] });
 
     // The 👀 fails on the intake's try and on the recovery sweep's try in the same cycle.
     s.peer.inject({ status: 500, times: 2 * (1 + MAX_RETRIES), match: { method: "POST", path: REACTIONS } });
@@ -39,6 +41,7 @@ describe("hub under GitHub faults", () => {
     await s.hub.pollNow();
     expect(await requests(s.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
     expect(eyes(s.peer, { comment: id })).toBe(1);
+    expect(await health()).toMatchObject({ status: "ok", failing: [] });
   });
 
   it.each([403, 429] as const)(

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { isRoot, mcpConfigFlags, prepareClaudeHome, runClaude, runClaudeHeadless } from "../../helpers/claude.js";
-import { callTools, mcpTool, say, startModelPeer } from "../../peers/model/index.js";
+import { callTools, loadTools, mcpTool, say, startModelPeer } from "../../peers/model/index.js";
 import { startEchoMcpServer } from "./echo-mcp-server.js";
 
 describe.skipIf(!isRoot)(
@@ -12,6 +12,7 @@ describe.skipIf(!isRoot)(
       const word = `ping-${randomUUID()}`;
       const peer = await startModelPeer({
         scenario: [
+          callTools(loadTools("mcp__thopter__echo")),
           callTools(mcpTool("thopter", "echo", { text: word })),
           ({ toolResults }) => say(`The server said: ${toolResults[0]?.text}`),
         ],
@@ -30,8 +31,14 @@ describe.skipIf(!isRoot)(
 
         expect(mcp.calls).toEqual([word]);
         expect(peer.toolResults()).toMatchObject([
+          { name: "ToolSearch", isError: false },
           { name: "mcp__thopter__echo", input: { text: word }, text: `echo: ${word}`, isError: false },
         ]);
+        // Once loaded, the tool comes with the schema the server declared, and the peer checked the call against it.
+        const loaded = (await peer.waitForTurn(2)).body?.tools?.find((tool) => tool.name === "mcp__thopter__echo");
+        expect(loaded).toMatchObject({
+          input_schema: { properties: { text: { type: "string" } }, required: ["text"] },
+        });
         expect(run.events.at(-1)).toMatchObject({ type: "result", result: `The server said: echo: ${word}` });
         expect(peer.problems).toEqual([]);
       } finally {

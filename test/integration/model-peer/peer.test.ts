@@ -19,7 +19,17 @@ const tools = [
     description: "Run a command",
     input_schema: { type: "object" as const, properties: { command: { type: "string" } }, required: ["command"] },
   },
-  { name: "mcp__thopter__echo", description: "Echo", input_schema: { type: "object" as const, properties: {} } },
+  // MCP tools carry draft-07 schemas (Claude Code's own say 2020-12): the peer checks calls against both.
+  {
+    name: "mcp__thopter__echo",
+    description: "Echo",
+    input_schema: {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      type: "object" as const,
+      properties: { text: { type: "string" } },
+      required: ["text"],
+    },
+  },
 ];
 
 let peer: ModelPeer;

@@ -58,8 +58,8 @@ const DEFERRED_INTRO = "The following deferred tools are now available via ToolS
 /**
  * The tools a request lets the model call: those in `tools`, plus the deferred ones (MCP tools among them) that
  * Claude Code only names, one a line, in a system turn after "The following deferred tools are now available via
- * ToolSearch…". A real model would load a deferred tool's schema with ToolSearch first; 2.1.330 also runs a direct
- * call with valid input, which is what scenarios do.
+ * ToolSearch…". A real model loads them first with `ToolSearch` (`select:<name>`; scenario helper `loadTools`), after
+ * which they appear in `tools` with `defer_loading: true` and their schema; 2.1.330 also runs a direct call.
  */
 export function offeredTools(request: MessagesRequest): Set<string> {
   const names = new Set((request.tools ?? []).map((tool) => tool.name));

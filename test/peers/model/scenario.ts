@@ -73,3 +73,12 @@ export const mcpTool = (server: string, tool: string, input: Record<string, unkn
   name: `mcp__${server}__${tool}`,
   input,
 });
+
+/**
+ * Load deferred tools (MCP tools among them) the way Claude does: Claude Code lists them by name only, and a
+ * `ToolSearch` call with `select:` makes the next requests carry their schemas, so the peer can check the input.
+ */
+export const loadTools = (...names: string[]): ToolCall => ({
+  name: "ToolSearch",
+  input: { query: `select:${names.join(",")}`, max_results: names.length },
+});

@@ -3,15 +3,17 @@ import { offeredTools } from "./classify.js";
 import type { MessagesRequest } from "./messages-schema.js";
 import type { ToolCall } from "./scenario.js";
 
-// Claude Code's tool schemas are JSON Schema 2020-12 (they say so in `$schema`).
+// Claude Code's own tool schemas say JSON Schema 2020-12; MCP tools (once loaded through ToolSearch) say draft-07.
+// Both are compiled as 2020-12 without their `$schema`: the keywords these input schemas use mean the same in both.
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
 const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(schema: object): ValidateFunction {
-  const key = JSON.stringify(schema);
+function validatorFor(schema: Record<string, unknown>): ValidateFunction {
+  const { $schema: _dialect, ...rest } = schema;
+  const key = JSON.stringify(rest);
   let validate = validators.get(key);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = ajv.compile(rest);
     validators.set(key, validate);
   }
   return validate;
@@ -26,7 +28,9 @@ export function toolCallProblems(request: MessagesRequest, turn: number, calls: 
   const offered = offeredTools(request);
   const schemas = new Map(
     (request.tools ?? []).flatMap((tool) =>
-      "input_schema" in tool && typeof tool.input_schema === "object" ? [[tool.name, tool.input_schema]] : [],
+      "input_schema" in tool && typeof tool.input_schema === "object"
+        ? [[tool.name, tool.input_schema as Record<string, unknown>]]
+        : [],
     ),
   );
   return calls.flatMap((call) => {
@@ -34,7 +38,14 @@ export function toolCallProblems(request: MessagesRequest, turn: number, calls: 
       return [`turn ${turn} calls ${call.name}, which Claude Code did not offer in this request`];
     const schema = schemas.get(call.name);
     if (!schema) return [];
-    const validate = validatorFor(schema);
+    let validate: ValidateFunction;
+    try {
+      validate = validatorFor(schema);
+    } catch (error) {
+      return [
+        `turn ${turn}: the schema Claude Code offered for ${call.name} does not compile: ${(error as Error).message}`,
+      ];
+    }
     if (validate(call.input)) return [];
     return [`turn ${turn} calls ${call.name} with input its schema refuses: ${ajv.errorsText(validate.errors)}`];
   });

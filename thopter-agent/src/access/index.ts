@@ -1,0 +1,11 @@
+export {
+  type AccessPolicy,
+  accessCookie,
+  authorize,
+  type Granted,
+  originAllowed,
+  refuse,
+  refuseUpgrade,
+} from "./request.js";
+export { type GuardedRoutes, type ListenOptions, listenGuarded, type RunningServer } from "./server.js";
+export { AccessClaims, AccessDenied, AccessScope, mintAccessToken, verifyAccessToken } from "./token.js";

@@ -1,0 +1,111 @@
+// The session log page, served as-is (kept in TypeScript so the build carries it to dist/ without a copy step).
+
+/** The page shell; entries arrive over SSE from `events`. */
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Thopter session log</title>
+<link rel="stylesheet" href="style.css">
+<script src="app.js" defer></script>
+</head>
+<body>
+<main id="log"><p id="status">connecting…</p></main>
+</body>
+</html>
+`;
+
+export const PAGE_CSS = `body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #fafafa; color: #222; }
+main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
+section { margin-bottom: 2rem; }
+section > h2 { font-size: 0.9rem; color: #555; position: sticky; top: 0; background: #fafafa; padding: 0.4rem 0; margin: 0; }
+.totals { font-weight: normal; margin-left: 1rem; }
+.entry { border-left: 3px solid #ccc; margin: 0.4rem 0; padding: 0.2rem 0.6rem; background: #fff; }
+.entry header { font-size: 0.8rem; color: #666; }
+.entry.user { border-color: #3a7; }
+.entry.assistant { border-color: #37c; }
+.entry.system, .entry.summary { border-color: #c93; }
+.entry.meta { border-color: #eee; background: none; color: #999; padding-top: 0; padding-bottom: 0; }
+.entry.raw { border-color: #c33; }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; background: #f3f3f3; padding: 0.3rem; max-height: 30rem; overflow: auto; }
+.model, .usage { margin-left: 0.5rem; color: #888; }
+.tool summary code { color: #444; }
+.tool-name { font-weight: bold; }
+.tool-result.error pre { background: #fdecec; }
+.tool-result.pending { color: #999; font-style: italic; }
+.result-ref { color: #999; font-size: 0.85rem; }
+details.thinking summary { color: #888; font-style: italic; }
+`;
+
+/** Applies the server's `RenderOp`s (see render.ts) to the page as they stream in. */
+export const PAGE_JS = `// Session log page: applies the server's render operations (see render.ts RenderOp) as they stream in over SSE.
+"use strict";
+const log = document.getElementById("log");
+const status = document.getElementById("status");
+const params = new URLSearchParams(location.search);
+const token = params.get("token");
+// The token came in the link once; the cookie (or this one connection URL) carries it from here, not the address bar.
+if (token) history.replaceState(null, "", location.pathname);
+const sections = new Map();
+
+function section(key, title) {
+  let s = sections.get(key);
+  if (!s) {
+    const el = document.createElement("section");
+    const h = document.createElement("h2");
+    h.textContent = title || "session";
+    const totals = document.createElement("span");
+    totals.className = "totals";
+    h.append(totals);
+    const body = document.createElement("div");
+    el.append(h, body);
+    log.append(el);
+    s = { el, body, totals, slots: new Map() };
+    sections.set(key, s);
+  }
+  return s;
+}
+
+function fragment(html) {
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return t.content;
+}
+
+function apply(msg) {
+  const s = section(msg.file, msg.title);
+  for (const op of msg.ops) {
+    if (op.op === "append") {
+      const f = fragment(op.html);
+      for (const slot of f.querySelectorAll("[data-slot]")) s.slots.set(slot.dataset.slot, slot);
+      s.body.append(f);
+    } else if (op.op === "fill") {
+      const slot = s.slots.get(op.id);
+      if (slot) {
+        slot.replaceWith(fragment(op.html));
+        s.slots.delete(op.id);
+      }
+    } else if (op.op === "totals") {
+      s.totals.innerHTML = op.html;
+    } else if (op.op === "reset") {
+      s.body.replaceChildren();
+      s.slots.clear();
+    }
+  }
+}
+
+const events = new EventSource(\`events\${token ? \`?token=\${encodeURIComponent(token)}\` : ""}\`);
+events.onopen = () => {
+  // Every (re)connection starts with the full render: drop what an earlier connection showed.
+  for (const s of sections.values()) s.el.remove();
+  sections.clear();
+  status.remove();
+};
+events.onmessage = (e) => apply(JSON.parse(e.data));
+events.onerror = () => {
+  status.textContent = "disconnected; retrying…";
+  log.prepend(status);
+};
+`;

@@ -1,0 +1,127 @@
+import { type FSWatcher, type Stats, watch } from "node:fs";
+import { type FileHandle, open, stat } from "node:fs/promises";
+import { LineSplitter } from "./lines.js";
+
+/** What a tailer tells its reader. A returned promise pauses reading until it settles (backpressure). */
+export interface TailEvents {
+  /** New complete lines, in order. */
+  lines(lines: string[]): void | Promise<void>;
+  /** The file was truncated or replaced: what was delivered is void, lines start again from the top. */
+  reset(): void | Promise<void>;
+  /** Everything written so far has been delivered (once per catch-up). */
+  idle?(): void | Promise<void>;
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Follows one growing file from its start: every complete line once, the unfinished last line when its newline lands.
+ * Wakes on fs.watch and also polls every `pollMs`, since watches miss events on some filesystems and across renames.
+ */
+export class FileTailer {
+  private handle?: FileHandle;
+  private ino = -1;
+  private offset = 0;
+  private readonly splitter = new LineSplitter();
+  private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private watcher?: FSWatcher;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    readonly path: string,
+    private readonly events: TailEvents,
+    private readonly pollMs = 250,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  start(): void {
+    this.watch();
+    this.timer = setInterval(() => this.wake(), this.pollMs);
+    this.wake();
+  }
+
+  private watch(): void {
+    this.watcher?.close();
+    try {
+      this.watcher = watch(this.path, () => this.wake());
+      this.watcher.on("error", () => this.watcher?.close());
+    } catch {
+      // No watch (file gone, or the platform refuses): polling alone still catches up within pollMs.
+    }
+  }
+
+  /** Reads whatever is new; coalesces calls while a read is running. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.catchUp()
+      .catch((err: unknown) => this.onError(err))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher?.close();
+    clearInterval(this.timer);
+    await this.running;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  /** The open file, reopened when the path now names another file (rotation); undefined while it does not exist. */
+  private async current(): Promise<{ handle: FileHandle; size: number } | undefined> {
+    let info: Stats;
+    try {
+      info = await stat(this.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+    if (this.handle && info.ino === this.ino) return { handle: this.handle, size: info.size };
+    const replaced = this.handle !== undefined;
+    await this.handle?.close();
+    this.handle = await open(this.path, "r");
+    this.ino = info.ino;
+    if (replaced) {
+      this.watch();
+      await this.restart();
+    }
+    return { handle: this.handle, size: info.size };
+  }
+
+  private async restart(): Promise<void> {
+    this.offset = 0;
+    this.splitter.reset();
+    await this.events.reset();
+  }
+
+  private async catchUp(): Promise<void> {
+    const file = await this.current();
+    if (!file) return;
+    const { handle } = file;
+    if (file.size < this.offset) await this.restart();
+    let delivered = false;
+    for (;;) {
+      if (this.stopped) return;
+      const { bytesRead } = await handle.read(this.buffer, 0, CHUNK_BYTES, this.offset);
+      if (bytesRead === 0) break;
+      this.offset += bytesRead;
+      const lines = this.splitter.push(this.buffer.subarray(0, bytesRead));
+      if (lines.length > 0) await this.events.lines(lines);
+      delivered = true;
+    }
+    if (delivered) await this.events.idle?.();
+  }
+}

@@ -107,6 +107,10 @@ describe("hub process: kill -9, SIGTERM, bad configuration", () => {
       second.process.kill("SIGTERM");
       expect(await second.exited).toBe(0);
       expect(second.output()).toContain('"msg":"hub stopped"');
+      for (const c of [first, second]) {
+        expect(c.output()).not.toContain(ISSUES_TOKEN);
+        expect(c.output()).not.toContain(CODER_TOKEN);
+      }
     },
   );
 

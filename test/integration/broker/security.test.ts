@@ -1,0 +1,317 @@
+import { execFile } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { request } from "node:http";
+import { connect } from "node:net";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asAgent } from "./agent.js";
+import { isRoot, REPO, startWorld, text, type World } from "./harness.js";
+
+const exec = promisify(execFile);
+
+/** Every file under `dir` (following nothing), for "the token is nowhere in here" checks. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const HOOKS = [
+  "pre-push",
+  "post-checkout",
+  "reference-transaction",
+  "pre-commit",
+  "post-commit",
+  "post-merge",
+  "pre-auto-gc",
+  "post-rewrite",
+  "push-to-checkout",
+  "pre-receive",
+  "update",
+  "post-update",
+  "fsmonitor-watchman",
+];
+
+describe.skipIf(!isRoot)("broker security: the agent attacks, nothing happens (root only: real `thopter` user)", () => {
+  let w: World;
+  let markers: string;
+  let payload: string;
+  const rootMarkers = () =>
+    readdirSync(markers).filter((f) => statSync(join(markers, f)).uid === 0 || f.startsWith("0-"));
+
+  beforeAll(async () => {
+    w = await startWorld({ process: true });
+    markers = join(w.root, "markers");
+    mkdirSync(markers);
+    chmodSync(markers, 0o1777);
+    // One payload for every vector: records who ran it and as which trigger.
+    payload = join(w.agentHome, "payload.sh");
+    writeFileSync(
+      payload,
+      `#!/bin/sh\necho "$0 $*" > "${markers}/$(id -u)-$(basename "$0")-$$"\ncat >/dev/null 2>&1 &\nexit 0\n`,
+    );
+    chmodSync(payload, 0o755);
+    chownSync(payload, w.agent.uid, w.agent.gid);
+  });
+  afterAll(() => w?.close());
+
+  it("keeps the coder token unreadable: token file, /proc of the broker, ps during a push", async () => {
+    const agentCat = (path: string) => asAgent(w.agent, w.agentHome, "cat", [path]);
+    await expect(agentCat(w.config.coderTokenFile)).rejects.toThrow(/Permission denied/);
+    await expect(agentCat(w.configPath)).rejects.toThrow(/Permission denied/);
+    await expect(agentCat(`/proc/${w.broker.pid}/environ`)).rejects.toThrow(/Permission denied/);
+    expect(await agentCat(`/proc/${w.broker.pid}/cmdline`)).not.toContain(w.coderToken);
+
+    // Watch every process's argv as the agent while pushes run.
+    const stop = join(w.agentHome, "stop");
+    const watch = asAgent(w.agent, w.agentHome, "sh", [
+      "-c",
+      `n=0; while [ ! -e ${stop} ]; do ps -eww -o args; n=$((n+1)); done; echo "rounds=$n"`,
+    ]);
+    for (let i = 0; i < 3; i++) {
+      await w.commit({ [`file-${i}.txt`]: `change ${i}\n` }, `Change ${i}`);
+      const pushed = await w.call("push_branch");
+      expect(pushed.isError, text(pushed)).toBeFalsy();
+    }
+    writeFileSync(stop, "");
+    const seen = await watch;
+    expect(seen).toMatch(/rounds=[1-9]/);
+    expect(seen).not.toContain(w.coderToken);
+    expect(seen).not.toContain(Buffer.from(`x-access-token:${w.coderToken}`).toString("base64"));
+  });
+
+  it("leaves the token out of the agent's clone, the mirror, the MCP config, logs, audit and reports", async () => {
+    const leaked = await w.call("comment_on_issue", { body: `my token is ${w.coderToken}` });
+    expect(leaked.isError, text(leaked)).toBeFalsy();
+    await w.call("report_status", { state: "working", summary: `still going ${w.coderToken}` });
+    await w.receiver.waitFor((r) => r.some((x) => x.body.kind === "status"));
+
+    const mcpConfig = JSON.parse(readFileSync(w.config.agentMcpConfigPath!, "utf8"));
+    expect(mcpConfig.mcpServers.thopter.headers.Authorization).toBe(`Bearer ${w.mcpKey}`);
+    expect(statSync(w.config.agentMcpConfigPath!).uid).toBe(w.agent.uid);
+
+    const basic = Buffer.from(`x-access-token:${w.coderToken}`).toString("base64");
+    const places = [
+      ...filesUnder(w.workspace),
+      ...filesUnder(w.config.mirror),
+      ...filesUnder(w.config.stateDir),
+      w.config.agentMcpConfigPath!,
+    ];
+    expect(places).toContain(join(w.workspace, ".git", "config"));
+    expect(places).toContain(join(w.config.stateDir, "audit.log"));
+    for (const file of places) {
+      const content = readFileSync(file, "latin1");
+      expect(content.includes(w.coderToken) || content.includes(basic), file).toBe(false);
+    }
+    expect(readFileSync(join(w.config.stateDir, "audit.log"), "utf8")).toContain("[REDACTED]");
+    expect(statSync(join(w.config.stateDir, "audit.log")).mode & 0o077).toBe(0);
+    expect(w.broker.output()).not.toContain(w.coderToken);
+    expect(JSON.stringify(w.receiver.reports)).not.toContain(w.coderToken);
+    expect(JSON.stringify(w.peer.comments(REPO, w.issueNumber))).not.toContain(w.coderToken);
+  });
+
+  it("never runs planted hooks, fsmonitor, ssh/pack hooks, filters or a hooksPath as root during any tool call", async () => {
+    const hooksDir = join(w.workspace, ".git", "hooks");
+    const altHooks = join(w.agentHome, "hooks");
+    mkdirSync(altHooks, { recursive: true });
+    for (const dir of [hooksDir, altHooks]) {
+      for (const hook of HOOKS) {
+        writeFileSync(join(dir, hook), `#!/bin/sh\nexec ${payload} ${hook} "$@"\n`);
+        chmodSync(join(dir, hook), 0o755);
+        chownSync(join(dir, hook), w.agent.uid, w.agent.gid);
+      }
+    }
+    chownSync(altHooks, w.agent.uid, w.agent.gid);
+    const settings: Array<[string, string]> = [
+      ["core.fsmonitor", payload],
+      ["core.sshCommand", payload],
+      ["core.hooksPath", altHooks],
+      ["core.pager", payload],
+      ["core.editor", payload],
+      ["core.gitProxy", payload],
+      ["uploadpack.packObjectsHook", payload],
+      ["remote.origin.receivepack", payload],
+      ["remote.origin.uploadpack", payload],
+      ["credential.helper", `!${payload}`],
+      ["diff.external", payload],
+      ["diff.evil.textconv", payload],
+      ["filter.evil.clean", payload],
+      ["filter.evil.smudge", payload],
+      ["gpg.program", payload],
+      ["commit.gpgSign", "false"],
+    ];
+    for (const [key, value] of settings) await w.git("config", key, value);
+    await w.commit({ ".gitattributes": "* diff=evil filter=evil\n", "attack.txt": "payload\n" }, "Plant everything");
+
+    // The payloads are live: the agent's own git runs them, as the agent.
+    await w.git("status");
+    await w.commit({ "again.txt": "x\n" }, "Trigger hooks");
+    const asAgentMarkers = readdirSync(markers).filter((f) => f.startsWith(`${w.agent.uid}-`));
+    expect(asAgentMarkers.length).toBeGreaterThan(0);
+    for (const f of readdirSync(markers)) rmSync(join(markers, f));
+
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ["push_branch", {}],
+      ["push_branch", { force: true }],
+      ["update_from_origin", {}],
+      ["get_issue", {}],
+      ["open_pull_request", { title: "Greeting", body: "Adds hello" }],
+      ["comment_on_issue", { body: "progress" }],
+      ["report_status", { state: "working", summary: "planted" }],
+    ];
+    for (const [tool, args] of calls) {
+      const result = await w.call(tool, args);
+      expect(result.isError, `${tool}: ${text(result)}`).toBeFalsy();
+    }
+    expect(rootMarkers()).toEqual([]);
+
+    // A symlinked .git pointing at an agent-made repository full of the same traps.
+    const decoy = join(w.agentHome, "decoy.git");
+    await asAgent(w.agent, w.agentHome, "cp", ["-a", join(w.workspace, ".git"), decoy]);
+    await asAgent(w.agent, w.agentHome, "rm", ["-rf", join(w.workspace, ".git")]);
+    await asAgent(w.agent, w.agentHome, "ln", ["-s", decoy, join(w.workspace, ".git")]);
+    await w.commit({ "via-symlink.txt": "x\n" }, "Commit through a symlinked .git");
+    for (const f of readdirSync(markers)) rmSync(join(markers, f));
+    const pushed = await w.call("push_branch");
+    expect(pushed.isError, text(pushed)).toBeFalsy();
+    expect((await w.peer.log(REPO, w.workBranch))[0]!.subject).toBe("Commit through a symlinked .git");
+    expect(rootMarkers()).toEqual([]);
+
+    // .git pointing at a directory only root can read: the agent's git cannot read it, and root does not either.
+    await asAgent(w.agent, w.agentHome, "rm", ["-f", join(w.workspace, ".git")]);
+    await asAgent(w.agent, w.agentHome, "ln", [
+      "-s",
+      w.config.mirror.replace(/mirror\.git$/, "secrets"),
+      join(w.workspace, ".git"),
+    ]);
+    const refused = await w.call("push_branch");
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).not.toContain(w.coderToken);
+    expect(rootMarkers()).toEqual([]);
+    await asAgent(w.agent, w.agentHome, "rm", ["-f", join(w.workspace, ".git")]);
+    await asAgent(w.agent, w.agentHome, "ln", ["-s", decoy, join(w.workspace, ".git")]);
+  });
+
+  it("pushes nothing but the work branch, whatever the arguments or the agent's branch names", async () => {
+    const main = (await w.peer.log(REPO, "main"))[0]!.sha;
+    const tricks: Array<Record<string, unknown>> = [
+      { branch: "main" },
+      { force: true, ref: "refs/heads/main" },
+      { force: "--receive-pack=touch /tmp/pwned" },
+      { refspec: "HEAD:refs/heads/main" },
+      { force: true, remote: "--upload-pack=sh" },
+    ];
+    for (const args of tricks) {
+      const result = await w.call("push_branch", args);
+      expect(result.isError, JSON.stringify(args)).toBe(true);
+    }
+    // The agent names its branch like the target it wants, and points HEAD at it.
+    await w.git("checkout", "-q", "-b", "main-evil");
+    await w.git("branch", "-f", "refs/heads/main");
+    await w.git("symbolic-ref", "HEAD", "refs/heads/main");
+    const head = await w.commit({ "evil.txt": "x\n" }, "Try to land on main");
+    const pushed = await w.call("push_branch", { force: true });
+    expect(pushed.isError, text(pushed)).toBeFalsy();
+    expect((await w.peer.log(REPO, w.workBranch))[0]!.sha).toBe(head);
+    expect((await w.peer.log(REPO, "main"))[0]!.sha).toBe(main);
+    expect((await w.peer.branches(REPO)).sort()).toEqual(["main", w.workBranch].sort());
+  });
+
+  it("comment_on_issue: own issue only, size-limited, redacted, rate-limited with a retry time", async () => {
+    const other = w.peer.createIssue(REPO, { title: "Someone else's", body: "x", author: "bob" });
+    const aimed = await w.call("comment_on_issue", { body: "hi", issue_number: other.number });
+    expect(aimed.isError).toBe(true);
+    expect(w.peer.comments(REPO, other.number as number)).toEqual([]);
+
+    const huge = await w.call("comment_on_issue", { body: "x".repeat(65_537) });
+    expect(huge.isError).toBe(true);
+    expect(text(huge)).toMatch(/65536/);
+
+    const before = w.peer.comments(REPO, w.issueNumber).length;
+    const shape = `ghp_${"Z".repeat(36)}`;
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await w.call("comment_on_issue", { body: `note ${i} ${shape}` }));
+    const posted = w.peer.comments(REPO, w.issueNumber).slice(before);
+    // Two comments were posted by earlier tests in this window, so three more fit under 5 per 10 minutes.
+    expect(results.filter((r) => !r.isError).length).toBe(3);
+    expect(posted.length).toBe(3);
+    for (const c of posted) expect(c.body).toMatch(/^note \d \[REDACTED\]$/);
+    const limited = results.at(-1)!;
+    expect(limited.isError).toBe(true);
+    expect(text(limited)).toMatch(/Try again after \d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+ s\)/);
+  });
+
+  it("listens on 127.0.0.1 only, wants the bearer key, checks Host, and serves no OAuth discovery", async () => {
+    const port = Number(new URL(w.broker.url).port);
+    const reach = (host: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect({ host, port, timeout: 2_000 });
+        socket.on("connect", () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+        socket.on("timeout", () => {
+          socket.destroy();
+          resolve(false);
+        });
+      });
+    expect(await reach("127.0.0.1")).toBe(true);
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && !a.internal)
+      .map((a) => (a!.family === "IPv6" && a!.scopeid ? `${a!.address}%${a!.scopeid}` : a!.address));
+    others.push("::1");
+    for (const address of others) expect(await reach(address), address).toBe(false);
+
+    // node:http rather than fetch, which will not send a foreign Host header.
+    const post = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(w.broker.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+        });
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }));
+      });
+    expect(await post({ authorization: `Bearer ${w.mcpKey}` })).toBe(200);
+    expect(await post({})).toBe(401);
+    expect(await post({ authorization: `Bearer ${w.mcpKey.slice(0, -1)}x` })).toBe(401);
+    expect(await post({ authorization: `Bearer ${w.mcpKey}`, host: `evil.example:${port}` })).toBe(403);
+    await expect(w.connect("wrong-key")).rejects.toThrow();
+    for (const path of [
+      "/.well-known/oauth-protected-resource",
+      "/.well-known/oauth-authorization-server",
+      "/register",
+    ]) {
+      expect((await fetch(new URL(path, w.broker.url))).status, path).toBe(404);
+    }
+    const tools = await w.client.listTools();
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(
+      [
+        "comment_on_issue",
+        "get_issue",
+        "open_pull_request",
+        "push_branch",
+        "report_status",
+        "update_from_origin",
+      ].sort(),
+    );
+  });
+});

@@ -1,17 +1,17 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCollector, TokenStore } from "@thopter/hub/collector/index";
+import type { TokenStore } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
 import type { Provider } from "@thopter/hub/providers/provider";
-import { Reaper, Stopper } from "@thopter/hub/reaper/index";
-import { Registry, reconcile } from "@thopter/hub/registry/index";
+import { Reaper, type Stopper } from "@thopter/hub/reaper/index";
+import type { Registry } from "@thopter/hub/registry/index";
 import { Replies } from "@thopter/hub/requests/replies";
-import { githubNotices, Scheduler, specBuilder } from "@thopter/hub/scheduler/index";
+import { githubNotices, type Scheduler, startThopterServices } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { pino } from "pino";
-import { CODER_TOKEN, ISSUES_TOKEN, REPO, type Setup, setup } from "../hub/harness.js";
+import { ISSUES_TOKEN, REPO, type Setup, setup } from "../hub/harness.js";
 
 export const SIM = join(import.meta.dirname, "thopter-sim.mjs");
 
@@ -73,37 +73,27 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
 
   async function startRun(opts: LifecycleOptions): Promise<HubRun> {
     provider = (opts.wrap ?? ((p) => p))(local);
-    // No periodic checkpoint: an abandoned run (a "killed" hub) must not write anything after its successor starts.
-    const registry = await Registry.open(s.hub.store, log, { checkpointMs: 3_600_000 });
-    const tokens = await TokenStore.open(s.hub.store);
-    await reconcile(registry, provider, log);
-    const collector = await startCollector({ registry, tokens, log, host: "127.0.0.1", port: 0 });
-    const stopper = new Stopper({ registry, provider, tokens, log });
-    const scheduler = new Scheduler({
+    const config = {
+      ...s.config,
+      MAX_THOPTERS: opts.maxThopters ?? 10,
+      MAX_CONCURRENT_PROVISIONS: opts.maxConcurrentProvisions ?? 4,
+      THOPTER_ENV_FILE: join(root, "no-such.env"),
+    };
+    const services = await startThopterServices(config, {
       store: s.hub.store,
       queue: s.hub.queue,
-      registry,
-      tokens,
       provider,
-      stopper,
       notices,
-      buildSpec: specBuilder({
-        collectorUrl: collector.url,
-        githubApiUrl: s.peer.url,
-        promptsDir: s.config.PROMPTS_DIR,
-        thopterEnvFile: join(root, "no-such.env"),
-        agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-        coderToken: (repo) => (repo === REPO ? CODER_TOKEN : undefined),
-        entrypoint: [process.execPath, SIM],
-      }),
-      maxThopters: opts.maxThopters ?? 10,
-      maxConcurrentProvisions: opts.maxConcurrentProvisions ?? 4,
       log,
+      entrypoint: [process.execPath, SIM],
+      // No periodic checkpoint: an abandoned run (a "killed" hub) must not write anything after its successor starts.
+      registry: { checkpointMs: 3_600_000 },
       pollMs: 60_000,
     });
+    const { registry, stopper, scheduler } = services;
     const run: HubRun = {
       registry,
-      tokens,
+      tokens: services.tokens,
       scheduler,
       stopper,
       reaper: (now, limits = {}) =>
@@ -118,13 +108,10 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
         }),
       async abandon() {
         void scheduler.stop();
-        await collector.close();
+        void services.reaper.stop();
+        await services.collector.close();
       },
-      async close() {
-        await scheduler.stop();
-        await collector.close();
-        await registry.close();
-      },
+      close: () => services.stop(),
     };
     runs.push(run);
     return run;

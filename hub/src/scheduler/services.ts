@@ -1,0 +1,144 @@
+import type { Router } from "express";
+import type { Logger } from "pino";
+import { startCollector, TokenStore } from "../collector/index.js";
+import type { HubConfig } from "../config.js";
+import type { Provider } from "../providers/provider.js";
+import { Reaper, Stopper } from "../reaper/index.js";
+import { Registry, type RegistryOptions, reconcile, thoptersRouter } from "../registry/index.js";
+import type { RequestQueue } from "../requests/queue.js";
+import type { Store } from "../store/store.js";
+import type { Notices } from "./notices.js";
+import { Scheduler } from "./scheduler.js";
+import { specBuilder } from "./spec.js";
+
+type ServicesConfig = Pick<
+  HubConfig,
+  | "GITHUB_API_URL"
+  | "GITHUB_INTEGRATION_JSON"
+  | "HUB_HOST"
+  | "HUB_STATUS_PORT"
+  | "MAX_THOPTERS"
+  | "MAX_CONCURRENT_PROVISIONS"
+  | "IDLE_TIMEOUT_MIN"
+  | "MAX_LIFETIME_MIN"
+  | "PROMPTS_DIR"
+  | "THOPTER_ENV_FILE"
+>;
+
+export interface ThopterServicesDeps {
+  store: Store;
+  queue: RequestQueue;
+  provider: Provider;
+  notices: Notices;
+  log: Logger;
+  /** The thopter's boot command (the image's entrypoint, or a local script). */
+  entrypoint: string[];
+  /** How thopters reach the collector; by default derived from where it listens (see `collectorUrlFor`). */
+  collectorUrl?: string;
+  registry?: RegistryOptions;
+  /** Scheduler queue poll, when nobody calls `wake()`. */
+  pollMs?: number;
+}
+
+export interface ThopterServices {
+  registry: Registry;
+  tokens: TokenStore;
+  scheduler: Scheduler;
+  stopper: Stopper;
+  reaper: Reaper;
+  /** The collector server (its own `url` is where it listens). */
+  collector: { url: string; close(): Promise<void> };
+  /** The collector's address as thopters are told it. */
+  collectorUrl: string;
+  /** `GET /api/thopters[/:id]`, to mount on the hub's app. */
+  routers: Router[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The address thopters post to. The collector listens on HUB_HOST; a wildcard address is not one a thopter can
+ * dial, so on Fly the hub's private address (FLY_PRIVATE_IP) is used, and locally the loopback.
+ */
+export function collectorUrlFor(host: string, port: number, env: NodeJS.ProcessEnv = process.env): string {
+  const wildcard = host === "0.0.0.0" || host === "::" || host === "";
+  const address = wildcard ? (env.FLY_PRIVATE_IP ?? "127.0.0.1") : host;
+  return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
+}
+
+/**
+ * Everything after a request is stored: registry (reconciled with the provider, leftovers destroyed), collector on
+ * HUB_STATUS_PORT, scheduler and reaper, started. The hub calls this once and mounts `routers`.
+ */
+export async function startThopterServices(
+  config: ServicesConfig,
+  deps: ThopterServicesDeps,
+): Promise<ThopterServices> {
+  const { store, queue, provider, notices, log } = deps;
+  const registry = await Registry.open(store, log, deps.registry);
+  const tokens = await TokenStore.open(store);
+  const report = await reconcile(registry, provider, log);
+  for (const { machine, reason } of report.flagged) {
+    log.warn({ machine: machine.ref.id, reason }, "destroying a machine the hub does not expect");
+    await provider.destroy(machine.ref).catch((err) => log.error({ err, machine: machine.ref.id }, "destroy failed"));
+  }
+  const collector = await startCollector({
+    registry,
+    tokens,
+    log,
+    host: config.HUB_HOST,
+    port: config.HUB_STATUS_PORT,
+  });
+  const collectorUrl = deps.collectorUrl ?? collectorUrlFor(config.HUB_HOST, Number(new URL(collector.url).port));
+  const repositories = new Map(
+    Object.entries(config.GITHUB_INTEGRATION_JSON.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
+  );
+  const stopper = new Stopper({ registry, provider, tokens, log });
+  const scheduler = new Scheduler({
+    store,
+    queue,
+    registry,
+    tokens,
+    provider,
+    stopper,
+    notices,
+    buildSpec: specBuilder({
+      collectorUrl,
+      githubApiUrl: config.GITHUB_API_URL,
+      promptsDir: config.PROMPTS_DIR,
+      thopterEnvFile: config.THOPTER_ENV_FILE,
+      agentUser: config.GITHUB_INTEGRATION_JSON.agentUser,
+      coderToken: (repo) => repositories.get(repo.toLowerCase()),
+      entrypoint: deps.entrypoint,
+    }),
+    maxThopters: config.MAX_THOPTERS,
+    maxConcurrentProvisions: config.MAX_CONCURRENT_PROVISIONS,
+    log,
+    pollMs: deps.pollMs,
+  });
+  const reaper = new Reaper({
+    registry,
+    stopper,
+    log,
+    idleTimeoutMin: config.IDLE_TIMEOUT_MIN,
+    maxLifetimeMin: config.MAX_LIFETIME_MIN,
+  });
+  scheduler.start();
+  reaper.start();
+  log.info({ collector: collector.url, collectorUrl, provider: provider.kind }, "thopter services started");
+  return {
+    registry,
+    tokens,
+    scheduler,
+    stopper,
+    reaper,
+    collector,
+    collectorUrl,
+    routers: [thoptersRouter(registry)],
+    async stop() {
+      await scheduler.stop();
+      await reaper.stop();
+      await collector.close();
+      await registry.close();
+    },
+  };
+}

@@ -143,7 +143,9 @@ describe("GitHub peer REST", () => {
     await fetch(`${peer.url}/repos/${REPO}/branches`, { headers: { authorization: `token ${ISSUES_TOKEN}` } });
     expect(peer.takeViolations()[0]?.errors[0]).toContain("does not implement GET /repos/{owner}/{repo}/branches");
 
-    const anonymous = await fetch(`${peer.url}/repos/${REPO}`);
+    // Anonymous: private repositories look absent; /user needs a token.
+    expect((await fetch(`${peer.url}/repos/${REPO}`)).status).toBe(404);
+    const anonymous = await fetch(`${peer.url}/user`);
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { message: string }).message).toBe("Requires authentication");
 

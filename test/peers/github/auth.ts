@@ -43,7 +43,9 @@ export class Tokens {
     const existing = this.grants.get(token);
     if (existing) {
       if (existing.user !== user || existing.permissions !== permissions) {
-        throw new Error(`GitHub peer: token already registered for ${existing.user.login} with other permissions`);
+        throw new Error(
+          `GitHub peer: this token is already registered for ${existing.user.login}; give each user and role its own token`,
+        );
       }
       if (existing.repos !== "all") {
         if (repo === "all") existing.repos = "all";

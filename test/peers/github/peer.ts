@@ -12,7 +12,7 @@ import { createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "
 import { serveGit } from "./git-http.js";
 import { type Association, type CommentInput, type IssueInput, Model, type Repo } from "./model.js";
 import { GithubSpec, type SpecViolation, templatePattern } from "./openapi.js";
-import { Renderer } from "./render.js";
+import { iso, Renderer } from "./render.js";
 import { type Route, type RouteResult, routes } from "./routes.js";
 import { type Delivery, WebhookSender } from "./webhooks.js";
 
@@ -437,6 +437,8 @@ export class GithubPeer {
     const grant = token ? this.tokens.get(token) : undefined;
     if (!token || !grant) {
       this.count(key, undefined, "free");
+      // Without credentials the peer's repositories are private ones: GitHub hides them behind a 404.
+      if (!token && route.needs) return this.sendJson(res, 404, errorBody(404, "Not Found", docs));
       const message = token ? "Bad credentials" : "Requires authentication";
       return this.sendJson(res, 401, errorBody(401, message, REST_DOCS));
     }
@@ -448,7 +450,9 @@ export class GithubPeer {
     }
     if (!route.free && this.limitState(token).remaining === 0) {
       this.count(key, token, "free");
-      const message = `API rate limit exceeded for user ID ${grant.user.id}.`;
+      const message =
+        `API rate limit exceeded for user ID ${grant.user.id}. If you reach out to GitHub Support for help, ` +
+        `please include the request ID ${id} and timestamp ${iso(this.model.now())}.`;
       return this.sendJson(res, 403, errorBody(403, message, PRIMARY_LIMIT_DOCS), this.rateHeaders(token));
     }
 
@@ -552,7 +556,10 @@ export class GithubPeer {
       req.resume();
       return this.send(res, status, { "content-type": "text/plain; charset=utf-8", ...headers }, `${message}\n`);
     };
-    if (!grant) return text(401, "Invalid username or token.", { "www-authenticate": 'Basic realm="GitHub"' });
+    if (!grant)
+      return text(401, "Invalid username or token. Password authentication is not supported for Git operations.", {
+        "www-authenticate": 'Basic realm="GitHub"',
+      });
     if (!match || !repo || !canSee(grant, fullName)) return text(404, "Repository not found.");
     const service = match[3] ?? "";
     const push = url.searchParams.get("service") === "git-receive-pack" || service === "/git-receive-pack";

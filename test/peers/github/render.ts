@@ -6,7 +6,8 @@ import { REACTION_CONTENTS } from "./model.js";
  * point at the peer (`base` is both the REST root and the "web" root; git lives under `/git/`).
  */
 
-const iso = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+/** GitHub's timestamp format: ISO 8601 in UTC, whole seconds. */
+export const iso = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** GitHub's legacy global node id: base64 of "<len>:<Type><id>". */
 export function nodeId(type: string, id: number): string {

@@ -1,0 +1,53 @@
+import { execFile } from "node:child_process";
+import { FirewallError } from "./error.js";
+
+/** How nft is run: `["nft"]`, or a prefix such as `["ip", "netns", "exec", NAME, "nft"]`. */
+export type NftCommand = readonly [string, ...string[]];
+
+const NFT_TIMEOUT_MS = 30_000;
+
+/** nft's diagnostics repeat the offending line and a caret under it; the `Error:` lines alone say what is wrong. */
+function reasonOf(stderr: string, fallback: string): string {
+  const errors = stderr
+    .split("\n")
+    .filter((line) => line.includes("Error:"))
+    .map((line) => line.trim());
+  return errors.length ? errors.join("; ") : stderr.trim() || fallback;
+}
+
+function run(command: NftCommand, args: string[], stdin?: string): Promise<string> {
+  const [file, ...prefix] = command;
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      [...prefix, ...args],
+      { timeout: NFT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+          return reject(new FirewallError(`${file} not found: install nftables (apt-get install nftables)`));
+        }
+        reject(new FirewallError(`nft ${args.join(" ")} failed: ${reasonOf(stderr, err.message)}`));
+      },
+    );
+    child.stdin?.end(stdin ?? "");
+  });
+}
+
+/**
+ * Loads a whole ruleset script in one `nft -f` transaction: either every line takes effect or none does, so a
+ * failure leaves the previous table exactly as it was.
+ */
+export async function loadRuleset(script: string, command: NftCommand = ["nft"]): Promise<void> {
+  await run(command, ["-f", "-"], script);
+}
+
+/** `nft list table …` output, or undefined when the table does not exist. */
+export async function listTable(table: string, command: NftCommand = ["nft"]): Promise<string | undefined> {
+  try {
+    return await run(command, ["list", "table", ...table.split(" ")]);
+  } catch (err) {
+    if (err instanceof FirewallError && /No such file or directory/.test(err.message)) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,156 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type RenderOp, TranscriptRenderer } from "../src/session-log/index.js";
+
+const FIXTURES = join(import.meta.dirname, "../../test/fixtures/claude-transcripts");
+const transcripts = readdirSync(FIXTURES).filter((f) => f.endsWith(".jsonl"));
+
+function linesOf(file: string): string[] {
+  return readFileSync(join(FIXTURES, file), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+}
+
+/** Applies ops the way the page does: appends, and fills an open slot with its result. */
+function assemble(ops: RenderOp[], html = ""): string {
+  for (const op of ops) {
+    if (op.op === "append") html += op.html;
+    else if (op.op === "fill") {
+      const slot = new RegExp(`<div class="tool-result pending" data-slot="${op.id}">running…</div>`);
+      expect(html).toMatch(slot);
+      html = html.replace(slot, op.html);
+    }
+  }
+  return html;
+}
+
+function renderAll(lines: string[]): string {
+  const renderer = new TranscriptRenderer();
+  for (const line of lines) renderer.write(line);
+  return assemble(renderer.take());
+}
+
+/** tool_use ids of a transcript, read from the JSON itself. */
+function toolUseIds(lines: string[]): string[] {
+  return lines.flatMap((line) => {
+    const content = JSON.parse(line).message?.content;
+    return Array.isArray(content) ? content.filter((b) => b.type === "tool_use").map((b) => b.id as string) : [];
+  });
+}
+
+describe("session log renderer on real transcripts", () => {
+  it.each(transcripts)("%s: one entry per line, every tool call with its result inside it", (file) => {
+    const lines = linesOf(file);
+    const html = renderAll(lines);
+    expect(html.match(/<div class="entry [a-z]+" data-line="\d+">/g)).toHaveLength(lines.length);
+    expect(html).not.toContain('class="entry raw"');
+    const ids = toolUseIds(lines);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) {
+      const start = html.indexOf(`data-tool-use="${id}"`);
+      const call = html.slice(start, html.indexOf("</details>", start));
+      expect(call, `result of ${id} inside its call`).toContain(`data-result-for="${id}"`);
+    }
+    expect(html).not.toContain("pending");
+  });
+
+  it.each(transcripts)("%s: rendered a line at a time, the page ends up with the same HTML", (file) => {
+    const lines = linesOf(file);
+    const renderer = new TranscriptRenderer();
+    let html = "";
+    let fills = 0;
+    for (const line of lines) {
+      renderer.write(line);
+      const ops = renderer.take();
+      fills += ops.filter((op) => op.op === "fill").length;
+      html = assemble(ops, html);
+    }
+    expect(fills).toBe(toolUseIds(lines).length);
+    expect(html).toBe(renderAll(lines));
+  });
+
+  it("shows model, per-turn usage once per message, and totals over distinct messages", () => {
+    const lines = linesOf("claude-code-transcript.real.tool_heavy.v2.1.38.jsonl");
+    const renderer = new TranscriptRenderer();
+    for (const line of lines) renderer.write(line);
+    const ops = renderer.take();
+    const messages = new Map<string, number>();
+    for (const line of lines) {
+      const m = JSON.parse(line).message;
+      if (m?.role === "assistant") messages.set(m.id, m.usage.output_tokens);
+    }
+    const html = assemble(ops);
+    expect(html.match(/<span class="usage">/g)).toHaveLength(messages.size);
+    expect(html).toContain('<span class="model">claude-opus-4-6</span>');
+    const totals = ops.find((op) => op.op === "totals");
+    const output = [...messages.values()].reduce((a, b) => a + b, 0);
+    expect(totals?.html).toContain(`${messages.size} turns`);
+    expect(totals?.html).toContain(`out ${output}`);
+  });
+});
+
+describe("session log renderer on hostile or unknown input", () => {
+  it("escapes a <script> in a tool result, text and tool input", () => {
+    const evil = "<script>alert(1)</script>\"'&";
+    const lines = [
+      JSON.stringify({
+        type: "assistant",
+        message: {
+          id: "m1",
+          role: "assistant",
+          content: [{ type: "tool_use", id: "t1", name: "<b>Bash", input: { command: evil } }],
+        },
+      }),
+      JSON.stringify({
+        type: "user",
+        message: { role: "user", content: [{ type: "tool_result", tool_use_id: 't1"><script>', content: evil }] },
+      }),
+      JSON.stringify({
+        type: "user",
+        message: {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: "t1", content: [{ type: "text", text: evil }] }],
+        },
+      }),
+      JSON.stringify({ type: "user", message: { role: "user", content: evil } }),
+    ];
+    const html = renderAll(lines);
+    expect(html).not.toMatch(/<script|<b>|"><script/);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;");
+    expect(html.match(/&lt;script&gt;alert/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("renders lines of unknown type, invalid JSON and malformed messages raw, without losing any", () => {
+    const lines = [
+      '{"type":"brand-new-kind","payload":"<i>x</i>"}',
+      "not json {",
+      "[1,2,3]",
+      '{"type":"user","message":5}',
+      '{"type":"assistant","message":{"content":{"weird":true}}}',
+      '{"type":"assistant","message":{"id":"m","content":[{"type":"future_block","x":1},"str"]}}',
+      '"just a string"',
+    ];
+    const html = renderAll(lines);
+    expect(html.match(/data-line="\d+"/g)).toHaveLength(lines.length);
+    expect(html.match(/class="entry raw"/g)).toHaveLength(6);
+    expect(html).toContain("&lt;i&gt;x&lt;/i&gt;");
+    expect(html).toContain("not json {");
+    expect(html).toContain("future_block");
+  });
+
+  it("renders a result whose call it never saw on its own, and skips blank lines", () => {
+    const html = renderAll([
+      "",
+      JSON.stringify({
+        type: "user",
+        message: {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: "gone", content: "orphan output", is_error: true }],
+        },
+      }),
+    ]);
+    expect(html).toContain('<div class="tool-result error" data-result-for="gone"><pre>orphan output</pre></div>');
+    expect(html.match(/data-line=/g)).toHaveLength(1);
+  });
+});

@@ -26,6 +26,8 @@ export interface HubDeps {
   log?: Logger;
   /** Milliseconds per backoff "second" when GitHub answers 5xx (1 s, 4 s, 9 s… by default). */
   retryUnitMs?: number;
+  /** How long one GitHub call may take before it is aborted and retried (30 s by default). */
+  requestTimeoutMs?: number;
 }
 
 export interface Hub {
@@ -58,6 +60,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     issuesTokens: Object.fromEntries(repos.map((r) => [r, integration.repositories[r]!.issuesToken])),
     log,
     retryUnitMs: deps.retryUnitMs,
+    requestTimeoutMs: deps.requestTimeoutMs,
     onRateLimitRemaining: (repo, n) => metrics.rateLimitRemaining.set({ repo }, n),
   });
   const acknowledger = new Acknowledger(queue, clients, log);

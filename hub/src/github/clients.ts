@@ -10,6 +10,7 @@ export interface GitHubClientsOptions {
   log: Logger;
   onRateLimitRemaining?: (repo: RepoFullName, remaining: number) => void;
   retryUnitMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** One Octokit per configured repository (its issues token), and the login each token acts as. */
@@ -27,6 +28,7 @@ export class GitHubClients {
           id: repo,
           log: opts.log,
           retryUnitMs: opts.retryUnitMs,
+          requestTimeoutMs: opts.requestTimeoutMs,
           onRateLimitRemaining: opts.onRateLimitRemaining && ((n) => opts.onRateLimitRemaining!(repo, n)),
         }),
       );

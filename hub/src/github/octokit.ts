@@ -15,6 +15,8 @@ export const MAX_RETRIES = 4;
  * instead, so a poll cycle (and SIGTERM, which waits for it) is never stuck for an hour; the next cycle tries again.
  */
 export const MAX_WAIT_SECONDS = 120;
+/** A GitHub call that has not answered by then is aborted (and retried like a 5xx): a hung socket never stalls a cycle. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface GitHubClientOptions {
   baseUrl: string;
@@ -26,6 +28,7 @@ export interface GitHubClientOptions {
   onRateLimitRemaining?: (remaining: number) => void;
   /** Milliseconds per backoff "second" for 5xx retries (1, 4, 9… s on GitHub); tests shorten it. */
   retryUnitMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -39,6 +42,7 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
     baseUrl: opts.baseUrl.replace(/\/+$/, ""),
     auth: opts.token,
     userAgent: "thopter-swarm-hub",
+    request: { fetch: fetchWithTimeout(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) },
     // Octokit's own logger prints request details at debug; route it through pino (which redacts) at the right levels.
     log: {
       debug: () => {},
@@ -72,6 +76,13 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
     });
   }
   return client;
+}
+
+function fetchWithTimeout(ms: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  };
 }
 
 /** A throttling handler: wait `retryAfter` seconds and retry, unless that is too long or tried too often. */

@@ -15,10 +15,13 @@ export const CODER_TOKEN = "ghp_coderTokenForTests0123456789abcdefABC";
 export const WEBHOOK_SECRET = "webhook-secret-for-tests-5f2d";
 export const PROMPTS_DIR = resolve(import.meta.dirname, "../../../prompts");
 
-/** The hub's environment against `peer`, with a fresh file store; `extra` overrides or adds variables. */
-export function hubEnv(peer: GithubPeer, stateDir: string, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * The hub's environment against the GitHub API at `apiUrl` (the peer, or a proxy in front of it), with a file store
+ * in `stateDir`; `extra` overrides or adds variables.
+ */
+export function hubEnv(apiUrl: string, stateDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    GITHUB_API_URL: peer.url,
+    GITHUB_API_URL: apiUrl,
     GITHUB_INTEGRATION_JSON: JSON.stringify({
       repositories: { [REPO]: { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN } },
       agentUser: { name: "Thopter Bot", email: "bot@example.com" },
@@ -59,7 +62,7 @@ export async function setup(
   );
   beforeStart?.(peer);
   const dir = await mkdtemp(join(tmpdir(), "hub-test-"));
-  const config = loadConfig(hubEnv(peer, dir, extra));
+  const config = loadConfig(hubEnv(peer.url, dir, extra));
   const logs: string[] = [];
   const log = createLogger({
     level: "debug",

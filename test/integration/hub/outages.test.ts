@@ -1,6 +1,14 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "@thopter/hub/config";
 import { MAX_RETRIES } from "@thopter/hub/github/octokit";
+import { startHub } from "@thopter/hub/hub";
+import { createLogger } from "@thopter/hub/log";
 import { describe, expect, it } from "vitest";
-import { eyes, REPO, requests, setup } from "./harness.js";
+import { startGithubPeer } from "../../peers/github/index.js";
+import { Gate } from "./gate.js";
+import { BOT, CODER_TOKEN, eyes, hubEnv, ISSUES_TOKEN, REPO, requests, setup } from "./harness.js";
 
 // Each test builds its own peer and hub: they need a peer clock, a small rate limit, or faults before the first start.
 describe("hub across GitHub outages and exhausted limits", () => {
@@ -46,6 +54,38 @@ describe("hub across GitHub outages and exhausted limits", () => {
       down.peer.assertClean();
     } finally {
       await down.close();
+    }
+  });
+
+  it("gives up on a GitHub that never answers, keeps serving, and catches up once it answers", async () => {
+    const peer = await startGithubPeer();
+    await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
+    const issue = Number(peer.createIssue(REPO, { title: "Hang", author: "alice", association: "OWNER" }).number);
+    const gate = await Gate.start(peer.url);
+    const dir = await mkdtemp(join(tmpdir(), "hub-hang-"));
+    const hub = await startHub(loadConfig(hubEnv(gate.url, dir)), {
+      log: createLogger({ level: "silent" }),
+      retryUnitMs: 20,
+      requestTimeoutMs: 300,
+    });
+    try {
+      gate.freeze("GET", /\/issues\/comments\?/, "request");
+      const id = Number(peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
+      const started = Date.now();
+      await hub.pollNow();
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(gate.held).toBe(1 + MAX_RETRIES);
+      expect(await (await fetch(`${hub.url}/healthz`)).json()).toMatchObject({ status: "degraded" });
+
+      gate.open();
+      await hub.pollNow();
+      expect(await requests(hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+      peer.assertClean();
+    } finally {
+      await hub.stop();
+      await gate.close();
+      await peer.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -67,7 +67,7 @@ afterEach(async () => {
 });
 
 function hub(): Child {
-  const child = startHubProcess(dir, hubEnv({ url: gate.url } as GithubPeer, dir, { POLL_INTERVAL_MS: "200" }));
+  const child = startHubProcess(dir, hubEnv(gate.url, dir, { POLL_INTERVAL_MS: "200" }));
   children.push(child);
   return child;
 }
@@ -136,7 +136,7 @@ describe("hub process: kill -9, SIGTERM, bad configuration", () => {
 
   it("refuses a malformed GITHUB_INTEGRATION_JSON with one line naming it, and exits 1", async () => {
     const child = startHubProcess(dir, {
-      ...hubEnv(peer, dir),
+      ...hubEnv(peer.url, dir),
       GITHUB_INTEGRATION_JSON: `{"repositories":{"acme/widgets":{"issuesToken":"${ISSUES_TOKEN}"`,
     });
     children.push(child);

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
+import { Accounting, type PeerStats, type TokenStats } from "./accounting.js";
 import { allows, canSee, type Grant, ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
 import { errorBody, forbiddenForToken, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
 import { type FaultSpec, Faults } from "./faults.js";
@@ -37,20 +38,6 @@ export interface RepoSeed {
   bot: { login: string };
 }
 
-export interface TokenStats {
-  requests: number;
-  rateLimited: number;
-  notModified: number;
-}
-
-/** REST traffic only (git traffic is in `requestLog`). */
-export interface PeerStats extends TokenStats {
-  /** Requests per operation, keyed `METHOD /path/{template}`. */
-  byRoute: Record<string, number>;
-  /** Keyed by token. */
-  byToken: Record<string, TokenStats>;
-}
-
 export interface RequestLogEntry {
   method: string;
   path: string;
@@ -58,16 +45,7 @@ export interface RequestLogEntry {
   ms: number;
 }
 
-interface Window {
-  used: number;
-  reset: number;
-}
-
 const BRANCH_PREFIX = "refs/heads/thopter/";
-
-function emptyStats(): PeerStats {
-  return { requests: 0, rateLimited: 0, notModified: 0, byRoute: {}, byToken: {} };
-}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -92,18 +70,16 @@ function requestId(): string {
 export class GithubPeer {
   readonly violations: SpecViolation[] = [];
   readonly requestLog: RequestLogEntry[] = [];
-  private counters = emptyStats();
   private readonly spec = GithubSpec.load();
   private readonly model: Model;
   private readonly tokens = new Tokens();
   private readonly faults = new Faults();
-  private readonly windows = new Map<string, Window>();
   private readonly validated = new Set<string>();
   private readonly render: Renderer;
   private readonly webhooks: WebhookSender;
   private readonly table: { route: Route; regex: RegExp; names: string[]; operationId: string }[];
   private readonly logger: Logger;
-  private readonly rateLimit: number;
+  private readonly accounting: Accounting;
 
   private constructor(
     /** REST base URL (use as GITHUB_API_URL). */
@@ -114,7 +90,7 @@ export class GithubPeer {
   ) {
     const clock = options.now ?? (() => new Date());
     this.model = new Model(clock);
-    this.rateLimit = options.rateLimit ?? 5000;
+    this.accounting = new Accounting(options.rateLimit ?? 5000, () => this.model.now());
     this.logger = options.logger ?? pino({ name: "github-peer", level: process.env.GITHUB_PEER_LOG ?? "silent" });
     this.render = new Renderer(url, (repo) => this.gitUrl(repo.fullName));
     this.webhooks = new WebhookSender(this.render, (delivery) => this.checkDelivery(delivery));
@@ -123,7 +99,7 @@ export class GithubPeer {
       model: this.model,
       render: this.render,
       gitDir: (repo: Repo) => this.gitDir(repo.fullName),
-      rateLimit: (token: string) => this.limitState(token),
+      rateLimit: (token: string) => this.accounting.rateLimit(token),
     };
     this.table = routes(deps).map((route) => ({
       route,
@@ -272,11 +248,11 @@ export class GithubPeer {
   }
 
   stats(): PeerStats {
-    return structuredClone(this.counters);
+    return this.accounting.stats();
   }
 
   resetStats(): void {
-    this.counters = emptyStats();
+    this.accounting.resetStats();
   }
 
   /** Returns the violations recorded so far and forgets them (for tests that provoke them on purpose). */
@@ -298,37 +274,6 @@ export class GithubPeer {
 
   private gitDir(fullName: string): string {
     return join(this.root, "git", `${fullName}.git`);
-  }
-
-  private window(token: string): Window {
-    const now = this.model.now().getTime() / 1000;
-    let window = this.windows.get(token);
-    if (!window || window.reset <= now) {
-      window = { used: 0, reset: Math.floor(now) + 3600 };
-      this.windows.set(token, window);
-    }
-    return window;
-  }
-
-  private limitState(token: string) {
-    const window = this.window(token);
-    return {
-      limit: this.rateLimit,
-      remaining: Math.max(0, this.rateLimit - window.used),
-      used: window.used,
-      reset: window.reset,
-    };
-  }
-
-  private rateHeaders(token: string): Record<string, string> {
-    const state = this.limitState(token);
-    return {
-      "x-ratelimit-limit": String(state.limit),
-      "x-ratelimit-remaining": String(state.remaining),
-      "x-ratelimit-used": String(state.used),
-      "x-ratelimit-reset": String(state.reset),
-      "x-ratelimit-resource": "core",
-    };
   }
 
   private checkDelivery(delivery: Delivery): void {
@@ -385,23 +330,6 @@ export class GithubPeer {
     );
   }
 
-  private count(template: string, token: string | undefined, kind: "counted" | "free" | "304"): void {
-    const stats = this.counters;
-    stats.requests += 1;
-    stats.byRoute[template] = (stats.byRoute[template] ?? 0) + 1;
-    if (kind === "304") stats.notModified += 1;
-    if (kind === "counted") stats.rateLimited += 1;
-    if (!token) return;
-    const perToken = stats.byToken[token] ?? { requests: 0, rateLimited: 0, notModified: 0 };
-    stats.byToken[token] = perToken;
-    perToken.requests += 1;
-    if (kind === "304") perToken.notModified += 1;
-    if (kind === "counted") {
-      perToken.rateLimited += 1;
-      this.window(token).used += 1;
-    }
-  }
-
   private async handleRest(req: IncomingMessage, res: ServerResponse, url: URL, id: string): Promise<number> {
     const method = req.method ?? "GET";
     const raw = await readBody(req);
@@ -422,7 +350,7 @@ export class GithubPeer {
             : `GitHub's API has no operation ${method} ${url.pathname}`,
         ],
       });
-      this.count(`${method} (unknown route)`, undefined, "free");
+      this.accounting.count(`${method} (unknown route)`, undefined, "free");
       return this.sendJson(res, 404, errorBody(404, "Not Found", REST_DOCS));
     }
     const { route, names, operationId } = found.entry;
@@ -436,7 +364,7 @@ export class GithubPeer {
     const token = Tokens.fromApiHeader(req.headers.authorization);
     const grant = token ? this.tokens.get(token) : undefined;
     if (!token || !grant) {
-      this.count(key, undefined, "free");
+      this.accounting.count(key, undefined, "free");
       // Without credentials the peer's repositories are private ones: GitHub hides them behind a 404.
       if (!token && route.needs) return this.sendJson(res, 404, errorBody(404, "Not Found", docs));
       const message = token ? "Bad credentials" : "Requires authentication";
@@ -445,15 +373,15 @@ export class GithubPeer {
 
     const fault = this.faults.take(method, url.pathname, id);
     if (fault) {
-      this.count(key, token, "counted");
-      return this.send(res, fault.status, { ...this.rateHeaders(token), ...fault.headers }, fault.body);
+      this.accounting.count(key, token, "counted");
+      return this.send(res, fault.status, { ...this.accounting.headers(token), ...fault.headers }, fault.body);
     }
-    if (!route.free && this.limitState(token).remaining === 0) {
-      this.count(key, token, "free");
+    if (!route.free && this.accounting.rateLimit(token).remaining === 0) {
+      this.accounting.count(key, token, "free");
       const message =
         `API rate limit exceeded for user ID ${grant.user.id}. If you reach out to GitHub Support for help, ` +
         `please include the request ID ${id} and timestamp ${iso(this.model.now())}.`;
-      return this.sendJson(res, 403, errorBody(403, message, PRIMARY_LIMIT_DOCS), this.rateHeaders(token));
+      return this.sendJson(res, 403, errorBody(403, message, PRIMARY_LIMIT_DOCS), this.accounting.headers(token));
     }
 
     let body: unknown;
@@ -461,8 +389,8 @@ export class GithubPeer {
       try {
         body = JSON.parse(raw);
       } catch {
-        this.count(key, token, route.free ? "free" : "counted");
-        return this.sendJson(res, 400, errorBody(400, "Problems parsing JSON", docs), this.rateHeaders(token));
+        this.accounting.count(key, token, route.free ? "free" : "counted");
+        return this.sendJson(res, 400, errorBody(400, "Problems parsing JSON", docs), this.accounting.headers(token));
       }
     }
     const violation = (direction: "request" | "response", errors: string[], status?: number) => {
@@ -527,13 +455,13 @@ export class GithubPeer {
       headers.vary = "Accept, Authorization, Cookie, X-GitHub-OTP";
       const inm = String(req.headers["if-none-match"] ?? "");
       if (inm.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
-        this.count(key, token, "304");
+        this.accounting.count(key, token, "304");
         const { "content-type": _, ...rest } = headers;
-        return this.send(res, 304, { ...rest, ...this.rateHeaders(token) });
+        return this.send(res, 304, { ...rest, ...this.accounting.headers(token) });
       }
     }
-    this.count(key, token, route.free ? "free" : "counted");
-    return this.send(res, result.status, { ...headers, ...this.rateHeaders(token) }, json);
+    this.accounting.count(key, token, route.free ? "free" : "counted");
+    return this.send(res, result.status, { ...headers, ...this.accounting.headers(token) }, json);
   }
 
   /** The repository a repository-scoped route acts on: 404 if the token cannot see it, 403 if it lacks permission. */
@@ -582,4 +510,4 @@ export function startGithubPeer(options?: GithubPeerOptions): Promise<GithubPeer
   return GithubPeer.start(options);
 }
 
-export type { Association, Delivery, FaultSpec, LogEntry, SpecViolation };
+export type { Association, Delivery, FaultSpec, LogEntry, PeerStats, SpecViolation, TokenStats };

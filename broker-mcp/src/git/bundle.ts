@@ -59,7 +59,7 @@ export async function createAgentBundle(opts: AgentBundleOptions): Promise<void>
   try {
     await runGit([...repo, "bundle", "create", "-", "--stdin"], {
       ...agent,
-      stdin: ["HEAD", ...known.map((sha) => `^${sha}`)].join("\n") + "\n",
+      stdin: `${["HEAD", ...known.map((sha) => `^${sha}`)].join("\n")}\n`,
       onStdout: (chunk) => {
         written += chunk.length;
         if (written > opts.maxBytes) return false;

@@ -49,6 +49,8 @@ export interface World {
   /** Writes files and commits them as the agent; returns the new HEAD. */
   commit(files: Record<string, string | Buffer>, message: string): Promise<string>;
   connect(key?: string): Promise<InstanceType<typeof Client>>;
+  /** Stops the broker and starts it again on the same config and state (mirror, outbox). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -154,7 +156,8 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const configPath = join(secrets, "broker.json");
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
 
-  const broker = await (opts.process ? startProcess(configPath) : startInProcess(configPath));
+  const start = () => (opts.process ? startProcess(configPath) : startInProcess(configPath));
+  let broker = await start();
   await asAgent(agent, agentHome, "git", ["clone", "-q", mirror, workspace]);
 
   const clients: InstanceType<typeof Client>[] = [];
@@ -186,7 +189,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     connect,
     git,
     call: (name, args = {}) =>
-      client.callTool({ name, arguments: args }, undefined, { timeout: 300_000 }) as Promise<CallToolResult>,
+      world.client.callTool({ name, arguments: args }, undefined, { timeout: 300_000 }) as Promise<CallToolResult>,
     async commit(files, message) {
       for (const [path, content] of Object.entries(files)) {
         const full = join(workspace, path);
@@ -197,6 +200,12 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       await git("add", "-A");
       await git("commit", "-q", "-m", message);
       return (await git("rev-parse", "HEAD")).trim();
+    },
+    async restart() {
+      await broker.stop();
+      broker = await start();
+      world.broker = broker;
+      world.client = await connect();
     },
     async close() {
       for (const c of clients) await c.close().catch(() => {});

@@ -1,25 +1,11 @@
-import { execFile } from "node:child_process";
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asAgent } from "./agent.js";
 import { isRoot, REPO, startWorld, text, type World } from "./harness.js";
-
-const exec = promisify(execFile);
 
 /** Every file under `dir` (following nothing), for "the token is nowhere in here" checks. */
 function filesUnder(dir: string): string[] {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { secretMatcher } from "../src/git/inspect.js";
+import { SlidingWindow } from "../src/rate-limit.js";
+import { bearerMatches } from "../src/server.js";
+
+describe("comment rate limit", () => {
+  it("allows max per window and names the moment the oldest slot frees", () => {
+    let now = 1_000_000;
+    const window = new SlidingWindow(5, 600_000, () => now);
+    for (let i = 0; i < 5; i++) {
+      expect(window.take()).toBeNull();
+      now += 1_000;
+    }
+    expect(window.take()?.getTime()).toBe(1_000_000 + 600_000);
+    now = 1_000_000 + 600_000;
+    expect(window.take()).toBeNull();
+    expect(window.take()).not.toBeNull();
+  });
+});
+
+describe("secret scan of pushed lines", () => {
+  const token = "tok-0123456789abcdef-broker";
+  const match = secretMatcher([token]);
+
+  it("finds the broker's own token and well-known shapes, and names which", () => {
+    expect(match(`const t = "${token}";`)?.what).toBe("the broker's GitHub token");
+    expect(match(`gh auth ghp_${"a".repeat(36)}`)?.what).toMatch(/GitHub token/);
+    expect(match(`x github_pat_${"A".repeat(40)}`)?.what).toMatch(/fine-grained/);
+    expect(match(`ANTHROPIC_API_KEY=sk-ant-api03-${"z".repeat(30)}`)?.what).toMatch(/Anthropic/);
+  });
+
+  it("lets ordinary code through", () => {
+    expect(match("const ghp = githubPath('tokens');")).toBeNull();
+    expect(match("sk-ant- is the prefix of Anthropic keys")).toBeNull();
+  });
+});
+
+describe("MCP bearer key", () => {
+  it("matches only the exact key", () => {
+    const key = "k".repeat(64);
+    expect(bearerMatches(`Bearer ${key}`, key)).toBe(true);
+    expect(bearerMatches(`Bearer ${key}x`, key)).toBe(false);
+    expect(bearerMatches(`bearer ${key}`, key)).toBe(false);
+    expect(bearerMatches(key, key)).toBe(false);
+    expect(bearerMatches(undefined, key)).toBe(false);
+  });
+});

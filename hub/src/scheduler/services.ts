@@ -1,4 +1,4 @@
-import type { Router } from "express";
+import type { RequestHandler, Router } from "express";
 import type { Logger } from "pino";
 import { startCollector, TokenStore } from "../collector/index.js";
 import type { HubConfig } from "../config.js";
@@ -8,6 +8,7 @@ import { Registry, type RegistryOptions, reconcile, thoptersRouter } from "../re
 import type { RequestQueue } from "../requests/queue.js";
 import type { Store } from "../store/store.js";
 import type { Notices } from "./notices.js";
+import { controlRouter } from "./routes.js";
 import { Scheduler } from "./scheduler.js";
 import { specBuilder } from "./spec.js";
 
@@ -38,6 +39,8 @@ export interface ThopterServicesDeps {
   registry?: RegistryOptions;
   /** Scheduler queue poll, when nobody calls `wake()`. */
   pollMs?: number;
+  /** The dashboard-token check for pause/resume/stop; without it those routes are not mounted at all. */
+  authorize?: RequestHandler;
 }
 
 export interface ThopterServices {
@@ -50,7 +53,7 @@ export interface ThopterServices {
   collector: { url: string; close(): Promise<void> };
   /** The collector's address as thopters are told it. */
   collectorUrl: string;
-  /** `GET /api/thopters[/:id]`, to mount on the hub's app. */
+  /** `GET /api/thopters[/:id]`, and with `authorize` the pause/resume/stop actions: to mount on the hub's app. */
   routers: Router[];
   stop(): Promise<void>;
 }
@@ -133,7 +136,10 @@ export async function startThopterServices(
     reaper,
     collector,
     collectorUrl,
-    routers: [thoptersRouter(registry)],
+    routers: [
+      thoptersRouter(registry),
+      ...(deps.authorize ? [controlRouter({ scheduler, stopper, registry, authorize: deps.authorize })] : []),
+    ],
     async stop() {
       await scheduler.stop();
       await reaper.stop();

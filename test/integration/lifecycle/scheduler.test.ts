@@ -1,6 +1,8 @@
+import type { AddressInfo } from "node:net";
 import type { Provider } from "@thopter/hub/providers/provider";
-import { thopterIdsFor } from "@thopter/hub/scheduler/index";
+import { controlRouter, thopterIdsFor } from "@thopter/hub/scheduler/index";
 import type { ThopterRequest } from "@thopter/protocol";
+import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { BOT, REPO, requests, until } from "../hub/harness.js";
 import { type Lifecycle, type LifecycleOptions, startLifecycle } from "./harness.js";
@@ -212,5 +214,38 @@ describe("scheduler with the local provider", () => {
     expect(all.map((r) => r.state)).toEqual(["provisioned", "cancelled", "provisioned"]);
     for (const record of l.run.registry.list()) expect(record.state).toBe("gone");
     expect(await l.machineDirs()).toEqual([]);
+  });
+
+  it("POST /api/pause, /api/resume and /api/thopters/:id/stop, behind the dashboard token", async () => {
+    await start();
+    const { scheduler, stopper, registry } = l.run;
+    const authorize: express.RequestHandler = (req, res, next) => {
+      if (req.headers.authorization === "Bearer dash-token") next();
+      else res.status(401).json({ error: "dashboard token required" });
+    };
+    const server = express().use(controlRouter({ scheduler, stopper, registry, authorize })).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const post = (path: string, token = "dash-token") =>
+      fetch(base + path, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    try {
+      expect((await post("/api/pause", "guess")).status).toBe(401);
+      expect(scheduler.isPaused).toBe(false);
+      expect(await (await post("/api/pause")).json()).toEqual({ paused: true });
+      l.command("/thopter");
+      await l.settle();
+      expect((await onlyRequest()).state).toBe("queued");
+      expect(await (await post("/api/resume")).json()).toEqual({ paused: false });
+      await scheduler.idle();
+      const [id] = (await onlyRequest()).thopterIds;
+
+      expect((await post(`/api/thopters/${id}/stop`, "guess")).status).toBe(401);
+      expect(l.record(id!)?.state).not.toBe("gone");
+      expect(await (await post(`/api/thopters/${id}/stop`)).json()).toEqual({ id, state: "gone" });
+      expect(await l.machineDirs()).toEqual([]);
+      expect((await post("/api/thopters/nope/stop")).status).toBe(404);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -51,28 +51,27 @@ describe("hub intake by webhook", () => {
     expect((await requests(s.hub.url)).map((r) => r.source.commentId)).toEqual([delivered.id]);
   });
 
-  it("ignores a delivery for a repository it does not serve, with a log line", async () => {
-    const payload = JSON.stringify({
-      ...s.peer.deliveries.at(-1)?.payload,
-      action: "created",
-      repository: { full_name: "someone/else" },
-      issue: { number: 1, title: "x", html_url: "", user: { login: "a" }, author_association: "OWNER", created_at: "" },
-      comment: {
-        id: 5,
-        body: "/thopter",
-        html_url: "",
-        user: { login: "a" },
-        author_association: "OWNER",
-        created_at: "",
-      },
-    });
-    const res = await post(payload, { "x-hub-signature-256": webhookSignature(WEBHOOK_SECRET, payload) });
+  it("ignores a delivery for a repository it does not serve (202, a log line) and matches names case-insensitively", async () => {
+    s.peer.addComment(REPO, s.issue, { body: "hello", author: "alice", association: "OWNER" });
+    await s.peer.deliveriesSettled();
+    const real = s.peer.deliveries.at(-1)!.payload as { repository: object; comment: object };
+    const redeliver = (fullName: string, body: string) => {
+      const payload = JSON.stringify({
+        ...real,
+        repository: { ...real.repository, full_name: fullName },
+        comment: { ...real.comment, body },
+      });
+      return post(payload, { "x-hub-signature-256": webhookSignature(WEBHOOK_SECRET, payload) });
+    };
+
+    const res = await redeliver("someone/else", "/thopter");
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ ignored: expect.stringContaining("someone/else") });
     expect(await requests(s.hub.url)).toEqual([]);
     expect(s.logs.some((l) => l.includes("repository not configured") && l.includes("someone/else"))).toBe(true);
-    // The hub is still up.
-    expect((await fetch(`${s.hub.url}/healthz`)).status).toBe(200);
+
+    expect((await redeliver("ACME/Widgets", "/thopter")).status).toBe(200);
+    expect(await requests(s.hub.url)).toMatchObject([{ source: { repo: REPO, via: "webhook" } }]);
   });
 
   it("never triggers on an edit delivered by webhook, nor on the edited comment when polled", async () => {

@@ -97,6 +97,20 @@ describe("GitHub peer git over smart HTTP", () => {
     expect(await peer.branches(REPO)).toEqual(["main"]);
   });
 
+  it("fails a push with an injected 500 only when the fault names the git path", async () => {
+    const dir = await cloneAndCommit(CODER_TOKEN, "thopter/flaky");
+    peer.inject({ status: 500, match: { method: "POST" } });
+    peer.inject({ status: 500, match: { path: /\/git-receive-pack$/ } });
+    const failed = await git(["push", "origin", "HEAD:refs/heads/thopter/flaky"], dir);
+    expect(failed.code).not.toBe(0);
+    expect(failed.out).toContain("500");
+    expect(await peer.branches(REPO)).toEqual(["main"]);
+    // The REST-only fault is still waiting; the next push goes through.
+    expect(peer.pendingFaults()).toBe(1);
+    expect((await git(["push", "origin", "HEAD:refs/heads/thopter/flaky"], dir)).code).toBe(0);
+    expect(await peer.branches(REPO)).toEqual(["main", "thopter/flaky"]);
+  });
+
   it("lets a human token push anywhere", async () => {
     const dir = await cloneAndCommit(HUMAN_TOKEN, "main");
     const push = await git(["push", "origin", "HEAD:refs/heads/main"], dir);

@@ -2,7 +2,8 @@ import { errorBody, REST_DOCS, SECONDARY_LIMIT_DOCS } from "./errors.js";
 
 /**
  * Faults a test asks for: the next matching requests are answered with a server error or a secondary rate limit
- * (403 or 429 with GitHub's message and `retry-after`), before the request reaches its route.
+ * (403 or 429 with GitHub's message and `retry-after`), after authentication and before the request reaches its
+ * route. Git requests (`/git/…`) are faulted only by a fault whose `match.path` matches them.
  */
 
 export interface FaultSpec {
@@ -11,6 +12,7 @@ export interface FaultSpec {
   times?: number;
   /** Seconds for `retry-after` on 403/429 (default 1). */
   retryAfter?: number;
+  /** Which requests: HTTP method, and a RegExp tested against the URL path (without the query). */
   match?: { method?: string; path?: RegExp };
 }
 
@@ -39,9 +41,11 @@ export class Faults {
 
   /** The answer for this request if a fault matches it (using one of its `times`). */
   take(method: string, path: string, requestId: string): FaultAnswer | undefined {
+    const git = path.startsWith("/git/");
     const fault = this.pending.find(
       (f) =>
         f.left > 0 &&
+        (!git || f.match?.path) &&
         (!f.match?.method || f.match.method.toUpperCase() === method) &&
         (!f.match?.path || f.match.path.test(path)),
     );

@@ -3,9 +3,24 @@
  *
  *   const peer = await startGithubPeer();
  *   await peer.addRepo("acme/app", { issuesToken, coderToken, bot: { login: "thopter-bot" } });
- *   peer.createIssue("acme/app", { title: "Fix it", author: "alice", association: "OWNER" });
- *   // GITHUB_API_URL = peer.url; git remote = peer.gitUrl("acme/app") with x-access-token:<token>
- *   afterEach(() => peer.assertClean());   // every request/response matched GitHub's OpenAPI description
+ *   peer.createIssue("acme/app", { title: "Fix it", body: "/thopter", author: "alice", association: "OWNER" });
+ *   // GITHUB_API_URL = peer.url; git remote = peer.gitUrl("acme/app"), Basic auth x-access-token:<token>
+ *   afterEach(() => peer.assertClean());   // every request/response/delivery matched GitHub's OpenAPI description
+ *
+ * REST (validated against `@octokit/openapi`'s api.github.com description; see routes.ts):
+ *   GET /repos/{o}/{r} · GET /repos/{o}/{r}/issues · GET /repos/{o}/{r}/issues/{n} ·
+ *   GET|POST /repos/{o}/{r}/issues/{n}/comments · GET /repos/{o}/{r}/issues/comments ·
+ *   GET|PATCH /repos/{o}/{r}/issues/comments/{id} · GET|POST …/issues/{n}/reactions and …/comments/{id}/reactions ·
+ *   GET|POST /repos/{o}/{r}/pulls · GET /user · GET /rate_limit.
+ *   A call to anything else is answered 404 and recorded as a violation, as is a query filter the peer ignores.
+ *
+ * Tokens behave like fine-grained PATs: the issues token reads and writes issues, comments and reactions only; the
+ * coder token may also open pull requests and push, but its user may only write `refs/heads/thopter/*` (a
+ * pre-receive hook answers like a GitHub ruleset, GH013); a human token from `addUser(login, { token })` may do
+ * anything. GET answers carry strong per-token ETags (If-None-Match → 304, free), `x-ratelimit-*` headers and
+ * `Link` pagination; `stats()` counts requests, rate-limited requests and 304s. `inject()` answers the next
+ * matching requests with 500/502 or a secondary-rate-limit 403/429 with `retry-after`. `deliverTo(url, secret)`
+ * sends signed `issues`/`issue_comment` webhooks for issue and comment creation and comment edits.
  */
 export {
   type Association,

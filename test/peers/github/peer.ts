@@ -489,6 +489,11 @@ export class GithubPeer {
         "www-authenticate": 'Basic realm="GitHub"',
       });
     if (!match || !repo || !canSee(grant, fullName)) return text(404, "Repository not found.");
+    const fault = this.faults.take(req.method ?? "GET", url.pathname, String(res.getHeader("x-github-request-id")));
+    if (fault) {
+      req.resume();
+      return this.send(res, fault.status, fault.headers, fault.body);
+    }
     const service = match[3] ?? "";
     const push = url.searchParams.get("service") === "git-receive-pack" || service === "/git-receive-pack";
     if (!allows(grant, "contents", push ? "write" : "read")) {

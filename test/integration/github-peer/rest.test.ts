@@ -166,6 +166,41 @@ describe("GitHub peer REST", () => {
     });
   });
 
+  it("enforces token scope: other repositories look absent, missing permissions are 403", async () => {
+    await peer.addRepo("other/repo", {
+      issuesToken: "other-issues-1",
+      coderToken: "other-coder-1",
+      bot: { login: BOT },
+    });
+    const error = (await octokit(peer, ISSUES_TOKEN)
+      .rest.repos.get({ owner: "other", repo: "repo" })
+      .catch((e: unknown) => e)) as RequestError;
+    expect(error.status).toBe(404);
+    const ok = await octokit(peer, "other-issues-1").rest.repos.get({ owner: "other", repo: "repo" });
+    expect(ok.data.full_name).toBe("other/repo");
+
+    peer.createIssue(REPO, { title: "x", author: "alice" });
+    const pr = (await octokit(peer, ISSUES_TOKEN)
+      .rest.pulls.create({ ...repoArgs, head: "main", base: "main", title: "t" })
+      .catch((e: unknown) => e)) as RequestError;
+    expect(pr.status).toBe(403);
+    expect(pr.response?.data).toMatchObject({
+      message: "Resource not accessible by personal access token",
+      documentation_url: "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+    });
+    expect(peer.pulls(REPO)).toEqual([]);
+
+    // Editing works with issues write access, whoever wrote the comment.
+    const comment = peer.addComment(REPO, 1, { body: "typo", author: "alice", association: "OWNER" });
+    const edited = await octokit(peer, ISSUES_TOKEN).rest.issues.updateComment({
+      ...repoArgs,
+      comment_id: comment.id as number,
+      body: "fixed",
+    });
+    expect(edited.data.body).toBe("fixed");
+    expect(peer.comments(REPO, 1)[0]?.body).toBe("fixed");
+  });
+
   it("refuses an empty comment with 422 Validation Failed", async () => {
     peer.createIssue(REPO, { title: "x", author: "alice" });
     const error = await octokit(peer, ISSUES_TOKEN)

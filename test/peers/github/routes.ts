@@ -269,8 +269,8 @@ export function routes(deps: RouteDeps): Route[] {
       template: "/repos/{owner}/{repo}/issues/comments/{comment_id}",
       needs: ["issues", "write"],
       handle: (ctx) => {
+        // Write access to issues lets a token edit anyone's comment, as on GitHub.
         const comment = commentOf(ctx);
-        if (comment.user !== ctx.grant.user && ctx.grant.user !== ctx.repo.owner) throw notFound();
         return ok(render.comment(model.editComment(comment.id, bodyText(ctx.body, "body", "IssueComment"))));
       },
     },

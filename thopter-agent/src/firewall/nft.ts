@@ -41,13 +41,3 @@ function run(command: NftCommand, args: string[], stdin?: string): Promise<strin
 export async function loadRuleset(script: string, command: NftCommand = ["nft"]): Promise<void> {
   await run(command, ["-f", "-"], script);
 }
-
-/** `nft list table …` output, or undefined when the table does not exist. */
-export async function listTable(table: string, command: NftCommand = ["nft"]): Promise<string | undefined> {
-  try {
-    return await run(command, ["list", "table", ...table.split(" ")]);
-  } catch (err) {
-    if (err instanceof FirewallError && /No such file or directory/.test(err.message)) return undefined;
-    throw err;
-  }
-}

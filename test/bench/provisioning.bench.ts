@@ -1,16 +1,14 @@
 // Provisioning through the scheduler and the Fly provider against the Fly peer: Fly calls per thopter, and the wall
 // time of 20 queued requests with MAX_CONCURRENT_PROVISIONS=4 against 1. The client keeps Fly's real rate limits
-// (1 request/s per app-wide action, bursts of 3) and the peer takes Fly-like time to boot a machine.
+// (1 request/s per app-wide action, bursts of 3) and the peer takes Fly-like time to boot a machine, so 4 at once
+// is bounded by about one thopter per second however fast machines boot.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FlyMachinesClient } from "@thopter/fly";
-import { TokenStore } from "@thopter/hub/collector/index";
 import { FlyProvider } from "@thopter/hub/providers/fly/fly-provider";
-import { Stopper } from "@thopter/hub/reaper/index";
-import { Registry } from "@thopter/hub/registry/index";
 import { RequestQueue } from "@thopter/hub/requests/queue";
-import { Scheduler, specBuilder } from "@thopter/hub/scheduler/index";
+import { startThopterServices } from "@thopter/hub/scheduler/index";
 import { openStore } from "@thopter/hub/store/index";
 import { pino } from "pino";
 import { FlyPeer } from "../peers/fly/index.js";
@@ -42,28 +40,30 @@ async function provisionAll(maxConcurrentProvisions: number): Promise<Outcome> {
       log,
     });
     const queue = new RequestQueue(store);
-    const registry = await Registry.open(store, log);
-    const tokens = await TokenStore.open(store);
-    const scheduler = new Scheduler({
+    const config = {
+      GITHUB_API_URL: "https://api.github.com",
+      GITHUB_INTEGRATION_JSON: {
+        repositories: { "acme/widgets": { issuesToken: "ghs_benchIssues", coderToken: "ghs_benchCoder" } },
+        agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+      },
+      HUB_HOST: "127.0.0.1",
+      HUB_STATUS_PORT: 0,
+      MAX_THOPTERS: REQUESTS,
+      MAX_CONCURRENT_PROVISIONS: maxConcurrentProvisions,
+      IDLE_TIMEOUT_MIN: 60,
+      MAX_LIFETIME_MIN: 720,
+      PROMPTS_DIR: resolve(import.meta.dirname, "../../prompts"),
+      THOPTER_ENV_FILE: join(dir, "no.env"),
+    };
+    // Started first (its start-up reconcile is a per-hub cost), polling too slowly to see the requests on its own.
+    const services = await startThopterServices(config, {
       store,
       queue,
-      registry,
-      tokens,
       provider,
-      stopper: new Stopper({ registry, provider, tokens, log }),
       notices: { provisioned: async () => {}, failed: async () => {} },
-      buildSpec: specBuilder({
-        collectorUrl: "http://hub.internal:8081",
-        githubApiUrl: "https://api.github.com",
-        promptsDir: resolve(import.meta.dirname, "../../prompts"),
-        thopterEnvFile: join(dir, "no.env"),
-        agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-        coderToken: () => "ghs_benchCoderToken",
-        entrypoint: ["/usr/local/bin/thopter-boot"],
-      }),
-      maxThopters: REQUESTS,
-      maxConcurrentProvisions,
       log,
+      entrypoint: ["/usr/local/bin/thopter-boot"],
+      pollMs: 3_600_000,
     });
     for (let i = 0; i < REQUESTS; i++) {
       const { request } = await queue.create(
@@ -84,13 +84,12 @@ async function provisionAll(maxConcurrentProvisions: number): Promise<Outcome> {
     }
     const before = client.stats().calls;
     const start = performance.now();
-    scheduler.start();
-    await scheduler.idle();
+    services.scheduler.wake();
+    await services.scheduler.idle();
     const wallSeconds = (performance.now() - start) / 1000;
     const calls = client.stats().calls - before;
-    await scheduler.stop();
-    const provisioned = registry.list().filter((r) => r.state === "booting").length;
-    await registry.close();
+    const provisioned = services.registry.list().filter((r) => r.state === "booting").length;
+    await services.stop();
     return { wallSeconds, callsPerThopter: calls / Math.max(1, provisioned), provisioned };
   } finally {
     await store.close();

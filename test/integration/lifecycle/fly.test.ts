@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { requests, until } from "../hub/harness.js";
 import { type FlyHarness, startFly } from "../providers/fly-harness.js";
-import { type Lifecycle, startLifecycle } from "./harness.js";
+import { diesAfterCreate, type Lifecycle, startLifecycle } from "./harness.js";
 
 let fly: FlyHarness;
 let l: Lifecycle;
@@ -40,17 +40,7 @@ describe("scheduler with the Fly provider (Fly peer running machines as local pr
     l = await startLifecycle({
       base: fly.provider,
       // The first run's create makes the machine, then the "hub dies" before it can record it.
-      wrap: (p) => ({
-        kind: p.kind,
-        isolation: p.isolation,
-        list: () => p.list(),
-        status: (ref) => p.status(ref),
-        destroy: (ref) => p.destroy(ref),
-        async create(spec, owner) {
-          await p.create(spec, owner);
-          return new Promise(() => {});
-        },
-      }),
+      wrap: diesAfterCreate,
     });
     l.command("/thopter");
     await l.s.hub.pollNow();

@@ -1,7 +1,7 @@
 import type { Provider } from "@thopter/hub/providers/provider";
 import { afterEach, describe, expect, it } from "vitest";
 import { requests, until } from "../hub/harness.js";
-import { type Lifecycle, type LifecycleOptions, startLifecycle } from "./harness.js";
+import { type Lifecycle, type LifecycleOptions, startLifecycle, wrapProvider } from "./harness.js";
 
 let l: Lifecycle;
 afterEach(async () => {
@@ -55,17 +55,13 @@ describe("reaper", () => {
 
   it("retries a stop whose destroy failed, and finishes a stop a restart interrupted", async () => {
     let failDestroy = true;
-    const flaky = (p: Provider): Provider => ({
-      kind: p.kind,
-      isolation: p.isolation,
-      list: () => p.list(),
-      status: (ref) => p.status(ref),
-      create: (spec, owner) => p.create(spec, owner),
-      async destroy(ref) {
-        if (failDestroy) throw new Error("Fly API 503");
-        return p.destroy(ref);
-      },
-    });
+    const flaky = (p: Provider) =>
+      wrapProvider(p, {
+        async destroy(ref) {
+          if (failDestroy) throw new Error("Fly API 503");
+          return p.destroy(ref);
+        },
+      });
     const [id] = await running(1, { wrap: flaky });
     await l.run.reaper(minutesLater(1), { maxLifetimeMin: 0.5 }).sweep();
     expect(l.record(id!)?.state).toBe("stopping");

@@ -5,7 +5,7 @@ import type { ThopterRequest } from "@thopter/protocol";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { BOT, REPO, requests, until } from "../hub/harness.js";
-import { type Lifecycle, type LifecycleOptions, startLifecycle } from "./harness.js";
+import { diesAfterCreate, type Lifecycle, type LifecycleOptions, startLifecycle, wrapProvider } from "./harness.js";
 
 let l: Lifecycle;
 afterEach(async () => {
@@ -32,12 +32,7 @@ async function onlyRequest(): Promise<ThopterRequest> {
 /** Wraps a provider so its creates can be held, counted and made to fail. */
 function instrumented(inner: Provider, behaviour: { hold?: Promise<void>; fail?: string } = {}) {
   const stats = { creates: 0, concurrent: 0, maxConcurrent: 0 };
-  const provider: Provider = {
-    kind: inner.kind,
-    isolation: inner.isolation,
-    list: () => inner.list(),
-    status: (ref) => inner.status(ref),
-    destroy: (ref) => inner.destroy(ref),
+  const provider = wrapProvider(inner, {
     async create(spec, owner) {
       stats.creates++;
       stats.concurrent++;
@@ -50,7 +45,7 @@ function instrumented(inner: Provider, behaviour: { hold?: Promise<void>; fail?:
         stats.concurrent--;
       }
     },
-  };
+  });
   return { provider, stats };
 }
 
@@ -171,15 +166,7 @@ describe("scheduler with the local provider", () => {
 
   it("a hub killed mid-provision and restarted: the half-made machine is replaced, never two, no leaked volume", async () => {
     // The first run makes the machine and then hangs before it can record it: as if killed right there.
-    await start({
-      wrap: (p) => ({
-        ...instrumented(p).provider,
-        async create(spec, owner) {
-          await p.create(spec, owner);
-          return new Promise(() => {});
-        },
-      }),
-    });
+    await start({ wrap: diesAfterCreate });
     l.command("/thopter");
     await l.s.hub.pollNow();
     l.run.scheduler.wake();

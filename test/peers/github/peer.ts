@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
-import { Accounting, type PeerStats, type TokenStats } from "./accounting.js";
+import { Accounting, type Cost, type PeerStats, type TokenStats } from "./accounting.js";
 import { allows, canSee, type Grant, ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
 import { errorBody, forbiddenForToken, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
 import { type FaultSpec, Faults } from "./faults.js";
@@ -336,23 +336,7 @@ export class GithubPeer {
     const found = this.table
       .map((entry) => ({ entry, match: entry.route.method === method ? entry.regex.exec(url.pathname) : null }))
       .find((candidate) => candidate.match);
-    if (!found?.match) {
-      // Real GitHub answers 404 too, but a client calling it is either wrong or needs a route the peer lacks.
-      const known = this.spec.findOperation(method, url.pathname);
-      this.violations.push({
-        operation: known ? this.spec.operationId(known) : "(none)",
-        method,
-        path: url.pathname + url.search,
-        direction: "request",
-        errors: [
-          known
-            ? `the GitHub peer does not implement ${method} ${known.template}; add it to test/peers/github/routes.ts`
-            : `GitHub's API has no operation ${method} ${url.pathname}`,
-        ],
-      });
-      this.accounting.count(`${method} (unknown route)`, undefined, "free");
-      return this.sendJson(res, 404, errorBody(404, "Not Found", REST_DOCS));
-    }
+    if (!found?.match) return this.unknownRoute(res, method, url);
     const { route, names, operationId } = found.entry;
     const key = `${method} ${route.template}`;
     const params: Record<string, string> = {};
@@ -443,9 +427,40 @@ export class GithubPeer {
       if (errors.length === 0) this.validated.add(checked);
     }
 
+    return this.sendResult(req, res, { key, token, cost: route.free ? "free" : "counted" }, result, json, digest);
+  }
+
+  /** Real GitHub answers 404 too, but a client calling it is either wrong or needs a route the peer lacks. */
+  private unknownRoute(res: ServerResponse, method: string, url: URL): number {
+    const known = this.spec.findOperation(method, url.pathname);
+    this.violations.push({
+      operation: known ? this.spec.operationId(known) : "(none)",
+      method,
+      path: url.pathname + url.search,
+      direction: "request",
+      errors: [
+        known
+          ? `the GitHub peer does not implement ${method} ${known.template}; add it to test/peers/github/routes.ts`
+          : `GitHub's API has no operation ${method} ${url.pathname}`,
+      ],
+    });
+    this.accounting.count(`${method} (unknown route)`, undefined, "free");
+    return this.sendJson(res, 404, errorBody(404, "Not Found", REST_DOCS));
+  }
+
+  /** Sends a route's answer, or an empty 304 when the client already has this representation (a free request). */
+  private sendResult(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: { key: string; token: string; cost: Cost },
+    result: RouteResult,
+    json: string,
+    digest: string,
+  ): number {
+    const { key, token } = call;
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
     if (result.link) headers.link = result.link;
-    if (method === "GET" && result.status === 200) {
+    if (req.method === "GET" && result.status === 200) {
       // Strong validator over the representation, varying per token like GitHub's (Vary: Authorization).
       const etag = `"${createHash("sha256")
         .update(`${token}\n${digest}\n${result.link ?? ""}`)
@@ -460,7 +475,7 @@ export class GithubPeer {
         return this.send(res, 304, { ...rest, ...this.accounting.headers(token) });
       }
     }
-    this.accounting.count(key, token, route.free ? "free" : "counted");
+    this.accounting.count(key, token, call.cost);
     return this.send(res, result.status, { ...headers, ...this.accounting.headers(token) }, json);
   }
 

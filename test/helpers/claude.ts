@@ -30,6 +30,8 @@
  *   (`idle_prompt` once idle) and SessionEnd (`reason: "prompt_input_exit"` after `/exit`), each with `session_id`,
  *   `transcript_path` and `cwd`. `-p` fires the same minus Notification (SessionEnd `reason: "other"`).
  * - SessionStart runs only `type: "command"` hooks: an http hook configured for it is silently not called.
+ * - A turn the API refuses ends with StopFailure (`error`, `last_assistant_message: "API Error: 400 …"`), not Stop;
+ *   `-p` then exits 1.
  * - Command hooks run as the CLI's user (`thopter`) with the event's JSON (one line) on stdin.
  */
 import { execFile, spawn } from "node:child_process";

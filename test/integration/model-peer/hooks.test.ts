@@ -4,8 +4,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRoot, poll, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
-import { bash, callTools, say, startModelPeer } from "../../peers/model/index.js";
+import { isRoot, poll, prepareClaudeHome, runClaudeHeadless, startClaudeInTmux } from "../../helpers/claude.js";
+import { bash, callTools, failWith, say, startModelPeer } from "../../peers/model/index.js";
 
 type HookInput = Record<string, unknown> & { hook_event_name: string };
 
@@ -30,6 +30,17 @@ async function startHookRecorder() {
   return { url: `http://127.0.0.1:${port}/hook`, received, waitFor, close: () => server.close() };
 }
 
+/** A command hook that appends its JSON input (one line) to `log`. */
+const appendTo = (log: string) => ({ type: "command", command: `{ cat; echo; } >> ${log}` });
+
+/** The inputs the `appendTo` hooks wrote so far, in order. */
+async function hookLog(log: string): Promise<HookInput[]> {
+  return (await readFile(log, "utf8").catch(() => ""))
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as HookInput);
+}
+
 const EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "Notification", "SessionEnd"];
 /** 2.1.330 runs only command hooks for SessionStart; the other six also take `type: "http"` hooks. */
 const HTTP_EVENTS = EVENTS.filter((event) => event !== "SessionStart");
@@ -42,7 +53,7 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
     const log = join(home.root, "hooks.jsonl");
     const hooks = Object.fromEntries(
       EVENTS.map((event) => {
-        const handlers: Array<Record<string, unknown>> = [{ type: "command", command: `{ cat; echo; } >> ${log}` }];
+        const handlers: Array<Record<string, unknown>> = [appendTo(log)];
         if (HTTP_EVENTS.includes(event)) handlers.push({ type: "http", url: `${recorder.url}/${event}` });
         return [event, [{ matcher: "*", hooks: handlers }]];
       }),
@@ -59,10 +70,7 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
       // Command and http hooks of one event run side by side: the command hook may finish a little later.
       const commandInputs = await poll(
         async () => {
-          const inputs = (await readFile(log, "utf8").catch(() => ""))
-            .split("\n")
-            .filter((line) => line.trim() !== "")
-            .map((line) => JSON.parse(line) as HookInput);
+          const inputs = await hookLog(log);
           return inputs.at(-1)?.hook_event_name === "SessionEnd" ? inputs : undefined;
         },
         10_000,
@@ -88,6 +96,28 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
       await cli.stop();
       await peer.close();
       recorder.close();
+      await home.cleanup();
+    }
+  }, 90_000);
+
+  it("ends a turn the API refused with StopFailure instead of Stop (-p)", async () => {
+    const peer = await startModelPeer({ scenario: [failWith(400, "invalid_request_error", "scripted refusal")] });
+    const home = await prepareClaudeHome();
+    const log = join(home.root, "hooks.jsonl");
+    const events = ["Stop", "StopFailure", "SessionEnd"];
+    await home.writeSettings({
+      hooks: Object.fromEntries(events.map((event) => [event, [{ hooks: [appendTo(log)] }]])),
+    });
+    try {
+      const run = await runClaudeHeadless(home, peer.url, "Try");
+      expect(run.code).toBe(1);
+      const inputs = await hookLog(log);
+      expect(inputs.map((input) => input.hook_event_name)).toEqual(["StopFailure", "SessionEnd"]);
+      expect(inputs[0]).toMatchObject({ session_id: run.sessionId, transcript_path: run.transcriptPath });
+      expect(inputs[0]?.last_assistant_message).toMatch(/400 scripted refusal/);
+      expect(peer.mainRequests().every((request) => request.turn === 0)).toBe(true);
+    } finally {
+      await peer.close();
       await home.cleanup();
     }
   }, 90_000);

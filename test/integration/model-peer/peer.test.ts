@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   bash,
   callTools,
+  failWith,
   type ModelPeer,
   mcpTool,
   type Scenario,
@@ -118,6 +119,47 @@ describe("model peer", () => {
     ]);
     expect(after).toMatchObject({ stop_reason: "end_turn", content: [{ text: "All done." }] });
     expect(peer.mainRequests().map((request) => request.turn)).toEqual([0, 0, 1]);
+  });
+
+  it("goes on after the last answered turn when Claude Code compacts the conversation into a summary", async () => {
+    await start([say("One."), say("Two."), say("Three.")]);
+    const before: Anthropic.MessageParam[] = [
+      { role: "user", content: "Count" },
+      { role: "assistant", content: "One." },
+      { role: "user", content: "Go on" },
+    ];
+    expect((await ask(before.slice(0, 1))).content).toEqual([{ type: "text", text: "One." }]);
+    expect((await ask(before)).content).toEqual([{ type: "text", text: "Two." }]);
+    const summary = await ask([
+      ...before,
+      { role: "assistant", content: "Two." },
+      {
+        role: "user",
+        content:
+          "CRITICAL: Respond with TEXT ONLY.\n\nYour task is to create a detailed summary of the conversation so far, …",
+      },
+    ]);
+    expect(summary.content).toEqual([
+      { type: "text", text: "<analysis>Scripted session</analysis>\n<summary>Scripted session</summary>" },
+    ]);
+    const after = await ask([{ role: "user", content: "This session continues from a summary: counting. Go on" }]);
+    expect(after.content).toEqual([{ type: "text", text: "Three." }]);
+    expect(peer.requests.map((request) => [request.kind, request.turn])).toEqual([
+      ["main", 0],
+      ["main", 1],
+      ["auxiliary", undefined],
+      ["main", 2],
+    ]);
+  });
+
+  it("fails a turn on purpose with the API's own error shape", async () => {
+    await start([failWith(529, "overloaded_error", "Overloaded")]);
+    await expect(ask([{ role: "user", content: "Go" }])).rejects.toMatchObject({
+      status: 529,
+      error: { type: "error", error: { type: "overloaded_error", message: "Overloaded" } },
+    });
+    expect(peer.mainRequests().map((request) => request.turn)).toEqual([0]);
+    expect(peer.problems).toEqual([]);
   });
 
   it("answers side requests (no tools, structured output) without consuming a turn", async () => {

@@ -10,11 +10,24 @@ import { type MessagesRequest, textParts } from "./messages-schema.js";
  * - Without it, an interactive session also sends `HEAD /api/hello` (a connectivity probe) and, for each user prompt,
  *   a session-title request: `tools: []`, a "You are naming a coding session…" system prompt and
  *   `output_config.format` = `{ type: "json_schema", schema: { title: string } }`.
- * So: a request that offers tools and asks for no structured output is the main loop; anything else is a side
- * request, answered without touching the scenario.
+ * - Compaction (automatic near the context limit, or after a "prompt is too long" error): the conversation so far with
+ *   the same tools, plus a last user text "CRITICAL: Respond with TEXT ONLY… Your task is to create a detailed summary
+ *   of the conversation so far…", expecting `<analysis>…</analysis>` then `<summary>…</summary>`.
+ * So: a request that offers tools, asks for no structured output and no summary is the main loop; anything else is a
+ * side request, answered without touching the scenario.
  */
 export function isMainLoop(request: MessagesRequest): boolean {
-  return (request.tools ?? []).length > 0 && structuredOutputSchema(request) === undefined;
+  return (
+    (request.tools ?? []).length > 0 && structuredOutputSchema(request) === undefined && !isSummaryRequest(request)
+  );
+}
+
+const SUMMARY_TASK = "Your task is to create a detailed summary of the conversation so far";
+
+/** A compaction request: Claude Code asks for a summary of the conversation to continue from. */
+export function isSummaryRequest(request: MessagesRequest): boolean {
+  const last = request.messages.at(-1);
+  return last?.role === "user" && textParts(last).some((text) => text.includes(SUMMARY_TASK));
 }
 
 /** The JSON schema a request wants its answer to follow (`output_config.format`), if any. */

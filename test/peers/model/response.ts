@@ -104,7 +104,7 @@ export function sseEvents(message: AssistantMessage): string {
 }
 
 /** The error body Anthropic returns, which the CLI shows to the user. */
-export const apiError = (type: "invalid_request_error" | "not_found_error" | "api_error", message: string) => ({
+export const apiError = (type: string, message: string) => ({
   type: "error",
   error: { type, message },
 });

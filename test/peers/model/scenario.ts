@@ -14,6 +14,15 @@ export interface ToolCall {
 export interface Reply {
   text?: string;
   toolCalls?: ToolCall[];
+  /** Answer with this API error instead of a message (the CLI retries 429/5xx, not 4xx). */
+  error?: ApiFailure;
+}
+
+/** An error response as the Messages API sends it (`{ type: "error", error: { type, message } }`). */
+export interface ApiFailure {
+  status: number;
+  type: string;
+  message: string;
 }
 
 /** A tool result Claude Code sent back, joined with the call the peer made. */
@@ -48,6 +57,11 @@ export type Scenario = readonly Turn[];
 export const say = (text: string): Reply => ({ text });
 
 export const callTools = (...toolCalls: ToolCall[]): Reply => ({ toolCalls });
+
+/** The API fails this turn, e.g. `failWith(400, "invalid_request_error", "prompt is too long")`. */
+export const failWith = (status: number, type: string, message: string): Reply => ({
+  error: { status, type, message },
+});
 
 export const bash = (command: string, description = "Run a command"): ToolCall => ({
   name: "Bash",

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { z } from "zod";
-import { isMainLoop, sampleFor, structuredOutputSchema } from "./classify.js";
+import { isMainLoop, isSummaryRequest, sampleFor, structuredOutputSchema } from "./classify.js";
 import {
   CountTokensRequest,
   type Message,
@@ -59,11 +59,8 @@ export interface ModelPeer {
 
 const DEFAULT_WAIT_MS = 60_000;
 
-/**
- * Which scenario turn a main-loop request asks for: the number of assistant messages already in the conversation.
- * Counting the conversation rather than requests keeps a retried request on the same turn.
- */
-const turnOf = (messages: Message[]): number => messages.filter((message) => message.role === "assistant").length;
+/** Assistant messages already in a conversation: the turn it asks for, counted from its start. */
+const repliesIn = (messages: Message[]): number => messages.filter((message) => message.role === "assistant").length;
 
 /** The user's typed text since the last assistant message (empty if that message only carries tool results). */
 function userTextAfterLastReply(messages: Message[]): string {
@@ -97,6 +94,13 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
   const calls = new Map<string, ToolCall>();
   const results = new Map<string, ToolResult>();
   const waiters: Array<() => void> = [];
+  /**
+   * A main-loop request asks for turn `turnOffset + replies already in its conversation`. Counting the conversation
+   * rather than requests keeps Claude Code's retries (same messages, sometimes one more system turn) on the same
+   * turn. Compaction restarts the conversation from a summary: the turns go on after the last one answered.
+   */
+  let turnOffset = 0;
+  let lastAnswered = -1;
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -132,6 +136,15 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     });
   }
 
+  /** Side requests get a short answer in the form they ask for: JSON for structured output, tags for a summary. */
+  function sideAnswer(request: MessagesRequest): string {
+    const text = options.auxiliaryText ?? "Scripted session";
+    const schema = structuredOutputSchema(request);
+    if (schema) return JSON.stringify(sampleFor(schema, text));
+    if (isSummaryRequest(request)) return `<analysis>${text}</analysis>\n<summary>${text}</summary>`;
+    return text;
+  }
+
   async function mainReply(request: MessagesRequest, turn: number): Promise<Reply> {
     const toolResults = collectResults(request.messages, turn);
     const step = scenario[turn];
@@ -162,24 +175,28 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     }
     const request = parsed.data;
     const inputTokens = estimateTokens(request.messages);
+    if (isSummaryRequest(request)) turnOffset = lastAnswered + 1;
     if (!isMainLoop(request)) {
-      const text = options.auxiliaryText ?? "Scripted session";
-      const schema = structuredOutputSchema(request);
-      const reply = { text: schema ? JSON.stringify(sampleFor(schema, text)) : text };
-      const message = assistantMessage(reply, request.model, inputTokens);
+      const message = assistantMessage({ text: sideAnswer(request) }, request.model, inputTokens);
       record({ kind: "auxiliary", method: "POST", path, body: request, response: message, at: Date.now() });
       return respond(res, request, message);
     }
-    const turn = turnOf(request.messages);
+    const turn = turnOffset + repliesIn(request.messages);
     let reply: Reply;
     try {
       reply = await mainReply(request, turn);
     } catch (error) {
       return problem(res, 400, `scenario turn ${turn} failed: ${(error as Error).message}`);
     }
+    if (reply.error) {
+      log.info({ turn, status: reply.error.status }, "main turn fails on purpose");
+      record({ kind: "main", method: "POST", path, body: request, turn, at: Date.now() });
+      return sendJson(res, reply.error.status, apiError(reply.error.type, reply.error.message));
+    }
     problems.push(...toolCallProblems(request, turn, reply.toolCalls ?? []));
     const message = assistantMessage(reply, request.model, inputTokens);
     for (const block of message.content) if (block.type === "tool_use") calls.set(block.id, block);
+    lastAnswered = Math.max(lastAnswered, turn);
     log.info({ turn, stop: message.stop_reason, tools: reply.toolCalls?.map((call) => call.name) }, "main turn");
     record({ kind: "main", method: "POST", path, body: request, turn, response: message, at: Date.now() });
     respond(res, request, message);

@@ -1,5 +1,6 @@
 export * from "./command.js";
 export * from "./names.js";
+export * from "./profile.js";
 export * from "./reports.js";
 export * from "./request.js";
 export * from "./secrets.js";

@@ -1,0 +1,132 @@
+import { FlyApiError } from "../../errors.js";
+import type { Machine } from "../../types.js";
+import type { Ops } from "../context.js";
+import { destroyMachine, ensureVolume, findVolume, gcMachineName, machinesWithRole, volumeNameFor } from "../fleet.js";
+import { profileName, required, SettingError } from "../settings.js";
+
+/** The golden claude's home, on its volume: what new thopters get a copy of. */
+export const GC_HOME = "/data/thopter";
+const HOME_VOLUME_GB = 5;
+
+async function goldenClaude(ops: Ops, name: string): Promise<Machine | undefined> {
+  const [machine] = await machinesWithRole(ops, "golden-claude", { gc: name });
+  return machine;
+}
+
+/** `recreate-gc [name]`: the machine `gc-NAME`, its home on a volume that outlives the machine (logins survive). */
+export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise<number> {
+  const name = profileName(nameArg, "default");
+  const region = required(ops.settings, "REGION");
+  const image = ops.flags.image ?? required(ops.settings, "THOPTER_IMAGE");
+  const old = await goldenClaude(ops, name);
+  if (old) {
+    await destroyMachine(ops, old);
+    ops.say(`destroyed ${gcMachineName(name)} (${old.id}); its home volume is kept`);
+  }
+  const { volume, created } = await ensureVolume(ops, volumeNameFor("gc", name), region, HOME_VOLUME_GB);
+  ops.say(`${created ? "created" : "reusing"} home volume ${volume.name} (${volume.id})`);
+  const machine = await ops.fly().createMachine({
+    name: gcMachineName(name),
+    region: volume.region ?? region,
+    config: {
+      image,
+      guest: { cpu_kind: "shared", cpus: 2, memory_mb: 2048 },
+      env: { THOPTER_ROLE: "golden-claude", GOLDEN_CLAUDE_NAME: name },
+      mounts: [{ volume: volume.id, path: GC_HOME }],
+      metadata: { role: "golden-claude", gc: name },
+      restart: { policy: "always" },
+    },
+  });
+  await ops.fly().waitForState(machine.id!, "started", 60);
+  const app = required(ops.settings, "APP_NAME");
+  ops.say(`${gcMachineName(name)} started (${machine.id}); log in to Claude there, then quit it:`);
+  ops.say(`  fly ssh console -a ${app} --machine ${machine.id} -u thopter   # then: claude, /login, /exit`);
+  ops.say(`then run \`pnpm fly snapshot-gc ${name}\` and use it with \`/thopter -g ${name}\``);
+  return 0;
+}
+
+/** `destroy-gc [name]`: the machine and its home volume (the login is lost). */
+export async function destroyGc(ops: Ops, nameArg: string | undefined): Promise<number> {
+  const name = profileName(nameArg, "default");
+  const machine = await goldenClaude(ops, name);
+  const volume = await findVolume(ops, volumeNameFor("gc", name));
+  if (!machine && !volume) {
+    ops.say(`there is no golden claude ${name}; nothing to destroy`);
+    return 0;
+  }
+  if (machine) {
+    await destroyMachine(ops, machine);
+    ops.say(`destroyed ${gcMachineName(name)} (${machine.id})`);
+  }
+  if (volume) {
+    await ops.fly().deleteVolume(volume.id!);
+    ops.say(`deleted home volume ${volume.name} (${volume.id})`);
+  }
+  return 0;
+}
+
+export type ClaudeState = "running" | "not running" | "unknown";
+
+/**
+ * Whether Claude Code runs on a golden claude: asked with `pgrep` through the machine's exec endpoint; where exec
+ * is unavailable, the `claude` metadata the golden claude reports (`running` / `stopped`). A stopped machine runs
+ * nothing.
+ */
+export async function claudeOn(ops: Ops, machine: Machine): Promise<{ state: ClaudeState; how: string }> {
+  if (machine.state !== "started") return { state: "not running", how: `the machine is ${machine.state}` };
+  try {
+    const result = await ops.exec().run(machine.id!, ["pgrep", "-f", "(^|/)claude( |$)"]);
+    return { state: result.exitCode === 0 ? "running" : "not running", how: "pgrep on the machine" };
+  } catch (err) {
+    if (!(err instanceof FlyApiError) || (err.status !== undefined && err.status < 404)) throw err;
+    const reported = (await ops.fly().getMetadata(machine.id!)).claude;
+    if (reported === "running") return { state: "running", how: "the machine's claude metadata" };
+    if (reported === "stopped") return { state: "not running", how: "the machine's claude metadata" };
+    return { state: "unknown", how: `exec failed (${err.message}) and the machine reports no claude metadata` };
+  }
+}
+
+/**
+ * `snapshot-gc [name]`: copies the golden claude's home volume, in one piece (a volume fork), for new thopters. Its
+ * files must not change during the copy, so it refuses while Claude Code runs there (Claude writes to its home in
+ * the background). The fork is recorded in the machine's metadata (`snapshot_volume`); the previous one is deleted.
+ */
+export async function snapshotGc(ops: Ops, nameArg: string | undefined): Promise<number> {
+  const name = profileName(nameArg, "default");
+  const region = required(ops.settings, "REGION");
+  const machine = await goldenClaude(ops, name);
+  if (!machine) {
+    throw new SettingError("gc", `there is no golden claude ${name}: create it with \`pnpm fly recreate-gc ${name}\``);
+  }
+  const claude = await claudeOn(ops, machine);
+  if (claude.state === "running") {
+    ops.say(
+      `refused: Claude Code is running on ${gcMachineName(name)} (${claude.how}). It writes to its home in the background, so a copy taken now can be torn. Quit Claude there (/exit) and run this again.`,
+    );
+    return 1;
+  }
+  if (claude.state === "unknown" && !ops.flags.yes) {
+    ops.say(
+      `refused: cannot tell whether Claude Code runs on ${gcMachineName(name)} (${claude.how}). Make sure it is not running, then rerun with --yes.`,
+    );
+    return 1;
+  }
+  const home = machine.config?.mounts?.find((m) => m.path === GC_HOME)?.volume;
+  if (!home)
+    throw new SettingError("gc", `${gcMachineName(name)} has no home volume; run \`pnpm fly recreate-gc ${name}\``);
+  const previous = (await ops.fly().getMetadata(machine.id!)).snapshot_volume;
+  const stamp = ops.now().toISOString();
+  const snapshot = await ops.fly().createVolume({
+    name: volumeNameFor("gs", `${name}@${stamp}`),
+    region,
+    size_gb: HOME_VOLUME_GB,
+    source_volume_id: home,
+  });
+  await ops.fly().setMetadata(machine.id!, "snapshot_volume", snapshot.id!);
+  await ops.fly().setMetadata(machine.id!, "snapshot_at", stamp);
+  if (previous && previous !== snapshot.id) await ops.fly().deleteVolume(previous);
+  ops.say(
+    `snapshot of ${gcMachineName(name)}'s home: volume ${snapshot.id}; new thopters with -g ${name} start from it`,
+  );
+  return 0;
+}

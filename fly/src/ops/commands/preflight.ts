@@ -1,0 +1,123 @@
+import { lookup } from "node:dns/promises";
+import { expiryWarnings } from "@thopter/protocol";
+import { FlyApiError } from "../../errors.js";
+import type { Machine } from "../../types.js";
+import type { Ops } from "../context.js";
+import { checkThopterEnv } from "../env-thopters.js";
+import { type Check, checkGithub } from "../github-checks.js";
+import { readIfExists, resolvePath } from "../local-files.js";
+import { readProfiles } from "../profiles.js";
+import { repositories, SettingError } from "../settings.js";
+
+const LABEL = { ok: "ok  ", warn: "warn", fail: "FAIL", note: "note" } as const;
+
+/** The Fly token and app, in one call: listing the app's machines needs both. */
+async function checkFly(ops: Ops): Promise<{ checks: Check[]; machines: Machine[] }> {
+  const { FLY_API_TOKEN, APP_NAME, FLY_API_URL } = ops.settings;
+  const checks: Check[] = [];
+  if (!FLY_API_TOKEN)
+    checks.push({
+      level: "fail",
+      message: "FLY_API_TOKEN: is missing; create one with `fly tokens create deploy -a APP_NAME` and put it in .env",
+    });
+  if (!APP_NAME)
+    checks.push({
+      level: "fail",
+      message: "APP_NAME: is missing; create the app with `fly apps create NAME` and put the name in .env",
+    });
+  if (checks.length > 0) return { checks, machines: [] };
+  try {
+    const machines = await ops.fly().listMachines();
+    checks.push({ level: "ok", message: `Fly: token accepted, app ${APP_NAME} has ${machines.length} machine(s)` });
+    return { checks, machines };
+  } catch (err) {
+    if (!(err instanceof FlyApiError)) throw err;
+    const message =
+      err.status === 401 || err.status === 403
+        ? `FLY_API_TOKEN: Fly refused it (HTTP ${err.status}); create a new one with \`fly tokens create deploy -a ${APP_NAME}\``
+        : err.status === 404
+          ? `APP_NAME: Fly has no app ${APP_NAME} that this token can see; check the name or create it with \`fly apps create ${APP_NAME}\``
+          : `Fly: ${err.message}; check FLY_API_URL (${FLY_API_URL}) and your network`;
+    checks.push({ level: "fail", message });
+    return { checks, machines: [] };
+  }
+}
+
+function checkSettings(ops: Ops, machines: Machine[]): Check[] {
+  const s = ops.settings;
+  const checks: Check[] = [];
+  if (!s.REGION)
+    checks.push({
+      level: "fail",
+      message: "REGION: is missing; set it to a Fly region such as iad (`fly platform regions`)",
+    });
+  for (const variable of ["THOPTER_IMAGE", "HUB_IMAGE"] as const) {
+    const image = s[variable];
+    if (!image) {
+      checks.push({
+        level: "fail",
+        message: `${variable}: is missing; build and push it with \`pnpm fly images\` and set the printed reference`,
+      });
+      continue;
+    }
+    const users = machines.filter((m) => m.config?.image === image).length;
+    checks.push(
+      users > 0
+        ? { level: "ok", message: `${variable}: ${image} runs on ${users} machine(s)` }
+        : {
+            level: "note",
+            message: `${variable}: ${image} is not running anywhere yet and the Machines API cannot look into the registry; if machines fail to start with "image not found", run \`pnpm fly images\``,
+          },
+    );
+  }
+  const envPath = resolvePath(s, s.THOPTER_ENV_FILE);
+  const envText = readIfExists(envPath);
+  if (envText === undefined)
+    checks.push({ level: "note", message: `${s.THOPTER_ENV_FILE}: absent; thopters get no extra variables` });
+  else {
+    const problems = checkThopterEnv(envText);
+    for (const problem of problems) checks.push({ level: "fail", message: `${s.THOPTER_ENV_FILE}: ${problem}` });
+    if (problems.length === 0) checks.push({ level: "ok", message: `${s.THOPTER_ENV_FILE}: only KEY=value lines` });
+  }
+  for (const warning of expiryWarnings(readProfiles(ops), ops.now()))
+    checks.push({ level: "warn", message: warning.message });
+  return checks;
+}
+
+/** Best effort: on Fly's private network (Wireguard), `_api.internal` resolves. */
+async function checkPrivateNetwork(): Promise<Check> {
+  try {
+    await Promise.race([
+      lookup("_api.internal"),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 3000).unref()),
+    ]);
+    return { level: "ok", message: "Wireguard: Fly's private network answers (_api.internal resolves)" };
+  } catch {
+    return {
+      level: "warn",
+      message:
+        "Wireguard: not on Fly's private network (_api.internal does not resolve); the dashboard and terminals need it: `fly wireguard create`, then activate the tunnel",
+    };
+  }
+}
+
+async function checkGithubSettings(ops: Ops): Promise<Check[]> {
+  try {
+    return await checkGithub(ops.settings.GITHUB_API_URL, repositories(ops.settings));
+  } catch (err) {
+    if (err instanceof SettingError) return [{ level: "fail", message: err.message }];
+    throw err;
+  }
+}
+
+/** `preflight`: every setting and token, one line per check; exit 1 when any check failed. */
+export async function preflight(ops: Ops): Promise<number> {
+  const { checks, machines } = await checkFly(ops);
+  checks.push(...checkSettings(ops, machines));
+  checks.push(...(await checkGithubSettings(ops)));
+  checks.push(await checkPrivateNetwork());
+  for (const check of checks) ops.say(`${LABEL[check.level]}  ${check.message}`);
+  const failed = checks.filter((c) => c.level === "fail").length;
+  ops.say(failed === 0 ? "preflight passed" : `preflight failed: ${failed} problem(s) above`);
+  return failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,82 @@
+import { createHash } from "node:crypto";
+import { FlyApiError } from "../errors.js";
+import type { Machine } from "../types.js";
+import type { Ops } from "./context.js";
+
+/** Machine metadata `role` of the machines the CLI manages; thopters carry `thopter=1` instead (set by the hub). */
+export type Role = "hub" | "metadata" | "golden-claude";
+
+export const HUB_NAME = "hub";
+export const METADATA_NAME = "metadata";
+export const gcMachineName = (profile: string) => `gc-${profile}`;
+
+const GONE = new Set(["destroying", "destroyed"]);
+
+/** Live machines with this role (and any extra metadata), oldest first. */
+export async function machinesWithRole(ops: Ops, role: Role, extra: Record<string, string> = {}): Promise<Machine[]> {
+  const machines = await ops.fly().listMachines({ metadata: { role, ...extra } });
+  return machines
+    .filter((machine) => !GONE.has(machine.state ?? ""))
+    .sort((a, b) => (a.created_at ?? "").localeCompare(b.created_at ?? ""));
+}
+
+/**
+ * A volume name within Fly's rule (`[a-z0-9_]`, under 30 characters) that is unique per profile: the readable part
+ * for people reading `fly volumes list`, the hash so `a-b` and `a_b` differ.
+ */
+export function volumeNameFor(prefix: string, name: string): string {
+  const readable = name.replace(/[^a-z0-9]/g, "_").slice(0, 14);
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  return `${prefix}_${readable}_${hash}`;
+}
+
+/**
+ * Destroys a machine and waits until it is gone, so its name can be reused and its volumes detached. With
+ * `withVolumes`, the volumes it mounted are deleted too.
+ */
+export async function destroyMachine(ops: Ops, machine: Machine, { withVolumes = false } = {}): Promise<void> {
+  const fly = ops.fly();
+  const id = machine.id!;
+  await fly.destroyMachine(id);
+  try {
+    await fly.waitForState(id, "destroyed", 30);
+  } catch (err) {
+    // Already gone is what we wanted.
+    if (!(err instanceof FlyApiError && err.status === 404)) throw err;
+  }
+  if (!withVolumes) return;
+  for (const mount of machine.config?.mounts ?? []) {
+    if (mount.volume) await fly.deleteVolume(mount.volume);
+  }
+}
+
+/** The app's live volume with this name, if any. */
+export async function findVolume(ops: Ops, name: string) {
+  const volumes = await ops.fly().listVolumes();
+  return volumes.find((volume) => volume.name === name && !GONE.has(volume.state ?? ""));
+}
+
+/** A volume for one long-lived machine: the existing one with this name, or a new one. */
+export async function ensureVolume(ops: Ops, name: string, region: string, sizeGb: number) {
+  const existing = await findVolume(ops, name);
+  if (existing) return { volume: existing, created: false };
+  const volume = await ops.fly().createVolume({ name, region, size_gb: sizeGb, encrypted: true });
+  return { volume, created: true };
+}
+
+/** A file delivered at boot, root-only unless `mode` says otherwise. */
+export function machineFile(guestPath: string, content: string, mode = 0o600) {
+  return { guest_path: guestPath, raw_value: Buffer.from(content).toString("base64"), mode };
+}
+
+/** `N d`, `N h` or `N min` since an ISO time. */
+export function age(since: string | undefined, now: Date): string {
+  if (!since) return "?";
+  const minutes = Math.max(0, Math.floor((now.getTime() - Date.parse(since)) / 60_000));
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.floor(hours / 24)} d`;
+}
+
+/** Private DNS name Fly gives a machine by metadata (`<value>.<key>.kv._metadata.<app>.internal`). */
+export const metadataHost = (app: string, key: string, value: string) => `${value}.${key}.kv._metadata.${app}.internal`;

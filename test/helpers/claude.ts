@@ -166,6 +166,8 @@ export function runClaude(
     const child = spawn("runuser", asAgent(home, modelUrl, [CLAUDE_BIN, ...args]), {
       cwd: home.cwd,
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so a timeout kills the CLI (a child of runuser) too, not runuser alone.
+      detached: true,
     });
     let stdout = "";
     let stderr = "";
@@ -176,7 +178,7 @@ export function runClaude(
       stderr += chunk;
     });
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
       reject(new Error(`claude ${args[0]} ran over ${timeoutMs} ms; stderr: ${stderr.slice(-2_000)}`));
     }, timeoutMs);
     child.on("error", reject);
@@ -271,7 +273,7 @@ export interface ClaudeTmux {
   transcriptPath: string;
   /** `tmux send-keys` with key names (`Enter`, `Escape`, `C-c`…). */
   sendKeys(...keys: string[]): Promise<void>;
-  /** Type text as a human would, wait until the prompt shows it, then press Enter. */
+  /** Type one line as a human would, wait until the prompt shows it, then press Enter (`/exit` etc. work too). */
   type(text: string): Promise<void>;
   /** The visible pane, as text. */
   capture(): Promise<string>;

@@ -276,11 +276,12 @@ export class Scheduler {
     const running = records.filter((r) => r && r.state !== "failed" && r.state !== "gone").length;
     if (running > 0) {
       const failed = ids.length - running;
+      // 🚀 before the state: a crash in between posts it again (GitHub keeps one per user), never loses it.
+      await this.options.notices.provisioned(request);
       await this.setRequest(request, {
         state: "provisioned",
         stateReason: failed > 0 ? `${running} of ${ids.length} thopters started` : undefined,
       });
-      await this.options.notices.provisioned(request);
     } else {
       const reason = records.find((r) => r?.stateReason)?.stateReason ?? "no thopter could be started";
       await this.setRequest(request, { state: "failed", stateReason: reason });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { requests, until } from "../hub/harness.js";
+import { BOT, REPO, requests, until } from "../hub/harness.js";
 import { type FlyHarness, startFly } from "../providers/fly-harness.js";
 import { diesAfterCreate, type Lifecycle, startLifecycle } from "./harness.js";
 
@@ -56,5 +56,23 @@ describe("scheduler with the Fly provider (Fly peer running machines as local pr
     expect(live).toHaveLength(1);
     expect(live[0]!.id).toBe(run.registry.get(id)?.machine?.id);
     expect(fly.peer.volumes().filter((v) => v.state !== "destroyed")).toHaveLength(1);
+  });
+
+  it("a machine that never reaches started: thopter failed, machine and volume gone, one comment", async () => {
+    fly = await startFly({}, { startTimeoutSeconds: 1 });
+    l = await startLifecycle({ base: fly.provider });
+    // Fly answers the wait with 408 when the machine is not started in time.
+    fly.peer.inject({ match: "Machines_wait", status: 408, body: { error: "timeout waiting for started" } });
+    l.command("/thopter");
+    await l.settle();
+
+    const [request] = await requests(l.s.hub.url);
+    expect(request?.state).toBe("failed");
+    expect(l.record(request!.thopterIds[0]!)?.state).toBe("failed");
+    expect(fly.peer.machines().filter((m) => m.state !== "destroyed")).toEqual([]);
+    expect(fly.peer.volumes().filter((v) => v.state !== "destroyed")).toEqual([]);
+    const comments = l.s.peer.comments(REPO, l.s.issue).filter((c) => (c.user as { login: string }).login === BOT);
+    expect(comments).toHaveLength(1);
+    expect(String(comments[0]!.body)).toMatch(/creating its machine failed: .*\n\nWhat to try: /s);
   });
 });

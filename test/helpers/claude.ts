@@ -6,8 +6,9 @@
  * - Run as a non-root user: as root the CLI refuses `--dangerously-skip-permissions`. We use
  *   `runuser -u thopter -- env -i HOME=… PATH=… <vars> claude …` so nothing from root's environment leaks in.
  * - Environment: `ANTHROPIC_BASE_URL=<peer>`, `ANTHROPIC_API_KEY=<any>`, `DISABLE_TELEMETRY=1`,
- *   `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`; interactive also `TERM` (tmux sets it).
- * - `~/.claude.json` (interactive mode; `-p` skips all of these dialogs):
+ *   `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1` (without it: `HEAD /api/hello` and title requests, see the peer's
+ *   classify.ts); interactive also `TERM` (tmux sets it).
+ * - `~/.claude.json` (interactive mode only: `-p` shows none of these dialogs and starts even with an empty HOME):
  *   - `hasCompletedOnboarding: true`, else the first-run flow starts and fails on a connectivity check to
  *     api.anthropic.com ("Unable to connect to Anthropic services") and the CLI exits.
  *   - `customApiKeyResponses.approved: [<last 20 characters of ANTHROPIC_API_KEY>]`, else the
@@ -18,6 +19,7 @@
  *   waits, defaulting to "No, exit". Hooks go in the same file (`hooks`).
  * - MCP servers: `--mcp-config FILE --strict-mcp-config`, or user scope (`mcpServers` in `~/.claude.json`, what
  *   `claude mcp add -s user` writes). Both connect without an approval prompt; a project `.mcp.json` would wait.
+ *   MCP tools are deferred: the model sees only their names until it loads them with ToolSearch (peer: `loadTools`).
  * - `--session-id <uuid>` fixes the session id up front, so the transcript path is known before the first turn:
  *   `~/.claude/projects/<cwd with every non-alphanumeric character as ->/<session>.jsonl`.
  * - `-p` waits 3 s for stdin unless stdin is closed: spawn it with stdin ignored.

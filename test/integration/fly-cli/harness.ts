@@ -1,0 +1,80 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FlyMachinesClient } from "@thopter/fly";
+import { runCli } from "@thopter/fly/cli/run";
+import { pino } from "pino";
+import { FlyPeer } from "../../peers/fly/index.js";
+import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
+
+export const REPO = "acme/widgets";
+export const TOKENS = { issuesToken: "issues-token-0123456789", coderToken: "coder-token-0123456789" };
+
+export interface CliHarness {
+  fly: FlyPeer;
+  github: GithubPeer;
+  /** The working directory the CLI runs in (its `.env`, `.thopter/`). */
+  dir: string;
+  /** Environment every run gets, before per-run overrides. */
+  env: Record<string, string>;
+  /** Runs `pnpm fly ARGS`; returns the exit code and the lines printed. */
+  run(args: string[], env?: Record<string, string>): Promise<{ code: number; lines: string[]; text: string }>;
+  close(): Promise<void>;
+}
+
+/** A Fly peer, a GitHub peer with one repository and the bot's two tokens, and a fresh directory for the CLI. */
+export async function startCli(now: () => Date = () => new Date()): Promise<CliHarness> {
+  const fly = await FlyPeer.start({ app: "swarm-test", transitionMs: 10 });
+  const github = await startGithubPeer();
+  await github.addRepo(REPO, { ...TOKENS, bot: { login: "thopter-bot" } });
+  const dir = await mkdtemp(join(tmpdir(), "fly-cli-"));
+  await writeFile(join(dir, ".env.thopters"), "# for thopters\nNODE_ENV=development\n");
+  const env = {
+    FLY_API_URL: fly.url,
+    FLY_API_TOKEN: fly.token,
+    APP_NAME: fly.app,
+    REGION: "iad",
+    THOPTER_IMAGE: "registry.fly.io/swarm-test:thopter-1",
+    HUB_IMAGE: "registry.fly.io/swarm-test:hub-1",
+    GITHUB_API_URL: github.url,
+    GITHUB_INTEGRATION_JSON: JSON.stringify({
+      repositories: { [REPO]: TOKENS },
+      agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+    }),
+  };
+  const logger = pino({ level: "silent" });
+  return {
+    fly,
+    github,
+    dir,
+    env,
+    async run(args, extra = {}) {
+      const lines: string[] = [];
+      const code = await runCli(args, {
+        cwd: dir,
+        env: { ...env, ...extra },
+        say: (line) => lines.push(line),
+        logger,
+        now,
+        client: { rateLimits: { default: { perSecond: 100, burst: 20 } }, retry: { baseDelayMs: 5, maxDelayMs: 20 } },
+      });
+      return { code, lines, text: lines.join("\n") };
+    },
+    async close() {
+      await fly.close();
+      await github.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A client of the harness's Fly peer, for setting the scene (thopters the hub made, what a golden claude reports). */
+export function peerClient(cli: CliHarness): FlyMachinesClient {
+  return new FlyMachinesClient({
+    app: cli.fly.app,
+    token: cli.fly.token,
+    apiUrl: cli.fly.url,
+    logger: pino({ level: "silent" }),
+    rateLimits: { default: { perSecond: 100, burst: 20 } },
+  });
+}

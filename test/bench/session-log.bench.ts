@@ -1,0 +1,136 @@
+// Session log: renderer throughput on a 50 MB transcript made of real lines, and the delay from a line landing in
+// the transcript to its rendered entry reaching an open page's event stream (a real SSE client over HTTP).
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { mintAccessToken } from "@thopter/agent/access/index";
+import { LineSplitter, startSessionLogServer, TranscriptRenderer } from "@thopter/agent/session-log/index";
+import { pino } from "pino";
+import { writeBigTranscript } from "../integration/agent-web/transcripts.js";
+import type { Bench, BenchRow } from "./bench.js";
+
+const SIZE = 50 * 1024 * 1024;
+const TARGET_MBPS = 50;
+const TARGET_DELAY_MS = 1000;
+const SAMPLES = 20;
+const MB = 1024 * 1024;
+
+interface Throughput {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Renders the file as the tailer feeds it (1 MB reads, a batch per read): MB of transcript per second of wall clock,
+ * and per second of this process's CPU time (what the renderer costs, whatever else the shared machine is running).
+ */
+function renderThroughput(file: string): Throughput {
+  const fd = openSync(file, "r");
+  const buffer = Buffer.allocUnsafe(MB);
+  const splitter = new LineSplitter();
+  const renderer = new TranscriptRenderer();
+  let html = 0;
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+    for (const line of splitter.push(buffer.subarray(0, n))) renderer.write(line);
+    for (const op of renderer.take()) html += op.html.length;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
+  closeSync(fd);
+  if (html === 0) throw new Error("rendered nothing");
+  const mb = statSync(file).size / MB;
+  return { wall: mb / seconds, cpu: mb / ((user + system) / 1e6) };
+}
+
+/** Appends marked lines to a followed transcript and times each until its entry arrives on the event stream. */
+async function liveDelays(dir: string): Promise<number[]> {
+  const key = "bench-session-log-key-0123456789abcdef";
+  const server = await startSessionLogServer({ key, thopterId: "bench", dir, log: pino({ level: "warn" }) });
+  const file = join(dir, "session.jsonl");
+  appendFileSync(file, "");
+  const token = mintAccessToken(key, { thopterId: "bench", scope: "log", exp: Math.floor(Date.now() / 1000) + 600 });
+  const abort = new AbortController();
+  try {
+    const res = await fetch(`${server.url}/events?token=${token}`, { signal: abort.signal });
+    if (!res.ok || !res.body) throw new Error(`event stream refused: ${res.status}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let received = "";
+    const waitFor = async (marker: string): Promise<void> => {
+      while (!received.includes(marker)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("event stream ended");
+        received += value;
+      }
+      received = "";
+    };
+    const delays: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const marker = `bench-marker-${i}-${Date.now()}`;
+      const line = { type: "user", timestamp: new Date().toISOString(), message: { role: "user", content: marker } };
+      const start = performance.now();
+      appendFileSync(file, `${JSON.stringify(line)}\n`);
+      await waitFor(marker);
+      delays.push(performance.now() - start);
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    }
+    return delays;
+  } finally {
+    abort.abort();
+    await server.close();
+  }
+}
+
+const bench: Bench = {
+  name: "session-log",
+  async run(): Promise<BenchRow[]> {
+    const dir = mkdtempSync(join(tmpdir(), "thopter-bench-log-"));
+    try {
+      const big = join(dir, "big.jsonl");
+      await writeBigTranscript(big, SIZE);
+      // The first pass warms the JIT; the median of the next three is less at the mercy of a busy shared machine.
+      renderThroughput(big);
+      const passes = [renderThroughput(big), renderThroughput(big), renderThroughput(big)];
+      const median = (values: number[]) => values.sort((a, b) => a - b)[1] as number;
+      const cpu = median(passes.map((p) => p.cpu));
+      const wall = median(passes.map((p) => p.wall));
+      rmSync(big);
+      const live = join(dir, "projects");
+      mkdirSync(live);
+      const delays = (await liveDelays(live)).sort((a, b) => a - b);
+      const p50 = delays[Math.floor(delays.length / 2)] as number;
+      const worst = delays[delays.length - 1] as number;
+      return [
+        {
+          area: "session log",
+          metric: "render throughput, 50 MB of real lines (per CPU-second)",
+          value: cpu,
+          unit: "MB/s",
+          target: `≥ ${TARGET_MBPS} MB/s`,
+          ok: cpu >= TARGET_MBPS,
+        },
+        { area: "session log", metric: "render throughput, wall clock on this machine", value: wall, unit: "MB/s" },
+        {
+          area: "session log",
+          metric: `line landed → on open page's stream, p50 of ${SAMPLES}`,
+          value: p50,
+          unit: "ms",
+          target: `< ${TARGET_DELAY_MS} ms`,
+          ok: p50 < TARGET_DELAY_MS,
+        },
+        {
+          area: "session log",
+          metric: `line landed → on open page's stream, max of ${SAMPLES}`,
+          value: worst,
+          unit: "ms",
+          target: `< ${TARGET_DELAY_MS} ms`,
+          ok: worst < TARGET_DELAY_MS,
+        },
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+export default bench;

@@ -23,7 +23,7 @@ export interface CliHarness {
 }
 
 /** A Fly peer, a GitHub peer with one repository and the bot's two tokens, and a fresh directory for the CLI. */
-export async function startCli(now: () => Date = () => new Date()): Promise<CliHarness> {
+export async function startCli(clock: { now: Date } = { now: new Date() }): Promise<CliHarness> {
   const fly = await FlyPeer.start({ app: "swarm-test", transitionMs: 10 });
   const github = await startGithubPeer();
   await github.addRepo(REPO, { ...TOKENS, bot: { login: "thopter-bot" } });
@@ -55,7 +55,7 @@ export async function startCli(now: () => Date = () => new Date()): Promise<CliH
         env: { ...env, ...extra },
         say: (line) => lines.push(line),
         logger,
-        now,
+        now: () => clock.now,
         client: { rateLimits: { default: { perSecond: 100, burst: 20 } }, retry: { baseDelayMs: 5, maxDelayMs: 20 } },
       });
       return { code, lines, text: lines.join("\n") };

@@ -10,9 +10,9 @@ const IMAGES = {
 type ImageName = keyof typeof IMAGES;
 
 /** The flyctl executable (`flyctl`, or `fly` as Homebrew installs it), or undefined when neither runs. */
-function findFlyctl(): string | undefined {
+function findFlyctl(env: NodeJS.ProcessEnv): string | undefined {
   for (const candidate of ["flyctl", "fly"]) {
-    if (!spawnSync(candidate, ["version"], { stdio: "ignore" }).error) return candidate;
+    if (!spawnSync(candidate, ["version"], { stdio: "ignore", env }).error) return candidate;
   }
   return undefined;
 }
@@ -27,7 +27,8 @@ export async function images(ops: Ops, which: string | undefined): Promise<numbe
   const bad = names.find((n) => !(n in IMAGES));
   if (bad) throw new SettingError("image", `images: unknown image ${JSON.stringify(bad)}; give thopter or hub`);
   const tag = ops.now().toISOString().replace(/[-:]/g, "").slice(0, 13).toLowerCase();
-  const flyctl = findFlyctl();
+  const env = { ...process.env, PATH: ops.settings.raw.PATH ?? process.env.PATH };
+  const flyctl = findFlyctl(env);
   if (!flyctl && !ops.flags.dryRun) {
     ops.say(
       "refused: flyctl is not installed (it builds and pushes images); install it from https://fly.io/docs/flyctl/install/ and run `flyctl auth login`",
@@ -40,7 +41,7 @@ export async function images(ops: Ops, which: string | undefined): Promise<numbe
     const args = ["deploy", "--build-only", "--push", "-a", app, "--dockerfile", dockerfile, "--image-label", label];
     ops.say(`${ops.flags.dryRun ? "would run" : "running"}: ${flyctl ?? "flyctl"} ${args.join(" ")}`);
     if (ops.flags.dryRun) continue;
-    const result = spawnSync(flyctl!, args, { cwd: ops.settings.cwd, stdio: "inherit" });
+    const result = spawnSync(flyctl!, args, { cwd: ops.settings.cwd, stdio: "inherit", env });
     if (result.status !== 0) {
       ops.say(`flyctl failed building ${name} (exit ${result.status}); its output is above`);
       return 1;

@@ -115,7 +115,8 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
       expect(inputs.map((input) => input.hook_event_name)).toEqual(["StopFailure", "SessionEnd"]);
       expect(inputs[0]).toMatchObject({ session_id: run.sessionId, transcript_path: run.transcriptPath });
       expect(inputs[0]?.last_assistant_message).toMatch(/400 scripted refusal/);
-      expect(peer.mainRequests().every((request) => request.turn === 0)).toBe(true);
+      // However often the CLI retried, every request asked for the one refused turn.
+      expect(new Set(peer.mainRequests().map((request) => request.turn))).toEqual(new Set([0]));
     } finally {
       await peer.close();
       await home.cleanup();

@@ -46,6 +46,14 @@ describe("GitHub peer REST", () => {
     expect(all.map((i) => i.number)).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
     expect(peer.stats().byRoute["GET /repos/{owner}/{repo}/issues"]).toBe(4);
 
+    const middle = await octokit(peer, ISSUES_TOKEN).rest.issues.listForRepo({ ...repoArgs, per_page: 30, page: 2 });
+    expect(middle.data).toHaveLength(30);
+    expect(middle.headers.link).toMatch(/page=1[^>]*>; rel="prev"/);
+    expect(middle.headers.link).toMatch(/page=3[^>]*>; rel="next"/);
+    expect(middle.headers.link).toMatch(/page=1[^>]*>; rel="first"/);
+    const capped = await octokit(peer, ISSUES_TOKEN).rest.issues.listForRepo({ ...repoArgs, per_page: 500 });
+    expect(capped.data).toHaveLength(75);
+
     const closed = await octokit(peer, ISSUES_TOKEN).rest.issues.listForRepo({ ...repoArgs, state: "closed" });
     expect(closed.data).toEqual([]);
   });
@@ -108,6 +116,10 @@ describe("GitHub peer REST", () => {
 
     const onIssue = await gh.rest.reactions.createForIssue({ ...repoArgs, issue_number: 1, content: "rocket" });
     expect(onIssue.status).toBe(201);
+    const single = await gh.rest.issues.getComment({ ...repoArgs, comment_id: comment.data.id });
+    expect(single.data.reactions).toMatchObject({ eyes: 1, total_count: 1 });
+    const onComment = await gh.rest.reactions.listForIssueComment({ ...repoArgs, comment_id: comment.data.id });
+    expect(onComment.data.map((r) => r.content)).toEqual(["eyes"]);
     const listed = await gh.rest.reactions.listForIssue({ ...repoArgs, issue_number: 1 });
     expect(listed.data.map((r) => [r.content, r.user?.login])).toEqual([["rocket", BOT]]);
     const issue = await gh.rest.issues.get({ ...repoArgs, issue_number: 1 });

@@ -28,11 +28,11 @@ async function resolveHosts(resolver: HostResolver, settings: FirewallSettings) 
   const outcomes = await Promise.allSettled(settings.hosts.map((rule) => resolver.resolve(rule)));
   const resolved: Resolved[] = [];
   const warnings: string[] = [];
-  outcomes.forEach((outcome, i) => {
-    if (outcome.status === "fulfilled") return resolved.push(outcome.value);
-    if (settings.hosts[i]!.required) throw outcome.reason;
-    warnings.push((outcome.reason as Error).message);
-  });
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status === "fulfilled") resolved.push(outcome.value);
+    else if (settings.hosts[i]!.required) throw outcome.reason;
+    else warnings.push((outcome.reason as Error).message);
+  }
   return { resolved, warnings };
 }
 

@@ -1,6 +1,7 @@
 import { lstat, readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseCidr } from "./cidr.js";
 import { type HostRule, nameservers } from "./dns.js";
 import { FirewallError } from "./error.js";
 import type { GithubMetaSource } from "./github-meta.js";
@@ -117,7 +118,10 @@ function classify(wanted: Wanted): { host?: HostRule; literal?: AllowEntry } {
   const { target, from } = wanted;
   if (target.includes("://"))
     throw new FirewallError(`${from}: ${JSON.stringify(target)}: give the host name, not a URL`);
-  if (isIP(target) !== 0 || LOOKS_LITERAL.test(target)) return { literal: { cidr: target, from } };
+  if (isIP(target) !== 0 || LOOKS_LITERAL.test(target)) {
+    parseCidr(target, from); // a typo stops the boot here, before anything is fetched or resolved
+    return { literal: { cidr: target, from } };
+  }
   if (target.includes("*")) {
     throw new FirewallError(`${from}: ${JSON.stringify(target)}: wildcards cannot be resolved; list each host name`);
   }

@@ -115,9 +115,18 @@ export function required<K extends Variable>(settings: CliSettings, variable: K)
   return value as NonNullable<CliSettings[K]>;
 }
 
+/** zod's own messages, phrased for someone editing `.env`. */
+function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type" && issue.input === undefined) return "is missing";
+  if (issue.code === "invalid_type")
+    return `must be ${issue.expected === "object" ? "an object" : `a ${issue.expected}`}`;
+  if (issue.code === "invalid_key") return issue.issues[0]?.message;
+  return undefined;
+}
+
 /** The repositories and tokens of `GITHUB_INTEGRATION_JSON`, or a `SettingError` naming what is wrong. */
 export function repositories(settings: CliSettings): Record<string, RepoTokens> {
-  const parsed = Integration.safeParse(required(settings, "GITHUB_INTEGRATION_JSON"));
+  const parsed = Integration.safeParse(required(settings, "GITHUB_INTEGRATION_JSON"), { error: issueMessage });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.map(String).join(".");

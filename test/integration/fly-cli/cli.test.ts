@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CliHarness, peerClient, REPO, startCli, TOKENS } from "./harness.js";
@@ -43,7 +43,9 @@ describe("pnpm fly: from an empty app to a running hub", () => {
     expect(metadata?.config?.mounts).toHaveLength(1);
     expect(fileText(metadata!, "/etc/thopter/redis.conf")).toContain(`requirepass ${password}`);
     expect(metadata?.config?.files?.[0]?.mode).toBe(0o600);
-    expect(JSON.stringify(metadata?.config?.env ?? {}) + JSON.stringify(metadata?.config?.init)).not.toContain(password);
+    expect(JSON.stringify(metadata?.config?.env ?? {}) + JSON.stringify(metadata?.config?.init)).not.toContain(
+      password,
+    );
 
     const calls = cli.fly.stats().total;
     const second = await cli.run(["ensure-metadata"]);
@@ -75,8 +77,8 @@ describe("pnpm fly: from an empty app to a running hub", () => {
 
     const status = await cli.run(["status"]);
     expect(status.code).toBe(0);
-    expect(status.text).toMatch(/^hub \(1\)\n  hub  \S+  started  iad  up 0 min/m);
-    expect(status.text).toMatch(/^metadata \(1\)\n  metadata  \S+  started/m);
+    expect(status.text).toMatch(/^hub \(1\)\n {2}hub {2}\S+ {2}started {2}iad {2}up 0 min/m);
+    expect(status.text).toMatch(/^metadata \(1\)\n {2}metadata {2}\S+ {2}started/m);
     expect(status.text).toMatch(/^golden claudes \(0\): none/m);
     expect(status.text).toMatch(/^thopters \(0\)/m);
   });
@@ -86,7 +88,9 @@ describe("pnpm fly: from an empty app to a running hub", () => {
     expect(result.code).toBe(0);
     expect(result.text).toMatch(/would call GET \/v1\/apps\/swarm-test\/machines\?metadata.role=metadata/);
     expect(result.text).toMatch(/would call POST \/v1\/apps\/swarm-test\/volumes \{"name":"thopter_metadata"/);
-    expect(result.text).toMatch(/would call POST \/v1\/apps\/swarm-test\/machines \{"name":"metadata".*"raw_value":"<\d+ bytes>"/);
+    expect(result.text).toMatch(
+      /would call POST \/v1\/apps\/swarm-test\/machines \{"name":"metadata".*"raw_value":"<\d+ bytes>"/,
+    );
     expect(result.text).not.toMatch(/requirepass/);
 
     const hub = await cli.run(["--dry-run", "recreate-hub"]);

@@ -59,7 +59,9 @@ describe("golden claudes", () => {
     expect(liveVolumes().map((v) => v.id)).toEqual([home, second]);
 
     const status = await cli.run(["status"]);
-    expect(status.text).toMatch(/^golden claudes \(1\)\n  gc-team  \S+  started  iad  up \d+ \w+ snapshot 0 min old/m);
+    expect(status.text).toMatch(
+      /^golden claudes \(1\)\n {2}gc-team {2}\S+ {2}started {2}iad {2}up \d+ \w+ snapshot 0 min old/m,
+    );
 
     const destroyed = await cli.run(["destroy-gc", "team"]);
     expect(destroyed.code).toBe(0);
@@ -138,10 +140,14 @@ describe("stored credential profiles", () => {
   });
 
   it("profile add needs exactly one credential file and a real date", async () => {
-    expect((await cli.run(["profile", "add", "x"])).text).toMatch(/exactly one of --oauth-token-file FILE or --api-key-file FILE/);
+    expect((await cli.run(["profile", "add", "x"])).text).toMatch(
+      /exactly one of --oauth-token-file FILE or --api-key-file FILE/,
+    );
     const tokenFile = join(files, "token");
     await writeFile(tokenFile, "two words");
-    expect((await cli.run(["profile", "add", "x", "--oauth-token-file", tokenFile])).text).toMatch(/must hold the credential alone/);
+    expect((await cli.run(["profile", "add", "x", "--oauth-token-file", tokenFile])).text).toMatch(
+      /must hold the credential alone/,
+    );
     await writeFile(tokenFile, "abc");
     expect((await cli.run(["profile", "add", "x", "--oauth-token-file", tokenFile, "--expires", "soon"])).text).toMatch(
       /--expires: "soon" is not a date; give it as YYYY-MM-DD/,

@@ -129,8 +129,11 @@ export class Scheduler {
     }
   }
 
-  private activeCount(): number {
-    return this.options.registry.inStates(ACTIVE_STATES).length;
+  /** Thopters holding a slot against MAX_THOPTERS: active records, and provisions under way even before their record. */
+  private slotsTaken(): number {
+    const ids = new Set(this.options.registry.inStates(ACTIVE_STATES).map((r) => r.id));
+    for (const id of this.inFlight) ids.add(id);
+    return ids.size;
   }
 
   private async pump(): Promise<void> {
@@ -155,7 +158,7 @@ export class Scheduler {
         const counted = record && ACTIVE_STATES.includes(record.state) ? 1 : 0;
         if (
           this.inFlight.size >= this.options.maxConcurrentProvisions ||
-          this.activeCount() - counted >= this.options.maxThopters
+          this.slotsTaken() - counted >= this.options.maxThopters
         ) {
           waiting = true;
           break;

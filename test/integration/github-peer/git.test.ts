@@ -160,14 +160,14 @@ describe("GitHub peer git over smart HTTP", () => {
     expect((await git(["push", "origin", "HEAD:refs/heads/thopter/issue-2"], dir)).code).toBe(0);
     const gh = octokit(peer, CODER_TOKEN);
     const args = { owner: OWNER, repo: NAME };
-    const created = await gh.rest.pulls.create({
-      ...args,
-      head: "thopter/issue-2",
-      base: "main",
-      title: "Fix issue 2",
-      body: "Closes #2",
-      draft: true,
-    });
+    // Two creations at once (an agent retrying) still make exactly one pull request.
+    const racing = await Promise.allSettled(
+      ["Fix issue 2", "Fix issue 2 (retry)"].map((title) =>
+        gh.rest.pulls.create({ ...args, head: "thopter/issue-2", base: "main", title, body: "Closes #2", draft: true }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const created = racing.find((r) => r.status === "fulfilled")!.value;
     expect(created.status).toBe(201);
     expect(created.data).toMatchObject({
       draft: true,

@@ -190,6 +190,7 @@ export class Model {
   }
 
   createIssue(repo: Repo, input: IssueInput, pull?: Pull): Issue {
+    if (!input.title?.trim()) throw new Error(`GitHub peer: an issue in ${repo.fullName} needs a non-empty title`);
     const at = this.now();
     const issue: Issue = {
       id: this.nextId("issue"),

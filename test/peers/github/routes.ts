@@ -152,6 +152,8 @@ async function createPull(deps: RouteDeps, ctx: RouteContext): Promise<RouteResu
   if (!headSha) throw validationFailed({ resource: "PullRequest", field: "head", code: "invalid" });
   const baseSha = await resolveRef(gitDir, `refs/heads/${input.base}`);
   if (!baseSha) throw validationFailed({ resource: "PullRequest", field: "base", code: "invalid" });
+  const stats = await compare(gitDir, baseSha, headSha);
+  // Checked after the last await, so two concurrent creations cannot both pass.
   const open = [...repo.issues.values()].find((i) => i.pull?.head === head && i.state === "open");
   if (open) {
     throw validationFailed({
@@ -160,7 +162,6 @@ async function createPull(deps: RouteDeps, ctx: RouteContext): Promise<RouteResu
       message: `A pull request already exists for ${repo.owner.login}:${head}.`,
     });
   }
-  const stats = await compare(gitDir, baseSha, headSha);
   if (stats.commits === 0) {
     throw validationFailed({
       resource: "PullRequest",

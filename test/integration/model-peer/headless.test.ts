@@ -46,6 +46,9 @@ describe.skipIf(!isRoot)("real Claude Code CLI, headless -p (root only: it runs 
         ["Edit", false, 3],
       ]);
       expect(peer.problems).toEqual([]);
+      for (const request of peer.mainRequests()) {
+        expect(request.headers).toMatchObject({ "x-api-key": home.apiKey, "x-claude-code-session-id": run.sessionId });
+      }
       expect(run.events.at(-1)).toMatchObject({ type: "result", subtype: "success", result: "Finished the files." });
 
       expect(await findTranscript(home, run.sessionId)).toBe(run.transcriptPath);

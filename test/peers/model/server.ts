@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { z } from "zod";
@@ -30,6 +30,8 @@ export interface RecordedRequest {
   kind: "main" | "auxiliary" | "count_tokens" | "other";
   method: string;
   path: string;
+  /** As received, e.g. `x-api-key` (which credential the CLI used) and `x-claude-code-session-id`. Never logged. */
+  headers: IncomingHttpHeaders;
   /** The validated body (`MessagesRequest` for messages calls), or undefined. */
   body?: MessagesRequest;
   /** For main-loop requests: the scenario turn index answered (≥ scenario length once it ran out). */
@@ -106,8 +108,9 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     resolveDone = resolve;
   });
 
-  const record = (entry: RecordedRequest): void => {
-    requests.push(entry);
+  const record = (req: IncomingMessage, entry: Omit<RecordedRequest, "method" | "path" | "headers" | "at">): void => {
+    const { pathname } = new URL(req.url ?? "/", "http://peer");
+    requests.push({ method: req.method ?? "GET", path: pathname, headers: req.headers, ...entry, at: Date.now() });
     for (const wake of waiters.splice(0)) wake();
   };
 
@@ -178,7 +181,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     if (isSummaryRequest(request)) turnOffset = lastAnswered + 1;
     if (!isMainLoop(request)) {
       const message = assistantMessage({ text: sideAnswer(request) }, request.model, inputTokens);
-      record({ kind: "auxiliary", method: "POST", path, body: request, response: message, at: Date.now() });
+      record(req, { kind: "auxiliary", body: request, response: message });
       return respond(res, request, message);
     }
     const turn = turnOffset + repliesIn(request.messages);
@@ -190,7 +193,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     }
     if (reply.error) {
       log.info({ turn, status: reply.error.status }, "main turn fails on purpose");
-      record({ kind: "main", method: "POST", path, body: request, turn, at: Date.now() });
+      record(req, { kind: "main", body: request, turn });
       return sendJson(res, reply.error.status, apiError(reply.error.type, reply.error.message));
     }
     problems.push(...toolCallProblems(request, turn, reply.toolCalls ?? []));
@@ -198,7 +201,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     for (const block of message.content) if (block.type === "tool_use") calls.set(block.id, block);
     lastAnswered = Math.max(lastAnswered, turn);
     log.info({ turn, stop: message.stop_reason, tools: reply.toolCalls?.map((call) => call.name) }, "main turn");
-    record({ kind: "main", method: "POST", path, body: request, turn, response: message, at: Date.now() });
+    record(req, { kind: "main", body: request, turn, response: message });
     respond(res, request, message);
     if (message.stop_reason === "end_turn" && turn >= scenario.length - 1) resolveDone();
   }
@@ -208,7 +211,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     const method = req.method ?? "GET";
     // `/` is what the API's own clients probe; `/api/hello` is Claude Code's connectivity check.
     if ((method === "HEAD" || method === "GET") && (pathname === "/" || pathname === "/api/hello")) {
-      record({ kind: "other", method, path: pathname, at: Date.now() });
+      record(req, { kind: "other" });
       res.writeHead(200).end();
       return;
     }
@@ -216,10 +219,10 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     if (method === "POST" && pathname === "/v1/messages/count_tokens") {
       const parsed = CountTokensRequest.safeParse(await readJson(req));
       if (!parsed.success) return problem(res, 400, `POST ${pathname}: ${z.prettifyError(parsed.error)}`);
-      record({ kind: "count_tokens", method, path: pathname, body: parsed.data as MessagesRequest, at: Date.now() });
+      record(req, { kind: "count_tokens", body: parsed.data as MessagesRequest });
       return sendJson(res, 200, { input_tokens: estimateTokens(parsed.data.messages) });
     }
-    record({ kind: "other", method, path: pathname, at: Date.now() });
+    record(req, { kind: "other" });
     problem(res, 404, `${method} ${pathname} is not part of the Messages API this peer serves`);
   }
 

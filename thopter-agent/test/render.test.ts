@@ -90,6 +90,29 @@ describe("session log renderer on real transcripts", () => {
   });
 });
 
+describe("session log renderer and the published line schemas", () => {
+  const schemas = readdirSync(FIXTURES).filter((f) => f.endsWith(".json"));
+
+  it.each(schemas)("%s: every line type it lists renders as a known entry", (file) => {
+    const schema = JSON.parse(readFileSync(join(FIXTURES, file), "utf8"));
+    const types: string[] = schema.oneOf.map((ref: { $ref: string }) => {
+      const name = ref.$ref.split("/").pop() as string;
+      return schema.$defs[name].properties.type.const;
+    });
+    expect(types).toEqual(expect.arrayContaining(["user", "assistant", "system", "progress"]));
+    const lines = types.map((type) =>
+      JSON.stringify(
+        type === "user" || type === "assistant"
+          ? { type, message: { role: type, content: [{ type: "text", text: `a ${type} line` }] } }
+          : { type, sessionId: "s", timestamp: "2026-01-01T00:00:00.000Z" },
+      ),
+    );
+    const html = renderAll(lines);
+    expect(html.match(/data-line=/g)).toHaveLength(types.length);
+    expect(html).not.toContain('class="entry raw"');
+  });
+});
+
 describe("session log renderer on hostile or unknown input", () => {
   it("escapes a <script> in a tool result, text and tool input", () => {
     const evil = "<script>alert(1)</script>\"'&";

@@ -35,3 +35,13 @@ export async function writeBigTranscript(file: string, bytes: number): Promise<n
   await once(out, "finish");
   return count;
 }
+
+/** Line types the newest vendored session schema lists (CLI 2.1.97+); newer CLIs write more. */
+export function schemaLineTypes(): Set<string> {
+  const schema = JSON.parse(readFileSync(join(TRANSCRIPTS, "claude-code-session.schema.v2.1.144.json"), "utf8"));
+  return new Set(
+    schema.oneOf.map(
+      (ref: { $ref: string }) => schema.$defs[ref.$ref.split("/").pop() as string].properties.type.const,
+    ),
+  );
+}

@@ -23,8 +23,25 @@ const MAX_OPEN_TOOL_CALLS = 10_000;
 /** Longer tool results are cut for display; the transcript file keeps them whole. */
 const MAX_RESULT_CHARS = 200_000;
 const SUMMARY_CHARS = 160;
-/** Line types Claude Code writes that carry bookkeeping rather than conversation: shown as one muted line. */
-const BOOKKEEPING = new Set(["progress", "file-history-snapshot", "queue-operation", "custom-title", "agent-name"]);
+/**
+ * Line types Claude Code writes that carry bookkeeping rather than conversation (see the vendored session schemas),
+ * shown as one muted line with the field that says most about them.
+ */
+const BOOKKEEPING: Record<string, (line: Json) => unknown> = {
+  progress: (line) => (isObject(line.data) ? (line.data.hookName ?? line.data.type) : undefined),
+  "file-history-snapshot": () => undefined,
+  "queue-operation": (line) => line.operation,
+  "pr-link": (line) => line.prUrl,
+  "agent-name": (line) => line.agentName,
+  "custom-title": (line) => line.customTitle,
+  "ai-title": (line) => line.aiTitle,
+  "last-prompt": (line) => line.lastPrompt,
+  "permission-mode": (line) => line.permissionMode,
+  "agent-setting": (line) => line.agentSetting,
+  attachment: (line) => (isObject(line.attachment) ? line.attachment.type : undefined),
+  "bridge-session": () => undefined,
+  "worktree-state": () => undefined,
+};
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -107,15 +124,18 @@ export class TranscriptRenderer {
     try {
       parsed = JSON.parse(line);
     } catch {
-      this.entry("raw", `not JSON`, rawHtml(line));
+      this.raw("not JSON", line);
       return;
     }
-    if (!isObject(parsed) || !this.known(parsed))
-      this.entry(
-        "raw",
-        `unknown line type ${escapeHtml(JSON.stringify(isObject(parsed) ? parsed.type : typeof parsed))}`,
-        rawHtml(line),
-      );
+    if (isObject(parsed) && this.known(parsed)) return;
+    const type = isObject(parsed) ? parsed.type : typeof parsed;
+    this.raw(`unknown line type ${JSON.stringify(type)}`, line);
+  }
+
+  /** A line it cannot read, as it is, folded: newer CLI versions add bookkeeping types (some carry whole prompts). */
+  private raw(why: string, line: string): void {
+    const body = `<details><summary>raw line</summary><pre class="raw">${escapeHtml(clip(line, MAX_RESULT_CHARS))}</pre></details>`;
+    this.entry("raw", escapeHtml(why), body);
   }
 
   /** Everything rendered since the last call, as page operations. */
@@ -162,10 +182,10 @@ export class TranscriptRenderer {
       this.entry("summary", "summary", textHtml(str(line.summary) ?? ""), line);
       return true;
     }
-    if (typeof type === "string" && BOOKKEEPING.has(type)) {
-      const data = isObject(line.data) ? line.data : undefined;
-      const detail = str(data?.hookName) ?? str(data?.type) ?? str(line.operation) ?? "";
-      this.entry("meta", `${escapeHtml(type)} <span class="detail">${escapeHtml(detail)}</span>`, "", line);
+    const detail = typeof type === "string" && Object.hasOwn(BOOKKEEPING, type) ? BOOKKEEPING[type] : undefined;
+    if (detail) {
+      const text = clip(str(detail(line)) ?? "", SUMMARY_CHARS);
+      this.entry("meta", `${escapeHtml(type as string)} <span class="detail">${escapeHtml(text)}</span>`, "", line);
       return true;
     }
     return false;

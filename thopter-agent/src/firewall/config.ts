@@ -74,8 +74,8 @@ async function readThopterJob(path: string | undefined): Promise<ThopterJob> {
   if (!path) return {};
   try {
     const st = await lstat(path);
-    // The agent must not be able to choose its own allow-list on the next boot.
-    if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+    // The agent must not be able to choose its own allow-list on the next boot: only root (whom we run as) may write it.
+    if (!st.isFile() || (st.uid !== 0 && st.uid !== process.getuid?.()) || (st.mode & 0o022) !== 0) {
       throw new FirewallError(`THOPTER_CONFIG ${path} must be a regular file owned by root and writable only by root`);
     }
     return ThopterJob.parse(JSON.parse(await readFile(path, "utf8")));

@@ -213,6 +213,23 @@ describe("GitHub peer REST", () => {
     expect(peer.comments(REPO, 1)[0]?.body).toBe("fixed");
   });
 
+  it("refuses bad seeding with an error that says what is wrong", async () => {
+    const seed = { issuesToken: "fresh-issues-1", coderToken: "fresh-coder-1", bot: { login: BOT } };
+    await expect(peer.addRepo("no-slash", seed)).rejects.toThrow('repository must be "owner/name"');
+    await expect(peer.addRepo(REPO, seed)).rejects.toThrow(`repository ${REPO} already exists`);
+    await expect(
+      peer.addRepo("acme/second", { issuesToken: ISSUES_TOKEN, coderToken: "x-coder-123", bot: { login: "someone" } }),
+    ).rejects.toThrow("already registered for thopter-bot");
+    await expect(peer.addRepo("acme/third", { ...seed, coderToken: seed.issuesToken })).rejects.toThrow("must differ");
+    // A refused seed leaves nothing behind: the name is still free.
+    await peer.addRepo("acme/second", seed);
+    expect(() => peer.addUser("not a login!")).toThrow('"not a login!" is not a valid GitHub login');
+    expect(() => peer.createIssue(REPO, { title: " ", author: "alice" })).toThrow("needs a non-empty title");
+    expect(() => peer.addComment(REPO, 42, { body: "hi", author: "alice" })).toThrow(`${REPO} has no issue #42`);
+    expect(() => peer.createIssue("acme/missing", { title: "t", author: "alice" })).toThrow("seed it with addRepo");
+    expect(() => peer.editComment(1, "x")).toThrow("no comment 1");
+  });
+
   it("refuses an empty comment with 422 Validation Failed", async () => {
     peer.createIssue(REPO, { title: "x", author: "alice" });
     const error = await octokit(peer, ISSUES_TOKEN)

@@ -35,25 +35,29 @@ const RANK: Record<Level, number> = { none: 0, read: 1, write: 2 };
 export class Tokens {
   private readonly grants = new Map<string, Grant>();
 
-  /** Registers a token; registering the same token again for another repository widens it to that one too. */
-  add(token: string, user: User, repo: string | "all", permissions: Record<Area, Level>): void {
+  /** Throws unless `add(token, user, …, permissions)` would succeed, so callers can check before changing state. */
+  check(token: string, user: User, permissions: Record<Area, Level>): void {
     if (!/^[\x21-\x7e]{8,}$/.test(token)) {
       throw new Error("GitHub peer: a token must be at least 8 printable ASCII characters without spaces");
     }
     const existing = this.grants.get(token);
-    if (existing) {
-      if (existing.user !== user || existing.permissions !== permissions) {
-        throw new Error(
-          `GitHub peer: this token is already registered for ${existing.user.login}; give each user and role its own token`,
-        );
-      }
-      if (existing.repos !== "all") {
-        if (repo === "all") existing.repos = "all";
-        else existing.repos.add(repo);
-      }
-      return;
+    if (existing && (existing.user !== user || existing.permissions !== permissions)) {
+      throw new Error(
+        `GitHub peer: this token is already registered for ${existing.user.login}; give each user and role its own token`,
+      );
     }
-    this.grants.set(token, { user, repos: repo === "all" ? "all" : new Set([repo]), permissions });
+  }
+
+  /** Registers a token; registering the same token again for another repository widens it to that one too. */
+  add(token: string, user: User, repo: string | "all", permissions: Record<Area, Level>): void {
+    this.check(token, user, permissions);
+    const existing = this.grants.get(token);
+    if (!existing) {
+      this.grants.set(token, { user, repos: repo === "all" ? "all" : new Set([repo]), permissions });
+    } else if (existing.repos !== "all") {
+      if (repo === "all") existing.repos = "all";
+      else existing.repos.add(repo);
+    }
   }
 
   get(token: string): Grant | undefined {

@@ -129,8 +129,11 @@ export class GithubPeer {
   /** Creates the repository (a real bare git repository with one commit of `files`) and its bot's two tokens. */
   async addRepo(fullName: string, seed: RepoSeed): Promise<void> {
     const defaultBranch = seed.defaultBranch ?? "main";
-    const repo = this.model.addRepo(fullName, defaultBranch);
     const bot = this.model.user(seed.bot.login);
+    if (seed.issuesToken === seed.coderToken) throw new Error("GitHub peer: issuesToken and coderToken must differ");
+    this.tokens.check(seed.issuesToken, bot, ISSUES_PERMISSIONS);
+    this.tokens.check(seed.coderToken, bot, WRITE_PERMISSIONS);
+    const repo = this.model.addRepo(fullName, defaultBranch);
     this.tokens.add(seed.issuesToken, bot, fullName, ISSUES_PERMISSIONS);
     this.tokens.add(seed.coderToken, bot, fullName, WRITE_PERMISSIONS);
     await createBareRepo(

@@ -7,10 +7,10 @@ import { destroyGc, recreateGc, snapshotGc } from "../ops/commands/golden-claude
 import { recreateHub, uploadEnvThopters } from "../ops/commands/hub.js";
 import { images } from "../ops/commands/images.js";
 import { preflight } from "../ops/commands/preflight.js";
+import { addProfile, listProfiles, removeProfile } from "../ops/commands/profile.js";
 import { status } from "../ops/commands/status.js";
 import { destroyThopters } from "../ops/commands/thopters.js";
 import { createOps, type Ops } from "../ops/context.js";
-import { addProfile, listProfiles, removeProfile } from "../ops/profiles.js";
 import { loadSettings, SettingError } from "../ops/settings.js";
 import { HELP } from "./help.js";
 

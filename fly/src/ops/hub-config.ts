@@ -1,3 +1,4 @@
+import { parse as parseDotenv } from "dotenv";
 import { metadataHost } from "./fleet.js";
 import type { CliSettings } from "./settings.js";
 
@@ -68,7 +69,24 @@ export function hubEnvFile(settings: CliSettings, opts: { redisPassword: string;
     PROFILES_FILE: HUB_PROFILES_PATH,
   });
   if (opts.goldenClaudes.length > 0) values.GOLDEN_CLAUDES = opts.goldenClaudes.join(",");
+  return serialize(values);
+}
+
+function serialize(values: Record<string, string>): string {
   return `${Object.entries(values)
     .map(([key, value]) => dotenvLine(key, value))
     .join("\n")}\n`;
+}
+
+/** The golden-claude names a hub `.env` offers. */
+export function goldenClaudesOf(envText: string): string[] {
+  return (parseDotenv(envText).GOLDEN_CLAUDES ?? "").split(",").filter((n) => n !== "");
+}
+
+/** A hub `.env` (as the hub machine has it) with another list of golden-claude names; everything else kept. */
+export function withGoldenClaudes(envText: string, names: string[]): string {
+  const values = parseDotenv(envText);
+  if (names.length > 0) values.GOLDEN_CLAUDES = names.join(",");
+  else delete values.GOLDEN_CLAUDES;
+  return serialize(values);
 }

@@ -16,6 +16,10 @@ afterEach(async () => {
 });
 
 const live = () => cli.fly.machines().filter((m) => !["destroying", "destroyed"].includes(m.state ?? ""));
+const hubFile = (path: string) => {
+  const hub = live().find((m) => m.name === "hub")!;
+  return Buffer.from(hub.config!.files!.find((f) => f.guest_path === path)!.raw_value!, "base64").toString();
+};
 const liveVolumes = () => cli.fly.volumes().filter((v) => v.state !== "destroyed");
 
 describe("golden claudes", () => {
@@ -125,15 +129,45 @@ describe("stored credential profiles", () => {
       expect.stringMatching(/profile alice: credential expires in 21 days .*claude setup-token/),
     ]);
 
+    expect(added.text).toContain("there is no hub yet");
+
     // The hub is offered the stored profiles as golden claudes, and gets their credentials in a root-only file.
     await cli.run(["ensure-metadata"]);
     await cli.run(["recreate-hub"]);
-    const hub = live().find((m) => m.name === "hub")!;
-    const env = Buffer.from(hub.config!.files!.find((f) => f.guest_path === "/app/.env")!.raw_value!, "base64");
-    expect(env.toString()).toContain("GOLDEN_CLAUDES='alice,ci'");
+    expect(hubFile("/app/.env")).toContain("GOLDEN_CLAUDES='alice,ci'");
+    expect(JSON.parse(hubFile("/app/.thopter/profiles.json")).map((p: { name: string }) => p.name)).toEqual([
+      "alice",
+      "ci",
+    ]);
+
+    // A team member with only a Fly token (no GitHub tokens, no local profiles) adds their own profile.
+    const member = await mkdtemp(join(tmpdir(), "fly-cli-member-"));
+    try {
+      const bobFile = join(files, "bob");
+      await writeFile(bobFile, "sk-ant-oat01-bobbobbobbobbobbobbobbobbob");
+      const memberEnv = {
+        FLY_API_URL: cli.fly.url,
+        FLY_API_TOKEN: cli.fly.token,
+        APP_NAME: cli.fly.app,
+        REGION: "iad",
+      };
+      const bob = await cli.runIn(member, ["profile", "add", "bob", "--oauth-token-file", bobFile], memberEnv);
+      expect(bob.code).toBe(0);
+      expect(bob.text).toContain("the hub was recreated with the new profile list");
+      expect(hubFile("/app/.env")).toContain("GOLDEN_CLAUDES='alice,bob,ci'");
+      expect(hubFile("/app/.env")).toContain(`GITHUB_INTEGRATION_JSON='${cli.env.GITHUB_INTEGRATION_JSON}'`);
+      expect((await cli.runIn(member, ["profile", "list"], memberEnv)).lines.map((l) => l.split("\t")[0])).toEqual([
+        "alice",
+        "bob",
+        "ci",
+      ]);
+    } finally {
+      await rm(member, { recursive: true, force: true });
+    }
 
     expect((await cli.run(["profile", "rm", "ci"])).code).toBe(0);
-    expect((await cli.run(["profile", "list"])).lines).toHaveLength(1);
+    expect(hubFile("/app/.env")).toContain("GOLDEN_CLAUDES='alice,bob'");
+    expect(live().filter((m) => m.name === "hub")).toHaveLength(1);
     const missing = await cli.run(["profile", "rm", "ci"]);
     expect(missing.code).toBe(1);
     expect(missing.text).toMatch(/there is no stored profile ci/);

@@ -10,6 +10,12 @@ import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 export const REPO = "acme/widgets";
 export const TOKENS = { issuesToken: "issues-token-0123456789", coderToken: "coder-token-0123456789" };
 
+export interface CliResult {
+  code: number;
+  lines: string[];
+  text: string;
+}
+
 export interface CliHarness {
   fly: FlyPeer;
   github: GithubPeer;
@@ -18,7 +24,9 @@ export interface CliHarness {
   /** Environment every run gets, before per-run overrides. */
   env: Record<string, string>;
   /** Runs `pnpm fly ARGS`; returns the exit code and the lines printed. */
-  run(args: string[], env?: Record<string, string>): Promise<{ code: number; lines: string[]; text: string }>;
+  run(args: string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Runs in another directory with only the given environment (a team member's checkout). */
+  runIn(cwd: string, args: string[], env: Record<string, string>): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -48,11 +56,14 @@ export async function startCli(clock: { now: Date } = { now: new Date() }): Prom
     github,
     dir,
     env,
-    async run(args, extra = {}) {
+    run(args, extra = {}) {
+      return this.runIn(dir, args, { ...env, ...extra });
+    },
+    async runIn(cwd, args, runEnv) {
       const lines: string[] = [];
       const code = await runCli(args, {
-        cwd: dir,
-        env: { ...env, ...extra },
+        cwd,
+        env: runEnv,
         say: (line) => lines.push(line),
         logger,
         now: () => clock.now,

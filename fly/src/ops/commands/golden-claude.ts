@@ -3,6 +3,7 @@ import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
 import { destroyMachine, ensureVolume, findVolume, gcMachineName, machinesWithRole, volumeNameFor } from "../fleet.js";
 import { profileName, required, SettingError } from "../settings.js";
+import { refreshHub } from "./hub.js";
 
 /** The golden claude's home, on its volume: what new thopters get a copy of. */
 export const GC_HOME = "/data/thopter";
@@ -62,6 +63,7 @@ export async function destroyGc(ops: Ops, nameArg: string | undefined): Promise<
     await ops.fly().deleteVolume(volume.id!);
     ops.say(`deleted home volume ${volume.name} (${volume.id})`);
   }
+  if (await refreshHub(ops, { onlyIfNamesChange: true })) ops.say(`the hub no longer offers ${name}`);
   return 0;
 }
 

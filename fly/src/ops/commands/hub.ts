@@ -1,35 +1,60 @@
-import type { MachineFile } from "../../types.js";
+import type { StoredProfile } from "@thopter/protocol";
+import type { Machine, MachineFile } from "../../types.js";
 import type { Ops } from "../context.js";
 import { checkThopterEnv } from "../env-thopters.js";
 import { destroyMachine, HUB_NAME, machineFile, machinesWithRole, metadataHost } from "../fleet.js";
-import { HUB_ENV_PATH, HUB_PROFILES_PATH, HUB_THOPTER_ENV_PATH, hubEnvFile } from "../hub-config.js";
+import {
+  goldenClaudesOf,
+  HUB_ENV_PATH,
+  HUB_PROFILES_PATH,
+  HUB_THOPTER_ENV_PATH,
+  hubEnvFile,
+  withGoldenClaudes,
+} from "../hub-config.js";
 import { readIfExists, resolvePath } from "../local-files.js";
-import { readProfiles } from "../profiles.js";
+import { mergeProfiles, parseProfiles, readProfiles } from "../profiles.js";
 import { required, SettingError } from "../settings.js";
 import { metadataPassword, passwordPath } from "./ensure-metadata.js";
 
-/** `.env.thopters` as checked text (empty when the file does not exist), or a `SettingError` listing its problems. */
-export function thopterEnvText(ops: Ops): string {
+/** `.env.thopters` as checked text (undefined when absent), or a `SettingError` listing its problems. */
+export function localThopterEnv(ops: Ops): string | undefined {
   const path = resolvePath(ops.settings, ops.settings.THOPTER_ENV_FILE);
-  const text = readIfExists(path) ?? "";
-  const problems = checkThopterEnv(text);
-  if (problems.length > 0) {
-    throw new SettingError("THOPTER_ENV_FILE", `${path}: ${problems.join("; ")}`);
-  }
+  const text = readIfExists(path);
+  const problems = checkThopterEnv(text ?? "");
+  if (problems.length > 0) throw new SettingError("THOPTER_ENV_FILE", `${path}: ${problems.join("; ")}`);
   return text;
 }
 
-/** Profile names `-g` may pick: golden-claude machines and stored credentials. */
-async function goldenClaudeNames(ops: Ops): Promise<string[]> {
-  const machines = await machinesWithRole(ops, "golden-claude");
-  const names = machines.map((m) => m.config?.metadata?.gc).filter((n): n is string => Boolean(n));
-  return [...new Set([...names, ...readProfiles(ops).map((p) => p.name)])].sort();
+export async function currentHub(ops: Ops): Promise<Machine | undefined> {
+  return (await machinesWithRole(ops, "hub"))[0];
 }
 
-/** Creates the hub machine with these files and waits until it runs. */
-async function createHub(ops: Ops, image: string, files: MachineFile[]): Promise<void> {
+function fileOf(machine: Machine | undefined, path: string): string | undefined {
+  const file = machine?.config?.files?.find((f) => f.guest_path === path);
+  return file?.raw_value === undefined ? undefined : Buffer.from(file.raw_value, "base64").toString("utf8");
+}
+
+/** The credential profiles the hub machine holds now. */
+export function hubProfiles(hub: Machine): StoredProfile[] {
+  const text = fileOf(hub, HUB_PROFILES_PATH);
+  return text === undefined ? [] : parseProfiles(text, `the hub's ${HUB_PROFILES_PATH}`);
+}
+
+/** Names `-g` may pick: golden-claude machines and the given profiles. */
+async function goldenClaudeNames(ops: Ops, profiles: StoredProfile[]): Promise<string[]> {
+  const machines = await machinesWithRole(ops, "golden-claude");
+  const names = machines.map((m) => m.config?.metadata?.gc).filter((n): n is string => Boolean(n));
+  return [...new Set([...names, ...profiles.map((p) => p.name)])].sort();
+}
+
+/** Replaces the hub machine with one running `image` with these files (Fly applies files only to new machines). */
+async function replaceHub(ops: Ops, old: Machine | undefined, image: string, files: MachineFile[]): Promise<void> {
   const app = required(ops.settings, "APP_NAME");
-  const region = required(ops.settings, "REGION");
+  const region = old?.region ?? required(ops.settings, "REGION");
+  if (old) {
+    await destroyMachine(ops, old);
+    ops.say(`destroyed hub machine ${old.id}`);
+  }
   const machine = await ops.fly().createMachine({
     name: HUB_NAME,
     region,
@@ -43,63 +68,93 @@ async function createHub(ops: Ops, image: string, files: MachineFile[]): Promise
     },
   });
   await ops.fly().waitForState(machine.id!, "started", 60);
-  const port = ops.settings.raw.HUB_PORT ?? "8080";
   ops.say(`hub machine ${machine.id} started (image ${image})`);
+  const port = ops.settings.raw.HUB_PORT ?? "8080";
   ops.say(`dashboard (on the Wireguard network): http://${metadataHost(app, "role", "hub")}:${port}`);
 }
 
-/**
- * `recreate-hub`: destroys the hub machine(s) and creates a new one. Its configuration arrives as a root-only `.env`
- * file (tokens never in the machine's env or argv), with `.env.thopters` and stored profiles beside it, and
- * `STORE_URL` pointing at the metadata Redis.
- */
-export async function recreateHub(ops: Ops): Promise<number> {
-  const image = ops.flags.image ?? required(ops.settings, "HUB_IMAGE");
-  required(ops.settings, "THOPTER_IMAGE");
-  required(ops.settings, "GITHUB_INTEGRATION_JSON");
-  const thopterEnv = thopterEnvText(ops);
-  const [metadata] = await machinesWithRole(ops, "metadata");
-  if (!metadata && !ops.flags.dryRun) {
-    throw new SettingError("metadata", "there is no metadata machine: run `pnpm fly ensure-metadata` first");
-  }
-  // A dry run prints file sizes only, so a stand-in password does for a metadata machine that does not exist yet.
-  const redisPassword = ops.flags.dryRun
-    ? (readIfExists(passwordPath(ops))?.trim() ?? "dry-run")
-    : metadataPassword(ops);
-  const profiles = readProfiles(ops);
-  const files = [
-    machineFile(HUB_ENV_PATH, hubEnvFile(ops.settings, { redisPassword, goldenClaudes: await goldenClaudeNames(ops) })),
+function hubFiles(env: string, thopterEnv: string, profiles: StoredProfile[]): MachineFile[] {
+  return [
+    machineFile(HUB_ENV_PATH, env),
     machineFile(HUB_THOPTER_ENV_PATH, thopterEnv),
     machineFile(HUB_PROFILES_PATH, `${JSON.stringify(profiles)}\n`),
   ];
-  for (const old of await machinesWithRole(ops, "hub")) {
-    await destroyMachine(ops, old);
-    ops.say(`destroyed hub machine ${old.id}`);
+}
+
+/**
+ * `recreate-hub`: a new hub machine. Its configuration arrives as a root-only `.env` file (tokens never in the
+ * machine's env or argv), with `.env.thopters` and the credential profiles beside it, `STORE_URL` pointing at the
+ * metadata Redis. Without `GITHUB_INTEGRATION_JSON` here, the running hub's configuration is kept, so a team member
+ * with only a Fly token can roll out a new image or profile.
+ */
+export async function recreateHub(ops: Ops): Promise<number> {
+  const old = await currentHub(ops);
+  const image = ops.flags.image ?? ops.settings.HUB_IMAGE ?? old?.config?.image ?? required(ops.settings, "HUB_IMAGE");
+  const profiles = mergeProfiles(old ? hubProfiles(old) : [], readProfiles(ops));
+  const names = await goldenClaudeNames(ops, profiles);
+  let env: string;
+  if (ops.settings.GITHUB_INTEGRATION_JSON !== undefined || !old) {
+    required(ops.settings, "GITHUB_INTEGRATION_JSON");
+    required(ops.settings, "THOPTER_IMAGE");
+    const [metadata] = await machinesWithRole(ops, "metadata");
+    if (!metadata && !ops.flags.dryRun) {
+      throw new SettingError("metadata", "there is no metadata machine: run `pnpm fly ensure-metadata` first");
+    }
+    // A dry run prints file sizes only, so a stand-in does for a password that does not exist yet.
+    const redisPassword = ops.flags.dryRun
+      ? (readIfExists(passwordPath(ops))?.trim() ?? "dry-run")
+      : metadataPassword(ops);
+    env = hubEnvFile(ops.settings, { redisPassword, goldenClaudes: names });
+  } else {
+    env = withGoldenClaudes(fileOf(old, HUB_ENV_PATH) ?? "", names);
+    ops.say("GITHUB_INTEGRATION_JSON is not set here: keeping the running hub's configuration");
   }
-  await createHub(ops, image, files);
+  const thopterEnv = localThopterEnv(ops) ?? fileOf(old, HUB_THOPTER_ENV_PATH) ?? "";
+  await replaceHub(ops, old, image, hubFiles(env, thopterEnv, profiles));
   return 0;
 }
 
 /**
- * `upload-env-thopters`: checks `.env.thopters` and gives it to the hub. Fly applies a changed file only by
- * replacing the machine, so the hub is recreated from its current configuration with the new file (new thopters get
- * it; running ones keep theirs).
+ * Gives the running hub a new `.env.thopters`, profile list or golden-claude list, keeping the rest of its
+ * configuration: the hub is recreated from its own files. With `onlyIfNamesChange`, nothing happens unless the
+ * golden-claude names differ. Resolves false when there is no hub.
  */
+export async function refreshHub(
+  ops: Ops,
+  change: { thopterEnv?: string; removeProfile?: string; onlyIfNamesChange?: boolean },
+): Promise<boolean> {
+  const hub = await currentHub(ops);
+  if (!hub) return false;
+  const profiles = mergeProfiles(hubProfiles(hub), readProfiles(ops)).filter((p) => p.name !== change.removeProfile);
+  const names = await goldenClaudeNames(ops, profiles);
+  const oldEnv = fileOf(hub, HUB_ENV_PATH) ?? "";
+  if (change.onlyIfNamesChange && goldenClaudesOf(oldEnv).join(",") === names.join(",")) return false;
+  const thopterEnv = change.thopterEnv ?? fileOf(hub, HUB_THOPTER_ENV_PATH) ?? "";
+  await replaceHub(
+    ops,
+    hub,
+    hub.config?.image ?? required(ops.settings, "HUB_IMAGE"),
+    hubFiles(withGoldenClaudes(oldEnv, names), thopterEnv, profiles),
+  );
+  return true;
+}
+
+/** `upload-env-thopters`: checks `.env.thopters` and gives it to the hub (new thopters get it; running ones keep theirs). */
 export async function uploadEnvThopters(ops: Ops): Promise<number> {
-  const text = thopterEnvText(ops);
-  const [hub] = await machinesWithRole(ops, "hub");
-  if (!hub && !ops.flags.dryRun) {
+  const text = localThopterEnv(ops);
+  if (text === undefined) {
+    throw new SettingError(
+      "THOPTER_ENV_FILE",
+      `${resolvePath(ops.settings, ops.settings.THOPTER_ENV_FILE)}: not found; create it with KEY=value lines`,
+    );
+  }
+  if (!(await refreshHub(ops, { thopterEnv: text }))) {
     throw new SettingError(
       "hub",
       "there is no hub machine: run `pnpm fly recreate-hub` (it uploads .env.thopters too)",
     );
   }
-  const files = (hub?.config?.files ?? []).filter((f) => f.guest_path !== HUB_THOPTER_ENV_PATH);
-  files.push(machineFile(HUB_THOPTER_ENV_PATH, text));
-  const image = hub?.config?.image ?? ops.flags.image ?? required(ops.settings, "HUB_IMAGE");
-  if (hub) await destroyMachine(ops, hub);
-  await createHub(ops, image, files);
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length;
-  ops.say(`uploaded ${lines} variable${lines === 1 ? "" : "s"} for new thopters`);
+  const count = text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length;
+  ops.say(`uploaded ${count} variable${count === 1 ? "" : "s"} for new thopters`);
   return 0;
 }

@@ -2,7 +2,8 @@ import { expiryWarnings } from "@thopter/protocol";
 import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
 import { age } from "../fleet.js";
-import { readProfiles } from "../profiles.js";
+import { mergeProfiles, readProfiles } from "../profiles.js";
+import { hubProfiles } from "./hub.js";
 
 type Group = "hub" | "metadata" | "golden claudes" | "thopters" | "other";
 
@@ -37,7 +38,8 @@ export async function status(ops: Ops): Promise<number> {
     ops.say(`${group} (${members.length})${members.length === 0 && group !== "thopters" ? ": none" : ""}`);
     for (const machine of members) ops.say(describe(machine, now));
   }
-  const profiles = readProfiles(ops);
+  const hub = machines.find((m) => groupOf(m) === "hub");
+  const profiles = mergeProfiles(hub ? hubProfiles(hub) : [], readProfiles(ops));
   if (profiles.length > 0) ops.say(`stored profiles: ${profiles.map((p) => p.name).join(", ")}`);
   const warnings = expiryWarnings(profiles, now);
   for (const warning of warnings) ops.say(`warning: ${warning.message}`);

@@ -37,9 +37,7 @@ async function resolveHosts(resolver: HostResolver, settings: FirewallSettings) 
 }
 
 /** Everything the ruleset needs, fetched and resolved now: the allow-list is fixed at boot. */
-export async function gatherRulesetInput(
-  settings: FirewallSettings,
-): Promise<{ input: RulesetInput; warnings: string[] }> {
+async function gatherRulesetInput(settings: FirewallSettings): Promise<{ input: RulesetInput; warnings: string[] }> {
   const resolver = new HostResolver(settings.resolvers);
   const { host, port } = settings.collector;
   const [github, hosts, hub] = await Promise.all([

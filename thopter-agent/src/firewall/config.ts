@@ -27,14 +27,25 @@ export const DEFAULT_HOSTS: readonly Omit<HostRule, "from">[] = [
   { host: "claude.ai", required: false },
 ];
 
-/** The variables the firewall reads. Only the root-controlled env and THOPTER_CONFIG: nothing the agent can edit. */
+/**
+ * The variables the firewall reads: only the root-controlled boot env and THOPTER_CONFIG, never a file the agent
+ * can edit (it could otherwise widen its own allow-list on the next boot).
+ * - DANGEROUSLY_SKIP_FIREWALL: `I_UNDERSTAND` runs without a firewall; any other non-empty value is an error.
+ * - THOPTER_CONFIG: the hub's job file; its `collectorUrl` and `githubApiUrl` are used unless the env sets them.
+ * - COLLECTOR_URL: the hub collector (`http://HOST:HUB_STATUS_PORT`), the only private destination allowed.
+ * - GITHUB_API_URL (default https://api.github.com): `/meta` is fetched from it, and its host is allowed.
+ * - GITHUB_META_FILE: a saved `/meta` body to use instead of fetching it (offline, or pinned).
+ * - ALLOWED_DOMAINS: extra destinations, comma- or space-separated host names (resolved at boot) or CIDRs.
+ * - FIREWALL_RESOLVERS: the DNS servers allowed, instead of the `nameserver` lines of /etc/resolv.conf.
+ * - ANTHROPIC_BASE_URL: a model endpoint other than api.anthropic.com; its host is allowed.
+ */
 export type FirewallEnv = Partial<
   Record<
     | typeof SKIP_VARIABLE
     | "THOPTER_CONFIG"
+    | "COLLECTOR_URL"
     | "GITHUB_API_URL"
     | "GITHUB_META_FILE"
-    | "COLLECTOR_URL"
     | "ALLOWED_DOMAINS"
     | "FIREWALL_RESOLVERS"
     | "ANTHROPIC_BASE_URL",

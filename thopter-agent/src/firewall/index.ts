@@ -1,5 +1,5 @@
-export { type ApplyOptions, applyFirewall, type FirewallResult, gatherRulesetInput } from "./apply.js";
-export { type Cidr, collapse, contains, formatCidr, parseCidr } from "./cidr.js";
+export { type ApplyOptions, applyFirewall, type FirewallResult } from "./apply.js";
+export { type Cidr, collapse, parseCidr } from "./cidr.js";
 export {
   DEFAULT_HOSTS,
   type FirewallEnv,
@@ -10,7 +10,7 @@ export {
   SKIPPED_WARNING,
   skipRequested,
 } from "./config.js";
-export { HostResolver, type HostRule, nameservers } from "./dns.js";
+export { nameservers } from "./dns.js";
 export { FirewallError } from "./error.js";
 export { GITHUB_META_KEYS, githubRanges, loadGithubRanges } from "./github-meta.js";
 export { loadRuleset, type NftCommand } from "./nft.js";

@@ -15,6 +15,12 @@ export interface ReaperOptions {
   orphanGraceMin?: number;
   intervalMs?: number;
   now?: () => Date;
+  /**
+   * The provider's own leftover sweep (Fly: volumes no machine holds, left when a destroy failed half-way), run on
+   * the first pass and every `providerSweepEvery` passes after it.
+   */
+  providerSweep?: () => Promise<unknown>;
+  providerSweepEvery?: number;
 }
 
 /** States in which nobody is working: the idle clock runs from when the thopter entered one. */
@@ -48,6 +54,7 @@ export function reapReason(
 export class Reaper {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private passes = 0;
 
   constructor(private readonly options: ReaperOptions) {}
 
@@ -88,5 +95,9 @@ export class Reaper {
           .catch((err) => log.warn({ thopterId: id, err }, "reaper could not stop thopter; will retry")),
       ),
     );
+    const { providerSweep, providerSweepEvery = 10 } = this.options;
+    if (providerSweep && this.passes++ % providerSweepEvery === 0) {
+      await providerSweep().catch((err) => log.warn({ err }, "provider leftover sweep failed; will retry"));
+    }
   }
 }

@@ -255,7 +255,13 @@ export class Scheduler {
     const reason = `${step} failed: ${message}`;
     log.error({ thopterId: id, request: request.id, step, err }, "provisioning failed");
     // Nothing half-made stays behind: no machine, no volume, no valid token.
-    if (made) await provider.destroy(made).catch((e) => log.error({ thopterId: id, err: e }, "cleanup destroy failed"));
+    const cleanup = made
+      ? provider.destroy(made)
+      : // A provider cleans up after a failed create; if that cleanup failed too, what it left is found by listing.
+        step === "creating its machine"
+        ? this.removeLeftovers(id)
+        : Promise.resolve();
+    await cleanup.catch((e) => log.error({ thopterId: id, err: e }, "cleanup after a failed provision failed"));
     await tokens.revoke(id).catch(() => {});
     const record = registry.get(id);
     if (record && record.state !== "failed") {

@@ -118,12 +118,14 @@ export async function startThopterServices(
     log,
     pollMs: deps.pollMs,
   });
+  const sweepable = provider as Provider & { sweep?: () => Promise<unknown> };
   const reaper = new Reaper({
     registry,
     stopper,
     log,
     idleTimeoutMin: config.IDLE_TIMEOUT_MIN,
     maxLifetimeMin: config.MAX_LIFETIME_MIN,
+    providerSweep: sweepable.sweep && (() => sweepable.sweep!()),
   });
   scheduler.start();
   reaper.start();

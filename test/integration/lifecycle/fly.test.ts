@@ -1,3 +1,5 @@
+import { Reaper } from "@thopter/hub/reaper/index";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { BOT, REPO, requests, until } from "../hub/harness.js";
 import { type FlyHarness, startFly } from "../providers/fly-harness.js";
@@ -74,5 +76,28 @@ describe("scheduler with the Fly provider (Fly peer running machines as local pr
     const comments = l.s.peer.comments(REPO, l.s.issue).filter((c) => (c.user as { login: string }).login === BOT);
     expect(comments).toHaveLength(1);
     expect(String(comments[0]!.body)).toMatch(/creating its machine failed: .*\n\nWhat to try: /s);
+  });
+
+  it("a destroy that times out half-way leaves a volume; the reaper's provider sweep deletes it", async () => {
+    fly = await startFly({}, { startTimeoutSeconds: 1, stopTimeoutSeconds: 1 });
+    l = await startLifecycle({ base: fly.provider });
+    // Every wait times out: the start, and the cleanup's wait for `destroyed`, so the volume cannot be deleted then.
+    fly.peer.inject({ match: "Machines_wait", status: 408, times: 10, body: { error: "timeout" } });
+    l.command("/thopter");
+    await l.settle();
+    expect(fly.peer.machines().filter((m) => m.state !== "destroyed")).toEqual([]);
+    expect(fly.peer.volumes().filter((v) => v.state !== "destroyed")).toHaveLength(1);
+
+    const { registry, stopper } = l.run;
+    const reaper = new Reaper({
+      registry,
+      stopper,
+      log: pino({ level: "silent" }),
+      idleTimeoutMin: 60,
+      maxLifetimeMin: 720,
+      providerSweep: () => fly.provider.sweep(0),
+    });
+    await reaper.sweep();
+    expect(fly.peer.volumes().filter((v) => v.state !== "destroyed")).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import type { AgentIdentity } from "../config.js";
 import { Refusal } from "../refusal.js";
 import { agentGitEnv } from "./env.js";
@@ -16,6 +16,9 @@ export interface AgentBundleOptions {
 }
 
 export const INCOMING_REF = "refs/broker/incoming";
+
+/** HEAD adds nothing to what the mirror has: push the commit as it is, no bundle needed. */
+export class NothingNew extends Refusal {}
 
 type AgentRepo = Pick<AgentBundleOptions, "agent" | "workspace" | "timeoutMs">;
 
@@ -57,7 +60,8 @@ export async function createAgentBundle(opts: AgentBundleOptions): Promise<void>
   const fd = openSync(opts.dest, "w", 0o600);
   let written = 0;
   try {
-    await runGit([...repo, "bundle", "create", "-", "--stdin"], {
+    // The bundle only crosses to the mirror on this machine: fast compression (zlib level 1) keeps it cheap.
+    await runGit([...repo, "-c", "pack.compression=1", "bundle", "create", "-", "--stdin"], {
       ...agent,
       stdin: `${["HEAD", ...known.map((sha) => `^${sha}`)].join("\n")}\n`,
       onStdout: (chunk) => {
@@ -82,13 +86,26 @@ export async function createAgentBundle(opts: AgentBundleOptions): Promise<void>
 /** Errors from git run as the agent concern the agent's own repository: tell the model what to look at. */
 function agentGitFailure(err: unknown): Error {
   if (err instanceof Refusal || !(err instanceof GitError)) return err as Error;
-  if (/empty bundle/.test(err.stderr)) return new Refusal("Nothing new to push.");
+  if (/empty bundle/.test(err.stderr)) return new NothingNew("Nothing new to push.");
   if (/(bad revision|unknown revision|ambiguous argument|Needed a single revision)/.test(err.stderr)) {
     return new Refusal("Your repository has no commit on HEAD yet. Commit your work first, then call push_branch.");
   }
   return new Refusal(
     `Could not read your repository's HEAD: ${err.stderr.trim().slice(-500)}. Make sure the workspace is a valid git repository with HEAD on a commit.`,
   );
+}
+
+/** The sha the bundle names `HEAD`, read from its text header (root wrote the file; git has verified it). */
+function bundleHead(file: string): string {
+  const fd = openSync(file, "r");
+  const header = Buffer.alloc(64 * 1024);
+  const n = readSync(fd, header, 0, header.length, 0);
+  closeSync(fd);
+  const lines = header.subarray(0, n).toString("latin1").split("\n");
+  const head = lines.slice(1, lines.indexOf("")).find((l) => l.endsWith(" HEAD"));
+  const sha = head?.split(" ")[0] ?? "";
+  if (!isSha(sha)) throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
+  return sha;
 }
 
 /**
@@ -104,9 +121,7 @@ export async function fetchBundle(mirror: Mirror, file: string): Promise<string>
       `Your commits build on history the broker does not know (${detail}). Call update_from_origin, then rebase or merge onto origin/<branch> with \`git fetch origin\`, and push again.`,
     );
   }
-  const { stdout } = await mirror.git(["bundle", "list-heads", file, "HEAD"]);
-  const sha = stdout.trim().split(" ")[0] ?? "";
-  if (!isSha(sha)) throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
+  const sha = bundleHead(file);
   await mirror.git(["fetch", "--no-tags", "--no-write-fetch-head", file, `+HEAD:${INCOMING_REF}`]);
   return sha;
 }

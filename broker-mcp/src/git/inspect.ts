@@ -46,7 +46,9 @@ async function checkFileSizes(mirror: Mirror, range: string[], maxFileBytes: num
 }
 
 /** One regex for every well-known token shape plus the exact secrets, so each line is tested once. */
-export function secretMatcher(secrets: string[]): (text: string) => Finding | null {
+type Matcher = (text: string) => Finding | null;
+
+export function secretMatcher(secrets: string[]): Matcher {
   const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const named = [
     ...secrets.filter((s) => s.length >= 8).map((s) => ({ name: "the broker's GitHub token", source: literal(s) })),
@@ -66,13 +68,60 @@ const refuseSecret = (where: string, what: string) =>
     `${where} contains ${what}. Secrets must never be pushed: remove it from every new commit (rewrite them with \`git rebase -i\` or \`git reset --soft\` and commit again), then call push_branch again.`,
   );
 
+const DIFF = [
+  "log",
+  "-p",
+  "--cc",
+  "--text",
+  "--no-ext-diff",
+  "--no-textconv",
+  "--no-renames",
+  "--no-color",
+  "--format=%x00%H",
+];
+
+/** Longer than any token: what is kept of one chunk to catch a token split across two. */
+const OVERLAP = 1_024;
+
 /**
  * Added lines of every new commit (combined diffs for merges, so an evil merge is seen too) and every new commit
- * message must carry no token. Diffs run with external diff drivers and textconv off.
+ * message must carry no token. Diffs run with external diff drivers and textconv off. A first pass only asks whether
+ * anything in the diffs looks like a secret (one regex over each chunk); lines are parsed only when something does.
  */
 async function checkForSecrets(mirror: Mirror, range: string[], secrets: string[]): Promise<void> {
   const match = secretMatcher(secrets);
   const messages = mirror.git(["log", "--format=%x00%H%n%B", ...range]);
+  if (await diffMentionsSecret(mirror, range, match)) {
+    const found = await addedSecret(mirror, range, match);
+    if (found) throw found;
+  }
+  const { stdout } = await messages;
+  for (const entry of stdout.split("\0").filter(Boolean)) {
+    const hit = match(entry);
+    if (hit) throw refuseSecret(`The message of commit ${entry.slice(0, 12)}`, hit.what);
+  }
+}
+
+async function diffMentionsSecret(mirror: Mirror, range: string[], match: Matcher): Promise<boolean> {
+  let carry = "";
+  let hit = false;
+  await mirror
+    .git([...DIFF, ...range], {
+      onStdout: (chunk) => {
+        const text = carry + chunk.toString("latin1");
+        hit = match(text) !== null;
+        carry = text.slice(-OVERLAP);
+        return !hit;
+      },
+    })
+    .catch((err) => {
+      if (!hit) throw err;
+    });
+  return hit;
+}
+
+/** The precise pass: which commit adds which line to which file. */
+async function addedSecret(mirror: Mirror, range: string[], match: Matcher): Promise<Refusal | null> {
   let commit = "";
   let file = "";
   let inHeader = false;
@@ -100,40 +149,20 @@ async function checkForSecrets(mirror: Mirror, range: string[], secrets: string[
     }
   };
   await mirror
-    .git(
-      [
-        "log",
-        "-p",
-        "--cc",
-        "--text",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-renames",
-        "--no-color",
-        "--format=%x00%H",
-        ...range,
-      ],
-      {
-        onStdout: (chunk) => {
-          const lines = (rest + chunk.toString("latin1")).split("\n");
-          rest = lines.pop() ?? "";
-          for (const line of lines) {
-            onLine(line);
-            if (found) return false;
-          }
-          return true;
-        },
+    .git([...DIFF, ...range], {
+      onStdout: (chunk) => {
+        const lines = (rest + chunk.toString("latin1")).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) {
+          onLine(line);
+          if (found) return false;
+        }
+        return true;
       },
-    )
+    })
     .catch((err) => {
       if (!found) throw err;
     });
-  if (found) throw found;
-  if (rest) onLine(rest);
-  if (found) throw found;
-  const { stdout } = await messages;
-  for (const entry of stdout.split("\0").filter(Boolean)) {
-    const hit = match(entry);
-    if (hit) throw refuseSecret(`The message of commit ${entry.slice(0, 12)}`, hit.what);
-  }
+  if (!found && rest) onLine(rest);
+  return found;
 }

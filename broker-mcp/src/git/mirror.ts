@@ -78,11 +78,6 @@ export class Mirror {
     return [...new Set(stdout.split("\n").filter(isSha))];
   }
 
-  async hasCommit(sha: string): Promise<boolean> {
-    const { code } = await this.git(["rev-parse", "--verify", "--quiet", `${sha}^{commit}`], { okCodes: [1] });
-    return code === 0;
-  }
-
   async refSha(ref: string): Promise<string | null> {
     const { code, stdout } = await this.git(["rev-parse", "--verify", "--quiet", ref], { okCodes: [1] });
     return code === 0 ? stdout.trim() : null;

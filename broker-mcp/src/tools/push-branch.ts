@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { agentHead, createAgentBundle, fetchBundle, INCOMING_REF } from "../git/bundle.js";
+import { agentHead, createAgentBundle, fetchBundle, INCOMING_REF, NothingNew } from "../git/bundle.js";
 import { inspectPush } from "../git/inspect.js";
 import { pushToOrigin } from "../git/push.js";
 import { defineTool, type ToolContext } from "./types.js";
@@ -32,17 +32,18 @@ export const pushBranch = defineTool({
     ctx.gitLock.run(async () => {
       const { config, mirror } = ctx;
       const repo = { agent: config.agent, workspace: config.workspace, timeoutMs: config.limits.gitTimeoutMs };
-      const head = await agentHead(repo);
       const known = await mirror.tips();
-      let sha = head;
-      if (!(await mirror.hasCommit(head))) {
-        const dest = join(config.stateDir, "tmp", `${randomUUID()}.bundle`);
-        try {
-          await createAgentBundle({ ...repo, mirror, dest, maxBytes: config.limits.maxPushBytes });
-          sha = await fetchBundle(mirror, dest);
-        } finally {
-          rmSync(dest, { force: true });
-        }
+      const dest = join(config.stateDir, "tmp", `${randomUUID()}.bundle`);
+      let sha: string;
+      try {
+        await createAgentBundle({ ...repo, mirror, dest, maxBytes: config.limits.maxPushBytes });
+        sha = await fetchBundle(mirror, dest);
+      } catch (err) {
+        // Nothing new: HEAD is a commit the mirror already has (e.g. pushing again, or the base itself).
+        if (!(err instanceof NothingNew)) throw err;
+        sha = await agentHead(repo);
+      } finally {
+        rmSync(dest, { force: true });
       }
       try {
         await inspectPush(mirror, {

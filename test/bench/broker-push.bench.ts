@@ -1,0 +1,86 @@
+// Broker push vs a plain `git push` of the same new commits to the same GitHub peer (DESIGN.md: ratio ≤ 1.3).
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+import { fakeGithubToken, isRoot, startWorld, text, type World } from "../integration/broker/harness.js";
+import type { Bench, BenchRow } from "./bench.js";
+
+const exec = promisify(execFile);
+const MB = 1024 * 1024;
+const TARGET = 1.3;
+
+/** `size` bytes of new source-like text (base64 lines compress about as well as code does), in 1 MB files. */
+function files(size: number, round: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i * MB < size; i++) {
+    const bytes = Math.min(MB, size - i * MB);
+    const line = () => `${randomBytes(45).toString("base64")}\n`;
+    out[`data/${round}/part-${i}.txt`] = Array.from({ length: Math.ceil(bytes / 61) }, line).join("");
+  }
+  return out;
+}
+
+async function seconds(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return (performance.now() - start) / 1000;
+}
+
+/** Plain `git push` of the agent's HEAD, as root with the coder token, to a sibling repository on the same peer. */
+async function plainPush(w: World, repo: string, token: string, branch: string): Promise<void> {
+  const auth = `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`;
+  await exec("git", [
+    "-c",
+    `safe.directory=${w.workspace}`,
+    "-c",
+    auth,
+    "-C",
+    w.workspace,
+    "push",
+    "-q",
+    w.peer.gitUrl(repo),
+    `HEAD:refs/heads/${branch}`,
+  ]);
+}
+
+async function measure(w: World, size: number, plainRepo: string, plainToken: string): Promise<BenchRow[]> {
+  const label = `${size / MB} MB`;
+  await w.commit(files(size, `r${size}`), `Add ${label} of data`);
+  const plain = await seconds(() => plainPush(w, plainRepo, plainToken, `thopter/plain-${size}`));
+  let result = "";
+  const broker = await seconds(async () => {
+    const r = await w.call("push_branch", { force: true });
+    result = text(r);
+    if (r.isError) throw new Error(result);
+  });
+  const ratio = broker / plain;
+  return [
+    { area: "broker push", metric: `plain git push, ${label} new`, value: plain, unit: "s" },
+    { area: "broker push", metric: `push_branch, ${label} new`, value: broker, unit: "s" },
+    { area: "broker push", metric: `ratio, ${label}`, value: ratio, target: `≤ ${TARGET}`, ok: ratio <= TARGET },
+  ];
+}
+
+const bench: Bench = {
+  name: "broker push",
+  async run() {
+    if (!isRoot)
+      return [{ area: "broker push", metric: "skipped", value: "needs root (the agent is the real thopter user)" }];
+    const w = await startWorld();
+    try {
+      const plainToken = fakeGithubToken();
+      await w.peer.addRepo("acme/plain", {
+        coderToken: plainToken,
+        issuesToken: fakeGithubToken(),
+        bot: { login: "thopter-bot" },
+      });
+      return [
+        ...(await measure(w, MB, "acme/plain", plainToken)),
+        ...(await measure(w, 50 * MB, "acme/plain", plainToken)),
+      ];
+    } finally {
+      await w.close();
+    }
+  },
+};
+export default bench;

@@ -51,26 +51,25 @@ export async function startCli(clock: { now: Date } = { now: new Date() }): Prom
     }),
   };
   const logger = pino({ level: "silent" });
+  const runIn = async (cwd: string, args: string[], runEnv: Record<string, string>): Promise<CliResult> => {
+    const lines: string[] = [];
+    const code = await runCli(args, {
+      cwd,
+      env: runEnv,
+      say: (line) => lines.push(line),
+      logger,
+      now: () => clock.now,
+      client: { rateLimits: { default: { perSecond: 100, burst: 20 } }, retry: { baseDelayMs: 5, maxDelayMs: 20 } },
+    });
+    return { code, lines, text: lines.join("\n") };
+  };
   return {
     fly,
     github,
     dir,
     env,
-    run(args, extra = {}) {
-      return this.runIn(dir, args, { ...env, ...extra });
-    },
-    async runIn(cwd, args, runEnv) {
-      const lines: string[] = [];
-      const code = await runCli(args, {
-        cwd,
-        env: runEnv,
-        say: (line) => lines.push(line),
-        logger,
-        now: () => clock.now,
-        client: { rateLimits: { default: { perSecond: 100, burst: 20 } }, retry: { baseDelayMs: 5, maxDelayMs: 20 } },
-      });
-      return { code, lines, text: lines.join("\n") };
-    },
+    run: (args, extra = {}) => runIn(dir, args, { ...env, ...extra }),
+    runIn,
     async close() {
       await fly.close();
       await github.close();

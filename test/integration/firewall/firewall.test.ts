@@ -77,7 +77,8 @@ describe.skipIf(!canUseNetns)("egress firewall in network namespaces (root only:
     expect(await lab.probe.tcp(NET.disallowed.v4)).toBe(true);
   });
 
-  it("applies: optional hosts that do not resolve are warnings", async () => {
+  it("applies, touching no other table; optional hosts that do not resolve are warnings", async () => {
+    await lab.thopter.exec(["nft", "add table ip someone_else; add chain ip someone_else c"]);
     const result = await firewall();
     expect(result.stderr).not.toContain("firewall not applied");
     expect(result.code).toBe(0);
@@ -85,6 +86,7 @@ describe.skipIf(!canUseNetns)("egress firewall in network namespaces (root only:
     expect(said.firewall).toBe("enforced");
     expect(said.warnings).toEqual(expect.arrayContaining([expect.stringContaining("sentry.io")]));
     expect(await table()).toContain("policy drop");
+    expect(await lab.thopter.nftTable("ip someone_else")).toContain("chain c");
   });
 
   it("allowed destinations are reachable over IPv4 and IPv6: GitHub's ranges, resolved hosts, literal CIDRs", async () => {

@@ -53,6 +53,9 @@ const NAMES: WorldConfig["names"] = Object.fromEntries(
   [NET.allowedName, NET.npm, NET.anthropic].map(({ name, v4, v6 }) => [name, { a: [v4], aaaa: [v6] }]),
 );
 
+/** How long a check waits: a dropped SYN or query is never answered, while an allowed one answers in milliseconds. */
+const PROBE_TIMEOUT_MS = 3_000;
+
 /** The thopter's checks, answered by probe.ts running inside its namespace. */
 export class Probe {
   private nextId = 0;
@@ -75,12 +78,12 @@ export class Probe {
   }
 
   async tcp(host: string, port: number = NET.port): Promise<boolean> {
-    return (await this.ask({ op: "tcp", host, port, timeoutMs: 1_500 })).ok;
+    return (await this.ask({ op: "tcp", host, port, timeoutMs: PROBE_TIMEOUT_MS })).ok;
   }
 
   /** The A records of `name` from `server`, or undefined when no answer came. */
   async dns(server: string, name: string): Promise<string[] | undefined> {
-    const answer = await this.ask({ op: "dns", server, name, timeoutMs: 1_500 });
+    const answer = await this.ask({ op: "dns", server, name, timeoutMs: PROBE_TIMEOUT_MS });
     return answer.ok ? answer.addresses : undefined;
   }
 }

@@ -88,6 +88,12 @@ describe("readSettings", () => {
     expect(overridden.collector).toEqual({ host: "10.9.9.9", port: 8081 });
     expect(overridden.github.file).toBe("/etc/meta.json");
 
+    writeFileSync(config, JSON.stringify({ collectorUrl: 8081 }));
+    await expect(readSettings({ THOPTER_CONFIG: config }, resolvConf)).rejects.toThrow(
+      `THOPTER_CONFIG ${config}: collectorUrl: Invalid input: expected string, received number`,
+    );
+    writeFileSync(config, "{");
+    await expect(readSettings({ THOPTER_CONFIG: config }, resolvConf)).rejects.toThrow(`THOPTER_CONFIG ${config}: `);
     chmodSync(config, 0o666);
     await expect(readSettings({ THOPTER_CONFIG: config }, resolvConf)).rejects.toThrow(/writable only by root/);
   });

@@ -89,7 +89,10 @@ async function readThopterJob(path: string | undefined): Promise<ThopterJob> {
     if (!st.isFile() || (st.uid !== 0 && st.uid !== process.getuid?.()) || (st.mode & 0o022) !== 0) {
       throw new FirewallError(`THOPTER_CONFIG ${path} must be a regular file owned by root and writable only by root`);
     }
-    return ThopterJob.parse(JSON.parse(await readFile(path, "utf8")));
+    const parsed = ThopterJob.safeParse(JSON.parse(await readFile(path, "utf8")));
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0]!;
+    throw new FirewallError(`THOPTER_CONFIG ${path}: ${issue.path.join(".") || "(file)"}: ${issue.message}`);
   } catch (err) {
     if (err instanceof FirewallError) throw err;
     throw new FirewallError(`THOPTER_CONFIG ${path}: ${(err as Error).message.split("\n")[0]}`);
@@ -114,7 +117,9 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, "$1");
 }
 
+/** A DNS name: dot-separated labels of letters, digits, `-` and `_`, at most 253 characters. */
 const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
+
 /** Something to allow, before we know whether it is a name to resolve or an address. */
 interface Wanted {
   target: string;

@@ -48,8 +48,6 @@ const CliEnv = z.object({
   THOPTER_IMAGE: imageRef.optional(),
   HUB_IMAGE: imageRef.optional(),
   METADATA_IMAGE: imageRef.default("docker.io/library/redis:7-alpine"),
-  HUB_VM_SIZE: z.string().default("shared-cpu-1x"),
-  GC_VM_SIZE: z.string().default("shared-cpu-2x"),
   GITHUB_API_URL: httpUrl.default("https://api.github.com"),
   GITHUB_INTEGRATION_JSON: integrationJson.optional(),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
@@ -65,8 +63,6 @@ const FIX: Record<Variable, string> = {
   THOPTER_IMAGE: "set it to the thopter image, e.g. registry.fly.io/APP_NAME:thopter-TAG (`pnpm fly images`)",
   HUB_IMAGE: "set it to the hub image, e.g. registry.fly.io/APP_NAME:hub-TAG (`pnpm fly images`), or pass --image",
   METADATA_IMAGE: "leave it unset (redis:7-alpine) or set it to a Redis image",
-  HUB_VM_SIZE: "set it to a Fly VM size such as shared-cpu-1x",
-  GC_VM_SIZE: "set it to a Fly VM size such as shared-cpu-2x",
   GITHUB_API_URL: "set it to the GitHub REST base URL, e.g. https://api.github.com",
   GITHUB_INTEGRATION_JSON:
     'set it to {"repositories":{"owner/name":{"issuesToken":"…","coderToken":"…"}},"agentUser":{"name":"…","email":"…"}}',

@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "node:util";
+import { HUB_VARIABLES } from "@thopter/fly/ops/hub-config";
+import { loadSettings } from "@thopter/fly/ops/settings";
+import { loadConfig } from "@thopter/hub";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "../../..");
+
+describe(".env.example", () => {
+  const text = readFileSync(join(ROOT, ".env.example"), "utf8");
+  const values = parseEnv(text) as Record<string, string>;
+
+  it("names every variable the hub and the CLI read, each with a comment", () => {
+    const cliOnly = ["HUB_IMAGE", "METADATA_IMAGE", "THOPTER_STATE_DIR"];
+    const localProvider = ["LOCAL_THOPTER_ROOT", "LOCAL_THOPTER_USER", "CLAUDE_BIN"];
+    for (const variable of [...HUB_VARIABLES, ...localProvider, ...cliOnly]) {
+      expect(Object.keys(values), variable).toContain(variable);
+    }
+    // Every setting line follows a comment line (or another setting of the same commented group).
+    const lines = text.split("\n");
+    const first = lines.findIndex((l) => /^[A-Z_]+=/.test(l));
+    expect(lines[first - 1]).toMatch(/^#/);
+  });
+
+  it("is accepted as it stands by the hub and by the CLI", () => {
+    expect(() => loadConfig(values)).not.toThrow();
+    const settings = loadSettings(ROOT, values);
+    expect(settings.METADATA_IMAGE).toBe("docker.io/library/redis:7-alpine");
+  });
+});

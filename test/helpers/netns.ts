@@ -75,19 +75,51 @@ export class Netns {
   }
 }
 
+const NAME = /^thopter-test-[a-z]+-(\d+)-[0-9a-f]{6}$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Namespaces left by a test process that was killed before it could clean up (its pid is in the name). */
+function removeOrphans(): void {
+  const names = execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => line.split(" ")[0]!);
+  for (const name of names) {
+    const pid = NAME.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) deleteNamespace(name);
+  }
+}
+
+function deleteNamespace(name: string): void {
+  try {
+    execFileSync("ip", ["netns", "delete", name], { stdio: "ignore" });
+  } catch {
+    // Already gone.
+  }
+  rmSync(join("/etc/netns", name), { recursive: true, force: true });
+}
+
 /**
- * Namespaces made for one test file, named uniquely per run so parallel runs never meet. Nothing leaves them:
+ * Namespaces made for one test file, named uniquely per run (pid and random) so parallel runs never meet. Nothing leaves them:
  * they are linked only to each other by veth pairs. `cleanup()` (also run at process exit, whatever happened)
  * kills their processes and deletes them with everything in them.
  */
 export class NetnsLab {
-  private readonly id = `${process.pid.toString(36)}${randomBytes(3).toString("hex")}`;
+  private readonly id = `${process.pid}-${randomBytes(3).toString("hex")}`;
   private readonly spaces: Netns[] = [];
   private readonly children = new Set<ChildProcess>();
   private readonly onExit = () => this.cleanupSync();
 
   constructor() {
     process.once("exit", this.onExit);
+    removeOrphans();
   }
 
   track(child: ChildProcess): void {
@@ -129,13 +161,6 @@ export class NetnsLab {
   private cleanupSync(): void {
     for (const child of this.children) child.kill("SIGKILL");
     this.children.clear();
-    for (const ns of this.spaces.splice(0)) {
-      try {
-        execFileSync("ip", ["netns", "delete", ns.name], { stdio: "ignore" });
-      } catch {
-        // Already gone.
-      }
-      rmSync(join("/etc/netns", ns.name), { recursive: true, force: true });
-    }
+    for (const ns of this.spaces.splice(0)) deleteNamespace(ns.name);
   }
 }

@@ -100,6 +100,12 @@ describe("session log page in Chromium", () => {
     expect([expired.status, await expired.text()]).toEqual([401, expect.stringMatching(/expired/)]);
     expect((await fetch(`${url}/?token=${token("terminal")}`)).status).toBe(403);
     expect((await fetch(`${url}/?token=${token("log", inAnHour(), "t-other")}`)).status).toBe(403);
+    // A stream opened with a token ends when the token expires.
+    const shortLived = await fetch(`${url}/events?token=${token("log", Math.floor(Date.now() / 1000) + 2)}`);
+    expect(shortLived.status).toBe(200);
+    const started = performance.now();
+    await shortLived.text();
+    expect(performance.now() - started).toBeLessThan(5000);
     const ok = await fetch(`${url}/?token=${token("log")}`);
     expect(ok.status).toBe(200);
     expect(ok.headers.get("set-cookie")).toMatch(/^thopter_log=.*HttpOnly; SameSite=Strict$/);

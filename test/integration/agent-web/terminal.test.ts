@@ -156,6 +156,36 @@ describe("web terminal in Chromium", () => {
     expect(await closed).toEqual([1008, expect.stringMatching(/expected JSON/)]);
   });
 
+  it("ends a connection when the token that opened it expires, saying so", async () => {
+    const ws = new WebSocket(
+      `${url.replace("http", "ws")}/ws?token=${token("terminal", Math.floor(Date.now() / 1000) + 2)}`,
+    );
+    const closed = new Promise<[number, string]>((resolve) =>
+      ws.on("close", (code, reason) => resolve([code, String(reason)])),
+    );
+    await new Promise((resolve, reject) => ws.on("open", resolve).on("error", reject));
+    expect(await closed).toEqual([1008, expect.stringMatching(/token expired/)]);
+  });
+
+  it("refuses viewers beyond its limit, and bad settings at start with what to change", async () => {
+    const options = { key: KEY, thopterId: THOPTER, session: SESSION, tmuxSocket: socket, runAs, log };
+    const small = await startTerminalServer({ ...options, maxViewers: 1 });
+    try {
+      const first = new WebSocket(`${small.url.replace("http", "ws")}/ws?token=${token("terminal:ro")}`);
+      await new Promise((resolve, reject) => first.on("open", resolve).on("error", reject));
+      const second = new WebSocket(`${small.url.replace("http", "ws")}/ws?token=${token("terminal:ro")}`);
+      const status = await new Promise<number | undefined>((resolve) =>
+        second.on("unexpected-response", (_req, res) => resolve(res.statusCode)),
+      );
+      expect(status).toBe(503);
+      first.close();
+    } finally {
+      await small.close();
+    }
+    await expect(startTerminalServer({ ...options, session: "a:b" })).rejects.toThrow(/session name "a:b" is invalid/);
+    await expect(startTerminalServer({ ...options, allowedOrigins: ["hub"] })).rejects.toThrow(/"hub" is not a URL/);
+  });
+
   it("refuses a page or connection without a token, with an expired token, another scope or a foreign Origin", async () => {
     const page = await browser.newPage();
     try {

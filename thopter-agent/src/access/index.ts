@@ -8,4 +8,4 @@ export {
   refuseUpgrade,
 } from "./request.js";
 export { type GuardedRoutes, type ListenOptions, listenGuarded, type RunningServer } from "./server.js";
-export { AccessClaims, AccessDenied, AccessScope, mintAccessToken, verifyAccessToken } from "./token.js";
+export { AccessClaims, AccessDenied, AccessScope, mintAccessToken, onExpiry, verifyAccessToken } from "./token.js";

@@ -26,9 +26,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+function origin(entry: string): string {
+  try {
+    return new URL(entry).origin;
+  } catch {
+    throw new Error(
+      `allowed origin ${JSON.stringify(entry)} is not a URL; give the hub's public URL, e.g. https://hub.example.com`,
+    );
+  }
+}
+
 /** Headers on every answer: no token leaks through Referer, only this origin's scripts run, only the hub may frame. */
 function securityHeaders(policy: AccessPolicy): Record<string, string> {
-  const ancestors = ["'self'", ...policy.allowedOrigins.map((o) => new URL(o).origin)].join(" ");
+  const ancestors = ["'self'", ...policy.allowedOrigins.map(origin)].join(" ");
   return {
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",

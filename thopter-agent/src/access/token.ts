@@ -76,3 +76,21 @@ export function verifyAccessToken(key: string | Buffer, token: string, nowMs = D
   }
   return claims;
 }
+
+/** setTimeout's longest delay (about 24.8 days); later expiries are re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `expire` when the token behind `claims` expires, so a connection opened with it ends then too.
+ * Returns a function that cancels it (call it when the connection closes first).
+ */
+export function onExpiry(claims: AccessClaims, expire: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const left = claims.exp * 1000 - Date.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(expire, Math.max(0, left));
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import { relative } from "node:path";
 import type { Logger } from "pino";
+import { type AccessClaims, onExpiry } from "../access/token.js";
 import { TranscriptFolder } from "./follow.js";
 import { type RenderOp, TranscriptRenderer } from "./render.js";
 
@@ -17,9 +18,18 @@ const HEARTBEAT_MS = 15_000;
 /**
  * Streams the sessions in `dir` to one page as server-sent events: first everything already written (the full
  * render), then each new line as it lands. Each connection follows the files itself, so what a page shows is always
- * one consistent pass over them. Writes wait for the socket to drain, bounding memory for huge transcripts.
+ * one consistent pass over them. Writes wait for the socket to drain, bounding memory for huge transcripts. The
+ * stream ends when the viewer's token expires (the page's reconnect then needs a fresh link).
  */
-export function streamSessionEvents(res: ServerResponse, dir: string, log: Logger, pollMs?: number): void {
+export interface StreamOptions {
+  dir: string;
+  log: Logger;
+  pollMs?: number;
+  /** The viewer's access: the stream ends when its token expires. */
+  claims: AccessClaims;
+}
+
+export function streamSessionEvents(res: ServerResponse, { dir, log, pollMs, claims }: StreamOptions): void {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-store",
@@ -59,8 +69,10 @@ export function streamSessionEvents(res: ServerResponse, dir: string, log: Logge
   });
   folder.start();
   const heartbeat = setInterval(() => res.write(": ping\n\n"), HEARTBEAT_MS);
+  const cancelExpiry = onExpiry(claims, () => res.end());
   void closed.then(() => {
     clearInterval(heartbeat);
+    cancelExpiry();
     return folder.stop();
   });
 }

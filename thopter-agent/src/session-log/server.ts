@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Granted } from "../access/request.js";
 import { type ListenOptions, listenGuarded, type RunningServer } from "../access/server.js";
+import type { AccessClaims } from "../access/token.js";
 import { streamSessionEvents } from "./events.js";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
 
@@ -13,7 +15,11 @@ export interface SessionLogServerOptions extends ListenOptions {
   dir: string;
   /** How often files are polled besides fs.watch; default 250 ms. */
   pollMs?: number;
+  /** Pages open at once (each follows the files itself); more are refused with 503. Default 32. */
+  maxViewers?: number;
 }
+
+const DEFAULT_MAX_VIEWERS = 32;
 
 function send(res: ServerResponse, type: string, body: string): void {
   res.writeHead(200, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" });
@@ -32,7 +38,18 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
     cookieName: "thopter_log",
     allowedOrigins: opts.allowedOrigins ?? [],
   };
-  const request = (req: IncomingMessage, res: ServerResponse): void => {
+  const maxViewers = opts.maxViewers ?? DEFAULT_MAX_VIEWERS;
+  let viewers = 0;
+  const events = (res: ServerResponse, claims: AccessClaims): void => {
+    if (viewers >= maxViewers) {
+      res.writeHead(503, { "content-type": "text/plain" }).end(`${maxViewers} viewers are connected already\n`);
+      return;
+    }
+    viewers++;
+    res.once("close", () => viewers--);
+    streamSessionEvents(res, { dir: opts.dir, log: opts.log, pollMs: opts.pollMs, claims });
+  };
+  const request = (req: IncomingMessage, res: ServerResponse, { claims }: Granted): void => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("only GET is served here\n");
       return;
@@ -41,7 +58,7 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
     if (path === "/") send(res, "text/html", PAGE_HTML);
     else if (path === "/style.css") send(res, "text/css", PAGE_CSS);
     else if (path === "/app.js") send(res, "text/javascript", PAGE_JS);
-    else if (path === "/events") streamSessionEvents(res, opts.dir, opts.log, opts.pollMs);
+    else if (path === "/events") events(res, claims);
     else res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   };
   return listenGuarded(policy, { request }, opts);

@@ -1,6 +1,8 @@
+import type { IPty } from "node-pty";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { z } from "zod";
+import { type AccessClaims, onExpiry } from "../access/token.js";
 import { type AttachOptions, attachTmux } from "./attach.js";
 
 /** What the page sends: keystrokes, or its size in character cells. */
@@ -12,9 +14,25 @@ const ClientMessage = z.discriminatedUnion("t", [
 /** Output queued to a slow browser beyond this pauses the pty (tmux then holds it) until the queue drains. */
 const HIGH_WATER = 1 << 20;
 
-/** One browser connection: its own pty attached to tmux, killed when either side closes. */
-export function serveTerminal(ws: WebSocket, attach: Omit<AttachOptions, "cols" | "rows">, log: Logger): void {
-  const pty = attachTmux({ ...attach, cols: 80, rows: 24 });
+/**
+ * One browser connection: its own pty attached to tmux, killed when either side closes or when the token that opened
+ * it expires.
+ */
+export function serveTerminal(
+  ws: WebSocket,
+  attach: Omit<AttachOptions, "cols" | "rows">,
+  claims: AccessClaims,
+  log: Logger,
+): void {
+  let pty: IPty;
+  try {
+    pty = attachTmux({ ...attach, cols: 80, rows: 24 });
+  } catch (err) {
+    log.error({ err }, "terminal: could not start tmux attach");
+    ws.close(1011, "could not start tmux attach; is tmux installed?");
+    return;
+  }
+  const cancelExpiry = onExpiry(claims, () => ws.close(1008, "access token expired; open a fresh link from the hub"));
   let paused = false;
   const resumeWhenDrained = (): void => {
     if (paused && ws.bufferedAmount < HIGH_WATER / 4) {
@@ -48,5 +66,8 @@ export function serveTerminal(ws: WebSocket, attach: Omit<AttachOptions, "cols" 
     if (message.t === "resize") pty.resize(message.cols, message.rows);
     else if (!attach.readOnly) pty.write(message.d);
   });
-  ws.on("close", () => pty.kill());
+  ws.on("close", () => {
+    cancelExpiry();
+    pty.kill();
+  });
 }

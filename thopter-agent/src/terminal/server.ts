@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WebSocketServer } from "ws";
-import type { AccessPolicy } from "../access/request.js";
+import type { AccessPolicy, Granted } from "../access/request.js";
 import { type ListenOptions, listenGuarded, type RunningServer } from "../access/server.js";
 import { loadAssets } from "./assets.js";
 import type { RunAs } from "./attach.js";
@@ -17,11 +17,19 @@ export interface TerminalServerOptions extends ListenOptions {
   session?: string;
   /** tmux server socket (`tmux -S`); default: the agent user's default socket. */
   tmuxSocket?: string;
-  /** Attach as the agent user when this server runs as root. */
+  /**
+   * Attach as the agent user. The server may run as root (it holds the hub's key, a root-only file) and still give
+   * viewers only the agent's tmux; without `runAs` it attaches as whoever runs it.
+   */
   runAs?: RunAs;
+  /** Connections open at once; more are refused with 503. Default 16. */
+  maxViewers?: number;
 }
 
 const MAX_MESSAGE_BYTES = 1 << 20;
+/** Each viewer costs a pty and a tmux client: a leaked link cannot open more than this many at once. */
+const DEFAULT_MAX_VIEWERS = 16;
+const SESSION_NAME = /^[A-Za-z0-9_-]+$/;
 
 /**
  * The web terminal: `GET /?token=…` serves xterm.js, whose WebSocket (`/ws`) gets its own pty running `tmux attach`.
@@ -36,11 +44,16 @@ export async function startTerminalServer(opts: TerminalServerOptions): Promise<
     cookieName: "thopter_terminal",
     allowedOrigins: opts.allowedOrigins ?? [],
   };
+  const session = opts.session ?? "thopter";
+  if (!SESSION_NAME.test(session)) {
+    throw new Error(`tmux session name ${JSON.stringify(session)} is invalid: use letters, digits, _ and - only`);
+  }
+  const maxViewers = opts.maxViewers ?? DEFAULT_MAX_VIEWERS;
   const assets = loadAssets();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const log = opts.log.child({ component: "terminal" });
 
-  const request = (req: IncomingMessage, res: ServerResponse, { claims }: { claims: { scope: string } }): void => {
+  const request = (req: IncomingMessage, res: ServerResponse, { claims }: Granted): void => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const asset =
       path === "/" ? { type: "text/html", body: pageHtml(claims.scope === "terminal:ro") } : assets.get(path);
@@ -64,14 +77,17 @@ export async function startTerminalServer(opts: TerminalServerOptions): Promise<
           socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
           return;
         }
+        if (wss.clients.size >= maxViewers) {
+          log.warn({ maxViewers }, "terminal: too many viewers");
+          socket.end(
+            `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n${maxViewers} viewers are connected already\n`,
+          );
+          return;
+        }
         wss.handleUpgrade(req, socket, head, (ws) => {
           const readOnly = claims.scope === "terminal:ro";
           log.info({ readOnly }, "terminal: viewer connected");
-          serveTerminal(
-            ws,
-            { session: opts.session ?? "thopter", socket: opts.tmuxSocket, readOnly, runAs: opts.runAs },
-            log,
-          );
+          serveTerminal(ws, { session, socket: opts.tmuxSocket, readOnly, runAs: opts.runAs }, claims, log);
         });
       },
     },

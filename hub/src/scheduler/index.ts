@@ -2,5 +2,11 @@ export { githubNotices, type Notices } from "./notices.js";
 export { thopterIdsFor, updateRequest } from "./requests.js";
 export { controlRouter } from "./routes.js";
 export { Scheduler, type SchedulerOptions } from "./scheduler.js";
-export { collectorUrlFor, startThopterServices, type ThopterServices, type ThopterServicesDeps } from "./services.js";
+export {
+  collectorUrlFor,
+  type ServicesConfig,
+  startThopterServices,
+  type ThopterServices,
+  type ThopterServicesDeps,
+} from "./services.js";
 export { renderPrompt, type SpecContext, type SpecInput, specBuilder, THOPTER_PATHS } from "./spec.js";

@@ -12,7 +12,7 @@ import { controlRouter } from "./routes.js";
 import { Scheduler } from "./scheduler.js";
 import { specBuilder } from "./spec.js";
 
-type ServicesConfig = Pick<
+export type ServicesConfig = Pick<
   HubConfig,
   | "GITHUB_API_URL"
   | "GITHUB_INTEGRATION_JSON"

@@ -12,34 +12,9 @@ import { githubNotices, type Scheduler, startThopterServices } from "@thopter/hu
 import type { ThopterRecord } from "@thopter/protocol";
 import { pino } from "pino";
 import { ISSUES_TOKEN, REPO, type Setup, setup } from "../hub/harness.js";
+import { SIM } from "./fixtures.js";
 
-export const SIM = join(import.meta.dirname, "thopter-sim.mjs");
-
-/** A provider that forwards to `inner`, except for the calls `overrides` replaces. */
-export function wrapProvider(
-  inner: Provider,
-  overrides: Partial<Pick<Provider, "create" | "destroy" | "list" | "status">>,
-): Provider {
-  return {
-    kind: inner.kind,
-    isolation: inner.isolation,
-    create: (spec, owner) => inner.create(spec, owner),
-    destroy: (ref) => inner.destroy(ref),
-    list: () => inner.list(),
-    status: (ref) => inner.status(ref),
-    ...overrides,
-  };
-}
-
-/** Makes the machine, then never answers: a hub killed between provider.create and recording the machine. */
-export function diesAfterCreate(inner: Provider): Provider {
-  return wrapProvider(inner, {
-    async create(spec, owner) {
-      await inner.create(spec, owner);
-      return new Promise(() => {});
-    },
-  });
-}
+export { diesAfterCreate, SIM, wrapProvider } from "./fixtures.js";
 
 export interface LifecycleOptions {
   maxThopters?: number;

@@ -44,9 +44,9 @@ export interface Hub {
 }
 
 /**
- * Starts the hub: store, GitHub clients, intake, recovery of anything a previous run left half done (👀 not posted,
- * replies not posted), one poll cycle per repository, then the HTTP server and the poll timer. Resolves once the hub
- * is serving; errors from GitHub during start are logged and retried by later cycles, never fatal.
+ * Starts the hub: store, GitHub clients, intake, the HTTP server, then recovery of anything a previous run left half
+ * done (👀 not posted, replies not posted) and one poll cycle per repository, then the poll timer. Resolves after that
+ * first cycle; errors from GitHub during start are logged and retried by later cycles, never fatal.
  */
 export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
   const log = deps.log ?? createLogger({ level: config.LOG_LEVEL, secrets: configSecrets(config) });
@@ -97,9 +97,6 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     if (intake.pendingWork) await sweep().catch((err) => log.warn({ err }, "recovery sweep failed"));
   };
 
-  await sweep().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
-  await pollNow();
-
   const routers = [
     healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
     metricsRouter(metrics.registry),
@@ -121,6 +118,10 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const { port } = server.address() as AddressInfo;
   const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   const url = `http://${host}:${port}`;
+
+  // Serving already (health, webhook) while the first sweep and cycle run; they may wait out a GitHub outage.
+  await sweep().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
+  await pollNow();
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -119,6 +119,20 @@ describe("collector", () => {
     expect(waiting.body.state).toBe("waiting");
   });
 
+  it("keeps heartbeats off the timeline unless they change the state, but notes when the thopter was last heard", async () => {
+    const t = await addThopter("t1", "working");
+    const length = hub.registry.get("t1")!.timeline.length;
+    const heartbeat = status({ event: "heartbeat", reason: "heartbeat" });
+    for (let i = 0; i < 5; i++) expect((await post("/v1/status", t.status, heartbeat)).status).toBe(200);
+    expect(hub.registry.get("t1")!.timeline).toHaveLength(length);
+    expect(hub.registry.get("t1")!.lastReportAt).toBeDefined();
+
+    await hub.registry.transition("t1", "waiting", "Notification");
+    await post("/v1/status", t.status, heartbeat);
+    expect(hub.registry.get("t1")).toMatchObject({ state: "working" });
+    expect(hub.registry.get("t1")!.timeline.at(-1)).toMatchObject({ kind: "heartbeat", state: "working" });
+  });
+
   it("has the state change in the store before it answers", async () => {
     const t = await addThopter("t1");
     await post("/v1/status", t.status, status());

@@ -1,11 +1,15 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
-import { describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   AccessDenied,
   type AccessPolicy,
   accessCookie,
   authorize,
   mintAccessToken,
+  readAccessKey,
   verifyAccessToken,
 } from "../src/access/index.js";
 
@@ -100,5 +104,27 @@ describe("authorize", () => {
     expect(authorize(policy, request(`/?token=${token}`, { origin: "https://evil.example.com" })).claims.scope).toBe(
       "terminal",
     );
+  });
+});
+
+describe("readAccessKey", () => {
+  const dir = mkdtempSync(join(tmpdir(), "thopter-key-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads the key the hub wrote, without its trailing newline, and verifies tokens signed with it", () => {
+    const file = join(dir, "ok");
+    writeFileSync(file, `${KEY}\n`, { mode: 0o600 });
+    const token = mintAccessToken(KEY, { thopterId: "t-1", scope: "log", exp: inAnHour() });
+    expect(verifyAccessToken(readAccessKey(file), token).scope).toBe("log");
+  });
+
+  it("refuses a key file others can read, and a short key, saying what to fix", () => {
+    const open = join(dir, "open");
+    writeFileSync(open, KEY);
+    chmodSync(open, 0o644);
+    expect(() => readAccessKey(open)).toThrow(/mode 644.*chmod 600/);
+    const short = join(dir, "short");
+    writeFileSync(short, "abc\n", { mode: 0o600 });
+    expect(() => readAccessKey(short)).toThrow(/3 bytes/);
   });
 });

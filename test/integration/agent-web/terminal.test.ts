@@ -156,6 +156,21 @@ describe("web terminal in Chromium", () => {
     expect(await closed).toEqual([1008, expect.stringMatching(/expected JSON/)]);
   });
 
+  it("resizes the tmux client to the page's size; read-only clients never size the window", async () => {
+    await expect.poll(() => tmux("list-clients", "-t", SESSION)).toBe("");
+    const writer = await connect("terminal");
+    writer.send(JSON.stringify({ t: "resize", cols: 101, rows: 41 }));
+    const viewer = await connect("terminal:ro");
+    viewer.send(JSON.stringify({ t: "resize", cols: 57, rows: 19 }));
+    const clients = () => tmux("list-clients", "-t", SESSION, "-F", "#{client_width}x#{client_height} #{client_flags}");
+    await expect.poll(clients).toMatch(/^101x41 (?!.*read-only)/m);
+    await expect.poll(clients).toMatch(/^57x19 .*ignore-size.*read-only|^57x19 .*read-only.*ignore-size/m);
+    // The window follows the writer's size (one row goes to tmux's status line), not the read-only viewer's.
+    expect(tmux("display-message", "-p", "-t", SESSION, "#{window_width}x#{window_height}")).toBe("101x40\n");
+    writer.close();
+    viewer.close();
+  });
+
   it("ends a connection when the token that opened it expires, saying so", async () => {
     const ws = new WebSocket(
       `${url.replace("http", "ws")}/ws?token=${token("terminal", Math.floor(Date.now() / 1000) + 2)}`,

@@ -1,3 +1,4 @@
+export { readAccessKey } from "./key-file.js";
 export {
   type AccessPolicy,
   accessCookie,

@@ -119,14 +119,16 @@ describe.skipIf(!canUseNetns)("egress firewall in network namespaces (root only:
         )?.[1],
       );
     const before = await counted();
-    const [v4, v6, hubOther, hubV6, resolverPort] = await Promise.all([
+    const [control, v4, v6, hubOther, hubV6, resolverPort] = await Promise.all([
+      probe.tcp(NET.githubGit.v6), // the world still answers what is allowed
       probe.tcp(NET.disallowed.v4),
       probe.tcp(NET.disallowed.v6),
       probe.tcp(NET.hub.v4, NET.hub.otherPort),
       probe.tcp(NET.hub.v6, NET.hub.collectorPort),
       probe.tcp(NET.resolver, NET.hub.collectorPort),
     ]);
-    expect({ v4, v6, hubOther, hubV6, resolverPort }).toEqual({
+    expect({ control, v4, v6, hubOther, hubV6, resolverPort }).toEqual({
+      control: true,
       v4: false,
       v6: false,
       hubOther: false,

@@ -59,20 +59,31 @@ const PROBE_TIMEOUT_MS = 3_000;
 /** The thopter's checks, answered by probe.ts running inside its namespace. */
 export class Probe {
   private nextId = 0;
-  private readonly waiting = new Map<number, (answer: ProbeAnswer) => void>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (answer: ProbeAnswer) => void; reject: (err: Error) => void }
+  >();
 
   constructor(private readonly child: ReturnType<Netns["spawn"]>) {
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const answer = JSON.parse(line) as ProbeAnswer;
-      this.waiting.get(answer.id)?.(answer);
+      this.waiting.get(answer.id)?.resolve(answer);
       this.waiting.delete(answer.id);
+    });
+    // A dead probe must fail the test, never pass for "unreachable".
+    child.once("exit", (code, signal) => {
+      for (const { reject } of this.waiting.values()) reject(new Error(`probe.ts exited (${code ?? signal})`));
+      this.waiting.clear();
     });
   }
 
   ask(request: ProbeRequest): Promise<ProbeAnswer> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      return Promise.reject(new Error("probe.ts is not running"));
+    }
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
       this.child.stdin!.write(`${JSON.stringify({ id, ...request })}\n`);
     });
   }

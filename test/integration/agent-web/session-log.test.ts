@@ -108,7 +108,7 @@ describe("session log page in Chromium", () => {
     expect(performance.now() - started).toBeLessThan(5000);
     const ok = await fetch(`${url}/?token=${token("log")}`);
     expect(ok.status).toBe(200);
-    expect(ok.headers.get("set-cookie")).toMatch(/^thopter_log=.*HttpOnly; SameSite=Strict$/);
+    expect(ok.headers.get("set-cookie")).toMatch(/^thopter_log_t-log=.*HttpOnly; SameSite=Strict$/);
     await ok.text();
   });
 });

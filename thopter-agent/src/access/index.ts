@@ -2,6 +2,7 @@ export { readAccessKey } from "./key-file.js";
 export {
   type AccessPolicy,
   accessCookie,
+  accessCookieName,
   authorize,
   type Granted,
   originAllowed,

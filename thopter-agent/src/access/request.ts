@@ -85,6 +85,14 @@ export function authorize(policy: AccessPolicy, req: IncomingMessage): Granted {
   return queryToken ? { claims, queryToken } : { claims };
 }
 
+/**
+ * The cookie name for one server of one thopter. Cookies ignore ports, and local thopters share a host: without the
+ * id, opening a second thopter's terminal would replace the first one's cookie.
+ */
+export function accessCookieName(server: "terminal" | "log", thopterId: string): string {
+  return `thopter_${server}_${thopterId.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
 /** `Set-Cookie` value keeping `token` until it expires: HttpOnly, SameSite=Strict, Secure over TLS. */
 export function accessCookie(policy: AccessPolicy, granted: Granted, req: IncomingMessage): string | undefined {
   if (!granted.queryToken) return undefined;

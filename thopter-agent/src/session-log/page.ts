@@ -91,6 +91,7 @@ function apply(msg) {
       s.totals.innerHTML = op.html;
     } else if (op.op === "reset") {
       s.body.replaceChildren();
+      s.totals.replaceChildren();
       s.slots.clear();
     }
   }

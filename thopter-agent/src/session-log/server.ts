@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Granted } from "../access/request.js";
+import { accessCookieName, type Granted } from "../access/request.js";
 import { type ListenOptions, listenGuarded, type RunningServer } from "../access/server.js";
 import type { AccessClaims } from "../access/token.js";
 import { streamSessionEvents } from "./events.js";
@@ -35,7 +35,7 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
     key: opts.key,
     thopterId: opts.thopterId,
     scopes: ["log"] as const,
-    cookieName: "thopter_log",
+    cookieName: accessCookieName("log", opts.thopterId),
     allowedOrigins: opts.allowedOrigins ?? [],
   };
   const maxViewers = opts.maxViewers ?? DEFAULT_MAX_VIEWERS;
@@ -58,7 +58,7 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
     if (path === "/") send(res, "text/html", PAGE_HTML);
     else if (path === "/style.css") send(res, "text/css", PAGE_CSS);
     else if (path === "/app.js") send(res, "text/javascript", PAGE_JS);
-    else if (path === "/events") events(res, claims);
+    else if (path === "/events" && req.method === "GET") events(res, claims);
     else res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   };
   return listenGuarded(policy, { request }, opts);

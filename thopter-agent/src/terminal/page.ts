@@ -39,8 +39,11 @@ term.open(document.getElementById("terminal"));
 fit.fit();
 window.addEventListener("resize", () => fit.fit());
 
-const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-const ws = new WebSocket(\`\${scheme}//\${location.host}/ws\${token ? \`?token=\${encodeURIComponent(token)}\` : ""}\`);
+// Relative to the page, so the terminal also works behind a proxy that serves it under a path.
+const url = new URL("ws", location.href);
+url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+url.search = token ? \`?token=\${encodeURIComponent(token)}\` : "";
+const ws = new WebSocket(url);
 const send = (message) => {
   if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
 };

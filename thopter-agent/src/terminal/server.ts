@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WebSocketServer } from "ws";
-import type { AccessPolicy, Granted } from "../access/request.js";
+import { type AccessPolicy, accessCookieName, type Granted } from "../access/request.js";
 import { type ListenOptions, listenGuarded, type RunningServer } from "../access/server.js";
 import { loadAssets } from "./assets.js";
 import type { RunAs } from "./attach.js";
@@ -41,7 +41,7 @@ export async function startTerminalServer(opts: TerminalServerOptions): Promise<
     key: opts.key,
     thopterId: opts.thopterId,
     scopes: ["terminal", "terminal:ro"],
-    cookieName: "thopter_terminal",
+    cookieName: accessCookieName("terminal", opts.thopterId),
     allowedOrigins: opts.allowedOrigins ?? [],
   };
   const session = opts.session ?? "thopter";

@@ -58,13 +58,31 @@ export class Intake {
 
     // Seen before (webhook then poll, or a replay): stop before spending a GitHub call on the title.
     if (await this.deps.queue.get(requestId(key))) return "duplicate";
-    const title = event.issueTitle ?? (await getIssueTitle(clients.get(source.repo), source.repo, source.issueNumber));
+    const title = event.issueTitle ?? (await this.issueTitle(source.repo, source.issueNumber));
+    if (title === undefined) {
+      log.warn(logCtx, "command ignored: its issue cannot be read (deleted, transferred or not visible to the token)");
+      return "ignored";
+    }
     const { request, created } = await this.deps.queue.create(source, title, command);
     if (!created) return "duplicate";
     log.info({ ...logCtx, request: request.id, command: command.kind }, "request queued");
     if (!(await this.deps.acknowledger.acknowledge(request))) this.pendingWork = true;
     if (parsed.ignoredLines > 0) await this.reply(key, event, extraLinesReply(source.author, parsed.ignoredLines));
     return "queued";
+  }
+
+  /**
+   * The issue's title; undefined when GitHub refuses for good (4xx other than rate limits), so one unreadable issue
+   * never wedges the poller. Transient failures (5xx, network, limits after retries) throw and come back next cycle.
+   */
+  private async issueTitle(repo: string, issueNumber: number): Promise<string | undefined> {
+    try {
+      return await getIssueTitle(this.deps.clients.get(repo), repo, issueNumber);
+    } catch (err) {
+      const status = (err as { status?: number }).status ?? 0;
+      if (status >= 400 && status < 500 && status !== 403 && status !== 429) return undefined;
+      throw err;
+    }
   }
 
   private async refuse(key: string, event: CommandEvent, reason: string): Promise<IntakeOutcome> {

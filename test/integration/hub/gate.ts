@@ -4,12 +4,12 @@ import type { AddressInfo } from "node:net";
 /**
  * A forwarding proxy in front of the GitHub peer that can freeze chosen requests, so a test can kill the hub at an
  * exact point: `hold: "request"` never forwards them (GitHub never sees the call), `hold: "response"` forwards them
- * but never answers (GitHub acted, the hub never learns it did).
+ * but never answers (GitHub acted, the hub never learns it did). `notFound` answers them 404 instead.
  */
 export class Gate {
   /** Requests currently frozen. */
   held = 0;
-  private rule: { method: string; path: RegExp; hold: "request" | "response" } | undefined;
+  private rule: { method: string; path: RegExp; hold: "request" | "response" | "404" } | undefined;
   private readonly frozen = new Set<ServerResponse>();
 
   private constructor(
@@ -31,6 +31,11 @@ export class Gate {
     this.rule = { method, path, hold };
   }
 
+  /** Answers matching requests 404 with GitHub's error body, without forwarding them. */
+  notFound(method: string, path: RegExp): void {
+    this.rule = { method, path, hold: "404" };
+  }
+
   /** Stops freezing and drops the frozen connections (as a killed hub's sockets would be). */
   open(): void {
     this.rule = undefined;
@@ -50,6 +55,13 @@ export class Gate {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rule = this.rule;
     const matches = rule && req.method === rule.method && rule.path.test(req.url ?? "");
+    if (matches && rule.hold === "404") {
+      res.writeHead(404, { "content-type": "application/json; charset=utf-8" });
+      res.end(
+        JSON.stringify({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }),
+      );
+      return;
+    }
     if (matches && rule.hold === "request") {
       this.frozen.add(res);
       this.held++;

@@ -3,12 +3,34 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@thopter/hub/config";
 import { MAX_RETRIES } from "@thopter/hub/github/octokit";
-import { startHub } from "@thopter/hub/hub";
+import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
 import { describe, expect, it } from "vitest";
-import { startGithubPeer } from "../../peers/github/index.js";
+import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { Gate } from "./gate.js";
 import { BOT, CODER_TOKEN, eyes, hubEnv, ISSUES_TOKEN, REPO, requests, setup } from "./harness.js";
+
+/** A peer, a Gate in front of it and an in-process hub against the gate, for `run`; all closed afterwards. */
+async function withGatedHub(
+  deps: Partial<HubDeps>,
+  run: (ctx: { peer: GithubPeer; gate: Gate; hub: Hub; issue: number }) => Promise<void>,
+): Promise<void> {
+  const peer = await startGithubPeer();
+  await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
+  const issue = Number(peer.createIssue(REPO, { title: "Gated", author: "alice", association: "OWNER" }).number);
+  const gate = await Gate.start(peer.url);
+  const dir = await mkdtemp(join(tmpdir(), "hub-gated-"));
+  const hub = await startHub(loadConfig(hubEnv(gate.url, dir)), { log: createLogger({ level: "silent" }), ...deps });
+  try {
+    await run({ peer, gate, hub, issue });
+    peer.assertClean();
+  } finally {
+    await hub.stop();
+    await gate.close();
+    await peer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 // Each test builds its own peer and hub: they need a peer clock, a small rate limit, or faults before the first start.
 describe("hub across GitHub outages and exhausted limits", () => {
@@ -58,17 +80,7 @@ describe("hub across GitHub outages and exhausted limits", () => {
   });
 
   it("gives up on a GitHub that never answers, keeps serving, and catches up once it answers", async () => {
-    const peer = await startGithubPeer();
-    await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
-    const issue = Number(peer.createIssue(REPO, { title: "Hang", author: "alice", association: "OWNER" }).number);
-    const gate = await Gate.start(peer.url);
-    const dir = await mkdtemp(join(tmpdir(), "hub-hang-"));
-    const hub = await startHub(loadConfig(hubEnv(gate.url, dir)), {
-      log: createLogger({ level: "silent" }),
-      retryUnitMs: 20,
-      requestTimeoutMs: 300,
-    });
-    try {
+    await withGatedHub({ retryUnitMs: 20, requestTimeoutMs: 300 }, async ({ peer, gate, hub, issue }) => {
       gate.freeze("GET", /\/issues\/comments\?/, "request");
       const id = Number(peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
       const started = Date.now();
@@ -80,12 +92,22 @@ describe("hub across GitHub outages and exhausted limits", () => {
       gate.open();
       await hub.pollNow();
       expect(await requests(hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
-      peer.assertClean();
-    } finally {
-      await hub.stop();
-      await gate.close();
-      await peer.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it("skips a command whose issue GitHub will not show (404) instead of retrying it forever", async () => {
+    await withGatedHub({}, async ({ peer, gate, hub, issue }) => {
+      gate.notFound("GET", new RegExp(`/issues/${issue}$`));
+      peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
+      await hub.pollNow();
+      expect(await requests(hub.url)).toEqual([]);
+      expect(await (await fetch(`${hub.url}/healthz`)).json()).toMatchObject({ status: "ok" });
+
+      gate.open();
+      const id = Number(peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
+      await hub.pollNow();
+      await hub.pollNow();
+      expect((await requests(hub.url)).map((r) => r.source.commentId)).toEqual([id]);
+    });
   });
 });

@@ -15,29 +15,20 @@ function reasonOf(stderr: string, fallback: string): string {
   return errors.length ? errors.join("; ") : stderr.trim() || fallback;
 }
 
-function run(command: NftCommand, args: string[], stdin?: string): Promise<string> {
-  const [file, ...prefix] = command;
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      [...prefix, ...args],
-      { timeout: NFT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-          return reject(new FirewallError(`${file} not found: install nftables (apt-get install nftables)`));
-        }
-        reject(new FirewallError(`nft ${args.join(" ")} failed: ${reasonOf(stderr, err.message)}`));
-      },
-    );
-    child.stdin?.end(stdin ?? "");
-  });
-}
-
 /**
  * Loads a whole ruleset script in one `nft -f` transaction: either every line takes effect or none does, so a
  * failure leaves the previous table exactly as it was.
  */
-export async function loadRuleset(script: string, command: NftCommand = ["nft"]): Promise<void> {
-  await run(command, ["-f", "-"], script);
+export function loadRuleset(script: string, command: NftCommand = ["nft"]): Promise<void> {
+  const [file, ...prefix] = command;
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, [...prefix, "-f", "-"], { timeout: NFT_TIMEOUT_MS }, (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        return reject(new FirewallError(`${file} not found: install nftables (apt-get install nftables)`));
+      }
+      reject(new FirewallError(`nft refused the ruleset: ${reasonOf(stderr, err.message)}`));
+    });
+    child.stdin?.end(script);
+  });
 }

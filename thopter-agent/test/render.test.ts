@@ -162,6 +162,14 @@ describe("session log renderer on hostile or unknown input", () => {
     expect(html).toContain("future_block");
   });
 
+  it("shows an image's type instead of its data", () => {
+    const data = "A".repeat(500_000);
+    const image = { type: "image", source: { type: "base64", media_type: "image/png", data } };
+    const html = renderAll([JSON.stringify({ type: "user", message: { role: "user", content: [image] } })]);
+    expect(html).toContain("[image image/png]");
+    expect(html.length).toBeLessThan(1000);
+  });
+
   it("renders a result whose call it never saw on its own, and skips blank lines", () => {
     const html = renderAll([
       "",

@@ -84,6 +84,12 @@ describe("session log page in Chromium", () => {
       await page.locator(".tool-result", { hasText: "window.pwned = 1" }).waitFor({ state: "attached" });
       expect(await page.evaluate("typeof window.pwned")).toBe("undefined");
       expect(await page.locator("section img").count()).toBe(0);
+
+      // Truncated and rewritten (a rotated log): the page drops what it showed of that file and starts over.
+      writeFileSync(join(env.dir, "second.jsonl"), userLine("after-truncation"));
+      const second = page.locator("section", { has: page.locator("h2", { hasText: "second.jsonl" }) });
+      await second.locator(".entry.user .text", { hasText: "after-truncation" }).waitFor({ timeout: 5000 });
+      await expect.poll(() => second.locator(".entry").count()).toBe(1);
     } finally {
       await page.close();
     }

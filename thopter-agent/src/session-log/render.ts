@@ -67,7 +67,15 @@ function textHtml(text: string): string {
 }
 
 function rawHtml(value: unknown): string {
-  return `<pre class="raw">${escapeHtml(typeof value === "string" ? value : JSON.stringify(value))}</pre>`;
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return `<pre class="raw">${escapeHtml(clip(text, MAX_RESULT_CHARS))}</pre>`;
+}
+
+/** An image or document block: its kind and type, not its (base64, possibly megabytes) data. */
+function mediaHtml(block: Json): string {
+  const source = isObject(block.source) ? block.source : {};
+  const kind = str(source.media_type) ?? str(source.type) ?? "";
+  return `<div class="media">[${escapeHtml(String(block.type))}${kind ? ` ${escapeHtml(kind)}` : ""}]</div>`;
 }
 
 /** A tool's input in one line: the command, path or first string argument. */
@@ -239,6 +247,10 @@ export class TranscriptRenderer {
         return;
       case "tool_result":
         this.toolResult(block);
+        return;
+      case "image":
+      case "document":
+        this.pieces.push(mediaHtml(block));
         return;
       default:
         this.pieces.push(rawHtml(block));

@@ -53,6 +53,9 @@ describe("CLI settings", () => {
     lines.length = 0;
     expect(await runCli(["status", "--force"], { cwd: dir, env: {}, say })).toBe(2);
     expect(lines[0]).toMatch(/Unknown option '--force'.*pnpm fly --help/);
+    lines.length = 0;
+    expect(await runCli(["status", "now"], { cwd: dir, env: {}, say })).toBe(2);
+    expect(lines).toEqual(['status: unexpected argument "now"; see `pnpm fly --help`']);
   });
 });
 

@@ -9,7 +9,8 @@ Commands:
   ensure-metadata            create the Redis metadata machine, its volume and password (idempotent)
   recreate-hub [--image REF] destroy and recreate the hub with the current .env, .env.thopters and profiles
   upload-env-thopters        check .env.thopters and give it to the hub (recreates the hub machine)
-  recreate-gc [NAME]         (re)create golden claude gc-NAME (default: default); its home volume is kept
+  recreate-gc [NAME] [--image REF]
+                             (re)create golden claude gc-NAME (default: default); its home volume is kept
   snapshot-gc [NAME] [--yes] copy gc-NAME's home for new thopters; refused while Claude runs there
   destroy-gc [NAME]          destroy gc-NAME and its home volume
   destroy-thopters --yes     destroy every thopter machine and its volume

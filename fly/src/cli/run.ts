@@ -14,25 +14,29 @@ import { createOps, type Ops } from "../ops/context.js";
 import { loadSettings, SettingError } from "../ops/settings.js";
 import { HELP } from "./help.js";
 
-type Command = (ops: Ops, args: string[]) => Promise<number> | number;
+type Command = (ops: Ops, args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  preflight: (ops) => preflight(ops),
-  images: (ops, [which]) => images(ops, which),
-  "ensure-metadata": (ops) => ensureMetadata(ops),
-  "recreate-hub": (ops) => recreateHub(ops),
-  "upload-env-thopters": (ops) => uploadEnvThopters(ops),
-  "recreate-gc": (ops, [name]) => recreateGc(ops, name),
-  "snapshot-gc": (ops, [name]) => snapshotGc(ops, name),
-  "destroy-gc": (ops, [name]) => destroyGc(ops, name),
-  "destroy-thopters": (ops) => destroyThopters(ops),
-  status: (ops) => status(ops),
-  profile: (ops, [action, name]) => {
-    if (action === "add") return addProfile(ops, name);
-    if (action === "list") return listProfiles(ops);
-    if (action === "rm") return removeProfile(ops, name);
-    throw new SettingError("profile", "profile: give add, list or rm (see `pnpm fly --help`)");
-  },
+/** Each command with the most positional arguments it takes (beyond its name). */
+const COMMANDS: Record<string, [maxArgs: number, Command]> = {
+  preflight: [0, (ops) => preflight(ops)],
+  images: [1, (ops, [which]) => images(ops, which)],
+  "ensure-metadata": [0, (ops) => ensureMetadata(ops)],
+  "recreate-hub": [0, (ops) => recreateHub(ops)],
+  "upload-env-thopters": [0, (ops) => uploadEnvThopters(ops)],
+  "recreate-gc": [1, (ops, [name]) => recreateGc(ops, name)],
+  "snapshot-gc": [1, (ops, [name]) => snapshotGc(ops, name)],
+  "destroy-gc": [1, (ops, [name]) => destroyGc(ops, name)],
+  "destroy-thopters": [0, (ops) => destroyThopters(ops)],
+  status: [0, (ops) => status(ops)],
+  profile: [
+    2,
+    async (ops, [action, name]) => {
+      if (action === "add") return addProfile(ops, name);
+      if (action === "list") return listProfiles(ops);
+      if (action === "rm") return removeProfile(ops, name);
+      throw new SettingError("profile", "profile: give add, list or rm (see `pnpm fly --help`)");
+    },
+  ],
 };
 
 export interface RunOptions {
@@ -62,9 +66,14 @@ export async function runCli(argv: string[], options: RunOptions): Promise<numbe
     say(HELP);
     return name || values.help ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     say(`unknown command ${JSON.stringify(name)}; see \`pnpm fly --help\``);
+    return 2;
+  }
+  const [maxArgs, command] = entry;
+  if (args.length > maxArgs) {
+    say(`${name}: unexpected argument ${JSON.stringify(args[maxArgs])}; see \`pnpm fly --help\``);
     return 2;
   }
   try {

@@ -77,7 +77,7 @@ describe("pnpm fly: from an empty app to a running hub", () => {
 
     const status = await cli.run(["status"]);
     expect(status.code).toBe(0);
-    expect(status.text).toMatch(/^hub \(1\)\n {2}hub {2}\S+ {2}started {2}iad {2}up 0 min/m);
+    expect(status.text).toMatch(/^hub \(1\)\n {2}hub {2}\S+ {2}started {2}iad {2}age 0 min/m);
     expect(status.text).toMatch(/^metadata \(1\)\n {2}metadata {2}\S+ {2}started/m);
     expect(status.text).toMatch(/^golden claudes \(0\): none/m);
     expect(status.text).toMatch(/^thopters \(0\)/m);

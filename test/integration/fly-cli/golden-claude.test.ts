@@ -64,7 +64,7 @@ describe("golden claudes", () => {
 
     const status = await cli.run(["status"]);
     expect(status.text).toMatch(
-      /^golden claudes \(1\)\n {2}gc-team {2}\S+ {2}started {2}iad {2}up \d+ \w+ snapshot 0 min old/m,
+      /^golden claudes \(1\)\n {2}gc-team {2}\S+ {2}started {2}iad {2}age \d+ \w+ snapshot 0 min old/m,
     );
 
     const destroyed = await cli.run(["destroy-gc", "team"]);

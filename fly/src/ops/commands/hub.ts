@@ -34,6 +34,18 @@ function fileOf(machine: Machine | undefined, path: string): string | undefined 
   return file?.raw_value === undefined ? undefined : Buffer.from(file.raw_value, "base64").toString("utf8");
 }
 
+/** The hub machine's `.env`, or a `SettingError` when Fly did not return it (nothing to keep, then). */
+function hubEnvOf(hub: Machine): string {
+  const text = fileOf(hub, HUB_ENV_PATH);
+  if (text === undefined) {
+    throw new SettingError(
+      "hub",
+      `cannot read the hub's configuration (${HUB_ENV_PATH}) from Fly; run \`pnpm fly recreate-hub\` with GITHUB_INTEGRATION_JSON set`,
+    );
+  }
+  return text;
+}
+
 /** The credential profiles the hub machine holds now. */
 export function hubProfiles(hub: Machine): StoredProfile[] {
   const text = fileOf(hub, HUB_PROFILES_PATH);
@@ -106,7 +118,7 @@ export async function recreateHub(ops: Ops): Promise<number> {
       : metadataPassword(ops);
     env = hubEnvFile(ops.settings, { redisPassword, goldenClaudes: names });
   } else {
-    env = withGoldenClaudes(fileOf(old, HUB_ENV_PATH) ?? "", names);
+    env = withGoldenClaudes(hubEnvOf(old), names);
     ops.say("GITHUB_INTEGRATION_JSON is not set here: keeping the running hub's configuration");
   }
   const thopterEnv = localThopterEnv(ops) ?? fileOf(old, HUB_THOPTER_ENV_PATH) ?? "";
@@ -127,7 +139,7 @@ export async function refreshHub(
   if (!hub) return false;
   const profiles = mergeProfiles(hubProfiles(hub), readProfiles(ops)).filter((p) => p.name !== change.removeProfile);
   const names = await goldenClaudeNames(ops, profiles);
-  const oldEnv = fileOf(hub, HUB_ENV_PATH) ?? "";
+  const oldEnv = hubEnvOf(hub);
   if (change.onlyIfNamesChange && goldenClaudesOf(oldEnv).join(",") === names.join(",")) return false;
   const thopterEnv = change.thopterEnv ?? fileOf(hub, HUB_THOPTER_ENV_PATH) ?? "";
   await replaceHub(

@@ -102,6 +102,7 @@ async function checkPrivateNetwork(): Promise<Check> {
 }
 
 async function checkGithubSettings(ops: Ops): Promise<Check[]> {
+  if (ops.flags.dryRun) return [{ level: "note", message: "GitHub: not checked in a dry run" }];
   try {
     return await checkGithub(ops.settings.GITHUB_API_URL, repositories(ops.settings));
   } catch (err) {

@@ -24,7 +24,7 @@ function describe(machine: Machine, now: Date): string {
       : metadata.snapshot_at
         ? ` snapshot ${age(metadata.snapshot_at, now)} old`
         : "";
-  return `  ${machine.name ?? "?"}  ${machine.id}  ${machine.state}  ${machine.region ?? ""}  up ${age(machine.created_at, now)}${extra}`;
+  return `  ${machine.name ?? "?"}  ${machine.id}  ${machine.state}  ${machine.region ?? ""}  age ${age(machine.created_at, now)}${extra}`;
 }
 
 /** `status`: hub, metadata, golden claudes, thopters and anything else in the app, with states and ages. */

@@ -49,7 +49,7 @@ async function measure(w: World, size: number, plainRepo: string, plainToken: st
   const plain = await seconds(() => plainPush(w, plainRepo, plainToken, `thopter/plain-${size}`));
   let result = "";
   const broker = await seconds(async () => {
-    const r = await w.call("push_branch", { force: true });
+    const r = await w.call("push_branch");
     result = text(r);
     if (r.isError) throw new Error(result);
   });

@@ -83,11 +83,9 @@ export class Mirror {
     return code === 0 ? stdout.trim() : null;
   }
 
-  async setRef(ref: string, sha: string): Promise<void> {
-    await this.git(["update-ref", ref, sha]);
-  }
-
-  async deleteRef(ref: string): Promise<void> {
-    await this.git(["update-ref", "-d", ref]);
+  /** Sets (sha) or deletes (null) refs in one transaction. */
+  async updateRefs(changes: Record<string, string | null>): Promise<void> {
+    const lines = Object.entries(changes).map(([ref, sha]) => (sha ? `update ${ref} ${sha}` : `delete ${ref}`));
+    await this.git(["update-ref", "--stdin"], { stdin: `${lines.join("\n")}\n` });
   }
 }

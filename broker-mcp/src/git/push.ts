@@ -11,7 +11,7 @@ export interface PushOptions {
 /**
  * Pushes exactly `<sha>:refs/heads/<branch>` from the mirror to origin: one refspec built here from a verified
  * sha and the configured branch, nothing taken from the agent. A forced push is a lease on the tip the mirror
- * last saw, so it can only replace what the broker itself knows is there.
+ * last saw, so it can only replace what the broker itself knows is there. The caller records the new tip.
  */
 export async function pushToOrigin(mirror: Mirror, opts: PushOptions): Promise<void> {
   if (!isSha(opts.sha)) throw new Error(`refusing to push a non-sha ${JSON.stringify(opts.sha)}`);
@@ -28,11 +28,7 @@ export async function pushToOrigin(mirror: Mirror, opts: PushOptions): Promise<v
   }
   const line = stdout.split("\n").find((l) => l.includes(`:${ref}\t`));
   if (!line) throw new Error(`pushing to origin failed: no status for ${ref} in ${JSON.stringify(stdout.slice(-500))}`);
-  if (!line.startsWith("!")) {
-    await mirror.setRef(ref, opts.sha);
-    return;
-  }
-  throw rejection(line.split("\t")[2] ?? line, opts.branch);
+  if (line.startsWith("!")) throw rejection(line.split("\t")[2] ?? line, opts.branch);
 }
 
 function rejection(summary: string, branch: string): Refusal {

@@ -45,6 +45,7 @@ export const pushBranch = defineTool({
       } finally {
         rmSync(dest, { force: true });
       }
+      let pushed = false;
       try {
         await inspectPush(mirror, {
           sha,
@@ -53,8 +54,11 @@ export const pushBranch = defineTool({
           secrets: [config.coderToken],
         });
         await pushToOrigin(mirror, { sha, branch: config.workBranch, force: args.force === true });
+        pushed = true;
       } finally {
-        await mirror.deleteRef(INCOMING_REF).catch(() => {});
+        // The mirror now shows origin's new tip (what the agent fetches, and the next lease); the incoming ref goes.
+        const tip = pushed ? { [`refs/heads/${config.workBranch}`]: sha } : {};
+        await mirror.updateRefs({ ...tip, [INCOMING_REF]: null }).catch(() => {});
       }
       const url = compareUrl(ctx);
       return {

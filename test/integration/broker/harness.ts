@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type Broker, type BrokerConfigFile, loadConfig, startBroker } from "@thopter/broker-mcp";
 import pino from "pino";
@@ -193,7 +193,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     async commit(files, message) {
       for (const [path, content] of Object.entries(files)) {
         const full = join(workspace, path);
-        mkdirSync(resolve(full, ".."), { recursive: true });
+        await asAgent(agent, agentHome, "mkdir", ["-p", dirname(full)]);
         writeFileSync(full, content);
         chownSync(full, agent.uid, agent.gid);
       }

@@ -197,6 +197,16 @@ describe("web terminal in Chromium", () => {
     } finally {
       await small.close();
     }
+    const missing = await startTerminalServer({ ...options, session: "no-such-session" });
+    try {
+      const ws = new WebSocket(`${missing.url.replace("http", "ws")}/ws?token=${token("terminal")}`);
+      const [code, reason] = await new Promise<[number, string]>((resolve) =>
+        ws.on("close", (c, r) => resolve([c, String(r)])),
+      );
+      expect([code, reason]).toEqual([1000, expect.stringMatching(/tmux attach failed .*is the session running/)]);
+    } finally {
+      await missing.close();
+    }
     await expect(startTerminalServer({ ...options, session: "a:b" })).rejects.toThrow(/session name "a:b" is invalid/);
     await expect(startTerminalServer({ ...options, allowedOrigins: ["hub"] })).rejects.toThrow(/"hub" is not a URL/);
   });

@@ -137,7 +137,7 @@ export class TranscriptRenderer {
     }
     if (isObject(parsed) && this.known(parsed)) return;
     const type = isObject(parsed) ? parsed.type : typeof parsed;
-    this.raw(`unknown line type ${JSON.stringify(type)}`, line);
+    this.raw(`unknown or malformed line (type ${JSON.stringify(type)})`, line);
   }
 
   /** A line it cannot read, as it is, folded: newer CLI versions add bookkeeping types (some carry whole prompts). */

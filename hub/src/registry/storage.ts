@@ -6,8 +6,11 @@ import { appendEntry } from "./timeline.js";
 
 const DOC_PREFIX = "thopters/";
 const JOURNAL_PREFIX = "thopter-journal/";
-/** Checkpoint writes in flight at once: enough to overlap fsyncs, few enough not to stall the event loop. */
-const CHECKPOINT_CONCURRENCY = 8;
+/**
+ * Checkpoint writes in flight at once. Few: they share libuv's 4 file-system threads with the journal, whose writes
+ * a client is waiting for; a checkpoint can take its time.
+ */
+const CHECKPOINT_CONCURRENCY = 2;
 
 /** What the store holds per thopter. `rev` counts changes, so replaying the journal never applies one twice. */
 export interface StoredThopter {

@@ -17,6 +17,7 @@ export const REPORT_KEY_LIMIT = 1_000;
 
 /** Emitted as `change` after every mutation (the dashboard and the notifier subscribe). */
 export interface RegistryChange {
+  /** The live record: read what you need in the listener, later changes show through it. */
   record: Readonly<ThopterRecord>;
   /** The state before this change; equal to `record.state` when only data or the timeline changed. */
   previousState: ThopterState | null;

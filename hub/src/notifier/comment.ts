@@ -1,0 +1,65 @@
+import type { ThopterRecord } from "@thopter/protocol";
+
+/** What a notice links to, besides the record itself. */
+export interface NoticeLinks {
+  /** `https://github.com/owner/name`, as GitHub reports it (GET /repos). */
+  repoHtmlUrl: string;
+  defaultBranch: string;
+  /** HUB_PUBLIC_URL without a trailing slash. */
+  hubUrl: string;
+}
+
+/** The report being announced: `report_status` done/blocked/needs_input, or a failure of a thopter that had booted. */
+export type NoticeEvent =
+  | { kind: "report"; state: "done" | "blocked" | "needs_input"; summary: string; at: string }
+  | { kind: "failed"; reason: string; at: string };
+
+const HEADLINE: Record<"done" | "blocked" | "needs_input", string> = {
+  done: "✅ **Done**",
+  blocked: "⛔ **Blocked**",
+  needs_input: "❓ **Needs your input**",
+};
+
+/** `1 h 5 min`, `12 min`, `40 s`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/**
+ * Hidden comments in text the agent wrote could imitate the hub's exactly-once markers; they are shown, not hidden.
+ * Everything else is Markdown GitHub sanitises itself.
+ */
+function neutralise(text: string): string {
+  return text.replaceAll("<!--", "&lt;!--");
+}
+
+/** The comment posted on the thopter's issue (without the exactly-once marker, which `Replies` appends). */
+export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent, links: NoticeLinks): string {
+  const page = `${links.hubUrl}/thopters/${encodeURIComponent(record.id)}`;
+  const ran = formatDuration(Date.parse(event.at) - Date.parse(record.createdAt));
+  const compare = `${links.repoHtmlUrl}/compare/${links.defaultBranch}...${record.branch}`;
+  const lines: string[] = [];
+  if (event.kind === "report") {
+    lines.push(`${HEADLINE[event.state]} — thopter \`${record.id}\` ran for ${ran}.`, "");
+    lines.push(neutralise(event.summary.trim() || "(no summary given)"), "");
+    lines.push(`- Branch: [\`${record.branch}\`](${compare}) ([compare with \`${links.defaultBranch}\`](${compare}))`);
+    lines.push(record.pullRequestUrl ? `- Pull request: ${record.pullRequestUrl}` : "- Pull request: none opened");
+    if (event.state !== "done") {
+      lines.push("- To continue: answer here, then run `/thopter` again, or type into the terminal below.");
+    }
+  } else {
+    lines.push(`❌ **Failed** — thopter \`${record.id}\` stopped working after ${ran}.`, "");
+    lines.push(`What failed: ${neutralise(event.reason)}`, "");
+    lines.push(`- Branch so far: [\`${record.branch}\`](${compare})`);
+    lines.push(
+      "- What to try: read the boot and session logs below for the cause, then write `/thopter` again on this issue; " +
+        "if it fails the same way, check the hub's log and the golden claude's credentials.",
+    );
+  }
+  lines.push(`- Session log: ${page}/log · Terminal: ${page}/terminal · Dashboard: ${page}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,167 @@
+import type { ThopterRecord, ThopterState } from "@thopter/protocol";
+import type { Logger } from "pino";
+import type { GitHubClients } from "../github/clients.js";
+import type { Registry, RegistryChange } from "../registry/index.js";
+import type { Replies } from "../requests/replies.js";
+import { type NoticeEvent, renderNotice } from "./comment.js";
+import { RepoInfoCache } from "./repo-info.js";
+
+const ANNOUNCED = ["done", "blocked", "needs_input"] as const;
+type Announced = (typeof ANNOUNCED)[number];
+/** A failure before the machine ran is the scheduler's to announce (its provision-failed comment). */
+const BEFORE_BOOT: readonly (ThopterState | null)[] = [null, "requested", "provisioning"];
+
+export interface NotifierDeps {
+  registry: Registry;
+  /** The hub's one exactly-once comment path (durable record + hidden marker), shared with command replies. */
+  replies: Replies;
+  clients: GitHubClients;
+  /** HUB_PUBLIC_URL: the base of the dashboard links in comments. */
+  hubUrl: string;
+  log: Logger;
+  /** How long after a failed post the pending notices are retried (30 s by default). */
+  retryMs?: number;
+  /** On start, reports this recent are announced if a crash kept them from it (24 h by default). */
+  recoverWindowMs?: number;
+}
+
+interface Notice {
+  key: string;
+  record: Readonly<ThopterRecord>;
+  event: NoticeEvent;
+}
+
+function isAnnounced(state: string | undefined): state is Announced {
+  return (ANNOUNCED as readonly string[]).includes(state ?? "");
+}
+
+/** The timeline keeps the first 2,000 characters of a summary; the record keeps all of the latest one. */
+function fullSummary(record: Readonly<ThopterRecord>, message: string): string {
+  const cut = message.endsWith("…") ? message.slice(0, -1) : undefined;
+  return cut !== undefined && record.summary?.startsWith(cut) ? record.summary : message;
+}
+
+/** The notice one registry change calls for, if any. */
+export function noticeFor(change: RegistryChange): Notice | undefined {
+  const { record, entry, previousState } = change;
+  if (entry?.kind === "report_status" && isAnnounced(entry.state)) {
+    return {
+      key: `${record.id}/notice/${entry.at}/${entry.state}`,
+      record,
+      event: { kind: "report", state: entry.state, summary: fullSummary(record, entry.message), at: entry.at },
+    };
+  }
+  if (record.state === "failed" && previousState !== "failed" && !BEFORE_BOOT.includes(previousState)) {
+    return failedNotice(record);
+  }
+  return undefined;
+}
+
+function failedNotice(record: Readonly<ThopterRecord>): Notice {
+  return {
+    key: `${record.id}/notice/failed`,
+    record,
+    event: { kind: "failed", reason: record.stateReason ?? "no reason was given", at: record.stateSince },
+  };
+}
+
+/** Notices a crash between the registry's write and the notice's own durable record could have lost. */
+function recentNotices(record: Readonly<ThopterRecord>, since: number): Notice[] {
+  const notices: Notice[] = [];
+  for (const entry of record.timeline) {
+    if (Date.parse(entry.at) < since) continue;
+    const notice = noticeFor({ record, entry, previousState: record.state });
+    if (notice?.event.kind === "report") notices.push(notice);
+  }
+  const booted = record.timeline.some((e) => e.source === "observer" || e.state === "booting");
+  if (record.state === "failed" && booted && Date.parse(record.stateSince) >= since) notices.push(failedNotice(record));
+  return notices;
+}
+
+/**
+ * Posts one comment on the issue for each `report_status` done/blocked/needs_input, and for a thopter that failed
+ * after booting. Exactly once, through `Replies`: the comment is stored before it is posted and carries a hidden
+ * marker that is looked for before any re-post. Posting goes through the repository's Octokit, whose throttling
+ * queue makes every comment the hub posts with that token serial and spaced (≥ 1 s, 3 s for notifying writes),
+ * and waits out `retry-after` on secondary limits.
+ */
+export class Notifier {
+  private readonly repos: RepoInfoCache;
+  private readonly pending = new Set<Promise<void>>();
+  /** Notices are posted in the order their reports arrived, one after another. */
+  private chain: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly listener = (change: RegistryChange) => {
+    const notice = noticeFor(change);
+    if (notice) this.enqueue(notice);
+  };
+
+  constructor(private readonly deps: NotifierDeps) {
+    this.repos = new RepoInfoCache(deps.clients);
+  }
+
+  /** Subscribes to the registry, then announces recent reports that a crash left unannounced. */
+  async start(): Promise<void> {
+    this.deps.registry.on("change", this.listener);
+    await this.sweep();
+  }
+
+  /** Resolves once every notice started so far has been posted or left for the retry. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.deps.registry.off("change", this.listener);
+    clearTimeout(this.retryTimer);
+    await this.idle();
+  }
+
+  /** Posts every recent notice not posted yet (those posted cost one store read each). */
+  private async sweep(): Promise<void> {
+    const since = Date.now() - (this.deps.recoverWindowMs ?? 24 * 3_600_000);
+    const notices = this.deps.registry.list().flatMap((record) => recentNotices(record, since));
+    await Promise.all(notices.map((notice) => this.enqueue(notice)));
+  }
+
+  private enqueue(notice: Notice): Promise<void> {
+    this.chain = this.chain.then(() => this.post(notice));
+    return this.track(this.chain);
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.pending.add(work);
+    return work.finally(() => this.pending.delete(work));
+  }
+
+  private async post(notice: Notice): Promise<void> {
+    const { replies, hubUrl, log } = this.deps;
+    const { record, key } = notice;
+    try {
+      const repo = await this.repos.get(record.repo);
+      const links = {
+        repoHtmlUrl: repo.htmlUrl,
+        defaultBranch: repo.defaultBranch,
+        hubUrl: hubUrl.replace(/\/+$/, ""),
+      };
+      const text = renderNotice(record, notice.event, links);
+      if (await replies.send(key, record.repo, record.issueNumber, text)) return;
+      log.warn({ thopterId: record.id, key }, "notice not posted yet; will retry");
+    } catch (err) {
+      log.warn({ thopterId: record.id, key, err }, "could not post a notice; will retry");
+    }
+    this.scheduleSweep();
+  }
+
+  /** One retry timer for all notices: the sweep finds every one still pending. */
+  private scheduleSweep(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) void this.track(this.sweep());
+    }, this.deps.retryMs ?? 30_000);
+    this.retryTimer.unref();
+  }
+}

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { FlyApiError } from "../errors.js";
+import { FlyApiError, isWaitTimeout } from "../errors.js";
 import type { Machine } from "../types.js";
 import type { Ops } from "./context.js";
+import { SettingError } from "./settings.js";
 
 /** Machine metadata `role` of the machines the CLI manages; thopters carry `thopter=1` instead (set by the hub). */
 export type Role = "hub" | "metadata" | "golden-claude";
@@ -80,3 +81,25 @@ export function age(since: string | undefined, now: Date): string {
 
 /** Private DNS name Fly gives a machine by metadata (`<value>.<key>.kv._metadata.<app>.internal`). */
 export const metadataHost = (app: string, key: string, value: string) => `${value}.${key}.kv._metadata.${app}.internal`;
+
+/** How long to wait for a new machine to start: a first image pull can take minutes. */
+const START_WAITS = 5;
+
+/** Waits (up to five minutes) for a created machine to start; a clear line saying where to look if it does not. */
+export async function waitStarted(ops: Ops, machine: Machine): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ops.fly().waitForState(machine.id!, "started", 60);
+      return;
+    } catch (err) {
+      if (!isWaitTimeout(err)) throw err;
+      if (attempt === START_WAITS) {
+        throw new SettingError(
+          "machine",
+          `${machine.name} (${machine.id}) was created but has not started after ${START_WAITS} minutes; see \`fly logs -a ${ops.fly().app} --machine ${machine.id}\` and \`pnpm fly status\``,
+        );
+      }
+      ops.say(`still waiting for ${machine.name} (${machine.id}) to start…`);
+    }
+  }
+}

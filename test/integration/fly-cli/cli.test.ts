@@ -145,6 +145,20 @@ describe("pnpm fly: refusals", () => {
     expect(unknown.text).toMatch(/FAIL +issues token for acme\/nope: cannot see the repository \(HTTP 404\)/);
   });
 
+  it("a machine that does not start is reported with where to look, not a stack", async () => {
+    cli.fly.inject({ match: "Machines_wait", status: 408, times: 5 });
+    const result = await cli.run(["ensure-metadata"]);
+    expect(result.code).toBe(1);
+    expect(result.lines.filter((l) => l.startsWith("still waiting for metadata"))).toHaveLength(4);
+    expect(result.lines.at(-1)).toMatch(
+      /^metadata \(\S+\) was created but has not started after 5 minutes; see `fly logs -a swarm-test --machine/,
+    );
+    // The password is kept only once the machine runs; a rerun finds the machine and restores it from there.
+    const rerun = await cli.run(["ensure-metadata"]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.text).toMatch(/restored the Redis password from the machine/);
+  });
+
   it("destroy-thopters refuses without --yes and destroys thopters and their volumes with it", async () => {
     const client = peerClient(cli);
     const volume = await client.createVolume({ name: "t_a_0123456789ab", region: "iad", size_gb: 1 });

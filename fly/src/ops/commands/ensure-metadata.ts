@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
-import { ensureVolume, METADATA_NAME, machineFile, machinesWithRole } from "../fleet.js";
+import { ensureVolume, METADATA_NAME, machineFile, machinesWithRole, waitStarted } from "../fleet.js";
 import { REDIS_PORT } from "../hub-config.js";
 import { readIfExists, statePath, writeSecretFile } from "../local-files.js";
 import { required, SettingError } from "../settings.js";
@@ -85,7 +85,7 @@ export async function ensureMetadata(ops: Ops): Promise<number> {
       restart: { policy: "always" },
     },
   });
-  await ops.fly().waitForState(machine.id!, "started", 60);
+  await waitStarted(ops, machine);
   ops.say(`metadata machine ${machine.id} started`);
   if (ops.flags.dryRun) {
     ops.say(`would write the generated Redis password to ${file} (owner-only)`);

@@ -1,7 +1,15 @@
 import { FlyApiError } from "../../errors.js";
 import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
-import { destroyMachine, ensureVolume, findVolume, gcMachineName, machinesWithRole, volumeNameFor } from "../fleet.js";
+import {
+  destroyMachine,
+  ensureVolume,
+  findVolume,
+  gcMachineName,
+  machinesWithRole,
+  volumeNameFor,
+  waitStarted,
+} from "../fleet.js";
 import { profileName, required, SettingError } from "../settings.js";
 import { refreshHub } from "./hub.js";
 
@@ -38,7 +46,7 @@ export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise
       restart: { policy: "always" },
     },
   });
-  await ops.fly().waitForState(machine.id!, "started", 60);
+  await waitStarted(ops, machine);
   const app = required(ops.settings, "APP_NAME");
   ops.say(`${gcMachineName(name)} started (${machine.id}); log in to Claude there, then quit it:`);
   ops.say(`  fly ssh console -a ${app} --machine ${machine.id} -u thopter   # then: claude, /login, /exit`);

@@ -2,7 +2,7 @@ import type { StoredProfile } from "@thopter/protocol";
 import type { Machine, MachineFile } from "../../types.js";
 import type { Ops } from "../context.js";
 import { checkThopterEnv } from "../env-thopters.js";
-import { destroyMachine, HUB_NAME, machineFile, machinesWithRole, metadataHost } from "../fleet.js";
+import { destroyMachine, HUB_NAME, machineFile, machinesWithRole, metadataHost, waitStarted } from "../fleet.js";
 import {
   goldenClaudesOf,
   HUB_ENV_PATH,
@@ -79,7 +79,7 @@ async function replaceHub(ops: Ops, old: Machine | undefined, image: string, fil
       restart: { policy: "always" },
     },
   });
-  await ops.fly().waitForState(machine.id!, "started", 60);
+  await waitStarted(ops, machine);
   ops.say(`hub machine ${machine.id} started (image ${image})`);
   const port = ops.settings.raw.HUB_PORT ?? "8080";
   ops.say(`dashboard (on the Wireguard network): http://${metadataHost(app, "role", "hub")}:${port}`);

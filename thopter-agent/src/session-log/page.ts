@@ -102,9 +102,13 @@ events.onopen = () => {
   // Every (re)connection starts with the full render: drop what an earlier connection showed.
   for (const s of sections.values()) s.el.remove();
   sections.clear();
-  status.remove();
+  status.textContent = "waiting for the session to start…";
+  log.prepend(status);
 };
-events.onmessage = (e) => apply(JSON.parse(e.data));
+events.onmessage = (e) => {
+  status.remove();
+  apply(JSON.parse(e.data));
+};
 events.onerror = () => {
   status.textContent = "disconnected; retrying…";
   log.prepend(status);

@@ -1,3 +1,16 @@
+/**
+ * The live session log, for the thopter runtime:
+ *
+ * ```ts
+ * const sessionLog = await startSessionLogServer({
+ *   key: readAccessKey("/etc/thopter/access.key"), thopterId, allowedOrigins: [hubPublicUrl], host: "::", port,
+ *   dir: "/home/thopter/.claude/projects", log,
+ * });
+ * // The hub links people to `${url}/?token=${mintAccessToken(key, { thopterId, scope: "log", exp })}`.
+ * ```
+ *
+ * `TranscriptRenderer` alone renders transcript lines to HTML (e.g. for a static copy).
+ */
 export { escapeHtml } from "./escape.js";
 export { type LogMessage, type StreamOptions, streamSessionEvents } from "./events.js";
 export { type FollowOptions, TranscriptFolder } from "./follow.js";

@@ -12,6 +12,8 @@ interface WebhookPayload {
   comment?: GitHubComment;
 }
 
+const KNOWN_EVENTS = ["issue_comment", "issues", "ping"];
+
 export interface WebhookDeps {
   secret: string;
   /** The configured spelling of a repository, or undefined when the hub does not serve it. */
@@ -29,7 +31,9 @@ export interface WebhookDeps {
 export function webhookRouter(deps: WebhookDeps): Router {
   const router = express.Router();
   router.post("/github/webhook", express.raw({ type: () => true, limit: "5mb" }), async (req, res) => {
-    const event = String(req.header("x-github-event") ?? "unknown");
+    const header = req.header("x-github-event") ?? "";
+    // The header is not authenticated yet: only known names become a metrics label.
+    const event = KNOWN_EVENTS.includes(header) ? header : "other";
     const outcome = await deliver(deps, req, res, event).catch((err: unknown) => {
       deps.log.error({ err, event, delivery: req.header("x-github-delivery") }, "webhook delivery failed");
       if (!res.headersSent)

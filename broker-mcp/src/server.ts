@@ -1,15 +1,16 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Server } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import { createMcpExpressApp } from "@modelcontextprotocol/sdk/server/express.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
+import { z } from "zod";
 import type { Audit } from "./audit.js";
 import { Refusal } from "./refusal.js";
 import { TOOLS } from "./tools/index.js";
-import type { ToolContext } from "./tools/types.js";
+import type { ToolContext, ToolDef } from "./tools/types.js";
 
 export const SERVER_NAME = "thopter";
 export const MCP_PATH = "/mcp";
@@ -22,35 +23,62 @@ export function bearerMatches(header: string | undefined, key: string): boolean 
   return m !== null && timingSafeEqual(digest(m[1]!), digest(key));
 }
 
-function mcpServer(ctx: ToolContext, audit: Audit, log: Logger): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: "1.0.0" });
-  for (const tool of TOOLS) {
-    server.registerTool(
-      tool.name,
-      { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output },
-      async (args: Record<string, unknown>): Promise<CallToolResult> => {
-        const started = performance.now();
-        const finish = (outcome: "ok" | "refused" | "error", message: string) =>
-          audit.record({ tool: tool.name, args, outcome, message, durationMs: performance.now() - started });
-        try {
-          const out = await tool.run(ctx, args);
-          finish("ok", out.text);
-          return {
-            content: [{ type: "text", text: out.text }],
-            ...(out.structured ? { structuredContent: out.structured } : {}),
-          };
-        } catch (err) {
-          const refused = err instanceof Refusal;
-          const text = refused
-            ? err.message
-            : `The broker could not complete ${tool.name}: ${ctx.redact((err as Error).message)}. Try again later; if it keeps failing, report_status blocked with this message.`;
-          if (!refused) log.error({ tool: tool.name, err: ctx.redact(String(err)) }, "tool failed");
-          finish(refused ? "refused" : "error", text);
-          return { isError: true, content: [{ type: "text", text: ctx.redact(text) }] };
-        }
-      },
-    );
-  }
+/** What the model sees of a tool: JSON Schemas generated from the same zod schemas the calls are checked against. */
+function listing(tool: ToolDef) {
+  const schema = (zod: z.ZodType, io: "input" | "output") => {
+    const { $schema: _, ...json } = z.toJSONSchema(zod, { io }) as Record<string, unknown>;
+    return json as { type: "object"; [key: string]: unknown };
+  };
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: schema(tool.input, "input"),
+    ...(tool.output ? { outputSchema: schema(tool.output, "output") } : {}),
+  };
+}
+
+const invalid = (tool: string, error: z.ZodError) =>
+  `Invalid arguments for ${tool}: ${error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ")}. Call it again with only the arguments its schema lists.`;
+
+/**
+ * The low-level SDK server rather than McpServer, so that arguments are checked here and every call (unknown tools
+ * and rejected arguments included: they are what an attack looks like) reaches the audit trail.
+ */
+function mcpServer(ctx: ToolContext, audit: Audit, log: Logger): Server {
+  const server = new Server({ name: SERVER_NAME, version: "1.0.0" }, { capabilities: { tools: {} } });
+  const tools = new Map(TOOLS.map((t) => [t.name, t]));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS.map(listing) }));
+  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+    const { name, arguments: args = {} } = request.params;
+    const started = performance.now();
+    const finish = (outcome: "ok" | "refused" | "error", message: string) =>
+      audit.record({ tool: name.slice(0, 64), args, outcome, message, durationMs: performance.now() - started });
+    const fail = (outcome: "refused" | "error", text: string): CallToolResult => {
+      finish(outcome, text);
+      return { isError: true, content: [{ type: "text", text: ctx.redact(text) }] };
+    };
+    const tool = tools.get(name);
+    if (!tool)
+      return fail("refused", `There is no tool named ${name}; the broker's tools are ${[...tools.keys()].join(", ")}.`);
+    const parsed = tool.input.safeParse(args);
+    if (!parsed.success) return fail("refused", invalid(name, parsed.error));
+    try {
+      const out = await tool.run(ctx, parsed.data);
+      finish("ok", out.text);
+      return {
+        content: [{ type: "text", text: out.text }],
+        ...(out.structured ? { structuredContent: out.structured } : {}),
+      };
+    } catch (err) {
+      if (err instanceof Refusal) return fail("refused", err.message);
+      log.error({ tool: name, err: ctx.redact(String(err)) }, "tool failed");
+      return fail(
+        "error",
+        `The broker could not complete ${name}: ${ctx.redact((err as Error).message)}. Try again later; if it keeps failing, report_status blocked with this message.`,
+      );
+    }
+  });
   return server;
 }
 
@@ -59,7 +87,7 @@ function mcpServer(ctx: ToolContext, audit: Audit, log: Logger): McpServer {
  * checked against DNS rebinding by the SDK), wants the bearer key, and serves no OAuth discovery routes, so Claude
  * Code never starts an OAuth flow.
  */
-export function listen(ctx: ToolContext, audit: Audit, log: Logger, port: number): Promise<Server> {
+export function listen(ctx: ToolContext, audit: Audit, log: Logger, port: number): Promise<HttpServer> {
   const app = createMcpExpressApp({ host: "127.0.0.1" });
   app.use(MCP_PATH, (req: Request, res: Response, next: NextFunction) => {
     if (bearerMatches(req.headers.authorization, ctx.config.mcpKey)) return next();

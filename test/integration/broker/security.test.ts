@@ -202,7 +202,12 @@ describe.skipIf(!isRoot)("broker security: the agent attacks, nothing happens (r
     for (const args of tricks) {
       const result = await w.call("push_branch", args);
       expect(result.isError, JSON.stringify(args)).toBe(true);
+      expect(text(result)).toMatch(/^Invalid arguments for push_branch: /);
     }
+    // Each attempt is on the hub's audit trail, arguments and all.
+    await w.receiver.waitFor((r) =>
+      r.some((x) => x.body.kind === "audit" && x.body.outcome === "refused" && x.body.args.branch === "main"),
+    );
     // The agent names its branch like the target it wants, and points HEAD at it.
     await w.git("checkout", "-q", "-b", "main-evil");
     await w.git("branch", "-f", "refs/heads/main");

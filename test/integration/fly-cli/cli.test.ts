@@ -98,6 +98,12 @@ describe("pnpm fly: from an empty app to a running hub", () => {
     expect(hub.text).toMatch(/would call POST \/v1\/apps\/swarm-test\/machines \{"name":"hub"/);
     expect(hub.text).not.toContain(TOKENS.issuesToken);
 
+    const preflight = await cli.run(["preflight", "--dry-run"]);
+    expect(preflight.text).toMatch(/would call GET \/v1\/apps\/swarm-test\/machines\n/);
+    expect(preflight.text).toMatch(/note +Fly: token and app not checked in a dry run/);
+    expect(preflight.text).toMatch(/note +GitHub: not checked in a dry run/);
+    expect(cli.github.stats().requests).toBe(0);
+
     const destroy = await cli.run(["--dry-run", "destroy-thopters"]);
     expect(destroy.text).toMatch(/would call GET \/v1\/apps\/swarm-test\/machines\?metadata.thopter=1/);
 

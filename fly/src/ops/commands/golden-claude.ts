@@ -85,7 +85,7 @@ export type ClaudeState = "running" | "not running" | "unknown";
 export async function claudeOn(ops: Ops, machine: Machine): Promise<{ state: ClaudeState; how: string }> {
   if (machine.state !== "started") return { state: "not running", how: `the machine is ${machine.state}` };
   try {
-    const result = await ops.exec().run(machine.id!, ["pgrep", "-f", "(^|/)claude( |$)"]);
+    const result = await ops.exec().run(machine.id!, ["pgrep", "-f", "(^|/)claude( |$)|claude-code/cli\\.js"]);
     return { state: result.exitCode === 0 ? "running" : "not running", how: "pgrep on the machine" };
   } catch (err) {
     if (!(err instanceof FlyApiError) || (err.status !== undefined && err.status < 404)) throw err;

@@ -28,6 +28,10 @@ async function checkFly(ops: Ops): Promise<{ checks: Check[]; machines: Machine[
   if (checks.length > 0) return { checks, machines: [] };
   try {
     const machines = await ops.fly().listMachines();
+    if (ops.flags.dryRun) {
+      checks.push({ level: "note", message: "Fly: token and app not checked in a dry run" });
+      return { checks, machines };
+    }
     checks.push({ level: "ok", message: `Fly: token accepted, app ${APP_NAME} has ${machines.length} machine(s)` });
     return { checks, machines };
   } catch (err) {
@@ -119,6 +123,7 @@ export async function preflight(ops: Ops): Promise<number> {
   checks.push(await checkPrivateNetwork());
   for (const check of checks) ops.say(`${LABEL[check.level]}  ${check.message}`);
   const failed = checks.filter((c) => c.level === "fail").length;
-  ops.say(failed === 0 ? "preflight passed" : `preflight failed: ${failed} problem(s) above`);
+  if (ops.flags.dryRun) ops.say("preflight dry run: settings checked; Fly and GitHub were not asked");
+  else ops.say(failed === 0 ? "preflight passed" : `preflight failed: ${failed} problem(s) above`);
   return failed === 0 ? 0 : 1;
 }

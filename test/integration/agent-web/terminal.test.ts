@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { mintAccessToken } from "@thopter/agent/access/index";
 import { type RunAs, startTerminalServer } from "@thopter/agent/terminal/index";
@@ -209,6 +211,31 @@ describe("web terminal in Chromium", () => {
     }
     await expect(startTerminalServer({ ...options, session: "a:b" })).rejects.toThrow(/session name "a:b" is invalid/);
     await expect(startTerminalServer({ ...options, allowedOrigins: ["hub"] })).rejects.toThrow(/"hub" is not a URL/);
+  });
+
+  it("in Chromium, a page of another origin cannot open the terminal's WebSocket, even holding a token", async () => {
+    const other = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "text/html" }).end("<p>elsewhere</p>"),
+    );
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const page = await browser.newPage();
+    try {
+      // A string, not a function: this file's `WebSocket` is the ws package, the page must use the browser's own.
+      const tryOpen = (wsUrl: string) =>
+        page.evaluate(`new Promise((resolve) => {
+          const ws = new WebSocket(${JSON.stringify(wsUrl)});
+          ws.onopen = () => { ws.close(); resolve("open"); };
+          ws.onerror = () => resolve("refused");
+        })`);
+      const wsUrl = `${url.replace("http", "ws")}/ws?token=${token("terminal")}`;
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+      expect(await tryOpen(wsUrl)).toBe("refused");
+      await page.goto(`${url}/?token=${token("terminal:ro")}`);
+      expect(await tryOpen(wsUrl)).toBe("open");
+    } finally {
+      await page.close();
+      other.close();
+    }
   });
 
   it("refuses a page or connection without a token, with an expired token, another scope or a foreign Origin", async () => {

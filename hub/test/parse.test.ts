@@ -34,7 +34,15 @@ describe("parseCommand", () => {
   });
 
   it("ignores text that only mentions the command", () => {
-    for (const body of ["use /thopter to start", "> /thopter", "/thopters", "```\n/thopter\n```", "`/thopter`"]) {
+    for (const body of [
+      "use /thopter to start",
+      "> /thopter",
+      "/thopters",
+      "```\n/thopter\n```",
+      "`/thopter`",
+      "    /thopter",
+      "\t/thopter",
+    ]) {
       expect(parseCommand(body)).toEqual({ kind: "none" });
     }
   });

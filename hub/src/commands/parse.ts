@@ -8,8 +8,11 @@ export type ParseResult =
 
 export const SYNTAX = "/thopter [--gc|-g NAME] [--prompt|-p NAME] [--count|-n N] [free text…]` or `/thopter stop";
 
-/** A command line: `/thopter` alone or followed by whitespace; leading spaces allowed, `/thopters` or `> /thopter` not. */
-const COMMAND_LINE = /^[ \t]*\/thopter(?:[ \t]+(.*))?$/s;
+/**
+ * A command line: `/thopter` alone or followed by whitespace. Up to three leading spaces, as Markdown allows for a
+ * paragraph; four or a tab make an indented code block, which (like `> /thopter` or `/thopters`) is not a command.
+ */
+const COMMAND_LINE = /^ {0,3}\/thopter(?:[ \t]+(.*))?$/s;
 const FENCE = /^[ \t]*(```|~~~)/;
 const MAX_INSTRUCTIONS = 10_000;
 

@@ -3,6 +3,10 @@ import pino, { type Logger } from "pino";
 import type { Outbox } from "./outbox.js";
 import { type Redact, redactValue } from "./redaction.js";
 
+/** Arguments can be as long as a comment; the trail keeps their start. */
+const MAX_ARG = 2_000;
+const clip = (s: string) => (s.length > MAX_ARG ? `${s.slice(0, MAX_ARG)}… (${s.length} characters)` : s);
+
 export type AuditEntry = Omit<BrokerAuditReport, "kind">;
 
 export interface Audit {
@@ -24,7 +28,7 @@ export function createAudit(log: Logger, outbox: Outbox, redact: Redact): Audit 
     record(entry) {
       const clean: AuditEntry = {
         ...entry,
-        args: redactValue(entry.args, redact) as Record<string, unknown>,
+        args: redactValue(entry.args, (s) => clip(redact(s))) as Record<string, unknown>,
         message: redact(entry.message).slice(0, 4_000),
       };
       log.info(clean, "tool call");

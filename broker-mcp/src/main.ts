@@ -12,6 +12,11 @@ if (!path) {
   process.exit(2);
 }
 
+if (process.getuid?.() !== 0) {
+  console.error("broker-mcp must run as root: it keeps the token from the agent and runs git as the agent's user");
+  process.exit(2);
+}
+
 try {
   const config = loadConfig(path);
   const broker = await startBroker(config, { log });

@@ -51,7 +51,10 @@ describe.skipIf(!isRoot)("broker security: the agent attacks, nothing happens (r
     chmodSync(payload, 0o755);
     chownSync(payload, w.agent.uid, w.agent.gid);
   });
-  afterAll(() => w?.close());
+  afterAll(async () => {
+    w?.peer.assertClean();
+    await w?.close();
+  });
 
   it("keeps the coder token unreadable: token file, /proc of the broker, ps during a push", async () => {
     const agentCat = (path: string) => asAgent(w.agent, w.agentHome, "cat", [path]);

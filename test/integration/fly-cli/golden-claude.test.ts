@@ -13,6 +13,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await cli.close();
   cli.fly.assertClean();
+  cli.github.assertClean();
 });
 
 const live = () => cli.fly.machines().filter((m) => !["destroying", "destroyed"].includes(m.state ?? ""));
@@ -108,6 +109,10 @@ describe("stored credential profiles", () => {
         secret: "sk-ant-oat01-abcdefghijklmnopqrstuvwxyz",
       },
     ]);
+
+    const dry = await cli.run(["--dry-run", "profile", "add", "dry", "--oauth-token-file", tokenFile]);
+    expect(dry.text).toMatch(/would store profile dry \(oauth-token, expires 2027-01-10\)/);
+    expect(JSON.parse(await readFile(store, "utf8"))).toHaveLength(1);
 
     const keyFile = join(files, "key");
     await writeFile(keyFile, "sk-ant-api03-zyxwvutsrqponmlkjihgfedcba");

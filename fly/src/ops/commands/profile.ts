@@ -61,11 +61,9 @@ export async function addProfile(ops: Ops, nameArg: string | undefined): Promise
     ...(expiresAt ? { expiresAt } : {}),
     secret,
   };
-  if (ops.flags.dryRun) ops.say(`would store profile ${name} (${kind}) in ${profilesPath(ops)}`);
-  else writeProfiles(ops, mergeProfiles(readProfiles(ops), [profile]));
-  ops.say(
-    `stored profile ${name} (${kind}${expiresAt ? `, expires ${expiresAt.slice(0, 10)}` : ""}) in ${profilesPath(ops)}`,
-  );
+  if (!ops.flags.dryRun) writeProfiles(ops, mergeProfiles(readProfiles(ops), [profile]));
+  const expiry = expiresAt ? `, expires ${expiresAt.slice(0, 10)}` : "";
+  ops.say(`${ops.flags.dryRun ? "would store" : "stored"} profile ${name} (${kind}${expiry}) in ${profilesPath(ops)}`);
   await tellHub(ops, {});
   return 0;
 }
@@ -90,13 +88,12 @@ export async function removeProfile(ops: Ops, nameArg: string | undefined): Prom
   if (!local.some((p) => p.name === name) && !(hub && hubProfiles(hub).some((p) => p.name === name))) {
     throw new SettingError("profile", `profile rm: there is no stored profile ${name} (see \`pnpm fly profile list\`)`);
   }
-  if (ops.flags.dryRun) ops.say(`would remove profile ${name} from ${profilesPath(ops)}`);
-  else
+  if (!ops.flags.dryRun)
     writeProfiles(
       ops,
       local.filter((p) => p.name !== name),
     );
-  ops.say(`removed profile ${name}`);
+  ops.say(`${ops.flags.dryRun ? "would remove" : "removed"} profile ${name}`);
   await tellHub(ops, { removeProfile: name });
   return 0;
 }

@@ -1,0 +1,117 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { poll } from "../../helpers/claude.js";
+import { bash, callTools, editFile, loadTools, mcpTool, readFile as readTool, say } from "../../peers/model/index.js";
+import { AGENT_USER } from "../../setup/global.js";
+import { bootTail, isRoot, README, REPO, startThopter, stateSequence, type Thopter } from "./harness.js";
+
+const run = promisify(execFile);
+
+describe.skipIf(!isRoot)(
+  "a local thopter boots from its spec and works with the real Claude Code CLI (root only)",
+  () => {
+    let t: Thopter;
+    beforeAll(async () => {
+      // Claude's paths are those of the machine it runs in: the scenario reads them from the prompt's request.
+      t = await startThopter([
+        ({ request }) => {
+          const cwd = /Primary working directory: (\S+)/.exec(JSON.stringify(request.system))?.[1] ?? "";
+          return callTools(
+            bash("cat ../prompt.md", "Read the prompt"),
+            readTool(join(cwd, "README.md")),
+            loadTools("mcp__thopter__push_branch", "mcp__thopter__report_status"),
+          );
+        },
+        ({ request }) => {
+          const cwd = /Primary working directory: (\S+)/.exec(JSON.stringify(request.system))?.[1] ?? "";
+          return callTools(editFile(join(cwd, "README.md"), "says hello.", "says hello, world."));
+        },
+        callTools(bash("git commit -qam 'Greet the world' && git log --oneline -1")),
+        callTools(mcpTool("thopter", "push_branch", {})),
+        callTools(mcpTool("thopter", "report_status", { state: "done", summary: "The README greets the world." })),
+        say("All done: the README greets the world."),
+      ]);
+    }, 60_000);
+    afterAll(() => t?.close());
+
+    it("edits, commits, pushes through the broker and reports done; hooks drive booting → working → waiting", async () => {
+      await t.waitForState("done", 150_000);
+      await poll(
+        () => (stateSequence(t.observerEntries()).at(-1) === "waiting" ? true : undefined),
+        30_000,
+        () => `the Stop hook's report; observer: ${JSON.stringify(t.observerEntries())}\n${bootTail(t.layout)}`,
+      );
+      expect(t.model.problems).toEqual([]);
+      const results = t.model.toolResults();
+      expect(
+        results.filter((r) => r.isError),
+        JSON.stringify(results),
+      ).toEqual([]);
+      // Claude read the prompt the hub rendered, in the workspace the boot prepared.
+      const prompt = results.find((r) => r.name === "Bash" && r.input.command === "cat ../prompt.md");
+      expect(prompt?.text).toContain(t.branch);
+
+      const [head] = await t.peer.log(REPO, t.branch);
+      expect(head).toMatchObject({ subject: "Greet the world" });
+      expect(await t.peer.readFile(REPO, t.branch, "README.md")).toBe(
+        README.replace("says hello.", "says hello, world."),
+      );
+      expect(t.record()).toMatchObject({ state: "done", summary: "The README greets the world." });
+
+      const entries = t.observerEntries();
+      expect(stateSequence(entries)).toEqual(["booting", "working", "waiting"]);
+      expect(entries.slice(0, 4).map((e) => e.kind)).toEqual(["boot", "firewall", "SessionStart", "UserPromptSubmit"]);
+      expect(entries.find((e) => e.kind === "firewall")?.message).toMatch(/FIREWALL DISABLED/);
+      expect(entries.filter((e) => e.kind === "PreToolUse").map((e) => e.message)).toEqual(
+        expect.arrayContaining(["PreToolUse: Bash", "PreToolUse: Edit", "PreToolUse: mcp__thopter__push_branch"]),
+      );
+      expect(entries.at(-1)).toMatchObject({ kind: "Stop", state: "waiting" });
+      expect(entries.at(-1)?.message).toMatch(/^Stop: idle/);
+    }, 200_000);
+
+    it("leaves no GitHub or broker token where the agent can read it: clone, mirror, home, env, MCP config", async () => {
+      expect(
+        await run("git", ["-c", "safe.directory=*", "-C", t.repoDir, "remote", "get-url", "origin"]).then((r) =>
+          r.stdout.trim(),
+        ),
+      ).toBe(t.layout.mirror);
+      expect(await readFile(join(t.repoDir, ".git/config"), "utf8")).not.toMatch(/x-access-token|ghp_/);
+      const claudeJson = JSON.parse(await readFile(join(t.layout.home, ".claude.json"), "utf8"));
+      expect(claudeJson.mcpServers.thopter).toMatchObject({
+        type: "http",
+        url: expect.stringMatching(/^http:\/\/127/),
+      });
+      for (const secret of [t.coderToken, t.reportToken]) {
+        // Everything under the machine's root that the agent can read; unreadable files are skipped.
+        const { stdout } = await run("runuser", ["-u", AGENT_USER, "--", "grep", "-rlsF", secret, t.fsRoot]).catch(
+          (err: { stdout: string }) => err,
+        );
+        expect(stdout, `files readable by ${AGENT_USER} holding a secret`).toBe("");
+        const environments = await agentEnvironments(t.fsRoot);
+        expect(environments.length).toBeGreaterThan(0);
+        for (const env of environments) expect(env).not.toContain(secret);
+      }
+      const log = await t.bootLog();
+      expect(log).toMatch(/"step":"workspace","ms":\d+/);
+      for (const secret of [t.coderToken, t.reportToken]) expect(log).not.toContain(secret);
+    });
+  },
+);
+
+/** The environments of the agent's processes of this machine (Claude, its shell, tmux, the observer). */
+async function agentEnvironments(fsRoot: string): Promise<string[]> {
+  const { stdout: uid } = await run("id", ["-u", AGENT_USER]);
+  const { stdout } = await run("ps", ["-u", uid.trim(), "-o", "pid="]);
+  const found: string[] = [];
+  for (const pid of stdout
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const env = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
+    if (env.split("\0").includes(`THOPTER_FS_ROOT=${fsRoot}`)) found.push(env);
+  }
+  return found;
+}

@@ -1,0 +1,182 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { hostLayout, type LayoutPaths, tmuxSocket } from "@thopter/agent";
+import { startCollector, TokenStore } from "@thopter/hub/collector/index";
+import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
+import { Registry } from "@thopter/hub/registry/index";
+import { specBuilder } from "@thopter/hub/scheduler/index";
+import { openStore } from "@thopter/hub/store/index";
+import { type ThopterRecord, type ThopterRequest, type TimelineEntry, workBranch } from "@thopter/protocol";
+import { pino } from "pino";
+import { poll } from "../../helpers/claude.js";
+import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
+import { type ModelPeer, type Scenario, startModelPeer } from "../../peers/model/index.js";
+import { AGENT_USER } from "../../setup/global.js";
+
+const run = promisify(execFile);
+export const isRoot = process.getuid?.() === 0;
+export const REPO = "acme/app";
+const REPO_ROOT = resolve(import.meta.dirname, "../../..");
+export const ENTRYPOINT = join(REPO_ROOT, "thopter/entrypoint.sh");
+export const README = "# app\n\nThe app says hello.\n";
+const log = pino({ level: "silent" });
+
+export interface Thopter {
+  id: string;
+  branch: string;
+  issueNumber: number;
+  coderToken: string;
+  reportToken: string;
+  peer: GithubPeer;
+  model: ModelPeer;
+  registry: Registry;
+  /** The machine's root (THOPTER_FS_ROOT) and the runtime's paths under it. */
+  fsRoot: string;
+  layout: LayoutPaths;
+  repoDir: string;
+  /** The record as the collector left it. */
+  record(): ThopterRecord;
+  /** Observer reports the collector received, in order. */
+  observerEntries(): TimelineEntry[];
+  waitForState(state: ThopterRecord["state"], timeoutMs?: number): Promise<ThopterRecord>;
+  /** tmux as the agent, on the thopter's socket. */
+  tmux(...args: string[]): Promise<string>;
+  bootLog(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * One local thopter as the hub makes it: a GitHub peer with the repository and an issue, the hub's collector (in
+ * process, on a file store), a model peer playing `scenario`, the spec from the hub's specBuilder, and the hub's
+ * local provider running thopter/entrypoint.sh on it (as root: the agent is the real `thopter` user).
+ */
+export async function startThopter(scenario: Scenario): Promise<Thopter> {
+  const dir = await mkdtemp(join(tmpdir(), "runtime-"));
+  await chmod(dir, 0o755);
+  const peer = await startGithubPeer();
+  const coderToken = `ghp_${randomBytes(18).toString("hex")}`;
+  await peer.addRepo(REPO, {
+    coderToken,
+    issuesToken: `ghp_${randomBytes(18).toString("hex")}`,
+    bot: { login: "thopter-bot" },
+    files: { "README.md": README },
+  });
+  const issue = peer.createIssue(REPO, {
+    title: "Greet the world",
+    body: "Make the README greet the world.",
+    author: "alice",
+  });
+  const issueNumber = issue.number as number;
+  peer.addComment(REPO, issueNumber, { body: "Keep it short, please.", author: "bob" });
+  const model = await startModelPeer({ scenario });
+
+  const store = await openStore(`file:${join(dir, "state")}`);
+  const registry = await Registry.open(store, log, { checkpointMs: 60_000 });
+  const tokens = await TokenStore.open(store);
+  const collector = await startCollector({ registry, tokens, log, host: "127.0.0.1", port: 0 });
+
+  const id = `t${randomBytes(4).toString("hex")}`;
+  const branch = workBranch(issueNumber, id);
+  const record = await registry.create({
+    id,
+    requestId: "r1",
+    repo: REPO,
+    issueNumber,
+    issueTitle: "Greet the world",
+    branch,
+    gc: "default",
+    prompt: "default",
+    state: "provisioning",
+    machine: { provider: "local", id },
+  });
+  const minted = await tokens.mint(id);
+  const envFile = join(dir, "thopters.env");
+  const apiKey = `sk-ant-test-${randomBytes(12).toString("hex")}`;
+  await writeFile(
+    envFile,
+    [
+      `ANTHROPIC_BASE_URL=${model.url}`,
+      `ANTHROPIC_API_KEY=${apiKey}`,
+      "DISABLE_TELEMETRY=1",
+      "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+    ].join("\n"),
+  );
+  const spec = await specBuilder({
+    collectorUrl: collector.url,
+    githubApiUrl: peer.url,
+    promptsDir: join(REPO_ROOT, "prompts"),
+    thopterEnvFile: envFile,
+    agentUser: { name: "Thopter Bot", email: "bot@example.invalid" },
+    coderToken: (repo) => (repo === REPO ? coderToken : undefined),
+    entrypoint: [ENTRYPOINT],
+  })({
+    record: record as ThopterRecord,
+    request: { command: { kind: "start", instructions: "Say hello to the world." } } as ThopterRequest,
+    tokens: minted,
+  });
+  // No nftables in a test's own namespace: the boot reports the switch to the hub instead.
+  spec.env.DANGEROUSLY_SKIP_FIREWALL = "I_UNDERSTAND";
+
+  const machines = join(dir, "machines");
+  await mkdir(machines, { mode: 0o755 });
+  const provider = new LocalProvider({ root: machines, thopterUser: AGENT_USER, log, stopGraceMs: 3_000 });
+  await provider.create(spec, { thopterId: id, repo: REPO, issueNumber });
+  const fsRoot = join(machines, id, "root");
+  const layout = hostLayout(fsRoot);
+  const { stdout: uid } = await run("id", ["-u", AGENT_USER]);
+  const socket = tmuxSocket(layout.tmuxDir, Number(uid.trim()));
+
+  const thopter: Thopter = {
+    id,
+    branch,
+    issueNumber,
+    coderToken,
+    reportToken: minted.broker,
+    peer,
+    model,
+    registry,
+    fsRoot,
+    layout,
+    repoDir: join(layout.workspace, "app"),
+    record: () => registry.get(id)!,
+    observerEntries: () => registry.get(id)!.timeline.filter((e) => e.source === "observer"),
+    waitForState: (state, timeoutMs = 90_000) =>
+      poll(
+        () => (registry.get(id)?.state === state ? registry.get(id) : undefined),
+        timeoutMs,
+        () => `state ${state} (now ${registry.get(id)?.state}); boot log:\n${bootTail(layout)}`,
+      ),
+    tmux: async (...args) => (await run("runuser", ["-u", AGENT_USER, "--", "tmux", "-S", socket, ...args])).stdout,
+    bootLog: () => readFile(layout.bootLog, "utf8"),
+    async close() {
+      await provider.destroy({ provider: "local", id }).catch(() => undefined);
+      await collector.close();
+      await registry.close();
+      await store.close();
+      await model.close();
+      await peer.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return thopter;
+}
+
+/** The end of the boot log, to say why a wait failed. */
+export function bootTail(layout: LayoutPaths): string {
+  try {
+    return readFileSync(layout.bootLog, "utf8").split("\n").slice(-15).join("\n");
+  } catch {
+    return "(no boot log)";
+  }
+}
+
+/** Observer states in order, each run of one state folded into one, heartbeats left out. */
+export function stateSequence(entries: TimelineEntry[]): string[] {
+  const states = entries.filter((e) => e.kind !== "heartbeat").map((e) => e.state ?? "?");
+  return states.filter((state, i) => state !== states[i - 1]);
+}

@@ -1,0 +1,195 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { redactSecrets, type StatusReport } from "@thopter/protocol";
+import type { Logger } from "pino";
+import { applyFirewall } from "../firewall/apply.js";
+import { SKIPPED_WARNING } from "../firewall/config.js";
+import type { WorkspacePlan } from "../init/plan.js";
+import type { ObserverConfig } from "../observer/config.js";
+import { postStatus } from "../observer/post.js";
+import { agentBaseEnv, asAgent } from "./agent-process.js";
+import { type AgentUser, agentUser } from "./agent-user.js";
+import { step } from "./boot-log.js";
+import { defaultBranch, type RunningBroker, startBrokerProcess, writeBrokerConfig } from "./broker.js";
+import { claudeBinary, startClaudeInTmux, TMUX_SESSION, tmuxSocket } from "./claude.js";
+import { fetchIssue, issueFromJob } from "./issue.js";
+import { readJob, type ThopterJob } from "./job.js";
+import type { LayoutPaths } from "./layout.js";
+import { machinePath } from "./machine-path.js";
+import { nodeCommand, ownScript, shellQuote } from "./node-command.js";
+import { runAgentInit } from "./workspace.js";
+
+/** What boot leaves running: the machine lives as long as they do. */
+export interface Booted {
+  broker: RunningBroker;
+  observer: ChildProcess;
+  agent: AgentUser;
+  tmuxSocket: string;
+}
+
+export interface BootContext {
+  layout: LayoutPaths;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
+const secretFile = (path: string) => readFileSync(path, "utf8").trim();
+
+/** Posts one boot report with the status token; boot goes on whatever the hub says (it must not hang on it). */
+function statusSender(job: ThopterJob, log: Logger): (report: Omit<StatusReport, "at">) => Promise<void> {
+  const tokenFile = machinePath(job.files.statusToken);
+  return async (report) => {
+    let token: string;
+    try {
+      token = secretFile(tokenFile);
+    } catch (err) {
+      log.warn({ tokenFile, err: (err as Error).message }, "no status token: the hub cannot be told");
+      return;
+    }
+    const outcome = await postStatus(
+      { collectorUrl: job.collectorUrl, token, timeoutMs: 5_000 },
+      { ...report, at: new Date().toISOString() },
+    );
+    log.info({ state: report.state, event: report.event, outcome }, "status reported to the hub");
+  };
+}
+
+/**
+ * The thopter's boot, from the spec alone, as root: firewall, broker (which clones the mirror), then as the agent the
+ * workspace and Claude's config, Claude in tmux, and the observer. Each step is logged with its timing; a failed step
+ * is reported to the hub as `failed` with the step and why, then thrown.
+ */
+export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
+  const started = performance.now();
+  const jobPath = machinePath(env.THOPTER_CONFIG || "/etc/thopter/thopter.json");
+  const job = await step(log, "job", () => readJob(jobPath));
+  const report = statusSender(job, log);
+  const secrets: string[] = [];
+  const known = () => secrets;
+  await report({ state: "booting", event: "boot" });
+  const children: ChildProcess[] = [];
+  try {
+    const agent = await step(log, "agent-user", () => agentUser());
+    log.info({ agent: agent.name, uid: agent.uid, drop: agent.drop }, "the agent runs as this user");
+    const firewall = await step(log, "firewall", () => applyBootFirewall(env, jobPath, log), known);
+    if (firewall === "skipped") await report({ state: "booting", event: "firewall", detail: SKIPPED_WARNING });
+
+    const coderToken = secretFile(machinePath(job.files.coderToken));
+    secrets.push(coderToken, secretFile(machinePath(job.files.reportToken)));
+    const repoDir = join(layout.workspace, basename(job.repo));
+    const branch = await step(log, "default-branch", () => defaultBranch(job, coderToken), known);
+    const broker = await step(
+      log,
+      "broker",
+      async () => {
+        const config = writeBrokerConfig({ job, layout, agent, repoDir, defaultBranch: branch });
+        secrets.push(config.mcpKey);
+        mkdirSync(layout.logDir, { recursive: true, mode: 0o755 });
+        return startBrokerProcess(layout.brokerConfig, config.mcpKey, layout.brokerLog);
+      },
+      known,
+    );
+    children.push(broker.child);
+    const issue = await step(log, "get-issue", () =>
+      fetchIssue(broker.url, broker.mcpKey).catch((err: Error) => {
+        log.warn({ err: err.message }, "get_issue failed: the workspace gets the issue from the job file");
+        return issueFromJob(job);
+      }),
+    );
+
+    await step(log, "home", () => makeHome(layout.home, agent));
+    const tmuxDir = layout.tmuxDir;
+    const socket = tmuxSocket(tmuxDir, agent.uid);
+    const observerConfigPath = join(layout.home, ".thopter", "observer.json");
+    const observer: ObserverConfig = {
+      thopterId: job.thopterId,
+      collectorUrl: job.collectorUrl,
+      statusTokenFile: machinePath(job.files.statusToken),
+      stateDir: join(layout.home, ".thopter", "status"),
+      tmuxSocket: socket,
+      session: TMUX_SESSION,
+      heartbeatMs: (job.heartbeatSeconds ?? 30) * 1_000,
+      fallbackAfterMs: 120_000,
+      postTimeoutMs: 2_000,
+    };
+    const plan: WorkspacePlan = {
+      home: layout.home,
+      workspace: layout.workspace,
+      repoDir,
+      mirror: layout.mirror,
+      workBranch: job.workBranch,
+      gitUser: job.agentUser,
+      issue,
+      promptFile: machinePath(job.files.prompt),
+      agentEnvFile: machinePath(job.files.agentEnv),
+      ...(job.profileHome ? { profileHome: machinePath(job.profileHome) } : {}),
+      mcp: { url: broker.url, key: broker.mcpKey },
+      hookCommand: [...nodeCommand(ownScript("observer/hook")), observerConfigPath].map(shellQuote).join(" "),
+      observer,
+      observerConfigPath,
+    };
+    await step(log, "workspace", () => runAgentInit(plan, agent, log), known);
+
+    const claude = await step(
+      log,
+      "claude",
+      async () => {
+        mkdirSync(tmuxDir, { recursive: true });
+        chmodSync(tmuxDir, 0o1777);
+        const claudeBin = claudeBinary(env);
+        const launched = await startClaudeInTmux({
+          agent,
+          home: layout.home,
+          repoDir,
+          promptFile: join(layout.workspace, "prompt.md"),
+          agentEnv: readFileSync(machinePath(job.files.agentEnv), "utf8"),
+          tmuxDir,
+          claudeBin,
+        });
+        log.info({ claudeBin, socket: launched.socket, started: launched.started }, "claude is in tmux");
+        return launched;
+      },
+      known,
+    );
+    const observerChild = await step(log, "observer", () => startObserver(agent, layout, observerConfigPath));
+    children.push(observerChild);
+    log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");
+    return { broker, observer: observerChild, agent, tmuxSocket: claude.socket };
+  } catch (err) {
+    for (const child of children) child.kill("SIGTERM");
+    const detail = redactSecrets((err as Error).message, secrets).slice(0, 2_000);
+    await report({ state: "failed", event: "boot", detail });
+    throw err;
+  }
+}
+
+async function applyBootFirewall(
+  env: NodeJS.ProcessEnv,
+  jobPath: string,
+  log: Logger,
+): Promise<"enforced" | "skipped"> {
+  const result = await applyFirewall({
+    env: { ...env, THOPTER_CONFIG: jobPath },
+    log: log.child({ step: "firewall" }),
+  });
+  return result.status;
+}
+
+/** The agent's home on the volume: made once, given to the agent; what is in it is never touched here. */
+function makeHome(home: string, agent: AgentUser): void {
+  if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o755 });
+  if (agent.drop) chownSync(home, agent.uid, agent.gid);
+}
+
+/** The observer process, as the agent, in the machine's process group; its output goes to its log file. */
+function startObserver(agent: AgentUser, layout: LayoutPaths, configPath: string): ChildProcess {
+  const out = openSync(layout.observerLog, "a", 0o644);
+  const [command, ...args] = nodeCommand(ownScript("observer/main"));
+  const child = spawn(
+    command!,
+    [...args, configPath],
+    asAgent(agent, agentBaseEnv(agent, layout.home), { cwd: layout.home, stdio: ["ignore", out, out] }),
+  );
+  return child;
+}

@@ -1,0 +1,32 @@
+import { machinePath } from "./machine-path.js";
+
+/**
+ * Where things live inside a thopter (machine paths; resolve with machinePath). Everything that must survive a
+ * restart is on the volume (`/data`): the agent's home with its workspace, and the broker's mirror and state.
+ */
+export const LAYOUT = {
+  /** The agent's home: Claude's config and credentials, `.env.thopters`, the workspace. */
+  home: "/data/thopter",
+  /** `issue.json`, `issue.md`, `prompt.md` and the clone (`<repo name>/`). */
+  workspace: "/data/thopter/workspace",
+  /** Root-owned; the mirror in it is readable by the agent, the state directory is not. */
+  brokerDir: "/data/broker",
+  mirror: "/data/broker/mirror.git",
+  brokerState: "/data/broker/state",
+  /** The broker's config: root only (it names the token files and holds the MCP key). */
+  brokerConfig: "/etc/thopter/secrets/broker.json",
+  /** Boot log (pino JSON lines, one per step with its timing) and the broker's own log. */
+  logDir: "/var/log/thopter",
+  bootLog: "/var/log/thopter/boot.log",
+  brokerLog: "/var/log/thopter/broker.log",
+  observerLog: "/var/log/thopter/observer.log",
+  /** tmux's socket directory (`TMUX_TMPDIR`): the session's socket is `<dir>/tmux-<uid>/default`. */
+  tmuxDir: "/tmp",
+} as const;
+
+export type LayoutPaths = { [K in keyof typeof LAYOUT]: string };
+
+/** The layout on this host: every path resolved under THOPTER_FS_ROOT. */
+export function hostLayout(fsRoot?: string): LayoutPaths {
+  return Object.fromEntries(Object.entries(LAYOUT).map(([k, v]) => [k, machinePath(v, fsRoot)])) as LayoutPaths;
+}

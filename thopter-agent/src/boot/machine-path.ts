@@ -1,0 +1,11 @@
+import { join } from "node:path";
+
+/**
+ * A path as the thopter sees it (`/etc/thopter/thopter.json`), on this host. On Fly the machine's `/` is the real
+ * one; a local machine lives under `THOPTER_FS_ROOT` (its directory's `root/`), so every path the spec or this runtime
+ * names is resolved under it.
+ */
+export function machinePath(path: string, fsRoot = process.env.THOPTER_FS_ROOT ?? ""): string {
+  if (!path.startsWith("/")) throw new Error(`machine path ${JSON.stringify(path)} must be absolute`);
+  return fsRoot ? join(fsRoot, path) : path;
+}

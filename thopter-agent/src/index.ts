@@ -1,0 +1,3 @@
+export * from "./boot/index.js";
+export * from "./init/index.js";
+export * from "./observer/index.js";

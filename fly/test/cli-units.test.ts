@@ -148,6 +148,10 @@ describe("what leaves the machine", () => {
       UNRELATED: "x",
     });
     const parsed = parseDotenv(hubEnvFile(settings, { redisPassword: "p@ss/word", goldenClaudes: ["default", "x"] }));
+    const quoted = loadSettings(dir, { APP_NAME: "swarm", DASHBOARD_TOKEN: "it's" });
+    expect(() => hubEnvFile(quoted, { redisPassword: "p", goldenClaudes: [] })).toThrow(
+      /^DASHBOARD_TOKEN: contains a line break or a single quote/,
+    );
     expect(parsed).toMatchObject({
       GITHUB_INTEGRATION_JSON: integration,
       MAX_THOPTERS: "3",

@@ -79,7 +79,9 @@ export async function runCli(argv: string[], options: RunOptions): Promise<numbe
   try {
     const settings = loadSettings(options.cwd, options.env);
     const logger =
-      options.logger ?? pino({ level: settings.raw.LOG_LEVEL ?? "warn" }, pino.destination({ fd: 2, sync: true }));
+      options.logger ??
+      // The environment only, not .env: there LOG_LEVEL is the hub's, and the CLI stays quiet unless asked.
+      pino({ level: options.env.LOG_LEVEL || "warn" }, pino.destination({ fd: 2, sync: true }));
     const ops = createOps({
       settings,
       flags: {

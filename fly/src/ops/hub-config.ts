@@ -1,6 +1,6 @@
 import { parse as parseDotenv } from "dotenv";
 import { metadataHost } from "./fleet.js";
-import type { CliSettings } from "./settings.js";
+import { type CliSettings, SettingError } from "./settings.js";
 
 /** Every variable the hub reads (hub/src/config.ts); the CLI passes these through from `.env` to the hub machine. */
 export const HUB_VARIABLES = [
@@ -41,7 +41,10 @@ export const REDIS_PORT = 6379;
 /** A dotenv line whose value comes back byte for byte (single quotes are literal in dotenv). */
 function dotenvLine(key: string, value: string): string {
   if (/[\r\n']/.test(value)) {
-    throw new Error(`${key}: cannot be written to the hub's .env (contains a line break or a single quote)`);
+    throw new SettingError(
+      key,
+      `${key}: contains a line break or a single quote, which the hub's .env cannot carry; remove it`,
+    );
   }
   return `${key}='${value}'`;
 }

@@ -1,0 +1,74 @@
+/** The dashboard's stylesheet and script, served as files so the page's CSP can forbid inline code. */
+
+export const STYLE = `
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0 1.5rem 2rem; color: #1d2430; background: #fafbfc; }
+header { display: flex; gap: .5rem; align-items: center; padding: .8rem 0; border-bottom: 1px solid #dde2e8; }
+header .home { font-weight: 700; font-size: 1.2rem; color: inherit; text-decoration: none; }
+#live-dot { color: #b0b7c0; font-size: .8rem; } #live-dot.on { color: #2da44e; }
+#status { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin: .8rem 0; }
+#status form { display: inline; } .running { color: #1a7f37; font-weight: 600; } .paused { color: #bc4c00; font-weight: 600; }
+.warning { flex-basis: 100%; margin: 0; padding: .4rem .6rem; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 4px; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eaeef2; vertical-align: top; }
+th { font-weight: 600; color: #57606a; font-size: .85rem; }
+td form { margin: 0; } .title { color: #57606a; } small { color: #57606a; }
+.badge { display: inline-block; padding: 0 .45rem; border-radius: 1rem; background: #eaeef2; font-weight: 600; }
+.state-working .badge, .state-booting .badge { background: #ddf4ff; color: #0969da; }
+.state-done .badge { background: #dafbe1; color: #1a7f37; } .state-blocked .badge, .state-waiting .badge { background: #fff8c5; color: #9a6700; }
+.state-failed .badge { background: #ffebe9; color: #cf222e; } .state-gone .badge, .state-stopping .badge { color: #8c959f; }
+tr.flash { animation: flash 1.2s ease-out; } @keyframes flash { from { background: #fff8c5; } to { background: #fff; } }
+.empty { color: #57606a; font-style: italic; } .filters { margin: .5rem 0; } .pages { margin: .6rem 0; }
+iframe { width: 100%; height: 28rem; border: 1px solid #d0d7de; border-radius: 4px; background: #0d1117; }
+.summary, .message { white-space: pre-wrap; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+`;
+
+/**
+ * Live updates: a WebSocket to /dashboard/live delivers changed rows (already rendered by the server) that replace
+ * the row with the same data-id; new thopters are added on the unfiltered first page. Times tick in the browser.
+ */
+export const SCRIPT = `(() => {
+  const csrf = document.querySelector('meta[name="csrf"]').content;
+  const mode = document.body.dataset.live;
+  const dot = document.getElementById("live-dot");
+  const fmt = (iso) => {
+    const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+    if (s < 60) return s + " s";
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + " min";
+    const h = Math.floor(m / 60);
+    return h < 48 ? h + " h " + (m % 60) + " min" : Math.floor(h / 24) + " d " + (h % 24) + " h";
+  };
+  const tick = () => document.querySelectorAll("time[data-since]").forEach((t) => { t.textContent = fmt(t.dataset.since); });
+  setInterval(tick, 5000);
+  const fragment = (markup, wrapper) => {
+    const t = document.createElement("template");
+    t.innerHTML = wrapper ? "<table><tbody>" + markup + "</tbody></table>" : markup;
+    t.content.querySelectorAll('input[name="csrf"]').forEach((i) => { i.value = csrf; });
+    return wrapper ? t.content.querySelector("tr") : t.content;
+  };
+  const apply = (msg) => {
+    for (const { id, html } of msg.rows || []) {
+      const row = fragment(html, true);
+      const old = [...document.querySelectorAll("tr[data-id]")].find((r) => r.dataset.id === id);
+      if (old) old.replaceWith(row);
+      else if (mode === "swarm") {
+        let body = document.querySelector("#thopters tbody");
+        if (!body) { location.reload(); return; }
+        body.prepend(row);
+      } else continue;
+      row.classList.add("flash");
+    }
+    if (msg.status) document.getElementById("status").replaceChildren(fragment(msg.status, false));
+    const queue = document.getElementById("queue");
+    if (msg.queue && queue) queue.replaceChildren(fragment(msg.queue, false));
+  };
+  if (mode === "none") return;
+  const connect = () => {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/dashboard/live");
+    ws.onopen = () => dot.classList.add("on");
+    ws.onmessage = (e) => apply(JSON.parse(e.data));
+    ws.onclose = () => { dot.classList.remove("on"); setTimeout(connect, 2000); };
+  };
+  connect();
+})();
+`;

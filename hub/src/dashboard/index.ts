@@ -1,0 +1,88 @@
+import type { Server } from "node:http";
+import type { Router } from "express";
+import type { Logger } from "pino";
+import type { Stopper } from "../reaper/stop.js";
+import type { Registry } from "../registry/index.js";
+import type { RequestQueue } from "../requests/queue.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { DashboardAuth } from "./auth.js";
+import { githubWebUrl } from "./format.js";
+import { LiveUpdates } from "./live.js";
+import { dashboardRouter, status } from "./routes.js";
+import { queueTable, statusBar, thopterRow, type ViewContext } from "./rows.js";
+import type { ThopterViewers } from "./viewers.js";
+
+export { escapeHtml, Html, html } from "./html.js";
+export { LIVE_PATH, type LiveMessage } from "./live.js";
+export { machineViewers, type ThopterViewers, type ViewerKind, type ViewerServers } from "./viewers.js";
+
+export const ISOLATION_OFF_WARNING =
+  "Token isolation is off: the hub does not run as root, so thopters run as its user and an agent could read the push broker's GitHub token.";
+export const FIREWALL_SKIPPED_WARNING =
+  "The egress firewall is skipped on local thopters: agents can reach any address on the network.";
+
+export interface DashboardOptions {
+  registry: Registry;
+  queue: Pick<RequestQueue, "list">;
+  scheduler: Pick<Scheduler, "isPaused" | "pause" | "resume">;
+  stopper: Pick<Stopper, "stop">;
+  /** MAX_THOPTERS, DASHBOARD_TOKEN, HUB_PUBLIC_URL, GITHUB_API_URL. */
+  config: { MAX_THOPTERS: number; DASHBOARD_TOKEN?: string; HUB_PUBLIC_URL: string; GITHUB_API_URL: string };
+  /** The provider's `isolation` ("off" shows a warning), and whether thopters run without the egress firewall. */
+  isolation?: "full" | "off";
+  firewallSkipped?: boolean;
+  /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */
+  viewers?: ThopterViewers;
+  log: Logger;
+  /** Live updates closer together than this are sent as one (default 50 ms). */
+  coalesceMs?: number;
+}
+
+export interface Dashboard {
+  /** Pages and form actions, to mount on the hub's Express app. */
+  router: Router;
+  /** Serves live updates (WebSocket on /dashboard/live) on the hub's HTTP server. */
+  attach(server: Server): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The dashboard on the hub's HTTP server: the swarm (`/`, paginated and filtered), each thopter (`/thopters/:id`,
+ * with its terminal, session log, boot log and reports), stop/pause/resume forms, and live row updates over `ws`.
+ */
+export function createDashboard(options: DashboardOptions): Dashboard {
+  const { config, registry, log } = options;
+  const auth = new DashboardAuth(config.DASHBOARD_TOKEN, config.HUB_PUBLIC_URL);
+  const warnings = [
+    ...(options.isolation === "off" ? [ISOLATION_OFF_WARNING] : []),
+    ...(options.firewallSkipped ? [FIREWALL_SKIPPED_WARNING] : []),
+  ];
+  const deps = {
+    ...options,
+    auth,
+    maxThopters: config.MAX_THOPTERS,
+    webUrl: githubWebUrl(config.GITHUB_API_URL),
+    warnings,
+    log: log.child({ component: "dashboard" }),
+  };
+  const live = new LiveUpdates({
+    registry,
+    auth,
+    log: deps.log,
+    coalesceMs: options.coalesceMs,
+    async render(ids, queueChanged) {
+      const ctx: ViewContext = { webUrl: deps.webUrl, now: Date.now(), csrf: "" };
+      const rows = ids.flatMap((id) => {
+        const record = registry.get(id);
+        return record ? [{ id, html: thopterRow(record, ctx).value }] : [];
+      });
+      const queue = queueChanged ? queueTable(await options.queue.list(), ctx).value : undefined;
+      return { rows, status: statusBar(status(deps), ctx).value, ...(queue === undefined ? {} : { queue }) };
+    },
+  });
+  return {
+    router: dashboardRouter(deps),
+    attach: (server) => live.attach(server),
+    close: () => live.close(),
+  };
+}

@@ -1,0 +1,161 @@
+import type { ThopterRecord, ThopterRequest, ThopterState } from "@thopter/protocol";
+import { type Html, html } from "./html.js";
+import {
+  csrfField,
+  issueUrl,
+  queueTable,
+  ROW_HEADINGS,
+  type SwarmStatus,
+  statusBar,
+  thopterRow,
+  type ViewContext,
+} from "./rows.js";
+
+export const PAGE_SIZE = 50;
+
+function layout(title: string, ctx: ViewContext, body: Html, live: "swarm" | "thopter" | "none"): string {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="csrf" content="${ctx.csrf}">
+<title>${title} · Thopter Swarm</title><link rel="stylesheet" href="/dashboard/style.css"></head>
+<body data-live="${live}"><header><a href="/" class="home">Thopter Swarm</a><span id="live-dot" title="live updates">●</span></header>
+${body}
+<script src="/dashboard/app.js" defer></script></body></html>`.value;
+}
+
+export interface SwarmQuery {
+  page: number;
+  state?: ThopterState;
+  repo?: string;
+}
+
+export interface SwarmView {
+  status: SwarmStatus;
+  requests: readonly ThopterRequest[];
+  /** Every thopter matching the filters, newest first. */
+  matching: readonly Readonly<ThopterRecord>[];
+  total: number;
+  repos: readonly string[];
+  states: readonly ThopterState[];
+  query: SwarmQuery;
+}
+
+function pageLink(query: SwarmQuery, page: number): string {
+  const params = new URLSearchParams();
+  if (query.state) params.set("state", query.state);
+  if (query.repo) params.set("repo", query.repo);
+  if (page > 1) params.set("page", String(page));
+  const search = params.toString();
+  return search ? `/?${search}` : "/";
+}
+
+function option(value: string, selected: string | undefined, label = value): Html {
+  return html`<option value="${value}"${value === selected ? html` selected` : ""}>${label}</option>`;
+}
+
+export function swarmPage(view: SwarmView, ctx: ViewContext): string {
+  const { query } = view;
+  const pages = Math.max(1, Math.ceil(view.matching.length / PAGE_SIZE));
+  const page = Math.min(query.page, pages);
+  const shown = view.matching.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const filtered = query.state !== undefined || query.repo !== undefined;
+  let table: Html;
+  if (view.total === 0) {
+    table = html`<p class="empty">No thopters yet. Write <code>/thopter</code> in a comment on an issue of a configured repository and one starts here.</p>`;
+  } else if (shown.length === 0) {
+    table = html`<p class="empty">No thopters match these filters. <a href="/">Show all</a></p>`;
+  } else {
+    table = html`<table id="thopters"><thead>${ROW_HEADINGS}</thead><tbody>${shown.map((r) => thopterRow(r, ctx))}</tbody></table>`;
+  }
+  const live = page === 1 && !filtered ? "swarm" : "none";
+  return layout(
+    "Swarm",
+    ctx,
+    html`<section id="status">${statusBar(view.status, ctx)}</section>
+<section><h2>Request queue</h2><div id="queue">${queueTable(view.requests, ctx)}</div></section>
+<section><h2>Thopters <small>${view.matching.length} of ${view.total}</small></h2>
+<form method="get" action="/" class="filters">
+<label>state <select name="state">${option("", query.state, "any")}${view.states.map((s) => option(s, query.state))}</select></label>
+<label>repository <select name="repo">${option("", query.repo, "any")}${view.repos.map((r) => option(r, query.repo))}</select></label>
+<button>filter</button></form>
+${table}
+${
+  pages > 1
+    ? html`<nav class="pages">${page > 1 ? html`<a href="${pageLink(query, page - 1)}" rel="prev">← newer</a>` : ""} page ${page} of ${pages} ${
+        page < pages ? html`<a href="${pageLink(query, page + 1)}" rel="next">older →</a>` : ""
+      }</nav>`
+    : ""
+}</section>`,
+    // Live rows patch in place everywhere; new thopters are added only where they belong (first page, no filter).
+    live === "swarm" ? "swarm" : "thopter",
+  );
+}
+
+export interface ThopterView {
+  record: Readonly<ThopterRecord>;
+  status: SwarmStatus;
+  /** Whether the thopter's terminal and session-log servers can be reached (a machine, not gone). */
+  viewers: { terminal: boolean; sessionLog: boolean; bootLog: boolean };
+}
+
+export function thopterPage(view: ThopterView, ctx: ViewContext): string {
+  const r = view.record;
+  const base = `/thopters/${encodeURIComponent(r.id)}`;
+  const noMachine =
+    r.state === "gone" || r.state === "stopping"
+      ? "This thopter has stopped: its machine is gone, so there is no live terminal or session log."
+      : "This thopter has no machine yet: the terminal and session log appear once it boots.";
+  const frame = (on: boolean, path: string, title: string) =>
+    on
+      ? html`<iframe src="${base}/${path}" title="${title}" loading="lazy"></iframe>`
+      : html`<p class="empty">${noMachine}</p>`;
+  const timeline = [...r.timeline].reverse();
+  return layout(
+    r.id,
+    ctx,
+    html`<section id="status">${statusBar(view.status, ctx)}</section>
+<h1>${r.id} <small>on <a href="${issueUrl(ctx, r.repo, r.issueNumber)}">${r.repo}#${r.issueNumber}</a> <span class="title">${r.issueTitle}</span></small></h1>
+<table id="thopters"><thead>${ROW_HEADINGS}</thead><tbody>${thopterRow(r, ctx)}</tbody></table>
+<dl><dt>branch</dt><dd><code>${r.branch}</code></dd><dt>created</dt><dd>${r.createdAt}</dd>
+<dt>machine</dt><dd>${r.machine ? `${r.machine.provider} ${r.machine.id}` : "none"}</dd>
+${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
+<section><h2>Terminal</h2>${frame(view.viewers.terminal, "terminal", "terminal")}</section>
+<section><h2>Session log</h2>${frame(view.viewers.sessionLog, "log", "session log")}</section>
+<section><h2>Boot log</h2>${
+      view.viewers.bootLog
+        ? html`<a href="${base}/boot-log">open the boot log</a>`
+        : html`<p class="empty">No boot log available for this thopter.</p>`
+    }</section>
+<section><h2>Reports</h2>${
+      timeline.length === 0
+        ? html`<p class="empty">No reports yet.</p>`
+        : html`<table class="timeline"><tr><th>at</th><th>from</th><th>kind</th><th>state</th><th>message</th></tr>${timeline.map(
+            (e) =>
+              html`<tr><td>${e.at}</td><td>${e.source}</td><td>${e.kind}</td><td>${e.state ?? ""}</td><td class="message">${e.message}</td></tr>`,
+          )}</table>`
+    }</section>`,
+    "thopter",
+  );
+}
+
+export function loginPage(ctx: ViewContext, next: string, failed: boolean): string {
+  return layout(
+    "Log in",
+    ctx,
+    html`<section class="login"><h1>Log in</h1>
+<p>This dashboard is protected by a token (<code>DASHBOARD_TOKEN</code> in the hub's configuration).</p>
+${failed ? html`<p class="warning">That token is not right.</p>` : ""}
+<form method="post" action="/login">${csrfField(ctx)}<input type="hidden" name="next" value="${next}">
+<label>token <input type="password" name="token" autocomplete="current-password" autofocus></label> <button>log in</button></form></section>`,
+    "none",
+  );
+}
+
+export function messagePage(ctx: ViewContext, title: string, text: string): string {
+  return layout(
+    title,
+    ctx,
+    html`<section><h1>${title}</h1><p class="empty">${text}</p><p><a href="/">Back to the swarm</a></p></section>`,
+    "none",
+  );
+}

@@ -1,0 +1,200 @@
+import { type ThopterRecord, ThopterState } from "@thopter/protocol";
+import express, { type Request, type Response, type Router } from "express";
+import type { Logger } from "pino";
+import type { Stopper } from "../reaper/stop.js";
+import type { Registry } from "../registry/index.js";
+import type { RequestQueue } from "../requests/queue.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { SCRIPT, STYLE } from "./assets.js";
+import type { DashboardAuth, Visitor } from "./auth.js";
+import { loginPage, messagePage, swarmPage, thopterPage } from "./pages.js";
+import { activeCount, type SwarmStatus, type ViewContext } from "./rows.js";
+import type { ThopterViewers, ViewerKind } from "./viewers.js";
+
+export interface DashboardRouteDeps {
+  registry: Registry;
+  queue: Pick<RequestQueue, "list">;
+  scheduler: Pick<Scheduler, "isPaused" | "pause" | "resume">;
+  stopper: Pick<Stopper, "stop">;
+  auth: DashboardAuth;
+  maxThopters: number;
+  webUrl: string;
+  warnings: readonly string[];
+  viewers?: ThopterViewers;
+  log: Logger;
+}
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  // The terminal and session log are served by each thopter, on its own address.
+  "frame-src http: https:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join("; ");
+
+function headers(res: Response): void {
+  res.set({
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cache-control": "no-store",
+  });
+}
+
+/** A same-site path to go back to after logging in (anything else goes to the swarm). */
+function localPath(value: unknown): string {
+  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : "/";
+}
+
+export function status(deps: DashboardRouteDeps): SwarmStatus {
+  return {
+    paused: deps.scheduler.isPaused,
+    active: activeCount(deps.registry.list()),
+    max: deps.maxThopters,
+    warnings: deps.warnings,
+  };
+}
+
+const VIEWER_PATHS: Record<string, ViewerKind> = { terminal: "terminal", log: "sessionLog", "boot-log": "bootLog" };
+
+/** The dashboard's pages and form actions. Everything but the login form needs the dashboard token when one is set. */
+export function dashboardRouter(deps: DashboardRouteDeps): Router {
+  const { registry, auth } = deps;
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: "8kb" });
+  const ctx = (visitor: Visitor): ViewContext => ({ webUrl: deps.webUrl, now: Date.now(), csrf: visitor.csrf });
+
+  router.get(["/dashboard/style.css", "/dashboard/app.js"], (req, res) => {
+    res.set({ "cache-control": "no-cache", "x-content-type-options": "nosniff" });
+    if (req.path.endsWith(".css")) res.type("text/css").send(STYLE);
+    else res.type("text/javascript").send(SCRIPT);
+  });
+
+  router.post("/login", form, (req, res) => {
+    headers(res);
+    const visitor = auth.read(req);
+    const next = localPath(req.body?.next);
+    if (!auth.originAllowed(req) || !visitor || req.body?.csrf !== visitor.csrf) {
+      res.status(403).type("text/plain").send("refused: reload the login page and try again\n");
+    } else if (auth.login(req, res, visitor, req.body?.token)) {
+      res.redirect(303, next);
+    } else {
+      res.status(401).send(loginPage(ctx(visitor), next, true));
+    }
+  });
+
+  // Every page: a session; `?token=` logs in once and is dropped from the address; without a login, the login form.
+  const page = (handler: (req: Request, res: Response, visitor: Visitor) => void | Promise<void>) => {
+    return async (req: Request, res: Response) => {
+      headers(res);
+      const visitor = auth.visitor(req, res);
+      const url = new URL(req.originalUrl, "http://x");
+      if (url.searchParams.has("token") && auth.login(req, res, visitor, url.searchParams.get("token"))) {
+        url.searchParams.delete("token");
+        res.redirect(303, url.pathname + url.search);
+        return;
+      }
+      if (!visitor.authed) {
+        res.status(401).send(loginPage(ctx(visitor), url.pathname, url.searchParams.has("token")));
+        return;
+      }
+      await handler(req, res, visitor);
+    };
+  };
+
+  router.get(
+    "/",
+    page(async (req, res, visitor) => {
+      const state = ThopterState.safeParse(req.query.state).data;
+      const repo = typeof req.query.repo === "string" && req.query.repo !== "" ? req.query.repo : undefined;
+      const pageNumber = Math.max(1, Number.parseInt(String(req.query.page ?? "1"), 10) || 1);
+      const all = registry.list();
+      const matching = all
+        .filter((r) => (!state || r.state === state) && (!repo || r.repo === repo))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+      const view = {
+        status: status(deps),
+        requests: await deps.queue.list(),
+        matching,
+        total: all.length,
+        repos: [...new Set(all.map((r) => r.repo))].sort(),
+        states: ThopterState.options,
+        query: { page: pageNumber, state, repo },
+      };
+      res.type("html").send(swarmPage(view, ctx(visitor)));
+    }),
+  );
+
+  const find = (req: Request, res: Response, visitor: Visitor): Readonly<ThopterRecord> | undefined => {
+    const record = registry.get(String(req.params.id));
+    if (!record) {
+      res.status(404).send(messagePage(ctx(visitor), "No such thopter", `There is no thopter ${req.params.id}.`));
+    }
+    return record;
+  };
+
+  router.get(
+    "/thopters/:id",
+    page((req, res, visitor) => {
+      const record = find(req, res, visitor);
+      if (!record) return;
+      const has = (kind: ViewerKind) => deps.viewers?.(record, kind) !== undefined;
+      const viewers = { terminal: has("terminal"), sessionLog: has("sessionLog"), bootLog: has("bootLog") };
+      res.type("html").send(thopterPage({ record, status: status(deps), viewers }, ctx(visitor)));
+    }),
+  );
+
+  // Links in comments point here, never at a thopter: the token is minted only for someone logged in, when asked.
+  router.get(
+    "/thopters/:id/:viewer",
+    page((req, res, visitor) => {
+      const kind = VIEWER_PATHS[String(req.params.viewer)];
+      const record = kind && find(req, res, visitor);
+      if (!kind) {
+        res.status(404).send(messagePage(ctx(visitor), "Not found", "Thopters have a terminal, a log and a boot-log."));
+        return;
+      }
+      if (!record) return;
+      const target = deps.viewers?.(record, kind);
+      if (target) res.redirect(302, target);
+      else
+        res
+          .status(404)
+          .send(
+            messagePage(
+              ctx(visitor),
+              "Not available",
+              `Thopter ${record.id} is ${record.state}: it has no ${String(req.params.viewer)} to show.`,
+            ),
+          );
+    }),
+  );
+
+  router.post("/thopters/:id/stop", form, auth.guardPost, async (req, res) => {
+    const id = String(req.params.id);
+    if (!registry.get(id)) {
+      res.status(404).type("text/plain").send(`no thopter ${id}\n`);
+      return;
+    }
+    try {
+      await deps.stopper.stop(id, "stopped from the dashboard");
+    } catch (err) {
+      deps.log.warn({ thopterId: id, err }, "dashboard stop did not finish; the reaper retries");
+    }
+    res.redirect(303, localPath(req.get("referer") ? new URL(req.get("referer")!, "http://x").pathname : "/"));
+  });
+  router.post("/pause", form, auth.guardPost, (_req, res) => {
+    deps.scheduler.pause();
+    res.redirect(303, "/");
+  });
+  router.post("/resume", form, auth.guardPost, (_req, res) => {
+    deps.scheduler.resume();
+    res.redirect(303, "/");
+  });
+  return router;
+}

@@ -1,0 +1,84 @@
+import { ACTIVE_STATES, type ThopterRecord, type ThopterRequest } from "@thopter/protocol";
+import { ago } from "./format.js";
+import { type Html, html, safeUrl } from "./html.js";
+
+/** What every page and live update needs to draw thopters. */
+export interface ViewContext {
+  /** `https://github.com` (or the GHES / peer web base). */
+  webUrl: string;
+  now: number;
+  /** The session's CSRF token; live updates render "" and the page's script fills in its own. */
+  csrf: string;
+}
+
+export interface SwarmStatus {
+  paused: boolean;
+  active: number;
+  max: number;
+  warnings: readonly string[];
+}
+
+const STOPPABLE = (state: ThopterRecord["state"]) => state !== "stopping" && state !== "gone";
+
+export function issueUrl(ctx: ViewContext, repo: string, issueNumber: number): string {
+  return `${ctx.webUrl}/${repo}/issues/${issueNumber}`;
+}
+
+function timeCell(iso: string | undefined, now: number): Html {
+  return iso ? html`<time data-since="${iso}" title="${iso}">${ago(iso, now)}</time>` : html`—`;
+}
+
+export function csrfField(ctx: ViewContext): Html {
+  return html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
+}
+
+/** One thopter's row: the same markup on the page and in a live update, so the page can swap it in place. */
+export function thopterRow(r: Readonly<ThopterRecord>, ctx: ViewContext): Html {
+  const page = `/thopters/${encodeURIComponent(r.id)}`;
+  const branch = `${ctx.webUrl}/${r.repo}/tree/${r.branch}`;
+  const pr = safeUrl(r.pullRequestUrl);
+  return html`<tr data-id="${r.id}" class="state-${r.state}">
+<td><a href="${page}">${r.id}</a></td>
+<td><a href="${issueUrl(ctx, r.repo, r.issueNumber)}">#${r.issueNumber}</a> <span class="title">${r.issueTitle}</span></td>
+<td>${r.repo}</td>
+<td><span class="badge">${r.state}</span>${r.stateReason ? html` <small>${r.stateReason}</small>` : ""}</td>
+<td>${timeCell(r.stateSince, ctx.now)}</td>
+<td>${timeCell(r.lastReportAt, ctx.now)}</td>
+<td><a href="${branch}">branch</a>${pr ? html` · <a href="${pr}">PR</a>` : ""}</td>
+<td>${r.gc} / ${r.prompt}</td>
+<td>${
+    STOPPABLE(r.state)
+      ? html`<form method="post" action="${page}/stop">${csrfField(ctx)}<button>stop</button></form>`
+      : ""
+  }</td>
+</tr>`;
+}
+
+export const ROW_HEADINGS = html`<tr><th>thopter</th><th>issue</th><th>repo</th><th>state</th><th>in state</th><th>last report</th><th>links</th><th>golden claude / prompt</th><th></th></tr>`;
+
+/** Running or paused, capacity and warnings: the top of every page, refreshed live. */
+export function statusBar(status: SwarmStatus, ctx: ViewContext): Html {
+  const action = status.paused ? "resume" : "pause";
+  return html`<span class="${status.paused ? "paused" : "running"}">${status.paused ? "Paused: no new thopters start" : "Running"}</span>
+<form method="post" action="/${action}">${csrfField(ctx)}<button>${action}</button></form>
+<span class="capacity">Capacity: ${status.active} / ${status.max} active</span>
+${status.warnings.map((w) => html`<p class="warning">⚠ ${w}</p>`)}`;
+}
+
+export function activeCount(records: readonly Readonly<ThopterRecord>[]): number {
+  return records.filter((r) => ACTIVE_STATES.includes(r.state)).length;
+}
+
+/** Requests not yet turned into thopters (queued or provisioning). */
+export function queueTable(requests: readonly ThopterRequest[], ctx: ViewContext): Html {
+  const waiting = requests.filter((q) => q.state === "queued" || q.state === "provisioning");
+  if (waiting.length === 0)
+    return html`<p class="empty">No requests waiting: every <code>/thopter</code> command so far has a thopter.</p>`;
+  return html`<table><tr><th>issue</th><th>requested by</th><th>command</th><th>state</th><th>waiting</th></tr>
+${waiting.map((q) => {
+  const c = q.command;
+  const what =
+    c.kind === "start" ? `${c.count} × ${c.gc} / ${c.prompt}${c.instructions ? `: ${c.instructions}` : ""}` : "stop";
+  return html`<tr><td><a href="${safeUrl(q.source.url) ?? issueUrl(ctx, q.source.repo, q.source.issueNumber)}">${q.source.repo}#${q.source.issueNumber}</a> <span class="title">${q.issueTitle}</span></td><td>${q.source.author}</td><td>${what}</td><td>${q.state}</td><td>${timeCell(q.createdAt, ctx.now)}</td></tr>`;
+})}</table>`;
+}

@@ -1,0 +1,219 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { launchBrowser } from "../../helpers/browser.js";
+import { addThopter, type DashboardSetup, requestSource, startDashboard } from "./harness.js";
+
+// The dashboard in headless Chromium: what people see, live updates, the CSRF-protected actions and the token.
+const SCREENSHOT = resolve(import.meta.dirname, "../../../docs/dashboard.png");
+let browser: Browser;
+const setups: DashboardSetup[] = [];
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await Promise.all(setups.splice(0).map((s) => s.close()));
+});
+
+async function start(options: Parameters<typeof startDashboard>[0] = {}): Promise<DashboardSetup> {
+  const setup = await startDashboard(options);
+  setups.push(setup);
+  return setup;
+}
+
+async function open(url: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(url);
+  return page;
+}
+
+const rowState = (page: Page, id: string) => page.locator(`tr[data-id="${id}"] .badge`).first().textContent();
+
+describe("dashboard", () => {
+  it("says plainly when there is nothing yet", async () => {
+    const d = await start();
+    const page = await open(d.url);
+    await expect(page.locator("body").textContent()).resolves.toContain("No thopters yet");
+    await expect(page.locator("#queue").textContent()).resolves.toContain("No requests waiting");
+    await expect(page.locator("#status").textContent()).resolves.toContain("Capacity: 0 / 10 active");
+    await page.context().close();
+  });
+
+  it("shows the swarm and the queue (and saves the README screenshot)", async () => {
+    const d = await start({ isolation: "off" });
+    await addThopter(d.registry, "t-spin", { state: "working", issueNumber: 12, issueTitle: "Widgets spin backwards" });
+    await addThopter(d.registry, "t-docs", { state: "done", issueNumber: 9, issueTitle: "Document the widget API" });
+    await d.registry.update("t-docs", {
+      patch: { pullRequestUrl: "https://github.com/acme/widgets/pull/31", summary: "Documented every endpoint." },
+    });
+    await addThopter(d.registry, "t-db", { state: "blocked", issueNumber: 15, issueTitle: "Migrate to Postgres" });
+    await addThopter(d.registry, "t-boot", { state: "booting", issueNumber: 17, issueTitle: "Flaky login test" });
+    await d.queue.create(requestSource(21, 2101), "Add dark mode", {
+      kind: "start",
+      gc: "team",
+      prompt: "plan",
+      count: 1,
+      instructions: "plan first",
+    });
+
+    const page = await open(d.url);
+    await expect(page.locator("tr[data-id]").count()).resolves.toBe(4);
+    await expect(rowState(page, "t-docs")).resolves.toBe("done");
+    await expect(page.locator('tr[data-id="t-docs"] a', { hasText: "PR" }).getAttribute("href")).resolves.toBe(
+      "https://github.com/acme/widgets/pull/31",
+    );
+    await expect(page.locator('tr[data-id="t-spin"]').textContent()).resolves.toContain("Widgets spin backwards");
+    await expect(page.locator("#queue").textContent()).resolves.toMatch(
+      /acme\/widgets#21[\s\S]*Add dark mode[\s\S]*alice/,
+    );
+    await expect(page.locator("#status").textContent()).resolves.toMatch(/Running[\s\S]*Capacity: 2 \/ 10 active/);
+    await expect(page.locator(".warning").textContent()).resolves.toContain("Token isolation is off");
+    await page.locator("#live-dot.on").waitFor();
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.context().close();
+  });
+
+  it("updates a row live, without a reload, and adds new thopters", async () => {
+    const d = await start();
+    await addThopter(d.registry, "t-live", { state: "working" });
+    const page = await open(d.url);
+    await page.locator("#live-dot.on").waitFor();
+    await page.evaluate(() => {
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+
+    await d.registry.transition("t-live", "waiting", "Notification (permission)");
+    await page.locator('tr[data-id="t-live"] .badge', { hasText: "waiting" }).waitFor({ timeout: 5_000 });
+    await expect(page.locator('tr[data-id="t-live"]').textContent()).resolves.toContain("Notification (permission)");
+    await addThopter(d.registry, "t-new", { state: "booting" });
+    await page.locator('tr[data-id="t-new"]').waitFor({ timeout: 5_000 });
+    await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(
+      true,
+    );
+    await page.context().close();
+  });
+
+  it("refuses stop without the CSRF token or from another origin, and stops with it", async () => {
+    const d = await start();
+    await addThopter(d.registry, "t-stop", { state: "working" });
+    const page = await open(d.url);
+    const cookies = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    const post = (body: string, origin = d.url) =>
+      fetch(`${d.url}/thopters/t-stop/stop`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie: cookies, origin, "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
+    expect((await post("")).status).toBe(403);
+    expect((await post("csrf=forged")).status).toBe(403);
+    const csrf = await page.locator('meta[name="csrf"]').getAttribute("content");
+    expect((await post(`csrf=${csrf}`, "https://evil.example")).status).toBe(403);
+    expect(d.stopped).toEqual([]);
+    expect(d.registry.get("t-stop")?.state).toBe("working");
+
+    await page.locator('tr[data-id="t-stop"] button', { hasText: "stop" }).click();
+    await page.waitForURL(`${d.url}/`);
+    expect(d.stopped).toEqual(["t-stop"]);
+    await expect(rowState(page, "t-stop")).resolves.toBe("stopping");
+
+    await page.locator("#status button", { hasText: "pause" }).click();
+    await page.locator("#status", { hasText: "Paused" }).waitFor();
+    expect(d.paused.value).toBe(true);
+    await page.context().close();
+  });
+
+  it("shows an issue title with markup as text and never runs it", async () => {
+    const d = await start();
+    const title = `<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> & "quotes"`;
+    await addThopter(d.registry, "t-xss", { issueTitle: title });
+    await d.registry.update("t-xss", { patch: { summary: "<b>bold</b>", pullRequestUrl: "javascript:alert(1)" } });
+    for (const path of ["/", "/thopters/t-xss"]) {
+      const page = await open(d.url + path);
+      await expect(page.locator('tr[data-id="t-xss"] .title').textContent()).resolves.toBe(title);
+      await expect(page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).resolves.toBeUndefined();
+      await expect(page.locator('a[href^="javascript:"]').count()).resolves.toBe(0);
+      await page.context().close();
+    }
+    // Live updates carry the same escaped markup.
+    const page = await open(d.url);
+    await page.locator("#live-dot.on").waitFor();
+    await d.registry.transition("t-xss", "waiting", `<img src=x onerror="window.pwned = 3">`);
+    await page.locator('tr[data-id="t-xss"] .badge', { hasText: "waiting" }).waitFor({ timeout: 5_000 });
+    await expect(page.locator('tr[data-id="t-xss"] small').textContent()).resolves.toBe(
+      `<img src=x onerror="window.pwned = 3">`,
+    );
+    await expect(page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).resolves.toBeUndefined();
+    await page.context().close();
+  });
+
+  it("enforces DASHBOARD_TOKEN: login form, ?token= once, and no live socket without it", async () => {
+    const token = "dashboard-token-for-tests-8c1f";
+    const d = await start({
+      config: {
+        MAX_THOPTERS: 10,
+        HUB_PUBLIC_URL: "http://hub.example.test",
+        GITHUB_API_URL: "https://api.github.com",
+        DASHBOARD_TOKEN: token,
+      },
+    });
+    await addThopter(d.registry, "t-secret", { issueTitle: "Secret plans" });
+
+    const anonymous = await fetch(d.url);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain("Secret plans");
+    expect((await fetch(`${d.url}/thopters/t-secret`)).status).toBe(401);
+    const refused = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(`${d.url.replace("http", "ws")}/dashboard/live`);
+      socket.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on("open", () => reject(new Error("the live socket opened without the dashboard token")));
+      socket.on("error", () => {});
+    });
+    expect(refused).toBe(403);
+
+    const page = await open(d.url);
+    await page.locator('input[name="token"]').fill("wrong");
+    await page.locator("button", { hasText: "log in" }).click();
+    await expect(page.locator("body").textContent()).resolves.toContain("That token is not right");
+    await page.locator('input[name="token"]').fill(token);
+    await page.locator("button", { hasText: "log in" }).click();
+    await page.locator('tr[data-id="t-secret"]').waitFor();
+    await page.locator("#live-dot.on").waitFor();
+    await page.context().close();
+
+    const linked = await open(`${d.url}/thopters/t-secret?token=${token}`);
+    expect(new URL(linked.url()).search).toBe("");
+    await expect(linked.locator("h1").textContent()).resolves.toContain("t-secret");
+    await linked.context().close();
+  });
+
+  it("pages and filters a large swarm", async () => {
+    const d = await start();
+    for (let i = 0; i < 120; i++) {
+      await addThopter(d.registry, `p${String(i).padStart(3, "0")}`, {
+        state: i % 3 === 0 ? "done" : "working",
+        repo: i % 2 === 0 ? "acme/widgets" : "acme/gears",
+      });
+    }
+    const page = await open(d.url);
+    await expect(page.locator("tr[data-id]").count()).resolves.toBe(50);
+    await expect(page.locator(".pages").textContent()).resolves.toContain("page 1 of 3");
+    await page.locator('a[rel="next"]').click();
+    await expect(page.locator(".pages").textContent()).resolves.toContain("page 2 of 3");
+    await page.goto(`${d.url}/?state=done&repo=acme%2Fgears`);
+    const expected = Array.from({ length: 120 }, (_, i) => i).filter((i) => i % 3 === 0 && i % 2 === 1).length;
+    await expect(page.locator("tr[data-id]").count()).resolves.toBe(expected);
+    await expect(page.locator("tr[data-id] .badge", { hasText: "working" }).count()).resolves.toBe(0);
+    await page.goto(`${d.url}/?state=failed`);
+    await expect(page.locator("body").textContent()).resolves.toContain("No thopters match these filters");
+    await page.context().close();
+  }, 60_000);
+});

@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDashboard, type Dashboard, type DashboardOptions } from "@thopter/hub/dashboard/index";
+import { createApp } from "@thopter/hub/http/app";
+import { Registry } from "@thopter/hub/registry/index";
+import { RequestQueue } from "@thopter/hub/requests/queue";
+import { openStore, type Store } from "@thopter/hub/store/index";
+import type { ThopterState } from "@thopter/protocol";
+import { pino } from "pino";
+
+export const REPO = "acme/widgets";
+const log = pino({ level: "silent" });
+
+/** A dashboard on a real HTTP server over a real registry and queue; scheduler and stopper are simple stand-ins. */
+export interface DashboardSetup {
+  url: string;
+  registry: Registry;
+  queue: RequestQueue;
+  paused: { value: boolean };
+  stopped: string[];
+  dashboard: Dashboard;
+  close(): Promise<void>;
+}
+
+export async function startDashboard(options: Partial<DashboardOptions> = {}): Promise<DashboardSetup> {
+  const dir = await mkdtemp(join(tmpdir(), "dashboard-"));
+  const store: Store = await openStore(`file:${dir}`);
+  const registry = await Registry.open(store, log, { checkpointMs: 3_600_000 });
+  const queue = new RequestQueue(store);
+  const paused = { value: false };
+  const stopped: string[] = [];
+  const dashboard = createDashboard({
+    registry,
+    queue,
+    scheduler: {
+      get isPaused() {
+        return paused.value;
+      },
+      pause() {
+        paused.value = true;
+      },
+      resume() {
+        paused.value = false;
+      },
+    },
+    stopper: {
+      async stop(id) {
+        stopped.push(id);
+        await registry.transition(id, "stopping", "stopped from the dashboard");
+      },
+    },
+    config: { MAX_THOPTERS: 10, HUB_PUBLIC_URL: "http://hub.example.test", GITHUB_API_URL: "https://api.github.com" },
+    log,
+    ...options,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = createApp(log, [dashboard.router]).listen(0, "127.0.0.1", () => resolve(s));
+  });
+  dashboard.attach(server);
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    registry,
+    queue,
+    paused,
+    stopped,
+    dashboard,
+    async close() {
+      await dashboard.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await registry.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const PATH: ThopterState[] = ["requested", "provisioning", "booting", "working"];
+/** Reasons as the scheduler, observer and broker give them, so pages (and the README screenshot) look real. */
+const REASON: Partial<Record<ThopterState, string>> = {
+  provisioning: "provisioning",
+  booting: "machine started",
+  working: "PreToolUse",
+  waiting: "Notification (idle)",
+  done: "report_status done",
+  blocked: "report_status blocked",
+  failed: "StopFailure",
+};
+
+/** Adds a thopter and walks it to `state` through the lifecycle. */
+export async function addThopter(
+  registry: Registry,
+  id: string,
+  fields: { state?: ThopterState; issueNumber?: number; issueTitle?: string; repo?: string; at?: string } = {},
+): Promise<void> {
+  const issueNumber = fields.issueNumber ?? 7;
+  await registry.create({
+    id,
+    requestId: `req-${id}`,
+    repo: fields.repo ?? REPO,
+    issueNumber,
+    issueTitle: fields.issueTitle ?? "Widgets wobble",
+    branch: `thopter/${issueNumber}--${id}`,
+    gc: "default",
+    prompt: "default",
+    state: "requested",
+    machine: null,
+  });
+  const target = fields.state ?? "working";
+  const path = PATH.includes(target) ? PATH.slice(1, PATH.indexOf(target) + 1) : [...PATH.slice(1), target];
+  for (const state of path)
+    await registry.transition(id, state, REASON[state] ?? state, { lastReportAt: new Date().toISOString() });
+}
+
+export function requestSource(issueNumber: number, commentId: number) {
+  return {
+    repo: REPO,
+    issueNumber,
+    commentId,
+    author: "alice",
+    authorAssociation: "OWNER" as const,
+    url: `https://github.com/${REPO}/issues/${issueNumber}#issuecomment-${commentId}`,
+    via: "poll" as const,
+    createdAt: new Date().toISOString(),
+  };
+}

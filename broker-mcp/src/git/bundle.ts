@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, writeSync } from "node:fs";
 import type { AgentIdentity } from "../config.js";
 import { Refusal } from "../refusal.js";
 import { agentGitEnv } from "./env.js";
@@ -95,33 +95,57 @@ function agentGitFailure(err: unknown): Error {
   );
 }
 
-/** The sha the bundle names `HEAD`, read from its text header (root wrote the file; git has verified it). */
-function bundleHead(file: string): string {
+const UNKNOWN_BASE =
+  "Your commits build on history the broker does not know. Call update_from_origin, then `git fetch origin` and rebase or merge onto origin's branches, and push again.";
+
+interface BundleHeader {
+  head: string;
+  /** Byte offset of the pack that follows the header. */
+  packStart: number;
+}
+
+/** The bundle's text header (root wrote the file, but its bytes come from the agent: parsed strictly). */
+function readHeader(file: string): BundleHeader {
   const fd = openSync(file, "r");
-  const header = Buffer.alloc(64 * 1024);
-  const n = readSync(fd, header, 0, header.length, 0);
+  const buf = Buffer.alloc(1024 * 1024);
+  const n = readSync(fd, buf, 0, buf.length, 0);
   closeSync(fd);
-  const lines = header.subarray(0, n).toString("latin1").split("\n");
-  const head = lines.slice(1, lines.indexOf("")).find((l) => l.endsWith(" HEAD"));
-  const sha = head?.split(" ")[0] ?? "";
-  if (!isSha(sha)) throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
-  return sha;
+  const text = buf.subarray(0, n).toString("latin1");
+  const end = text.indexOf("\n\n");
+  const lines = text.slice(0, Math.max(end, 0)).split("\n");
+  if (end < 0 || !/^# v[23] git bundle$/.test(lines[0] ?? "")) {
+    throw new Refusal("Your repository produced an unreadable bundle. Check that `git bundle create` works in it.");
+  }
+  const head = lines.find((l) => l.endsWith(" HEAD"))?.split(" ")[0] ?? "";
+  if (!isSha(head)) throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
+  return { head, packStart: end + 2 };
 }
 
 /**
- * As root, in the mirror only: fetches the bundle's `HEAD` into `INCOMING_REF` with object checks on. Fetching from
- * a bundle verifies it first (the same check as `git bundle verify`): its prerequisites must be commits the mirror
- * has. Returns the sha to push.
+ * As root, in the mirror only: indexes the bundle's pack with `index-pack --strict` (every object fsck-checked, as
+ * GitHub checks pushes; `git fetch` from a bundle does not in this git), checks that everything reachable from its
+ * `HEAD` is present (its prerequisites are commits the mirror has), and names it `INCOMING_REF`. Returns the sha.
  */
 export async function fetchBundle(mirror: Mirror, file: string): Promise<string> {
-  const sha = bundleHead(file);
+  const { head, packStart } = readHeader(file);
   try {
-    await mirror.git(["fetch", "--no-tags", "--no-write-fetch-head", file, `+HEAD:${INCOMING_REF}`]);
+    await mirror.git(["index-pack", "--stdin", "--fix-thin", "--strict"], {
+      stdin: createReadStream(file, { start: packStart }),
+    });
   } catch (err) {
-    if (!(err instanceof GitError) || !/prerequisite/.test(err.stderr)) throw err;
-    throw new Refusal(
-      "Your commits build on history the broker does not know. Call update_from_origin, then `git fetch origin` and rebase or merge onto origin's branches, and push again.",
-    );
+    if (!(err instanceof GitError)) throw err;
+    if (/fsck|error in (tree|commit|tag|blob)/i.test(err.stderr)) {
+      throw new Refusal(
+        `Your commits contain objects git itself rejects (${err.stderr.trim().slice(-300)}). Recreate them with ordinary git commands, then push again.`,
+      );
+    }
+    throw new Refusal(UNKNOWN_BASE);
   }
-  return sha;
+  try {
+    await mirror.git(["rev-list", "--objects", "--quiet", head, "--not", "--all"]);
+  } catch {
+    throw new Refusal(UNKNOWN_BASE);
+  }
+  await mirror.updateRefs({ [INCOMING_REF]: head });
+  return head;
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { Readable } from "node:stream";
 
 export const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -8,7 +9,7 @@ export interface GitOptions {
   timeoutMs: number;
   uid?: number;
   gid?: number;
-  stdin?: string;
+  stdin?: string | Readable;
   /** Receives stdout as it arrives instead of collecting it; return false to stop the child early. */
   onStdout?: (chunk: Buffer) => boolean | undefined;
   /** Exit codes that are answers rather than failures (e.g. 1 from `merge-base --is-ancestor`). */
@@ -69,7 +70,8 @@ export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
       if (err.length < 64_000) err += chunk.toString("utf8");
     });
     child.stdin.on("error", () => {}); // the child may exit before reading all of stdin
-    child.stdin.end(opts.stdin ?? "");
+    if (opts.stdin instanceof Readable) opts.stdin.on("error", () => child.kill("SIGKILL")).pipe(child.stdin);
+    else child.stdin.end(opts.stdin ?? "");
     child.on("error", (e) => {
       clearTimeout(timer);
       reject(e);

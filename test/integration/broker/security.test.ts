@@ -223,6 +223,17 @@ describe.skipIf(!isRoot)("broker security: the agent attacks, nothing happens (r
     expect((await w.peer.branches(REPO)).sort()).toEqual(["main", w.workBranch].sort());
   });
 
+  it("fsck-checks the objects the agent sends: a crafted tree with a .git entry never reaches origin", async () => {
+    const before = (await w.peer.log(REPO, w.workBranch))[0]!.sha;
+    const craft = `b=$(echo pwn | git hash-object -w --stdin) && t=$(printf "100644 blob $b\\t.git\\n" | git mktree) && c=$(git commit-tree $t -p HEAD -m crafted) && git reset -q --soft $c`;
+    await asAgent(w.agent, w.agentHome, "sh", ["-c", craft], { cwd: w.workspace });
+    const refused = await w.call("push_branch");
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/\.git|dotgit|fsck/i);
+    expect((await w.peer.log(REPO, w.workBranch))[0]!.sha).toBe(before);
+    await w.git("reset", "-q", "--soft", "HEAD~1");
+  });
+
   it("comment_on_issue: own issue only, size-limited, redacted, rate-limited with a retry time", async () => {
     const other = w.peer.createIssue(REPO, { title: "Someone else's", body: "x", author: "bob" });
     const aimed = await w.call("comment_on_issue", { body: "hi", issue_number: other.number });

@@ -36,6 +36,7 @@ export const HUB_DIR = "/app";
 export const HUB_ENV_PATH = `${HUB_DIR}/.env`;
 export const HUB_THOPTER_ENV_PATH = `${HUB_DIR}/.env.thopters`;
 export const HUB_PROFILES_PATH = `${HUB_DIR}/.thopter/profiles.json`;
+export const HUB_PROMPTS_DIR = `${HUB_DIR}/prompts`;
 export const REDIS_PORT = 6379;
 
 /** A dotenv line whose value comes back byte for byte (single quotes are literal in dotenv). */
@@ -66,7 +67,7 @@ export function hubEnvFile(settings: CliSettings, opts: { redisPassword: string;
     STORE_URL: `redis://:${encodeURIComponent(opts.redisPassword)}@${metadataHost(app, "role", "metadata")}:${REDIS_PORT}`,
     HUB_HOST: "::",
     THOPTER_ENV_FILE: HUB_THOPTER_ENV_PATH,
-    PROMPTS_DIR: values.PROMPTS_DIR ?? `${HUB_DIR}/prompts`,
+    PROMPTS_DIR: HUB_PROMPTS_DIR,
     HUB_PUBLIC_URL:
       values.HUB_PUBLIC_URL ?? `http://${metadataHost(app, "role", "hub")}:${settings.raw.HUB_PORT ?? "8080"}`,
     PROFILES_FILE: HUB_PROFILES_PATH,

@@ -66,7 +66,19 @@ describe("pnpm fly: from an empty app to a running hub", () => {
     expect(hubEnv).toContain("PROVIDER='fly'");
     expect(hubEnv).toContain(TOKENS.issuesToken);
     expect(fileText(hubMachine, "/app/.env.thopters")).toContain("NODE_ENV=development");
-    expect(hubMachine.config?.files?.every((f) => f.mode === 0o600)).toBe(true);
+    expect(hub.text).toContain("prompts: default, plan");
+    expect(fileText(hubMachine, "/app/prompts/default.md")).toBe("Work on {{repository}}#{{issueNumber}}.\n");
+    expect(hubMachine.config?.files?.map((f) => f.guest_path).filter((p) => p?.startsWith("/app/prompts/"))).toEqual([
+      "/app/prompts/default.md",
+      "/app/prompts/plan.md",
+    ]);
+    expect(hubEnv).toContain("PROMPTS_DIR='/app/prompts'");
+    const modes = Object.fromEntries(hubMachine.config!.files!.map((f) => [f.guest_path, f.mode]));
+    expect(modes).toMatchObject({
+      "/app/.env": 0o600,
+      "/app/.env.thopters": 0o600,
+      "/app/.thopter/profiles.json": 0o600,
+    });
     expect(JSON.stringify(hubMachine.config?.env)).not.toContain(TOKENS.issuesToken);
 
     // Recreating replaces the hub: one live hub, a new machine id.

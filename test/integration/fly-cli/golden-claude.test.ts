@@ -219,7 +219,13 @@ describe(".env.thopters and images", () => {
     expect(hubs).toHaveLength(1);
     const file = hubs[0]!.config!.files!.find((f) => f.guest_path === "/app/.env.thopters")!;
     expect(Buffer.from(file.raw_value!, "base64").toString()).toContain("FOO=bar");
-    expect(hubs[0]!.config!.files!.some((f) => f.guest_path === "/app/.env")).toBe(true);
+    expect(hubs[0]!.config!.files!.map((f) => f.guest_path).sort()).toEqual([
+      "/app/.env",
+      "/app/.env.thopters",
+      "/app/.thopter/profiles.json",
+      "/app/prompts/default.md",
+      "/app/prompts/plan.md",
+    ]);
   });
 
   it("images prints the flyctl command in a dry run and refuses without flyctl", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FlyMachinesClient } from "@thopter/fly";
@@ -37,6 +37,10 @@ export async function startCli(clock: { now: Date } = { now: new Date() }): Prom
   await github.addRepo(REPO, { ...TOKENS, bot: { login: "thopter-bot" } });
   const dir = await mkdtemp(join(tmpdir(), "fly-cli-"));
   await writeFile(join(dir, ".env.thopters"), "# for thopters\nNODE_ENV=development\n");
+  await mkdir(join(dir, "prompts"));
+  await writeFile(join(dir, "prompts", "default.md"), "Work on {{repository}}#{{issueNumber}}.\n");
+  await writeFile(join(dir, "prompts", "plan.md"), "Post a plan for {{repository}}#{{issueNumber}}.\n");
+  await writeFile(join(dir, "prompts", "notes.txt"), "not a prompt\n");
   const env = {
     FLY_API_URL: fly.url,
     FLY_API_TOKEN: fly.token,

@@ -1,4 +1,6 @@
-import type { StoredProfile } from "@thopter/protocol";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { NAME_PATTERN, type StoredProfile } from "@thopter/protocol";
 import type { Machine, MachineFile } from "../../types.js";
 import type { Ops } from "../context.js";
 import { checkThopterEnv } from "../env-thopters.js";
@@ -7,6 +9,7 @@ import {
   goldenClaudesOf,
   HUB_ENV_PATH,
   HUB_PROFILES_PATH,
+  HUB_PROMPTS_DIR,
   HUB_THOPTER_ENV_PATH,
   hubEnvFile,
   withGoldenClaudes,
@@ -85,18 +88,39 @@ async function replaceHub(ops: Ops, old: Machine | undefined, image: string, fil
   ops.say(`dashboard (on the Wireguard network): http://${metadataHost(app, "role", "hub")}:${port}`);
 }
 
-function hubFiles(env: string, thopterEnv: string, profiles: StoredProfile[]): MachineFile[] {
+/** Prompt templates (`NAME.md` in `PROMPTS_DIR`, default `prompts`) as files for the hub, readable by all. */
+function promptFiles(ops: Ops): MachineFile[] {
+  const dir = resolvePath(ops.settings, ops.settings.raw.PROMPTS_DIR ?? "prompts");
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  return names
+    .filter((file) => file.endsWith(".md") && NAME_PATTERN.test(file.slice(0, -3)))
+    .sort()
+    .map((file) => machineFile(`${HUB_PROMPTS_DIR}/${file}`, readFileSync(join(dir, file), "utf8"), 0o644));
+}
+
+/** The prompt files a hub machine has now (kept when another of its files changes). */
+const promptsOf = (hub: Machine): MachineFile[] =>
+  (hub.config?.files ?? []).filter((f) => f.guest_path?.startsWith(`${HUB_PROMPTS_DIR}/`));
+
+function hubFiles(env: string, thopterEnv: string, profiles: StoredProfile[], prompts: MachineFile[]): MachineFile[] {
   return [
     machineFile(HUB_ENV_PATH, env),
     machineFile(HUB_THOPTER_ENV_PATH, thopterEnv),
     machineFile(HUB_PROFILES_PATH, `${JSON.stringify(profiles)}\n`),
+    ...prompts,
   ];
 }
 
 /**
  * `recreate-hub`: a new hub machine. Its configuration arrives as a root-only `.env` file (tokens never in the
- * machine's env or argv), with `.env.thopters` and the credential profiles beside it, `STORE_URL` pointing at the
- * metadata Redis. Without `GITHUB_INTEGRATION_JSON` here, the running hub's configuration is kept, so a team member
+ * machine's env or argv), with `.env.thopters`, the credential profiles and the prompt templates beside it,
+ * `STORE_URL` pointing at the metadata Redis. Without `GITHUB_INTEGRATION_JSON` here, the running hub's configuration is kept, so a team member
  * with only a Fly token can roll out a new image or profile.
  */
 export async function recreateHub(ops: Ops): Promise<number> {
@@ -122,7 +146,15 @@ export async function recreateHub(ops: Ops): Promise<number> {
     ops.say("GITHUB_INTEGRATION_JSON is not set here: keeping the running hub's configuration");
   }
   const thopterEnv = localThopterEnv(ops) ?? fileOf(old, HUB_THOPTER_ENV_PATH) ?? "";
-  await replaceHub(ops, old, image, hubFiles(env, thopterEnv, profiles));
+  const prompts = promptFiles(ops);
+  if (prompts.length === 0) {
+    throw new SettingError(
+      "PROMPTS_DIR",
+      "PROMPTS_DIR: no NAME.md prompt templates found; run from the repository root",
+    );
+  }
+  ops.say(`prompts: ${prompts.map((f) => f.guest_path!.slice(HUB_PROMPTS_DIR.length + 1, -3)).join(", ")}`);
+  await replaceHub(ops, old, image, hubFiles(env, thopterEnv, profiles, prompts));
   return 0;
 }
 
@@ -146,7 +178,7 @@ export async function refreshHub(
     ops,
     hub,
     hub.config?.image ?? required(ops.settings, "HUB_IMAGE"),
-    hubFiles(withGoldenClaudes(oldEnv, names), thopterEnv, profiles),
+    hubFiles(withGoldenClaudes(oldEnv, names), thopterEnv, profiles, promptsOf(hub)),
   );
   return true;
 }

@@ -1,20 +1,26 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
+import { authorizeActions } from "./http/authorize.js";
 import { healthRouter } from "./http/routes/health.js";
 import { metricsRouter } from "./http/routes/metrics.js";
 import { requestsRouter } from "./http/routes/requests.js";
+import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
+import { createProvider, type Provider } from "./providers/index.js";
+import type { Registry } from "./registry/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
 import { Replies } from "./requests/replies.js";
+import { githubNotices, type Scheduler, startThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
 import { RepoPoller } from "./watcher/poller.js";
@@ -28,6 +34,16 @@ export interface HubDeps {
   retryUnitMs?: number;
   /** How long one GitHub call may take before it is aborted and retried (30 s by default). */
   requestTimeoutMs?: number;
+  /** The machines' provider instead of the one PROVIDER names. */
+  provider?: Provider;
+  /** The thopter's boot command instead of the repository's `thopter/entrypoint.sh` (tests: a stand-in script). */
+  entrypoint?: string[];
+}
+
+/** `thopter/entrypoint.sh` beside this package, from hub/src (sources) or hub/dist/src (built). */
+export function defaultEntrypoint(): string[] {
+  const hubRoot = import.meta.dirname.replace(/[\\/](dist[\\/])?src$/, "");
+  return [join(hubRoot, "..", "thopter", "entrypoint.sh")];
 }
 
 export interface Hub {
@@ -37,14 +53,20 @@ export interface Hub {
   queue: RequestQueue;
   metrics: HubMetrics;
   log: Logger;
+  /** The thopter records (state, machine, timeline). */
+  registry: Registry;
+  scheduler: Scheduler;
+  /** The collector's address as thopters are told it (HUB_STATUS_PORT). */
+  collectorUrl: string;
   /** Runs one poll cycle of every repository now (and the recovery sweep), as the timer would. */
   pollNow(): Promise<void>;
-  /** Stops polling, closes the HTTP server and the store (if the hub opened it). */
+  /** Stops polling, the HTTP server, the thopter services (machines keep running), and the store (if the hub opened it). */
   stop(): Promise<void>;
 }
 
 /**
- * Starts the hub: store, GitHub clients, intake, the HTTP server, then recovery of anything a previous run left half
+ * Starts the hub: store, GitHub clients, the thopter services (registry reconciled with the provider, collector on
+ * HUB_STATUS_PORT, scheduler, reaper), intake, the HTTP server, then recovery of anything a previous run left half
  * done (👀 not posted, replies not posted) and one poll cycle per repository, then the poll timer. Resolves after that
  * first cycle; errors from GitHub during start are logged and retried by later cycles, never fatal.
  */
@@ -65,6 +87,20 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   });
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
+  let url = "";
+  const thopters = await startThopterServices(config, {
+    store,
+    queue,
+    provider: deps.provider ?? createProvider(config, log),
+    notices: githubNotices(clients, replies, log),
+    log,
+    entrypoint: deps.entrypoint ?? defaultEntrypoint(),
+    authorize: authorizeActions({
+      token: config.DASHBOARD_TOKEN,
+      ownOrigins: () => [url, new URL(config.HUB_PUBLIC_URL).origin],
+    }),
+  });
+  registerThopterGauge(metrics.registry, thopters.registry);
   const intake = new Intake({
     queue,
     replies,
@@ -74,7 +110,12 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     authorizedUsers: integration.authorizedUsers,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes: config.GOLDEN_CLAUDES }),
   });
-  const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
+  // A stored request is provisioned now rather than at the scheduler's next poll.
+  const handle = async (event: Parameters<Intake["handle"]>[0]) => {
+    const outcome = await intake.handle(event);
+    if (outcome === "queued") thopters.scheduler.wake();
+    return outcome;
+  };
   const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
 
   let cycles = 0;
@@ -82,6 +123,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const sweep = async () => {
     const left = (await acknowledger.recover()) + (await replies.recover());
     intake.pendingWork = left > 0;
+    thopters.scheduler.wake(); // requests it just acknowledged
   };
   const pollNow = async () => {
     const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
@@ -101,6 +143,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
     metricsRouter(metrics.registry),
     requestsRouter(queue),
+    ...thopters.routers,
   ];
   if (config.GITHUB_WEBHOOK_SECRET) {
     const byLowerName = new Map(repos.map((r) => [r.toLowerCase(), r]));
@@ -117,7 +160,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const server = await listen(createApp(log, routers), config.HUB_HOST, config.HUB_PORT);
   const { port } = server.address() as AddressInfo;
   const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
-  const url = `http://${host}:${port}`;
+  url = `http://${host}:${port}`;
 
   // Serving already (health, webhook) while the first sweep and cycle run; they may wait out a GitHub outage.
   await sweep().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
@@ -135,7 +178,13 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   };
   schedule();
   log.info(
-    { url, repos, pollIntervalMs: config.POLL_INTERVAL_MS, webhook: Boolean(config.GITHUB_WEBHOOK_SECRET) },
+    {
+      url,
+      repos,
+      collectorUrl: thopters.collectorUrl,
+      pollIntervalMs: config.POLL_INTERVAL_MS,
+      webhook: Boolean(config.GITHUB_WEBHOOK_SECRET),
+    },
     "hub started",
   );
 
@@ -145,6 +194,9 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     queue,
     metrics,
     log,
+    registry: thopters.registry,
+    scheduler: thopters.scheduler,
+    collectorUrl: thopters.collectorUrl,
     pollNow,
     async stop() {
       if (stopped) return;
@@ -152,6 +204,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       clearTimeout(timer);
       await running;
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await thopters.stop();
       if (!deps.store) await store.close();
       log.info("hub stopped");
     },

@@ -1,0 +1,18 @@
+import { ThopterState } from "@thopter/protocol";
+import { Gauge, type Registry as MetricsRegistry } from "prom-client";
+import type { Registry } from "../registry/index.js";
+
+/** `thopter_thopters{state}` on /metrics: every state is present (0 when empty), so dashboards see a flat line. */
+export function registerThopterGauge(metrics: MetricsRegistry, registry: Registry): void {
+  new Gauge({
+    name: "thopter_thopters",
+    help: "Thopter records by lifecycle state",
+    labelNames: ["state"] as const,
+    registers: [metrics],
+    collect() {
+      const counts = new Map<string, number>(ThopterState.options.map((s) => [s, 0]));
+      for (const r of registry.list()) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+      for (const [state, n] of counts) this.set({ state }, n);
+    },
+  });
+}

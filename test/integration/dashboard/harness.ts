@@ -22,6 +22,7 @@ export interface DashboardSetup {
   paused: { value: boolean };
   stopped: string[];
   dashboard: Dashboard;
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -68,6 +69,7 @@ export async function startDashboard(options: Partial<DashboardOptions> = {}): P
     paused,
     stopped,
     dashboard,
+    server,
     async close() {
       await dashboard.close();
       server.closeAllConnections();

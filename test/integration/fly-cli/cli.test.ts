@@ -27,6 +27,7 @@ describe("pnpm fly: from an empty app to a running hub", () => {
     expect(preflight.text).toMatch(/coder token for acme\/widgets: has Contents: read and write/);
     expect(preflight.text).toMatch(/coder token for acme\/widgets: has Pull requests: read and write/);
     expect(preflight.text).toMatch(/warn +Wireguard: not on Fly's private network/);
+    expect(preflight.text).toMatch(/note +metadata machine: none yet; `pnpm fly ensure-metadata` creates it/);
     expect(preflight.text).toContain("preflight passed");
     expect(preflight.code).toBe(0);
     expect(preflight.text).not.toContain(TOKENS.coderToken);
@@ -86,6 +87,8 @@ describe("pnpm fly: from an empty app to a running hub", () => {
     const hubs = live().filter((m) => m.name === "hub");
     expect(hubs).toHaveLength(1);
     expect(hubs[0]?.id).not.toBe(hubMachine.id);
+
+    expect((await cli.run(["preflight"])).text).toMatch(/ok +metadata machine exists\nok +hub machine exists/);
 
     const status = await cli.run(["status"]);
     expect(status.code).toBe(0);

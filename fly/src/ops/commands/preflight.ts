@@ -11,8 +11,8 @@ import { repositories, SettingError } from "../settings.js";
 
 const LABEL = { ok: "ok  ", warn: "warn", fail: "FAIL", note: "note" } as const;
 
-/** The Fly token and app, in one call: listing the app's machines needs both. */
-async function checkFly(ops: Ops): Promise<{ checks: Check[]; machines: Machine[] }> {
+/** The Fly token and app, in one call: listing the app's machines needs both. `machines` only when Fly answered. */
+async function checkFly(ops: Ops): Promise<{ checks: Check[]; machines?: Machine[] }> {
   const { FLY_API_TOKEN, APP_NAME, FLY_API_URL } = ops.settings;
   const checks: Check[] = [];
   if (!FLY_API_TOKEN)
@@ -25,12 +25,12 @@ async function checkFly(ops: Ops): Promise<{ checks: Check[]; machines: Machine[
       level: "fail",
       message: "APP_NAME: is missing; create the app with `fly apps create NAME` and put the name in .env",
     });
-  if (checks.length > 0) return { checks, machines: [] };
+  if (checks.length > 0) return { checks };
   try {
     const machines = await ops.fly().listMachines();
     if (ops.flags.dryRun) {
       checks.push({ level: "note", message: "Fly: token and app not checked in a dry run" });
-      return { checks, machines };
+      return { checks };
     }
     checks.push({ level: "ok", message: `Fly: token accepted, app ${APP_NAME} has ${machines.length} machine(s)` });
     return { checks, machines };
@@ -43,7 +43,7 @@ async function checkFly(ops: Ops): Promise<{ checks: Check[]; machines: Machine[
           ? `APP_NAME: Fly has no app ${APP_NAME} that this token can see; check the name or create it with \`fly apps create ${APP_NAME}\``
           : `Fly: ${err.message}; check FLY_API_URL (${FLY_API_URL}) and your network`;
     checks.push({ level: "fail", message });
-    return { checks, machines: [] };
+    return { checks };
   }
 }
 
@@ -88,6 +88,20 @@ function checkSettings(ops: Ops, machines: Machine[]): Check[] {
   return checks;
 }
 
+/** Where the setup stands: which of the long-lived machines exist yet, and the next command to run. */
+function checkMachines(machines: Machine[]): Check[] {
+  const has = (role: string) => machines.some((m) => m.config?.metadata?.role === role);
+  const steps = [
+    ["metadata", "metadata machine", "pnpm fly ensure-metadata"],
+    ["hub", "hub machine", "pnpm fly recreate-hub"],
+  ] as const;
+  return steps.map(([role, what, command]) =>
+    has(role)
+      ? { level: "ok", message: `${what} exists` }
+      : { level: "note", message: `${what}: none yet; \`${command}\` creates it` },
+  );
+}
+
 /** Best effort: on Fly's private network (Wireguard), `_api.internal` resolves. */
 async function checkPrivateNetwork(): Promise<Check> {
   try {
@@ -118,7 +132,8 @@ async function checkGithubSettings(ops: Ops): Promise<Check[]> {
 /** `preflight`: every setting and token, one line per check; exit 1 when any check failed. */
 export async function preflight(ops: Ops): Promise<number> {
   const { checks, machines } = await checkFly(ops);
-  checks.push(...checkSettings(ops, machines));
+  checks.push(...checkSettings(ops, machines ?? []));
+  if (machines) checks.push(...checkMachines(machines));
   checks.push(...(await checkGithubSettings(ops)));
   checks.push(await checkPrivateNetwork());
   for (const check of checks) ops.say(`${LABEL[check.level]}  ${check.message}`);

@@ -106,9 +106,7 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
       ? "This thopter has stopped: its machine is gone, so there is no live terminal or session log."
       : "This thopter has no machine yet: the terminal and session log appear once it boots.";
   const frame = (on: boolean, path: string, title: string) =>
-    on
-      ? html`<iframe src="${base}/${path}" title="${title}" loading="lazy"></iframe>`
-      : html`<p class="empty">${noMachine}</p>`;
+    on ? html`<iframe src="${base}/${path}" title="${title}"></iframe>` : html`<p class="empty">${noMachine}</p>`;
   const timeline = [...r.timeline].reverse();
   return layout(
     r.id,

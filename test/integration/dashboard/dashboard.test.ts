@@ -1,5 +1,8 @@
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
+import { machineViewers } from "@thopter/hub/dashboard/index";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -193,6 +196,52 @@ describe("dashboard", () => {
     expect(new URL(linked.url()).search).toBe("");
     await expect(linked.locator("h1").textContent()).resolves.toContain("t-secret");
     await linked.context().close();
+  });
+
+  it("embeds the thopter's terminal and session log with a freshly minted token, and says when there are none", async () => {
+    // Stands in for the thopter's terminal and log servers: shows which token it was opened with.
+    const thopterServer = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(
+        `<p>served ${new URL(req.url ?? "/", "http://x").pathname} with ${new URL(req.url ?? "/", "http://x").searchParams.get("token")}</p>`,
+      );
+    });
+    await new Promise<void>((resolve) => thopterServer.listen(0, "127.0.0.1", resolve));
+    const port = (thopterServer.address() as AddressInfo).port;
+    let minted = 0;
+    const d = await start({
+      viewers: machineViewers({
+        ports: { terminal: port, sessionLog: port },
+        mint: (id, scope) => `${id}.${scope}.${++minted}`,
+      }),
+    });
+    await addThopter(d.registry, "t-view", { state: "working" });
+    await d.registry.setMachine(
+      "t-view",
+      { provider: "local", id: "m-view", address: "127.0.0.1" },
+      "machine attached",
+    );
+    await addThopter(d.registry, "t-none", { state: "provisioning" });
+    await d.registry.update("t-view", {
+      entry: { source: "broker", kind: "report_status", state: "working", message: "halfway there" },
+    });
+
+    const page = await open(`${d.url}/thopters/t-view`);
+    await expect(page.frameLocator('iframe[title="terminal"]').locator("p").textContent()).resolves.toMatch(
+      /^served \/ with t-view\.terminal\.\d+$/,
+    );
+    await expect(page.frameLocator('iframe[title="session log"]').locator("p").textContent()).resolves.toMatch(
+      /^served \/ with t-view\.log\.\d+$/,
+    );
+    await expect(page.locator(".timeline").textContent()).resolves.toContain("halfway there");
+    await page.context().close();
+
+    const none = await open(`${d.url}/thopters/t-none`);
+    await expect(none.locator("body").textContent()).resolves.toContain("no machine yet");
+    await expect(none.locator("iframe").count()).resolves.toBe(0);
+    await none.context().close();
+    thopterServer.closeAllConnections();
+    await new Promise((resolve) => thopterServer.close(resolve));
   });
 
   it("pages and filters a large swarm", async () => {

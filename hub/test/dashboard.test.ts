@@ -1,0 +1,98 @@
+import type { IncomingMessage } from "node:http";
+import type { ThopterRecord } from "@thopter/protocol";
+import { describe, expect, it } from "vitest";
+import { DashboardAuth } from "../src/dashboard/auth.js";
+import { ago, githubWebUrl } from "../src/dashboard/format.js";
+import { escapeHtml, html, safeUrl } from "../src/dashboard/html.js";
+import { machineViewers } from "../src/dashboard/viewers.js";
+
+describe("escaping", () => {
+  it("escapes every interpolated value and keeps trusted markup", () => {
+    const title = `<script>alert("x")</script> & 'y'`;
+    expect(html`<td>${title}</td>`.value).toBe(
+      "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;</td>",
+    );
+    expect(html`<tr>${html`<td>${"<b>"}</td>`}</tr>`.value).toBe("<tr><td>&lt;b&gt;</td></tr>");
+    expect(html`${["<a>", 1, null, undefined, false]}`.value).toBe("&lt;a&gt;1");
+    expect(escapeHtml(`"onerror="`)).toBe("&quot;onerror=&quot;");
+  });
+
+  it("links only http(s) URLs", () => {
+    expect(safeUrl("https://github.com/a/b/pull/1")).toBe("https://github.com/a/b/pull/1");
+    expect(safeUrl("javascript:alert(1)")).toBeUndefined();
+    expect(safeUrl("data:text/html,x")).toBeUndefined();
+    expect(safeUrl("not a url")).toBeUndefined();
+  });
+});
+
+describe("formatting", () => {
+  it("finds the web address of GitHub, GitHub Enterprise Server and the peer", () => {
+    expect(githubWebUrl("https://api.github.com")).toBe("https://github.com");
+    expect(githubWebUrl("https://ghe.example.com/api/v3")).toBe("https://ghe.example.com");
+    expect(githubWebUrl("http://127.0.0.1:4000")).toBe("http://127.0.0.1:4000");
+  });
+
+  it("shows durations", () => {
+    const now = Date.parse("2026-01-03T12:00:00Z");
+    expect(ago("2026-01-03T11:59:30Z", now)).toBe("30 s");
+    expect(ago("2026-01-03T10:58:00Z", now)).toBe("1 h 2 min");
+    expect(ago("2026-01-01T08:00:00Z", now)).toBe("2 d 4 h");
+    expect(ago(undefined, now)).toBe("—");
+  });
+});
+
+describe("viewers", () => {
+  const record = (fields: Partial<ThopterRecord>) =>
+    ({
+      id: "t1",
+      state: "working",
+      machine: { provider: "local", id: "m1", address: "127.0.0.1" },
+      ...fields,
+    }) as ThopterRecord;
+  const viewers = machineViewers({
+    ports: { terminal: 7681, sessionLog: 7682 },
+    mint: (id, scope) => (id === "t1" ? `tok/${scope}+` : undefined),
+  });
+
+  it("points at the machine's servers with a fresh token", () => {
+    expect(viewers(record({}), "terminal")).toBe("http://127.0.0.1:7681/?token=tok%2Fterminal%2B");
+    expect(viewers(record({}), "sessionLog")).toBe("http://127.0.0.1:7682/?token=tok%2Flog%2B");
+    expect(viewers(record({}), "bootLog")).toBe("http://127.0.0.1:7682/boot-log?token=tok%2Flog%2B");
+    expect(viewers(record({ machine: { provider: "fly", id: "m", address: "fdaa::3" } }), "terminal")).toMatch(
+      /^http:\/\/\[fdaa::3\]:7681\//,
+    );
+  });
+
+  it("has nothing for thopters without a machine, stopped ones, or without a key", () => {
+    expect(viewers(record({ machine: null }), "terminal")).toBeUndefined();
+    expect(viewers(record({ state: "gone" }), "terminal")).toBeUndefined();
+    expect(viewers(record({ id: "t2" }), "terminal")).toBeUndefined();
+  });
+});
+
+describe("sessions", () => {
+  const req = (headers: Record<string, string>) => ({ headers, socket: {} }) as unknown as IncomingMessage;
+  const session = "AAAAAAAAAAAAAAAAAAAAAA";
+  const other = "BBBBBBBBBBBBBBBBBBBBBB";
+
+  it("derives a different CSRF token per session and needs the login proof when a token is set", () => {
+    const auth = new DashboardAuth("secret-token", "https://hub.example");
+    const a = auth.read(req({ cookie: `thopter_session=${session}` }));
+    const b = auth.read(req({ cookie: `thopter_session=${other}` }));
+    expect(a?.csrf).not.toBe(b?.csrf);
+    expect(a?.authed).toBe(false);
+    expect(auth.read(req({ cookie: `thopter_session=${session}; thopter_auth=forged` }))?.authed).toBe(false);
+    expect(auth.read(req({ cookie: "thopter_session=short" }))).toBeUndefined();
+    expect(
+      new DashboardAuth(undefined, "https://hub.example").read(req({ cookie: `thopter_session=${session}` }))?.authed,
+    ).toBe(true);
+  });
+
+  it("accepts only its own origins", () => {
+    const auth = new DashboardAuth(undefined, "https://hub.example");
+    expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "http://127.0.0.1:8080" }))).toBe(true);
+    expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "https://hub.example" }))).toBe(true);
+    expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "https://evil.example" }))).toBe(false);
+    expect(auth.originAllowed(req({ host: "127.0.0.1:8080" }))).toBe(true);
+  });
+});

@@ -15,20 +15,11 @@ describe.skipIf(!isRoot)(
   () => {
     let t: Thopter;
     beforeAll(async () => {
-      // Claude's paths are those of the machine it runs in: the scenario reads them from the prompt's request.
+      // Claude's absolute paths are the machine's: `t` is set once the machine is made, before Claude's first turn.
       t = await startThopter([
-        ({ request }) => {
-          const cwd = /Primary working directory: (\S+)/.exec(JSON.stringify(request.system))?.[1] ?? "";
-          return callTools(
-            bash("cat ../prompt.md", "Read the prompt"),
-            readTool(join(cwd, "README.md")),
-            loadTools("mcp__thopter__push_branch", "mcp__thopter__report_status"),
-          );
-        },
-        ({ request }) => {
-          const cwd = /Primary working directory: (\S+)/.exec(JSON.stringify(request.system))?.[1] ?? "";
-          return callTools(editFile(join(cwd, "README.md"), "says hello.", "says hello, world."));
-        },
+        callTools(loadTools("mcp__thopter__push_branch", "mcp__thopter__report_status")),
+        () => callTools(bash("cat ../prompt.md", "Read the prompt"), readTool(join(t.repoDir, "README.md"))),
+        () => callTools(editFile(join(t.repoDir, "README.md"), "says hello.", "says hello, world.")),
         callTools(bash("git commit -qam 'Greet the world' && git log --oneline -1")),
         callTools(mcpTool("thopter", "push_branch", {})),
         callTools(mcpTool("thopter", "report_status", { state: "done", summary: "The README greets the world." })),
@@ -52,7 +43,7 @@ describe.skipIf(!isRoot)(
       ).toEqual([]);
       // Claude read the prompt the hub rendered, in the workspace the boot prepared.
       const prompt = results.find((r) => r.name === "Bash" && r.input.command === "cat ../prompt.md");
-      expect(prompt?.text).toContain(t.branch);
+      expect(prompt?.text, JSON.stringify(results.map((r) => [r.name, r.input, r.turn]))).toContain(t.branch);
 
       const [head] = await t.peer.log(REPO, t.branch);
       expect(head).toMatchObject({ subject: "Greet the world" });

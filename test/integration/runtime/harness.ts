@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { hostLayout, type LayoutPaths, tmuxSocket } from "@thopter/agent";
 import { startCollector, TokenStore } from "@thopter/hub/collector/index";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
+import { stopLocalMachine } from "@thopter/hub/providers/local/stop";
 import { Registry } from "@thopter/hub/registry/index";
 import { specBuilder } from "@thopter/hub/scheduler/index";
 import { openStore } from "@thopter/hub/store/index";
@@ -39,6 +40,8 @@ export interface Thopter {
   fsRoot: string;
   layout: LayoutPaths;
   repoDir: string;
+  /** When the spec was handed to the provider (ms since the epoch). */
+  deliveredAt: number;
   /** The record as the collector left it. */
   record(): ThopterRecord;
   /** Observer reports the collector received, in order. */
@@ -47,6 +50,11 @@ export interface Thopter {
   /** tmux as the agent, on the thopter's socket. */
   tmux(...args: string[]): Promise<string>;
   bootLog(): Promise<string>;
+  /**
+   * A restarted machine: every process of it stopped (files kept, as on a Fly volume), then the very same entrypoint
+   * run again with the same environment. Resolves once the second boot is done.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,6 +133,7 @@ export async function startThopter(scenario: Scenario): Promise<Thopter> {
   const machines = join(dir, "machines");
   await mkdir(machines, { mode: 0o755 });
   const provider = new LocalProvider({ root: machines, thopterUser: AGENT_USER, log, stopGraceMs: 3_000 });
+  const deliveredAt = Date.now();
   await provider.create(spec, { thopterId: id, repo: REPO, issueNumber });
   const fsRoot = join(machines, id, "root");
   const layout = hostLayout(fsRoot);
@@ -143,6 +152,7 @@ export async function startThopter(scenario: Scenario): Promise<Thopter> {
     fsRoot,
     layout,
     repoDir: join(layout.workspace, "app"),
+    deliveredAt,
     record: () => registry.get(id)!,
     observerEntries: () => registry.get(id)!.timeline.filter((e) => e.source === "observer"),
     waitForState: (state, timeoutMs = 90_000) =>
@@ -153,6 +163,23 @@ export async function startThopter(scenario: Scenario): Promise<Thopter> {
       ),
     tmux: async (...args) => (await run("runuser", ["-u", AGENT_USER, "--", "tmux", "-S", socket, ...args])).stdout,
     bootLog: () => readFile(layout.bootLog, "utf8"),
+    async restart() {
+      const dir = join(machines, id);
+      await stopLocalMachine(dir, 3_000);
+      const boots = (await readFile(layout.bootLog, "utf8")).split("boot done").length;
+      const child = spawn(ENTRYPOINT, [], {
+        cwd: fsRoot,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/root", ...spec.env, THOPTER_FS_ROOT: fsRoot },
+        detached: true,
+        stdio: "ignore",
+      });
+      child.unref();
+      await poll(
+        async () => ((await readFile(layout.bootLog, "utf8")).split("boot done").length > boots ? true : undefined),
+        90_000,
+        () => `the second boot; boot log:\n${bootTail(layout)}`,
+      );
+    },
     async close() {
       await provider.destroy({ provider: "local", id }).catch(() => undefined);
       await collector.close();

@@ -29,6 +29,13 @@ export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise
   const image = ops.flags.image ?? required(ops.settings, "THOPTER_IMAGE");
   const old = await goldenClaude(ops, name);
   if (old) {
+    const refusal = await claudeRefusal(ops, old, "stopping the machine now can tear its files", {
+      unknownNeedsYes: false,
+    });
+    if (refusal) {
+      ops.say(refusal);
+      return 1;
+    }
     await destroyMachine(ops, old);
     ops.say(`destroyed ${gcMachineName(name)} (${old.id}); its home volume is kept`);
   }
@@ -54,7 +61,7 @@ export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise
   return 0;
 }
 
-/** `destroy-gc [name]`: the machine and its home volume (the login is lost). */
+/** `destroy-gc [name]`: the machine, its home volume and its snapshot (the login is lost). */
 export async function destroyGc(ops: Ops, nameArg: string | undefined): Promise<number> {
   const name = profileName(nameArg, "default");
   const machine = await goldenClaude(ops, name);
@@ -64,8 +71,14 @@ export async function destroyGc(ops: Ops, nameArg: string | undefined): Promise<
     return 0;
   }
   if (machine) {
+    const snapshot = (await ops.fly().getMetadata(machine.id!)).snapshot_volume;
     await destroyMachine(ops, machine);
     ops.say(`destroyed ${gcMachineName(name)} (${machine.id})`);
+    // The snapshot holds the same login; nothing uses it once the golden claude is gone.
+    if (snapshot) {
+      await ops.fly().deleteVolume(snapshot);
+      ops.say(`deleted its snapshot volume ${snapshot}`);
+    }
   }
   if (volume) {
     await ops.fly().deleteVolume(volume.id!);
@@ -97,6 +110,30 @@ export async function claudeOn(ops: Ops, machine: Machine): Promise<{ state: Cla
 }
 
 /**
+ * Why this golden claude must not be touched now (Claude Code runs there), or undefined. When nobody can tell,
+ * `unknownNeedsYes` makes it a refusal unless `--yes` confirms; otherwise it is only a warning.
+ */
+async function claudeRefusal(
+  ops: Ops,
+  machine: Machine,
+  risk: string,
+  { unknownNeedsYes }: { unknownNeedsYes: boolean },
+): Promise<string | undefined> {
+  const claude = await claudeOn(ops, machine);
+  const where = machine.name ?? machine.id;
+  if (claude.state === "running") {
+    return `refused: Claude Code is running on ${where} (${claude.how}). It writes to its home in the background, so ${risk}. Quit Claude there (/exit) and run this again.`;
+  }
+  if (claude.state === "unknown") {
+    if (unknownNeedsYes && !ops.flags.yes) {
+      return `refused: cannot tell whether Claude Code runs on ${where} (${claude.how}). Make sure it is not running, then rerun with --yes.`;
+    }
+    ops.say(`warning: cannot tell whether Claude Code runs on ${where} (${claude.how})`);
+  }
+  return undefined;
+}
+
+/**
  * `snapshot-gc [name]`: copies the golden claude's home volume, in one piece (a volume fork), for new thopters. Its
  * files must not change during the copy, so it refuses while Claude Code runs there (Claude writes to its home in
  * the background). The fork is recorded in the machine's metadata (`snapshot_volume`); the previous one is deleted.
@@ -108,17 +145,9 @@ export async function snapshotGc(ops: Ops, nameArg: string | undefined): Promise
   if (!machine) {
     throw new SettingError("gc", `there is no golden claude ${name}: create it with \`pnpm fly recreate-gc ${name}\``);
   }
-  const claude = await claudeOn(ops, machine);
-  if (claude.state === "running") {
-    ops.say(
-      `refused: Claude Code is running on ${gcMachineName(name)} (${claude.how}). It writes to its home in the background, so a copy taken now can be torn. Quit Claude there (/exit) and run this again.`,
-    );
-    return 1;
-  }
-  if (claude.state === "unknown" && !ops.flags.yes) {
-    ops.say(
-      `refused: cannot tell whether Claude Code runs on ${gcMachineName(name)} (${claude.how}). Make sure it is not running, then rerun with --yes.`,
-    );
+  const refusal = await claudeRefusal(ops, machine, "a copy taken now can be torn", { unknownNeedsYes: true });
+  if (refusal) {
+    ops.say(refusal);
     return 1;
   }
   const home = machine.config?.mounts?.find((m) => m.path === GC_HOME)?.volume;

@@ -101,10 +101,12 @@ export interface ThopterView {
 export function thopterPage(view: ThopterView, ctx: ViewContext): string {
   const r = view.record;
   const base = `/thopters/${encodeURIComponent(r.id)}`;
-  const noMachine =
-    r.state === "gone" || r.state === "stopping"
-      ? "This thopter has stopped: its machine is gone, so there is no live terminal or session log."
-      : "This thopter has no machine yet: the terminal and session log appear once it boots.";
+  let noMachine = "This thopter has no machine yet: the terminal and session log appear once it boots.";
+  if (r.state === "gone" || r.state === "stopping") {
+    noMachine = "This thopter has stopped: its machine is gone, so there is no live terminal or session log.";
+  } else if (r.machine) {
+    noMachine = `The hub cannot open this thopter's servers (machine ${r.machine.id} has no address it can reach, or the hub holds no access key for it).`;
+  }
   const frame = (on: boolean, path: string, title: string) =>
     on ? html`<iframe src="${base}/${path}" title="${title}"></iframe>` : html`<p class="empty">${noMachine}</p>`;
   const timeline = [...r.timeline].reverse();

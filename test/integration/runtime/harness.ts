@@ -12,7 +12,13 @@ import { stopLocalMachine } from "@thopter/hub/providers/local/stop";
 import { Registry } from "@thopter/hub/registry/index";
 import { specBuilder } from "@thopter/hub/scheduler/index";
 import { openStore } from "@thopter/hub/store/index";
-import { type ThopterRecord, type ThopterRequest, type TimelineEntry, workBranch } from "@thopter/protocol";
+import {
+  type ThopterRecord,
+  type ThopterRequest,
+  type ThopterSpec,
+  type TimelineEntry,
+  workBranch,
+} from "@thopter/protocol";
 import { pino } from "pino";
 import { poll } from "../../helpers/claude.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
@@ -40,6 +46,8 @@ export interface Thopter {
   fsRoot: string;
   layout: LayoutPaths;
   repoDir: string;
+  /** The local machine's state as the provider sees it. */
+  machineState(): Promise<string>;
   /** When the spec was handed to the provider (ms since the epoch). */
   deliveredAt: number;
   /** The record as the collector left it. */
@@ -63,7 +71,10 @@ export interface Thopter {
  * process, on a file store), a model peer playing `scenario`, the spec from the hub's specBuilder, and the hub's
  * local provider running thopter/entrypoint.sh on it (as root: the agent is the real `thopter` user).
  */
-export async function startThopter(scenario: Scenario): Promise<Thopter> {
+export async function startThopter(
+  scenario: Scenario,
+  options: { editSpec?: (spec: ThopterSpec) => void } = {},
+): Promise<Thopter> {
   const dir = await mkdtemp(join(tmpdir(), "runtime-"));
   await chmod(dir, 0o755);
   const peer = await startGithubPeer();
@@ -129,6 +140,7 @@ export async function startThopter(scenario: Scenario): Promise<Thopter> {
   });
   // No nftables in a test's own namespace: the boot reports the switch to the hub instead.
   spec.env.DANGEROUSLY_SKIP_FIREWALL = "I_UNDERSTAND";
+  options.editSpec?.(spec);
 
   const machines = join(dir, "machines");
   await mkdir(machines, { mode: 0o755 });
@@ -153,6 +165,7 @@ export async function startThopter(scenario: Scenario): Promise<Thopter> {
     layout,
     repoDir: join(layout.workspace, "app"),
     deliveredAt,
+    machineState: () => provider.status({ provider: "local", id }),
     record: () => registry.get(id)!,
     observerEntries: () => registry.get(id)!.timeline.filter((e) => e.source === "observer"),
     waitForState: (state, timeoutMs = 90_000) =>

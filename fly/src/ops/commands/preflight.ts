@@ -1,9 +1,11 @@
 import { lookup } from "node:dns/promises";
+import { createConnection } from "node:net";
 import { expiryWarnings } from "@thopter/protocol";
 import { FlyApiError } from "../../errors.js";
 import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
 import { checkThopterEnv } from "../env-thopters.js";
+import { metadataHost } from "../fleet.js";
 import { type Check, checkGithub } from "../github-checks.js";
 import { readIfExists, resolvePath } from "../local-files.js";
 import { readProfiles } from "../profiles.js";
@@ -102,19 +104,53 @@ function checkMachines(machines: Machine[]): Check[] {
   );
 }
 
-/** Best effort: on Fly's private network (Wireguard), `_api.internal` resolves. */
-async function checkPrivateNetwork(): Promise<Check> {
+const NETWORK_TIMEOUT_MS = 3000;
+
+/** Resolves when a TCP connection to host:port opens within the timeout; rejects otherwise. */
+function connect(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host, port, timeout: NETWORK_TIMEOUT_MS });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      reject(new Error("timed out"));
+    });
+    socket.once("error", reject);
+  });
+}
+
+/**
+ * Best effort: on Fly's private network (Wireguard) `_api.internal` resolves; when a hub runs, its dashboard port
+ * should also accept a connection at the address people will use.
+ */
+async function checkPrivateNetwork(ops: Ops, hubRuns: boolean): Promise<Check> {
   try {
     await Promise.race([
       lookup("_api.internal"),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 3000).unref()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), NETWORK_TIMEOUT_MS).unref()),
     ]);
-    return { level: "ok", message: "Wireguard: Fly's private network answers (_api.internal resolves)" };
   } catch {
     return {
       level: "warn",
       message:
         "Wireguard: not on Fly's private network (_api.internal does not resolve); the dashboard and terminals need it: `fly wireguard create`, then activate the tunnel",
+    };
+  }
+  if (!hubRuns || !ops.settings.APP_NAME) {
+    return { level: "ok", message: "Wireguard: Fly's private network answers (_api.internal resolves)" };
+  }
+  const host = metadataHost(ops.settings.APP_NAME, "role", "hub");
+  const port = Number(ops.settings.raw.HUB_PORT ?? 8080);
+  try {
+    await connect(host, port);
+    return { level: "ok", message: `Wireguard: the dashboard answers at http://${host}:${port}` };
+  } catch (err) {
+    return {
+      level: "warn",
+      message: `Wireguard: on the private network, but the hub does not answer at ${host}:${port} (${(err as Error).message}); see \`fly logs\` for the hub machine`,
     };
   }
 }
@@ -135,7 +171,8 @@ export async function preflight(ops: Ops): Promise<number> {
   checks.push(...checkSettings(ops, machines ?? []));
   if (machines) checks.push(...checkMachines(machines));
   checks.push(...(await checkGithubSettings(ops)));
-  checks.push(await checkPrivateNetwork());
+  const hubRuns = machines?.some((m) => m.config?.metadata?.role === "hub" && m.state === "started") ?? false;
+  checks.push(await checkPrivateNetwork(ops, hubRuns));
   for (const check of checks) ops.say(`${LABEL[check.level]}  ${check.message}`);
   const failed = checks.filter((c) => c.level === "fail").length;
   if (ops.flags.dryRun) ops.say("preflight dry run: settings checked; Fly and GitHub were not asked");

@@ -29,7 +29,6 @@ export interface BrokerOptions {
 export function statePaths(stateDir: string) {
   return {
     outbox: join(stateDir, "outbox"),
-    tmp: join(stateDir, "tmp"),
     home: join(stateDir, "home"),
     auditLog: join(stateDir, "audit.log"),
   };
@@ -43,8 +42,7 @@ export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}
   const redact = makeRedactor([config.coderToken, config.reportToken, config.mcpKey]);
   const log = opts.log ?? pino({ name: "broker" });
   const paths = statePaths(config.stateDir);
-  for (const dir of [config.stateDir, paths.outbox, paths.tmp, paths.home])
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [config.stateDir, paths.outbox, paths.home]) mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const github = createGitHub(config.githubApiUrl, config.coderToken, log);
   const repo = repoRef(config.repo);

@@ -31,7 +31,7 @@ export const BrokerConfigFile = z.strictObject({
   workspace: AbsPath,
   /** Root-owned bare mirror of origin; the agent fetches from it. */
   mirror: AbsPath,
-  /** Root-owned directory for the outbox, the audit log and temporary bundles. */
+  /** Root-owned directory for the outbox, the audit log and git's HOME. */
   stateDir: AbsPath,
   /** Bearer key the agent's Claude config sends to the MCP endpoint. */
   mcpKey: z.string().min(32, "must be at least 32 characters"),

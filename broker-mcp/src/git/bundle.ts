@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readSync, writeSync } from "node:fs";
+import { Transform, type TransformCallback } from "node:stream";
 import type { AgentIdentity } from "../config.js";
 import { Refusal } from "../refusal.js";
 import { agentGitEnv } from "./env.js";
@@ -9,8 +9,8 @@ export interface AgentBundleOptions {
   agent: AgentIdentity;
   workspace: string;
   mirror: Mirror;
-  /** Root-owned file the bundle is written to (the agent never sees its path). */
-  dest: string;
+  /** Commits the mirror has names for: the bundle need not carry them. */
+  tips: string[];
   maxBytes: number;
   timeoutMs: number;
 }
@@ -41,46 +41,112 @@ export async function agentHead(opts: AgentRepo): Promise<string> {
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
+const UNKNOWN_BASE =
+  "Your commits build on history the broker does not know. Call update_from_origin, then `git fetch origin` and rebase or merge onto origin's branches, and push again.";
+const UNREADABLE = "Your repository produced an unreadable bundle. Check that `git bundle create` works in it.";
+
+class TooLarge extends Error {}
+
 /**
- * As the agent (its uid/gid, its environment, never root): bundles `HEAD` minus what the mirror already has.
- * Whatever the agent planted in its repository runs, if at all, with the agent's own rights. The bundle streams
- * through a pipe into a root-owned file and is cut off at `maxBytes`.
+ * Splits a bundle stream: parses its text header (bytes from the agent: parsed strictly), then passes the pack that
+ * follows through. Counts every byte and fails past `max`.
  */
-export async function createAgentBundle(opts: AgentBundleOptions): Promise<void> {
+class BundleSplitter extends Transform {
+  head: string | null = null;
+  parsed = false;
+  bytes = 0;
+  private pending = Buffer.alloc(0);
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: string, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) return done(new TooLarge());
+    if (this.parsed) return done(null, chunk);
+    this.pending = Buffer.concat([this.pending, chunk]);
+    const end = this.pending.indexOf("\n\n");
+    if (end < 0) return done(this.pending.length > 1024 * 1024 ? new Refusal(UNREADABLE) : null);
+    const lines = this.pending.subarray(0, end).toString("latin1").split("\n");
+    if (!/^# v[23] git bundle$/.test(lines[0] ?? "")) return done(new Refusal(UNREADABLE));
+    // No HEAD line: git wrote the header and then refused (an empty bundle); its exit status says why.
+    const head = lines.find((l) => l.endsWith(" HEAD"))?.split(" ")[0] ?? "";
+    this.head = isSha(head) ? head : null;
+    this.parsed = true;
+    this.emit("head", this.head);
+    done(null, this.pending.subarray(end + 2));
+  }
+}
+
+/**
+ * Moves the agent's new commits into the mirror without root ever running git in the agent's repository:
+ *
+ * - as the agent (its uid/gid, its environment): `git bundle create -` of `HEAD` minus what the mirror has;
+ *   whatever the agent planted in its repository runs, if at all, with the agent's own rights;
+ * - as root, in the mirror only: the bundle's pack streams, as it is produced, into `index-pack --strict` (every
+ *   object fsck-checked, as GitHub checks pushes), cut off at `maxBytes`; then everything reachable from the
+ *   bundle's `HEAD` must be present (its prerequisites are commits the mirror has), and it becomes `INCOMING_REF`.
+ *
+ * Returns the sha to push. Throws `NothingNew` when HEAD adds nothing to the mirror.
+ */
+export async function receiveAgentBundle(opts: AgentBundleOptions): Promise<string> {
   const agent = asAgent(opts);
   const repo = ["-C", opts.workspace];
-  const tips = await opts.mirror.tips();
   // Only tips the agent's clone has can be excluded; naming an unknown commit would fail the bundle.
-  const known = tips.length
-    ? (await runGit([...repo, "cat-file", "--batch-check"], { ...agent, stdin: `${tips.join("\n")}\n` })).stdout
+  const known = opts.tips.length
+    ? (await runGit([...repo, "cat-file", "--batch-check"], { ...agent, stdin: `${opts.tips.join("\n")}\n` })).stdout
         .split("\n")
         .filter((line) => / commit \d+$/.test(line))
         .map((line) => line.split(" ")[0]!)
     : [];
-  const fd = openSync(opts.dest, "w", 0o600);
-  let written = 0;
-  try {
-    // The bundle only crosses to the mirror on this machine: fast compression (zlib level 1) keeps it cheap.
-    await runGit([...repo, "-c", "pack.compression=1", "bundle", "create", "-", "--stdin"], {
-      ...agent,
-      stdin: `${["HEAD", ...known.map((sha) => `^${sha}`)].join("\n")}\n`,
-      onStdout: (chunk) => {
-        written += chunk.length;
-        if (written > opts.maxBytes) return false;
-        writeSync(fd, chunk);
-        return true;
-      },
-    });
-  } catch (err) {
-    if (written > opts.maxBytes) {
+  const split = new BundleSplitter(opts.maxBytes);
+  const tooLarge = () =>
+    new Refusal(
+      `The push is larger than the limit of ${mb(opts.maxBytes)}. Remove large or generated files from your new commits (and add them to .gitignore), then call push_branch again.`,
+    );
+  // The bundle only crosses to the mirror on this machine: fast compression (zlib level 1) keeps it cheap.
+  const bundling = runGit([...repo, "-c", "pack.compression=1", "bundle", "create", "-", "--stdin"], {
+    ...agent,
+    stdin: `${["HEAD", ...known.map((sha) => `^${sha}`)].join("\n")}\n`,
+    stdout: split,
+  }).catch((err) => {
+    throw split.bytes > opts.maxBytes ? tooLarge() : agentGitFailure(err);
+  });
+  const head = await new Promise<string | null>((resolve, reject) => {
+    split.once("head", resolve);
+    split.once("error", (err) => reject(err instanceof TooLarge ? tooLarge() : err));
+    split.once("finish", () => resolve(split.head));
+    bundling.catch(reject);
+  }).catch(async (err) => {
+    await bundling.catch(() => {});
+    throw err;
+  });
+  if (!head) {
+    split.resume(); // discard whatever follows, so git can finish and say why
+    await bundling;
+    throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
+  }
+  const indexing = opts.mirror.git(["index-pack", "--stdin", "--fix-thin", "--strict"], { stdin: split });
+  const [bundled, indexed] = await Promise.allSettled([bundling, indexing]);
+  if (bundled.status === "rejected") throw bundled.reason;
+  if (indexed.status === "rejected") {
+    const err = indexed.reason;
+    if (!(err instanceof GitError)) throw err;
+    if (/fsck|error in (tree|commit|tag|blob)/i.test(err.stderr)) {
       throw new Refusal(
-        `The push is larger than the limit of ${mb(opts.maxBytes)}. Remove large or generated files from your new commits (and add them to .gitignore), then call push_branch again.`,
+        `Your commits contain objects git itself rejects (${err.stderr.trim().slice(-300)}). Recreate them with ordinary git commands, then push again.`,
       );
     }
-    throw agentGitFailure(err);
-  } finally {
-    closeSync(fd);
+    throw new Refusal(UNKNOWN_BASE);
   }
+  try {
+    await opts.mirror.git(["rev-list", "--objects", "--quiet", head, "--not", "--all"]);
+  } catch {
+    throw new Refusal(UNKNOWN_BASE);
+  }
+  await opts.mirror.updateRefs({ [INCOMING_REF]: head });
+  return head;
 }
 
 /** Errors from git run as the agent concern the agent's own repository: tell the model what to look at. */
@@ -93,59 +159,4 @@ function agentGitFailure(err: unknown): Error {
   return new Refusal(
     `Could not read your repository's HEAD: ${err.stderr.trim().slice(-500)}. Make sure the workspace is a valid git repository with HEAD on a commit.`,
   );
-}
-
-const UNKNOWN_BASE =
-  "Your commits build on history the broker does not know. Call update_from_origin, then `git fetch origin` and rebase or merge onto origin's branches, and push again.";
-
-interface BundleHeader {
-  head: string;
-  /** Byte offset of the pack that follows the header. */
-  packStart: number;
-}
-
-/** The bundle's text header (root wrote the file, but its bytes come from the agent: parsed strictly). */
-function readHeader(file: string): BundleHeader {
-  const fd = openSync(file, "r");
-  const buf = Buffer.alloc(1024 * 1024);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  const text = buf.subarray(0, n).toString("latin1");
-  const end = text.indexOf("\n\n");
-  const lines = text.slice(0, Math.max(end, 0)).split("\n");
-  if (end < 0 || !/^# v[23] git bundle$/.test(lines[0] ?? "")) {
-    throw new Refusal("Your repository produced an unreadable bundle. Check that `git bundle create` works in it.");
-  }
-  const head = lines.find((l) => l.endsWith(" HEAD"))?.split(" ")[0] ?? "";
-  if (!isSha(head)) throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
-  return { head, packStart: end + 2 };
-}
-
-/**
- * As root, in the mirror only: indexes the bundle's pack with `index-pack --strict` (every object fsck-checked, as
- * GitHub checks pushes; `git fetch` from a bundle does not in this git), checks that everything reachable from its
- * `HEAD` is present (its prerequisites are commits the mirror has), and names it `INCOMING_REF`. Returns the sha.
- */
-export async function fetchBundle(mirror: Mirror, file: string): Promise<string> {
-  const { head, packStart } = readHeader(file);
-  try {
-    await mirror.git(["index-pack", "--stdin", "--fix-thin", "--strict"], {
-      stdin: createReadStream(file, { start: packStart }),
-    });
-  } catch (err) {
-    if (!(err instanceof GitError)) throw err;
-    if (/fsck|error in (tree|commit|tag|blob)/i.test(err.stderr)) {
-      throw new Refusal(
-        `Your commits contain objects git itself rejects (${err.stderr.trim().slice(-300)}). Recreate them with ordinary git commands, then push again.`,
-      );
-    }
-    throw new Refusal(UNKNOWN_BASE);
-  }
-  try {
-    await mirror.git(["rev-list", "--objects", "--quiet", head, "--not", "--all"]);
-  } catch {
-    throw new Refusal(UNKNOWN_BASE);
-  }
-  await mirror.updateRefs({ [INCOMING_REF]: head });
-  return head;
 }

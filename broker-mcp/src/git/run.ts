@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 
 export const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -10,6 +10,8 @@ export interface GitOptions {
   uid?: number;
   gid?: number;
   stdin?: string | Readable;
+  /** Where stdout goes, with backpressure, instead of being collected; the child dies if it errors. */
+  stdout?: Writable;
   /** Receives stdout as it arrives instead of collecting it; return false to stop the child early. */
   onStdout?: (chunk: Buffer) => boolean | undefined;
   /** Exit codes that are answers rather than failures (e.g. 1 from `merge-base --is-ancestor`). */
@@ -55,17 +57,24 @@ export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
       stopped = true;
       child.kill("SIGKILL");
     }, opts.timeoutMs);
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (opts.onStdout) {
-        if (opts.onStdout(chunk) === false && !stopped) {
-          stopped = true;
-          child.kill("SIGKILL");
+    if (opts.stdout) {
+      opts.stdout.on("error", () => {
+        stopped = true;
+        child.kill("SIGKILL");
+      });
+      child.stdout.pipe(opts.stdout);
+    } else
+      child.stdout.on("data", (chunk: Buffer) => {
+        if (opts.onStdout) {
+          if (opts.onStdout(chunk) === false && !stopped) {
+            stopped = true;
+            child.kill("SIGKILL");
+          }
+          return;
         }
-        return;
-      }
-      outBytes += chunk.length;
-      if (outBytes <= MAX_COLLECTED) out.push(chunk);
-    });
+        outBytes += chunk.length;
+        if (outBytes <= MAX_COLLECTED) out.push(chunk);
+      });
     child.stderr.on("data", (chunk: Buffer) => {
       if (err.length < 64_000) err += chunk.toString("utf8");
     });

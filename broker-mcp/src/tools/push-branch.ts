@@ -1,8 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { z } from "zod";
-import { agentHead, createAgentBundle, fetchBundle, INCOMING_REF, NothingNew } from "../git/bundle.js";
+import { agentHead, INCOMING_REF, NothingNew, receiveAgentBundle } from "../git/bundle.js";
 import { inspectPush } from "../git/inspect.js";
 import { pushToOrigin } from "../git/push.js";
 import { defineTool, type ToolContext } from "./types.js";
@@ -33,17 +30,13 @@ export const pushBranch = defineTool({
       const { config, mirror } = ctx;
       const repo = { agent: config.agent, workspace: config.workspace, timeoutMs: config.limits.gitTimeoutMs };
       const known = await mirror.tips();
-      const dest = join(config.stateDir, "tmp", `${randomUUID()}.bundle`);
       let sha: string;
       try {
-        await createAgentBundle({ ...repo, mirror, dest, maxBytes: config.limits.maxPushBytes });
-        sha = await fetchBundle(mirror, dest);
+        sha = await receiveAgentBundle({ ...repo, mirror, tips: known, maxBytes: config.limits.maxPushBytes });
       } catch (err) {
         // Nothing new: HEAD is a commit the mirror already has (e.g. pushing again, or the base itself).
         if (!(err instanceof NothingNew)) throw err;
         sha = await agentHead(repo);
-      } finally {
-        rmSync(dest, { force: true });
       }
       let pushed = false;
       try {

@@ -118,3 +118,25 @@ describe.skipIf(!isRoot)("the GitHub peer's branch rule (root only)", () => {
     expect(await w.peer.branches(REPO)).toContain("thopter/direct");
   });
 });
+
+describe.skipIf(!isRoot)("push size limit (root only)", () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ limits: { maxPushBytes: 64 * 1024 } });
+  });
+  afterAll(() => w?.close());
+
+  it("cuts the bundle off at the limit, refuses with what to do, and pushes again once it fits", async () => {
+    const random = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(Math.random() * 256)));
+    await w.commit({ "blob.bin": random(300 * 1024) }, "Add random data");
+    const refused = await w.call("push_branch");
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/larger than the limit of 0\.1 MB\. Remove large or generated files/);
+    expect(await w.peer.branches(REPO)).toEqual(["main"]);
+    await w.git("reset", "-q", "--hard", "HEAD~1");
+    const small = await w.commit({ "small.txt": "fits\n" }, "Small change");
+    const pushed = await w.call("push_branch");
+    expect(pushed.isError, text(pushed)).toBeFalsy();
+    expect((await w.peer.log(REPO, w.workBranch))[0]!.sha).toBe(small);
+  });
+});

@@ -46,6 +46,19 @@ export const SCRIPT = `(() => {
     t.content.querySelectorAll('input[name="csrf"]').forEach((i) => { i.value = csrf; });
     return wrapper ? t.content.querySelector("tr") : t.content;
   };
+  // The reports timeline is long; it is fetched again (once at a time) when this thopter changes.
+  let refreshing = false;
+  const refreshReports = async () => {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const page = new DOMParser().parseFromString(await (await fetch(location.href)).text(), "text/html");
+      const fresh = page.getElementById("reports");
+      if (fresh) document.getElementById("reports").replaceWith(document.adoptNode(fresh));
+    } finally {
+      refreshing = false;
+    }
+  };
   const apply = (msg) => {
     for (const { id, html } of msg.rows || []) {
       const row = fragment(html, true);
@@ -58,6 +71,7 @@ export const SCRIPT = `(() => {
       } else continue;
       row.classList.add("flash");
     }
+    if (mode === "thopter" && (msg.rows || []).some((r) => r.id === document.body.dataset.thopter)) refreshReports();
     if (msg.status) document.getElementById("status").replaceChildren(fragment(msg.status, false));
     const queue = document.getElementById("queue");
     if (msg.queue && queue) queue.replaceChildren(fragment(msg.queue, false));

@@ -13,12 +13,18 @@ import {
 
 export const PAGE_SIZE = 50;
 
-function layout(title: string, ctx: ViewContext, body: Html, live: "swarm" | "thopter" | "none"): string {
+function layout(
+  title: string,
+  ctx: ViewContext,
+  body: Html,
+  live: "swarm" | "thopter" | "none",
+  thopterId = "",
+): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf" content="${ctx.csrf}">
 <title>${title} · Thopter Swarm</title><link rel="stylesheet" href="/dashboard/style.css"></head>
-<body data-live="${live}"><header><a href="/" class="home">Thopter Swarm</a><span id="live-dot" title="live updates">●</span></header>
+<body data-live="${live}" data-thopter="${thopterId}"><header><a href="/" class="home">Thopter Swarm</a><span id="live-dot" title="live updates">●</span></header>
 ${body}
 <script src="/dashboard/app.js" defer></script></body></html>`.value;
 }
@@ -126,7 +132,7 @@ ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}<
         ? html`<a href="${base}/boot-log">open the boot log</a>`
         : html`<p class="empty">No boot log available for this thopter.</p>`
     }</section>
-<section><h2>Reports</h2>${
+<section id="reports"><h2>Reports</h2>${
       timeline.length === 0
         ? html`<p class="empty">No reports yet.</p>`
         : html`<table class="timeline"><tr><th>at</th><th>from</th><th>kind</th><th>state</th><th>message</th></tr>${timeline.map(
@@ -135,6 +141,7 @@ ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}<
           )}</table>`
     }</section>`,
     "thopter",
+    r.id,
   );
 }
 

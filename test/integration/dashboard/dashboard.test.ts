@@ -234,6 +234,11 @@ describe("dashboard", () => {
       /^served \/ with t-view\.log\.\d+$/,
     );
     await expect(page.locator(".timeline").textContent()).resolves.toContain("halfway there");
+    await page.locator("#live-dot.on").waitFor();
+    await d.registry.update("t-view", {
+      entry: { source: "broker", kind: "report_status", state: "working", message: "almost done" },
+    });
+    await page.locator(".timeline", { hasText: "almost done" }).waitFor({ timeout: 5_000 });
     await page.context().close();
 
     const none = await open(`${d.url}/thopters/t-none`);

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from "node:http";
-import type { ThopterRecord } from "@thopter/protocol";
+import type { ThopterRecord, ThopterRequest } from "@thopter/protocol";
 import { describe, expect, it } from "vitest";
 import { DashboardAuth } from "../src/dashboard/auth.js";
 import { ago, githubWebUrl } from "../src/dashboard/format.js";
 import { escapeHtml, html, safeUrl } from "../src/dashboard/html.js";
+import { QUEUE_SHOWN, queueTable } from "../src/dashboard/rows.js";
 import { machineViewers } from "../src/dashboard/viewers.js";
 
 describe("escaping", () => {
@@ -94,5 +95,44 @@ describe("sessions", () => {
     expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "https://hub.example" }))).toBe(true);
     expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "https://evil.example" }))).toBe(false);
     expect(auth.originAllowed(req({ host: "127.0.0.1:8080" }))).toBe(true);
+  });
+});
+
+describe("request queue", () => {
+  const request = (i: number, state: ThopterRequest["state"]): ThopterRequest => ({
+    id: `r${i}`,
+    key: `acme/widgets#${i}/body`,
+    source: {
+      repo: "acme/widgets",
+      issueNumber: i,
+      commentId: null,
+      author: "alice",
+      authorAssociation: "OWNER",
+      url: "javascript:alert(1)",
+      via: "poll",
+      createdAt: "2026-01-01T00:00:00.000Z",
+    },
+    issueTitle: `<i>issue ${i}</i>`,
+    command: { kind: "start", gc: "default", prompt: "default", count: 1, instructions: "" },
+    state,
+    acknowledged: true,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-01T00:00:00.000Z",
+    thopterIds: [],
+  });
+  const ctx = { webUrl: "https://github.com", now: Date.parse("2026-01-01T00:01:00.000Z"), csrf: "" };
+
+  it("lists waiting requests only, the oldest first, and says how many more a long queue holds", () => {
+    const requests = [request(1, "provisioned"), ...Array.from({ length: 60 }, (_, i) => request(i + 2, "queued"))];
+    const markup = queueTable(requests, ctx).value;
+    expect(markup.match(/<tr>/g)).toHaveLength(1 + QUEUE_SHOWN);
+    expect(markup).not.toContain("#1<");
+    expect(markup).toContain("…and 10 more waiting.");
+    expect(markup).toContain("&lt;i&gt;issue 2&lt;/i&gt;");
+    expect(markup).toContain('href="https://github.com/acme/widgets/issues/2"');
+  });
+
+  it("says so when nothing waits", () => {
+    expect(queueTable([request(1, "provisioned")], ctx).value).toContain("No requests waiting");
   });
 });

@@ -69,16 +69,19 @@ export function activeCount(records: readonly Readonly<ThopterRecord>[]): number
   return records.filter((r) => ACTIVE_STATES.includes(r.state)).length;
 }
 
-/** Requests not yet turned into thopters (queued or provisioning). */
+/** The queue shows its oldest requests; a longer queue says how many more wait. */
+export const QUEUE_SHOWN = 50;
+
+/** Requests not yet turned into thopters (queued or provisioning), oldest first. */
 export function queueTable(requests: readonly ThopterRequest[], ctx: ViewContext): Html {
   const waiting = requests.filter((q) => q.state === "queued" || q.state === "provisioning");
   if (waiting.length === 0)
     return html`<p class="empty">No requests waiting: every <code>/thopter</code> command so far has a thopter.</p>`;
   return html`<table><tr><th>issue</th><th>requested by</th><th>command</th><th>state</th><th>waiting</th></tr>
-${waiting.map((q) => {
+${waiting.slice(0, QUEUE_SHOWN).map((q) => {
   const c = q.command;
   const what =
     c.kind === "start" ? `${c.count} × ${c.gc} / ${c.prompt}${c.instructions ? `: ${c.instructions}` : ""}` : "stop";
   return html`<tr><td><a href="${safeUrl(q.source.url) ?? issueUrl(ctx, q.source.repo, q.source.issueNumber)}">${q.source.repo}#${q.source.issueNumber}</a> <span class="title">${q.issueTitle}</span></td><td>${q.source.author}</td><td>${what}</td><td>${q.state}</td><td>${timeCell(q.createdAt, ctx.now)}</td></tr>`;
-})}</table>`;
+})}</table>${waiting.length > QUEUE_SHOWN ? html`<p>…and ${waiting.length - QUEUE_SHOWN} more waiting.</p>` : ""}`;
 }

@@ -85,6 +85,14 @@ describe.skipIf(!isRoot)(
         expect(environments.length).toBeGreaterThan(0);
         for (const env of environments) expect(env).not.toContain(secret);
       }
+      // The issue as the broker's get_issue returned it, comments and authors included.
+      const issueMd = await readFile(join(t.layout.workspace, "issue.md"), "utf8");
+      expect(issueMd).toContain("# #1: Greet the world");
+      expect(issueMd).toMatch(/### @bob at \S+\n\nKeep it short, please\./);
+      expect(JSON.parse(await readFile(join(t.layout.workspace, "issue.json"), "utf8"))).toMatchObject({
+        source: "get_issue",
+        comments: [{ author: "bob" }],
+      });
       const log = await t.bootLog();
       expect(log).toMatch(/"step":"workspace","ms":\d+/);
       for (const secret of [t.coderToken, t.reportToken]) expect(log).not.toContain(secret);

@@ -36,6 +36,8 @@ export interface DashboardOptions {
   log: Logger;
   /** Live updates closer together than this are sent as one (default 50 ms). */
   coalesceMs?: number;
+  /** How often open live sockets are pinged; one that misses a ping is dropped (default 30 s). */
+  heartbeatMs?: number;
 }
 
 export interface Dashboard {
@@ -43,6 +45,8 @@ export interface Dashboard {
   router: Router;
   /** Serves live updates (WebSocket on /dashboard/live) on the hub's HTTP server. */
   attach(server: Server): void;
+  /** Open live sockets (for /metrics and tests). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     auth,
     log: deps.log,
     coalesceMs: options.coalesceMs,
+    heartbeatMs: options.heartbeatMs,
     async render(ids, queueChanged) {
       const ctx: ViewContext = { webUrl: deps.webUrl, now: Date.now(), csrf: "" };
       const rows = ids.flatMap((id) => {
@@ -83,6 +88,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   return {
     router: dashboardRouter(deps),
     attach: (server) => live.attach(server),
+    get connections() {
+      return live.connections;
+    },
     close: () => live.close(),
   };
 }

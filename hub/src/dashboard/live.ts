@@ -22,6 +22,8 @@ export interface LiveOptions {
   log: Logger;
   /** Changes within this window go out as one message (default 50 ms); the first after a quiet spell goes at once. */
   coalesceMs?: number;
+  /** How often open sockets are pinged (default 30 s). */
+  heartbeatMs?: number;
 }
 
 /** States a change from which means a request left the queue (or a new thopter appeared). */
@@ -52,15 +54,27 @@ export class LiveUpdates {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.alive.add(ws);
+      ws.on("pong", () => this.alive.add(ws));
       ws.on("error", () => ws.terminate());
       // Nothing is read from dashboards; a message is a misbehaving client.
       ws.on("message", () => ws.close(1003, "this socket only sends"));
     });
   };
   private readonly servers = new Set<Server>();
+  /** Sockets that answered the last ping; the others (a laptop closed mid-session) are dropped at the next one. */
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly opts: LiveOptions) {
     opts.registry.on("change", this.onChange);
+    this.heartbeat = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        if (!this.alive.delete(ws)) ws.terminate();
+        else ws.ping();
+      }
+    }, opts.heartbeatMs ?? 30_000);
+    this.heartbeat.unref();
   }
 
   /** Serves the endpoint on `server` (the hub's HTTP server). */
@@ -76,6 +90,7 @@ export class LiveUpdates {
   async close(): Promise<void> {
     this.opts.registry.off("change", this.onChange);
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     for (const server of this.servers) server.off("upgrade", this.onUpgrade);
     for (const ws of this.wss.clients) ws.terminate();
     await this.flushing;

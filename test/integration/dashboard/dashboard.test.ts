@@ -249,6 +249,23 @@ describe("dashboard", () => {
     await new Promise((resolve) => thopterServer.close(resolve));
   });
 
+  it("drops live sockets that stop answering pings and keeps the others", async () => {
+    const d = await start({ heartbeatMs: 100 });
+    const cookie = (await fetch(d.url)).headers.getSetCookie()[0]!.split(";")[0]!;
+    const connect = (autoPong: boolean) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${d.url.replace("http", "ws")}/dashboard/live`, { headers: { cookie }, autoPong });
+        ws.once("open", () => resolve(ws)).once("error", reject);
+      });
+    const healthy = await connect(true);
+    const silent = await connect(false);
+    await new Promise((resolve) => silent.once("close", resolve));
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(healthy.readyState).toBe(WebSocket.OPEN);
+    expect(d.dashboard.connections).toBe(1);
+    healthy.terminate();
+  });
+
   it("pages and filters a large swarm", async () => {
     const d = await start();
     for (let i = 0; i < 120; i++) {

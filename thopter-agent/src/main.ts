@@ -18,9 +18,13 @@ try {
   process.exit(1);
 }
 
+let stopping = false;
+let observer = booted.observer;
+
 /** Stopping the machine: the observer, Claude's tmux server and the broker go with it. */
 function shutdown(code: number): void {
-  booted.observer.kill("SIGTERM");
+  stopping = true;
+  observer.kill("SIGTERM");
   execFile("tmux", ["-S", booted.tmuxSocket, "kill-server"], () => {
     booted.broker.child.kill("SIGTERM");
     process.exit(code);
@@ -32,4 +36,16 @@ booted.broker.child.once("exit", (code) => {
   log.error({ code }, "the broker exited: the thopter cannot push or report any more; stopping");
   shutdown(1);
 });
-booted.observer.once("exit", (code) => log.warn({ code }, "the observer exited: no heartbeats from now on"));
+/** The observer sends the spool and the heartbeats: if it dies, a new one takes over after a pause. */
+function superviseObserver(): void {
+  observer.once("exit", (code, signal) => {
+    if (stopping) return;
+    log.warn({ code, signal }, "the observer exited: starting another in 5 s");
+    setTimeout(() => {
+      if (stopping) return;
+      observer = booted.startObserver();
+      superviseObserver();
+    }, 5_000);
+  });
+}
+superviseObserver();

@@ -1,7 +1,12 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poll } from "../../helpers/claude.js";
 import { say } from "../../peers/model/index.js";
+import { AGENT_USER } from "../../setup/global.js";
 import { bootTail, isRoot, startThopter, stateSequence, type Thopter } from "./harness.js";
+
+const run = promisify(execFile);
 
 describe.skipIf(!isRoot)("a thopter whose Claude asks a question (root only)", () => {
   let t: Thopter;
@@ -55,4 +60,23 @@ describe.skipIf(!isRoot)("a thopter whose Claude asks a question (root only)", (
     expect(t.record()).toMatchObject({ state: "waiting", stateReason: "Stop (idle)" });
     expect(t.model.problems).toEqual([]);
   }, 240_000);
+
+  it("starts another observer when the observer dies", async () => {
+    const observers = async () => {
+      const { stdout } = await run("pgrep", ["-u", AGENT_USER, "-f", `observer/main.* ${t.layout.home}`]).catch(() => ({
+        stdout: "",
+      }));
+      return stdout.split("\n").filter(Boolean).map(Number);
+    };
+    const [first] = await observers();
+    expect(first).toBeGreaterThan(0);
+    process.kill(first!, "SIGKILL");
+    const next = await poll(
+      async () => (await observers()).find((pid) => pid !== first),
+      20_000,
+      () => `a new observer; boot log:\n${bootTail(t.layout)}`,
+    );
+    expect(next).not.toBe(first);
+    expect(await t.bootLog()).toMatch(/the observer exited: starting another in 5 s/);
+  }, 60_000);
 });

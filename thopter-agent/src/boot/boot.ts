@@ -24,6 +24,8 @@ import { runAgentInit } from "./workspace.js";
 export interface Booted {
   broker: RunningBroker;
   observer: ChildProcess;
+  /** Starts another observer process (after the first one died). */
+  startObserver(): ChildProcess;
   agent: AgentUser;
   tmuxSocket: string;
 }
@@ -152,10 +154,11 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       },
       known,
     );
-    const observerChild = await step(log, "observer", () => startObserver(agent, layout, observerConfigPath));
+    const spawnObserver = () => startObserver(agent, layout, observerConfigPath);
+    const observerChild = await step(log, "observer", spawnObserver);
     children.push(observerChild);
     log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");
-    return { broker, observer: observerChild, agent, tmuxSocket: claude.socket };
+    return { broker, observer: observerChild, startObserver: spawnObserver, agent, tmuxSocket: claude.socket };
   } catch (err) {
     for (const child of children) child.kill("SIGTERM");
     const detail = redactSecrets((err as Error).message, secrets).slice(0, 2_000);

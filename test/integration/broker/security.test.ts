@@ -63,11 +63,11 @@ describe.skipIf(!isRoot)("broker security: the agent attacks, nothing happens (r
     await expect(agentCat(`/proc/${w.broker.pid}/environ`)).rejects.toThrow(/Permission denied/);
     expect(await agentCat(`/proc/${w.broker.pid}/cmdline`)).not.toContain(w.coderToken);
 
-    // Watch every process's argv as the agent while pushes run.
+    // Watch every process's argv (and every environment it may read) as the agent while pushes run.
     const stop = join(w.agentHome, "stop");
     const watch = asAgent(w.agent, w.agentHome, "sh", [
       "-c",
-      `n=0; while [ ! -e ${stop} ]; do ps -eww -o args; n=$((n+1)); done; echo "rounds=$n"`,
+      `n=0; while [ ! -e ${stop} ]; do ps -eww -o args; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" "\\n"; n=$((n+1)); done; echo "rounds=$n"`,
     ]);
     for (let i = 0; i < 3; i++) {
       await w.commit({ [`file-${i}.txt`]: `change ${i}\n` }, `Change ${i}`);
@@ -77,6 +77,7 @@ describe.skipIf(!isRoot)("broker security: the agent attacks, nothing happens (r
     writeFileSync(stop, "");
     const seen = await watch;
     expect(seen).toMatch(/rounds=[1-9]/);
+    expect(seen).toContain(`HOME=${w.agentHome}`); // the watcher does read the environments it may read
     expect(seen).not.toContain(w.coderToken);
     expect(seen).not.toContain(Buffer.from(`x-access-token:${w.coderToken}`).toString("base64"));
   });

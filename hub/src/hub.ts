@@ -15,12 +15,11 @@ import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
 import { createProvider, type Provider } from "./providers/index.js";
-import type { Registry } from "./registry/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
 import { Replies } from "./requests/replies.js";
-import { githubNotices, type Scheduler, startThopterServices } from "./scheduler/index.js";
+import { githubNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
 import { RepoPoller } from "./watcher/poller.js";
@@ -38,6 +37,11 @@ export interface HubDeps {
   provider?: Provider;
   /** The thopter's boot command instead of the repository's `thopter/entrypoint.sh` (tests: a stand-in script). */
   entrypoint?: string[];
+  /**
+   * `false`: an intake-only hub (watcher, requests, replies; no scheduler, provider, collector or reaper), for tests
+   * of the GitHub side alone and harnesses that run the thopter services themselves on the hub's store.
+   */
+  thopters?: false;
 }
 
 /** `thopter/entrypoint.sh` beside this package, from hub/src (sources) or hub/dist/src (built). */
@@ -53,11 +57,8 @@ export interface Hub {
   queue: RequestQueue;
   metrics: HubMetrics;
   log: Logger;
-  /** The thopter records (state, machine, timeline). */
-  registry: Registry;
-  scheduler: Scheduler;
-  /** The collector's address as thopters are told it (HUB_STATUS_PORT). */
-  collectorUrl: string;
+  /** Registry, scheduler, collector (`collectorUrl`), stopper and reaper; absent on an intake-only hub. */
+  thopters?: ThopterServices;
   /** Runs one poll cycle of every repository now (and the recovery sweep), as the timer would. */
   pollNow(): Promise<void>;
   /** Stops polling, the HTTP server, the thopter services (machines keep running), and the store (if the hub opened it). */
@@ -88,19 +89,22 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
   let url = "";
-  const thopters = await startThopterServices(config, {
-    store,
-    queue,
-    provider: deps.provider ?? createProvider(config, log),
-    notices: githubNotices(clients, replies, log),
-    log,
-    entrypoint: deps.entrypoint ?? defaultEntrypoint(),
-    authorize: authorizeActions({
-      token: config.DASHBOARD_TOKEN,
-      ownOrigins: () => [url, new URL(config.HUB_PUBLIC_URL).origin],
-    }),
-  });
-  registerThopterGauge(metrics.registry, thopters.registry);
+  const thopters =
+    deps.thopters === false
+      ? undefined
+      : await startThopterServices(config, {
+          store,
+          queue,
+          provider: deps.provider ?? createProvider(config, log),
+          notices: githubNotices(clients, replies, log),
+          log,
+          entrypoint: deps.entrypoint ?? defaultEntrypoint(),
+          authorize: authorizeActions({
+            token: config.DASHBOARD_TOKEN,
+            ownOrigins: () => [url, new URL(config.HUB_PUBLIC_URL).origin],
+          }),
+        });
+  if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
   const intake = new Intake({
     queue,
     replies,
@@ -113,7 +117,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   // A stored request is provisioned now rather than at the scheduler's next poll.
   const handle = async (event: Parameters<Intake["handle"]>[0]) => {
     const outcome = await intake.handle(event);
-    if (outcome === "queued") thopters.scheduler.wake();
+    if (outcome === "queued") thopters?.scheduler.wake();
     return outcome;
   };
   const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
@@ -123,7 +127,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const sweep = async () => {
     const left = (await acknowledger.recover()) + (await replies.recover());
     intake.pendingWork = left > 0;
-    thopters.scheduler.wake(); // requests it just acknowledged
+    thopters?.scheduler.wake(); // requests it just acknowledged
   };
   const pollNow = async () => {
     const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
@@ -143,7 +147,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
     metricsRouter(metrics.registry),
     requestsRouter(queue),
-    ...thopters.routers,
+    ...(thopters?.routers ?? []),
   ];
   if (config.GITHUB_WEBHOOK_SECRET) {
     const byLowerName = new Map(repos.map((r) => [r.toLowerCase(), r]));
@@ -181,7 +185,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     {
       url,
       repos,
-      collectorUrl: thopters.collectorUrl,
+      collectorUrl: thopters?.collectorUrl,
       pollIntervalMs: config.POLL_INTERVAL_MS,
       webhook: Boolean(config.GITHUB_WEBHOOK_SECRET),
     },
@@ -194,9 +198,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     queue,
     metrics,
     log,
-    registry: thopters.registry,
-    scheduler: thopters.scheduler,
-    collectorUrl: thopters.collectorUrl,
+    thopters,
     pollNow,
     async stop() {
       if (stopped) return;
@@ -204,7 +206,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       clearTimeout(timer);
       await running;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await thopters.stop();
+      await thopters?.stop();
       if (!deps.store) await store.close();
       log.info("hub stopped");
     },

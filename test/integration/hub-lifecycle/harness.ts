@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { configSecrets, type HubConfig, loadConfig } from "@thopter/hub/config";
 import { type Hub, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
+import type { ThopterServices } from "@thopter/hub/scheduler/index";
 import { THOPTER_PATHS } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { afterEach, beforeEach } from "vitest";
@@ -15,6 +16,8 @@ import { SIM } from "../lifecycle/fixtures.js";
 export interface WholeHub {
   peer: GithubPeer;
   hub: Hub;
+  /** The hub's thopter services (always there on a whole hub). */
+  services: ThopterServices;
   config: HubConfig;
   issue: number;
   /** LOCAL_THOPTER_ROOT. */
@@ -46,14 +49,16 @@ export function useWholeHub(extra: Record<string, string> = {}): WholeHub {
       }),
     );
     const log = createLogger({
-      level: process.env.HUB_LIFECYCLE_LOG ?? "silent",
+      level: (process.env.HUB_LIFECYCLE_LOG ?? "silent") as "silent",
       secrets: configSecrets(ctx.config),
     });
     ctx.hub = await startHub(ctx.config, { log, retryUnitMs: 20, entrypoint: [process.execPath, SIM] });
+    if (!ctx.hub.thopters) throw new Error("startHub started no thopter services");
+    ctx.services = ctx.hub.thopters;
   });
   afterEach(async () => {
     // Thopters outlive a hub on purpose (a restart adopts them); here each test removes its own.
-    for (const t of ctx.hub.registry.list()) {
+    for (const t of ctx.services.registry.list()) {
       if (t.state !== "gone") await stopQuietly(ctx, t.id);
     }
     await ctx.hub.stop();

@@ -31,7 +31,9 @@ describe("the whole hub", () => {
     await h.hub.pollNow();
     expect(eyes(h.peer, { comment })).toBe(1);
     await until(() => rockets(comment) === 1, 20_000, "🚀 on the command");
-    expect(await requests(h.hub.url)).toMatchObject([{ state: "provisioned", source: { commentId: comment } }]);
+    // 🚀 goes out just before the request is marked provisioned.
+    await until(async () => (await requests(h.hub.url))[0]?.state === "provisioned", 10_000, "request provisioned");
+    expect(await requests(h.hub.url)).toMatchObject([{ source: { commentId: comment } }]);
 
     const [thopter] = await h.thopters();
     expect(thopter).toMatchObject({
@@ -44,7 +46,7 @@ describe("the whole hub", () => {
     // The stand-in posts SessionStart with the status token it was delivered.
     await until(async () => (await h.thopters())[0]?.state === "working", 20_000, "the thopter's first status report");
 
-    const res = await fetch(`${h.hub.collectorUrl}/v1/reports`, {
+    const res = await fetch(`${h.services.collectorUrl}/v1/reports`, {
       method: "POST",
       headers: {
         authorization: `Bearer ${await reportToken(h.machines, thopter!.id)}`,
@@ -56,7 +58,7 @@ describe("the whole hub", () => {
         body: { kind: "status", state: "done", summary: "Wobble fixed; see the draft PR." },
       }),
     });
-    expect(res.status).toBeLessThan(300);
+    expect(await res.json()).toMatchObject({ ok: true, state: "done" });
 
     const detail = (await (await fetch(`${h.hub.url}/api/thopters/${thopter!.id}`)).json()) as {
       state: string;
@@ -119,29 +121,10 @@ describe("the whole hub", () => {
     expect(form.status).toBe(415);
     const noType = await fetch(`${h.hub.url}/api/pause`, { method: "POST" });
     expect(noType.status).toBe(415);
-    expect(h.hub.scheduler.isPaused).toBe(false);
+    expect(h.services.scheduler.isPaused).toBe(false);
 
     const ownPage = await h.post("/api/pause", { "content-type": "application/json", origin: h.hub.url });
     expect(ownPage.status).toBe(200);
-    expect(h.hub.scheduler.isPaused).toBe(true);
-  });
-});
-
-describe("the whole hub with DASHBOARD_TOKEN", () => {
-  const token = "dashboard-token-for-tests-7c1e";
-  const t = useWholeHub({ DASHBOARD_TOKEN: token });
-
-  it("refuses actions without the bearer token, even from its own origin, and accepts them with it", async () => {
-    const json = { "content-type": "application/json" };
-    expect((await t.post("/api/pause", { ...json, origin: t.hub.url })).status).toBe(401);
-    expect((await t.post("/api/pause", { ...json, authorization: `Bearer ${token}x` })).status).toBe(401);
-    expect((await t.post("/api/pause", { ...json, authorization: token })).status).toBe(401);
-    expect((await t.post("/api/thopters/anything/stop", json)).status).toBe(401);
-    expect(t.hub.scheduler.isPaused).toBe(false);
-
-    expect((await t.post("/api/pause", { ...json, authorization: `Bearer ${token}` })).status).toBe(200);
-    expect(t.hub.scheduler.isPaused).toBe(true);
-    expect((await t.post("/api/resume", { authorization: `Bearer ${token}` })).status).toBe(200);
-    expect(t.hub.scheduler.isPaused).toBe(false);
+    expect(h.services.scheduler.isPaused).toBe(true);
   });
 });

@@ -25,7 +25,9 @@ let observer = booted.observer;
 function shutdown(code: number): void {
   stopping = true;
   observer.kill("SIGTERM");
-  execFile("tmux", ["-S", booted.tmuxSocket, "kill-server"], () => {
+  // As the agent: root does not talk to a socket in a directory the agent controls.
+  const { uid, gid } = booted.agent;
+  execFile("tmux", ["-S", booted.tmuxSocket, "kill-server"], booted.agent.drop ? { uid, gid } : {}, () => {
     booted.broker.child.kill("SIGTERM");
     process.exit(code);
   });

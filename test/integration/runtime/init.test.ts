@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -6,6 +6,7 @@ import {
   issueMarkdown,
   machinePath,
   paneCommand,
+  readSpecFile,
   writeEnvFile,
   writeGlobalConfig,
   writeSettings,
@@ -122,6 +123,14 @@ describe("boot paths and the pane command", () => {
     expect(machinePath("/etc/thopter/thopter.json", "/m/root")).toBe("/m/root/etc/thopter/thopter.json");
     expect(machinePath("/etc/thopter/thopter.json", "")).toBe("/etc/thopter/thopter.json");
     expect(() => machinePath("etc/x", "/m")).toThrow(/must be absolute/);
+  });
+
+  it("reads spec files as root only when they are plain files, never through an agent's symlink", () => {
+    writeFileSync(join(dir, "secret"), "root only");
+    symlinkSync(join(dir, "secret"), join(dir, "agent.env"));
+    expect(() => readSpecFile(join(dir, "agent.env"))).toThrow(/agent\.env is a symlink: it must be a plain file/);
+    expect(() => readSpecFile(dir)).toThrow(/must be a plain file/);
+    expect(readSpecFile(join(dir, "secret"))).toBe("root only");
   });
 
   it("runs Claude on the prompt file, or resumes, then leaves a shell", () => {

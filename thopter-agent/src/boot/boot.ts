@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { basename, join } from "node:path";
 import { redactSecrets, type StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { applyFirewall } from "../firewall/apply.js";
-import { SKIPPED_WARNING } from "../firewall/config.js";
+import { SKIP_VALUE, SKIP_VARIABLE, SKIPPED_WARNING, skipRequested } from "../firewall/config.js";
 import type { WorkspacePlan } from "../init/plan.js";
 import type { ObserverConfig } from "../observer/config.js";
 import { postStatus } from "../observer/post.js";
@@ -18,6 +18,7 @@ import { readJob, type ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { machinePath } from "./machine-path.js";
 import { nodeCommand, ownScript, shellQuote } from "./node-command.js";
+import { readSpecFile } from "./read-file.js";
 import { runAgentInit } from "./workspace.js";
 
 /** What boot leaves running: the machine lives as long as they do. */
@@ -36,7 +37,7 @@ export interface BootContext {
   env: NodeJS.ProcessEnv;
 }
 
-const secretFile = (path: string) => readFileSync(path, "utf8").trim();
+const secretFile = (path: string) => readSpecFile(path).trim();
 
 /** Posts one boot report with the status token; boot goes on whatever the hub says (it must not hang on it). */
 function statusSender(job: ThopterJob, log: Logger): (report: Omit<StatusReport, "at">) => Promise<void> {
@@ -145,7 +146,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
           home: layout.home,
           repoDir,
           promptFile: join(layout.workspace, "prompt.md"),
-          agentEnv: readFileSync(machinePath(job.files.agentEnv), "utf8"),
+          agentEnv: readSpecFile(machinePath(job.files.agentEnv)),
           tmuxDir,
           claudeBin,
         });
@@ -172,6 +173,11 @@ async function applyBootFirewall(
   jobPath: string,
   log: Logger,
 ): Promise<"enforced" | "skipped"> {
+  if (process.getuid?.() !== 0 && !skipRequested(env)) {
+    throw new Error(
+      `the firewall needs root and boot runs as uid ${process.getuid?.()}: run the hub as root, or set ${SKIP_VARIABLE}=${SKIP_VALUE} to boot without it`,
+    );
+  }
   const result = await applyFirewall({
     env: { ...env, THOPTER_CONFIG: jobPath },
     log: log.child({ step: "firewall" }),

@@ -6,3 +6,4 @@ export { fetchIssue, issueFromJob } from "./issue.js";
 export { readJob, ThopterJob } from "./job.js";
 export { hostLayout, LAYOUT, type LayoutPaths } from "./layout.js";
 export { machinePath } from "./machine-path.js";
+export { readSpecFile } from "./read-file.js";

@@ -17,6 +17,7 @@ td form { margin: 0; } .title { color: #57606a; } small { color: #57606a; }
 .state-done .badge { background: #dafbe1; color: #1a7f37; } .state-blocked .badge, .state-waiting .badge { background: #fff8c5; color: #9a6700; }
 .state-failed .badge { background: #ffebe9; color: #cf222e; } .state-gone .badge, .state-stopping .badge { color: #8c959f; }
 tr.flash { animation: flash 1.2s ease-out; } @keyframes flash { from { background: #fff8c5; } to { background: #fff; } }
+.nofirewall { color: #cf222e; font-weight: 600; font-size: .8rem; }
 .empty { color: #57606a; font-style: italic; } .filters { margin: .5rem 0; } .pages { margin: .6rem 0; }
 iframe { width: 100%; height: 28rem; border: 1px solid #d0d7de; border-radius: 4px; background: #0d1117; }
 .summary, .message { white-space: pre-wrap; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }

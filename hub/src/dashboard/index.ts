@@ -18,8 +18,6 @@ export { machineViewers, type ThopterViewers, type ViewerKind, type ViewerServer
 
 export const ISOLATION_OFF_WARNING =
   "Token isolation is off: the hub does not run as root, so thopters run as its user and an agent could read the push broker's GitHub token.";
-export const FIREWALL_SKIPPED_WARNING =
-  "The egress firewall is skipped on local thopters: agents can reach any address on the network.";
 
 export interface DashboardOptions {
   registry: Registry;
@@ -28,9 +26,8 @@ export interface DashboardOptions {
   stopper: Pick<Stopper, "stop">;
   /** MAX_THOPTERS, DASHBOARD_TOKEN, HUB_PUBLIC_URL, GITHUB_API_URL. */
   config: { MAX_THOPTERS: number; DASHBOARD_TOKEN?: string; HUB_PUBLIC_URL: string; GITHUB_API_URL: string };
-  /** The provider's `isolation` ("off" shows a warning), and whether thopters run without the egress firewall. */
+  /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
-  firewallSkipped?: boolean;
   /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */
   viewers?: ThopterViewers;
   log: Logger;
@@ -57,10 +54,7 @@ export interface Dashboard {
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { config, registry, log } = options;
   const auth = new DashboardAuth(config.DASHBOARD_TOKEN, config.HUB_PUBLIC_URL);
-  const warnings = [
-    ...(options.isolation === "off" ? [ISOLATION_OFF_WARNING] : []),
-    ...(options.firewallSkipped ? [FIREWALL_SKIPPED_WARNING] : []),
-  ];
+  const warnings = options.isolation === "off" ? [ISOLATION_OFF_WARNING] : [];
   const deps = {
     ...options,
     auth,

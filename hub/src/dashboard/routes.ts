@@ -8,7 +8,7 @@ import type { Scheduler } from "../scheduler/scheduler.js";
 import { SCRIPT, STYLE } from "./assets.js";
 import type { DashboardAuth, Visitor } from "./auth.js";
 import { loginPage, messagePage, swarmPage, thopterPage } from "./pages.js";
-import { activeCount, type SwarmStatus, type ViewContext } from "./rows.js";
+import { activeCount, firewallSkipped, type SwarmStatus, type ViewContext } from "./rows.js";
 import type { ThopterViewers, ViewerKind } from "./viewers.js";
 
 export interface DashboardRouteDeps {
@@ -52,12 +52,16 @@ function localPath(value: unknown): string {
 }
 
 export function status(deps: DashboardRouteDeps): SwarmStatus {
-  return {
-    paused: deps.scheduler.isPaused,
-    active: activeCount(deps.registry.list()),
-    max: deps.maxThopters,
-    warnings: deps.warnings,
-  };
+  const records = deps.registry.list();
+  const unguarded = records.filter((r) => r.state !== "gone" && firewallSkipped(r)).length;
+  const warnings = [...deps.warnings];
+  if (unguarded > 0) {
+    warnings.push(
+      `${unguarded} thopter${unguarded === 1 ? " runs" : "s run"} without the egress firewall (DANGEROUSLY_SKIP_FIREWALL): ` +
+        "those agents can reach any address. Rows marked “no firewall”.",
+    );
+  }
+  return { paused: deps.scheduler.isPaused, active: activeCount(records), max: deps.maxThopters, warnings };
 }
 
 const VIEWER_PATHS: Record<string, ViewerKind> = { terminal: "terminal", log: "sessionLog", "boot-log": "bootLog" };

@@ -20,6 +20,11 @@ export interface SwarmStatus {
 
 const STOPPABLE = (state: ThopterRecord["state"]) => state !== "stopping" && state !== "gone";
 
+/** The thopter's boot reported that it runs without the egress firewall (the observer's `firewall` event). */
+export function firewallSkipped(r: Readonly<ThopterRecord>): boolean {
+  return r.timeline.some((e) => e.kind === "firewall" && e.source === "observer");
+}
+
 export function issueUrl(ctx: ViewContext, repo: string, issueNumber: number): string {
   return `${ctx.webUrl}/${repo}/issues/${issueNumber}`;
 }
@@ -41,7 +46,9 @@ export function thopterRow(r: Readonly<ThopterRecord>, ctx: ViewContext): Html {
 <td><a href="${page}">${r.id}</a></td>
 <td><a href="${issueUrl(ctx, r.repo, r.issueNumber)}">#${r.issueNumber}</a> <span class="title">${r.issueTitle}</span></td>
 <td>${r.repo}</td>
-<td><span class="badge">${r.state}</span>${r.stateReason ? html` <small>${r.stateReason}</small>` : ""}</td>
+<td><span class="badge">${r.state}</span>${r.stateReason ? html` <small>${r.stateReason}</small>` : ""}${
+    firewallSkipped(r) ? html` <span class="nofirewall" title="DANGEROUSLY_SKIP_FIREWALL">no firewall</span>` : ""
+  }</td>
 <td>${timeCell(r.stateSince, ctx.now)}</td>
 <td>${timeCell(r.lastReportAt, ctx.now)}</td>
 <td><a href="${branch}">branch</a>${pr ? html` · <a href="${pr}">PR</a>` : ""}</td>

@@ -40,17 +40,18 @@ async function open(url: string): Promise<Page> {
 const rowState = (page: Page, id: string) => page.locator(`tr[data-id="${id}"] .badge`).first().textContent();
 
 describe("dashboard", () => {
-  it("says plainly when there is nothing yet", async () => {
-    const d = await start();
+  it("says plainly when there is nothing yet, and warns when token isolation is off", async () => {
+    const d = await start({ isolation: "off" });
     const page = await open(d.url);
     await expect(page.locator("body").textContent()).resolves.toContain("No thopters yet");
     await expect(page.locator("#queue").textContent()).resolves.toContain("No requests waiting");
     await expect(page.locator("#status").textContent()).resolves.toContain("Capacity: 0 / 10 active");
+    await expect(page.locator(".warning").textContent()).resolves.toContain("Token isolation is off");
     await page.context().close();
   });
 
   it("shows the swarm and the queue (and saves the README screenshot)", async () => {
-    const d = await start({ isolation: "off" });
+    const d = await start();
     await addThopter(d.registry, "t-spin", { state: "working", issueNumber: 12, issueTitle: "Widgets spin backwards" });
     await addThopter(d.registry, "t-docs", { state: "done", issueNumber: 9, issueTitle: "Document the widget API" });
     await d.registry.update("t-docs", {
@@ -77,10 +78,23 @@ describe("dashboard", () => {
       /acme\/widgets#21[\s\S]*Add dark mode[\s\S]*alice/,
     );
     await expect(page.locator("#status").textContent()).resolves.toMatch(/Running[\s\S]*Capacity: 2 \/ 10 active/);
-    await expect(page.locator(".warning").textContent()).resolves.toContain("Token isolation is off");
+    await expect(page.locator(".warning").count()).resolves.toBe(0);
     await page.locator("#live-dot.on").waitFor();
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // What the observer reports when a thopter boots with DANGEROUSLY_SKIP_FIREWALL=I_UNDERSTAND: shown live.
+    await d.registry.appendTimeline("t-boot", {
+      source: "observer",
+      kind: "firewall",
+      state: "booting",
+      message: "firewall: FIREWALL DISABLED (DANGEROUSLY_SKIP_FIREWALL=I_UNDERSTAND)",
+    });
+    await page.locator('tr[data-id="t-boot"] .nofirewall').waitFor({ timeout: 5_000 });
+    await expect(page.locator(".warning").textContent()).resolves.toContain(
+      "1 thopter runs without the egress firewall",
+    );
+    await expect(page.locator("tr .nofirewall").count()).resolves.toBe(1);
     await page.context().close();
   });
 

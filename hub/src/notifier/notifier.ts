@@ -139,6 +139,11 @@ export class Notifier {
   private async post(notice: Notice): Promise<void> {
     const { replies, hubUrl, log } = this.deps;
     const { record, key } = notice;
+    if (!this.deps.clients.has(record.repo)) {
+      // Configuration changed since the thopter started: retrying would never help.
+      log.warn({ thopterId: record.id, repo: record.repo }, "no GitHub token for this repository; notice not posted");
+      return;
+    }
     try {
       const repo = await this.repos.get(record.repo);
       const links = {

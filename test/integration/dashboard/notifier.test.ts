@@ -70,11 +70,11 @@ async function startParts(options: { notify?: boolean } = {}) {
   return { registry, notifier: parts.notifier, replies };
 }
 
-async function working(registry: Registry, id: string): Promise<void> {
+async function working(registry: Registry, id: string, repo = REPO): Promise<void> {
   await registry.create({
     id,
     requestId: `req-${id}`,
-    repo: REPO,
+    repo,
     issueNumber: issue,
     issueTitle: "Widgets wobble",
     branch: `thopter/${issue}--${id}`,
@@ -195,3 +195,15 @@ it("waits out a secondary rate limit's retry-after, then posts once", async () =
   expect(comments()).toHaveLength(1);
   expect(peer.pendingFaults()).toBe(0);
 }, 30_000);
+
+it("skips a thopter whose repository is no longer configured, and still announces the others", async () => {
+  const { registry, notifier } = await startParts();
+  await working(registry, "gone-repo", "acme/retired");
+  await working(registry, "kept");
+  await applyBrokerReport(registry, "gone-repo", report("done", "Done somewhere else."));
+  await applyBrokerReport(registry, "kept", report("done", "Done here."));
+  await notifier!.idle();
+  expect(comments()).toHaveLength(1);
+  expect(comments()[0]).toContain("Done here.");
+  expect(await store.list("replies/")).toHaveLength(1);
+});

@@ -62,20 +62,32 @@ class BundleSplitter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: string, done: TransformCallback): void {
+    try {
+      done(null, this.passOn(chunk));
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  /** What to pass on of this chunk (nothing until the header is complete). */
+  private passOn(chunk: Buffer): Buffer | undefined {
     this.bytes += chunk.length;
-    if (this.bytes > this.max) return done(new TooLarge());
-    if (this.parsed) return done(null, chunk);
+    if (this.bytes > this.max) throw new TooLarge();
+    if (this.parsed) return chunk;
     this.pending = Buffer.concat([this.pending, chunk]);
     const end = this.pending.indexOf("\n\n");
-    if (end < 0) return done(this.pending.length > 1024 * 1024 ? new Refusal(UNREADABLE) : null);
+    if (end < 0) {
+      if (this.pending.length > 1024 * 1024) throw new Refusal(UNREADABLE);
+      return undefined;
+    }
     const lines = this.pending.subarray(0, end).toString("latin1").split("\n");
-    if (!/^# v[23] git bundle$/.test(lines[0] ?? "")) return done(new Refusal(UNREADABLE));
+    if (!/^# v[23] git bundle$/.test(lines[0] ?? "")) throw new Refusal(UNREADABLE);
     // No HEAD line: git wrote the header and then refused (an empty bundle); its exit status says why.
     const head = lines.find((l) => l.endsWith(" HEAD"))?.split(" ")[0] ?? "";
     this.head = isSha(head) ? head : null;
     this.parsed = true;
     this.emit("head", this.head);
-    done(null, this.pending.subarray(end + 2));
+    return this.pending.subarray(end + 2);
   }
 }
 

@@ -90,7 +90,7 @@ describe("dashboard", () => {
       state: "booting",
       message: "firewall: FIREWALL DISABLED (DANGEROUSLY_SKIP_FIREWALL=I_UNDERSTAND)",
     });
-    await page.locator('tr[data-id="t-boot"] .nofirewall').waitFor({ timeout: 5_000 });
+    await page.locator('tr[data-id="t-boot"] .nofirewall').waitFor({ timeout: 10_000 });
     await expect(page.locator(".warning").textContent()).resolves.toContain(
       "1 thopter runs without the egress firewall",
     );
@@ -108,10 +108,10 @@ describe("dashboard", () => {
     });
 
     await d.registry.transition("t-live", "waiting", "Notification (permission)");
-    await page.locator('tr[data-id="t-live"] .badge', { hasText: "waiting" }).waitFor({ timeout: 5_000 });
+    await page.locator('tr[data-id="t-live"] .badge', { hasText: "waiting" }).waitFor({ timeout: 10_000 });
     await expect(page.locator('tr[data-id="t-live"]').textContent()).resolves.toContain("Notification (permission)");
     await addThopter(d.registry, "t-new", { state: "booting" });
-    await page.locator('tr[data-id="t-new"]').waitFor({ timeout: 5_000 });
+    await page.locator('tr[data-id="t-new"]').waitFor({ timeout: 10_000 });
     await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(
       true,
     );
@@ -164,7 +164,7 @@ describe("dashboard", () => {
     const page = await open(d.url);
     await page.locator("#live-dot.on").waitFor();
     await d.registry.transition("t-xss", "waiting", `<img src=x onerror="window.pwned = 3">`);
-    await page.locator('tr[data-id="t-xss"] .badge', { hasText: "waiting" }).waitFor({ timeout: 5_000 });
+    await page.locator('tr[data-id="t-xss"] .badge', { hasText: "waiting" }).waitFor({ timeout: 10_000 });
     await expect(page.locator('tr[data-id="t-xss"] small').textContent()).resolves.toBe(
       `<img src=x onerror="window.pwned = 3">`,
     );
@@ -252,7 +252,7 @@ describe("dashboard", () => {
     await d.registry.update("t-view", {
       entry: { source: "broker", kind: "report_status", state: "working", message: "almost done" },
     });
-    await page.locator(".timeline", { hasText: "almost done" }).waitFor({ timeout: 5_000 });
+    await page.locator(".timeline", { hasText: "almost done" }).waitFor({ timeout: 10_000 });
     await page.context().close();
 
     const none = await open(`${d.url}/thopters/t-none`);

@@ -5,6 +5,8 @@ const NEEDS = {
   test: [
     ["git", "git"],
     ["redis-server", "redis-server"],
+    ["tmux", "tmux"],
+    ["chromium", "chromium"],
   ],
   demo: [
     ["git", "git"],

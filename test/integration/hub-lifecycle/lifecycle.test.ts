@@ -72,6 +72,7 @@ describe("the whole hub", () => {
     expect(metrics).toMatch(/thopter_thopters\{state="done"\} 1/);
     expect(metrics).toMatch(/thopter_thopters\{state="working"\} 0/);
     expect((await fetch(`${h.hub.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${h.hub.url}/api/thopters/no-such-thopter`)).status).toBe(404);
   });
 
   it("provisions nothing while paused, and the waiting request once resumed", async () => {

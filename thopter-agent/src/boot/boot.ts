@@ -5,19 +5,18 @@ import { redactSecrets, type StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { applyFirewall } from "../firewall/apply.js";
 import { SKIP_VALUE, SKIP_VARIABLE, SKIPPED_WARNING, skipRequested } from "../firewall/config.js";
-import type { WorkspacePlan } from "../init/plan.js";
-import type { ObserverConfig } from "../observer/config.js";
 import { postStatus } from "../observer/post.js";
 import { agentBaseEnv, asAgent } from "./agent-process.js";
 import { type AgentUser, agentUser } from "./agent-user.js";
 import { step } from "./boot-log.js";
 import { defaultBranch, type RunningBroker, startBrokerProcess, writeBrokerConfig } from "./broker.js";
-import { claudeBinary, startClaudeInTmux, TMUX_SESSION, tmuxSocket } from "./claude.js";
+import { claudeBinary, startClaudeInTmux } from "./claude.js";
 import { fetchIssue, issueFromJob } from "./issue.js";
 import { readJob, type ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { machinePath } from "./machine-path.js";
-import { nodeCommand, ownScript, shellQuote } from "./node-command.js";
+import { nodeCommand, ownScript } from "./node-command.js";
+import { workspacePlan } from "./plan.js";
 import { readSpecFile } from "./read-file.js";
 import { runAgentInit } from "./workspace.js";
 
@@ -78,8 +77,11 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     const firewall = await step(log, "firewall", () => applyBootFirewall(env, jobPath, log), known);
     if (firewall === "skipped") await report({ state: "booting", event: "firewall", detail: SKIPPED_WARNING });
 
-    const coderToken = secretFile(machinePath(job.files.coderToken));
-    secrets.push(coderToken, secretFile(machinePath(job.files.reportToken)));
+    const coderToken = await step(log, "secrets", () => {
+      const token = secretFile(machinePath(job.files.coderToken));
+      secrets.push(token, secretFile(machinePath(job.files.reportToken)));
+      return token;
+    });
     const repoDir = join(layout.workspace, basename(job.repo));
     const branch = await step(log, "default-branch", () => defaultBranch(job, coderToken), known);
     const broker = await step(
@@ -102,44 +104,15 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     );
 
     await step(log, "home", () => makeHome(layout.home, agent));
-    const tmuxDir = layout.tmuxDir;
-    const socket = tmuxSocket(tmuxDir, agent.uid);
-    const observerConfigPath = join(layout.home, ".thopter", "observer.json");
-    const observer: ObserverConfig = {
-      thopterId: job.thopterId,
-      collectorUrl: job.collectorUrl,
-      statusTokenFile: machinePath(job.files.statusToken),
-      stateDir: join(layout.home, ".thopter", "status"),
-      tmuxSocket: socket,
-      session: TMUX_SESSION,
-      heartbeatMs: (job.heartbeatSeconds ?? 30) * 1_000,
-      fallbackAfterMs: 120_000,
-      postTimeoutMs: 2_000,
-    };
-    const plan: WorkspacePlan = {
-      home: layout.home,
-      workspace: layout.workspace,
-      repoDir,
-      mirror: layout.mirror,
-      workBranch: job.workBranch,
-      gitUser: job.agentUser,
-      issue,
-      promptFile: machinePath(job.files.prompt),
-      agentEnvFile: machinePath(job.files.agentEnv),
-      ...(job.profileHome ? { profileHome: machinePath(job.profileHome) } : {}),
-      mcp: { url: broker.url, key: broker.mcpKey },
-      hookCommand: [...nodeCommand(ownScript("observer/hook")), observerConfigPath].map(shellQuote).join(" "),
-      observer,
-      observerConfigPath,
-    };
+    const plan = workspacePlan({ job, layout, agent, repoDir, broker, issue });
     await step(log, "workspace", () => runAgentInit(plan, agent, log), known);
 
     const claude = await step(
       log,
       "claude",
       async () => {
-        mkdirSync(tmuxDir, { recursive: true });
-        chmodSync(tmuxDir, 0o1777);
+        mkdirSync(layout.tmuxDir, { recursive: true });
+        chmodSync(layout.tmuxDir, 0o1777);
         const claudeBin = claudeBinary(env);
         const launched = await startClaudeInTmux({
           agent,
@@ -147,7 +120,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
           repoDir,
           promptFile: join(layout.workspace, "prompt.md"),
           agentEnv: readSpecFile(machinePath(job.files.agentEnv)),
-          tmuxDir,
+          tmuxDir: layout.tmuxDir,
           claudeBin,
         });
         log.info({ claudeBin, socket: launched.socket, started: launched.started }, "claude is in tmux");
@@ -155,7 +128,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       },
       known,
     );
-    const spawnObserver = () => startObserver(agent, layout, observerConfigPath);
+    const spawnObserver = () => startObserver(agent, layout, plan.observerConfigPath);
     const observerChild = await step(log, "observer", spawnObserver);
     children.push(observerChild);
     log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");

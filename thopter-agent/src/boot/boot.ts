@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { basename, join } from "node:path";
 import { redactSecrets, type StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
+import type { RunningServer } from "../access/server.js";
 import { applyFirewall } from "../firewall/apply.js";
 import { SKIP_VALUE, SKIP_VARIABLE, SKIPPED_WARNING, skipRequested } from "../firewall/config.js";
 import { postStatus } from "../observer/post.js";
@@ -18,6 +19,7 @@ import { machinePath } from "./machine-path.js";
 import { nodeCommand, ownScript } from "./node-command.js";
 import { workspacePlan } from "./plan.js";
 import { readSpecFile } from "./read-file.js";
+import { startWebServers } from "./web.js";
 import { runAgentInit } from "./workspace.js";
 
 /** What boot leaves running: the machine lives as long as they do. */
@@ -28,6 +30,8 @@ export interface Booted {
   startObserver(): ChildProcess;
   agent: AgentUser;
   tmuxSocket: string;
+  /** The web terminal and session log, when the job gave an access key. */
+  web: RunningServer[];
 }
 
 export interface BootContext {
@@ -128,11 +132,14 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       },
       known,
     );
+    const web = await step(log, "web", () =>
+      startWebServers({ job, agent, home: layout.home, repoDir, tmuxSocket: claude.socket, log }),
+    );
     const spawnObserver = () => startObserver(agent, layout, plan.observerConfigPath);
     const observerChild = await step(log, "observer", spawnObserver);
     children.push(observerChild);
     log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");
-    return { broker, observer: observerChild, startObserver: spawnObserver, agent, tmuxSocket: claude.socket };
+    return { broker, observer: observerChild, startObserver: spawnObserver, agent, tmuxSocket: claude.socket, web };
   } catch (err) {
     for (const child of children) child.kill("SIGTERM");
     const detail = redactSecrets((err as Error).message, secrets).slice(0, 2_000);

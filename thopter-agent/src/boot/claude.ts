@@ -31,9 +31,14 @@ export function tmuxSocket(tmuxDir: string, uid: number): string {
   return join(tmuxDir, `tmux-${uid}`, "default");
 }
 
-/** Claude keeps each session's transcript under ~/.claude/projects/<cwd, non-alphanumerics as ->/. */
+/** Where Claude Code keeps the transcripts of sessions run in `cwd`: non-alphanumerics of the path become `-`. */
+export function projectsDir(home: string, cwd: string): string {
+  return join(home, ".claude", "projects", cwd.replace(/[^A-Za-z0-9]/g, "-"));
+}
+
+/** Whether Claude already ran in `cwd` (a restarted machine): then it resumes rather than starting over. */
 export function hasEarlierSession(home: string, cwd: string): boolean {
-  const dir = join(home, ".claude", "projects", cwd.replace(/[^A-Za-z0-9]/g, "-"));
+  const dir = projectsDir(home, cwd);
   return existsSync(dir) && readdirSync(dir).some((name) => name.endsWith(".jsonl"));
 }
 

@@ -32,6 +32,19 @@ export const ThopterJob = z.looseObject({
   defaultBranch: z.string().min(1).optional(),
   /** A directory (machine path) holding the golden-claude profile's home files; none: the home starts empty. */
   profileHome: MachineFile.optional(),
+  /**
+   * The web terminal and session log: the root-only file holding the key the hub signs access tokens with, where to
+   * listen (`::` reaches Fly's private network) and which origins (the hub's public URL) may connect.
+   */
+  access: z
+    .strictObject({
+      keyFile: MachineFile,
+      host: z.string().default("127.0.0.1"),
+      terminalPort: z.number().int().min(0).max(65_535).default(7681),
+      logPort: z.number().int().min(0).max(65_535).default(7682),
+      allowedOrigins: z.array(z.url()).default([]),
+    })
+    .optional(),
   /** Heartbeat period of the observer. */
   heartbeatSeconds: z.number().int().positive().optional(),
 });

@@ -131,6 +131,11 @@ const EnvSchema = z.object({
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
   LOCAL_THOPTER_USER: z.string().optional(),
   CLAUDE_BIN: z.string().default("claude"),
+  /** The thopter boot command, words separated by spaces; unset: the repository's thopter/entrypoint.sh. */
+  THOPTER_ENTRYPOINT: z
+    .string()
+    .transform((s) => s.trim().split(/\s+/))
+    .optional(),
   /** Required for dashboard actions (stop, pause); without it they are refused. */
   DASHBOARD_TOKEN: z.string().optional(),
   /** Golden-claude profile names accepted by `-g` (comma-separated). */
@@ -167,6 +172,7 @@ const FIX: Record<Variable, string> = {
   LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",
   LOCAL_THOPTER_USER: "set it to an existing unprivileged user, e.g. thopter",
   CLAUDE_BIN: "set it to the claude executable (default claude on PATH)",
+  THOPTER_ENTRYPOINT: "set it to the thopter boot command, or leave it unset for thopter/entrypoint.sh",
   DASHBOARD_TOKEN: "set it to a long random string or leave it unset",
   GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
   LOG_LEVEL: "set it to info, or debug for more detail",

@@ -98,7 +98,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           provider: deps.provider ?? createProvider(config, log),
           notices: githubNotices(clients, replies, log),
           log,
-          entrypoint: deps.entrypoint ?? defaultEntrypoint(),
+          entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
           authorize: authorizeActions({
             token: config.DASHBOARD_TOKEN,
             ownOrigins: () => [url, new URL(config.HUB_PUBLIC_URL).origin],

@@ -56,7 +56,10 @@ export function useChildHubs(): ChildHubs {
   const children: Child[] = [];
   const ctx = {
     hub(extra: Record<string, string> = {}) {
-      const child = startHubProcess(ctx.dir, hubEnv(ctx.gate.url, ctx.dir, { POLL_INTERVAL_MS: "200", ...extra }));
+      const child = startHubProcess(
+        ctx.dir,
+        hubEnv(ctx.gate.url, ctx.dir, { POLL_INTERVAL_MS: "200", THOPTER_ENTRYPOINT: "/bin/true", ...extra }),
+      );
       children.push(child);
       return child;
     },

@@ -32,6 +32,9 @@ export function hubEnv(apiUrl: string, stateDir: string, extra: Record<string, s
     HUB_HOST: "127.0.0.1",
     HUB_PORT: "0",
     HUB_STATUS_PORT: "0",
+    // A hub process provisions: its machines stay in the test's own folder.
+    LOCAL_THOPTER_ROOT: join(stateDir, "machines"),
+    THOPTER_ENV_FILE: join(stateDir, "no-such.env"),
     PROMPTS_DIR,
     GOLDEN_CLAUDES: "default,team",
     LOG_LEVEL: "debug",
@@ -69,7 +72,8 @@ export async function setup(
     secrets: configSecrets(config),
     destination: { write: (line: string) => void logs.push(line) },
   });
-  const hub = await startHub(config, { log, retryUnitMs: 20 });
+  // Intake only: these tests are about the GitHub side; test/integration/hub-lifecycle runs the thopter services.
+  const hub = await startHub(config, { log, retryUnitMs: 20, thopters: false });
   return {
     peer,
     hub,

@@ -25,9 +25,11 @@ it.each(["request", "response"] as const)(
     await until(async () => (await requests(secondUrl))[0]?.acknowledged, 20_000, "the 👀 after restart");
     // A few more cycles over the same comment change nothing.
     await new Promise((r) => setTimeout(r, 1000));
+    // Acknowledged, the request is provisioned (by a boot command that exits at once), once.
+    await until(async () => (await requests(secondUrl))[0]?.state === "provisioned", 20_000, "the provisioning");
     const stored = await requests(secondUrl);
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ source: { commentId: id }, command: { prompt: "plan" }, state: "queued" });
+    expect(stored[0]).toMatchObject({ source: { commentId: id }, command: { prompt: "plan" } });
     expect(eyes(h.peer, { comment: id })).toBe(1);
 
     // And a clean stop: SIGTERM → exit 0.

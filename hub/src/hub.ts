@@ -5,6 +5,7 @@ import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
+import { createDashboard } from "./dashboard/index.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
 import { authorizeActions } from "./http/authorize.js";
@@ -14,6 +15,7 @@ import { requestsRouter } from "./http/routes/requests.js";
 import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
+import { Notifier } from "./notifier/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
@@ -89,13 +91,14 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
   let url = "";
+  const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   const thopters =
-    deps.thopters === false
+    provider === undefined
       ? undefined
       : await startThopterServices(config, {
           store,
           queue,
-          provider: deps.provider ?? createProvider(config, log),
+          provider,
           notices: githubNotices(clients, replies, log),
           log,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
@@ -105,6 +108,20 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           }),
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
+  // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
+  const notifier =
+    thopters && new Notifier({ registry: thopters.registry, replies, clients, hubUrl: config.HUB_PUBLIC_URL, log });
+  const dashboard =
+    thopters &&
+    createDashboard({
+      registry: thopters.registry,
+      queue,
+      scheduler: thopters.scheduler,
+      stopper: thopters.stopper,
+      config,
+      isolation: provider?.isolation,
+      log,
+    });
   const intake = new Intake({
     queue,
     replies,
@@ -148,6 +165,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     metricsRouter(metrics.registry),
     requestsRouter(queue),
     ...(thopters?.routers ?? []),
+    ...(dashboard ? [dashboard.router] : []),
   ];
   if (config.GITHUB_WEBHOOK_SECRET) {
     const byLowerName = new Map(repos.map((r) => [r.toLowerCase(), r]));
@@ -165,6 +183,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const { port } = server.address() as AddressInfo;
   const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   url = `http://${host}:${port}`;
+  dashboard?.attach(server);
+  await notifier?.start();
 
   // Serving already (health, webhook) while the first sweep and cycle run; they may wait out a GitHub outage.
   await sweep().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
@@ -205,6 +225,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       stopped = true;
       clearTimeout(timer);
       await running;
+      await notifier?.stop();
+      await dashboard?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await thopters?.stop();
       if (!deps.store) await store.close();

@@ -55,7 +55,7 @@ describe.skipIf(!isRoot)(
       const entries = t.observerEntries();
       expect(stateSequence(entries)).toEqual(["booting", "working", "waiting"]);
       expect(entries.slice(0, 4).map((e) => e.kind)).toEqual(["boot", "firewall", "SessionStart", "UserPromptSubmit"]);
-      expect(entries.find((e) => e.kind === "firewall")?.message).toMatch(/FIREWALL DISABLED/);
+      expect(entries.find((e) => e.kind === "firewall")?.message).toMatch(/shares the host's network/);
       expect(entries.filter((e) => e.kind === "PreToolUse").map((e) => e.message)).toEqual(
         expect.arrayContaining(["PreToolUse: Bash", "PreToolUse: Edit", "PreToolUse: mcp__thopter__push_branch"]),
       );

@@ -138,8 +138,6 @@ export async function startThopter(
     request: { command: { kind: "start", instructions: "Say hello to the world." } } as ThopterRequest,
     tokens: minted,
   });
-  // No nftables in a test's own namespace: the boot reports the switch to the hub instead.
-  spec.env.DANGEROUSLY_SKIP_FIREWALL = "I_UNDERSTAND";
   options.editSpec?.(spec);
 
   const machines = join(dir, "machines");

@@ -79,7 +79,13 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     const agent = await step(log, "agent-user", () => agentUser());
     log.info({ agent: agent.name, uid: agent.uid, drop: agent.drop }, "the agent runs as this user");
     const firewall = await step(log, "firewall", () => applyBootFirewall(env, jobPath, log), known);
-    if (firewall === "skipped") await report({ state: "booting", event: "firewall", detail: SKIPPED_WARNING });
+    if (firewall !== "enforced") {
+      await report({
+        state: "booting",
+        event: "firewall",
+        detail: firewall === "local" ? LOCAL_NO_FIREWALL : SKIPPED_WARNING,
+      });
+    }
 
     const coderToken = await step(log, "secrets", () => {
       const token = secretFile(machinePath(job.files.coderToken));
@@ -148,11 +154,19 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
   }
 }
 
+/** Why a local thopter has no firewall: rules in its network namespace would be the host's own. */
+export const LOCAL_NO_FIREWALL =
+  "no egress firewall: this local thopter shares the host's network (THOPTER_FS_ROOT is set); use the Fly provider for a firewalled one";
+
 async function applyBootFirewall(
   env: NodeJS.ProcessEnv,
   jobPath: string,
   log: Logger,
-): Promise<"enforced" | "skipped"> {
+): Promise<"enforced" | "skipped" | "local"> {
+  if (env.THOPTER_FS_ROOT) {
+    log.warn(LOCAL_NO_FIREWALL);
+    return "local";
+  }
   if (process.getuid?.() !== 0 && !skipRequested(env)) {
     throw new Error(
       `the firewall needs root and boot runs as uid ${process.getuid?.()}: run the hub as root, or set ${SKIP_VARIABLE}=${SKIP_VALUE} to boot without it`,

@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Workspace packages resolve to their TypeScript sources through the `source` export condition.
+// Workspace packages resolve to their TypeScript sources through the `thopter-source` export condition (a name of our own: some dependencies publish sources under `source`).
 export default defineConfig({
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
+  resolve: { conditions: ["thopter-source"] },
+  ssr: { resolve: { conditions: ["thopter-source"], externalConditions: ["thopter-source"] } },
   test: {
     include: ["**/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],

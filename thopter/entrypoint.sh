@@ -7,6 +7,6 @@ set -eu
 root=$(dirname -- "$(dirname -- "$(readlink -f -- "$0")")")
 tsx="$root/node_modules/tsx/dist/loader.mjs"
 if [ -f "$tsx" ]; then
-  exec node --conditions=source --import "$tsx" "$root/thopter-agent/src/main.ts" "$@"
+  exec node --conditions=thopter-source --import "$tsx" "$root/thopter-agent/src/main.ts" "$@"
 fi
 exec node "$root/thopter-agent/dist/src/main.js" "$@"

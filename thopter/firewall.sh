@@ -8,6 +8,6 @@ set -eu
 root=$(dirname -- "$(dirname -- "$(readlink -f -- "$0")")")
 tsx="$root/node_modules/tsx/dist/loader.mjs"
 if [ -f "$tsx" ]; then
-  exec node --conditions=source --import "$tsx" "$root/thopter-agent/src/firewall/main.ts" "$@"
+  exec node --conditions=thopter-source --import "$tsx" "$root/thopter-agent/src/firewall/main.ts" "$@"
 fi
 exec node "$root/thopter-agent/dist/src/firewall/main.js" "$@"

@@ -223,7 +223,7 @@ try { loadConfigWithEnvFile(); console.log("started"); } catch (err) { console.e
     );
     writeFileSync(join(dir, ".env"), "POLL_INTERVAL_MS=often\n");
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const run = spawnSync(process.execPath, ["--conditions=source", "--import", tsx, main], {
+    const run = spawnSync(process.execPath, ["--conditions=thopter-source", "--import", tsx, main], {
       cwd: dir,
       env: { PATH: process.env.PATH, GITHUB_INTEGRATION_JSON: BASE.GITHUB_INTEGRATION_JSON },
       encoding: "utf8",

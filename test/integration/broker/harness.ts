@@ -59,7 +59,7 @@ export const text = (r: CallToolResult) => r.content.map((c) => (c.type === "tex
 async function startProcess(configPath: string): Promise<World["broker"]> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--conditions=source", "--import", "tsx", "broker-mcp/src/main.ts", configPath],
+    ["--conditions=thopter-source", "--import", "tsx", "broker-mcp/src/main.ts", configPath],
     { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/root" }, stdio: "pipe" },
   );
   let output = "";

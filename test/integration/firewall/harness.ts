@@ -9,7 +9,7 @@ import type { WorldConfig } from "./world.js";
 const TSX = createRequire(import.meta.url).resolve("tsx");
 const tsNode = (script: string) => [
   process.execPath,
-  "--conditions=source",
+  "--conditions=thopter-source",
   "--import",
   TSX,
   resolve(import.meta.dirname, script),

@@ -50,7 +50,7 @@ it("a hub killed -9 right after making a machine: the restarted hub replaces it,
   await queue.markAcknowledged(request.id);
 
   // A real hub process (sharing the store folder) provisions it and is killed the moment the machine exists.
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", KILLED_HUB], {
+  const child = spawn(process.execPath, ["--conditions=thopter-source", "--import", "tsx", KILLED_HUB], {
     env: { ...process.env, STATE_DIR: stateDir, MACHINES_DIR: machinesDir },
     stdio: ["ignore", "pipe", "inherit"],
   });

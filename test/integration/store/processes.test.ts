@@ -21,7 +21,7 @@ interface Worker {
 }
 
 function startWorker(...args: string[]): Worker {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", TSX, WORKER, ...args]);
+  const child = spawn(process.execPath, ["--conditions=thopter-source", "--import", TSX, WORKER, ...args]);
   onTestFinished(() => void child.kill("SIGKILL"));
   const lines: string[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];

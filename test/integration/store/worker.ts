@@ -1,5 +1,5 @@
 /**
- * A child process for the store tests, run as `node --conditions=source --import tsx worker.ts MODE URL N`:
+ * A child process for the store tests, run as `node --conditions=thopter-source --import tsx worker.ts MODE URL N`:
  * - `write`: writes in a tight loop over N slots and prints `i` once write i is confirmed, until killed;
  * - `race`: prints `ready`, waits for a line on stdin, then tries putIfAbsent on keys race/0..N-1 in random
  *   order and prints the keys it won as one JSON line.

@@ -9,7 +9,13 @@ import { fileURLToPath } from "node:url";
 export function nodeCommand(scriptUrl: string): string[] {
   const script = fileURLToPath(scriptUrl);
   if (extname(script) !== ".ts") return [process.execPath, script];
-  return [process.execPath, "--conditions=thopter-source", "--import", fileURLToPath(import.meta.resolve("tsx")), script];
+  return [
+    process.execPath,
+    "--conditions=thopter-source",
+    "--import",
+    fileURLToPath(import.meta.resolve("tsx")),
+    script,
+  ];
 }
 
 /** This package's script `relative` to src/ (e.g. `observer/hook`), as a file URL with the running build's extension. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
+import { accessViewers } from "./access/index.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard } from "./dashboard/index.js";
@@ -120,6 +121,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       stopper: thopters.stopper,
       config,
       isolation: provider?.isolation,
+      viewers: accessViewers(thopters.access),
       log,
     });
   const intake = new Intake({

@@ -1,5 +1,6 @@
 import type { RequestHandler, Router } from "express";
 import type { Logger } from "pino";
+import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../access/index.js";
 import { startCollector, TokenStore } from "../collector/index.js";
 import type { HubConfig } from "../config.js";
 import type { Provider } from "../providers/provider.js";
@@ -24,7 +25,9 @@ export type ServicesConfig = Pick<
   | "MAX_LIFETIME_MIN"
   | "PROMPTS_DIR"
   | "THOPTER_ENV_FILE"
->;
+> &
+  /** The dashboard's origin, allowed to embed thopters' terminals; unset: none besides their own. */
+  Partial<Pick<HubConfig, "HUB_PUBLIC_URL">>;
 
 export interface ThopterServicesDeps {
   store: Store;
@@ -46,6 +49,8 @@ export interface ThopterServicesDeps {
 export interface ThopterServices {
   registry: Registry;
   tokens: TokenStore;
+  /** Per-thopter keys for the web terminal and session log (the dashboard mints viewer tokens with them). */
+  access: AccessKeys;
   scheduler: Scheduler;
   stopper: Stopper;
   reaper: Reaper;
@@ -68,6 +73,8 @@ export function collectorUrlFor(host: string, port: number, env: NodeJS.ProcessE
   return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
 }
 
+const originsOf = (url: string | undefined): string[] => (url ? [new URL(url).origin] : []);
+
 /**
  * Everything after a request is stored: registry (reconciled with the provider, leftovers destroyed), collector on
  * HUB_STATUS_PORT, scheduler and reaper, started. The hub calls this once and mounts `routers`.
@@ -79,6 +86,7 @@ export async function startThopterServices(
   const { store, queue, provider, notices, log } = deps;
   const registry = await Registry.open(store, log, deps.registry);
   const tokens = await TokenStore.open(store);
+  const access = await AccessKeys.open(store, provider.kind === "fly" ? FLY_PLACEMENT : LOCAL_PLACEMENT);
   const report = await reconcile(registry, provider, log);
   for (const { machine, reason } of report.flagged) {
     log.warn({ machine: machine.ref.id, reason }, "destroying a machine the hub does not expect");
@@ -112,6 +120,7 @@ export async function startThopterServices(
       agentUser: config.GITHUB_INTEGRATION_JSON.agentUser,
       coderToken: (repo) => repositories.get(repo.toLowerCase()),
       entrypoint: deps.entrypoint,
+      access: { issue: (id) => access.issue(id), allowedOrigins: originsOf(config.HUB_PUBLIC_URL) },
     }),
     maxThopters: config.MAX_THOPTERS,
     maxConcurrentProvisions: config.MAX_CONCURRENT_PROVISIONS,
@@ -133,6 +142,7 @@ export async function startThopterServices(
   return {
     registry,
     tokens,
+    access,
     scheduler,
     stopper,
     reaper,

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SpecFile, ThopterRecord, ThopterRequest, ThopterSpec } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
+import type { ThopterAccess } from "../access/index.js";
 import type { ThopterTokens } from "../collector/tokens.js";
 
 /** Where a thopter finds what the hub gives it. The thopter side (image entrypoint, broker, agent init) reads these. */
@@ -18,6 +19,8 @@ export const THOPTER_PATHS = {
   statusToken: "/etc/thopter/status-token",
   /** THOPTER_ENV_FILE's KEY=value lines (model keys and endpoints) for Claude, agent-owned. */
   agentEnv: "/etc/thopter/agent.env",
+  /** The key the hub signs web-terminal and session-log tokens with: root only (the agent must not mint its own). */
+  accessKey: "/etc/thopter/secrets/access-key",
 } as const;
 
 export interface SpecContext {
@@ -29,6 +32,12 @@ export interface SpecContext {
   agentUser: { name: string; email: string };
   coderToken(repo: string): string | undefined;
   entrypoint: string[];
+  /** The web terminal and session log: without it the thopter starts neither. */
+  access?: {
+    issue(thopterId: string): Promise<ThopterAccess>;
+    /** Origins whose pages may connect (the hub's public URL, whose dashboard embeds them). */
+    allowedOrigins: string[];
+  };
 }
 
 export interface SpecInput {
@@ -78,6 +87,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       issueTitle: record.issueTitle,
       instructions,
     });
+    const access = await context.access?.issue(record.id);
     const job = {
       thopterId: record.id,
       repo: record.repo,
@@ -91,6 +101,13 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       githubApiUrl: context.githubApiUrl,
       agentUser: context.agentUser,
       files: THOPTER_PATHS,
+      access: access && {
+        keyFile: THOPTER_PATHS.accessKey,
+        host: access.host,
+        terminalPort: access.terminalPort,
+        logPort: access.logPort,
+        allowedOrigins: context.access!.allowedOrigins,
+      },
     };
     return {
       thopterId: record.id,
@@ -102,6 +119,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
         file(THOPTER_PATHS.reportToken, tokens.broker, 0o600, "root"),
         file(THOPTER_PATHS.statusToken, tokens.status, 0o600, "thopter"),
         file(THOPTER_PATHS.agentEnv, await readThopterEnv(context.thopterEnvFile), 0o600, "thopter"),
+        ...(access ? [file(THOPTER_PATHS.accessKey, access.key, 0o600, "root")] : []),
       ],
       entrypoint: context.entrypoint,
     };

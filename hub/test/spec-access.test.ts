@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { verifyAccessToken } from "@thopter/agent/access/index";
+import { ThopterJob } from "@thopter/agent/boot/job";
+import type { ThopterRecord, ThopterRequest } from "@thopter/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../src/access/index.js";
+import { specBuilder, THOPTER_PATHS } from "../src/scheduler/spec.js";
+import { openStore, type Store } from "../src/store/index.js";
+
+let dir: string;
+let store: Store;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "spec-access-"));
+  store = await openStore(`file:${join(dir, "state")}`);
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const record = {
+  id: "abcd1234-1",
+  repo: "acme/widgets",
+  issueNumber: 12,
+  issueTitle: "Widgets wobble",
+  branch: "thopter/12--abcd1234-1",
+  gc: "default",
+  prompt: "default",
+} as ThopterRecord;
+const request = { command: { kind: "start", instructions: "" } } as ThopterRequest;
+const tokens = { status: "thopter-status.abcd1234-1.S", broker: "thopter-broker.abcd1234-1.B" };
+
+function build(keys: AccessKeys) {
+  return specBuilder({
+    collectorUrl: "http://10.0.0.2:8081",
+    githubApiUrl: "https://api.github.com",
+    promptsDir: resolve(import.meta.dirname, "../../prompts"),
+    thopterEnvFile: join(dir, "none.env"),
+    agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+    coderToken: () => "ghs_coder",
+    entrypoint: ["/boot"],
+    access: { issue: (id) => keys.issue(id), allowedOrigins: ["https://hub.example.com"] },
+  });
+}
+
+const text = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+
+describe("access keys in the spec", () => {
+  it("delivers a per-thopter key root-only and tells the thopter where its servers listen", async () => {
+    const keys = await AccessKeys.open(store, FLY_PLACEMENT);
+    const spec = await build(keys)({ record, request, tokens });
+    const keyFile = spec.files.find((f) => f.path === THOPTER_PATHS.accessKey);
+    expect(keyFile).toMatchObject({ owner: "root", mode: 0o600 });
+    const key = text(keyFile!.contentBase64);
+    expect(Buffer.from(key, "base64url")).toHaveLength(32);
+    expect(key).toBe(keys.get(record.id)?.key);
+    expect(JSON.stringify(spec.env)).not.toContain(key);
+
+    const jobText = text(spec.files.find((f) => f.path === THOPTER_PATHS.config)!.contentBase64);
+    expect(jobText).not.toContain(key);
+    // The thopter runtime's own schema accepts what the hub sends, unchanged.
+    expect(ThopterJob.parse(JSON.parse(jobText)).access).toEqual({
+      keyFile: THOPTER_PATHS.accessKey,
+      host: "::",
+      terminalPort: 7681,
+      logPort: 7682,
+      allowedOrigins: ["https://hub.example.com"],
+    });
+  });
+
+  it("gives local thopters, which share a host, ports of their own, and a different key each", async () => {
+    const keys = await AccessKeys.open(store, LOCAL_PLACEMENT);
+    const a = await keys.issue("t-a");
+    const b = await keys.issue("t-b");
+    expect(a.host).toBe("127.0.0.1");
+    expect(new Set([a.terminalPort, a.logPort, b.terminalPort, b.logPort]).size).toBe(4);
+    expect(a.key).not.toBe(b.key);
+  });
+
+  it("keeps keys across a hub restart: tokens minted afterwards verify with the key the thopter holds", async () => {
+    const first = await AccessKeys.open(store, FLY_PLACEMENT);
+    const { key } = await first.issue(record.id);
+    const reopened = await AccessKeys.open(store, FLY_PLACEMENT);
+    const token = reopened.mint(record.id, "terminal");
+    expect(verifyAccessToken(key, token!)).toMatchObject({ thopterId: record.id, scope: "terminal" });
+    expect(reopened.mint("unknown-thopter", "log")).toBeUndefined();
+  });
+});

@@ -1,0 +1,223 @@
+import { execFileSync } from "node:child_process";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { configSecrets, type HubConfig, loadConfig } from "@thopter/hub/config";
+import { type Hub, startHub } from "@thopter/hub/hub";
+import { createLogger } from "@thopter/hub/log";
+import type { ThopterRecord } from "@thopter/protocol";
+import { freePort } from "../helpers/ports.js";
+import { type Association, type GithubPeer, startGithubPeer } from "../peers/github/index.js";
+import {
+  bash,
+  callTools,
+  editFile,
+  loadTools,
+  type ModelPeer,
+  mcpTool,
+  readFile as readTool,
+  type Scenario,
+  say,
+  startModelPeer,
+} from "../peers/model/index.js";
+
+export const REPO = "demo/calculator";
+export const OWNER = "alice";
+export const BOT = "thopter-bot";
+export const AGENT_USER = "thopter";
+export const BUGGY = "export function add(a, b) {\n  return a - b;\n}\n";
+export const FIXED = BUGGY.replace("a - b", "a + b");
+export const SUMMARY = "Fixed add(): it subtracted its second argument; `node --test` passes.";
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+
+/** A tiny Node project whose `add()` subtracts, with the test that catches it. */
+const SAMPLE_FILES = {
+  "README.md": "# calculator\n\n`add(a, b)` adds two numbers. Run the tests with `node --test`.\n",
+  "package.json": `${JSON.stringify({ name: "calculator", type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
+  "src/add.js": BUGGY,
+  "test/add.test.js":
+    'import assert from "node:assert/strict";\nimport { test } from "node:test";\nimport { add } from "../src/add.js";\n\n' +
+    'test("add adds", () => {\n  assert.equal(add(2, 3), 5);\n});\n',
+};
+
+/**
+ * What the scripted model does, as Claude would: load the thopter's MCP tools (deferred), read the issue and prompt,
+ * read and fix src/add.js, run the test and commit, push, open the draft PR, report done. `beforeReport` (tests) holds
+ * Claude just before the push, e.g. to restart the hub while it works.
+ */
+export function fixScenario(beforeReport?: () => Promise<void>): Scenario {
+  let repoDir = "";
+  return [
+    callTools(loadTools("mcp__thopter__push_branch", "mcp__thopter__open_pull_request", "mcp__thopter__report_status")),
+    callTools(bash("pwd && cat ../issue.md ../prompt.md", "Read the issue and the prompt")),
+    ({ toolResults }) => {
+      repoDir = (toolResults[0]?.text ?? "").split("\n")[0]!.trim();
+      return callTools(readTool(join(repoDir, "src/add.js")));
+    },
+    () => callTools(editFile(join(repoDir, "src/add.js"), "return a - b;", "return a + b;")),
+    callTools(bash("node --test && git commit -qam 'Fix add(): add, do not subtract' && git log --oneline -1")),
+    async () => {
+      await beforeReport?.();
+      return callTools(mcpTool("thopter", "push_branch", {}));
+    },
+    callTools(
+      mcpTool("thopter", "open_pull_request", {
+        title: "Fix add(): it subtracted",
+        body: "`add(a, b)` returned `a - b`; it now returns `a + b`, and `node --test` passes.",
+      }),
+    ),
+    callTools(mcpTool("thopter", "report_status", { state: "done", summary: SUMMARY })),
+    say("Done: add() adds, the branch is pushed and a draft PR is open."),
+  ];
+}
+
+export interface WorldOptions {
+  /** The hub's HTTP port (default: one free a moment ago, so the dashboard links in comments are right). */
+  hubPort?: number;
+  /** Held before the push (see fixScenario). */
+  beforeReport?: () => Promise<void>;
+  /** Hub log level ("silent" by default). */
+  logLevel?: string;
+  /** Extra hub variables (PROVIDER=fly, FLY_API_URL…). */
+  hubEnv?: Record<string, string>;
+}
+
+/** The demo's world: the GitHub peer with the sample repository and its issue, the model peer, and a whole hub. */
+export interface World {
+  peer: GithubPeer;
+  model: ModelPeer;
+  hub: Hub;
+  config: HubConfig;
+  issue: number;
+  /** The temp folder holding the store, machines and .env.thopters. */
+  dir: string;
+  /** "full" as root (the agent is the `thopter` user), "off" otherwise. */
+  isolation: "full" | "off";
+  /** A comment on the issue, by the repository owner unless `author` says otherwise. */
+  comment(body: string, author?: { login: string; association: Association }): number;
+  /** The bot's comments on the issue. */
+  replies(): string[];
+  thopters(): Promise<ThopterRecord[]>;
+  /** Stops the hub (machines keep running) and starts a new one on the same store: it adopts them. */
+  restartHub(): Promise<void>;
+  /** Stops every thopter, the hub and the peers, and removes the temp folder. */
+  close(): Promise<void>;
+}
+
+/** Whether `name` is a user on this host. */
+export function hasUser(name: string): boolean {
+  try {
+    execFileSync("id", ["-u", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const isolation = process.getuid?.() === 0 ? "full" : "off";
+  if (isolation === "full" && !hasUser(AGENT_USER)) {
+    throw new Error(
+      `running as root needs the user '${AGENT_USER}' for the agent: create it with 'useradd --create-home ${AGENT_USER}'`,
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), "thopter-demo-"));
+  // The agent user must reach its machine under this folder.
+  await chmod(dir, 0o755);
+  const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
+  const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
+  const peer = await startGithubPeer();
+  const model = await startModelPeer({ scenario: fixScenario(options.beforeReport) });
+  try {
+    await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
+    const issue = Number(
+      peer.createIssue(REPO, {
+        title: "add() subtracts instead of adding",
+        body: "`add(2, 3)` returns -1; it should return 5. `node --test` shows the failure.",
+        author: OWNER,
+        association: "OWNER",
+      }).number,
+    );
+    const envFile = join(dir, ".env.thopters");
+    await writeFile(
+      envFile,
+      [
+        `ANTHROPIC_BASE_URL=${model.url}`,
+        "ANTHROPIC_API_KEY=demo",
+        "DISABLE_TELEMETRY=1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+        "",
+      ].join("\n"),
+    );
+    const config = loadConfig({
+      GITHUB_API_URL: peer.url,
+      GITHUB_INTEGRATION_JSON: JSON.stringify({
+        repositories: { [REPO]: { issuesToken, coderToken } },
+        agentUser: { name: "Thopter Bot", email: "bot@thopter.invalid" },
+      }),
+      POLL_INTERVAL_MS: "1000",
+      PROVIDER: "local",
+      STORE_URL: `file:${join(dir, "state")}`,
+      HUB_HOST: "127.0.0.1",
+      HUB_PORT: String(options.hubPort ?? (await freePort())),
+      HUB_STATUS_PORT: "0",
+      LOCAL_THOPTER_ROOT: join(dir, "machines"),
+      LOCAL_THOPTER_USER: AGENT_USER,
+      THOPTER_ENV_FILE: envFile,
+      PROMPTS_DIR: join(REPO_ROOT, "prompts"),
+      LOG_LEVEL: "info",
+      ...options.hubEnv,
+    });
+    const log = createLogger({
+      level: (options.logLevel ?? "silent") as "silent",
+      secrets: configSecrets(config),
+    });
+    const start = () => startHub(config, { log });
+    const world: World = {
+      peer,
+      model,
+      hub: await start(),
+      config,
+      issue,
+      dir,
+      isolation,
+      comment: (body, author = { login: OWNER, association: "OWNER" }) =>
+        Number(peer.addComment(REPO, issue, { body, author: author.login, association: author.association }).id),
+      replies: () =>
+        peer
+          .comments(REPO, issue)
+          .filter((c) => (c.user as { login: string }).login === BOT)
+          .map((c) => String(c.body)),
+      thopters: async () =>
+        ((await (await fetch(`${world.hub.url}/api/thopters`)).json()) as { thopters: ThopterRecord[] }).thopters,
+      async restartHub() {
+        await world.hub.stop();
+        world.hub = await start();
+      },
+      async close() {
+        // Thopters outlive a hub on purpose; the demo's end removes its own.
+        for (const t of world.hub.thopters?.registry.list() ?? []) {
+          if (t.state !== "gone") {
+            await fetch(`${world.hub.url}/api/thopters/${t.id}/stop`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: "{}",
+            }).catch(() => undefined);
+          }
+        }
+        await world.hub.stop();
+        await closePeers();
+      },
+    };
+    return world;
+  } catch (err) {
+    await closePeers();
+    throw err;
+  }
+
+  async function closePeers(): Promise<void> {
+    await model.close();
+    await peer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -160,7 +160,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       STORE_URL: `file:${join(dir, "state")}`,
       HUB_HOST: "127.0.0.1",
       HUB_PORT: String(options.hubPort ?? (await freePort())),
-      HUB_STATUS_PORT: "0",
+      // Fixed for the world's life: thopters keep reporting to the same collector across a hub restart.
+      HUB_STATUS_PORT: String(await freePort()),
       LOCAL_THOPTER_ROOT: join(dir, "machines"),
       LOCAL_THOPTER_USER: AGENT_USER,
       THOPTER_ENV_FILE: envFile,

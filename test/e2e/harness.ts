@@ -1,0 +1,32 @@
+import { afterEach, beforeEach } from "vitest";
+import { REPO, startWorld, type World, type WorldOptions } from "../demo/world.js";
+import { until } from "../integration/hub/harness.js";
+
+export { until };
+
+/** Per test: a fresh demo world (peers, hub, temp folder), closed afterwards and checked against GitHub's API description. */
+export function useWorld(options: WorldOptions = {}): World {
+  const world = {} as World;
+  beforeEach(async () => {
+    Object.assign(world, await startWorld(options));
+  });
+  afterEach(async () => {
+    await world.close();
+    world.peer.assertClean();
+  });
+  return world;
+}
+
+/** Reactions of `content` on a comment. */
+export function reactions(world: World, comment: number, content: string): number {
+  return world.peer.reactions(REPO, { comment }).filter((r) => r.content === content).length;
+}
+
+/** Waits for the bot's completion comment (the first reply starting with the state's headline). */
+export function completion(world: World, timeoutMs = 100_000): Promise<string> {
+  return until(
+    () => world.replies().find((r) => r.startsWith("✅")),
+    timeoutMs,
+    `the completion comment (replies: ${JSON.stringify(world.replies())})`,
+  );
+}

@@ -25,7 +25,7 @@ export function reactions(world: World, comment: number, content: string): numbe
 /** Waits for the bot's completion comment (the first reply starting with the state's headline). */
 export function completion(world: World, timeoutMs = 100_000): Promise<string> {
   return until(
-    () => world.replies().find((r) => r.startsWith("✅")),
+    () => world.replies().find((r) => r.startsWith("✅")) ?? "",
     timeoutMs,
     `the completion comment (replies: ${JSON.stringify(world.replies())})`,
   );

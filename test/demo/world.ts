@@ -42,10 +42,10 @@ const SAMPLE_FILES = {
 
 /**
  * What the scripted model does, as Claude would: load the thopter's MCP tools (deferred), read the issue and prompt,
- * read and fix src/add.js, run the test and commit, push, open the draft PR, report done. `beforeReport` (tests) holds
+ * read and fix src/add.js, run the test and commit, push, open the draft PR, report done. `beforePush` (tests) holds
  * Claude just before the push, e.g. to restart the hub while it works.
  */
-export function fixScenario(beforeReport?: () => Promise<void>): Scenario {
+export function fixScenario(beforePush?: () => Promise<void>): Scenario {
   let repoDir = "";
   return [
     callTools(loadTools("mcp__thopter__push_branch", "mcp__thopter__open_pull_request", "mcp__thopter__report_status")),
@@ -57,7 +57,7 @@ export function fixScenario(beforeReport?: () => Promise<void>): Scenario {
     () => callTools(editFile(join(repoDir, "src/add.js"), "return a - b;", "return a + b;")),
     callTools(bash("node --test && git commit -qam 'Fix add(): add, do not subtract' && git log --oneline -1")),
     async () => {
-      await beforeReport?.();
+      await beforePush?.();
       return callTools(mcpTool("thopter", "push_branch", {}));
     },
     callTools(
@@ -75,7 +75,7 @@ export interface WorldOptions {
   /** The hub's HTTP port (default: one free a moment ago, so the dashboard links in comments are right). */
   hubPort?: number;
   /** Held before the push (see fixScenario). */
-  beforeReport?: () => Promise<void>;
+  beforePush?: () => Promise<void>;
   /** Hub log level ("silent" by default). */
   logLevel?: string;
   /** Extra hub variables (PROVIDER=fly, FLY_API_URL…). */
@@ -127,7 +127,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
   const peer = await startGithubPeer();
-  const model = await startModelPeer({ scenario: fixScenario(options.beforeReport) });
+  const model = await startModelPeer({ scenario: fixScenario(options.beforePush) });
   try {
     await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
     const issue = Number(

@@ -138,6 +138,10 @@ const EnvSchema = z.object({
     .optional(),
   /** Required for dashboard actions (stop, pause); without it they are refused. */
   DASHBOARD_TOKEN: z.string().optional(),
+  /** Extra egress destinations for every thopter's firewall (host names or CIDRs, comma- or space-separated). */
+  ALLOWED_DOMAINS: z.string().optional(),
+  /** Exactly `I_UNDERSTAND`: thopters run without the egress firewall (shown on the dashboard). */
+  DANGEROUSLY_SKIP_FIREWALL: z.literal("I_UNDERSTAND", { error: "is not I_UNDERSTAND" }).optional(),
   /** Golden-claude profile names accepted by `-g` (comma-separated). */
   GOLDEN_CLAUDES: goldenClaudes.default(["default"]),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
@@ -174,6 +178,8 @@ const FIX: Record<Variable, string> = {
   CLAUDE_BIN: "set it to the claude executable (default claude on PATH)",
   THOPTER_ENTRYPOINT: "set it to the thopter boot command, or leave it unset for thopter/entrypoint.sh",
   DASHBOARD_TOKEN: "set it to a long random string or leave it unset",
+  ALLOWED_DOMAINS: "set it to host names or CIDRs separated by commas, e.g. pypi.org,files.pythonhosted.org",
+  DANGEROUSLY_SKIP_FIREWALL: "set it to I_UNDERSTAND to run thopters without a firewall, or leave it unset",
   GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
   LOG_LEVEL: "set it to info, or debug for more detail",
 };

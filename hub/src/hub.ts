@@ -16,7 +16,7 @@ import { requestsRouter } from "./http/routes/requests.js";
 import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
-import { Notifier } from "./notifier/index.js";
+import { Notifier, RepoInfoCache } from "./notifier/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
@@ -92,6 +92,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
   let url = "";
+  const repoInfo = new RepoInfoCache(clients);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   const thopters =
     provider === undefined
@@ -103,6 +104,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           notices: githubNotices(clients, replies, log),
           log,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
+          defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
           authorize: authorizeActions({
             token: config.DASHBOARD_TOKEN,
             ownOrigins: () => [url, new URL(config.HUB_PUBLIC_URL).origin],

@@ -11,7 +11,7 @@ import type { Store } from "../store/store.js";
 import type { Notices } from "./notices.js";
 import { controlRouter } from "./routes.js";
 import { Scheduler } from "./scheduler.js";
-import { specBuilder } from "./spec.js";
+import { firewallEnv, specBuilder } from "./spec.js";
 
 export type ServicesConfig = Pick<
   HubConfig,
@@ -27,7 +27,7 @@ export type ServicesConfig = Pick<
   | "THOPTER_ENV_FILE"
 > &
   /** The dashboard's origin, allowed to embed thopters' terminals; unset: none besides their own. */
-  Partial<Pick<HubConfig, "HUB_PUBLIC_URL">>;
+  Partial<Pick<HubConfig, "HUB_PUBLIC_URL" | "ALLOWED_DOMAINS" | "DANGEROUSLY_SKIP_FIREWALL">>;
 
 export interface ThopterServicesDeps {
   store: Store;
@@ -42,6 +42,8 @@ export interface ThopterServicesDeps {
   registry?: RegistryOptions;
   /** Scheduler queue poll, when nobody calls `wake()`. */
   pollMs?: number;
+  /** The repository's default branch (GET /repos, cached), so thopters need not ask. */
+  defaultBranch?: (repo: string) => Promise<string>;
   /** The dashboard-token check for pause/resume/stop; without it those routes are not mounted at all. */
   authorize?: RequestHandler;
 }
@@ -121,6 +123,8 @@ export async function startThopterServices(
       coderToken: (repo) => repositories.get(repo.toLowerCase()),
       entrypoint: deps.entrypoint,
       access: { issue: (id) => access.issue(id), allowedOrigins: originsOf(config.HUB_PUBLIC_URL) },
+      defaultBranch: deps.defaultBranch,
+      thopterEnv: firewallEnv(config),
     }),
     maxThopters: config.MAX_THOPTERS,
     maxConcurrentProvisions: config.MAX_CONCURRENT_PROVISIONS,

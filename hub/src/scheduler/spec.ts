@@ -38,6 +38,18 @@ export interface SpecContext {
     /** Origins whose pages may connect (the hub's public URL, whose dashboard embeds them). */
     allowedOrigins: string[];
   };
+  /** The repository's default branch, asked once per repository; without it (or on failure) the thopter asks. */
+  defaultBranch?(repo: string): Promise<string>;
+  /** Variables every thopter's boot environment carries (the firewall settings, see `firewallEnv`). */
+  thopterEnv?: Record<string, string>;
+}
+
+/** The hub's firewall settings for thopters: `ALLOWED_DOMAINS`, and the opt-out only when it is exactly `I_UNDERSTAND`. */
+export function firewallEnv(config: { ALLOWED_DOMAINS?: string; DANGEROUSLY_SKIP_FIREWALL?: string }) {
+  const env: Record<string, string> = {};
+  if (config.ALLOWED_DOMAINS) env.ALLOWED_DOMAINS = config.ALLOWED_DOMAINS;
+  if (config.DANGEROUSLY_SKIP_FIREWALL === "I_UNDERSTAND") env.DANGEROUSLY_SKIP_FIREWALL = "I_UNDERSTAND";
+  return env;
 }
 
 export interface SpecInput {
@@ -88,6 +100,8 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       instructions,
     });
     const access = await context.access?.issue(record.id);
+    // Only a shortcut: a thopter without it asks GitHub itself, so a failed lookup must not fail the provisioning.
+    const defaultBranch = await context.defaultBranch?.(record.repo).catch(() => undefined);
     const job = {
       thopterId: record.id,
       repo: record.repo,
@@ -101,6 +115,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       githubApiUrl: context.githubApiUrl,
       agentUser: context.agentUser,
       files: THOPTER_PATHS,
+      defaultBranch,
       access: access && {
         keyFile: THOPTER_PATHS.accessKey,
         host: access.host,
@@ -111,7 +126,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
     };
     return {
       thopterId: record.id,
-      env: { THOPTER_ID: record.id, THOPTER_CONFIG: THOPTER_PATHS.config },
+      env: { ...context.thopterEnv, THOPTER_ID: record.id, THOPTER_CONFIG: THOPTER_PATHS.config },
       files: [
         file(THOPTER_PATHS.config, `${JSON.stringify(job, null, 2)}\n`, 0o644, "root"),
         file(THOPTER_PATHS.prompt, prompt, 0o644, "thopter"),

@@ -6,7 +6,8 @@ import { ThopterJob } from "@thopter/agent/boot/job";
 import type { ThopterRecord, ThopterRequest } from "@thopter/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../src/access/index.js";
-import { specBuilder, THOPTER_PATHS } from "../src/scheduler/spec.js";
+import { loadConfig } from "../src/config.js";
+import { firewallEnv, type SpecContext, specBuilder, THOPTER_PATHS } from "../src/scheduler/spec.js";
 import { openStore, type Store } from "../src/store/index.js";
 
 let dir: string;
@@ -32,7 +33,7 @@ const record = {
 const request = { command: { kind: "start", instructions: "" } } as ThopterRequest;
 const tokens = { status: "thopter-status.abcd1234-1.S", broker: "thopter-broker.abcd1234-1.B" };
 
-function build(keys: AccessKeys) {
+function build(keys?: AccessKeys, more: Partial<SpecContext> = {}) {
   return specBuilder({
     collectorUrl: "http://10.0.0.2:8081",
     githubApiUrl: "https://api.github.com",
@@ -41,11 +42,14 @@ function build(keys: AccessKeys) {
     agentUser: { name: "Thopter Bot", email: "bot@example.com" },
     coderToken: () => "ghs_coder",
     entrypoint: ["/boot"],
-    access: { issue: (id) => keys.issue(id), allowedOrigins: ["https://hub.example.com"] },
+    access: keys && { issue: (id) => keys.issue(id), allowedOrigins: ["https://hub.example.com"] },
+    ...more,
   });
 }
 
 const text = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+const jobOf = (spec: Awaited<ReturnType<ReturnType<typeof build>>>) =>
+  ThopterJob.parse(JSON.parse(text(spec.files.find((f) => f.path === THOPTER_PATHS.config)!.contentBase64)));
 
 describe("access keys in the spec", () => {
   it("delivers a per-thopter key root-only and tells the thopter where its servers listen", async () => {
@@ -86,5 +90,47 @@ describe("access keys in the spec", () => {
     const token = reopened.mint(record.id, "terminal");
     expect(verifyAccessToken(key, token!)).toMatchObject({ thopterId: record.id, scope: "terminal" });
     expect(reopened.mint("unknown-thopter", "log")).toBeUndefined();
+  });
+});
+
+describe("job and environment", () => {
+  it("names the repository's default branch, and boots without it when GitHub cannot say", async () => {
+    const asked: string[] = [];
+    const known = build(undefined, {
+      defaultBranch: async (repo) => {
+        asked.push(repo);
+        return "trunk";
+      },
+    });
+    expect(jobOf(await known({ record, request, tokens })).defaultBranch).toBe("trunk");
+    const failing = build(undefined, {
+      defaultBranch: () => Promise.reject(new Error("GitHub is down")),
+    });
+    expect(jobOf(await failing({ record, request, tokens })).defaultBranch).toBeUndefined();
+    expect(asked).toEqual(["acme/widgets"]);
+  });
+
+  it("passes the hub's firewall settings to thopters, the opt-out only as exactly I_UNDERSTAND", async () => {
+    const base = {
+      GITHUB_INTEGRATION_JSON: JSON.stringify({
+        repositories: { "acme/widgets": { issuesToken: "i", coderToken: "c" } },
+        agentUser: { name: "Bot", email: "bot@example.com" },
+      }),
+    };
+    const config = loadConfig({
+      ...base,
+      ALLOWED_DOMAINS: "pypi.org, 10.9.0.0/16",
+      DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
+    });
+    const spec = await build(undefined, { thopterEnv: firewallEnv(config) })({ record, request, tokens });
+    expect(spec.env).toMatchObject({
+      ALLOWED_DOMAINS: "pypi.org, 10.9.0.0/16",
+      DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
+      THOPTER_ID: record.id,
+    });
+    expect(firewallEnv(loadConfig(base))).toEqual({});
+    expect(() => loadConfig({ ...base, DANGEROUSLY_SKIP_FIREWALL: "yes" })).toThrow(
+      /^DANGEROUSLY_SKIP_FIREWALL: is not I_UNDERSTAND; set it to I_UNDERSTAND/,
+    );
   });
 });

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   say("Code CLI is real; its answers come from a fixed script that fixes the sample bug.");
   say(`Dashboard: ${world.config.HUB_PUBLIC_URL}/`);
   say(`GitHub (peer): ${world.peer.url}/${REPO}/issues/${world.issue} — "add() subtracts instead of adding"`);
+  say(`Working files (store, machines) in ${world.dir} (removed on Ctrl-C)`);
   say(
     `Thopters run as: ${world.isolation === "full" ? `'${AGENT_USER}' (token isolation on)` : "you (token isolation OFF)"}`,
   );

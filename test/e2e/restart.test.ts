@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FIXED, REPO, SUMMARY } from "../demo/world.js";
-import { completion, reactions, until, useWorld } from "./harness.js";
+import { completion, reactions, useWorld } from "./harness.js";
 
 /** Claude stops just before its push until the test lets it go on. */
 let reached: () => void;

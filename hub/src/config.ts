@@ -142,7 +142,9 @@ const EnvSchema = z.object({
   ALLOWED_DOMAINS: z.string().optional(),
   /** Exactly `I_UNDERSTAND`: thopters run without the egress firewall (shown on the dashboard). */
   DANGEROUSLY_SKIP_FIREWALL: z.literal("I_UNDERSTAND", { error: "is not I_UNDERSTAND" }).optional(),
-  /** Golden-claude profile names accepted by `-g` (comma-separated). */
+  /** Stored-credential golden-claude profiles (a JSON list of StoredProfile, root-only; the Fly CLI writes it). */
+  PROFILES_FILE: z.string().default(".thopter/profiles.json"),
+  /** Golden-claude profile names accepted by `-g` (comma-separated), besides the profiles in PROFILES_FILE. */
   GOLDEN_CLAUDES: goldenClaudes.default(["default"]),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
@@ -180,6 +182,7 @@ const FIX: Record<Variable, string> = {
   DASHBOARD_TOKEN: "set it to a long random string or leave it unset",
   ALLOWED_DOMAINS: "set it to host names or CIDRs separated by commas, e.g. pypi.org,files.pythonhosted.org",
   DANGEROUSLY_SKIP_FIREWALL: "set it to I_UNDERSTAND to run thopters without a firewall, or leave it unset",
+  PROFILES_FILE: "set it to the profiles file (default .thopter/profiles.json)",
   GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
   LOG_LEVEL: "set it to info, or debug for more detail",
 };

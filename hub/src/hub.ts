@@ -17,6 +17,7 @@ import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
 import { Notifier, RepoInfoCache } from "./notifier/index.js";
+import { Profiles, readProfilesFile } from "./profiles/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
@@ -75,7 +76,11 @@ export interface Hub {
  * first cycle; errors from GitHub during start are logged and retried by later cycles, never fatal.
  */
 export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
-  const log = deps.log ?? createLogger({ level: config.LOG_LEVEL, secrets: configSecrets(config) });
+  const profiles = new Profiles(readProfilesFile(config.PROFILES_FILE));
+  const log =
+    deps.log ?? createLogger({ level: config.LOG_LEVEL, secrets: [...configSecrets(config), ...profiles.secrets] });
+  profiles.warnExpiring(log);
+  const goldenClaudes = profiles.acceptedNames(config.GOLDEN_CLAUDES);
   const store = deps.store ?? (await openStore(config.STORE_URL));
   const queue = new RequestQueue(store);
   const metrics = createMetrics(() => queue.list());
@@ -104,6 +109,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           notices: githubNotices(clients, replies, log),
           log,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
+          profileEnv: (gc) => profiles.credentialEnv(gc),
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
           authorize: authorizeActions({
             token: config.DASHBOARD_TOKEN,
@@ -133,7 +139,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     clients,
     log,
     authorizedUsers: integration.authorizedUsers,
-    catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes: config.GOLDEN_CLAUDES }),
+    catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });
   // A stored request is provisioned now rather than at the scheduler's next poll.
   const handle = async (event: Parameters<Intake["handle"]>[0]) => {

@@ -44,6 +44,8 @@ export interface ThopterServicesDeps {
   pollMs?: number;
   /** The repository's default branch (GET /repos, cached), so thopters need not ask. */
   defaultBranch?: (repo: string) => Promise<string>;
+  /** A golden-claude profile's model credential for the agent's env file (see `SpecContext.profileEnv`). */
+  profileEnv?: (gc: string) => Record<string, string>;
   /** The dashboard-token check for pause/resume/stop; without it those routes are not mounted at all. */
   authorize?: RequestHandler;
 }
@@ -124,6 +126,7 @@ export async function startThopterServices(
       entrypoint: deps.entrypoint,
       access: { issue: (id) => access.issue(id), allowedOrigins: originsOf(config.HUB_PUBLIC_URL) },
       defaultBranch: deps.defaultBranch,
+      profileEnv: deps.profileEnv,
       thopterEnv: firewallEnv(config),
     }),
     maxThopters: config.MAX_THOPTERS,

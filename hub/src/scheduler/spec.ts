@@ -40,6 +40,11 @@ export interface SpecContext {
   };
   /** The repository's default branch, asked once per repository; without it (or on failure) the thopter asks. */
   defaultBranch?(repo: string): Promise<string>;
+  /**
+   * The golden-claude profile's model credential (`CLAUDE_CODE_OAUTH_TOKEN` or `ANTHROPIC_API_KEY`) for the agent's
+   * env file: the agent must use it, and it is no GitHub token. `{}` for a profile without one.
+   */
+  profileEnv?(gc: string): Record<string, string>;
   /** Variables every thopter's boot environment carries (the firewall settings, see `firewallEnv`). */
   thopterEnv?: Record<string, string>;
 }
@@ -69,17 +74,20 @@ export function renderPrompt(template: string, values: Record<string, string>): 
   return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-async function readThopterEnv(path: string): Promise<string> {
+async function readThopterEnv(path: string): Promise<Record<string, string>> {
   try {
-    const env = parseDotenv(await readFile(path, "utf8"));
-    return Object.entries(env)
-      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-      .join("\n");
+    return parseDotenv(await readFile(path, "utf8"));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw new Error(`cannot read THOPTER_ENV_FILE ${path}: ${(err as Error).message}`);
   }
 }
+
+/** KEY="value" lines (JSON-quoted, so any value comes back byte for byte). */
+const envLines = (env: Record<string, string>): string =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join("\n");
 
 /** Builds the spec both providers boot from: job description, rendered prompt, and each secret in its own file. */
 export function specBuilder(context: SpecContext): (input: SpecInput) => Promise<ThopterSpec> {
@@ -99,6 +107,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       issueTitle: record.issueTitle,
       instructions,
     });
+    const agentEnv = await readThopterEnv(context.thopterEnvFile);
     const access = await context.access?.issue(record.id);
     // Only a shortcut: a thopter without it asks GitHub itself, so a failed lookup must not fail the provisioning.
     const defaultBranch = await context.defaultBranch?.(record.repo).catch(() => undefined);
@@ -133,7 +142,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
         file(THOPTER_PATHS.coderToken, coderToken, 0o600, "root"),
         file(THOPTER_PATHS.reportToken, tokens.broker, 0o600, "root"),
         file(THOPTER_PATHS.statusToken, tokens.status, 0o600, "thopter"),
-        file(THOPTER_PATHS.agentEnv, await readThopterEnv(context.thopterEnvFile), 0o600, "thopter"),
+        file(THOPTER_PATHS.agentEnv, envLines({ ...agentEnv, ...context.profileEnv?.(record.gc) }), 0o600, "thopter"),
         ...(access ? [file(THOPTER_PATHS.accessKey, access.key, 0o600, "root")] : []),
       ],
       entrypoint: context.entrypoint,

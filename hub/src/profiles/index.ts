@@ -1,0 +1,2 @@
+export { readProfilesFile } from "./file.js";
+export { Profiles } from "./profiles.js";

@@ -1,0 +1,127 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Writable } from "node:stream";
+import type { StoredProfile, ThopterRecord, ThopterRequest } from "@thopter/protocol";
+import { parse as parseDotenv } from "dotenv";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { unknownName } from "../src/commands/catalog.js";
+import { parseCommand } from "../src/commands/parse.js";
+import { Profiles, readProfilesFile } from "../src/profiles/index.js";
+import { specBuilder, THOPTER_PATHS } from "../src/scheduler/spec.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "profiles-"));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const DAY = 86_400_000;
+const OAUTH = "sk-ant-oat01-profileSecretThatGoesToTheAgent";
+const team: StoredProfile = {
+  name: "team",
+  kind: "oauth-token",
+  createdAt: new Date(Date.now() - 300 * DAY).toISOString(),
+  expiresAt: new Date(Date.now() + 10 * DAY + 3_600_000).toISOString(),
+  secret: OAUTH,
+};
+const ci: StoredProfile = {
+  name: "ci",
+  kind: "api-key",
+  createdAt: new Date().toISOString(),
+  secret: "sk-ant-api03-ci",
+};
+
+async function profilesFile(content: string): Promise<string> {
+  const path = join(dir, "profiles.json");
+  await writeFile(path, content, { mode: 0o600 });
+  return path;
+}
+
+describe("PROFILES_FILE", () => {
+  it("reads the CLI's list of stored profiles; a missing file is none", async () => {
+    expect(readProfilesFile(await profilesFile(JSON.stringify([team, ci])))).toEqual([team, ci]);
+    expect(readProfilesFile(join(dir, "absent.json"))).toEqual([]);
+  });
+
+  it("refuses a bad file in one line naming PROFILES_FILE, without echoing a credential", async () => {
+    const notJson = await profilesFile(`[{"secret":"${OAUTH}"`);
+    expect(() => readProfilesFile(notJson)).toThrow(/^PROFILES_FILE: .*profiles\.json is not JSON; [^\n]*$/);
+    const wrongShape = await profilesFile(JSON.stringify([{ ...team, kind: "password" }]));
+    let message = "";
+    try {
+      readProfilesFile(wrongShape);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^PROFILES_FILE: .* is not a list of profiles \(at 0\.kind: .*\); rewrite it/);
+    expect(message).not.toContain(OAUTH);
+    expect(message).not.toContain("\n");
+  });
+});
+
+describe("golden-claude profiles on the hub", () => {
+  const profiles = new Profiles([team, ci]);
+  const catalog = { prompts: ["default"], goldenClaudes: profiles.acceptedNames(["default"]) };
+  const start = (body: string) => {
+    const parsed = parseCommand(body);
+    if (parsed.kind !== "command" || parsed.command.kind !== "start") throw new Error(`not a start command: ${body}`);
+    return parsed.command;
+  };
+
+  it("accepts stored profiles' names besides GOLDEN_CLAUDES, and still refuses an unknown one", () => {
+    expect(unknownName(start("/thopter -g team"), catalog)).toBeUndefined();
+    expect(unknownName(start("/thopter -g default"), catalog)).toBeUndefined();
+    expect(unknownName(start("/thopter -g nobody"), catalog)).toBe("there is no golden claude `nobody`.");
+  });
+
+  it("gives the thopter's agent the profile's credential in its own env file, never in the spec env", async () => {
+    await writeFile(join(dir, "thopters.env"), "ANTHROPIC_BASE_URL=http://model\n");
+    const build = specBuilder({
+      collectorUrl: "http://10.0.0.2:8081",
+      githubApiUrl: "https://api.github.com",
+      promptsDir: resolve(import.meta.dirname, "../../prompts"),
+      thopterEnvFile: join(dir, "thopters.env"),
+      agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+      coderToken: () => "ghs_coder",
+      entrypoint: ["/boot"],
+      profileEnv: (gc) => profiles.credentialEnv(gc),
+    });
+    const record = {
+      id: "t-1",
+      repo: "acme/w",
+      issueNumber: 1,
+      issueTitle: "x",
+      branch: "thopter/1--t-1",
+      prompt: "default",
+    };
+    const request = { command: { kind: "start", instructions: "" } } as ThopterRequest;
+    const tokens = { status: "s", broker: "b" };
+    const agentEnv = async (gc: string) => {
+      const spec = await build({ record: { ...record, gc } as ThopterRecord, request, tokens });
+      expect(JSON.stringify(spec.env)).not.toContain("sk-ant");
+      const file = spec.files.find((f) => f.path === THOPTER_PATHS.agentEnv)!;
+      expect(file).toMatchObject({ owner: "thopter", mode: 0o600 });
+      return parseDotenv(Buffer.from(file.contentBase64, "base64").toString("utf8"));
+    };
+    expect(await agentEnv("team")).toEqual({ ANTHROPIC_BASE_URL: "http://model", CLAUDE_CODE_OAUTH_TOKEN: OAUTH });
+    expect(await agentEnv("ci")).toEqual({ ANTHROPIC_BASE_URL: "http://model", ANTHROPIC_API_KEY: "sk-ant-api03-ci" });
+    expect(await agentEnv("default")).toEqual({ ANTHROPIC_BASE_URL: "http://model" });
+  });
+
+  it("warns at start about a credential that expires soon, naming the profile and how to renew it", () => {
+    const lines: Array<{ msg: string; profile: string; daysLeft: number }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    profiles.warnExpiring(pino({ level: "warn" }, sink));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ profile: "team", daysLeft: 10 });
+    expect(lines[0]!.msg).toMatch(/profile team: credential expires in 10 days .*claude setup-token/);
+    expect(JSON.stringify(lines)).not.toContain(OAUTH);
+  });
+});

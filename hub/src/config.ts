@@ -144,6 +144,8 @@ const EnvSchema = z.object({
   DANGEROUSLY_SKIP_FIREWALL: z.literal("I_UNDERSTAND", { error: "is not I_UNDERSTAND" }).optional(),
   /** Stored-credential golden-claude profiles (a JSON list of StoredProfile, root-only; the Fly CLI writes it). */
   PROFILES_FILE: z.string().default(".thopter/profiles.json"),
+  /** Local setups: a folder whose subfolder NAME is golden-claude profile NAME's home, copied into its thopters. */
+  PROFILE_HOMES_DIR: z.string().optional(),
   /** Golden-claude profile names accepted by `-g` (comma-separated), besides the profiles in PROFILES_FILE. */
   GOLDEN_CLAUDES: goldenClaudes.default(["default"]),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
@@ -183,6 +185,7 @@ const FIX: Record<Variable, string> = {
   ALLOWED_DOMAINS: "set it to host names or CIDRs separated by commas, e.g. pypi.org,files.pythonhosted.org",
   DANGEROUSLY_SKIP_FIREWALL: "set it to I_UNDERSTAND to run thopters without a firewall, or leave it unset",
   PROFILES_FILE: "set it to the profiles file (default .thopter/profiles.json)",
+  PROFILE_HOMES_DIR: "set it to a folder of profile homes (one subfolder per profile name), or leave it unset",
   GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
   LOG_LEVEL: "set it to info, or debug for more detail",
 };

@@ -76,7 +76,7 @@ export interface Hub {
  * first cycle; errors from GitHub during start are logged and retried by later cycles, never fatal.
  */
 export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
-  const profiles = new Profiles(readProfilesFile(config.PROFILES_FILE));
+  const profiles = new Profiles(readProfilesFile(config.PROFILES_FILE), config.PROFILE_HOMES_DIR);
   const log =
     deps.log ?? createLogger({ level: config.LOG_LEVEL, secrets: [...configSecrets(config), ...profiles.secrets] });
   profiles.warnExpiring(log);
@@ -110,6 +110,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           log,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
           profileEnv: (gc) => profiles.credentialEnv(gc),
+          profileHome: (gc) => profiles.home(gc),
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
           authorize: authorizeActions({
             token: config.DASHBOARD_TOKEN,

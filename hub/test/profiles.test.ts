@@ -1,7 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Writable } from "node:stream";
+import { ThopterJob } from "@thopter/agent/boot/job";
+import { copyProfile } from "@thopter/agent/init/home-files";
 import type { StoredProfile, ThopterRecord, ThopterRequest } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { pino } from "pino";
@@ -60,6 +62,28 @@ describe("PROFILES_FILE", () => {
     expect(message).not.toContain("\n");
   });
 });
+
+function buildFor(profiles: Profiles) {
+  const build = specBuilder({
+    collectorUrl: "http://10.0.0.2:8081",
+    githubApiUrl: "https://api.github.com",
+    promptsDir: resolve(import.meta.dirname, "../../prompts"),
+    thopterEnvFile: join(dir, "thopters.env"),
+    agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+    coderToken: () => "ghs_coder",
+    entrypoint: ["/boot"],
+    profileEnv: (gc) => profiles.credentialEnv(gc),
+    profileHome: (gc) => profiles.home(gc),
+  });
+  const record = { id: "t-1", repo: "acme/w", issueNumber: 1, issueTitle: "x", branch: "thopter/1--t-1" };
+  const request = { command: { kind: "start", instructions: "" } } as ThopterRequest;
+  return (gc: string) =>
+    build({
+      record: { ...record, gc, prompt: "default" } as ThopterRecord,
+      request,
+      tokens: { status: "s", broker: "b" },
+    });
+}
 
 describe("golden-claude profiles on the hub", () => {
   const profiles = new Profiles([team, ci]);
@@ -123,5 +147,49 @@ describe("golden-claude profiles on the hub", () => {
     expect(lines[0]).toMatchObject({ profile: "team", daysLeft: 10 });
     expect(lines[0]!.msg).toMatch(/profile team: credential expires in 10 days .*claude setup-token/);
     expect(JSON.stringify(lines)).not.toContain(OAUTH);
+  });
+});
+
+describe("profile home folders (PROFILE_HOMES_DIR)", () => {
+  it("delivers the folder in the spec and the thopter's init copies it into the agent's home", async () => {
+    const homes = join(dir, "homes");
+    await mkdir(join(homes, "local", ".claude"), { recursive: true });
+    await writeFile(join(homes, "local", ".claude.json"), '{"hasCompletedOnboarding":true}', { mode: 0o600 });
+    await writeFile(join(homes, "local", ".claude", "settings.json"), "{}");
+    await writeFile(join(homes, "local", ".bashrc"), "echo golden");
+    await symlink("/etc/passwd", join(homes, "local", "leak"));
+    const profiles = new Profiles([], homes);
+    expect(profiles.acceptedNames(["default"])).toEqual(["default", "local"]);
+
+    const spec = await buildFor(profiles)("local");
+    const job = ThopterJob.parse(
+      JSON.parse(
+        Buffer.from(spec.files.find((f) => f.path === THOPTER_PATHS.config)!.contentBase64, "base64").toString(),
+      ),
+    );
+    expect(job.profileHome).toBe(THOPTER_PATHS.profileHome);
+    const delivered = spec.files.filter((f) => f.path.startsWith(`${THOPTER_PATHS.profileHome}/`));
+    expect(delivered.map((f) => f.path.slice(THOPTER_PATHS.profileHome.length + 1)).sort()).toEqual([
+      ".bashrc",
+      ".claude.json",
+      ".claude/settings.json",
+    ]);
+    expect(delivered.find((f) => f.path.endsWith(".claude.json"))).toMatchObject({ owner: "thopter", mode: 0o600 });
+
+    // As a provider writes the files under the machine's root, and init copies the profile into the home.
+    const fsRoot = join(dir, "machine");
+    for (const f of delivered) {
+      await mkdir(dirname(join(fsRoot, f.path)), { recursive: true });
+      await writeFile(join(fsRoot, f.path), Buffer.from(f.contentBase64, "base64"));
+    }
+    const home = join(dir, "home");
+    await mkdir(home);
+    copyProfile(join(fsRoot, job.profileHome!), home, pino({ level: "silent" }));
+    expect(await readFile(join(home, ".claude.json"), "utf8")).toBe('{"hasCompletedOnboarding":true}');
+    expect(await readFile(join(home, ".claude", "settings.json"), "utf8")).toBe("{}");
+
+    // A profile without a folder sends no profileHome.
+    const other = await buildFor(profiles)("default");
+    expect(other.files.some((f) => f.path.startsWith(THOPTER_PATHS.profileHome))).toBe(false);
   });
 });

@@ -1,2 +1,3 @@
 export { readProfilesFile } from "./file.js";
+export { type HomeFile, listProfileHomes, readProfileHome } from "./homes.js";
 export { Profiles } from "./profiles.js";

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../access/index.js";
 import { startCollector, TokenStore } from "../collector/index.js";
 import type { HubConfig } from "../config.js";
+import type { HomeFile } from "../profiles/index.js";
 import type { Provider } from "../providers/provider.js";
 import { Reaper, Stopper } from "../reaper/index.js";
 import { Registry, type RegistryOptions, reconcile, thoptersRouter } from "../registry/index.js";
@@ -46,6 +47,8 @@ export interface ThopterServicesDeps {
   defaultBranch?: (repo: string) => Promise<string>;
   /** A golden-claude profile's model credential for the agent's env file (see `SpecContext.profileEnv`). */
   profileEnv?: (gc: string) => Record<string, string>;
+  /** A golden-claude profile's home files (see `SpecContext.profileHome`). */
+  profileHome?: (gc: string) => Promise<HomeFile[] | undefined>;
   /** The dashboard-token check for pause/resume/stop; without it those routes are not mounted at all. */
   authorize?: RequestHandler;
 }
@@ -127,6 +130,7 @@ export async function startThopterServices(
       access: { issue: (id) => access.issue(id), allowedOrigins: originsOf(config.HUB_PUBLIC_URL) },
       defaultBranch: deps.defaultBranch,
       profileEnv: deps.profileEnv,
+      profileHome: deps.profileHome,
       thopterEnv: firewallEnv(config),
     }),
     maxThopters: config.MAX_THOPTERS,

@@ -4,6 +4,7 @@ import type { SpecFile, ThopterRecord, ThopterRequest, ThopterSpec } from "@thop
 import { parse as parseDotenv } from "dotenv";
 import type { ThopterAccess } from "../access/index.js";
 import type { ThopterTokens } from "../collector/tokens.js";
+import type { HomeFile } from "../profiles/index.js";
 
 /** Where a thopter finds what the hub gives it. The thopter side (image entrypoint, broker, agent init) reads these. */
 export const THOPTER_PATHS = {
@@ -21,6 +22,8 @@ export const THOPTER_PATHS = {
   agentEnv: "/etc/thopter/agent.env",
   /** The key the hub signs web-terminal and session-log tokens with: root only (the agent must not mint its own). */
   accessKey: "/etc/thopter/secrets/access-key",
+  /** A golden-claude profile's home files (local setups), copied into the agent's home at init. */
+  profileHome: "/etc/thopter/profile-home",
 } as const;
 
 export interface SpecContext {
@@ -45,6 +48,8 @@ export interface SpecContext {
    * env file: the agent must use it, and it is no GitHub token. `{}` for a profile without one.
    */
   profileEnv?(gc: string): Record<string, string>;
+  /** The files of the golden-claude profile's home folder, when the profile is one (local setups); else undefined. */
+  profileHome?(gc: string): Promise<HomeFile[] | undefined>;
   /** Variables every thopter's boot environment carries (the firewall settings, see `firewallEnv`). */
   thopterEnv?: Record<string, string>;
 }
@@ -63,10 +68,8 @@ export interface SpecInput {
   tokens: ThopterTokens;
 }
 
-const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
-
-function file(path: string, content: string, mode: number, owner: SpecFile["owner"]): SpecFile {
-  return { path, contentBase64: b64(content), mode, owner };
+function file(path: string, content: string | Buffer, mode: number, owner: SpecFile["owner"]): SpecFile {
+  return { path, contentBase64: Buffer.from(content).toString("base64"), mode, owner };
 }
 
 /** `{{name}}` placeholders of a prompt template; an unknown one is left as it is, so a typo shows in the prompt. */
@@ -108,6 +111,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       instructions,
     });
     const agentEnv = await readThopterEnv(context.thopterEnvFile);
+    const home = await context.profileHome?.(record.gc);
     const access = await context.access?.issue(record.id);
     // Only a shortcut: a thopter without it asks GitHub itself, so a failed lookup must not fail the provisioning.
     const defaultBranch = await context.defaultBranch?.(record.repo).catch(() => undefined);
@@ -125,6 +129,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       agentUser: context.agentUser,
       files: THOPTER_PATHS,
       defaultBranch,
+      profileHome: home && THOPTER_PATHS.profileHome,
       access: access && {
         keyFile: THOPTER_PATHS.accessKey,
         host: access.host,
@@ -144,6 +149,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
         file(THOPTER_PATHS.statusToken, tokens.status, 0o600, "thopter"),
         file(THOPTER_PATHS.agentEnv, envLines({ ...agentEnv, ...context.profileEnv?.(record.gc) }), 0o600, "thopter"),
         ...(access ? [file(THOPTER_PATHS.accessKey, access.key, 0o600, "root")] : []),
+        ...(home ?? []).map((f) => file(`${THOPTER_PATHS.profileHome}/${f.path}`, f.content, f.mode, "thopter")),
       ],
       entrypoint: context.entrypoint,
     };

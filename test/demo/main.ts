@@ -8,10 +8,11 @@ const say = (line: string) => console.log(line);
 
 function ensureAgentUser(): void {
   if (process.getuid?.() !== 0) {
-    say(
-      "Running as a normal user: token isolation is OFF (the agent runs as you and could read the push broker's token). Run as root to isolate it.",
+    // Token isolation would be off (the agent runs as you), and the push broker refuses to run without root today.
+    console.error(
+      "pnpm demo needs root: the thopter's push broker runs as root to keep the GitHub token from the agent (user 'thopter'). Run it with sudo.",
     );
-    return;
+    process.exit(1);
   }
   if (hasUser(AGENT_USER)) return;
   say(`Creating the unprivileged user '${AGENT_USER}' the agent runs as (useradd --create-home ${AGENT_USER}).`);
@@ -40,9 +41,7 @@ async function main(): Promise<void> {
   say(`Dashboard: ${world.config.HUB_PUBLIC_URL}/`);
   say(`GitHub (peer): ${world.peer.url}/${REPO}/issues/${world.issue} — "add() subtracts instead of adding"`);
   say(`Working files (store, machines) in ${world.dir} (removed on Ctrl-C)`);
-  say(
-    `Thopters run as: ${world.isolation === "full" ? `'${AGENT_USER}' (token isolation on)` : "you (token isolation OFF)"}`,
-  );
+  say(`Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`);
   say("");
   const command = world.comment("/thopter");
   say(`Posted '/thopter' on issue #${world.issue} as its owner. Watching…`);
@@ -62,7 +61,10 @@ async function watch(world: World, command: number, stopped: () => boolean): Pro
       if (m.key.startsWith("reply:") && !told) {
         told = true;
         say("");
-        say("The loop is done: completion comment posted. The dashboard stays up until Ctrl-C.");
+        if (m.text.startsWith("completion comment"))
+          say("The loop is done: completion comment posted. The dashboard stays up until Ctrl-C.");
+        else
+          say("The thopter did not finish: see the comment above and its boot log on the dashboard. Ctrl-C to stop.");
         say("To run the same hub against real GitHub and a real Claude login: copy .env.example to .env (GitHub");
         say("tokens: docs/github-tokens.md; a logged-in golden claude: docs/golden-claudes.md), then `pnpm start`;");
         say("on Fly.io: docs/fly.md.");

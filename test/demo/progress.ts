@@ -1,3 +1,4 @@
+import type { ThopterRecord } from "@thopter/protocol";
 import { REPO, type World } from "./world.js";
 
 /** One thing a user would notice, said once, in the order it happened. */
@@ -16,7 +17,8 @@ export async function observe(world: World, command: number): Promise<Milestone[
   if (reactions.includes("eyes")) seen.push({ key: "eyes", text: "👀 the hub saw the /thopter comment" });
   if (reactions.includes("rocket")) seen.push({ key: "rocket", text: "🚀 a thopter was provisioned for it" });
   for (const t of await world.thopters()) {
-    seen.push({ key: `state:${t.id}:${t.state}`, text: `thopter ${t.id} is ${t.state}` });
+    const why = t.state === "failed" ? `: ${await lastMessage(world, t.id)}` : "";
+    seen.push({ key: `state:${t.id}:${t.state}`, text: `thopter ${t.id} is ${t.state}${why}` });
     if ((await world.peer.branches(REPO)).includes(t.branch)) {
       seen.push({ key: `branch:${t.branch}`, text: `branch ${t.branch} pushed` });
     }
@@ -26,9 +28,17 @@ export async function observe(world: World, command: number): Promise<Milestone[
     seen.push({ key: `pr:${pull.number}`, text: `${draft}PR opened: ${pull.html_url}` });
   }
   for (const [i, reply] of world.replies().entries()) {
-    seen.push({ key: `reply:${i}`, text: `completion comment posted on the issue:\n${indent(reply)}` });
+    const what = reply.startsWith("✅") ? "completion comment" : "comment";
+    seen.push({ key: `reply:${i}`, text: `${what} posted on the issue:\n${indent(reply)}` });
   }
   return seen;
+}
+
+/** The newest timeline entry's message (why a thopter failed), from the thopter's API page. */
+async function lastMessage(world: World, id: string): Promise<string> {
+  const res = await fetch(`${world.hub.url}/api/thopters/${encodeURIComponent(id)}`);
+  const detail = (await res.json()) as Pick<ThopterRecord, "timeline">;
+  return detail.timeline.at(-1)?.message ?? "(no reason recorded)";
 }
 
 function indent(text: string): string {

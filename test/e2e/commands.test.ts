@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO } from "../demo/world.js";
 import { isAlive, machinePid } from "../integration/hub-lifecycle/harness.js";
-import { reactions, until, useWorld } from "./harness.js";
+import { asRoot, ROOT_ONLY, reactions, until, useWorld } from "./harness.js";
 
 const world = useWorld();
 
@@ -26,7 +26,9 @@ describe("commands a user writes on the issue", () => {
     expect(reactions(world, command, "rocket")).toBe(0);
     expect(world.peer.pulls(REPO)).toEqual([]);
   });
+});
 
+describe.skipIf(!asRoot)(`\`/thopter stop\` ${ROOT_ONLY}`, () => {
   it("`/thopter stop` stops a working thopter: its machine is gone", async () => {
     const start = world.comment("/thopter");
     await until(() => reactions(world, start, "rocket") === 1, 30_000, "🚀 on the command");

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { until } from "./harness.js";
+import { asRoot, ROOT_ONLY, until } from "./harness.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -12,7 +12,7 @@ const exists = (path: string) =>
     () => false,
   );
 
-describe("pnpm demo", () => {
+describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
   it("prints the dashboard URL, reaches the completion comment, and cleans up on Ctrl-C", async () => {
     // Its own process group, so SIGINT reaches pnpm and the demo alike, as Ctrl-C in a terminal does.
     const child = spawn("corepack", ["pnpm", "demo"], {

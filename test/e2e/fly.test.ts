@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startWorld, type World } from "../demo/world.js";
 import { FlyPeer } from "../peers/fly/index.js";
-import { reactions, until } from "./harness.js";
+import { asRoot, ROOT_ONLY, reactions, until } from "./harness.js";
 import { runLoop } from "./loop.js";
 
 // The same loop with PROVIDER=fly: the Fly peer runs each machine as a local process of thopter/entrypoint.sh.
@@ -45,7 +45,7 @@ afterEach(async () => {
 
 const live = () => fly.machines().filter((m) => m.state !== "destroyed");
 
-describe("/thopter with the Fly provider (Fly peer running machines locally)", () => {
+describe.skipIf(!asRoot)(`/thopter with the Fly provider (Fly peer running machines locally) ${ROOT_ONLY}`, () => {
   it("the whole loop on a Fly machine; `/thopter stop` then destroys the machine and its volume", async () => {
     const { thopter } = await runLoop(world);
     expect(thopter.machine).toMatchObject({ provider: "fly", id: live()[0]?.id });

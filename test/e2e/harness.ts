@@ -4,6 +4,10 @@ import { until } from "../integration/hub/harness.js";
 
 export { until };
 
+/** Thopters boot only as root: the push broker runs as root and the agent as `thopter` (CI is root). */
+export const asRoot = process.getuid?.() === 0;
+export const ROOT_ONLY = "(root only: the push broker runs as root, the agent as thopter)";
+
 /** Per test: a fresh demo world (peers, hub, temp folder), closed afterwards and checked against GitHub's API description. */
 export function useWorld(options: WorldOptions = {}): World {
   const world = {} as World;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FIXED, REPO, SUMMARY } from "../demo/world.js";
-import { completion, reactions, useWorld } from "./harness.js";
+import { asRoot, completion, ROOT_ONLY, reactions, useWorld } from "./harness.js";
 
 /** Claude stops just before its push until the test lets it go on. */
 let reached: () => void;
@@ -18,7 +18,7 @@ const world = useWorld({
   },
 });
 
-describe("a hub restart while Claude works", () => {
+describe.skipIf(!asRoot)(`a hub restart while Claude works ${ROOT_ONLY}`, () => {
   it("loses nothing: the new hub adopts the thopter, gets its done report and comments exactly once", async () => {
     const command = world.comment("/thopter");
     await atPush;

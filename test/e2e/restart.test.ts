@@ -1,19 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { FIXED, REPO, SUMMARY } from "../demo/world.js";
-import { asRoot, completion, ROOT_ONLY, reactions, useWorld } from "./harness.js";
+import { asRoot, completion, ROOT_ONLY, reactions, until, useWorld } from "./harness.js";
 
 /** Claude stops just before its push until the test lets it go on. */
-let reached: () => void;
+let atPush = false;
 let release: () => void;
-const atPush = new Promise<void>((r) => {
-  reached = r;
-});
 const goOn = new Promise<void>((r) => {
   release = r;
 });
 const world = useWorld({
   beforePush: () => {
-    reached();
+    atPush = true;
     return goOn;
   },
 });
@@ -21,7 +18,7 @@ const world = useWorld({
 describe.skipIf(!asRoot)(`a hub restart while Claude works ${ROOT_ONLY}`, () => {
   it("loses nothing: the new hub adopts the thopter, gets its done report and comments exactly once", async () => {
     const command = world.comment("/thopter");
-    await atPush;
+    await until(() => atPush, 90_000, "Claude at its push (boot, then the first turns)");
     const [before] = await world.thopters();
     expect(before?.state).toBe("working");
 

@@ -90,6 +90,11 @@ describe("access keys in the spec", () => {
     const token = reopened.mint(record.id, "terminal");
     expect(verifyAccessToken(key, token!)).toMatchObject({ thopterId: record.id, scope: "terminal" });
     expect(reopened.mint("unknown-thopter", "log")).toBeUndefined();
+
+    // Once the thopter is gone, a restarted hub forgets its key for good.
+    await reopened.prune((id) => id !== record.id);
+    expect(reopened.mint(record.id, "terminal")).toBeUndefined();
+    expect((await AccessKeys.open(store, FLY_PLACEMENT)).get(record.id)).toBeUndefined();
   });
 });
 

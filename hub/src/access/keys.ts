@@ -62,6 +62,14 @@ export class AccessKeys {
     return access;
   }
 
+  /** Drops the keys of thopters that no longer run (`live` says which do), so the store does not grow forever. */
+  async prune(live: (thopterId: string) => boolean): Promise<void> {
+    for (const thopterId of [...this.entries.keys()].filter((id) => !live(id))) {
+      await this.store.delete(PREFIX + thopterId);
+      this.entries.delete(thopterId);
+    }
+  }
+
   get(thopterId: string): ThopterAccess | undefined {
     return this.entries.get(thopterId);
   }

@@ -94,6 +94,10 @@ export async function startThopterServices(
   const registry = await Registry.open(store, log, deps.registry);
   const tokens = await TokenStore.open(store);
   const access = await AccessKeys.open(store, provider.kind === "fly" ? FLY_PLACEMENT : LOCAL_PLACEMENT);
+  await access.prune((id) => {
+    const state = registry.get(id)?.state;
+    return state !== undefined && state !== "gone";
+  });
   const report = await reconcile(registry, provider, log);
   for (const { machine, reason } of report.flagged) {
     log.warn({ machine: machine.ref.id, reason }, "destroying a machine the hub does not expect");

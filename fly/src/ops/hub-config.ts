@@ -29,6 +29,8 @@ export const HUB_VARIABLES = [
   "DASHBOARD_TOKEN",
   "GOLDEN_CLAUDES",
   "LOG_LEVEL",
+  "ALLOWED_DOMAINS",
+  "DANGEROUSLY_SKIP_FIREWALL",
 ] as const;
 
 /** Where the hub's files go on its machine: the hub reads `.env` from its working directory. */

@@ -1,6 +1,8 @@
 // `pnpm demo`: the whole loop offline, in one process — GitHub peer, hub (local provider, file store), a local
 // thopter running the real Claude Code CLI against a SCRIPTED model. Runs until Ctrl-C, then removes everything.
 import { execFileSync } from "node:child_process";
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { observe } from "./progress.js";
 import { AGENT_USER, hasUser, REPO, startWorld, type World } from "./world.js";
 
@@ -19,8 +21,21 @@ function ensureAgentUser(): void {
   execFileSync("useradd", ["--create-home", "--shell", "/bin/bash", AGENT_USER], { stdio: "inherit" });
 }
 
+/** The agent runs Claude Code from this checkout's node_modules: as `thopter` it must be able to enter every parent. */
+function checkCheckoutReachable(): void {
+  for (let dir = resolve(import.meta.dirname, "../.."); dir !== "/"; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      console.error(
+        `pnpm demo: the agent user '${AGENT_USER}' cannot enter ${dir} (no o+x), so it cannot run Claude Code from this checkout: run 'chmod o+x ${dir}' or clone the repository elsewhere (e.g. /opt).`,
+      );
+      process.exit(1);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   ensureAgentUser();
+  checkCheckoutReachable();
   say("Starting the demo: GitHub peer, model peer, hub (local provider)…");
   const world = await startWorld({ logLevel: process.env.LOG_LEVEL ?? "silent" });
   let stopping = false;

@@ -1,17 +1,10 @@
-import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO } from "../demo/world.js";
 import { isAlive, machinePid } from "../integration/hub-lifecycle/harness.js";
-import { asRoot, ROOT_ONLY, reactions, until, useWorld } from "./harness.js";
+import { asRoot, exists, ROOT_ONLY, reactions, until, useWorld } from "./harness.js";
 
 const world = useWorld();
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 describe("commands a user writes on the issue", () => {
   it("refuses /thopter from someone without write access: one reply, no thopter", async () => {

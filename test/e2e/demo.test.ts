@@ -1,16 +1,9 @@
 import { spawn } from "node:child_process";
-import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { asRoot, ROOT_ONLY, until } from "./harness.js";
+import { asRoot, exists, ROOT_ONLY, until } from "./harness.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
   it("prints the dashboard URL, reaches the completion comment, and cleans up on Ctrl-C", async () => {

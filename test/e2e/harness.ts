@@ -1,3 +1,4 @@
+import { access } from "node:fs/promises";
 import { afterEach, beforeEach } from "vitest";
 import { REPO, startWorld, type World, type WorldOptions } from "../demo/world.js";
 import { until } from "../integration/hub/harness.js";
@@ -34,3 +35,10 @@ export function completion(world: World, timeoutMs = 100_000): Promise<string> {
     `the completion comment (replies: ${JSON.stringify(world.replies())})`,
   );
 }
+
+/** Whether a path exists (a machine's folder, the demo's working folder). */
+export const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );

@@ -39,7 +39,12 @@ describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
       expect(out).not.toContain("pnpm demo failed");
       expect(await exists(dir!)).toBe(false);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+      // A failed assertion still lets the demo clean up its thopters (they run in their own process groups).
+      if (child.exitCode === null && child.signalCode === null) {
+        process.kill(-child.pid!, "SIGINT");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+        if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+      }
     }
   }, 150_000);
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { verifyAccessToken } from "@thopter/agent/access/index";
@@ -7,9 +7,10 @@ import type { ThopterRecord, ThopterRequest } from "@thopter/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../src/access/index.js";
 import { loadConfig } from "../src/config.js";
-import { firewallEnv, type SpecContext, specBuilder, THOPTER_PATHS } from "../src/scheduler/spec.js";
+import { firewallEnv, renderPrompt, type SpecContext, specBuilder, THOPTER_PATHS } from "../src/scheduler/spec.js";
 import { openStore, type Store } from "../src/store/index.js";
 
+const CODER = "ghs_coderTokenThatMustStayRootOnly0123";
 let dir: string;
 let store: Store;
 beforeEach(async () => {
@@ -40,7 +41,7 @@ function build(keys?: AccessKeys, more: Partial<SpecContext> = {}) {
     promptsDir: resolve(import.meta.dirname, "../../prompts"),
     thopterEnvFile: join(dir, "none.env"),
     agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-    coderToken: () => "ghs_coder",
+    coderToken: (repo) => (repo === "acme/widgets" ? CODER : undefined),
     entrypoint: ["/boot"],
     access: keys && { issue: (id) => keys.issue(id), allowedOrigins: ["https://hub.example.com"] },
     ...more,
@@ -136,6 +137,46 @@ describe("job and environment", () => {
     expect(firewallEnv(loadConfig(base))).toEqual({});
     expect(() => loadConfig({ ...base, DANGEROUSLY_SKIP_FIREWALL: "yes" })).toThrow(
       /^DANGEROUSLY_SKIP_FIREWALL: is not I_UNDERSTAND; set it to I_UNDERSTAND/,
+    );
+  });
+});
+
+describe("thopter spec", () => {
+  it("delivers each secret as its own file: GitHub and broker tokens root-only, none of them in env", async () => {
+    await writeFile(join(dir, "thopters.env"), "ANTHROPIC_API_KEY=sk-ant-test\nANTHROPIC_BASE_URL=http://model\n");
+    const spec = await build(undefined, { thopterEnvFile: join(dir, "thopters.env") })({ record, request, tokens });
+    const byPath = new Map(spec.files.map((f) => [f.path, f]));
+    expect(byPath.get(THOPTER_PATHS.coderToken)).toMatchObject({ owner: "root", mode: 0o600 });
+    expect(text(byPath.get(THOPTER_PATHS.coderToken)!.contentBase64)).toBe(CODER);
+    expect(byPath.get(THOPTER_PATHS.reportToken)).toMatchObject({ owner: "root", mode: 0o600 });
+    expect(text(byPath.get(THOPTER_PATHS.reportToken)!.contentBase64)).toBe(tokens.broker);
+    expect(byPath.get(THOPTER_PATHS.statusToken)).toMatchObject({ owner: "thopter", mode: 0o600 });
+    expect(text(byPath.get(THOPTER_PATHS.agentEnv)!.contentBase64)).toContain('ANTHROPIC_API_KEY="sk-ant-test"');
+
+    const env = JSON.stringify(spec.env);
+    for (const secret of [CODER, tokens.broker, tokens.status, "sk-ant-test"]) expect(env).not.toContain(secret);
+    // The job description everyone may read names no secret either.
+    const job = text(byPath.get(THOPTER_PATHS.config)!.contentBase64);
+    for (const secret of [CODER, tokens.broker, tokens.status]) expect(job).not.toContain(secret);
+    expect(JSON.parse(job)).toMatchObject({ workBranch: record.branch, collectorUrl: "http://10.0.0.2:8081" });
+  });
+
+  it("renders the chosen prompt with the issue's values", async () => {
+    const spec = await build()({ record, request, tokens });
+    const prompt = text(spec.files.find((f) => f.path === THOPTER_PATHS.prompt)!.contentBase64);
+    expect(prompt).toContain(record.branch);
+    expect(prompt).not.toMatch(/\{\{(repository|workBranch|issueNumber|issueTitle|instructions)\}\}/);
+    expect(renderPrompt("{{repoName}} #{{issueNumber}} {{typo}}", { repoName: "widgets", issueNumber: "3" })).toBe(
+      "widgets #3 {{typo}}",
+    );
+  });
+
+  it("refuses, naming what to fix: a repository without a coder token, a missing prompt", async () => {
+    await expect(build()({ record: { ...record, repo: "acme/other" }, request, tokens })).rejects.toThrow(
+      /GITHUB_INTEGRATION_JSON has no coderToken for acme\/other/,
+    );
+    await expect(build(undefined, { promptsDir: dir })({ record, request, tokens })).rejects.toThrow(
+      /cannot read prompt .*default\.md/,
     );
   });
 });

@@ -102,28 +102,9 @@ describe("golden-claude profiles on the hub", () => {
 
   it("gives the thopter's agent the profile's credential in its own env file, never in the spec env", async () => {
     await writeFile(join(dir, "thopters.env"), "ANTHROPIC_BASE_URL=http://model\n");
-    const build = specBuilder({
-      collectorUrl: "http://10.0.0.2:8081",
-      githubApiUrl: "https://api.github.com",
-      promptsDir: resolve(import.meta.dirname, "../../prompts"),
-      thopterEnvFile: join(dir, "thopters.env"),
-      agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-      coderToken: () => "ghs_coder",
-      entrypoint: ["/boot"],
-      profileEnv: (gc) => profiles.credentialEnv(gc),
-    });
-    const record = {
-      id: "t-1",
-      repo: "acme/w",
-      issueNumber: 1,
-      issueTitle: "x",
-      branch: "thopter/1--t-1",
-      prompt: "default",
-    };
-    const request = { command: { kind: "start", instructions: "" } } as ThopterRequest;
-    const tokens = { status: "s", broker: "b" };
+    const build = buildFor(profiles);
     const agentEnv = async (gc: string) => {
-      const spec = await build({ record: { ...record, gc } as ThopterRecord, request, tokens });
+      const spec = await build(gc);
       expect(JSON.stringify(spec.env)).not.toContain("sk-ant");
       const file = spec.files.find((f) => f.path === THOPTER_PATHS.agentEnv)!;
       expect(file).toMatchObject({ owner: "thopter", mode: 0o600 });

@@ -141,6 +141,8 @@ export async function receiveAgentBundle(opts: AgentBundleOptions): Promise<stri
   }
   const indexing = opts.mirror.git(["index-pack", "--stdin", "--fix-thin", "--strict"], { stdin: split });
   const [bundled, indexed] = await Promise.allSettled([bundling, indexing]);
+  // git may exit 0 before the splitter reaches the limit (the pipe buffers its tail): the cut-off is what failed.
+  if (split.bytes > opts.maxBytes) throw tooLarge();
   if (bundled.status === "rejected") throw bundled.reason;
   if (indexed.status === "rejected") {
     const err = indexed.reason;

@@ -1,6 +1,7 @@
-// Before `pnpm test` / `pnpm demo`: name the one missing system program instead of failing deep inside a test.
+// Before `pnpm test` / `pnpm demo`: name everything missing, one line each, instead of failing deep inside a test.
 import { spawnSync } from "node:child_process";
 
+const MIN_NODE = [20, 19];
 const NEEDS = {
   test: [
     ["git", "git"],
@@ -14,12 +15,25 @@ const NEEDS = {
   ],
 };
 const what = process.argv[2] ?? "test";
-for (const [bin, pkg] of NEEDS[what] ?? []) {
-  const found = spawnSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" }).status === 0;
-  if (!found) {
-    console.error(
-      `Missing system program '${bin}': install it (Debian/Ubuntu: sudo apt-get install ${pkg}) and run 'pnpm ${what}' again.`,
-    );
-    process.exit(1);
-  }
+if (!(what in NEEDS)) {
+  console.error(`check-system: unknown target '${what}': use one of ${Object.keys(NEEDS).join(", ")}`);
+  process.exit(2);
+}
+
+const again = `and run 'pnpm ${what}' again.`;
+const missing = [];
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+  missing.push(
+    `Node.js ${process.versions.node} is too old: install Node.js >= ${MIN_NODE.join(".")} (https://nodejs.org) ${again}`,
+  );
+}
+for (const [bin, pkg] of NEEDS[what]) {
+  const found = spawnSync("sh", ["-c", 'command -v "$1"', "sh", bin], { stdio: "ignore" }).status === 0;
+  if (!found)
+    missing.push(`Missing system program '${bin}': install it (Debian/Ubuntu: sudo apt-get install ${pkg}) ${again}`);
+}
+if (missing.length > 0) {
+  for (const line of missing) console.error(line);
+  process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { lstatSync, readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { RepoFullName } from "@thopter/protocol";
+import { Isolation, RepoFullName } from "@thopter/protocol";
 import { z } from "zod";
 
 const AbsPath = z.string().refine(isAbsolute, "must be an absolute path");
@@ -27,6 +27,8 @@ export const BrokerConfigFile = z.strictObject({
   reportTokenFile: AbsPath,
   /** The unprivileged user the agent runs as; bundles are created with its uid/gid. */
   agentUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name"),
+  /** Absent means "full"; "off" only when the broker is not root and the agent is its own user (see checkIsolation). */
+  isolation: Isolation.optional(),
   /** The agent's clone. The broker only ever runs git there as `agentUser`. */
   workspace: AbsPath,
   /** Root-owned bare mirror of origin; the agent fetches from it. */
@@ -130,8 +132,38 @@ export function resolveAgent(user: string): AgentIdentity {
     throw new ConfigError(`broker config: agentUser: no such user ${user}`);
   }
   const [, , uid, gid, , home] = line.split(":");
-  if (Number(uid) === 0) throw new ConfigError("broker config: agentUser: must not be root");
   return { user, uid: Number(uid), gid: Number(gid), home: home || "/" };
+}
+
+/**
+ * Whether the broker, running as `brokerUid`, can keep its promise for `isolation`: with "full" it must be root and
+ * the agent another user (git runs as the agent, whose tokens it cannot read); with "off" it must not be root and the
+ * agent must be itself. Everything else is refused with what to change, never silently downgraded.
+ */
+export function checkIsolation(
+  isolation: Isolation | undefined,
+  agent: AgentIdentity,
+  brokerUid = process.getuid?.() ?? -1,
+): void {
+  if (isolation === "off") {
+    if (brokerUid === 0) {
+      throw new ConfigError(
+        'broker config: isolation: "off" is refused as root: a root broker always keeps the token from a separate agent user; remove the setting',
+      );
+    }
+    if (agent.uid !== brokerUid) {
+      throw new ConfigError(
+        `broker config: agentUser: with isolation "off" the agent is the broker's own user (uid ${brokerUid}), not ${agent.user} (uid ${agent.uid})`,
+      );
+    }
+    return;
+  }
+  if (brokerUid !== 0) {
+    throw new ConfigError(
+      `broker config: isolation: the broker runs as uid ${brokerUid}, not root, so it can neither keep the token from ${agent.user} nor run git as that user: run it as root, or set "isolation": "off" with agentUser set to the broker's own user (the agent can then read the token)`,
+    );
+  }
+  if (agent.uid === 0) throw new ConfigError("broker config: agentUser: must not be root");
 }
 
 export function loadConfig(path: string): BrokerConfig {
@@ -143,10 +175,12 @@ export function loadConfig(path: string): BrokerConfig {
     throw new ConfigError(`broker config: ${path} is not valid JSON (${(err as Error).message})`);
   }
   const file = parseConfigFile(raw);
+  const agent = resolveAgent(file.agentUser);
+  checkIsolation(file.isolation, agent);
   return {
     ...file,
     coderToken: readSecretFile(file.coderTokenFile, "coderTokenFile"),
     reportToken: readSecretFile(file.reportTokenFile, "reportTokenFile"),
-    agent: resolveAgent(file.agentUser),
+    agent,
   };
 }

@@ -1,5 +1,6 @@
 // The broker as the thopter entrypoint runs it, as root: `node broker-mcp/dist/src/main.js /etc/thopter/broker.json`
-// (or BROKER_CONFIG=/etc/thopter/broker.json). The config file and both token files must be root-only.
+// (or BROKER_CONFIG=/etc/thopter/broker.json). The config file and both token files must be the broker's own, mode
+// 0600. Not as root only with `"isolation": "off"` in the config (the agent is then this same user: see config.ts).
 import pino from "pino";
 import { writeAgentMcpConfig } from "./agent-wiring.js";
 import { startBroker } from "./broker.js";
@@ -12,13 +13,14 @@ if (!path) {
   process.exit(2);
 }
 
-if (process.getuid?.() !== 0) {
-  console.error("broker-mcp must run as root: it keeps the token from the agent and runs git as the agent's user");
-  process.exit(2);
-}
-
 try {
   const config = loadConfig(path);
+  if (config.isolation === "off") {
+    log.warn(
+      { uid: process.getuid?.(), agentUser: config.agentUser },
+      "token isolation is OFF: the broker is not root and the agent runs as its own user, so the agent can read the GitHub tokens",
+    );
+  }
   const broker = await startBroker(config, { log });
   if (config.agentMcpConfigPath) {
     writeAgentMcpConfig({

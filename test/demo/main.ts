@@ -2,23 +2,29 @@
 // thopter running the real Claude Code CLI against a SCRIPTED model. Runs until Ctrl-C, then removes everything.
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
+import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { observe } from "./progress.js";
 import { AGENT_USER, hasUser, REPO, startWorld, type World } from "./world.js";
 
 const say = (line: string) => console.log(line);
 
-function ensureAgentUser(): void {
+/**
+ * As root: the agent runs as the unprivileged user `thopter` (created if missing) and the push broker as root, so the
+ * agent cannot read the GitHub token. As anyone else everything runs as you, and the demo says so first.
+ */
+function prepareAgentUser(): void {
   if (process.getuid?.() !== 0) {
-    // Token isolation would be off (the agent runs as you), and the push broker refuses to run without root today.
-    console.error(
-      "pnpm demo needs root: the thopter's push broker runs as root to keep the GitHub token from the agent (user 'thopter'). Run it with sudo.",
+    say(
+      `Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) it runs as the user '${AGENT_USER}' instead.`,
     );
-    process.exit(1);
+    return;
   }
-  if (hasUser(AGENT_USER)) return;
-  say(`Creating the unprivileged user '${AGENT_USER}' the agent runs as (useradd --create-home ${AGENT_USER}).`);
-  execFileSync("useradd", ["--create-home", "--shell", "/bin/bash", AGENT_USER], { stdio: "inherit" });
+  if (!hasUser(AGENT_USER)) {
+    say(`Creating the unprivileged user '${AGENT_USER}' the agent runs as (useradd --create-home ${AGENT_USER}).`);
+    execFileSync("useradd", ["--create-home", "--shell", "/bin/bash", AGENT_USER], { stdio: "inherit" });
+  }
+  checkCheckoutReachable();
 }
 
 /** The agent runs Claude Code from this checkout's node_modules: as `thopter` it must be able to enter every parent. */
@@ -34,8 +40,7 @@ function checkCheckoutReachable(): void {
 }
 
 async function main(): Promise<void> {
-  ensureAgentUser();
-  checkCheckoutReachable();
+  prepareAgentUser();
   say("Starting the demo: GitHub peer, model peer, hub (local provider)…");
   const world = await startWorld({ logLevel: process.env.LOG_LEVEL ?? "silent" });
   let stopping = false;
@@ -56,7 +61,11 @@ async function main(): Promise<void> {
   say(`Dashboard: ${world.config.HUB_PUBLIC_URL}/`);
   say(`GitHub (peer): ${world.peer.url}/${REPO}/issues/${world.issue} — "add() subtracts instead of adding"`);
   say(`Working files (store, machines) in ${world.dir} (removed on Ctrl-C)`);
-  say(`Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`);
+  say(
+    world.isolation === "full"
+      ? `Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`
+      : `Thopters, their push broker and Claude Code run as you, '${userInfo().username}' (token isolation OFF: not root).`,
+  );
   say("");
   const command = world.comment("/thopter");
   say(`Posted '/thopter' on issue #${world.issue} as its owner. Watching…`);

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
+import { ISOLATION_ENV, Isolation } from "@thopter/protocol";
 
 /** The user Claude runs as, and whether boot must drop to it (it runs as root) or already is it. */
 export interface AgentUser {
@@ -12,14 +13,38 @@ export interface AgentUser {
 
 export const AGENT_USER_NAME = "thopter";
 
+/** One line for the boot log when isolation is off. */
+export const ISOLATION_OFF_WARNING = `token isolation is OFF (${ISOLATION_ENV}=off): boot is not root, so Claude runs as this same user and can read the push broker's GitHub tokens`;
+
+/** What the provider asked for (THOPTER_ISOLATION, set only by a local provider of a hub not run as root). */
+function requestedIsolation(env: NodeJS.ProcessEnv): Isolation {
+  const value = env[ISOLATION_ENV] || "full";
+  const parsed = Isolation.safeParse(value);
+  if (!parsed.success) throw new Error(`${ISOLATION_ENV}=${JSON.stringify(value)} must be "full" or "off"`);
+  return parsed.data;
+}
+
 /**
- * As root, the `thopter` user (it must exist: the image makes it; locally `useradd --create-home thopter`); as
- * anyone else, that user themselves: isolation is then off, as the local provider warns.
+ * As root, the `thopter` user (it must exist: the image makes it; locally `useradd --create-home thopter`), and
+ * THOPTER_ISOLATION=off is refused, so nothing can downgrade a real thopter. As anyone else, only with
+ * THOPTER_ISOLATION=off: the agent is then that user themselves and can read the tokens, as the local provider warns.
  */
-export function agentUser(name = AGENT_USER_NAME): AgentUser {
-  if (process.getuid?.() !== 0) {
+export function agentUser(env: NodeJS.ProcessEnv = process.env, name = AGENT_USER_NAME): AgentUser {
+  const off = requestedIsolation(env) === "off";
+  const uid = process.getuid?.();
+  if (uid !== 0) {
+    if (!off) {
+      throw new Error(
+        `boot runs as uid ${uid}, not root, so it cannot keep the GitHub token from the agent: run it as root, or (a local thopter only) set ${ISOLATION_ENV}=off to run the agent as this user without token isolation`,
+      );
+    }
     const me = userInfo();
     return { name: me.username, uid: me.uid, gid: me.gid, drop: false };
+  }
+  if (off) {
+    throw new Error(
+      `${ISOLATION_ENV}=off is refused as root: a thopter booted as root always runs the agent as ${name}; unset it`,
+    );
   }
   let line: string;
   try {
@@ -27,7 +52,7 @@ export function agentUser(name = AGENT_USER_NAME): AgentUser {
   } catch {
     throw new Error(`the agent user ${name} does not exist: create it (useradd --create-home ${name})`);
   }
-  const [, , uid, gid] = line.split(":");
-  if (Number(uid) === 0) throw new Error(`the agent user ${name} must not be root`);
-  return { name, uid: Number(uid), gid: Number(gid), drop: true };
+  const [, , agentUid, gid] = line.split(":");
+  if (Number(agentUid) === 0) throw new Error(`the agent user ${name} must not be root`);
+  return { name, uid: Number(agentUid), gid: Number(gid), drop: true };
 }

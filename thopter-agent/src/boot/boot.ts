@@ -8,7 +8,7 @@ import { applyFirewall } from "../firewall/apply.js";
 import { SKIP_VALUE, SKIP_VARIABLE, SKIPPED_WARNING, skipRequested } from "../firewall/config.js";
 import { postStatus } from "../observer/post.js";
 import { agentBaseEnv, asAgent } from "./agent-process.js";
-import { type AgentUser, agentUser } from "./agent-user.js";
+import { type AgentUser, agentUser, ISOLATION_OFF_WARNING } from "./agent-user.js";
 import { step } from "./boot-log.js";
 import { defaultBranch, type RunningBroker, startBrokerProcess, writeBrokerConfig } from "./broker.js";
 import { claudeBinary, startClaudeInTmux } from "./claude.js";
@@ -76,8 +76,12 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
   await report({ state: "booting", event: "boot" });
   const children: ChildProcess[] = [];
   try {
-    const agent = await step(log, "agent-user", () => agentUser());
+    const agent = await step(log, "agent-user", () => agentUser(env));
     log.info({ agent: agent.name, uid: agent.uid, drop: agent.drop }, "the agent runs as this user");
+    if (!agent.drop) {
+      log.warn(ISOLATION_OFF_WARNING);
+      await report({ state: "booting", event: "isolation", detail: ISOLATION_OFF_WARNING });
+    }
     const firewall = await step(log, "firewall", () => applyBootFirewall(env, jobPath, log), known);
     if (firewall !== "enforced") {
       await report({

@@ -37,7 +37,7 @@ export async function defaultBranch(job: ThopterJob, coderToken: string): Promis
   return body.default_branch;
 }
 
-/** The broker's config file (root only), pointing at the spec's token files; a fresh MCP key every boot. */
+/** The broker's config file (its user's only), pointing at the spec's token files; a fresh MCP key every boot. */
 export function writeBrokerConfig(input: {
   job: ThopterJob;
   layout: LayoutPaths;
@@ -56,6 +56,8 @@ export function writeBrokerConfig(input: {
     coderTokenFile: machinePath(job.files.coderToken),
     reportTokenFile: machinePath(job.files.reportToken),
     agentUser: agent.name,
+    // Boot that is not root runs the agent as itself (THOPTER_ISOLATION=off): the broker must be told, not guess.
+    ...(agent.drop ? {} : { isolation: "off" as const }),
     workspace: input.repoDir,
     mirror: layout.mirror,
     stateDir: layout.brokerState,
@@ -72,7 +74,7 @@ export function writeBrokerConfig(input: {
 }
 
 /**
- * Starts the broker (`broker-mcp` main) as the current user (root), waits for its `{"ready":true,"url":…}` line,
+ * Starts the broker (`broker-mcp` main) as the current user (root, unless isolation is off), waits for its `{"ready":true,"url":…}` line,
  * then sends the rest of its output to its log file. Rejects with the broker's last words if it exits first.
  */
 export async function startBrokerProcess(configPath: string, mcpKey: string, logFile: string): Promise<RunningBroker> {

@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type MachineRef, NAME_PATTERN, type ThopterSpec } from "@thopter/protocol";
+import { ISOLATION_ENV, type Isolation, type MachineRef, NAME_PATTERN, type ThopterSpec } from "@thopter/protocol";
 import type { Logger } from "pino";
 import {
   checkThopterId,
@@ -27,11 +27,12 @@ export interface LocalProviderOptions {
 /**
  * Thopters as process groups on this host. As root, files get the owners the spec names and the entrypoint runs as
  * root (it starts the broker and drops to the agent user itself); as anyone else, everything runs as that one user
- * and the agent can read the broker's token: isolation is off, and the log says so.
+ * and the agent can read the broker's token: isolation is off, the log says so, and so does each thopter's
+ * environment (THOPTER_ISOLATION=off), which its boot requires before it runs the agent as its own user.
  */
 export class LocalProvider implements Provider {
   readonly kind = "local";
-  readonly isolation: "full" | "off";
+  readonly isolation: Isolation;
   private readonly root: string;
   private readonly graceMs: number;
   /** Thopters whose create is under way in this process: their directory exists before their process does. */
@@ -68,7 +69,8 @@ export class LocalProvider implements Provider {
       const files = await this.ownedFiles(spec);
       const meta = { thopter_id: id, repo: owner.repo, issue: String(owner.issueNumber) };
       try {
-        const started = await launchLocalMachine({ dir, env: spec.env, files, cmd: spec.entrypoint, meta });
+        const env = this.isolation === "off" ? { ...spec.env, [ISOLATION_ENV]: "off" } : spec.env;
+        const started = await launchLocalMachine({ dir, env, files, cmd: spec.entrypoint, meta });
         this.options.log.info({ thopterId: id, pid: started.process?.pid, dir }, "local machine started");
       } catch (err) {
         await removeLocalMachine(dir, this.graceMs);

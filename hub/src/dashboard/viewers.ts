@@ -11,12 +11,14 @@ export type ViewerKind = "terminal" | "sessionLog" | "bootLog";
 export type ThopterViewers = (record: Readonly<ThopterRecord>, kind: ViewerKind) => string | undefined;
 
 export interface ViewerServers {
-  /** Ports of the thopter's servers (the same on every thopter). `bootLog` is a path on the session-log server. */
+  /** Ports of the thopter's servers (the same on every thopter). The boot log is a page of the session-log server. */
   ports: { terminal: number; sessionLog: number };
-  bootLogPath?: string;
   /** A token for the thopter and scope (`terminal` or `log`), or undefined when the hub holds no key for it. */
   mint(thopterId: string, scope: "terminal" | "log"): string | undefined;
 }
+
+/** Where the session-log server (thopter-agent/src/session-log/server.ts) serves the boot log. */
+const BOOT_LOG_PATH = "/boot-log";
 
 /**
  * Viewers on the machine's own address (`machine.address`: the local host for local thopters, the private address on
@@ -29,7 +31,7 @@ export function machineViewers(servers: ViewerServers): ThopterViewers {
     const token = servers.mint(record.id, kind === "terminal" ? "terminal" : "log");
     if (!token) return undefined;
     const port = kind === "terminal" ? servers.ports.terminal : servers.ports.sessionLog;
-    const path = kind === "bootLog" ? (servers.bootLogPath ?? "/boot-log") : "/";
+    const path = kind === "bootLog" ? BOOT_LOG_PATH : "/";
     const host = address.includes(":") && !address.startsWith("[") ? `[${address}]` : address;
     return `http://${host}:${port}${path}?token=${encodeURIComponent(token)}`;
   };

@@ -9,12 +9,15 @@
  * // The hub links people to `${url}/?token=${mintAccessToken(key, { thopterId, scope: "log", exp })}`.
  * ```
  *
- * `TranscriptRenderer` alone renders transcript lines to HTML (e.g. for a static copy).
+ * The same server shows the boot log at `/boot-log?token=…` (same token scope).
+ * `TranscriptRenderer` alone renders transcript lines to HTML (e.g. for a static copy); `BootLogRenderer` boot log lines.
  */
+export { BootLogRenderer } from "./boot-render.js";
 export { escapeHtml } from "./escape.js";
-export { type LogMessage, type StreamOptions, streamSessionEvents } from "./events.js";
+export { type StreamOptions, streamBootLog, streamSessionEvents } from "./events.js";
 export { type FollowOptions, TranscriptFolder } from "./follow.js";
 export { LineSplitter } from "./lines.js";
 export { type RenderOp, TranscriptRenderer } from "./render.js";
 export { type SessionLogServerOptions, startSessionLogServer } from "./server.js";
+export type { LogMessage } from "./stream.js";
 export { FileTailer, type TailEvents } from "./tail.js";

@@ -1,20 +1,47 @@
-// The session log page, served as-is (kept in TypeScript so the build carries it to dist/ without a copy step).
+// The session log and boot log pages, served as-is (kept in TypeScript so the build carries them to dist/ without a copy step).
 
-/** The page shell; entries arrive over SSE from `events`. */
-export const PAGE_HTML = `<!doctype html>
+import { escapeHtml } from "./escape.js";
+
+/** What differs between the session log page and the boot log page. */
+interface PageShell {
+  title: string;
+  /** The event stream, relative to the page. */
+  events: string;
+  /** What the page says until the first entry arrives. */
+  waiting: string;
+}
+
+/** A page shell (assets relative to the server's root); entries arrive over SSE from `events`. */
+function pageHtml({ title, events, waiting }: PageShell): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Thopter session log</title>
+<title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="style.css">
 <script src="app.js" defer></script>
 </head>
 <body>
-<main id="log"><p id="status">connecting…</p></main>
+<main id="log" data-events="${escapeHtml(events)}" data-waiting="${escapeHtml(waiting)}"><p id="status">connecting…</p></main>
 </body>
 </html>
 `;
+}
+
+/** The session log, at `/`. */
+export const PAGE_HTML = pageHtml({
+  title: "Thopter session log",
+  events: "events",
+  waiting: "waiting for the session to start…",
+});
+
+/** The boot log, at `/boot-log` (so its stream, relative to it, is `/boot-log/events`). */
+export const BOOT_PAGE_HTML = pageHtml({
+  title: "Thopter boot log",
+  events: "boot-log/events",
+  waiting: "waiting for boot to write its log…",
+});
 
 export const PAGE_CSS = `body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #fafafa; color: #222; }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
@@ -37,12 +64,28 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; backgrou
 .tool-result.pending { color: #999; font-style: italic; }
 .result-ref { color: #999; font-size: 0.85rem; }
 details.thinking summary { color: #888; font-style: italic; }
+h3.boot-start { font-size: 0.85rem; color: #555; margin: 1rem 0 0.3rem; }
+.entry.boot { padding-top: 0.1rem; padding-bottom: 0.1rem; }
+.entry.boot header { display: inline; margin-right: 0.6rem; }
+.entry.boot .text { display: inline; }
+.entry.boot.started { color: #777; }
+.entry.level-warn { border-color: #c93; }
+.entry.level-error, .entry.level-fatal { border-color: #c33; background: #fdecec; }
+.step { font-family: monospace; font-weight: bold; color: #333; }
+.side { font-size: 0.75rem; color: #fff; background: #37c; border-radius: 3px; padding: 0 0.3rem; }
+.ms { color: #37c; }
+.offset { color: #999; }
+.reason { color: #a22; white-space: pre-wrap; overflow-wrap: anywhere; }
+.fields { font-size: 0.8rem; color: #555; }
+.totals .failed { color: #c33; font-weight: bold; }
+.totals .finished { color: #3a7; font-weight: bold; }
 `;
 
-/** Applies the server's `RenderOp`s (see render.ts) to the page as they stream in. */
-export const PAGE_JS = `// Session log page: applies the server's render operations (see render.ts RenderOp) as they stream in over SSE.
+/** Applies the server's `RenderOp`s (see render.ts, boot-render.ts) to the page as they stream in. */
+export const PAGE_JS = `// Session and boot log pages: apply the server's render operations (see render.ts RenderOp) as they stream in over SSE.
 "use strict";
 const log = document.getElementById("log");
+const { events: eventsPath, waiting } = log.dataset;
 const status = document.getElementById("status");
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
@@ -97,12 +140,12 @@ function apply(msg) {
   }
 }
 
-const events = new EventSource(\`events\${token ? \`?token=\${encodeURIComponent(token)}\` : ""}\`);
+const events = new EventSource(\`\${eventsPath}\${token ? \`?token=\${encodeURIComponent(token)}\` : ""}\`);
 events.onopen = () => {
   // Every (re)connection starts with the full render: drop what an earlier connection showed.
   for (const s of sections.values()) s.el.remove();
   sections.clear();
-  status.textContent = "waiting for the session to start…";
+  status.textContent = waiting;
   log.prepend(status);
 };
 events.onmessage = (e) => {

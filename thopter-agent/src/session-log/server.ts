@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { accessCookieName, type Granted } from "../access/request.js";
 import { type ListenOptions, listenGuarded, type RunningServer } from "../access/server.js";
 import type { AccessClaims } from "../access/token.js";
-import { streamSessionEvents } from "./events.js";
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
+import { hostLayout } from "../boot/layout.js";
+import { streamBootLog, streamSessionEvents } from "./events.js";
+import { BOOT_PAGE_HTML, PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
 
 export interface SessionLogServerOptions extends ListenOptions {
   /** The per-thopter key the hub signs access tokens with. */
@@ -13,6 +14,8 @@ export interface SessionLogServerOptions extends ListenOptions {
   allowedOrigins?: readonly string[];
   /** Claude Code's projects folder for the workspace, e.g. `~thopter/.claude/projects/-workspace-repo`. */
   dir: string;
+  /** The boot log (JSON lines) shown at `/boot-log`; default the machine's (`/var/log/thopter/boot.log` under THOPTER_FS_ROOT). */
+  bootLog?: string;
   /** How often files are polled besides fs.watch; default 250 ms. */
   pollMs?: number;
   /** Pages open at once (each follows the files itself); more are refused with 503. Default 32. */
@@ -28,7 +31,8 @@ function send(res: ServerResponse, type: string, body: string): void {
 
 /**
  * The live session log: `GET /?token=…` (scope `log`) serves the page, which streams the rendered transcripts from
- * `GET /events` and keeps receiving new entries as Claude writes them.
+ * `GET /events` and keeps receiving new entries as Claude writes them. `GET /boot-log?token=…` is the boot log the same
+ * way (its steps, timings and failures, live while boot runs), streamed from `GET /boot-log/events`.
  */
 export function startSessionLogServer(opts: SessionLogServerOptions): Promise<RunningServer> {
   const policy = {
@@ -40,14 +44,17 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
   };
   const maxViewers = opts.maxViewers ?? DEFAULT_MAX_VIEWERS;
   let viewers = 0;
-  const events = (res: ServerResponse, claims: AccessClaims): void => {
+  const bootLog = opts.bootLog ?? hostLayout().bootLog;
+  const events = (res: ServerResponse, claims: AccessClaims, what: "sessions" | "boot"): void => {
     if (viewers >= maxViewers) {
       res.writeHead(503, { "content-type": "text/plain" }).end(`${maxViewers} viewers are connected already\n`);
       return;
     }
     viewers++;
     res.once("close", () => viewers--);
-    streamSessionEvents(res, { dir: opts.dir, log: opts.log, pollMs: opts.pollMs, claims });
+    const common = { log: opts.log, pollMs: opts.pollMs, claims };
+    if (what === "boot") streamBootLog(res, { ...common, file: bootLog });
+    else streamSessionEvents(res, { ...common, dir: opts.dir });
   };
   const request = (req: IncomingMessage, res: ServerResponse, { claims }: Granted): void => {
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -58,7 +65,9 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
     if (path === "/") send(res, "text/html", PAGE_HTML);
     else if (path === "/style.css") send(res, "text/css", PAGE_CSS);
     else if (path === "/app.js") send(res, "text/javascript", PAGE_JS);
-    else if (path === "/events" && req.method === "GET") events(res, claims);
+    else if (path === "/boot-log") send(res, "text/html", BOOT_PAGE_HTML);
+    else if (path === "/events" && req.method === "GET") events(res, claims, "sessions");
+    else if (path === "/boot-log/events" && req.method === "GET") events(res, claims, "boot");
     else res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   };
   return listenGuarded(policy, { request }, opts);

@@ -130,6 +130,26 @@ describe("local provider", () => {
     expect(new LocalProvider({ root, thopterUser: "thopter", log }).isolation).toBe(IS_ROOT ? "full" : "off");
   });
 
+  it("tells each thopter when its isolation is off (THOPTER_ISOLATION=off), and never as root", async () => {
+    const printEnv = (id: string) =>
+      idle(id, [
+        process.execPath,
+        "-e",
+        "console.log('isolation=' + (process.env.THOPTER_ISOLATION ?? 'unset')); setInterval(() => {}, 60000)",
+      ]);
+    const consoleOf = (id: string) => readFile(join(root, id, "console.log"), "utf8");
+    // The provider decides its isolation once, when made: a hub that is not root.
+    vi.spyOn(process, "getuid").mockReturnValue(1000);
+    const plain = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 500 });
+    vi.restoreAllMocks();
+    await plain.create(printEnv("t-off"), owner("t-off"));
+    await expect.poll(() => consoleOf("t-off"), { timeout: 10_000 }).toContain("isolation=off");
+    await provider.create(printEnv("t-as-is"), owner("t-as-is"));
+    await expect
+      .poll(() => consoleOf("t-as-is"), { timeout: 10_000 })
+      .toContain(IS_ROOT ? "isolation=unset" : "isolation=off");
+  });
+
   it.skipIf(!IS_ROOT)("as root, warns when the agent user could not reach LOCAL_THOPTER_ROOT (root only)", async () => {
     await chmod(root, 0o711); // mkdtemp made it 0700: open it, so only the directory below is closed
     const closed = join(root, "closed");

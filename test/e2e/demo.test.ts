@@ -1,50 +1,135 @@
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { execFileSync, type SpawnOptions, spawn } from "node:child_process";
+import { chownSync, readFileSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { AGENT_USER, hasUser } from "../demo/world.js";
 import { asRoot, exists, ROOT_ONLY, until } from "./harness.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
-  it("prints the dashboard URL, reaches the completion comment, and cleans up on Ctrl-C", async () => {
-    // Its own process group, so SIGINT reaches pnpm and the demo alike, as Ctrl-C in a terminal does.
-    const child = spawn("corepack", ["pnpm", "demo"], {
-      cwd: ROOT,
-      env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0", LOG_LEVEL: "silent" },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    try {
-      await until(() => out.includes("completion comment posted"), 100_000, `the completion comment; output:\n${out}`);
-      expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
-      expect(out).toContain("the model is SCRIPTED");
-      expect(out).toMatch(/🚀 a thopter was provisioned/);
-      expect(out).toMatch(/draft PR opened: http:\/\/127\.0\.0\.1:\d+\/demo\/calculator\/pull\/\d+/);
-      expect(out).toContain("✅ **Done**");
-      expect(out).toContain(".env.example");
-      const dir = /Working files \(store, machines\) in (\S+)/.exec(out)?.[1];
-      expect(dir).toBeDefined();
-      expect(await exists(dir!)).toBe(true);
+/**
+ * Runs the demo (`command`) as Ctrl-C in a terminal would stop it, checking what the user sees on the way: the
+ * dashboard URL, the scripted-model notice, the provisioning, the draft PR, the completion comment, the way to a
+ * real setup; then SIGINT to its process group, a clean exit, its working folder gone and none of its processes
+ * left. `whileUp` checks more while the demo is still up. Returns everything it printed.
+ */
+async function runDemo(
+  command: string[],
+  options: SpawnOptions,
+  whileUp: (out: string, dir: string) => Promise<void> = async () => {},
+): Promise<string> {
+  // Its own process group, so SIGINT reaches pnpm and the demo alike, as Ctrl-C in a terminal does.
+  const child = spawn(command[0]!, command.slice(1), {
+    ...options,
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  try {
+    await until(() => out.includes("completion comment posted"), 100_000, `the completion comment; output:\n${out}`);
+    expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(out).toContain("the model is SCRIPTED");
+    expect(out).toMatch(/🚀 a thopter was provisioned/);
+    expect(out).toMatch(/branch thopter\/\d+--\S+ pushed/);
+    expect(out).toMatch(/draft PR opened: http:\/\/127\.0\.0\.1:\d+\/demo\/calculator\/pull\/\d+/);
+    expect(out).toContain("✅ **Done**");
+    expect(out).toContain(".env.example");
+    const dir = /Working files \(store, machines\) in (\S+)/.exec(out)?.[1];
+    expect(dir).toBeDefined();
+    expect(await exists(dir!)).toBe(true);
+    await whileUp(out, dir!);
+    process.kill(-child.pid!, "SIGINT");
+    await until(() => out.includes("Stopped and cleaned up."), 30_000, `the clean-up; output:\n${out}`);
+    await exited;
+    expect(out).not.toContain("pnpm demo failed");
+    expect(await exists(dir!)).toBe(false);
+    expect(await processesMentioning(dir!)).toEqual([]);
+    return out;
+  } finally {
+    // A failed assertion still lets the demo clean up its thopters (they run in their own process groups).
+    if (child.exitCode === null && child.signalCode === null) {
       process.kill(-child.pid!, "SIGINT");
-      await until(() => out.includes("Stopped and cleaned up."), 30_000, `the clean-up; output:\n${out}`);
-      await exited;
-      expect(out).not.toContain("pnpm demo failed");
-      expect(await exists(dir!)).toBe(false);
-    } finally {
-      // A failed assertion still lets the demo clean up its thopters (they run in their own process groups).
-      if (child.exitCode === null && child.signalCode === null) {
-        process.kill(-child.pid!, "SIGINT");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-        if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
-      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
     }
+  }
+}
+
+/** Live processes whose command line or environment names `path` (a thopter's, its tmux, Claude, the broker). */
+async function processesMentioning(path: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir("/proc")).filter((name) => /^\d+$/.test(name))) {
+    const read = (file: string) => readFile(`/proc/${pid}/${file}`, "utf8").catch(() => "");
+    const cmdline = await read("cmdline");
+    if (cmdline.includes(path) || (await read("environ")).includes(path)) {
+      found.push(`${pid}: ${cmdline.replaceAll("\0", " ").slice(0, 200)}`);
+    }
+  }
+  return found;
+}
+
+/** The one thopter machine the demo started, under its working folder. */
+async function machineLogs(dir: string): Promise<string> {
+  const [machine] = await readdir(join(dir, "machines"));
+  return join(dir, "machines", machine!, "root/var/log/thopter");
+}
+
+describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
+  it("as root: prints the dashboard URL, reaches the completion comment, and cleans up on Ctrl-C", async () => {
+    const out = await runDemo(["corepack", "pnpm", "demo"], {
+      env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0", LOG_LEVEL: "silent" },
+    });
+    expect(out).toContain(`Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`);
+    expect(out).not.toContain("Token isolation is OFF");
   }, 150_000);
+
+  describe("as an unprivileged user", () => {
+    let home: string;
+    afterEach(() => rm(home, { recursive: true, force: true }));
+
+    it("runs the whole loop as that user, saying first that token isolation is off", async () => {
+      expect(hasUser(AGENT_USER)).toBe(true); // made by the global setup
+      const id = (flag: string) => Number(execFileSync("id", [flag, AGENT_USER], { encoding: "utf8" }));
+      const user = { uid: id("-u"), gid: id("-g") };
+      home = await mkdtemp(join(tmpdir(), "thopter-demo-user-"));
+      chownSync(home, user.uid, user.gid);
+      // What `pnpm demo` runs, as pnpm runs it (sh -c, node_modules/.bin first on PATH): the user has no corepack
+      // cache of pnpm, and fetching one is not what this test is about.
+      const script = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { demo: string } })
+        .scripts.demo;
+      const env = {
+        PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+        HOME: home,
+        TMPDIR: home,
+        USER: AGENT_USER,
+        LOGNAME: AGENT_USER,
+        LANG: "C.UTF-8",
+        LOG_LEVEL: "silent",
+      };
+      const out = await runDemo(["sh", "-c", script], { ...user, env }, async (_, dir) => {
+        expect(dir.startsWith(`${home}/`)).toBe(true);
+        const logs = await machineLogs(dir);
+        expect(await readFile(join(logs, "boot.log"), "utf8")).toContain(
+          "token isolation is OFF (THOPTER_ISOLATION=off)",
+        );
+        expect(await readFile(join(logs, "broker.log"), "utf8")).toMatch(
+          new RegExp(`"uid":${user.uid},"agentUser":"${AGENT_USER}","msg":"token isolation is OFF`),
+        );
+      });
+      expect(out.split("\n")[0]).toBe(
+        `Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) it runs as the user '${AGENT_USER}' instead.`,
+      );
+      expect(out).toContain(`run as you, '${AGENT_USER}' (token isolation OFF: not root)`);
+    }, 150_000);
+  });
 });

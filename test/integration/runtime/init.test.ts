@@ -1,4 +1,14 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -6,7 +16,9 @@ import {
   issueMarkdown,
   machinePath,
   paneCommand,
+  prepareClone,
   readSpecFile,
+  type WorkspacePlan,
   writeEnvFile,
   writeGlobalConfig,
   writeSettings,
@@ -115,6 +127,62 @@ describe("the agent's home and workspace files", () => {
     });
     expect(md).toContain("# #7: Wobbly widget");
     expect(md).toMatch(/It wobbles\.\n\n## Comments \(1\)\n\n### @bob at 2026-01-01T00:00:00Z\n\nStill wobbles\./);
+  });
+});
+
+describe("the agent's clone of the mirror", () => {
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd, encoding: "utf8" }).trim();
+  /** A bare mirror with one commit on main, and the plan fields prepareClone reads. */
+  const setup = () => {
+    const mirror = join(dir, "mirror.git");
+    const seed = join(dir, "seed");
+    mkdirSync(seed);
+    git(seed, "init", "-q", "-b", "main");
+    writeFileSync(join(seed, "README.md"), "hello\n");
+    git(seed, "add", ".");
+    git(seed, "commit", "-qm", "first");
+    git(dir, "clone", "-q", "--bare", seed, mirror);
+    const workspace = join(home, "workspace");
+    mkdirSync(workspace);
+    const plan = {
+      home,
+      repoDir: join(workspace, "app"),
+      mirror,
+      workBranch: "thopter/1-t1",
+      gitUser: { name: "Bot", email: "bot@example.invalid" },
+    } as WorkspacePlan;
+    return { plan, workspace };
+  };
+
+  it("clones onto the work branch, then keeps the clone and its uncommitted work on every later run", async () => {
+    const { plan, workspace } = setup();
+    expect(await prepareClone(plan, log)).toBe("cloned");
+    expect(git(plan.repoDir, "branch", "--show-current")).toBe(plan.workBranch);
+    expect(git(plan.repoDir, "remote", "get-url", "origin")).toBe(plan.mirror);
+    writeFileSync(join(plan.repoDir, "README.md"), "hello, world\n");
+    expect(await prepareClone(plan, log)).toBe("kept");
+    expect(readFileSync(join(plan.repoDir, "README.md"), "utf8")).toBe("hello, world\n");
+    expect(readdirSync(workspace)).toEqual(["app"]);
+  });
+
+  it("replaces a clone a killed boot left unfinished, and never deletes a folder in the way that is not a clone", async () => {
+    const { plan, workspace } = setup();
+    // A boot killed mid-clone: the unfinished clone beside the workspace, and an empty folder where it was going.
+    mkdirSync(join(workspace, ".app.cloning/.git"), { recursive: true });
+    mkdirSync(plan.repoDir);
+    expect(await prepareClone(plan, log)).toBe("cloned");
+    expect(git(plan.repoDir, "log", "--format=%s")).toBe("first");
+    expect(readdirSync(workspace)).toEqual(["app"]);
+
+    rmSync(plan.repoDir, { recursive: true });
+    mkdirSync(plan.repoDir);
+    writeFileSync(join(plan.repoDir, "notes.txt"), "mine");
+    await expect(prepareClone(plan, log)).rejects.toThrow(
+      /app is in the way and is not a git clone .*nothing was deleted/,
+    );
+    expect(readFileSync(join(plan.repoDir, "notes.txt"), "utf8")).toBe("mine");
+    expect(existsSync(join(workspace, ".app.cloning"))).toBe(false);
   });
 });
 

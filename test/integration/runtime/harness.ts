@@ -10,7 +10,7 @@ import { startCollector, TokenStore } from "@thopter/hub/collector/index";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
 import { stopLocalMachine } from "@thopter/hub/providers/local/stop";
 import { Registry } from "@thopter/hub/registry/index";
-import { specBuilder } from "@thopter/hub/scheduler/index";
+import { specBuilder, THOPTER_PATHS } from "@thopter/hub/scheduler/index";
 import { openStore } from "@thopter/hub/store/index";
 import {
   type ThopterRecord,
@@ -202,6 +202,15 @@ export async function startThopter(
     },
   };
   return thopter;
+}
+
+/** Changes the job file (`/etc/thopter/thopter.json`) the hub put in `spec`, as a hub configured otherwise would. */
+export function editJob(spec: ThopterSpec, edit: (job: Record<string, unknown>) => void): void {
+  const config = spec.files.find((f) => f.path === THOPTER_PATHS.config);
+  if (!config) throw new Error(`the spec has no ${THOPTER_PATHS.config}`);
+  const job = JSON.parse(Buffer.from(config.contentBase64, "base64").toString("utf8")) as Record<string, unknown>;
+  edit(job);
+  config.contentBase64 = Buffer.from(JSON.stringify(job)).toString("base64");
 }
 
 /** The end of the boot log, to say why a wait failed. */

@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { appendFile } from "node:fs/promises";
 import { mintAccessToken } from "@thopter/agent/access/index";
-import { THOPTER_PATHS } from "@thopter/hub/scheduler/index";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../helpers/browser.js";
 import { poll } from "../../helpers/claude.js";
 import { say } from "../../peers/model/index.js";
-import { isRoot, startThopter, type Thopter } from "./harness.js";
+import { editJob, isRoot, startThopter, type Thopter } from "./harness.js";
 
 const KEY = randomBytes(32).toString("hex");
 const KEY_FILE = "/etc/thopter/secrets/access-key";
@@ -40,10 +39,9 @@ describe.skipIf(!isRoot)(
       browser = await launchBrowser();
       t = await startThopter([say("Hello from the web.")], {
         editSpec: (spec) => {
-          const config = spec.files.find((f) => f.path === THOPTER_PATHS.config)!;
-          const job = JSON.parse(Buffer.from(config.contentBase64, "base64").toString("utf8"));
-          job.access = { keyFile: KEY_FILE, terminalPort: 0, logPort: 0 };
-          config.contentBase64 = Buffer.from(JSON.stringify(job)).toString("base64");
+          editJob(spec, (job) => {
+            job.access = { keyFile: KEY_FILE, terminalPort: 0, logPort: 0 };
+          });
           spec.files.push({
             path: KEY_FILE,
             contentBase64: Buffer.from(KEY).toString("base64"),

@@ -1,5 +1,5 @@
 // Session log: renderer throughput on a 50 MB transcript made of real lines, and the delay from a line landing in
-// the transcript to its rendered entry reaching an open page (a real SSE client over HTTP, and Chromium).
+// the transcript (or the boot log) to its rendered entry reaching an open page (a real SSE client over HTTP, and Chromium).
 import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,13 +50,22 @@ function markedLine(marker: string): string {
   return `${JSON.stringify({ type: "user", timestamp: new Date().toISOString(), message: { role: "user", content: marker } })}\n`;
 }
 
+/** A boot log line carrying `marker`, as boot's pino logger writes a finished step. */
+function bootLine(marker: string): string {
+  return `${JSON.stringify({ level: 30, time: Date.now(), pid: 1, name: "boot", step: "bench", ms: 1, msg: marker })}\n`;
+}
+
 /** Appends `SAMPLES` marked lines, each timed until `seen(marker)` resolves, with a random pause between. */
-async function timeAppends(file: string, seen: (marker: string) => Promise<void>): Promise<number[]> {
+async function timeAppends(
+  file: string,
+  seen: (marker: string) => Promise<void>,
+  line: (marker: string) => string = markedLine,
+): Promise<number[]> {
   const delays: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const marker = `bench-marker-${i}-${Date.now()}`;
     const start = performance.now();
-    appendFileSync(file, markedLine(marker));
+    appendFileSync(file, line(marker));
     await seen(marker);
     delays.push(performance.now() - start);
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
@@ -64,41 +73,54 @@ async function timeAppends(file: string, seen: (marker: string) => Promise<void>
   return delays.sort((a, b) => a - b);
 }
 
-/**
- * The delay from a line landing in a followed transcript to its entry arriving at an open page: on a raw SSE client
- * (the server's share), and in Chromium's DOM (what a person sees, including the browser's own work).
- */
-async function liveDelays(dir: string): Promise<{ stream: number[]; page: number[] }> {
-  const key = "bench-session-log-key-0123456789abcdef";
-  const server = await startSessionLogServer({ key, thopterId: "bench", dir, log: pino({ level: "warn" }) });
-  const file = join(dir, "session.jsonl");
-  appendFileSync(file, "");
-  const token = mintAccessToken(key, { thopterId: "bench", scope: "log", exp: Math.floor(Date.now() / 1000) + 600 });
+/** Times appends to `file` until each marker arrives on the event stream at `url` (the server's share of the delay). */
+async function streamDelays(url: string, file: string, line?: (marker: string) => string): Promise<number[]> {
   const abort = new AbortController();
-  const browser = await launchBrowser();
   try {
-    const res = await fetch(`${server.url}/events?token=${token}`, { signal: abort.signal });
+    const res = await fetch(url, { signal: abort.signal });
     if (!res.ok || !res.body) throw new Error(`event stream refused: ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let received = "";
-    const stream = await timeAppends(file, async (marker) => {
+    const seen = async (marker: string) => {
       while (!received.includes(marker)) {
         const { value, done } = await reader.read();
         if (done) throw new Error("event stream ended");
         received += value;
       }
       received = "";
-    });
+    };
+    return await timeAppends(file, seen, line);
+  } finally {
     abort.abort();
+  }
+}
+
+/**
+ * The delay from a line landing in a followed transcript to its entry arriving at an open page: on a raw SSE client
+ * (the server's share), and in Chromium's DOM (what a person sees, including the browser's own work); and the same
+ * for a line of the boot log on its page's stream.
+ */
+async function liveDelays(dir: string): Promise<{ stream: number[]; page: number[]; boot: number[] }> {
+  const key = "bench-session-log-key-0123456789abcdef";
+  const bootLog = join(dir, "boot.log");
+  const log = pino({ level: "warn" });
+  const server = await startSessionLogServer({ key, thopterId: "bench", dir, bootLog, log });
+  const file = join(dir, "session.jsonl");
+  appendFileSync(file, "");
+  appendFileSync(bootLog, "");
+  const token = mintAccessToken(key, { thopterId: "bench", scope: "log", exp: Math.floor(Date.now() / 1000) + 600 });
+  const browser = await launchBrowser();
+  try {
+    const stream = await streamDelays(`${server.url}/events?token=${token}`, file);
+    const boot = await streamDelays(`${server.url}/boot-log/events?token=${token}`, bootLog, bootLine);
     const page = await browser.newPage();
     await page.goto(`${server.url}/?token=${token}`);
     await page.locator("section").waitFor();
     const shown = await timeAppends(file, (marker) =>
       page.locator(".entry.user .text", { hasText: marker }).waitFor({ timeout: 10_000 }),
     );
-    return { stream, page: shown };
+    return { stream, page: shown, boot };
   } finally {
-    abort.abort();
     await browser.close();
     await server.close();
   }
@@ -149,6 +171,8 @@ const bench: Bench = {
         delayRow(`event stream, max of ${SAMPLES}`, max(delays.stream)),
         delayRow(`shown in Chromium, p50 of ${SAMPLES}`, p50(delays.page)),
         delayRow(`shown in Chromium, max of ${SAMPLES}`, max(delays.page)),
+        delayRow(`boot log event stream, p50 of ${SAMPLES}`, p50(delays.boot)),
+        delayRow(`boot log event stream, max of ${SAMPLES}`, max(delays.boot)),
       ];
     } finally {
       rmSync(dir, { recursive: true, force: true });

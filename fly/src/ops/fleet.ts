@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { FlyApiError, isWaitTimeout } from "../errors.js";
 import type { Machine } from "../types.js";
 import type { Ops } from "./context.js";
@@ -19,16 +18,6 @@ export async function machinesWithRole(ops: Ops, role: Role, extra: Record<strin
   return machines
     .filter((machine) => !GONE.has(machine.state ?? ""))
     .sort((a, b) => (a.created_at ?? "").localeCompare(b.created_at ?? ""));
-}
-
-/**
- * A volume name within Fly's rule (`[a-z0-9_]`, under 30 characters) that is unique per profile: the readable part
- * for people reading `fly volumes list`, the hash so `a-b` and `a_b` differ.
- */
-export function volumeNameFor(prefix: string, name: string): string {
-  const readable = name.replace(/[^a-z0-9]/g, "_").slice(0, 14);
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
-  return `${prefix}_${readable}_${hash}`;
 }
 
 /**

@@ -29,7 +29,10 @@ describe("golden claudes", () => {
     expect(created.code).toBe(0);
     const gc = live().find((m) => m.name === "gc-team")!;
     expect(gc.config?.metadata).toMatchObject({ role: "golden-claude", gc: "team" });
-    expect(gc.config?.mounts?.[0]?.path).toBe("/data/thopter");
+    // The volume holds /data (home at thopter/ on it), so a thopter forked from it has the home where the image wants it.
+    expect(gc.config?.mounts?.[0]?.path).toBe("/data");
+    // A golden claude idles for a person to log in; the image's own command would try to boot a thopter.
+    expect(gc.config?.init?.entrypoint?.join(" ")).toMatch(/chown thopter: "\$home"\nexec sleep infinity$/);
     const home = gc.config?.mounts?.[0]?.volume;
 
     const recreated = await cli.run(["recreate-gc", "team"]);

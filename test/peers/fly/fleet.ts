@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { CreateMachineRequest, CreateVolumeRequest, Machine, Volume } from "@thopter/fly";
 import { checkRunnable, MachineProcess, type RunOptions } from "./machine-runner.js";
 import { PeerError } from "./peer-error.js";
+import { VolumeDirs } from "./volume-dirs.js";
 
 export type { RunOptions } from "./machine-runner.js";
 
@@ -44,8 +45,12 @@ export class Fleet {
   private readonly waiters = new Set<Waiter>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** With `run`, each volume is a directory that machines see at their mount paths. */
+  readonly volumeDirs: VolumeDirs | undefined;
 
-  constructor(private readonly options: FleetOptions) {}
+  constructor(private readonly options: FleetOptions) {
+    this.volumeDirs = options.run && new VolumeDirs(options.run.root);
+  }
 
   createMachine(request: CreateMachineRequest): Machine {
     const config = request.config ?? {};
@@ -156,19 +161,25 @@ export class Fleet {
     return machine.config.metadata;
   }
 
-  createVolume(request: CreateVolumeRequest): Volume {
+  /** A new volume; with `source_volume_id`, a fork: the source's data, and unless the request says otherwise its region and size. */
+  async createVolume(request: CreateVolumeRequest): Promise<Volume> {
     if (!request.name || !VOLUME_NAME.test(request.name)) {
       throw new PeerError(400, "volume name must be 1-30 lowercase letters, digits or underscores");
     }
+    const source = request.source_volume_id === undefined ? undefined : this.volumes.get(request.source_volume_id);
+    if (request.source_volume_id !== undefined && !source) {
+      throw new PeerError(404, `source volume ${request.source_volume_id} not found`);
+    }
     const id = `vol_${hex(8)}`;
+    await this.volumeDirs?.create(id, source?.id);
     const volume: Volume = {
       id,
       name: request.name,
-      region: request.region ?? this.options.region,
+      region: request.region ?? source?.region ?? this.options.region,
       zone: "a1b2",
-      size_gb: request.size_gb ?? 1,
-      encrypted: request.encrypted ?? true,
-      fstype: request.fstype ?? "ext4",
+      size_gb: request.size_gb ?? source?.size_gb ?? 1,
+      encrypted: request.encrypted ?? source?.encrypted ?? true,
+      fstype: request.fstype ?? source?.fstype ?? "ext4",
       state: "created",
       host_status: "ok",
       created_at: new Date().toISOString(),
@@ -187,7 +198,7 @@ export class Fleet {
     return volume;
   }
 
-  deleteVolume(volumeId: string): Volume {
+  async deleteVolume(volumeId: string): Promise<Volume> {
     const volume = this.getVolume(volumeId);
     if (volume.attached_machine_id) {
       throw new PeerError(
@@ -196,6 +207,7 @@ export class Fleet {
       );
     }
     this.volumes.delete(volumeId);
+    await this.volumeDirs?.remove(volumeId);
     return { ...volume, state: "destroyed" };
   }
 
@@ -227,6 +239,7 @@ export class Fleet {
           },
           this.options.run,
           () => void this.exited(entry),
+          this.volumeDirs,
         );
       } catch (error) {
         this.event(entry, "launch", `failed: ${error instanceof Error ? error.message : String(error)}`);

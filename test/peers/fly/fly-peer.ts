@@ -132,6 +132,12 @@ export class FlyPeer {
     return structuredClone(this.fleet.listVolumes());
   }
 
+  /** A volume's local directory (with `run` only): what machines mounting it see at the mount path. */
+  volumeDir(volumeId: string): string {
+    if (!this.fleet.volumeDirs) throw new Error("volumes have directories only when the peer runs machines (`run`)");
+    return this.fleet.volumeDirs.dir(volumeId);
+  }
+
   /** Throws, listing them, if any request or response broke the description (for `afterEach`). */
   assertClean(): void {
     if (this.violations.length === 0) return;

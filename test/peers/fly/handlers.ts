@@ -90,7 +90,7 @@ export const handlers: Record<string, Handler> = {
     return { status: 204 };
   },
   Volumes_list: (fleet) => ok(fleet.listVolumes()),
-  Volumes_create: (fleet, { body }) => ok(fleet.createVolume(body as CreateVolumeRequest)),
+  Volumes_create: async (fleet, { body }) => ok(await fleet.createVolume(body as CreateVolumeRequest)),
   Volumes_get_by_id: (fleet, { path }) => ok(fleet.getVolume(path.volume_id!)),
-  Volume_delete: (fleet, { path }) => ok(fleet.deleteVolume(path.volume_id!)),
+  Volume_delete: async (fleet, { path }) => ok(await fleet.deleteVolume(path.volume_id!)),
 };

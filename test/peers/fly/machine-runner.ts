@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import type { MachineConfig } from "@thopter/fly";
-import { inspectLocalMachine, launchLocalMachine } from "@thopter/hub/providers/local/launch";
+import { fsRootOf, inspectLocalMachine, launchLocalMachine } from "@thopter/hub/providers/local/launch";
 import { removeLocalMachine, stopLocalMachine } from "@thopter/hub/providers/local/stop";
 import { PeerError } from "./peer-error.js";
+import type { Mount, VolumeDirs } from "./volume-dirs.js";
 
 /** How the peer runs started machines as local processes (the hub's local-provider convention). */
 export interface RunOptions {
@@ -45,6 +46,8 @@ export class MachineProcess {
   private constructor(
     readonly dir: string,
     private readonly graceMs: number,
+    private readonly mounts: readonly Mount[],
+    private readonly volumes: VolumeDirs | undefined,
   ) {}
 
   static async start(
@@ -53,6 +56,7 @@ export class MachineProcess {
     env: Record<string, string>,
     run: RunOptions,
     exited: () => void,
+    volumes?: VolumeDirs,
   ): Promise<MachineProcess> {
     const dir = join(run.root, machineId);
     await launchLocalMachine({
@@ -63,24 +67,25 @@ export class MachineProcess {
         contentBase64: file.raw_value ?? "",
         mode: file.mode ?? 0o644,
       })),
-      cmd: commandOf(config, run),
+      cmd: volumes?.mountedCommand(config.mounts ?? [], commandOf(config, run)) ?? commandOf(config, run),
       meta: { machineId },
     });
-    const machine = new MachineProcess(dir, run.stopGraceMs ?? 5_000);
+    const machine = new MachineProcess(dir, run.stopGraceMs ?? 5_000, config.mounts ?? [], volumes);
     machine.watchExit(exited);
     return machine;
   }
 
-  /** SIGTERM to the whole group, SIGKILL after the grace period (or at once with `graceMs` 0). */
+  /** SIGTERM to the whole group, SIGKILL after the grace period (or at once with `graceMs` 0); its volumes keep their data. */
   async stop(graceMs = this.graceMs): Promise<void> {
     this.unwatch();
     await stopLocalMachine(this.dir, graceMs);
+    await this.volumes?.unmount(this.mounts, fsRootOf(this.dir));
   }
 
-  /** Kills it and deletes its directory, as destroying a Fly machine discards its root filesystem. */
+  /** Kills it and deletes its directory, as destroying a Fly machine discards its root filesystem (not its volumes). */
   async remove(graceMs = this.graceMs): Promise<void> {
-    this.unwatch();
-    await removeLocalMachine(this.dir, graceMs);
+    await this.stop(graceMs);
+    await removeLocalMachine(this.dir, 0);
   }
 
   private watchExit(exited: () => void): void {

@@ -1,4 +1,5 @@
 import { FlyApiError } from "../../errors.js";
+import { GOLDEN_CLAUDE_MOUNT, goldenClaudeVolumeNames } from "../../golden-claude-volumes.js";
 import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
 import {
@@ -7,15 +8,26 @@ import {
   findVolume,
   gcMachineName,
   machinesWithRole,
-  volumeNameFor,
   waitStarted,
 } from "../fleet.js";
 import { profileName, required, SettingError } from "../settings.js";
 import { refreshHub } from "./hub.js";
 
-/** The golden claude's home, on its volume: what new thopters get a copy of. */
-export const GC_HOME = "/data/thopter";
-const HOME_VOLUME_GB = 5;
+/** The golden claude's home (the image's `thopter` user), on its volume: what new thopters start with. */
+const GC_HOME = `${GOLDEN_CLAUDE_MOUNT}/thopter`;
+/** As big as a fresh thopter volume: a thopter made from a snapshot has its size (a fork keeps the source's). */
+const HOME_VOLUME_GB = 10;
+
+/**
+ * What a golden claude runs: nothing but a home for a person to log in to. Root gives the volume's home directory to
+ * the `thopter` user, then the machine idles (the image's own command would boot a thopter, which needs a job).
+ * `THOPTER_FS_ROOT` is empty on Fly and points at the machine's directory under the Fly peer.
+ */
+const GC_INIT = `set -e
+home="\${THOPTER_FS_ROOT-}${GC_HOME}"
+mkdir -p "$home"
+chown thopter: "$home"
+exec sleep infinity`;
 
 async function goldenClaude(ops: Ops, name: string): Promise<Machine | undefined> {
   const [machine] = await machinesWithRole(ops, "golden-claude", { gc: name });
@@ -39,7 +51,7 @@ export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise
     await destroyMachine(ops, old);
     ops.say(`destroyed ${gcMachineName(name)} (${old.id}); its home volume is kept`);
   }
-  const { volume, created } = await ensureVolume(ops, volumeNameFor("gc", name), region, HOME_VOLUME_GB);
+  const { volume, created } = await ensureVolume(ops, goldenClaudeVolumeNames(name).home, region, HOME_VOLUME_GB);
   ops.say(`${created ? "created" : "reusing"} home volume ${volume.name} (${volume.id})`);
   const machine = await ops.fly().createMachine({
     name: gcMachineName(name),
@@ -48,7 +60,8 @@ export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise
       image,
       guest: { cpu_kind: "shared", cpus: 2, memory_mb: 2048 },
       env: { THOPTER_ROLE: "golden-claude", GOLDEN_CLAUDE_NAME: name },
-      mounts: [{ volume: volume.id, path: GC_HOME }],
+      mounts: [{ volume: volume.id, path: GOLDEN_CLAUDE_MOUNT }],
+      init: { entrypoint: ["/bin/sh", "-c", GC_INIT] },
       metadata: { role: "golden-claude", gc: name },
       restart: { policy: "always" },
     },
@@ -65,7 +78,7 @@ export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise
 export async function destroyGc(ops: Ops, nameArg: string | undefined): Promise<number> {
   const name = profileName(nameArg, "default");
   const machine = await goldenClaude(ops, name);
-  const volume = await findVolume(ops, volumeNameFor("gc", name));
+  const volume = await findVolume(ops, goldenClaudeVolumeNames(name).home);
   if (!machine && !volume) {
     ops.say(`there is no golden claude ${name}; nothing to destroy`);
     return 0;
@@ -150,15 +163,16 @@ export async function snapshotGc(ops: Ops, nameArg: string | undefined): Promise
     ops.say(refusal);
     return 1;
   }
-  const home = machine.config?.mounts?.find((m) => m.path === GC_HOME)?.volume;
+  const home = machine.config?.mounts?.find((m) => m.path === GOLDEN_CLAUDE_MOUNT)?.volume;
   if (!home)
     throw new SettingError("gc", `${gcMachineName(name)} has no home volume; run \`pnpm fly recreate-gc ${name}\``);
   const previous = (await ops.fly().getMetadata(machine.id!)).snapshot_volume;
   const stamp = ops.now().toISOString();
   const snapshot = await ops.fly().createVolume({
-    name: volumeNameFor("gs", `${name}@${stamp}`),
+    // Every snapshot of a golden claude has this name; the hub forks the newest (see goldenClaudeVolumeNames).
+    name: goldenClaudeVolumeNames(name).snapshot,
     region,
-    size_gb: HOME_VOLUME_GB,
+    // No size: a fork has its source's.
     source_volume_id: home,
   });
   await ops.fly().setMetadata(machine.id!, "snapshot_volume", snapshot.id!);

@@ -9,6 +9,7 @@ import {
   type Provider,
   parseSpec,
 } from "../provider.js";
+import { profileOf, snapshotFor } from "./golden-claude.js";
 import { type FlyMachineSettings, machineRequest, VOLUME_NAME, volumeName } from "./machine-config.js";
 import { machineState } from "./machine-state.js";
 import { guestFor } from "./vm-size.js";
@@ -41,6 +42,8 @@ const isNotFound = (err: unknown) => err instanceof FlyApiError && err.status ==
  * Thopters as Fly machines, one fresh volume each. The happy path is four calls: find a volume left by an interrupted
  * create (list), create the volume, create the machine (named after the thopter, so a retry cannot make a second),
  * wait until it started. Whatever fails after the volume exists is undone before the error reaches the caller.
+ * A thopter whose profile is a golden claude gets a fork of its newest snapshot as its volume, found in that same
+ * list (see snapshotFor): its home is the golden claude's.
  */
 export class FlyProvider implements Provider {
   readonly kind = "fly";
@@ -99,7 +102,7 @@ export class FlyProvider implements Provider {
    */
   private async place(spec: ThopterSpec, owner: MachineOwner): Promise<{ machine: Machine; ref: MachineRef }> {
     const thopterId = owner.thopterId;
-    const { volume, made } = await this.volumeFor(thopterId);
+    const { volume, made } = await this.volumeFor(spec, thopterId);
     let machine: Machine;
     if (volume.attached_machine_id) {
       // An earlier attempt got as far as the machine: carry on with that one.
@@ -123,21 +126,25 @@ export class FlyProvider implements Provider {
     return { machine, ref: { provider: "fly", id: machine.id!, volumeId, address: this.addressOf(machine) } };
   }
 
-  /** The thopter's volume: the one an interrupted create already made, or a new one. */
-  private async volumeFor(thopterId: string): Promise<{ volume: Volume; made: boolean }> {
+  /**
+   * The thopter's volume: the one an interrupted create already made, or a new one: a fork of the golden claude's
+   * snapshot when the spec's profile is one, else an empty one.
+   */
+  private async volumeFor(spec: ThopterSpec, thopterId: string): Promise<{ volume: Volume; made: boolean }> {
     const name = volumeName(thopterId);
-    const existing = (await this.client.listVolumes()).find(
-      (v) => v.name === name && !DEAD_VOLUME_STATES.has(v.state ?? ""),
-    );
+    const volumes = (await this.client.listVolumes()).filter((v) => !DEAD_VOLUME_STATES.has(v.state ?? ""));
+    const existing = volumes.find((v) => v.name === name);
     if (existing) return { volume: existing, made: false };
+    const snapshot = snapshotFor(profileOf(spec), volumes);
     const volume = await this.client.createVolume({
       name,
       ...(this.settings.region ? { region: this.settings.region } : {}),
-      size_gb: this.options.volumeSizeGb ?? 10,
-      encrypted: true,
+      // A fork has its source's size and encryption.
+      ...(snapshot ? { source_volume_id: snapshot.id } : { size_gb: this.options.volumeSizeGb ?? 10, encrypted: true }),
       // Thopter volumes are scratch space destroyed with their machine: snapshots would only outlive them.
       auto_backup_enabled: false,
     });
+    if (snapshot) this.log.info({ thopterId, snapshot: snapshot.id, volumeId: volume.id }, "volume forked from a golden claude");
     return { volume, made: true };
   }
 

@@ -1,7 +1,6 @@
 import { escapeHtml } from "./escape.js";
+import { isObject, type Json, parseJson, str } from "./json.js";
 import type { RenderOp } from "./render.js";
-
-type Json = Record<string, unknown>;
 
 /** pino's numeric levels, by the name a reader knows. */
 const LEVELS: [number, string][] = [
@@ -16,16 +15,8 @@ const SHOWN = new Set(["level", "time", "pid", "hostname", "name", "msg", "step"
 /** Longer lines and field lists are cut for display; the boot log file keeps them whole. */
 const MAX_CHARS = 20_000;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
 }
 
 function clip(text: string): string {
@@ -68,12 +59,7 @@ export class BootLogRenderer {
   write(line: string): void {
     if (line.trim() === "") return;
     this.lineNo++;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = parseJson(line);
     if (!isObject(parsed)) {
       this.html += `<div class="entry raw" data-line="${this.lineNo}"><header>not a log line</header><pre class="raw">${escapeHtml(clip(line))}</pre></div>\n`;
       return;

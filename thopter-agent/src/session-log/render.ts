@@ -1,4 +1,5 @@
 import { escapeHtml } from "./escape.js";
+import { isObject, type Json, NOT_JSON, parseJson, str } from "./json.js";
 import { readUsage, UsageTotals, usageText } from "./usage.js";
 
 /**
@@ -15,8 +16,6 @@ interface Slot {
   id: string;
   html?: string;
 }
-
-type Json = Record<string, unknown>;
 
 /** Tool calls still waiting for a result are remembered up to this many (oldest forgotten: their result renders alone). */
 const MAX_OPEN_TOOL_CALLS = 10_000;
@@ -42,14 +41,6 @@ const BOOKKEEPING: Record<string, (line: Json) => unknown> = {
   "bridge-session": () => undefined,
   "worktree-state": () => undefined,
 };
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}\n… ${text.length - max} more characters` : text;
@@ -128,10 +119,8 @@ export class TranscriptRenderer {
   write(line: string): void {
     if (line.trim() === "") return;
     this.lineNo++;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
+    const parsed = parseJson(line);
+    if (parsed === NOT_JSON) {
       this.raw("not JSON", line);
       return;
     }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { FlyMachinesClient } from "@thopter/fly";
 import { runCli } from "@thopter/fly/cli/run";
 import { pino } from "pino";
-import { FlyPeer } from "../../peers/fly/index.js";
+import { FlyPeer, type FlyPeerOptions } from "../../peers/fly/index.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 
 export const REPO = "acme/widgets";
@@ -30,9 +30,15 @@ export interface CliHarness {
   close(): Promise<void>;
 }
 
-/** A Fly peer, a GitHub peer with one repository and the bot's two tokens, and a fresh directory for the CLI. */
-export async function startCli(clock: { now: Date } = { now: new Date() }): Promise<CliHarness> {
-  const fly = await FlyPeer.start({ app: "swarm-test", transitionMs: 10 });
+/**
+ * A Fly peer, a GitHub peer with one repository and the bot's two tokens, and a fresh directory for the CLI.
+ * `peer` adds to the Fly peer's options (`run`: machines run as local processes).
+ */
+export async function startCli(
+  clock: { now: Date } = { now: new Date() },
+  peer: FlyPeerOptions = {},
+): Promise<CliHarness> {
+  const fly = await FlyPeer.start({ app: "swarm-test", transitionMs: 10, ...peer });
   const github = await startGithubPeer();
   await github.addRepo(REPO, { ...TOKENS, bot: { login: "thopter-bot" } });
   const dir = await mkdtemp(join(tmpdir(), "fly-cli-"));

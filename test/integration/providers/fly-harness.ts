@@ -13,13 +13,11 @@ export interface FlyHarness {
   close(): Promise<void>;
 }
 
-/** The Fly provider against a Fly peer that runs machines as local processes under a fresh directory. */
-export async function startFly(
-  peerOptions: FlyPeerOptions = {},
+/** The Fly provider (test settings) on a Fly peer. */
+export function flyProvider(
+  peer: FlyPeer,
   providerOptions: Partial<FlyProviderOptions> = {},
-): Promise<FlyHarness> {
-  const root = await mkdtemp(join(tmpdir(), "thopter-fly-"));
-  const peer = await FlyPeer.start({ transitionMs: 20, run: { root, stopGraceMs: 1_000 }, ...peerOptions });
+): { provider: FlyProvider; client: FlyMachinesClient } {
   const log = pino({ level: "silent" });
   const client = new FlyMachinesClient({
     app: peer.app,
@@ -40,6 +38,17 @@ export async function startFly(
     stopTimeoutSeconds: 10,
     ...providerOptions,
   });
+  return { provider, client };
+}
+
+/** The Fly provider against a Fly peer that runs machines as local processes under a fresh directory. */
+export async function startFly(
+  peerOptions: FlyPeerOptions = {},
+  providerOptions: Partial<FlyProviderOptions> = {},
+): Promise<FlyHarness> {
+  const root = await mkdtemp(join(tmpdir(), "thopter-fly-"));
+  const peer = await FlyPeer.start({ transitionMs: 20, run: { root, stopGraceMs: 1_000 }, ...peerOptions });
+  const { provider, client } = flyProvider(peer, providerOptions);
   return {
     peer,
     provider,

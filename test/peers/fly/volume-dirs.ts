@@ -11,7 +11,8 @@ export interface Mount {
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-const usable = (mounts: readonly Mount[]) => mounts.filter((m) => m.volume && m.path?.startsWith("/") && m.path !== "/");
+const usable = (mounts: readonly Mount[]) =>
+  mounts.filter((m) => m.volume && m.path?.startsWith("/") && m.path !== "/");
 
 /**
  * The peer's volumes as local directories, for machines run as processes: `<root>/.volumes/<volume id>/`. A fork

@@ -2,14 +2,7 @@ import { FlyApiError } from "../../errors.js";
 import { GOLDEN_CLAUDE_MOUNT, goldenClaudeVolumeNames } from "../../golden-claude-volumes.js";
 import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
-import {
-  destroyMachine,
-  ensureVolume,
-  findVolume,
-  gcMachineName,
-  machinesWithRole,
-  waitStarted,
-} from "../fleet.js";
+import { destroyMachine, ensureVolume, findVolume, gcMachineName, machinesWithRole, waitStarted } from "../fleet.js";
 import { profileName, required, SettingError } from "../settings.js";
 import { refreshHub } from "./hub.js";
 

@@ -144,7 +144,8 @@ export class FlyProvider implements Provider {
       // Thopter volumes are scratch space destroyed with their machine: snapshots would only outlive them.
       auto_backup_enabled: false,
     });
-    if (snapshot) this.log.info({ thopterId, snapshot: snapshot.id, volumeId: volume.id }, "volume forked from a golden claude");
+    if (snapshot)
+      this.log.info({ thopterId, snapshot: snapshot.id, volumeId: volume.id }, "volume forked from a golden claude");
     return { volume, made: true };
   }
 

@@ -1,7 +1,7 @@
 import { execFileSync, type SpawnOptions, spawn } from "node:child_process";
 import { chownSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AGENT_USER, hasUser } from "../demo/world.js";
@@ -92,44 +92,51 @@ describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
     expect(out).toContain(`Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`);
     expect(out).not.toContain("Token isolation is OFF");
   }, 150_000);
+});
 
-  describe("as an unprivileged user", () => {
-    let home: string;
-    afterEach(() => rm(home, { recursive: true, force: true }));
+/** Who runs the demo without root: as root (CI), the `thopter` user the global setup made; as anyone else, you. */
+function unprivileged(): { name: string; uid: number; gid: number } {
+  if (!asRoot) return { name: userInfo().username, uid: process.getuid!(), gid: process.getgid!() };
+  expect(hasUser(AGENT_USER)).toBe(true);
+  const id = (flag: string) => Number(execFileSync("id", [flag, AGENT_USER], { encoding: "utf8" }));
+  return { name: AGENT_USER, uid: id("-u"), gid: id("-g") };
+}
 
-    it("runs the whole loop as that user, saying first that token isolation is off", async () => {
-      expect(hasUser(AGENT_USER)).toBe(true); // made by the global setup
-      const id = (flag: string) => Number(execFileSync("id", [flag, AGENT_USER], { encoding: "utf8" }));
-      const user = { uid: id("-u"), gid: id("-g") };
-      home = await mkdtemp(join(tmpdir(), "thopter-demo-user-"));
-      chownSync(home, user.uid, user.gid);
-      // What `pnpm demo` runs, as pnpm runs it (sh -c, node_modules/.bin first on PATH): the user has no corepack
-      // cache of pnpm, and fetching one is not what this test is about.
-      const script = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { demo: string } })
-        .scripts.demo;
-      const env = {
-        PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-        HOME: home,
-        TMPDIR: home,
-        USER: AGENT_USER,
-        LOGNAME: AGENT_USER,
-        LANG: "C.UTF-8",
-        LOG_LEVEL: "silent",
-      };
-      const out = await runDemo(["sh", "-c", script], { ...user, env }, async (_, dir) => {
-        expect(dir.startsWith(`${home}/`)).toBe(true);
-        const logs = await machineLogs(dir);
-        expect(await readFile(join(logs, "boot.log"), "utf8")).toContain(
-          "token isolation is OFF (THOPTER_ISOLATION=off)",
-        );
-        expect(await readFile(join(logs, "broker.log"), "utf8")).toMatch(
-          new RegExp(`"uid":${user.uid},"agentUser":"${AGENT_USER}","msg":"token isolation is OFF`),
-        );
-      });
-      expect(out.split("\n")[0]).toBe(
-        `Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) it runs as the user '${AGENT_USER}' instead.`,
+describe("pnpm demo without root (as root: as the user thopter)", () => {
+  let home = "";
+  afterEach(() => home && rm(home, { recursive: true, force: true }));
+
+  it("runs the whole loop as that user, saying first that token isolation is off", async () => {
+    const user = unprivileged();
+    home = await mkdtemp(join(tmpdir(), "thopter-demo-user-"));
+    chownSync(home, user.uid, user.gid);
+    // What `pnpm demo` runs, as pnpm runs it (sh -c, node_modules/.bin first on PATH): the user may have no corepack
+    // cache of pnpm, and fetching one is not what this test is about.
+    const script = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { demo: string } })
+      .scripts.demo;
+    const env = {
+      PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      HOME: home,
+      TMPDIR: home,
+      USER: user.name,
+      LOGNAME: user.name,
+      LANG: "C.UTF-8",
+      LOG_LEVEL: "silent",
+    };
+    const spawnAs = { uid: user.uid, gid: user.gid, env };
+    const out = await runDemo(["sh", "-c", script], spawnAs, async (_, dir) => {
+      expect(dir.startsWith(`${home}/`)).toBe(true);
+      const logs = await machineLogs(dir);
+      expect(await readFile(join(logs, "boot.log"), "utf8")).toContain(
+        "token isolation is OFF (THOPTER_ISOLATION=off)",
       );
-      expect(out).toContain(`run as you, '${AGENT_USER}' (token isolation OFF: not root)`);
-    }, 150_000);
-  });
+      expect(await readFile(join(logs, "broker.log"), "utf8")).toMatch(
+        new RegExp(`"uid":${user.uid},"agentUser":"${user.name}","msg":"token isolation is OFF`),
+      );
+    });
+    expect(out.split("\n")[0]).toBe(
+      `Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) it runs as the user '${AGENT_USER}' instead.`,
+    );
+    expect(out).toContain(`run as you, '${user.name}' (token isolation OFF: not root)`);
+  }, 150_000);
 });

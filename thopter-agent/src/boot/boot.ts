@@ -63,7 +63,8 @@ function statusSender(job: ThopterJob, log: Logger): (report: Omit<StatusReport,
 
 /**
  * The thopter's boot, from the spec alone, as root: firewall, broker (which clones the mirror), then as the agent the
- * workspace and Claude's config, Claude in tmux, and the observer. Each step is logged with its timing; a failed step
+ * workspace and Claude's config, Claude in tmux, and the observer. (Not as root only with THOPTER_ISOLATION=off: the
+ * agent is then boot's own user, and the boot log and the hub are told that isolation is off.) Each step is logged with its timing; a failed step
  * is reported to the hub as `failed` with the step and why, then thrown.
  */
 export async function boot({ layout, log, env }: BootContext): Promise<Booted> {

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mintAccessToken } from "@thopter/agent/access/index";
 import { startSessionLogServer } from "@thopter/agent/session-log/index";
@@ -92,6 +92,32 @@ describe("session log page in Chromium", () => {
       await expect.poll(() => second.locator(".entry").count()).toBe(1);
     } finally {
       await page.close();
+    }
+  });
+
+  it("shows a boot log that does not exist yet once boot writes it, and starts over when it is replaced", async () => {
+    const dir = tempDir();
+    const bootLog = join(dir, "var/log/thopter/boot.log");
+    const server = await startSessionLogServer({ key: KEY, thopterId: "t-log", dir, bootLog, log, pollMs: 250 });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.url}/boot-log?token=${token("log")}`);
+      await expect.poll(() => page.locator("#status").textContent()).toBe("waiting for boot to write its log…");
+      const line = (step: string, pid: number) =>
+        `${JSON.stringify({ level: 30, time: Date.now(), pid, name: "boot", step, ms: 3, msg: `${step}: done` })}\n`;
+      mkdirSync(join(dir, "var/log/thopter"), { recursive: true });
+      writeFileSync(bootLog, line("job", 1) + line("broker", 1));
+      await expect
+        .poll(() => page.locator(".entry .step").allTextContents(), { timeout: 5000 })
+        .toEqual(["job", "broker"]);
+      expect(await page.locator("section h2").textContent()).toMatch(/^boot\.logboot 1 · 2 steps done/);
+      writeFileSync(`${bootLog}.new`, line("firewall", 2));
+      renameSync(`${bootLog}.new`, bootLog);
+      await expect.poll(() => page.locator(".entry .step").allTextContents(), { timeout: 5000 }).toEqual(["firewall"]);
+      await expect.poll(() => page.locator("section h2 .totals").textContent()).toBe("boot 1 · 1 step done");
+    } finally {
+      await page.close();
+      await server.close();
     }
   });
 

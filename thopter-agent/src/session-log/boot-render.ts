@@ -134,7 +134,7 @@ export class BootLogRenderer {
   }
 
   private totalsHtml(boot: Boot): string {
-    const parts = [`boot ${boot.number}`, `${boot.done} steps done`];
+    const parts = [`boot ${boot.number}`, `${boot.done} step${boot.done === 1 ? "" : "s"} done`];
     if (boot.failed) {
       parts.push(
         `<span class="failed">failed at ${escapeHtml(boot.failed.step)}: ${escapeHtml(boot.failed.reason)}</span>`,

@@ -1,5 +1,5 @@
 export { githubNotices, type Notices } from "./notices.js";
-export { thopterIdsFor, updateRequest } from "./requests.js";
+export { thopterIdsFor } from "./requests.js";
 export { controlRouter } from "./routes.js";
 export { Scheduler, type SchedulerOptions } from "./scheduler.js";
 export {

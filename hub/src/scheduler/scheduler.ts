@@ -12,13 +12,11 @@ import type { Provider } from "../providers/provider.js";
 import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
-import type { Store } from "../store/store.js";
 import type { Notices } from "./notices.js";
-import { thopterIdsFor, updateRequest } from "./requests.js";
+import { thopterIdsFor } from "./requests.js";
 import type { SpecInput } from "./spec.js";
 
 export interface SchedulerOptions {
-  store: Store;
   queue: RequestQueue;
   registry: Registry;
   tokens: TokenStore;
@@ -64,14 +62,19 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
   private again = false;
-  /** Provisions running now, so `stop()` can wait for them. */
+  /** Provisions, 🚀s and stops running now, so `stop()` can wait for them. */
   private readonly running = new Set<Promise<void>>();
+  /** Requests whose outcome (🚀, or the work of a `/thopter stop`) is being recorded off the pass. */
+  private readonly settling = new Set<string>();
 
   constructor(private readonly options: SchedulerOptions) {
     options.registry.on("change", ({ record, previousState }) => {
       // A thopter leaving an active state frees a slot.
       if (previousState && ACTIVE_STATES.includes(previousState) && !ACTIVE_STATES.includes(record.state)) this.wake();
     });
+    // A new request starts now; an acknowledged one may get its 🚀 now.
+    options.queue.on("created", () => this.wake());
+    options.queue.on("acknowledged", () => this.wake());
   }
 
   start(): void {
@@ -136,10 +139,18 @@ export class Scheduler {
     return ids.size;
   }
 
+  /**
+   * One pass over the queue. It starts provisions and the slow parts of stops in the background and does not wait for
+   * GitHub: a request stored while a pass runs waits for the pass only (milliseconds), never for another's 🚀, whose
+   * write GitHub's spacing may hold back a second or more. A request is provisioned before its 👀 is posted (the 👀
+   * waits its turn among the hub's writes); its 🚀 only after, so the issue shows them in that order.
+   */
   private async pump(): Promise<void> {
     const { queue, registry } = this.options;
+    // Taken before reading: an outcome recorded while the list is read may not be in it yet.
+    const settling = new Set(this.settling);
     const pending = (await queue.list()).filter(
-      (r) => r.acknowledged && (r.state === "queued" || r.state === "provisioning"),
+      (r) => !settling.has(r.id) && (r.state === "queued" || r.state === "provisioning"),
     );
     // Stops jump the queue: they free capacity and must not wait behind it.
     for (const request of pending.filter((r) => r.command.kind === "stop")) await this.handleStop(request, pending);
@@ -148,9 +159,10 @@ export class Scheduler {
       if (this.stopped) return;
       if (request.state === "cancelled") continue;
       const ids = thopterIdsFor(request);
-      if (request.state === "queued") {
-        await this.setRequest(request, { state: "provisioning", thopterIds: ids });
-      }
+      // Written beside the provisions rather than before them: the ids are derived from the request, so a restart
+      // that finds the request still queued reaches the same thopters.
+      const marked =
+        request.state === "queued" ? this.setRequest(request, { state: "provisioning", thopterIds: ids }) : undefined;
       let waiting = false;
       for (const [index, id] of ids.entries()) {
         const record = registry.get(id);
@@ -165,21 +177,38 @@ export class Scheduler {
         }
         this.launch(request, id, index);
       }
+      await marked;
       // Oldest first: a later request does not overtake one still waiting for a slot.
       if (waiting) return;
-      if (ids.every((id) => !this.inFlight.has(id) && !UNPLACED.includes(registry.get(id)?.state ?? "requested"))) {
-        await this.finish(request, ids);
-      }
+      const placed = ids.every(
+        (id) => !this.inFlight.has(id) && !UNPLACED.includes(registry.get(id)?.state ?? "requested"),
+      );
+      if (placed && request.acknowledged) this.settle(request, () => this.finish(request, ids));
     }
   }
 
   private launch(request: ThopterRequest, id: string, index: number): void {
     this.inFlight.add(id);
-    const run = this.provision(request, id, index).finally(() => {
-      this.inFlight.delete(id);
-      this.running.delete(run);
-      this.wake();
-    });
+    this.track(
+      this.provision(request, id, index).finally(() => {
+        this.inFlight.delete(id);
+        this.wake();
+      }),
+    );
+  }
+
+  /** Records a request's outcome off the pass; later passes skip the request until that is done. */
+  private settle(request: ThopterRequest, work: () => Promise<void>): void {
+    this.settling.add(request.id);
+    this.track(
+      work()
+        .catch((err) => this.options.log.error({ err, request: request.id }, "could not record a request's outcome"))
+        .finally(() => this.settling.delete(request.id)),
+    );
+  }
+
+  private track(work: Promise<void>): void {
+    const run = work.finally(() => this.running.delete(run));
     this.running.add(run);
   }
 
@@ -297,7 +326,10 @@ export class Scheduler {
     }
   }
 
-  /** `/thopter stop`: cancels the issue's waiting requests and stops its thopters. */
+  /**
+   * `/thopter stop`: cancels the issue's waiting requests (in this pass, so none of them starts) and stops its
+   * thopters (in the background: destroying machines takes seconds).
+   */
   private async handleStop(stop: ThopterRequest, pending: ThopterRequest[]): Promise<void> {
     const { registry, stopper, log } = this.options;
     const { repo, issueNumber, author } = stop.source;
@@ -310,15 +342,20 @@ export class Scheduler {
     }
     // Thopters being provisioned right now are stopped when their provision ends (see `cancelled`).
     const targets = registry.forIssue(repo, issueNumber).filter((r) => !this.inFlight.has(r.id));
-    const results = await Promise.allSettled(targets.map((r) => stopper.stop(r.id, `/thopter stop by @${author}`)));
-    const failed = results.filter((r) => r.status === "rejected").length;
-    if (failed > 0)
-      log.warn({ request: stop.id, failed }, "some thopters could not be stopped yet; the reaper retries");
-    await this.setRequest(stop, { state: "provisioned", stateReason: `stopped ${targets.length - failed} thopter(s)` });
+    this.settle(stop, async () => {
+      const results = await Promise.allSettled(targets.map((r) => stopper.stop(r.id, `/thopter stop by @${author}`)));
+      const failed = results.filter((r) => r.status === "rejected").length;
+      if (failed > 0)
+        log.warn({ request: stop.id, failed }, "some thopters could not be stopped yet; the reaper retries");
+      await this.setRequest(stop, {
+        state: "provisioned",
+        stateReason: `stopped ${targets.length - failed} thopter(s)`,
+      });
+    });
   }
 
-  private setRequest(request: ThopterRequest, patch: Parameters<typeof updateRequest>[3]): Promise<void> {
+  private setRequest(request: ThopterRequest, patch: Parameters<RequestQueue["update"]>[1]): Promise<void> {
     Object.assign(request, patch);
-    return updateRequest(this.options.store, this.options.queue, request.id, patch);
+    return this.options.queue.update(request.id, patch);
   }
 }

@@ -116,7 +116,6 @@ export async function startThopterServices(
   );
   const stopper = new Stopper({ registry, provider, tokens, log });
   const scheduler = new Scheduler({
-    store,
     queue,
     registry,
     tokens,
@@ -151,6 +150,10 @@ export async function startThopterServices(
     maxLifetimeMin: config.MAX_LIFETIME_MIN,
     providerSweep: sweepable.sweep && (() => sweepable.sweep!()),
   });
+  // The first command's provision needs the default branch: ask now rather than on the way to its machine.
+  for (const repo of Object.keys(config.GITHUB_INTEGRATION_JSON.repositories)) {
+    void deps.defaultBranch?.(repo).catch(() => {});
+  }
   scheduler.start();
   reaper.start();
   log.info({ collector: collector.url, collectorUrl, provider: provider.kind }, "thopter services started");

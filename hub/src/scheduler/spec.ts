@@ -99,9 +99,17 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
     if (!coderToken) throw new Error(`GITHUB_INTEGRATION_JSON has no coderToken for ${record.repo}`);
     const instructions = request.command.kind === "start" ? request.command.instructions : "";
     const templatePath = join(context.promptsDir, `${record.prompt}.md`);
-    const template = await readFile(templatePath, "utf8").catch((err: Error) => {
-      throw new Error(`cannot read prompt ${templatePath}: ${err.message}`);
-    });
+    // Independent reads and writes, at once: this is on the way from a command to its machine.
+    const [template, agentEnv, home, access, defaultBranch] = await Promise.all([
+      readFile(templatePath, "utf8").catch((err: Error) => {
+        throw new Error(`cannot read prompt ${templatePath}: ${err.message}`);
+      }),
+      readThopterEnv(context.thopterEnvFile),
+      context.profileHome?.(record.gc),
+      context.access?.issue(record.id),
+      // Only a shortcut: a thopter without it asks GitHub itself, so a failed lookup must not fail the provisioning.
+      context.defaultBranch?.(record.repo).catch(() => undefined),
+    ]);
     const prompt = renderPrompt(template, {
       repository: record.repo,
       repoName: record.repo.split("/")[1]!,
@@ -110,11 +118,6 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       issueTitle: record.issueTitle,
       instructions,
     });
-    const agentEnv = await readThopterEnv(context.thopterEnvFile);
-    const home = await context.profileHome?.(record.gc);
-    const access = await context.access?.issue(record.id);
-    // Only a shortcut: a thopter without it asks GitHub itself, so a failed lookup must not fail the provisioning.
-    const defaultBranch = await context.defaultBranch?.(record.repo).catch(() => undefined);
     const job = {
       thopterId: record.id,
       repo: record.repo,

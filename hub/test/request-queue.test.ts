@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { CommandSource } from "@thopter/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RequestQueue } from "../src/requests/queue.js";
+import { openStore, type Store } from "../src/store/index.js";
+
+const source = (commentId: number): CommandSource => ({
+  repo: "acme/widgets",
+  issueNumber: 7,
+  commentId,
+  author: "alice",
+  authorAssociation: "OWNER",
+  url: `https://github.com/acme/widgets/issues/7#issuecomment-${commentId}`,
+  via: "webhook",
+  createdAt: "2026-01-01T10:00:00Z",
+});
+const start = { kind: "start", gc: "default", prompt: "default", count: 1, instructions: "" } as const;
+
+let dir: string;
+let store: Store;
+let queue: RequestQueue;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "request-queue-"));
+  store = await openStore(`file:${join(dir, "state")}`);
+  queue = new RequestQueue(store);
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("request queue", () => {
+  it("tells its listeners of a new request once, and of its 👀 once", async () => {
+    const created: string[] = [];
+    const acknowledged: string[] = [];
+    queue.on("created", (r) => created.push(r.id));
+    queue.on("acknowledged", (id) => acknowledged.push(id));
+
+    const { request } = await queue.create(source(1), "Wobble", start);
+    expect((await queue.create(source(1), "Wobble", start)).created).toBe(false);
+    await queue.markAcknowledged(request.id);
+    await queue.markAcknowledged(request.id);
+    expect(created).toEqual([request.id]);
+    expect(acknowledged).toEqual([request.id]);
+  });
+
+  it("keeps both changes when the 👀 and the scheduler change one request at the same moment", async () => {
+    const { request } = await queue.create(source(2), "Wobble", start);
+    await Promise.all([
+      queue.markAcknowledged(request.id),
+      queue.update(request.id, { state: "provisioning", thopterIds: ["abc-1"] }),
+      queue.update(request.id, { stateReason: "1 of 1 thopters started" }),
+    ]);
+    expect(await queue.get(request.id)).toMatchObject({
+      acknowledged: true,
+      state: "provisioning",
+      thopterIds: ["abc-1"],
+      stateReason: "1 of 1 thopters started",
+    });
+  });
+
+  it("changes nothing for a request it does not hold", async () => {
+    await queue.update("r0000000000000000", { state: "failed" });
+    await queue.markAcknowledged("r0000000000000000");
+    expect(await queue.list()).toEqual([]);
+  });
+});

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DashboardAuth } from "../src/dashboard/auth.js";
 import { ago, githubWebUrl } from "../src/dashboard/format.js";
 import { escapeHtml, html, safeUrl } from "../src/dashboard/html.js";
-import { QUEUE_SHOWN, queueTable } from "../src/dashboard/rows.js";
+import { QUEUE_SHOWN, queueTable, thopterRow } from "../src/dashboard/rows.js";
 import { machineViewers } from "../src/dashboard/viewers.js";
 
 describe("escaping", () => {
@@ -134,5 +134,58 @@ describe("request queue", () => {
 
   it("says so when nothing waits", () => {
     expect(queueTable([request(1, "provisioned")], ctx).value).toContain("No requests waiting");
+  });
+});
+
+describe("thopter rows", () => {
+  const ctx = { webUrl: "https://github.com", now: Date.parse("2026-01-01T00:10:00.000Z"), csrf: "" };
+  const record: ThopterRecord = {
+    id: "t1",
+    requestId: "r1",
+    repo: "acme/widgets",
+    issueNumber: 7,
+    issueTitle: "Wobble",
+    branch: "thopter/7--t1",
+    gc: "team",
+    prompt: "plan",
+    state: "blocked",
+    stateReason: "needs a database",
+    stateSince: "2026-01-01T00:05:00.000Z",
+    createdAt: "2026-01-01T00:00:00.000Z",
+    machine: null,
+    pullRequestUrl: "https://github.com/acme/widgets/pull/3",
+    lastReportAt: "2026-01-01T00:08:00.000Z",
+    timeline: [
+      {
+        at: "2026-01-01T00:07:00.000Z",
+        source: "broker",
+        kind: "report_status",
+        state: "blocked",
+        message: "<b>x</b>",
+      },
+      { at: "2026-01-01T00:08:00.000Z", source: "observer", kind: "PostToolUse", message: `Bash: ${"y".repeat(200)}` },
+      { at: "2026-01-01T00:09:00.000Z", source: "hub", kind: "state", state: "blocked", message: "hub note" },
+    ],
+  };
+
+  it("shows issue, repo, state with reason, time in state, the last report, branch and PR, golden claude and prompt", () => {
+    const row = thopterRow(record, ctx).value;
+    expect(row).toContain('href="https://github.com/acme/widgets/issues/7">#7</a>');
+    expect(row).toContain("<td>acme/widgets</td>");
+    expect(row).toContain('<span class="badge">blocked</span> <small>needs a database</small>');
+    expect(row).toContain('data-since="2026-01-01T00:05:00.000Z"');
+    expect(row).toContain(">5 min</time>");
+    // The newest report from the thopter, not the hub's own note; cut short, the whole of it on hover.
+    expect(row).toMatch(/>2 min<\/time> <small class="report" title="Bash: y{200}">Bash: y{73}…<\/small>/);
+    expect(row).toContain('href="https://github.com/acme/widgets/tree/thopter/7--t1">branch</a>');
+    expect(row).toContain('href="https://github.com/acme/widgets/pull/3">PR</a>');
+    expect(row).toContain("<td>team / plan</td>");
+  });
+
+  it("escapes what the thopter reported, and says nothing was reported yet when so", () => {
+    const reported = thopterRow({ ...record, timeline: record.timeline.slice(0, 1) }, ctx).value;
+    expect(reported).toContain("&lt;b&gt;x&lt;/b&gt;</small>");
+    const silent = thopterRow({ ...record, lastReportAt: undefined, timeline: [] }, ctx).value;
+    expect(silent).toMatch(/<td>—<\/td>/);
   });
 });

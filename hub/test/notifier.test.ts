@@ -28,7 +28,7 @@ const report = (state: string, message = "summary", at = "2026-01-01T11:05:00.00
 });
 
 describe("notice text", () => {
-  it("has the state, summary, compare link, PR, dashboard links and how long it ran", () => {
+  it("has the state, summary, branch and compare links, PR, dashboard links and how long it ran", () => {
     const text = renderNotice(
       { ...record, pullRequestUrl: "https://github.com/acme/widgets/pull/3" },
       { kind: "report", state: "done", summary: "Fixed it.", at: "2026-01-01T11:05:00.000Z" },
@@ -36,6 +36,7 @@ describe("notice text", () => {
     );
     expect(text).toContain("Done");
     expect(text).toContain("Fixed it.");
+    expect(text).toContain("[`thopter/7--t1`](https://github.com/acme/widgets/tree/thopter/7--t1)");
     expect(text).toContain("https://github.com/acme/widgets/compare/main...thopter/7--t1");
     expect(text).toContain("Pull request: https://github.com/acme/widgets/pull/3");
     expect(text).toContain("https://hub.test/thopters/t1/log");
@@ -56,6 +57,10 @@ describe("notice text", () => {
   it("says what failed and what to try", () => {
     const text = renderNotice(record, { kind: "failed", reason: "StopFailure (API error)", at: created }, links);
     expect(text).toMatch(/Failed[\s\S]*What failed: StopFailure \(API error\)[\s\S]*What to try/);
+    expect(text).toContain("https://github.com/acme/widgets/compare/main...thopter/7--t1");
+    expect(text).toContain(
+      "Session log: https://hub.test/thopters/t1/log · Terminal: https://hub.test/thopters/t1/terminal",
+    );
   });
 
   it("formats durations", () => {

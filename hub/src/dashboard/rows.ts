@@ -33,6 +33,17 @@ function timeCell(iso: string | undefined, now: number): Html {
   return iso ? html`<time data-since="${iso}" title="${iso}">${ago(iso, now)}</time>` : html`—`;
 }
 
+/** How much of the last report a row shows; the thopter's page has the whole timeline. */
+const REPORT_SHOWN = 80;
+
+/** When the thopter last reported, and what: the newest entry from its observer or broker. */
+function lastReportCell(r: Readonly<ThopterRecord>, now: number): Html {
+  const entry = r.timeline.findLast((e) => e.source !== "hub");
+  if (!entry) return timeCell(r.lastReportAt, now);
+  const text = entry.message.length > REPORT_SHOWN ? `${entry.message.slice(0, REPORT_SHOWN - 1)}…` : entry.message;
+  return html`${timeCell(r.lastReportAt ?? entry.at, now)} <small class="report" title="${entry.message.slice(0, 2000)}">${text}</small>`;
+}
+
 export function csrfField(ctx: ViewContext): Html {
   return html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
 }
@@ -50,7 +61,7 @@ export function thopterRow(r: Readonly<ThopterRecord>, ctx: ViewContext): Html {
     firewallSkipped(r) ? html` <span class="nofirewall" title="DANGEROUSLY_SKIP_FIREWALL">no firewall</span>` : ""
   }</td>
 <td>${timeCell(r.stateSince, ctx.now)}</td>
-<td>${timeCell(r.lastReportAt, ctx.now)}</td>
+<td>${lastReportCell(r, ctx.now)}</td>
 <td><a href="${branch}">branch</a>${pr ? html` · <a href="${pr}">PR</a>` : ""}</td>
 <td>${r.gc} / ${r.prompt}</td>
 <td>${

@@ -42,11 +42,12 @@ export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent
   const page = `${links.hubUrl}/thopters/${encodeURIComponent(record.id)}`;
   const ran = formatDuration(Date.parse(event.at) - Date.parse(record.createdAt));
   const compare = `${links.repoHtmlUrl}/compare/${links.defaultBranch}...${record.branch}`;
+  const branch = `[\`${record.branch}\`](${links.repoHtmlUrl}/tree/${record.branch}) ([compare with \`${links.defaultBranch}\`](${compare}))`;
   const lines: string[] = [];
   if (event.kind === "report") {
     lines.push(`${HEADLINE[event.state]} — thopter \`${record.id}\` ran for ${ran}.`, "");
     lines.push(neutralise(event.summary.trim() || "(no summary given)"), "");
-    lines.push(`- Branch: [\`${record.branch}\`](${compare}) ([compare with \`${links.defaultBranch}\`](${compare}))`);
+    lines.push(`- Branch: ${branch}`);
     lines.push(record.pullRequestUrl ? `- Pull request: ${record.pullRequestUrl}` : "- Pull request: none opened");
     if (event.state !== "done") {
       lines.push("- To continue: answer here, then run `/thopter` again, or type into the terminal below.");
@@ -54,7 +55,7 @@ export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent
   } else {
     lines.push(`❌ **Failed** — thopter \`${record.id}\` stopped working after ${ran}.`, "");
     lines.push(`What failed: ${neutralise(event.reason)}`, "");
-    lines.push(`- Branch so far: [\`${record.branch}\`](${compare})`);
+    lines.push(`- Branch so far: ${branch}`);
     lines.push(
       "- What to try: read the boot and session logs below for the cause, then write `/thopter` again on this issue; " +
         "if it fails the same way, check the hub's log and the golden claude's credentials.",

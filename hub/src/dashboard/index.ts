@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Router } from "express";
 import type { Logger } from "pino";
+import { expiryMessages } from "../profiles/index.js";
 import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
@@ -24,8 +25,14 @@ export interface DashboardOptions {
   queue: Pick<RequestQueue, "list">;
   scheduler: Pick<Scheduler, "isPaused" | "pause" | "resume">;
   stopper: Pick<Stopper, "stop">;
-  /** MAX_THOPTERS, DASHBOARD_TOKEN, HUB_PUBLIC_URL, GITHUB_API_URL. */
-  config: { MAX_THOPTERS: number; DASHBOARD_TOKEN?: string; HUB_PUBLIC_URL: string; GITHUB_API_URL: string };
+  /** MAX_THOPTERS, DASHBOARD_TOKEN, HUB_PUBLIC_URL, GITHUB_API_URL, PROFILES_FILE (its expiry warnings). */
+  config: {
+    MAX_THOPTERS: number;
+    DASHBOARD_TOKEN?: string;
+    HUB_PUBLIC_URL: string;
+    GITHUB_API_URL: string;
+    PROFILES_FILE?: string;
+  };
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
   /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */
@@ -35,6 +42,10 @@ export interface DashboardOptions {
   coalesceMs?: number;
   /** How often open live sockets are pinged; one that misses a ping is dropped (default 30 s). */
   heartbeatMs?: number;
+  /** How often the credential expiry warnings are worked out again (default hourly: they change by the day). */
+  expiryCheckMs?: number;
+  /** The clock the expiry warnings are worked out with (tests). */
+  now?: () => Date;
 }
 
 export interface Dashboard {
@@ -54,7 +65,15 @@ export interface Dashboard {
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { config, registry, log } = options;
   const auth = new DashboardAuth(config.DASHBOARD_TOKEN, config.HUB_PUBLIC_URL);
-  const warnings = options.isolation === "off" ? [ISOLATION_OFF_WARNING] : [];
+  const isolation = options.isolation === "off" ? [ISOLATION_OFF_WARNING] : [];
+  // Every page shows the current list: refreshed in place, so a credential nearing expiry shows up days ahead
+  // however long the hub has run, and a renewed one's warning goes.
+  const warnings: string[] = [];
+  const now = options.now ?? (() => new Date());
+  const checkExpiry = () =>
+    warnings.splice(0, warnings.length, ...isolation, ...expiryMessages(config.PROFILES_FILE, now()));
+  checkExpiry();
+  const expiryTimer = setInterval(checkExpiry, options.expiryCheckMs ?? 3_600_000).unref();
   const deps = {
     ...options,
     auth,
@@ -85,6 +104,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     get connections() {
       return live.connections;
     },
-    close: () => live.close(),
+    close: () => {
+      clearInterval(expiryTimer);
+      return live.close();
+    },
   };
 }

@@ -1,5 +1,6 @@
 // Before `pnpm test` / `pnpm demo`: name everything missing, one line each, instead of failing deep inside a test.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
 const MIN_NODE = [20, 19];
 const NEEDS = {
@@ -26,6 +27,12 @@ const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
   missing.push(
     `Node.js ${process.versions.node} is too old: install Node.js >= ${MIN_NODE.join(".")} (https://nodejs.org) ${again}`,
+  );
+}
+// A fresh clone before `pnpm install`: tsx (which runs the sources) is the first thing that would be missing.
+if (!existsSync(new URL("../node_modules/tsx/package.json", import.meta.url))) {
+  missing.push(
+    `The project's dependencies are not installed (no node_modules): run 'pnpm install', then 'pnpm ${what}'.`,
   );
 }
 for (const [bin, pkg] of NEEDS[what]) {

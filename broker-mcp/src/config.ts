@@ -105,8 +105,9 @@ export function parseConfigFile(raw: unknown): BrokerConfigFile {
 }
 
 /**
- * Reads a secret from a file only root can read. A file the agent could write (or swap via a symlink) would let it
- * choose the token, and one it could read would leak it, so anything else is refused.
+ * Reads a secret from a file only the broker's user (root, unless isolation is off) can read. A file the agent could
+ * write (or swap via a symlink) would let it choose the token, and one it could read would leak it, so anything else
+ * is refused.
  */
 export function readSecretFile(path: string, field: string): string {
   let st: ReturnType<typeof lstatSync>;
@@ -175,8 +176,10 @@ export function loadConfig(path: string): BrokerConfig {
     throw new ConfigError(`broker config: ${path} is not valid JSON (${(err as Error).message})`);
   }
   const file = parseConfigFile(raw);
-  const agent = resolveAgent(file.agentUser);
-  checkIsolation(file.isolation, agent);
+  const resolved = resolveAgent(file.agentUser);
+  checkIsolation(file.isolation, resolved);
+  // Without isolation the agent is this very process's user: git runs with its current group, which setgid accepts.
+  const agent = file.isolation === "off" ? { ...resolved, gid: process.getgid?.() ?? resolved.gid } : resolved;
   return {
     ...file,
     coderToken: readSecretFile(file.coderTokenFile, "coderTokenFile"),

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -8,9 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 const CHECK = resolve(import.meta.dirname, "../../scripts/check-system.mjs");
 const run = promisify(execFile);
 
-/** check-system as `pnpm demo` runs it first, with `path` as PATH and node's extra `flags`: exit code and stderr lines. */
-async function check(path: string, flags: string[] = []): Promise<{ code: number; lines: string[] }> {
-  const outcome = await run(process.execPath, [...flags, CHECK, "demo"], { env: { PATH: path } }).then(
+/** check-system (`script`) as `pnpm demo` runs it first, with `path` as PATH and node's `flags`: exit code, stderr lines. */
+async function check(path: string, flags: string[] = [], script = CHECK): Promise<{ code: number; lines: string[] }> {
+  const outcome = await run(process.execPath, [...flags, script, "demo"], { env: { PATH: path } }).then(
     ({ stderr }) => ({ code: 0, stderr }),
     (err: { code: number; stderr: string }) => err,
   );
@@ -37,6 +37,16 @@ describe("pnpm demo on a machine that lacks something", () => {
         "Missing system program 'git': install it (Debian/Ubuntu: sudo apt-get install git) and run 'pnpm demo' again.",
         "Missing system program 'tmux': install it (Debian/Ubuntu: sudo apt-get install tmux) and run 'pnpm demo' again.",
       ],
+    });
+  });
+
+  it("in a fresh clone without node_modules, says to run pnpm install first", async () => {
+    const clone = join(bin, "clone");
+    await mkdir(join(clone, "scripts"), { recursive: true });
+    await copyFile(CHECK, join(clone, "scripts/check-system.mjs"));
+    expect(await check(process.env.PATH ?? "/usr/bin:/bin", [], join(clone, "scripts/check-system.mjs"))).toEqual({
+      code: 1,
+      lines: ["The project's dependencies are not installed (no node_modules): run 'pnpm install', then 'pnpm demo'."],
     });
   });
 

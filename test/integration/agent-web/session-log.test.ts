@@ -115,6 +115,11 @@ describe("session log page in Chromium", () => {
       renameSync(`${bootLog}.new`, bootLog);
       await expect.poll(() => page.locator(".entry .step").allTextContents(), { timeout: 5000 }).toEqual(["firewall"]);
       await expect.poll(() => page.locator("section h2 .totals").textContent()).toBe("boot 1 · 1 step done");
+      // The two pages link to each other; the cookie the first visit set carries access.
+      await page.getByRole("link", { name: "session log" }).click();
+      await expect.poll(() => page.locator("#status").textContent()).toBe("waiting for the session to start…");
+      await page.getByRole("link", { name: "boot log" }).click();
+      await expect.poll(() => page.locator(".entry .step").allTextContents()).toEqual(["firewall"]);
     } finally {
       await page.close();
       await server.close();

@@ -5,6 +5,8 @@ import { escapeHtml } from "./escape.js";
 /** What differs between the session log page and the boot log page. */
 interface PageShell {
   title: string;
+  /** Which of the two pages this is, for the links between them. */
+  page: "session" | "boot";
   /** The event stream, relative to the page. */
   events: string;
   /** What the page says until the first entry arrives. */
@@ -12,7 +14,11 @@ interface PageShell {
 }
 
 /** A page shell (assets relative to the server's root); entries arrive over SSE from `events`. */
-function pageHtml({ title, events, waiting }: PageShell): string {
+function pageHtml({ title, page, events, waiting }: PageShell): string {
+  // Relative links: "./" from /boot-log is the session log, "boot-log" from either page is the boot log.
+  const link = (href: string, text: string, current: boolean) =>
+    `<a href="${href}"${current ? ' aria-current="page"' : ""}>${text}</a>`;
+  const nav = `<nav>${link("./", "session log", page === "session")} · ${link("boot-log", "boot log", page === "boot")}</nav>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -23,6 +29,7 @@ function pageHtml({ title, events, waiting }: PageShell): string {
 <script src="app.js" defer></script>
 </head>
 <body>
+${nav}
 <main id="log" data-events="${escapeHtml(events)}" data-waiting="${escapeHtml(waiting)}"><p id="status">connecting…</p></main>
 </body>
 </html>
@@ -32,6 +39,7 @@ function pageHtml({ title, events, waiting }: PageShell): string {
 /** The session log, at `/`. */
 export const PAGE_HTML = pageHtml({
   title: "Thopter session log",
+  page: "session",
   events: "events",
   waiting: "waiting for the session to start…",
 });
@@ -39,12 +47,15 @@ export const PAGE_HTML = pageHtml({
 /** The boot log, at `/boot-log` (so its stream, relative to it, is `/boot-log/events`). */
 export const BOOT_PAGE_HTML = pageHtml({
   title: "Thopter boot log",
+  page: "boot",
   events: "boot-log/events",
   waiting: "waiting for boot to write its log…",
 });
 
 export const PAGE_CSS = `body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #fafafa; color: #222; }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
+nav { max-width: 72rem; margin: 0 auto; padding: 0.6rem 1rem 0; font-size: 0.85rem; }
+nav a[aria-current] { color: inherit; font-weight: bold; text-decoration: none; }
 section { margin-bottom: 2rem; }
 section > h2 { font-size: 0.9rem; color: #555; position: sticky; top: 0; background: #fafafa; padding: 0.4rem 0; margin: 0; }
 .totals { font-weight: normal; margin-left: 1rem; }

@@ -56,7 +56,11 @@ describe("boot log renderer", () => {
   });
 
   it("starts a new boot when another process writes (a restarted machine appends to the same file)", () => {
-    const { html, totals } = render([line({ msg: "boot started" }, 1), line({ msg: "boot started" }, 2)]);
+    const { html, totals } = render([
+      line({ msg: "boot started" }, 1),
+      line({ msg: "boot started" }, 2),
+      JSON.stringify({ msg: "a line without a pid stays in the boot it follows" }),
+    ]);
     expect(html.match(/<h3 class="boot-start">/g)).toHaveLength(2);
     expect(html).toContain("boot 2 · ");
     expect(totals).toBe("boot 2 · 0 steps done");

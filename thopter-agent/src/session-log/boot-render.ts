@@ -109,9 +109,9 @@ export class BootLogRenderer {
     this.html += `<div class="${cls}" data-line="${this.lineNo}"><header>${header}</header>${body}</div>\n`;
   }
 
-  /** The boot `line` belongs to: a new one (with its heading) when another process wrote it. */
+  /** The boot `line` belongs to: a new one (with its heading) when another process wrote it; no pid, the current one. */
   private bootOf(line: Json): Boot {
-    if (this.boot && this.boot.pid === line.pid) return this.boot;
+    if (this.boot && (line.pid === undefined || this.boot.pid === line.pid)) return this.boot;
     const time = num(line.time);
     this.boot = { pid: line.pid, number: ++this.boots, startedAt: time, done: 0, running: new Set() };
     const when = time !== undefined ? ` · ${new Date(time).toISOString()}` : "";

@@ -116,3 +116,46 @@ describe("webhookRouter with GitHub's own payloads", () => {
     expect((await deliver("ping", { zen: "hi", repository: { full_name: "x/y" } })).status).toBe(200);
   });
 });
+
+describe("a command still being handled", () => {
+  it("is answered 202 in time for GitHub while the intake goes on, and its outcome is not lost", async () => {
+    let finish: () => void = () => {};
+    const finished: CommandEvent[] = [];
+    const slow = express();
+    slow.use(
+      webhookRouter({
+        secret: SECRET,
+        resolveRepo: () => "Codertocat/Hello-World",
+        // An intake whose 👀 waits its turn behind the hub's other GitHub writes.
+        handle: (e) =>
+          new Promise<void>((resolve) => {
+            finish = () => resolve(void finished.push(e));
+          }),
+        metrics: createMetrics(async () => []),
+        log: pino({ level: "silent" }),
+        answerWithinMs: 100,
+      }),
+    );
+    const slowServer = slow.listen(0, "127.0.0.1");
+    await new Promise((r) => slowServer.once("listening", r));
+    try {
+      const body = JSON.stringify(fixture("github-webhook-issue_comment.created.payload.json"));
+      const res = await fetch(`http://127.0.0.1:${(slowServer.address() as AddressInfo).port}/github/webhook`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "issue_comment",
+          "x-hub-signature-256": await sign(body),
+        },
+        body,
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ accepted: expect.stringContaining("still working") });
+      expect(finished).toEqual([]);
+      finish();
+      expect(finished).toHaveLength(1);
+    } finally {
+      slowServer.close();
+    }
+  });
+});

@@ -14,6 +14,13 @@ interface WebhookPayload {
 
 const KNOWN_EVENTS = ["issue_comment", "issues", "ping"];
 
+/**
+ * GitHub counts a delivery not answered within 10 s as failed. The intake answers in milliseconds, unless its 👀
+ * waits behind the hub's other writes (GitHub wants them ≥ 1 s apart): then the delivery is answered by this time
+ * and the intake goes on (the poller sees the same comment, so nothing depends on that answer).
+ */
+export const ANSWER_WITHIN_MS = 8_000;
+
 export interface WebhookDeps {
   secret: string;
   /** The configured spelling of a repository, or undefined when the hub does not serve it. */
@@ -21,12 +28,15 @@ export interface WebhookDeps {
   handle: (event: CommandEvent) => Promise<unknown>;
   metrics: HubMetrics;
   log: Logger;
+  /** ANSWER_WITHIN_MS unless a test says otherwise. */
+  answerWithinMs?: number;
 }
 
 /**
  * `POST /github/webhook`: verifies `X-Hub-Signature-256` over the raw body (constant time, @octokit/webhooks-methods)
  * before reading anything, then turns `issue_comment` created and `issues` opened into the same events the poller
- * makes. It answers after the intake has stored what it needs; anything the hub does not act on gets a 202.
+ * makes. It answers after the intake has handled the event (or after ANSWER_WITHIN_MS, whichever is first);
+ * anything the hub does not act on gets a 202.
  */
 export function webhookRouter(deps: WebhookDeps): Router {
   const router = express.Router();
@@ -76,7 +86,19 @@ async function deliver(deps: WebhookDeps, req: Request, res: Response, event: st
     res.status(202).json({ ignored: `${event}${payload.action ? `.${payload.action}` : ""} is not a command event` });
     return "ignored";
   }
-  const result = await deps.handle(commandEvent);
+  const handled = deps.handle(commandEvent);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), deps.answerWithinMs ?? ANSWER_WITHIN_MS);
+  });
+  const result = await Promise.race([handled, late]).finally(() => clearTimeout(timer));
+  if (result === "late") {
+    handled.catch((err: unknown) =>
+      deps.log.error({ err, event }, "webhook command failed after its delivery was answered"),
+    );
+    res.status(202).json({ accepted: "still working on it; the result shows on the issue" });
+    return "answered-early";
+  }
   res.status(200).json({ result });
   return "handled";
 }

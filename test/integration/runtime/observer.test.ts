@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Observer, type ObserverConfig, Reporter, readLastState, statusFromHook } from "@thopter/agent";
+import { Observer, type ObserverConfig, Reporter, readLastState, Spool, statusFromHook } from "@thopter/agent";
 import { StatusReport } from "@thopter/protocol";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -124,6 +124,29 @@ describe("reporter and observer", () => {
     expect(await reporter.flush()).toBe(2);
     expect(hub.received.map((r) => r.body.event)).toEqual(["SessionStart", "PreToolUse", "Stop"]);
     expect(reporter.spool.pending()).toBe(false);
+  });
+
+  it("keeps a report a hook spools while the observer is sending the spool, in order behind the rest", async () => {
+    const hook = new Spool(dir);
+    const observer = new Spool(dir);
+    hook.append(report("PreToolUse", "working"));
+    hook.append(report("PostToolUse", "working"));
+    const sent: string[] = [];
+    const first = await observer.drain(async (r) => {
+      // Another hook spools while the first report is on its way; then the hub goes away.
+      if (sent.length === 0) new Spool(dir).append(report("Stop", "waiting"));
+      sent.push(r.event);
+      return sent.length < 2 ? "sent" : "retry";
+    });
+    expect(first).toBe(1);
+    expect(observer.pending()).toBe(true);
+    const resend = async (r: StatusReport) => {
+      sent.push(r.event);
+      return "sent" as const;
+    };
+    expect(await observer.drain(resend)).toBe(2);
+    expect(sent).toEqual(["PreToolUse", "PostToolUse", "PostToolUse", "Stop"]);
+    expect(observer.pending()).toBe(false);
   });
 
   it("drops a report the hub refuses (4xx) instead of retrying it forever", async () => {

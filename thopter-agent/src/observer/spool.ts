@@ -1,64 +1,68 @@
-import { appendFileSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatusReport } from "@thopter/protocol";
 import type { PostOutcome } from "./post.js";
 
+/** Reports spooled by this process so far: orders its own reports written in the same millisecond. */
+let written = 0;
+
 /**
- * Reports the hub has not taken yet, one JSON line each, kept in order: hooks append to `spool.jsonl`; the observer
- * moves it aside to `spool.draining.jsonl` and sends from there, so an append never races a rewrite.
+ * Reports the hub has not taken yet, kept in order: one file per report in `spool/`, named by when it was spooled.
+ * Each hook writes its own file (renamed into place whole) and the observer removes a file only once it is sent,
+ * so a hook spooling while the observer drains can never lose a report or have it overwritten.
  */
 export class Spool {
-  private readonly incoming: string;
-  private readonly draining: string;
+  private readonly dir: string;
 
   constructor(stateDir: string) {
-    this.incoming = join(stateDir, "spool.jsonl");
-    this.draining = join(stateDir, "spool.draining.jsonl");
+    this.dir = join(stateDir, "spool");
+  }
+
+  /** The spooled reports' files, oldest first. */
+  private files(): string[] {
+    try {
+      return readdirSync(this.dir)
+        .filter((name) => name.endsWith(".json"))
+        .sort();
+    } catch {
+      return [];
+    }
   }
 
   /** True while anything waits: a new report must queue behind it rather than overtake it. */
   pending(): boolean {
-    return size(this.incoming) > 0 || size(this.draining) > 0;
+    return this.files().length > 0;
   }
 
-  append(report: StatusReport): void {
-    appendFileSync(this.incoming, `${JSON.stringify(report)}\n`, { mode: 0o600 });
+  append(report: StatusReport, now = Date.now()): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // Fixed-width fields, so names sort as the reports were spooled.
+    const name = `${String(now).padStart(15, "0")}-${String(process.pid).padStart(10, "0")}-${String(written++).padStart(6, "0")}`;
+    const tmp = join(this.dir, `.${name}.tmp`);
+    writeFileSync(tmp, JSON.stringify(report), { mode: 0o600 });
+    renameSync(tmp, join(this.dir, `${name}.json`));
   }
 
   /**
-   * Sends what waits, oldest first, until one send must be retried. Refused reports are dropped (the hub will never
-   * take them). Returns how many reports left the spool.
+   * Sends what waits, oldest first, until one send must be retried. Refused and unreadable reports are dropped (the
+   * hub will never take them). Returns how many reports left the spool.
    */
   async drain(send: (report: StatusReport) => Promise<PostOutcome>): Promise<number> {
-    if (size(this.draining) === 0) {
-      if (size(this.incoming) === 0) return 0;
-      renameSync(this.incoming, this.draining);
-    }
-    const lines = readFileSync(this.draining, "utf8").split("\n").filter(Boolean);
     let done = 0;
-    for (const line of lines) {
-      const parsed = StatusReport.safeParse(safeJson(line));
+    for (const name of this.files()) {
+      const path = join(this.dir, name);
+      const parsed = StatusReport.safeParse(readJson(path));
       if (parsed.success && (await send(parsed.data)) === "retry") break;
+      rmSync(path, { force: true });
       done++;
     }
-    const rest = lines.slice(done);
-    if (rest.length === 0) rmSync(this.draining, { force: true });
-    else writeFileSync(this.draining, `${rest.join("\n")}\n`, { mode: 0o600 });
     return done;
   }
 }
 
-function size(path: string): number {
+function readJson(path: string): unknown {
   try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-function safeJson(line: string): unknown {
-  try {
-    return JSON.parse(line);
+    return JSON.parse(readFileSync(path, "utf8"));
   } catch {
     return undefined;
   }

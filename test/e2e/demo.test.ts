@@ -35,8 +35,17 @@ async function runDemo(
     out += chunk.toString();
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  /** Waits for `line` in the output; a demo that gave up or exited first fails at once, showing all it printed. */
+  const waitFor = async (line: string, ms: number, ending = false) => {
+    const done = () => out.includes(line);
+    const gaveUp = () => out.includes("The thopter did not finish") || (!ending && child.exitCode !== null);
+    await until(() => done() || gaveUp(), ms, `"${line}"`).catch((err: Error) => {
+      throw new Error(`${err.message}; the demo printed:\n${out}`);
+    });
+    if (!done()) throw new Error(`the demo ended without "${line}"; it printed:\n${out}`);
+  };
   try {
-    await until(() => out.includes("completion comment posted"), 100_000, `the completion comment; output:\n${out}`);
+    await waitFor("completion comment posted", 100_000);
     expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
     expect(out).toContain("the model is SCRIPTED");
     expect(out).toMatch(/🚀 a thopter was provisioned/);
@@ -49,7 +58,7 @@ async function runDemo(
     expect(await exists(dir!)).toBe(true);
     await whileUp(out, dir!);
     process.kill(-child.pid!, "SIGINT");
-    await until(() => out.includes("Stopped and cleaned up."), 30_000, `the clean-up; output:\n${out}`);
+    await waitFor("Stopped and cleaned up.", 30_000, true);
     await exited;
     expect(out).not.toContain("pnpm demo failed");
     expect(await exists(dir!)).toBe(false);

@@ -39,7 +39,7 @@ export function agentUser(env: NodeJS.ProcessEnv = process.env, name = AGENT_USE
       );
     }
     const me = userInfo();
-    return { name: me.username, uid: me.uid, gid: me.gid, drop: false };
+    return { name: me.username, uid: me.uid, gid: process.getgid?.() ?? me.gid, drop: false };
   }
   if (off) {
     throw new Error(

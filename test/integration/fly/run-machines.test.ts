@@ -151,3 +151,47 @@ describe("Fly peer runs machines as local processes from their own config", () =
     expect(peer.machines()).toEqual([]);
   });
 });
+
+describe("Fly peer volumes as directories", () => {
+  /** Writes `text` to `file` under the mount at /data, then exits: the machine stops. */
+  const writer = (file: string, text: string) =>
+    `require("node:fs").writeFileSync(process.env.THOPTER_FS_ROOT + "/data/${file}", ${JSON.stringify(text)})`;
+
+  it("a machine's writes at its mount path outlive it, and a fork (source_volume_id) starts with them", async () => {
+    fly = await startFly({ run: {} });
+    const { client, peer } = fly;
+    const home = await client.createVolume({ name: "home", region: "ord", size_gb: 7 });
+    const first = await client.createMachine(
+      machineRequest("writer", {
+        mounts: [{ volume: home.id, path: "/data" }],
+        init: { cmd: [node, "-e", writer("login", "logged in\n")] },
+      }),
+    );
+    await client.waitForState(first.id!, "stopped", 10, { version: first.instance_id });
+    expect(await readFile(join(peer.volumeDir(home.id!), "login"), "utf8")).toBe("logged in\n");
+    // The mount was a real directory in the machine (as Fly's is), now moved back to the volume.
+    expect(existsSync(join(fly.dir, "machines", first.id!, "root", "data"))).toBe(false);
+
+    const fork = await client.createVolume({ name: "fork", source_volume_id: home.id });
+    expect(fork).toMatchObject({ region: "ord", size_gb: 7 });
+    await client.destroyMachine(first.id!);
+    await client.waitForState(first.id!, "destroyed", 10);
+    const second = await client.createMachine(
+      machineRequest("fork-writer", {
+        mounts: [{ volume: fork.id, path: "/data" }],
+        init: { cmd: [node, "-e", writer("scratch", "mine\n")] },
+      }),
+    );
+    await client.waitForState(second.id!, "stopped", 10, { version: second.instance_id });
+    expect(await readFile(join(peer.volumeDir(fork.id!), "login"), "utf8")).toBe("logged in\n");
+    expect(existsSync(join(peer.volumeDir(home.id!), "scratch")), "a fork is a copy").toBe(false);
+
+    await expect(client.createVolume({ name: "orphan", source_volume_id: "vol_nosuchvolume" })).rejects.toMatchObject({
+      status: 404,
+    });
+    await client.destroyMachine(second.id!);
+    await client.waitForState(second.id!, "destroyed", 10);
+    await client.deleteVolume(fork.id!);
+    expect(existsSync(peer.volumeDir(fork.id!))).toBe(false);
+  });
+});

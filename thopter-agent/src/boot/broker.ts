@@ -74,8 +74,9 @@ export function writeBrokerConfig(input: {
 }
 
 /**
- * Starts the broker (`broker-mcp` main) as the current user (root, unless isolation is off), waits for its `{"ready":true,"url":…}` line,
- * then sends the rest of its output to its log file. Rejects with the broker's last words if it exits first.
+ * Starts the broker (`broker-mcp` main) as the current user (root, unless isolation is off), waits for its
+ * `{"ready":true,"url":…}` line, then sends the rest of its output to its log file. Rejects with the broker's last
+ * words if it exits first.
  */
 export async function startBrokerProcess(configPath: string, mcpKey: string, logFile: string): Promise<RunningBroker> {
   const [command, ...args] = nodeCommand(import.meta.resolve("@thopter/broker-mcp/main"));

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from "node:stream";
+import { PassThrough, Transform, type TransformCallback } from "node:stream";
 import type { AgentIdentity } from "../config.js";
 import { Refusal } from "../refusal.js";
 import { agentGitEnv } from "./env.js";
@@ -9,13 +9,11 @@ export interface AgentBundleOptions {
   agent: AgentIdentity;
   workspace: string;
   mirror: Mirror;
-  /** Commits the mirror has names for: the bundle need not carry them. */
-  tips: string[];
+  /** Commits the mirror has names for: the bundle need not carry them. Awaited once git has started. */
+  tips: Promise<string[]>;
   maxBytes: number;
   timeoutMs: number;
 }
-
-export const INCOMING_REF = "refs/broker/incoming";
 
 /** HEAD adds nothing to what the mirror has: push the commit as it is, no bundle needed. */
 export class NothingNew extends Refusal {}
@@ -26,13 +24,14 @@ function asAgent(opts: AgentRepo) {
   return { env: agentGitEnv(opts.agent), uid: opts.agent.uid, gid: opts.agent.gid, timeoutMs: opts.timeoutMs };
 }
 
+const NO_COMMIT = "Your repository's HEAD is not a commit. Check out your work branch and commit.";
+
 /** The commit the agent's `HEAD` names, read as the agent. Untrusted: only ever used as a name to look up. */
 export async function agentHead(opts: AgentRepo): Promise<string> {
   try {
     const { stdout } = await runGit(["-C", opts.workspace, "rev-parse", "--verify", "HEAD^{commit}"], asAgent(opts));
     const sha = stdout.trim();
-    if (!isSha(sha))
-      throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
+    if (!isSha(sha)) throw new Refusal(NO_COMMIT);
     return sha;
   } catch (err) {
     throw agentGitFailure(err);
@@ -41,11 +40,9 @@ export async function agentHead(opts: AgentRepo): Promise<string> {
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-const UNKNOWN_BASE =
+export const UNKNOWN_BASE =
   "Your commits build on history the broker does not know. Call update_from_origin, then `git fetch origin` and rebase or merge onto origin's branches, and push again.";
 const UNREADABLE = "Your repository produced an unreadable bundle. Check that `git bundle create` works in it.";
-
-class TooLarge extends Error {}
 
 /**
  * Splits a bundle stream: parses its text header (bytes from the agent: parsed strictly), then passes the pack that
@@ -72,7 +69,7 @@ class BundleSplitter extends Transform {
   /** What to pass on of this chunk (nothing until the header is complete). */
   private passOn(chunk: Buffer): Buffer | undefined {
     this.bytes += chunk.length;
-    if (this.bytes > this.max) throw new TooLarge();
+    if (this.bytes > this.max) throw new Error("bundle over the size limit");
     if (this.parsed) return chunk;
     this.pending = Buffer.concat([this.pending, chunk]);
     const end = this.pending.indexOf("\n\n");
@@ -86,7 +83,6 @@ class BundleSplitter extends Transform {
     const head = lines.find((l) => l.endsWith(" HEAD"))?.split(" ")[0] ?? "";
     this.head = isSha(head) ? head : null;
     this.parsed = true;
-    this.emit("head", this.head);
     return this.pending.subarray(end + 2);
   }
 }
@@ -97,70 +93,59 @@ class BundleSplitter extends Transform {
  * - as the agent (its uid/gid, its environment): `git bundle create -` of `HEAD` minus what the mirror has;
  *   whatever the agent planted in its repository runs, if at all, with the agent's own rights;
  * - as root, in the mirror only: the bundle's pack streams, as it is produced, into `index-pack --strict` (every
- *   object fsck-checked, as GitHub checks pushes), cut off at `maxBytes`; then everything reachable from the
- *   bundle's `HEAD` must be present (its prerequisites are commits the mirror has), and it becomes `INCOMING_REF`.
+ *   object fsck-checked and every object it links to present, as GitHub checks pushes), cut off at `maxBytes`.
  *
- * Returns the sha to push. Throws `NothingNew` when HEAD adds nothing to the mirror.
+ * Both processes start while `tips` is still being read, so their start-up overlaps it. Returns the bundle's
+ * `HEAD`: its objects are in the mirror but nothing names them yet, and `inspectPush` checks that everything it
+ * reaches is present. Throws `NothingNew` when HEAD adds nothing to the mirror.
  */
 export async function receiveAgentBundle(opts: AgentBundleOptions): Promise<string> {
-  const agent = asAgent(opts);
-  const repo = ["-C", opts.workspace];
-  // Only tips the agent's clone has can be excluded; naming an unknown commit would fail the bundle.
-  const known = opts.tips.length
-    ? (await runGit([...repo, "cat-file", "--batch-check"], { ...agent, stdin: `${opts.tips.join("\n")}\n` })).stdout
-        .split("\n")
-        .filter((line) => / commit \d+$/.test(line))
-        .map((line) => line.split(" ")[0]!)
-    : [];
   const split = new BundleSplitter(opts.maxBytes);
-  const tooLarge = () =>
-    new Refusal(
-      `The push is larger than the limit of ${mb(opts.maxBytes)}. Remove large or generated files from your new commits (and add them to .gitignore), then call push_branch again.`,
-    );
-  // The bundle only crosses to the mirror on this machine: fast compression (zlib level 1) keeps it cheap.
-  const bundling = runGit([...repo, "-c", "pack.compression=1", "bundle", "create", "-", "--stdin"], {
-    ...agent,
-    stdin: `${["HEAD", ...known.map((sha) => `^${sha}`)].join("\n")}\n`,
-    stdout: split,
-  }).catch((err) => {
-    throw split.bytes > opts.maxBytes ? tooLarge() : agentGitFailure(err);
+  let splitError: Error | null = null;
+  split.on("error", (err) => {
+    splitError = err;
   });
-  const head = await new Promise<string | null>((resolve, reject) => {
-    split.once("head", resolve);
-    split.once("error", (err) => reject(err instanceof TooLarge ? tooLarge() : err));
-    split.once("finish", () => resolve(split.head));
-    bundling.catch(reject);
-  }).catch(async (err) => {
-    await bundling.catch(() => {});
-    throw err;
-  });
-  if (!head) {
-    split.resume(); // discard whatever follows, so git can finish and say why
-    await bundling;
-    throw new Refusal("Your repository's HEAD is not a commit. Check out your work branch and commit.");
-  }
+  const revs = new PassThrough();
+  // The bundle only crosses to the mirror on this machine: fast compression (zlib level 1) keeps it cheap. Only
+  // tips the agent's clone has can be excluded: --ignore-missing drops the others instead of failing.
+  const bundling = runGit(
+    ["-C", opts.workspace, "-c", "pack.compression=1", "bundle", "create", "-", "--ignore-missing", "--stdin"],
+    { ...asAgent(opts), stdin: revs, stdout: split },
+  );
   const indexing = opts.mirror.git(["index-pack", "--stdin", "--fix-thin", "--strict"], { stdin: split });
-  const [bundled, indexed] = await Promise.allSettled([bundling, indexing]);
+  // Settled from the start: either may fail while the tips are still being read.
+  const outcome = Promise.allSettled([bundling, indexing]);
+  const tips = await opts.tips.catch((err: Error) => {
+    revs.destroy(err); // stops the bundle, and with it the indexing
+    return null;
+  });
+  if (tips) revs.end(`${["HEAD", ...tips.map((sha) => `^${sha}`)].join("\n")}\n`);
+  const [bundled, indexed] = await outcome;
+  if (!tips) await opts.tips;
   // git may exit 0 before the splitter reaches the limit (the pipe buffers its tail): the cut-off is what failed.
-  if (split.bytes > opts.maxBytes) throw tooLarge();
-  if (bundled.status === "rejected") throw bundled.reason;
-  if (indexed.status === "rejected") {
-    const err = indexed.reason;
-    if (!(err instanceof GitError)) throw err;
-    if (/fsck|error in (tree|commit|tag|blob)/i.test(err.stderr)) {
-      throw new Refusal(
-        `Your commits contain objects git itself rejects (${err.stderr.trim().slice(-300)}). Recreate them with ordinary git commands, then push again.`,
-      );
-    }
-    throw new Refusal(UNKNOWN_BASE);
+  if (split.bytes > opts.maxBytes) throw tooLarge(opts.maxBytes);
+  if (splitError) throw splitError;
+  if (bundled.status === "rejected") throw agentGitFailure(bundled.reason);
+  // No HEAD line: git wrote the header and then refused; its exit status said why, or HEAD is not a commit.
+  if (!split.head) throw new Refusal(NO_COMMIT);
+  if (indexed.status === "rejected") throw indexFailure(indexed.reason);
+  return split.head;
+}
+
+function tooLarge(maxBytes: number): Refusal {
+  return new Refusal(
+    `The push is larger than the limit of ${mb(maxBytes)}. Remove large or generated files from your new commits (and add them to .gitignore), then call push_branch again.`,
+  );
+}
+
+function indexFailure(err: unknown): Error {
+  if (!(err instanceof GitError)) return err as Error;
+  if (/fsck|error in (tree|commit|tag|blob)/i.test(err.stderr)) {
+    return new Refusal(
+      `Your commits contain objects git itself rejects (${err.stderr.trim().slice(-300)}). Recreate them with ordinary git commands, then push again.`,
+    );
   }
-  try {
-    await opts.mirror.git(["rev-list", "--objects", "--quiet", head, "--not", "--all"]);
-  } catch {
-    throw new Refusal(UNKNOWN_BASE);
-  }
-  await opts.mirror.updateRefs({ [INCOMING_REF]: head });
-  return head;
+  return new Refusal(UNKNOWN_BASE);
 }
 
 /** Errors from git run as the agent concern the agent's own repository: tell the model what to look at. */

@@ -15,6 +15,13 @@ export interface MirrorOptions {
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
+export interface Tips {
+  /** Ref name → the commit it names. */
+  refs: Map<string, string>;
+  /** The distinct commits among them. */
+  commits: string[];
+}
+
 export function isSha(value: string): boolean {
   return SHA.test(value);
 }
@@ -72,20 +79,24 @@ export class Mirror {
     await this.git(["fetch", "--prune", "--no-write-fetch-head", "origin"], { authenticated: true });
   }
 
-  /** Every commit the mirror already has a name for: what a bundle from the agent need not contain again. */
-  async tips(): Promise<string[]> {
-    const { stdout } = await this.git(["for-each-ref", "--format=%(objectname)", "refs/heads", "refs/tags"]);
-    return [...new Set(stdout.split("\n").filter(isSha))];
+  /**
+   * The commit each branch and tag of the mirror names (annotated tags peeled; tags of other objects left out):
+   * what origin already has, so what a bundle from the agent need not contain again.
+   */
+  async tips(): Promise<Tips> {
+    const format = "--format=%(refname) %(objecttype) %(objectname) %(*objecttype) %(*objectname)";
+    const { stdout } = await this.git(["for-each-ref", format, "refs/heads", "refs/tags"]);
+    const refs = new Map<string, string>();
+    for (const line of stdout.split("\n")) {
+      const [ref, type, sha, peeledType, peeled] = line.split(" ");
+      if (type === "commit" && isSha(sha ?? "")) refs.set(ref!, sha!);
+      else if (peeledType === "commit" && isSha(peeled ?? "")) refs.set(ref!, peeled!);
+    }
+    return { refs, commits: [...new Set(refs.values())] };
   }
 
   async refSha(ref: string): Promise<string | null> {
     const { code, stdout } = await this.git(["rev-parse", "--verify", "--quiet", ref], { okCodes: [1] });
     return code === 0 ? stdout.trim() : null;
-  }
-
-  /** Sets (sha) or deletes (null) refs in one transaction. */
-  async updateRefs(changes: Record<string, string | null>): Promise<void> {
-    const lines = Object.entries(changes).map(([ref, sha]) => (sha ? `update ${ref} ${sha}` : `delete ${ref}`));
-    await this.git(["update-ref", "--stdin"], { stdin: `${lines.join("\n")}\n` });
   }
 }

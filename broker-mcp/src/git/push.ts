@@ -6,19 +6,25 @@ export interface PushOptions {
   sha: string;
   branch: string;
   force: boolean;
+  /** The branch's tip on origin as the mirror last saw it (null: not there): a forced push's lease. */
+  seen: string | null;
 }
 
 /**
  * Pushes exactly `<sha>:refs/heads/<branch>` from the mirror to origin: one refspec built here from a verified
  * sha and the configured branch, nothing taken from the agent. A forced push is a lease on the tip the mirror
- * last saw, so it can only replace what the broker itself knows is there. The caller records the new tip.
+ * last saw, so it can only replace what the broker itself knows is there. Origin is named as the mirror's remote
+ * (its configured URL), so on success git records the new tip in the mirror itself (its fetch refspec maps
+ * refs/heads/* onto itself): the next lease, and what the agent fetches.
  */
 export async function pushToOrigin(mirror: Mirror, opts: PushOptions): Promise<void> {
   if (!isSha(opts.sha)) throw new Error(`refusing to push a non-sha ${JSON.stringify(opts.sha)}`);
   const ref = `refs/heads/${opts.branch}`;
-  const args = ["push", "--porcelain", "--no-follow-tags", "--no-recurse-submodules"];
-  if (opts.force) args.push(`--force-with-lease=${ref}:${(await mirror.refSha(ref)) ?? ""}`);
-  args.push("--", mirror.opts.cloneUrl, `${opts.sha}:${ref}`);
+  // The new objects came from the agent's bundle, whose deltas are reused as they are: a second delta search
+  // (pack.window) would only repeat that work.
+  const args = ["-c", "pack.window=0", "push", "--porcelain", "--no-follow-tags", "--no-recurse-submodules"];
+  if (opts.force) args.push(`--force-with-lease=${ref}:${opts.seen ?? ""}`);
+  args.push("--", "origin", `${opts.sha}:${ref}`);
   let stdout: string;
   try {
     ({ stdout } = await mirror.git(args, { authenticated: true, okCodes: [1] }));

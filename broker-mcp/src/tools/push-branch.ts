@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { agentHead, INCOMING_REF, NothingNew, receiveAgentBundle } from "../git/bundle.js";
+import { agentHead, NothingNew, receiveAgentBundle } from "../git/bundle.js";
 import { inspectPush } from "../git/inspect.js";
 import { pushToOrigin } from "../git/push.js";
 import { defineTool, type ToolContext } from "./types.js";
@@ -29,30 +29,27 @@ export const pushBranch = defineTool({
     ctx.gitLock.run(async () => {
       const { config, mirror } = ctx;
       const repo = { agent: config.agent, workspace: config.workspace, timeoutMs: config.limits.gitTimeoutMs };
-      const known = await mirror.tips();
+      const tips = mirror.tips();
       let sha: string;
       try {
-        sha = await receiveAgentBundle({ ...repo, mirror, tips: known, maxBytes: config.limits.maxPushBytes });
+        const commits = tips.then((t) => t.commits);
+        sha = await receiveAgentBundle({ ...repo, mirror, tips: commits, maxBytes: config.limits.maxPushBytes });
       } catch (err) {
         // Nothing new: HEAD is a commit the mirror already has (e.g. pushing again, or the base itself).
         if (!(err instanceof NothingNew)) throw err;
         sha = await agentHead(repo);
       }
-      let pushed = false;
-      try {
-        await inspectPush(mirror, {
-          sha,
-          known,
-          maxFileBytes: config.limits.maxFileBytes,
-          secrets: [config.coderToken],
-        });
-        await pushToOrigin(mirror, { sha, branch: config.workBranch, force: args.force === true });
-        pushed = true;
-      } finally {
-        // The mirror now shows origin's new tip (what the agent fetches, and the next lease); the incoming ref goes.
-        const tip = pushed ? { [`refs/heads/${config.workBranch}`]: sha } : {};
-        await mirror.updateRefs({ ...tip, [INCOMING_REF]: null }).catch(() => {});
-      }
+      const { refs, commits } = await tips;
+      // Every check passes before anything reaches origin.
+      await inspectPush(mirror, {
+        sha,
+        known: commits,
+        maxFileBytes: config.limits.maxFileBytes,
+        secrets: [config.coderToken],
+      });
+      const branch = config.workBranch;
+      const seen = refs.get(`refs/heads/${branch}`) ?? null;
+      await pushToOrigin(mirror, { sha, branch, force: args.force === true, seen });
       const url = compareUrl(ctx);
       return {
         text: `Pushed ${sha} to ${config.workBranch}. Compare: ${url}`,

@@ -66,8 +66,10 @@ describe("golden claudes", () => {
     const snapshot = (await fly.getMetadata(again.id!)).snapshot_volume;
     expect(liveVolumes().map((v) => v.id)).toEqual([home, snapshot]);
 
-    // A new snapshot replaces the previous one.
+    // A new snapshot replaces the previous one, even when Fly's answer to the fork is lost (the retry finds the new
+    // fork by its name, never the previous snapshot).
     clock.now = new Date("2026-01-11T12:00:00Z");
+    cli.fly.inject({ match: "Volumes_create", status: 503, after: true });
     expect((await cli.run(["snapshot-gc", "team"])).code).toBe(0);
     const second = (await fly.getMetadata(again.id!)).snapshot_volume;
     expect(second).not.toBe(snapshot);

@@ -49,7 +49,11 @@ async function goldenClaude(h: FlyHarness, name: string, logins: string[]) {
   const home = await h.client.createVolume({ name: names.home, region: "iad", size_gb: 10 });
   const snapshots = [];
   for (const login of logins) {
-    const snapshot = await h.client.createVolume({ name: names.snapshot, region: "iad", source_volume_id: home.id });
+    const snapshot = await h.client.createVolume({
+      name: names.snapshot(new Date()),
+      region: "iad",
+      source_volume_id: home.id,
+    });
     await mkdir(join(h.peer.volumeDir(snapshot.id!), "thopter"), { recursive: true });
     await writeFile(join(h.peer.volumeDir(snapshot.id!), "thopter", "login"), login);
     snapshots.push(snapshot);

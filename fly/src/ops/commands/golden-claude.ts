@@ -160,16 +160,16 @@ export async function snapshotGc(ops: Ops, nameArg: string | undefined): Promise
   if (!home)
     throw new SettingError("gc", `${gcMachineName(name)} has no home volume; run \`pnpm fly recreate-gc ${name}\``);
   const previous = (await ops.fly().getMetadata(machine.id!)).snapshot_volume;
-  const stamp = ops.now().toISOString();
+  const at = ops.now();
   const snapshot = await ops.fly().createVolume({
-    // Every snapshot of a golden claude has this name; the hub forks the newest (see goldenClaudeVolumeNames).
-    name: goldenClaudeVolumeNames(name).snapshot,
+    // The hub forks the newest of the golden claude's snapshots (see goldenClaudeVolumeNames).
+    name: goldenClaudeVolumeNames(name).snapshot(at),
     region,
     // No size: a fork has its source's.
     source_volume_id: home,
   });
   await ops.fly().setMetadata(machine.id!, "snapshot_volume", snapshot.id!);
-  await ops.fly().setMetadata(machine.id!, "snapshot_at", stamp);
+  await ops.fly().setMetadata(machine.id!, "snapshot_at", at.toISOString());
   if (previous && previous !== snapshot.id) await ops.fly().deleteVolume(previous);
   ops.say(
     `snapshot of ${gcMachineName(name)}'s home: volume ${snapshot.id}; new thopters with -g ${name} start from it`,

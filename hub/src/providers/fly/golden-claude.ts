@@ -27,7 +27,7 @@ export function snapshotFor(gc: string | undefined, volumes: readonly Volume[]):
   if (gc === undefined) return undefined;
   const names = goldenClaudeVolumeNames(gc);
   const snapshots = volumes
-    .filter((v) => v.name === names.snapshot)
+    .filter((v) => names.isSnapshot(v.name))
     .sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
   if (snapshots[0]) return snapshots[0];
   if (volumes.some((v) => v.name === names.home)) {

@@ -40,10 +40,14 @@ export async function destroyMachine(ops: Ops, machine: Machine, { withVolumes =
   }
 }
 
+/** The app's volumes that are not on their way out. */
+export async function liveVolumes(ops: Ops) {
+  return (await ops.fly().listVolumes()).filter((volume) => !GONE.has(volume.state ?? ""));
+}
+
 /** The app's live volume with this name, if any. */
 export async function findVolume(ops: Ops, name: string) {
-  const volumes = await ops.fly().listVolumes();
-  return volumes.find((volume) => volume.name === name && !GONE.has(volume.state ?? ""));
+  return (await liveVolumes(ops)).find((volume) => volume.name === name);
 }
 
 /** A volume for one long-lived machine: the existing one with this name, or a new one. */

@@ -2,7 +2,7 @@ import { FlyApiError } from "../../errors.js";
 import { GOLDEN_CLAUDE_MOUNT, goldenClaudeVolumeNames } from "../../golden-claude-volumes.js";
 import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
-import { destroyMachine, ensureVolume, findVolume, gcMachineName, machinesWithRole, waitStarted } from "../fleet.js";
+import { destroyMachine, ensureVolume, gcMachineName, liveVolumes, machinesWithRole, waitStarted } from "../fleet.js";
 import { profileName, required, SettingError } from "../settings.js";
 import { refreshHub } from "./hub.js";
 
@@ -67,28 +67,37 @@ export async function recreateGc(ops: Ops, nameArg: string | undefined): Promise
   return 0;
 }
 
-/** `destroy-gc [name]`: the machine, its home volume and its snapshot (the login is lost). */
+/** The golden claude's volumes as they are now: its home and every snapshot (normally one). */
+async function volumesOf(ops: Ops, name: string) {
+  const names = goldenClaudeVolumeNames(name);
+  const volumes = await liveVolumes(ops);
+  return {
+    home: volumes.find((v) => v.name === names.home),
+    snapshots: volumes.filter((v) => names.isSnapshot(v.name)),
+  };
+}
+
+/** `destroy-gc [name]`: the machine, its home volume and its snapshots (the login is lost). */
 export async function destroyGc(ops: Ops, nameArg: string | undefined): Promise<number> {
   const name = profileName(nameArg, "default");
   const machine = await goldenClaude(ops, name);
-  const volume = await findVolume(ops, goldenClaudeVolumeNames(name).home);
-  if (!machine && !volume) {
+  const { home, snapshots } = await volumesOf(ops, name);
+  if (!machine && !home && snapshots.length === 0) {
     ops.say(`there is no golden claude ${name}; nothing to destroy`);
     return 0;
   }
   if (machine) {
-    const snapshot = (await ops.fly().getMetadata(machine.id!)).snapshot_volume;
     await destroyMachine(ops, machine);
     ops.say(`destroyed ${gcMachineName(name)} (${machine.id})`);
-    // The snapshot holds the same login; nothing uses it once the golden claude is gone.
-    if (snapshot) {
-      await ops.fly().deleteVolume(snapshot);
-      ops.say(`deleted its snapshot volume ${snapshot}`);
-    }
   }
-  if (volume) {
-    await ops.fly().deleteVolume(volume.id!);
-    ops.say(`deleted home volume ${volume.name} (${volume.id})`);
+  // The snapshots hold the same login; nothing uses them once the golden claude is gone.
+  for (const snapshot of snapshots) {
+    await ops.fly().deleteVolume(snapshot.id!);
+    ops.say(`deleted its snapshot volume ${snapshot.id}`);
+  }
+  if (home) {
+    await ops.fly().deleteVolume(home.id!);
+    ops.say(`deleted home volume ${home.name} (${home.id})`);
   }
   if (await refreshHub(ops, { onlyIfNamesChange: true })) ops.say(`the hub no longer offers ${name}`);
   return 0;
@@ -142,7 +151,7 @@ async function claudeRefusal(
 /**
  * `snapshot-gc [name]`: copies the golden claude's home volume, in one piece (a volume fork), for new thopters. Its
  * files must not change during the copy, so it refuses while Claude Code runs there (Claude writes to its home in
- * the background). The fork is recorded in the machine's metadata (`snapshot_volume`); the previous one is deleted.
+ * the background). The fork is recorded in the machine's metadata (`snapshot_volume`); older ones are deleted.
  */
 export async function snapshotGc(ops: Ops, nameArg: string | undefined): Promise<number> {
   const name = profileName(nameArg, "default");
@@ -159,7 +168,6 @@ export async function snapshotGc(ops: Ops, nameArg: string | undefined): Promise
   const home = machine.config?.mounts?.find((m) => m.path === GOLDEN_CLAUDE_MOUNT)?.volume;
   if (!home)
     throw new SettingError("gc", `${gcMachineName(name)} has no home volume; run \`pnpm fly recreate-gc ${name}\``);
-  const previous = (await ops.fly().getMetadata(machine.id!)).snapshot_volume;
   const at = ops.now();
   const snapshot = await ops.fly().createVolume({
     // The hub forks the newest of the golden claude's snapshots (see goldenClaudeVolumeNames).
@@ -170,7 +178,10 @@ export async function snapshotGc(ops: Ops, nameArg: string | undefined): Promise
   });
   await ops.fly().setMetadata(machine.id!, "snapshot_volume", snapshot.id!);
   await ops.fly().setMetadata(machine.id!, "snapshot_at", at.toISOString());
-  if (previous && previous !== snapshot.id) await ops.fly().deleteVolume(previous);
+  // Older snapshots (the previous one, and any a failed run left) would only cost money: thopters fork the newest.
+  for (const old of (await volumesOf(ops, name)).snapshots.filter((v) => v.id !== snapshot.id)) {
+    await ops.fly().deleteVolume(old.id!);
+  }
   ops.say(
     `snapshot of ${gcMachineName(name)}'s home: volume ${snapshot.id}; new thopters with -g ${name} start from it`,
   );

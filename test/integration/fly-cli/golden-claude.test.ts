@@ -42,6 +42,10 @@ describe("golden claudes", () => {
     expect(again.config?.mounts?.[0]?.volume).toBe(home);
     expect(liveVolumes()).toHaveLength(1);
 
+    expect((await cli.run(["status"])).text).toMatch(
+      /^ {2}gc-team .* no snapshot yet: run `pnpm fly snapshot-gc team`$/m,
+    );
+
     // The peer has no exec endpoint, so the golden claude's own report (metadata `claude`) decides.
     const unknown = await cli.run(["snapshot-gc", "team"]);
     expect(unknown.code).toBe(1);

@@ -18,12 +18,11 @@ function groupOf(machine: Machine): Group {
 
 function describe(machine: Machine, now: Date): string {
   const metadata = machine.config?.metadata ?? {};
-  const extra =
-    metadata.thopter === "1"
-      ? ` ${metadata.repo ?? "?"}#${metadata.issue ?? "?"}`
-      : metadata.snapshot_at
-        ? ` snapshot ${age(metadata.snapshot_at, now)} old`
-        : "";
+  let extra = "";
+  if (metadata.thopter === "1") extra = ` ${metadata.repo ?? "?"}#${metadata.issue ?? "?"}`;
+  else if (metadata.snapshot_at) extra = ` snapshot ${age(metadata.snapshot_at, now)} old`;
+  // The hub refuses `-g NAME` until there is a snapshot to start thopters from.
+  else if (metadata.role === "golden-claude") extra = ` no snapshot yet: run \`pnpm fly snapshot-gc ${metadata.gc}\``;
   return `  ${machine.name ?? "?"}  ${machine.id}  ${machine.state}  ${machine.region ?? ""}  age ${age(machine.created_at, now)}${extra}`;
 }
 

@@ -27,6 +27,18 @@ async function page(): Promise<string> {
   return (await res.text()).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ");
 }
 
+/** The page's text once it contains `fragment` (the warnings are worked out again every `expiryCheckMs`). */
+function pageWith(fragment: string): Promise<string> {
+  return until(
+    async () => {
+      const text = await page();
+      return text.includes(fragment) ? text : undefined;
+    },
+    5_000,
+    `a page saying ${fragment}`,
+  );
+}
+
 describe("credential expiry on the dashboard", () => {
   it("warns on every page about a profile expiring in 10 days, not one in 90, and again as the days pass", async () => {
     cli = await startCli(clock);
@@ -68,16 +80,16 @@ describe("credential expiry on the dashboard", () => {
 
     // Ten weeks on, without a restart: the one that lapsed says so, the other is now within 30 days.
     clock.now = new Date("2026-03-20T12:00:00Z");
-    const later = await until(
-      async () => {
-        const text = await page();
-        return text.includes("profile later") ? text : undefined;
-      },
-      5_000,
-      "the later profile's warning",
-    );
+    const later = await pageWith("profile later");
     expect(later).toContain("profile later: credential expires in 21 days (2026-04-10)");
     expect(later).toContain("profile soon: credential expired on 2026-01-20");
     expect(later).not.toContain(LATER_TOKEN);
+
+    // A profiles file broken after start is named on the page (it would stop the next hub start), its content never.
+    await writeFile(join(cli.dir, ".thopter", "profiles.json"), `[{"secret": "${LATER_TOKEN}"`);
+    const broken = await pageWith("is not JSON");
+    expect(broken).toContain("PROFILES_FILE: ");
+    expect(broken).not.toContain(LATER_TOKEN);
+    expect(broken).not.toContain("profile soon");
   });
 });

@@ -1,9 +1,4 @@
-export {
-  AGENT_USER_NAME,
-  type AgentUser,
-  agentUser,
-  ISOLATION_OFF_WARNING,
-} from "./agent-user.js";
+export { AGENT_USER_NAME, type AgentUser, agentUser } from "./agent-user.js";
 export { type BootContext, type Booted, boot } from "./boot.js";
 export { bootLogger, StepFailed, step } from "./boot-log.js";
 export { claudeBinary, paneCommand, TMUX_SESSION, tmuxSocket } from "./claude.js";

@@ -28,8 +28,8 @@ async function page(): Promise<string> {
 }
 
 /** The page's text once it contains `fragment` (the warnings are worked out again every `expiryCheckMs`). */
-function pageWith(fragment: string): Promise<string> {
-  return until(
+async function pageWith(fragment: string): Promise<string> {
+  const text = await until(
     async () => {
       const text = await page();
       return text.includes(fragment) ? text : undefined;
@@ -37,6 +37,7 @@ function pageWith(fragment: string): Promise<string> {
     5_000,
     `a page saying ${fragment}`,
   );
+  return text!;
 }
 
 describe("credential expiry on the dashboard", () => {

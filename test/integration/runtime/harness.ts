@@ -213,6 +213,34 @@ export function editJob(spec: ThopterSpec, edit: (job: Record<string, unknown>) 
   config.contentBase64 = Buffer.from(JSON.stringify(job)).toString("base64");
 }
 
+/**
+ * Gives the job an access key, as a hub with web access configured does: the thopter then serves its session log (with
+ * the boot log) and web terminal, here on free ports of 127.0.0.1. Tokens for them are minted with `key`.
+ */
+export function giveAccess(spec: ThopterSpec, key: string): void {
+  editJob(spec, (job) => {
+    job.access = { keyFile: THOPTER_PATHS.accessKey, terminalPort: 0, logPort: 0 };
+  });
+  spec.files.push({
+    path: THOPTER_PATHS.accessKey,
+    contentBase64: Buffer.from(key).toString("base64"),
+    mode: 0o600,
+    owner: "root",
+  });
+}
+
+/** The session log's base URL, once boot has logged it (its first step after reading the job). */
+export function sessionLogUrl(t: Thopter, timeoutMs = 60_000): Promise<string> {
+  return poll(
+    async () => {
+      const lines = (await t.bootLog().catch(() => "")).split("\n").filter(Boolean);
+      return lines.map((l) => JSON.parse(l) as { sessionLog?: string }).find((l) => l.sessionLog)?.sessionLog;
+    },
+    timeoutMs,
+    () => `the session log's address in the boot log:\n${bootTail(t.layout)}`,
+  );
+}
+
 /** The end of the boot log, to say why a wait failed. */
 export function bootTail(layout: LayoutPaths): string {
   try {

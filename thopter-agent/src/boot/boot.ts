@@ -15,11 +15,12 @@ import { claudeBinary, startClaudeInTmux } from "./claude.js";
 import { fetchIssue, issueFromJob } from "./issue.js";
 import { readJob, type ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
+import { failedLingerMs, lingerServing } from "./linger.js";
 import { machinePath } from "./machine-path.js";
 import { nodeCommand, ownScript } from "./node-command.js";
 import { workspacePlan } from "./plan.js";
 import { readSpecFile } from "./read-file.js";
-import { startWebServers } from "./web.js";
+import { startSessionLog, startTerminal } from "./web.js";
 import { runAgentInit } from "./workspace.js";
 
 /** What boot leaves running: the machine lives as long as they do. */
@@ -30,7 +31,7 @@ export interface Booted {
   startObserver(): ChildProcess;
   agent: AgentUser;
   tmuxSocket: string;
-  /** The web terminal and session log, when the job gave an access key. */
+  /** The session log and the web terminal, when the job gave an access key. */
   web: RunningServer[];
 }
 
@@ -62,10 +63,12 @@ function statusSender(job: ThopterJob, log: Logger): (report: Omit<StatusReport,
 }
 
 /**
- * The thopter's boot, from the spec alone, as root: firewall, broker (which clones the mirror), then as the agent the
- * workspace and Claude's config, Claude in tmux, and the observer. (Not as root only with THOPTER_ISOLATION=off: the
- * agent is then boot's own user, and the boot log and the hub are told that isolation is off.) Each step is logged with its timing; a failed step
- * is reported to the hub as `failed` with the step and why, then thrown.
+ * The thopter's boot, from the spec alone, as root: the session log (which serves the boot log), firewall, broker
+ * (which clones the mirror), then as the agent the workspace and Claude's config, Claude in tmux, the web terminal and
+ * the observer. (Not as root only with THOPTER_ISOLATION=off: the agent is then boot's own user, and the boot log and
+ * the hub are told that isolation is off.) Each step is logged with its timing; a failed step is reported to the hub
+ * as `failed` with the step and why, then thrown once the boot log has been served a while longer
+ * (THOPTER_FAILED_LINGER_SECONDS, when the job gave an access key).
  */
 export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
   const started = performance.now();
@@ -76,7 +79,15 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
   const known = () => secrets;
   await report({ state: "booting", event: "boot" });
   const children: ChildProcess[] = [];
+  const repoDir = join(layout.workspace, basename(job.repo));
+  let sessionLog: RunningServer | undefined;
+  let lingerMs = 0;
   try {
+    // First, before anything that can fail or take long: the boot log can be read all through boot and after a failure.
+    sessionLog = await step(log, "session-log", () => {
+      lingerMs = failedLingerMs(env);
+      return startSessionLog({ job, layout, repoDir, log });
+    });
     const agent = await step(log, "agent-user", () => agentUser(env));
     log.info({ agent: agent.name, uid: agent.uid, drop: agent.drop }, "the agent runs as this user");
     if (!agent.drop) {
@@ -97,7 +108,6 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       secrets.push(token, secretFile(machinePath(job.files.reportToken)));
       return token;
     });
-    const repoDir = join(layout.workspace, basename(job.repo));
     const branch = await step(log, "default-branch", () => defaultBranch(job, coderToken), known);
     const broker = await step(
       log,
@@ -143,9 +153,10 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       },
       known,
     );
-    const web = await step(log, "web", () =>
-      startWebServers({ job, agent, home: layout.home, repoDir, tmuxSocket: claude.socket, log }),
+    const terminal = await step(log, "web", () =>
+      startTerminal({ job, agent, home: layout.home, tmuxSocket: claude.socket, log, sessionLog }),
     );
+    const web = [sessionLog, terminal].filter((server) => server !== undefined);
     const spawnObserver = () => startObserver(agent, layout, plan.observerConfigPath);
     const observerChild = await step(log, "observer", spawnObserver);
     children.push(observerChild);
@@ -155,6 +166,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     for (const child of children) child.kill("SIGTERM");
     const detail = redactSecrets((err as Error).message, secrets).slice(0, 2_000);
     await report({ state: "failed", event: "boot", detail });
+    if (sessionLog) await lingerServing(sessionLog, lingerMs, log);
     throw err;
   }
 }

@@ -5,55 +5,78 @@ import { startTerminalServer } from "../terminal/server.js";
 import type { AgentUser } from "./agent-user.js";
 import { projectsDir, TMUX_SESSION } from "./claude.js";
 import type { ThopterJob } from "./job.js";
+import type { LayoutPaths } from "./layout.js";
 import { machinePath } from "./machine-path.js";
 import { readSpecFile } from "./read-file.js";
 
-export interface WebInput {
+/**
+ * What both web servers share: the hub's access key (a root-only file: they run in the boot process, as root), the
+ * thopter and where to listen. Undefined when the job names no key file (`access.keyFile`): no hub-issued token could
+ * open them then.
+ */
+function accessOptions(job: ThopterJob, log: Logger) {
+  const { access } = job;
+  if (!access) return undefined;
+  const key = readSpecFile(machinePath(access.keyFile)).trim();
+  if (key.length < 32) throw new Error(`access key file ${access.keyFile} must hold at least 32 characters`);
+  const common = { key, thopterId: job.thopterId, allowedOrigins: access.allowedOrigins, host: access.host, log };
+  return { access, common };
+}
+
+export interface SessionLogInput {
   job: ThopterJob;
-  agent: AgentUser;
-  home: string;
+  layout: LayoutPaths;
   repoDir: string;
-  tmuxSocket: string;
   log: Logger;
 }
 
 /**
- * The web terminal (attached to the agent's tmux session) and the live session log, in the boot process (root: they
- * hold the hub's access key, a root-only file). Only when the job names that key file (`access.keyFile`): without it
- * no hub-issued token could open them, and boot says so and goes on.
+ * The live session log, which also serves the boot log (`/boot-log`). It needs only the key and paths, so boot starts
+ * it first: the boot log can be read while boot runs, and after a failed boot for as long as the process lingers.
  */
-export async function startWebServers(input: WebInput): Promise<RunningServer[]> {
-  const { job, agent, log } = input;
-  if (!job.access) {
+export async function startSessionLog({
+  job,
+  layout,
+  repoDir,
+  log,
+}: SessionLogInput): Promise<RunningServer | undefined> {
+  const options = accessOptions(job, log);
+  if (!options) {
     log.info("no access key in the job (access.keyFile): the web terminal and session log are not started");
-    return [];
+    return undefined;
   }
-  const key = readSpecFile(machinePath(job.access.keyFile)).trim();
-  if (key.length < 32) throw new Error(`access key file ${job.access.keyFile} must hold at least 32 characters`);
-  const common = {
-    key,
-    thopterId: job.thopterId,
-    allowedOrigins: job.access.allowedOrigins,
-    host: job.access.host,
-    log,
-  };
+  const server = await startSessionLogServer({
+    ...options.common,
+    port: options.access.logPort,
+    dir: projectsDir(layout.home, repoDir),
+    bootLog: layout.bootLog,
+  });
+  log.info({ sessionLog: server.url }, "session log listening: the boot log is at /boot-log");
+  return server;
+}
+
+export interface TerminalInput {
+  job: ThopterJob;
+  agent: AgentUser;
+  home: string;
+  tmuxSocket: string;
+  log: Logger;
+  /** The session log boot started first (none without an access key: then no terminal either). */
+  sessionLog: RunningServer | undefined;
+}
+
+/** The web terminal, attached to the agent's tmux session (so started once Claude runs in it). */
+export async function startTerminal(input: TerminalInput): Promise<RunningServer | undefined> {
+  const { job, agent, log, sessionLog } = input;
+  const options = sessionLog ? accessOptions(job, log) : undefined;
+  if (!sessionLog || !options) return undefined;
   const terminal = await startTerminalServer({
-    ...common,
-    port: job.access.terminalPort,
+    ...options.common,
+    port: options.access.terminalPort,
     session: TMUX_SESSION,
     tmuxSocket: input.tmuxSocket,
     ...(agent.drop ? { runAs: { uid: agent.uid, gid: agent.gid, user: agent.name, home: input.home } } : {}),
   });
-  try {
-    const sessionLog = await startSessionLogServer({
-      ...common,
-      port: job.access.logPort,
-      dir: projectsDir(input.home, input.repoDir),
-    });
-    log.info({ terminal: terminal.url, sessionLog: sessionLog.url }, "web terminal and session log listening");
-    return [terminal, sessionLog];
-  } catch (err) {
-    await terminal.close();
-    throw err;
-  }
+  log.info({ terminal: terminal.url, sessionLog: sessionLog.url }, "web terminal and session log listening");
+  return terminal;
 }

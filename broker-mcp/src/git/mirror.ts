@@ -33,6 +33,7 @@ export function isSha(value: string): boolean {
 export class Mirror {
   private readonly env: Record<string, string>;
   private readonly authEnv: Record<string, string>;
+  private tipsRead: Promise<Tips> | null = null;
 
   constructor(readonly opts: MirrorOptions) {
     this.env = rootGitEnv(opts.home);
@@ -43,14 +44,19 @@ export class Mirror {
     return this.opts.path;
   }
 
-  /** git in the mirror; `authenticated` only for the commands that talk to origin. */
+  /**
+   * git in the mirror; `authenticated` only for the commands that talk to origin. Those (fetch, push) are also the
+   * only ones that change the mirror's refs: the tips are read again once each has finished.
+   */
   git(args: string[], extra: Partial<GitOptions> & { authenticated?: boolean } = {}): Promise<GitResult> {
     const { authenticated, ...rest } = extra;
-    return runGit(["--git-dir", this.opts.path, ...args], {
+    const run = runGit(["--git-dir", this.opts.path, ...args], {
       env: authenticated ? this.authEnv : this.env,
       timeoutMs: this.opts.timeoutMs,
       ...rest,
     });
+    if (!authenticated) return run;
+    return run.finally(() => this.rereadTips());
   }
 
   /** Clones origin at boot (or refreshes an existing mirror after a broker restart). */
@@ -81,9 +87,28 @@ export class Mirror {
 
   /**
    * The commit each branch and tag of the mirror names (annotated tags peeled; tags of other objects left out):
-   * what origin already has, so what a bundle from the agent need not contain again.
+   * what origin already has, so what a bundle from the agent need not contain again. Read in the background after
+   * each fetch or push, so a push_branch call finds them ready.
    */
-  async tips(): Promise<Tips> {
+  tips(): Promise<Tips> {
+    if (!this.tipsRead) {
+      const read = this.readTips();
+      this.tipsRead = read;
+      // A failed read is reported to its callers; the next call reads again.
+      read.catch(() => {
+        if (this.tipsRead === read) this.tipsRead = null;
+      });
+    }
+    return this.tipsRead;
+  }
+
+  private rereadTips(): void {
+    this.tipsRead = null;
+    // Soon, but off the path of the call that fetched or pushed (its answer goes out first).
+    setTimeout(() => this.tips().catch(() => {}), 50).unref();
+  }
+
+  private async readTips(): Promise<Tips> {
     const format = "--format=%(refname) %(objecttype) %(objectname) %(*objecttype) %(*objectname)";
     const { stdout } = await this.git(["for-each-ref", format, "refs/heads", "refs/tags"]);
     const refs = new Map<string, string>();

@@ -1,6 +1,7 @@
 // The thopter's entrypoint (the image's CMD through thopter/entrypoint.sh; the local provider runs the same):
 // boots from the spec the provider delivered (THOPTER_CONFIG and files, under THOPTER_FS_ROOT when set), then stays
-// up while the broker runs. Exit 1 when a boot step failed (already reported to the hub as `failed`).
+// up while the broker runs. Exit 1 when a boot step failed (already reported to the hub as `failed`), once boot has
+// served its boot log a while longer for the dashboard's link (THOPTER_FAILED_LINGER_SECONDS, see boot/linger.ts).
 import { execFile } from "node:child_process";
 import { type Booted, boot } from "./boot/boot.js";
 import { bootLogger, StepFailed } from "./boot/boot-log.js";

@@ -229,7 +229,7 @@ export function giveAccess(spec: ThopterSpec, key: string): void {
   });
 }
 
-/** The session log's base URL, once boot has logged it (its first step after reading the job). */
+/** The session log's base URL, once the (first) boot has logged it: its first step after reading the job. */
 export function sessionLogUrl(t: Thopter, timeoutMs = 60_000): Promise<string> {
   return poll(
     async () => {

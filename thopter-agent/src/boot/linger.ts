@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { RunningServer } from "../access/server.js";
 
 /** How long a failed boot keeps serving its boot log, in seconds (a whole number, 0 for not at all). */
-export const LINGER_VARIABLE = "THOPTER_FAILED_LINGER_SECONDS";
+const LINGER_VARIABLE = "THOPTER_FAILED_LINGER_SECONDS";
 /** Long enough for a user told "failed" to open the dashboard's boot-log link; the machine then stops. */
 const DEFAULT_LINGER_SECONDS = 600;
 

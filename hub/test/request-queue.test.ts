@@ -61,6 +61,23 @@ describe("request queue", () => {
     });
   });
 
+  it("lists every request oldest first, its own later writes included, as copies", async () => {
+    const first = (await queue.create(source(3), "Wobble", start)).request;
+    expect((await queue.list()).map((r) => r.id)).toEqual([first.id]);
+    const second = (await queue.create(source(4), "Spin", start)).request;
+    await queue.update(first.id, { state: "provisioned" });
+    await queue.markAcknowledged(second.id);
+    const listed = await queue.list();
+    expect(listed.map((r) => [r.id, r.state, r.acknowledged])).toEqual([
+      [first.id, "provisioned", false],
+      [second.id, "queued", true],
+    ]);
+    listed[1]!.state = "failed";
+    expect((await queue.list())[1]!.state).toBe("queued");
+    // A restarted hub reads the same from the store.
+    expect(await new RequestQueue(store).list()).toEqual(await queue.list());
+  });
+
   it("changes nothing for a request it does not hold", async () => {
     await queue.update("r0000000000000000", { state: "failed" });
     await queue.markAcknowledged("r0000000000000000");

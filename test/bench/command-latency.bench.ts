@@ -1,12 +1,15 @@
 // `/thopter` comment → provision call latency, by webhook and by polling: a whole hub (startHub: watcher, intake,
 // store, 👀, scheduler) against the GitHub peer, whose provider only notes when `create` is called. Commands come one
-// at a time, as from people on a quiet hub; between two the hub's GitHub writes (👀, 🚀) keep their ≥ 1 s spacing.
+// at a time, as from people on a quiet hub that has served HISTORY commands before; between two, the hub's GitHub
+// writes (👀, 🚀) keep their ≥ 1 s spacing.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { loadConfig } from "@thopter/hub/config";
 import { startHub } from "@thopter/hub/hub";
+import { RequestQueue } from "@thopter/hub/requests/queue";
+import { openStore } from "@thopter/hub/store/index";
 import { pino } from "pino";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO, until, WEBHOOK_SECRET } from "../integration/hub/harness.js";
 import { RecordingProvider } from "../integration/hub/recording-provider.js";
@@ -20,6 +23,39 @@ const TARGET_WEBHOOK_P99_MS = 200;
 /** DESIGN.md: poll → provision call ≤ interval + 1 s (a comment waits up to one interval to be seen). */
 const TARGET_POLL_MS = POLL_INTERVAL_MS + 1000;
 const area = "command → provision call";
+/** Requests a hub that has run a while holds (they are never deleted): the scheduler looks at the queue each time. */
+const HISTORY = 1_000;
+
+/** Fills the store at `url` with HISTORY finished requests, as earlier commands would have left it. */
+async function storeHistory(url: string): Promise<void> {
+  const store = await openStore(url);
+  try {
+    const queue = new RequestQueue(store);
+    for (let batch = 0; batch < HISTORY; batch += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const n = batch + i;
+          const source = {
+            repo: REPO,
+            issueNumber: 1,
+            commentId: 1 + n,
+            author: "alice",
+            authorAssociation: "OWNER" as const,
+            url: `https://github.test/${REPO}/issues/1#issuecomment-${1 + n}`,
+            via: "poll" as const,
+            createdAt: new Date(Date.now() - 86_400_000 + n).toISOString(),
+          };
+          const { request } = await queue.create(source, "Earlier work", START);
+          await queue.markAcknowledged(request.id);
+          await queue.update(request.id, { state: "provisioned", thopterIds: [`old${n}-1`] });
+        }),
+      );
+    }
+  } finally {
+    await store.close();
+  }
+}
+const START = { kind: "start", gc: "default", prompt: "default", count: 1, instructions: "" } as const;
 
 /**
  * Milliseconds from each command comment appearing on the peer (for a webhook: its signed delivery going out) to
@@ -45,6 +81,7 @@ async function latencies(via: "webhook" | "poll", samples: number): Promise<{ fi
         LOG_LEVEL: "silent",
       }),
     );
+    await storeHistory(config.STORE_URL);
     const hub = await startHub(config, { log: pino({ level: "silent" }), provider, entrypoint: ["/bin/true"] });
     if (via === "webhook") peer.deliverTo(`${hub.url}/github/webhook`, WEBHOOK_SECRET);
     const scheduler = hub.thopters!.scheduler;

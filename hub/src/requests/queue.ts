@@ -20,10 +20,16 @@ interface QueueEvents {
 /**
  * Durable requests: an accepted command is stored here before the hub does anything else about it. Its events let the
  * scheduler start at once rather than at its next look at the queue.
+ *
+ * The first `list` reads every stored request; later ones answer from memory, kept current by this queue's own
+ * writes (one hub owns its store). Requests are never deleted, so a long-running hub holds thousands, and the
+ * scheduler lists them on its way from every command to its machine.
  */
 export class RequestQueue extends EventEmitter<QueueEvents> {
   /** The change under way on each request (see `change`). */
   private readonly changing = new Map<string, Promise<boolean>>();
+  /** Every request by id, once `list` has read them. */
+  private known: Promise<Map<string, ThopterRequest>> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -53,6 +59,7 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
       thopterIds: [],
     });
     if (await this.store.putIfAbsent(PREFIX + request.id, request)) {
+      this.remember(request);
       this.emit("created", request);
       return { request, created: true };
     }
@@ -92,7 +99,9 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
         const request = await this.get(id);
         const patch = request && patchOf(request);
         if (!request || !patch) return false;
-        await this.store.put(PREFIX + id, { ...request, ...patch, updatedAt: this.now().toISOString() });
+        const changed = ThopterRequest.parse({ ...request, ...patch, updatedAt: this.now().toISOString() });
+        await this.store.put(PREFIX + id, changed);
+        this.remember(changed);
         return true;
       });
     this.changing.set(id, next);
@@ -103,9 +112,30 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
     return next;
   }
 
-  /** Every request, oldest first. */
+  /** Every request, oldest first (copies: changing one changes nothing stored). */
   async list(): Promise<ThopterRequest[]> {
-    const entries = await this.store.list(PREFIX);
-    return entries.map((e) => ThopterRequest.parse(e.value)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    this.known ??= this.readAll();
+    const requests = [...(await this.known).values()].map((r) => ({ ...r }));
+    return requests.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+
+  private readAll(): Promise<Map<string, ThopterRequest>> {
+    const reading = this.store.list(PREFIX).then((entries) => {
+      const requests = entries.map((e) => ThopterRequest.parse(e.value));
+      return new Map(requests.map((r) => [r.id, r]));
+    });
+    // A failed read is tried again by the next list.
+    reading.catch(() => {
+      if (this.known === reading) this.known = undefined;
+    });
+    return reading;
+  }
+
+  /** A stored write, into memory once the first read is in (after it, so the read never overwrites it). */
+  private remember(request: ThopterRequest): void {
+    void this.known?.then(
+      (known) => known.set(request.id, request),
+      () => {},
+    );
   }
 }

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRoot, poll, prepareClaudeHome, runClaudeHeadless, startClaudeInTmux } from "../../helpers/claude.js";
+import { isRoot, poll, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
 import { bash, callTools, failWith, say, startModelPeer } from "../../peers/model/index.js";
 
 type HookInput = Record<string, unknown> & { hook_event_name: string };
@@ -100,7 +100,7 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
     }
   }, 90_000);
 
-  it("ends a turn the API refused with StopFailure instead of Stop (-p)", async () => {
+  it("ends a turn the API refused with StopFailure instead of Stop", async () => {
     const peer = await startModelPeer({ scenario: [failWith(400, "invalid_request_error", "scripted refusal")] });
     const home = await prepareClaudeHome();
     const log = join(home.root, "hooks.jsonl");
@@ -108,16 +108,29 @@ describe.skipIf(!isRoot)("Claude Code hooks with the real CLI in tmux (root only
     await home.writeSettings({
       hooks: Object.fromEntries(events.map((event) => [event, [{ hooks: [appendTo(log)] }]])),
     });
+    // In tmux, as thopters run it: `-p` exits right after the failure, and its StopFailure hook can lose that race.
+    const cli = await startClaudeInTmux(home, peer.url, { prompt: "Try" });
+    const logged = (event: string) =>
+      poll(
+        async () => {
+          const inputs = await hookLog(log);
+          return inputs.some((input) => input.hook_event_name === event) ? inputs : undefined;
+        },
+        30_000,
+        () => `the ${event} command hook`,
+      );
     try {
-      const run = await runClaudeHeadless(home, peer.url, "Try");
-      expect(run.code).toBe(1);
-      const inputs = await hookLog(log);
+      const failed = await cli.explain(logged("StopFailure"));
+      expect(failed.map((input) => input.hook_event_name)).toEqual(["StopFailure"]);
+      expect(failed[0]).toMatchObject({ session_id: cli.sessionId, transcript_path: cli.transcriptPath });
+      expect(failed[0]?.last_assistant_message).toMatch(/400 scripted refusal/);
+      await cli.type("/exit");
+      const inputs = await cli.explain(logged("SessionEnd"));
       expect(inputs.map((input) => input.hook_event_name)).toEqual(["StopFailure", "SessionEnd"]);
-      expect(inputs[0]).toMatchObject({ session_id: run.sessionId, transcript_path: run.transcriptPath });
-      expect(inputs[0]?.last_assistant_message).toMatch(/400 scripted refusal/);
       // However often the CLI retried, every request asked for the one refused turn.
       expect(new Set(peer.mainRequests().map((request) => request.turn))).toEqual(new Set([0]));
     } finally {
+      await cli.stop();
       await peer.close();
       await home.cleanup();
     }

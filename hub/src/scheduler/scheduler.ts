@@ -66,6 +66,7 @@ export class Scheduler {
   private readonly running = new Set<Promise<void>>();
   /** Requests whose outcome (🚀, or the work of a `/thopter stop`) is being recorded off the pass. */
   private readonly settling = new Set<string>();
+  private readonly onQueueChange = () => this.wake();
 
   constructor(private readonly options: SchedulerOptions) {
     options.registry.on("change", ({ record, previousState }) => {
@@ -73,8 +74,8 @@ export class Scheduler {
       if (previousState && ACTIVE_STATES.includes(previousState) && !ACTIVE_STATES.includes(record.state)) this.wake();
     });
     // A new request starts now; an acknowledged one may get its 🚀 now.
-    options.queue.on("created", () => this.wake());
-    options.queue.on("acknowledged", () => this.wake());
+    options.queue.on("created", this.onQueueChange);
+    options.queue.on("acknowledged", this.onQueueChange);
   }
 
   start(): void {
@@ -121,6 +122,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.options.queue.off("created", this.onQueueChange).off("acknowledged", this.onQueueChange);
     await this.pumping;
     await Promise.allSettled([...this.running]);
   }

@@ -106,12 +106,15 @@ export async function receiveAgentBundle(opts: AgentBundleOptions): Promise<stri
     splitError = err;
   });
   const revs = new PassThrough();
-  // The bundle only crosses to the mirror on this machine: fast compression (zlib level 1) keeps it cheap. Only
+  // The bundle only crosses to the mirror on this machine: fast compression (zlib level 1) and no delta search
+  // keep it cheap; the push from the mirror searches for deltas against what origin has, as any push does. Only
   // tips the agent's clone has can be excluded: --ignore-missing drops the others instead of failing.
-  const bundling = runGit(
-    ["-C", opts.workspace, "-c", "pack.compression=1", "bundle", "create", "-", "--ignore-missing", "--stdin"],
-    { ...asAgent(opts), stdin: revs, stdout: split },
-  );
+  const fast = ["-c", "pack.compression=1", "-c", "pack.window=0"];
+  const bundling = runGit(["-C", opts.workspace, ...fast, "bundle", "create", "-", "--ignore-missing", "--stdin"], {
+    ...asAgent(opts),
+    stdin: revs,
+    stdout: split,
+  });
   const indexing = opts.mirror.git(["index-pack", "--stdin", "--fix-thin", "--strict"], { stdin: split });
   // Settled from the start: either may fail while the tips are still being read.
   const outcome = Promise.allSettled([bundling, indexing]);

@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { rootGitEnv } from "./env.js";
 import { type GitOptions, type GitResult, runGit } from "./run.js";
 
@@ -21,6 +21,15 @@ export interface Tips {
   /** The distinct commits among them. */
   commits: string[];
 }
+
+/**
+ * The one hook the broker's git ever runs: before a push sends anything, it waits for the broker's word on file
+ * descriptor 3 ("go" once every check passed). Anything else, or the broker closing it, abandons the push.
+ */
+const PRE_PUSH = `#!/bin/sh
+# Written by the thopter broker: the push waits here until the broker's checks have passed.
+read -r verdict <&3 && [ "$verdict" = go ]
+`;
 
 export function isSha(value: string): boolean {
   return SHA.test(value);
@@ -44,6 +53,11 @@ export class Mirror {
     return this.opts.path;
   }
 
+  /** Root-only directory holding the pre-push gate; only `git push` from the mirror is pointed at it. */
+  get hooksPath(): string {
+    return join(this.opts.home, "hooks");
+  }
+
   /**
    * git in the mirror; `authenticated` only for the commands that talk to origin. Those (fetch, push) are also the
    * only ones that change the mirror's refs: the tips are read again once each has finished.
@@ -61,7 +75,11 @@ export class Mirror {
 
   /** Clones origin at boot (or refreshes an existing mirror after a broker restart). */
   async init(): Promise<void> {
-    mkdirSync(this.opts.home, { recursive: true, mode: 0o700 });
+    mkdirSync(this.hooksPath, { recursive: true, mode: 0o700 });
+    // root runs the hook: nobody else may be able to replace it, or the directories above it.
+    for (const dir of [this.opts.home, this.hooksPath]) ownedPrivately(dir);
+    writeFileSync(join(this.hooksPath, "pre-push"), PRE_PUSH, { mode: 0o700 });
+    chmodSync(join(this.hooksPath, "pre-push"), 0o700);
     if (!existsSync(this.opts.path)) {
       mkdirSync(dirname(this.opts.path), { recursive: true, mode: 0o755 });
       await runGit(["clone", "--bare", "--no-hardlinks", "--", this.opts.cloneUrl, this.opts.path], {
@@ -123,5 +141,12 @@ export class Mirror {
   async refSha(ref: string): Promise<string | null> {
     const { code, stdout } = await this.git(["rev-parse", "--verify", "--quiet", ref], { okCodes: [1] });
     return code === 0 ? stdout.trim() : null;
+  }
+}
+
+function ownedPrivately(dir: string): void {
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
+    throw new Error(`${dir} must be a directory owned by the broker's user and writable by no one else`);
   }
 }

@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import { Refusal } from "../refusal.js";
 import { isSha, type Mirror } from "./mirror.js";
 import { GitError } from "./run.js";
@@ -8,6 +9,8 @@ export interface PushOptions {
   force: boolean;
   /** The branch's tip on origin as the mirror last saw it (null: not there): a forced push's lease. */
   seen: string | null;
+  /** Resolves once every check on the push passed; rejects to abandon it before anything reaches origin. */
+  checked: Promise<void>;
 }
 
 /**
@@ -18,20 +21,31 @@ export interface PushOptions {
  * refs/heads/* onto itself): the next lease, and what the agent fetches.
  */
 export async function pushToOrigin(mirror: Mirror, opts: PushOptions): Promise<void> {
+  const checks = Promise.allSettled([opts.checked]);
   if (!isSha(opts.sha)) throw new Error(`refusing to push a non-sha ${JSON.stringify(opts.sha)}`);
   const ref = `refs/heads/${opts.branch}`;
-  // The new objects came from the agent's bundle, whose deltas are reused as they are: a second delta search
-  // (pack.window) would only repeat that work.
-  const args = ["-c", "pack.window=0", "push", "--porcelain", "--no-follow-tags", "--no-recurse-submodules"];
+  const args = ["-c", `core.hooksPath=${mirror.hooksPath}`, "push", "--porcelain"];
+  args.push("--no-follow-tags", "--no-recurse-submodules");
   if (opts.force) args.push(`--force-with-lease=${ref}:${opts.seen ?? ""}`);
   args.push("--", "origin", `${opts.sha}:${ref}`);
-  let stdout: string;
-  try {
-    ({ stdout } = await mirror.git(args, { authenticated: true, okCodes: [1] }));
-  } catch (err) {
+  // git starts and reads origin's refs while the checks finish; its pre-push hook holds the pack back until then.
+  const verdict = new PassThrough();
+  const pushing = mirror.git(args, { authenticated: true, okCodes: [1], fd3: verdict });
+  const outcome = Promise.allSettled([pushing]);
+  const [checked] = await checks;
+  if (checked.status === "rejected") {
+    verdict.end(); // no word: the hook fails and git sends nothing
+    await outcome;
+    throw checked.reason;
+  }
+  verdict.end("go\n");
+  const [pushed] = await outcome;
+  if (pushed.status === "rejected") {
+    const err = pushed.reason;
     const detail = err instanceof GitError ? err.stderr.trim().slice(-500) : String(err);
     throw new Error(`pushing to origin failed: ${detail}`);
   }
+  const { stdout } = pushed.value;
   const line = stdout.split("\n").find((l) => l.includes(`:${ref}\t`));
   if (!line) throw new Error(`pushing to origin failed: no status for ${ref} in ${JSON.stringify(stdout.slice(-500))}`);
   if (line.startsWith("!")) throw rejection(line.split("\t")[2] ?? line, opts.branch);

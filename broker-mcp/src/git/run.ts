@@ -14,6 +14,11 @@ export interface GitOptions {
   stdout?: Writable;
   /** Receives stdout as it arrives instead of collecting it; return false to stop the child early. */
   onStdout?: (chunk: Buffer) => boolean | undefined;
+  /**
+   * Readable by the child, and by what it runs (git passes it on), on file descriptor 3: a channel from the broker
+   * to a hook it wrote itself.
+   */
+  fd3?: Readable;
   /** Exit codes that are answers rather than failures (e.g. 1 from `merge-base --is-ancestor`). */
   okCodes?: number[];
 }
@@ -47,7 +52,7 @@ export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
       env: opts.env,
       uid: opts.uid,
       gid: opts.gid,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: opts.fd3 ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
     });
     const out: Buffer[] = [];
     let outBytes = 0;
@@ -81,6 +86,11 @@ export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
     child.stdin.on("error", () => {}); // the child may exit before reading all of stdin
     if (opts.stdin instanceof Readable) opts.stdin.on("error", () => child.kill("SIGKILL")).pipe(child.stdin);
     else child.stdin.end(opts.stdin ?? "");
+    const fd3 = child.stdio[3] as Writable | undefined;
+    if (opts.fd3 && fd3) {
+      fd3.on("error", () => {}); // the child may exit without reading it
+      opts.fd3.pipe(fd3);
+    }
     child.on("error", (e) => {
       clearTimeout(timer);
       reject(e);

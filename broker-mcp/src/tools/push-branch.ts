@@ -40,8 +40,7 @@ export const pushBranch = defineTool({
         sha = await agentHead(repo);
       }
       const { refs, commits } = await tips;
-      // Every check passes before anything reaches origin.
-      await inspectPush(mirror, {
+      const checked = inspectPush(mirror, {
         sha,
         known: commits,
         maxFileBytes: config.limits.maxFileBytes,
@@ -49,7 +48,8 @@ export const pushBranch = defineTool({
       });
       const branch = config.workBranch;
       const seen = refs.get(`refs/heads/${branch}`) ?? null;
-      await pushToOrigin(mirror, { sha, branch, force: args.force === true, seen });
+      // The push starts while the checks run, and sends nothing to origin unless they pass.
+      await pushToOrigin(mirror, { sha, branch, force: args.force === true, seen, checked });
       const url = compareUrl(ctx);
       return {
         text: `Pushed ${sha} to ${config.workBranch}. Compare: ${url}`,

@@ -67,12 +67,14 @@ describe.skipIf(!isRoot)(
         [{ "ok.txt": "fine\n" }, `Leak github_pat_${"B".repeat(30)} in a message`, /message of commit .*fine-grained/],
       ];
       for (const [files, message, pattern] of attempts) {
-        await w.commit(files, message);
+        const leak = await w.commit(files, message);
         const refused = await w.call("push_branch");
         expect(refused.isError).toBe(true);
         expect(text(refused)).toMatch(pattern);
         expect(text(refused)).not.toContain(w.coderToken);
         expect((await w.peer.log(REPO, w.workBranch))[0]!.sha).toBe(before);
+        // Not even the objects reached origin: the push waited for the scan and sent nothing.
+        expect(await w.peer.readFile(REPO, leak, Object.keys(files)[0]!)).toBeUndefined();
         await w.git("reset", "-q", "--hard", "HEAD~1");
       }
     });

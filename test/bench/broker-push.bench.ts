@@ -1,6 +1,7 @@
 // Broker push vs a plain `git push` of the same new commits to the same GitHub peer (DESIGN.md: ratio ≤ 1.3).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { loadavg } from "node:os";
 import { promisify } from "node:util";
 import { fakeGithubToken, isRoot, startWorld, text, type World } from "../integration/broker/harness.js";
 import type { Bench, BenchRow } from "./bench.js";
@@ -83,7 +84,11 @@ async function measure(
   }
   const ratio = median(broker) / median(plain);
   const all = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
-  process.stderr.write(`broker push ${label}: plain ${all(plain)} s; push_branch ${all(broker)} s\n`);
+  // Every round and the machine's load, since a shared machine makes single numbers noisy.
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
+  process.stderr.write(`broker push ${label}: plain ${all(plain)} s; push_branch ${all(broker)} s; load ${load}\n`);
   return [
     {
       area: "broker push",

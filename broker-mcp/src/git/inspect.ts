@@ -85,9 +85,9 @@ export function secretMatcher(secrets: string[]): Matcher {
 }
 
 /**
- * For each token pattern (by its source), a near-literal regex every match of it contains. The fast pass searches text for
- * these alone, which is several times cheaper than the patterns (the URL one looks behind at every position), and
- * runs the patterns only near what it finds. A pattern missing here (new or changed) is searched for as it is:
+ * For each token pattern (by its source), a near-literal regex that every match of it contains. The fast pass
+ * searches for these alone, several times cheaper than the patterns (the URL one looks behind at every position),
+ * and runs the patterns only near what it finds. A pattern missing here (new or changed) is searched for as it is:
  * slower, never weaker.
  */
 const HINTS = new Map<string, string>([
@@ -98,7 +98,7 @@ const HINTS = new Map<string, string>([
   [String.raw`(?<=\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+(?=@)`, "://"],
 ]);
 
-/** Token patterns the fast pass has no literal for (exported so a test keeps HINTS in step with the protocol). */
+/** Token patterns the fast pass has no hint for (exported so a test keeps HINTS in step with the protocol). */
 export const unhintedPatterns = () => TOKEN_PATTERNS.filter((p) => !HINTS.has(p.pattern.source));
 
 /** Longer than any token: how far around a hint the patterns look, and what is kept of one chunk for the next. */

@@ -9,8 +9,11 @@ export interface PushOptions {
   force: boolean;
   /** The branch's tip on origin as the mirror last saw it (null: not there): a forced push's lease. */
   seen: string | null;
-  /** Resolves once every check on the push passed; rejects to abandon it before anything reaches origin. */
-  checked: Promise<void>;
+  /**
+   * Runs every check on the push, called once git has started: resolves if they passed, rejects to abandon the
+   * push before anything reaches origin.
+   */
+  check: () => Promise<void>;
 }
 
 /**
@@ -21,7 +24,6 @@ export interface PushOptions {
  * refs/heads/* onto itself): the next lease, and what the agent fetches.
  */
 export async function pushToOrigin(mirror: Mirror, opts: PushOptions): Promise<void> {
-  const checks = Promise.allSettled([opts.checked]);
   if (!isSha(opts.sha)) throw new Error(`refusing to push a non-sha ${JSON.stringify(opts.sha)}`);
   const ref = `refs/heads/${opts.branch}`;
   const args = ["-c", `core.hooksPath=${mirror.hooksPath}`, "push", "--porcelain"];
@@ -32,7 +34,7 @@ export async function pushToOrigin(mirror: Mirror, opts: PushOptions): Promise<v
   const verdict = new PassThrough();
   const pushing = mirror.git(args, { authenticated: true, okCodes: [1], fd3: verdict });
   const outcome = Promise.allSettled([pushing]);
-  const [checked] = await checks;
+  const [checked] = await Promise.allSettled([opts.check()]);
   if (checked.status === "rejected") {
     verdict.end(); // no word: the hook fails and git sends nothing
     await outcome;

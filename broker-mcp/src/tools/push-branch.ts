@@ -40,16 +40,12 @@ export const pushBranch = defineTool({
         sha = await agentHead(repo);
       }
       const { refs, commits } = await tips;
-      const checked = inspectPush(mirror, {
-        sha,
-        known: commits,
-        maxFileBytes: config.limits.maxFileBytes,
-        secrets: [config.coderToken],
-      });
+      const { maxFileBytes } = config.limits;
+      const check = () => inspectPush(mirror, { sha, known: commits, maxFileBytes, secrets: [config.coderToken] });
       const branch = config.workBranch;
       const seen = refs.get(`refs/heads/${branch}`) ?? null;
       // The push starts while the checks run, and sends nothing to origin unless they pass.
-      await pushToOrigin(mirror, { sha, branch, force: args.force === true, seen, checked });
+      await pushToOrigin(mirror, { sha, branch, force: args.force === true, seen, check });
       const url = compareUrl(ctx);
       return {
         text: `Pushed ${sha} to ${config.workBranch}. Compare: ${url}`,

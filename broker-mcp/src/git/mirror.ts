@@ -76,8 +76,8 @@ export class Mirror {
   /** Clones origin at boot (or refreshes an existing mirror after a broker restart). */
   async init(): Promise<void> {
     mkdirSync(this.hooksPath, { recursive: true, mode: 0o700 });
-    // root runs the hook: nobody else may be able to replace it, or the directories above it.
-    for (const dir of [this.opts.home, this.hooksPath]) ownedPrivately(dir);
+    // root runs the hook: nobody else may be able to replace it, or any directory above it.
+    ownedPrivately(this.hooksPath);
     writeFileSync(join(this.hooksPath, "pre-push"), PRE_PUSH, { mode: 0o700 });
     chmodSync(join(this.hooksPath, "pre-push"), 0o700);
     if (!existsSync(this.opts.path)) {
@@ -145,8 +145,15 @@ export class Mirror {
 }
 
 function ownedPrivately(dir: string): void {
-  const st = lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
-    throw new Error(`${dir} must be a directory owned by the broker's user and writable by no one else`);
+  const me = process.getuid?.();
+  for (let d = dir; ; d = dirname(d)) {
+    const st = lstatSync(d);
+    const owner = st.uid === me || st.uid === 0;
+    // Writable by others is fine only with the sticky bit (as /tmp): then they cannot rename what is ours.
+    const othersWrite = (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0;
+    if (!st.isDirectory() || !owner || othersWrite) {
+      throw new Error(`${d} must be a directory owned by the broker's user (or root) that no one else can write`);
+    }
+    if (d === dirname(d)) return;
   }
 }

@@ -182,7 +182,8 @@ async function offeredLoad(thopters: Thopter[], rate: number, seconds: number) {
   await Promise.all(
     thopters.map(async (t, i) => {
       for (let due = start + (i * period) / thopters.length; due < start + seconds * 1000; due += period) {
-        await sleep(due - performance.now());
+        // Timers take whole milliseconds and would wake up to 1 ms early: never start before the report is due.
+        await sleep(Math.max(0, Math.ceil(due - performance.now())));
         await t.post();
         latencies.push(performance.now() - due);
       }

@@ -1,5 +1,13 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "@thopter/hub/config";
+import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
+import { createLogger } from "@thopter/hub/log";
+import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
+import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "./harness.js";
 
 /**
  * A forwarding proxy in front of the GitHub peer that can freeze chosen requests, so a test can kill the hub at an
@@ -83,5 +91,31 @@ export class Gate {
     );
     upstream.on("error", () => res.socket?.destroy());
     upstream.end(Buffer.concat(chunks));
+  }
+}
+
+/** A peer, a Gate in front of it and an in-process hub against the gate, for `run`; all closed afterwards. */
+export async function withGatedHub(
+  deps: Partial<HubDeps>,
+  run: (ctx: { peer: GithubPeer; gate: Gate; hub: Hub; issue: number }) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const peer = await startGithubPeer();
+  await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
+  const issue = Number(peer.createIssue(REPO, { title: "Gated", author: "alice", association: "OWNER" }).number);
+  const gate = await Gate.start(peer.url);
+  const dir = await mkdtemp(join(tmpdir(), "hub-gated-"));
+  const hub = await startHub(loadConfig(hubEnv(gate.url, dir, env)), {
+    log: createLogger({ level: "silent" }),
+    ...deps,
+  });
+  try {
+    await run({ peer, gate, hub, issue });
+    peer.assertClean();
+  } finally {
+    await hub.stop();
+    await gate.close();
+    await peer.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }

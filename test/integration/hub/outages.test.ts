@@ -1,36 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadConfig } from "@thopter/hub/config";
 import { MAX_RETRIES } from "@thopter/hub/github/octokit";
-import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
-import { createLogger } from "@thopter/hub/log";
 import { describe, expect, it } from "vitest";
-import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
-import { Gate } from "./gate.js";
-import { BOT, CODER_TOKEN, eyes, hubEnv, ISSUES_TOKEN, REPO, requests, setup } from "./harness.js";
-
-/** A peer, a Gate in front of it and an in-process hub against the gate, for `run`; all closed afterwards. */
-async function withGatedHub(
-  deps: Partial<HubDeps>,
-  run: (ctx: { peer: GithubPeer; gate: Gate; hub: Hub; issue: number }) => Promise<void>,
-): Promise<void> {
-  const peer = await startGithubPeer();
-  await peer.addRepo(REPO, { issuesToken: ISSUES_TOKEN, coderToken: CODER_TOKEN, bot: { login: BOT } });
-  const issue = Number(peer.createIssue(REPO, { title: "Gated", author: "alice", association: "OWNER" }).number);
-  const gate = await Gate.start(peer.url);
-  const dir = await mkdtemp(join(tmpdir(), "hub-gated-"));
-  const hub = await startHub(loadConfig(hubEnv(gate.url, dir)), { log: createLogger({ level: "silent" }), ...deps });
-  try {
-    await run({ peer, gate, hub, issue });
-    peer.assertClean();
-  } finally {
-    await hub.stop();
-    await gate.close();
-    await peer.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withGatedHub } from "./gate.js";
+import { eyes, REPO, requests, setup } from "./harness.js";
 
 // Each test builds its own peer and hub: they need a peer clock, a small rate limit, or faults before the first start.
 describe("hub across GitHub outages and exhausted limits", () => {

@@ -4,13 +4,14 @@
 // is bounded by about one thopter per second however fast machines boot.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { FlyMachinesClient } from "@thopter/fly";
 import { FlyProvider } from "@thopter/hub/providers/fly/fly-provider";
 import { RequestQueue } from "@thopter/hub/requests/queue";
 import { startThopterServices } from "@thopter/hub/scheduler/index";
 import { openStore } from "@thopter/hub/store/index";
 import { pino } from "pino";
+import { lifecycleConfig } from "../integration/lifecycle/fixtures.js";
 import { FlyPeer } from "../peers/fly/index.js";
 import type { Bench, BenchRow } from "./bench.js";
 
@@ -41,19 +42,9 @@ async function provisionAll(maxConcurrentProvisions: number): Promise<Outcome> {
     });
     const queue = new RequestQueue(store);
     const config = {
-      GITHUB_API_URL: "https://api.github.com",
-      GITHUB_INTEGRATION_JSON: {
-        repositories: { "acme/widgets": { issuesToken: "ghs_benchIssues", coderToken: "ghs_benchCoder" } },
-        agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-      },
-      HUB_HOST: "127.0.0.1",
-      HUB_STATUS_PORT: 0,
+      ...lifecycleConfig(dir),
       MAX_THOPTERS: REQUESTS,
       MAX_CONCURRENT_PROVISIONS: maxConcurrentProvisions,
-      IDLE_TIMEOUT_MIN: 60,
-      MAX_LIFETIME_MIN: 720,
-      PROMPTS_DIR: resolve(import.meta.dirname, "../../prompts"),
-      THOPTER_ENV_FILE: join(dir, "no.env"),
     };
     // Started first (its start-up reconcile is a per-hub cost), polling too slowly to see the requests on its own.
     const services = await startThopterServices(config, {

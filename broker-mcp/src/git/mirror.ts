@@ -137,11 +137,6 @@ export class Mirror {
     }
     return { refs, commits: [...new Set(refs.values())] };
   }
-
-  async refSha(ref: string): Promise<string | null> {
-    const { code, stdout } = await this.git(["rev-parse", "--verify", "--quiet", ref], { okCodes: [1] });
-    return code === 0 ? stdout.trim() : null;
-  }
 }
 
 function ownedPrivately(dir: string): void {

@@ -12,8 +12,10 @@ export const updateFromOrigin = defineTool({
     ctx.gitLock.run(async () => {
       await ctx.mirror.fetchOrigin();
       const { defaultBranch, workBranch } = ctx.config;
-      const base = await ctx.mirror.refSha(`refs/heads/${defaultBranch}`);
-      const work = await ctx.mirror.refSha(`refs/heads/${workBranch}`);
+      // Read afresh: the fetch dropped the tips the mirror had cached.
+      const { refs } = await ctx.mirror.tips();
+      const base = refs.get(`refs/heads/${defaultBranch}`) ?? null;
+      const work = refs.get(`refs/heads/${workBranch}`) ?? null;
       return {
         text:
           `origin refreshed: ${defaultBranch} is at ${base ?? "(missing)"}, ${workBranch} is at ${work ?? "(not pushed yet)"}. ` +

@@ -56,3 +56,12 @@ export function agentUser(env: NodeJS.ProcessEnv = process.env, name = AGENT_USE
   if (Number(agentUid) === 0) throw new Error(`the agent user ${name} must not be root`);
   return { name, uid: Number(agentUid), gid: Number(gid), drop: true };
 }
+
+/** The agent's uid for what starts before the `agent-user` step (the session log); undefined when that step will fail. */
+export function agentUidIfAny(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  try {
+    return agentUser(env).uid;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync } from "node:fs";
 import { basename, join } from "node:path";
 import { redactSecrets, type StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
@@ -8,7 +8,7 @@ import { applyFirewall } from "../firewall/apply.js";
 import { SKIP_VALUE, SKIP_VARIABLE, SKIPPED_WARNING, skipRequested } from "../firewall/config.js";
 import { postStatus } from "../observer/post.js";
 import { agentBaseEnv, asAgent } from "./agent-process.js";
-import { type AgentUser, agentUser, ISOLATION_OFF_WARNING } from "./agent-user.js";
+import { type AgentUser, agentUidIfAny, agentUser, ISOLATION_OFF_WARNING } from "./agent-user.js";
 import { step } from "./boot-log.js";
 import { defaultBranch, type RunningBroker, startBrokerProcess, writeBrokerConfig } from "./broker.js";
 import { claudeBinary, startClaudeInTmux } from "./claude.js";
@@ -86,7 +86,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     // First, before anything that can fail or take long: the boot log can be read all through boot and after a failure.
     sessionLog = await step(log, "session-log", () => {
       lingerMs = failedLingerMs(env);
-      return startSessionLog({ job, layout, repoDir, log });
+      return startSessionLog({ job, layout, repoDir, log, agentUid: agentUidIfAny(env) });
     });
     const agent = await step(log, "agent-user", () => agentUser(env));
     log.info({ agent: agent.name, uid: agent.uid, drop: agent.drop }, "the agent runs as this user");
@@ -196,10 +196,14 @@ async function applyBootFirewall(
   return result.status;
 }
 
-/** The agent's home on the volume: made once, given to the agent; what is in it is never touched here. */
+/**
+ * The agent's home on the volume: made once, given to the agent; what is in it is never touched here. lchown, and a
+ * link refused: a link there (a folder root owns can hold none, but a restored volume might) must not lead root on.
+ */
 function makeHome(home: string, agent: AgentUser): void {
   if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o755 });
-  if (agent.drop) chownSync(home, agent.uid, agent.gid);
+  if (!lstatSync(home).isDirectory()) throw new Error(`the agent's home ${home} must be a folder, not a link or file`);
+  if (agent.drop) lchownSync(home, agent.uid, agent.gid);
 }
 
 /** The observer process, as the agent, in the machine's process group; its output goes to its log file. */

@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { parse as parseDotenv } from "dotenv";
+import { findAgentFiles } from "../agent-files/index.js";
 import { agentBaseEnv, asAgent } from "./agent-process.js";
 import type { AgentUser } from "./agent-user.js";
 import { shellQuote } from "./node-command.js";
@@ -37,9 +38,9 @@ export function projectsDir(home: string, cwd: string): string {
 }
 
 /** Whether Claude already ran in `cwd` (a restarted machine): then it resumes rather than starting over. */
-export function hasEarlierSession(home: string, cwd: string): boolean {
-  const dir = projectsDir(home, cwd);
-  return existsSync(dir) && readdirSync(dir).some((name) => name.endsWith(".jsonl"));
+export async function hasEarlierSession(home: string, cwd: string): Promise<boolean> {
+  // The agent's folder: looked at without following its links.
+  return (await findAgentFiles(projectsDir(home, cwd), ".jsonl")).length > 0;
 }
 
 export interface ClaudeLaunch {
@@ -80,7 +81,7 @@ export async function startClaudeInTmux(launch: ClaudeLaunch): Promise<{ socket:
     () => false,
   );
   if (running) return { socket, started: false };
-  const command = paneCommand(launch, hasEarlierSession(launch.home, launch.repoDir));
+  const command = paneCommand(launch, await hasEarlierSession(launch.home, launch.repoDir));
   await tmux(["new-session", "-d", "-s", TMUX_SESSION, "-x", "200", "-y", "50", "-c", launch.repoDir, command]);
   return { socket, started: true };
 }

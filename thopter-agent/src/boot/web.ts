@@ -28,7 +28,12 @@ export interface SessionLogInput {
   layout: LayoutPaths;
   repoDir: string;
   log: Logger;
+  /** Who owns the transcripts (undefined when the agent user is not there: then no file is shown). */
+  agentUid: number | undefined;
 }
+
+/** A uid no file has ((uid_t)-1 is "no change" to chown): with it, every transcript is refused. */
+const NO_UID = -1;
 
 /**
  * The live session log, which also serves the boot log (`/boot-log`). It needs only the key and paths, so boot starts
@@ -39,6 +44,7 @@ export async function startSessionLog({
   layout,
   repoDir,
   log,
+  agentUid,
 }: SessionLogInput): Promise<RunningServer | undefined> {
   const options = accessOptions(job, log);
   if (!options) {
@@ -49,6 +55,8 @@ export async function startSessionLog({
     ...options.common,
     port: options.access.logPort,
     dir: projectsDir(layout.home, repoDir),
+    owner: agentUid ?? NO_UID,
+    within: layout.home,
     bootLog: layout.bootLog,
   });
   log.info({ sessionLog: server.url }, "session log listening: the boot log is at /boot-log");

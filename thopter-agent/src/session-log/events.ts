@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { basename, relative } from "node:path";
 import type { Logger } from "pino";
 import type { AccessClaims } from "../access/token.js";
+import type { AgentFileRules } from "../agent-files/index.js";
 import { BootLogRenderer } from "./boot-render.js";
 import { TranscriptFolder } from "./follow.js";
 import { TranscriptRenderer } from "./render.js";
@@ -23,12 +24,13 @@ export interface StreamOptions {
  */
 export function streamSessionEvents(
   res: ServerResponse,
-  { dir, log, pollMs, claims }: StreamOptions & { dir: string },
+  { dir, rules, log, pollMs, claims }: StreamOptions & { dir: string; rules: AgentFileRules },
 ): void {
   const stream = openEventStream(res, claims);
   let files = 0;
   const folder = new TranscriptFolder({
     dir,
+    rules,
     pollMs,
     onError: (err) => log.error({ err }, "session log: reading a transcript failed"),
     open: (file) => renderedSection(stream, files++, relative(dir, file), () => new TranscriptRenderer()),

@@ -1,6 +1,5 @@
 import { type FSWatcher, watch } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { type AgentFileRules, findAgentFiles, ownFiles } from "../agent-files/index.js";
 import { FileTailer, type TailEvents } from "./tail.js";
 
 export interface FollowOptions {
@@ -10,11 +9,14 @@ export interface FollowOptions {
   open(file: string): TailEvents;
   pollMs?: number;
   onError?(err: unknown): void;
+  /** Who must own a transcript and where it must really lie; default this process's uid, inside `dir`. */
+  rules?: AgentFileRules;
 }
 
 /**
  * Follows every session transcript in a folder: the ones already there (by age) and each new one (a `/clear` or a
  * restart starts a new file), each with its own `FileTailer`. The folder may not exist yet: it is polled until it does.
+ * The folder is the agent's: it is walked without following links and each file opened as `openAgentFile` allows.
  */
 export class TranscriptFolder {
   private readonly tailers = new Map<string, FileTailer>();
@@ -55,26 +57,14 @@ export class TranscriptFolder {
     if (this.scanning || this.stopped) return;
     this.scanning = true;
     try {
-      let names: string[];
-      try {
-        names = await readdir(this.opts.dir, { recursive: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-        throw err;
-      }
+      const found = await findAgentFiles(this.opts.dir, ".jsonl");
       this.watchFolder();
-      const fresh = names
-        .filter((n) => n.endsWith(".jsonl"))
-        .map((n) => join(this.opts.dir, n))
-        .filter((f) => !this.tailers.has(f));
-      const aged = await Promise.all(
-        fresh.map(async (file) => ({ file, mtime: (await stat(file).catch(() => undefined))?.mtimeMs })),
-      );
-      aged.sort((a, b) => (a.mtime ?? 0) - (b.mtime ?? 0));
-      for (const { file, mtime } of aged) {
-        if (mtime === undefined || this.stopped) continue;
-        const tailer = new FileTailer(file, this.opts.open(file), this.opts.pollMs, this.opts.onError);
-        this.tailers.set(file, tailer);
+      const fresh = found.filter((f) => !this.tailers.has(f.path)).sort((a, b) => a.mtimeMs - b.mtimeMs);
+      const rules = this.opts.rules ?? ownFiles(this.opts.dir);
+      for (const { path } of fresh) {
+        if (this.stopped) break;
+        const tailer = new FileTailer(path, this.opts.open(path), this.opts.pollMs, this.opts.onError, rules);
+        this.tailers.set(path, tailer);
         tailer.start();
       }
     } catch (err) {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { accessCookieName, type Granted } from "../access/request.js";
 import { type ListenOptions, listenGuarded, type RunningServer } from "../access/server.js";
 import type { AccessClaims } from "../access/token.js";
+import { ownFiles } from "../agent-files/index.js";
 import { hostLayout } from "../boot/layout.js";
 import { streamBootLog, streamSessionEvents } from "./events.js";
 import { BOOT_PAGE_HTML, PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
@@ -14,6 +15,12 @@ export interface SessionLogServerOptions extends ListenOptions {
   allowedOrigins?: readonly string[];
   /** Claude Code's projects folder for the workspace, e.g. `~thopter/.claude/projects/-workspace-repo`. */
   dir: string;
+  /**
+   * Transcripts are the agent's files, read here as root: only regular files owned by `owner` (default this process's
+   * uid) whose real path lies inside `within` (default `dir`; boot gives the agent's home) are shown.
+   */
+  owner?: number;
+  within?: string;
   /** The boot log (JSON lines) shown at `/boot-log`; default the machine's (`/var/log/thopter/boot.log` under THOPTER_FS_ROOT). */
   bootLog?: string;
   /** How often files are polled besides fs.watch; default 250 ms. */
@@ -45,6 +52,7 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
   const maxViewers = opts.maxViewers ?? DEFAULT_MAX_VIEWERS;
   let viewers = 0;
   const bootLog = opts.bootLog ?? hostLayout().bootLog;
+  const transcripts = { owner: opts.owner ?? ownFiles(opts.dir).owner, within: opts.within ?? opts.dir };
   const events = (res: ServerResponse, claims: AccessClaims, what: "sessions" | "boot"): void => {
     if (viewers >= maxViewers) {
       res.writeHead(503, { "content-type": "text/plain" }).end(`${maxViewers} viewers are connected already\n`);
@@ -54,7 +62,7 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
     res.once("close", () => viewers--);
     const common = { log: opts.log, pollMs: opts.pollMs, claims };
     if (what === "boot") streamBootLog(res, { ...common, file: bootLog });
-    else streamSessionEvents(res, { ...common, dir: opts.dir });
+    else streamSessionEvents(res, { ...common, dir: opts.dir, rules: transcripts });
   };
   const request = (req: IncomingMessage, res: ServerResponse, { claims }: Granted): void => {
     if (req.method !== "GET" && req.method !== "HEAD") {

@@ -1,5 +1,7 @@
 import { type FSWatcher, type Stats, watch } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { type FileHandle, lstat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { type AgentFileRules, openAgentFile, ownFiles, RefusedFile } from "../agent-files/index.js";
 import { LineSplitter } from "./lines.js";
 
 /** What a tailer tells its reader. A returned promise pauses reading until it settles (backpressure). */
@@ -14,13 +16,20 @@ export interface TailEvents {
 
 const CHUNK_BYTES = 1 << 20;
 
+/** How much of one file is followed: a planted sparse terabyte must not keep a viewer's reads busy for minutes. */
+export const MAX_FILE_BYTES = 4 * 1024 ** 3;
+
 /**
  * Follows one growing file from its start: every complete line once, the unfinished last line when its newline lands.
  * Wakes on fs.watch and also polls every `pollMs`, since watches miss events on some filesystems and across renames.
+ * The file is opened by `openAgentFile` under `rules`: one that is (or becomes) a link, FIFO, device or someone else's
+ * is not read (reported once to `onError`, and what was shown of the earlier file is reset).
  */
 export class FileTailer {
   private handle?: FileHandle;
   private ino = -1;
+  /** The file last refused (inode and change time, so a fixed file or a reused inode is tried again). */
+  private refused = "";
   private offset = 0;
   private readonly splitter = new LineSplitter();
   private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -35,6 +44,7 @@ export class FileTailer {
     private readonly events: TailEvents,
     private readonly pollMs = 250,
     private readonly onError: (err: unknown) => void = () => {},
+    private readonly rules: AgentFileRules = ownFiles(dirname(path)),
   ) {}
 
   start(): void {
@@ -80,19 +90,29 @@ export class FileTailer {
     this.handle = undefined;
   }
 
-  /** The open file, reopened when the path now names another file (rotation); undefined while it does not exist. */
+  /** The open file, reopened when the path now names another file (rotation); undefined while there is none to read. */
   private async current(): Promise<{ handle: FileHandle; size: number } | undefined> {
     let info: Stats;
     try {
-      info = await stat(this.path);
+      info = await lstat(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
     if (this.handle && info.ino === this.ino) return { handle: this.handle, size: info.size };
+    if (`${info.ino}:${info.ctimeMs}` === this.refused) return undefined;
     const replaced = this.handle !== undefined;
     await this.handle?.close();
-    this.handle = await open(this.path, "r");
+    this.handle = undefined;
+    try {
+      this.handle = await openAgentFile(this.path, this.rules);
+    } catch (err) {
+      if (!(err instanceof RefusedFile)) throw err;
+      this.refused = `${info.ino}:${info.ctimeMs}`;
+      if (replaced) await this.restart();
+      this.onError(err);
+      return undefined;
+    }
     this.ino = info.ino;
     if (replaced) {
       this.watch();
@@ -115,6 +135,7 @@ export class FileTailer {
     let delivered = false;
     for (;;) {
       if (this.stopped) return;
+      if (this.offset >= MAX_FILE_BYTES) break;
       const { bytesRead } = await handle.read(this.buffer, 0, CHUNK_BYTES, this.offset);
       if (bytesRead === 0) break;
       this.offset += bytesRead;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileTailer, LineSplitter, type TailEvents, TranscriptFolder } from "../src/session-log/index.js";
+import { overlongLine } from "../src/session-log/lines.js";
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -47,6 +48,13 @@ describe("LineSplitter", () => {
     expect(splitter.push(bytes.subarray(0, cut))).toEqual(['{"t":"héllo"}']);
     expect(splitter.push(bytes.subarray(cut))).toEqual(['{"t":"wörld"}']);
     expect(splitter.push(Buffer.from('xt"}\n'))).toEqual(['{"t":"next"}']);
+  });
+
+  it("drops a line longer than its limit as it grows (a file of zeros) and goes on with the next one", () => {
+    const splitter = new LineSplitter(8);
+    expect(splitter.push(Buffer.from("short\n0123"))).toEqual(["short"]);
+    expect(splitter.push(Buffer.alloc(1000))).toEqual([]);
+    expect(splitter.push(Buffer.from("56\nnext\n"))).toEqual([overlongLine(1006), "next"]);
   });
 });
 

@@ -7,6 +7,8 @@ program=$1
 shift
 tsx="$root/node_modules/tsx/dist/loader.mjs"
 if [ -f "$tsx" ]; then
+  # tsx would trust a compile cache in $TMPDIR/tsx-<uid>, which anyone can make first: run as root, that is their code.
+  export TSX_DISABLE_CACHE=1
   exec node --conditions=thopter-source --import "$tsx" "$root/thopter-agent/src/$program.ts" "$@"
 fi
 exec node "$root/thopter-agent/dist/src/$program.js" "$@"

@@ -6,10 +6,17 @@ import { execFile } from "node:child_process";
 import { type Booted, boot } from "./boot/boot.js";
 import { bootLogger, StepFailed } from "./boot/boot-log.js";
 import { hostLayout } from "./boot/layout.js";
+import { DEFAULT_PATH, rootSafePath } from "./boot/root-path.js";
 
 const layout = hostLayout();
 const log = bootLogger(layout.bootLog);
 log.info({ thopterId: process.env.THOPTER_ID, fsRoot: process.env.THOPTER_FS_ROOT || "/" }, "boot started");
+if (process.getuid?.() === 0) {
+  const { path, dropped } = rootSafePath(process.env.PATH || DEFAULT_PATH);
+  process.env.PATH = path;
+  if (dropped.length > 0)
+    log.warn({ dropped }, "PATH folders that others could write are left out: root would run programs planted there");
+}
 
 let booted: Booted;
 try {

@@ -7,7 +7,7 @@ import type { AgentUser } from "./agent-user.js";
 import type { ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { machinePath } from "./machine-path.js";
-import { nodeCommand } from "./node-command.js";
+import { nodeCommand, ROOT_NODE_ENV } from "./node-command.js";
 
 /** How long the broker may take to clone the repository into its mirror and listen. */
 const READY_TIMEOUT_MS = 10 * 60_000;
@@ -116,7 +116,11 @@ export async function startBrokerProcess(configPath: string, mcpKey: string, log
 
 /** The broker's own environment: nothing of boot's beyond what finding programs needs, and the machine marker. */
 function brokerEnv(): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    LANG: "C.UTF-8",
+    ...ROOT_NODE_ENV,
+  };
   if (process.env.THOPTER_FS_ROOT) env.THOPTER_FS_ROOT = process.env.THOPTER_FS_ROOT;
   return env;
 }

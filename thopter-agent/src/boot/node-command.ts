@@ -18,6 +18,12 @@ export function nodeCommand(scriptUrl: string): string[] {
   ];
 }
 
+/**
+ * What the environment of a node child run as root must hold: tsx (a checkout runs the sources) with no compile
+ * cache, since tsx keeps it in `$TMPDIR/tsx-<uid>`, trusts whatever is there, and anyone can make that folder first.
+ */
+export const ROOT_NODE_ENV = { TSX_DISABLE_CACHE: "1" } as const;
+
 /** This package's script `relative` to src/ (e.g. `observer/hook`), as a file URL with the running build's extension. */
 export function ownScript(relative: string): string {
   const ext = extname(fileURLToPath(import.meta.url));

@@ -150,5 +150,19 @@ describe.skipIf(!isRoot)(
         await page.close();
       }
     }, 120_000);
+
+    it("shows the transcript Claude (the agent's uid) wrote, though boot reads it as root", async () => {
+      // The session log accepts only files the agent owns inside its home: the real transcript must pass.
+      const stream = await fetch(`${urls.sessionLog}/events?token=${token("log")}`, {
+        signal: AbortSignal.timeout(60_000),
+      });
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        if (text.includes("Hello from the web.")) break;
+      }
+      expect(text).toContain("Hello from the web.");
+    }, 90_000);
   },
 );

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileTailer, LineSplitter, type TailEvents, TranscriptFolder } from "../src/session-log/index.js";
 import { overlongLine } from "../src/session-log/lines.js";
+import { PAST_LIMIT_LINE } from "../src/session-log/tail.js";
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -72,6 +73,17 @@ describe("FileTailer", () => {
     await rec.until((l) => l.length === 3);
     expect(rec.log).toEqual(["one", "two", "three"]);
   });
+
+  it("reads a huge file (a sparse terabyte of zeros) only up to the limit, then says so once", async () => {
+    const file = join(tempDir(), "s.jsonl");
+    writeFileSync(file, "first\n");
+    truncateSync(file, 1024 ** 4);
+    const rec = recorder();
+    tail(file, rec);
+    await rec.until((l) => l.includes(PAST_LIMIT_LINE), 60_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rec.log).toEqual(["first", PAST_LIMIT_LINE]);
+  }, 90_000);
 
   it("starts over when the file is truncated or replaced by another file", async () => {
     const dir = tempDir();

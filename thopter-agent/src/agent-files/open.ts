@@ -66,7 +66,7 @@ export async function openAgentFile(path: string, rules: AgentFileRules): Promis
     if (info.ino !== before.ino || info.dev !== before.dev) throw new RefusedFile(path, "was replaced while opened");
     const real = await readlink(`/proc/self/fd/${handle.fd}`);
     const folder = await realpath(rules.within);
-    if (!inside(folder, real)) throw new RefusedFile(path, `really is ${real}, outside ${folder}`);
+    if (!inside(folder, real)) throw new RefusedFile(path, `lies outside ${rules.within}`);
     return handle;
   } catch (err) {
     await handle.close();

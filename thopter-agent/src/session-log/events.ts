@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import { basename, relative } from "node:path";
 import type { Logger } from "pino";
 import type { AccessClaims } from "../access/token.js";
-import type { AgentFileRules } from "../agent-files/index.js";
+import { type AgentFileRules, RefusedFile } from "../agent-files/index.js";
 import { BootLogRenderer } from "./boot-render.js";
 import { TranscriptFolder } from "./follow.js";
 import { TranscriptRenderer } from "./render.js";
@@ -28,11 +28,18 @@ export function streamSessionEvents(
 ): void {
   const stream = openEventStream(res, claims);
   let files = 0;
+  let refused = 0;
   const folder = new TranscriptFolder({
     dir,
     rules,
     pollMs,
-    onError: (err) => log.error({ err }, "session log: reading a transcript failed"),
+    onError: (err) => {
+      if (!(err instanceof RefusedFile)) log.error({ err }, "session log: reading a transcript failed");
+      // Files the agent planted: one line per page view (the boot log, which viewers see, holds it), not one per file.
+      else if (refused++ === 0) {
+        log.warn({ file: err.path, reason: err.reason }, "session log: a file among the transcripts is not shown");
+      }
+    },
     open: (file) => renderedSection(stream, files++, relative(dir, file), () => new TranscriptRenderer()),
   });
   folder.start();

@@ -17,7 +17,10 @@ export interface TailEvents {
 const CHUNK_BYTES = 1 << 20;
 
 /** How much of one file is followed: a planted sparse terabyte must not keep a viewer's reads busy for minutes. */
-export const MAX_FILE_BYTES = 4 * 1024 ** 3;
+export const MAX_FILE_BYTES = 1024 ** 3;
+
+/** The line that ends what is shown of a file past MAX_FILE_BYTES. */
+export const PAST_LIMIT_LINE = `(the rest of this file, past ${MAX_FILE_BYTES} bytes, is not shown)`;
 
 /**
  * Follows one growing file from its start: every complete line once, the unfinished last line when its newline lands.
@@ -30,6 +33,8 @@ export class FileTailer {
   private ino = -1;
   /** The file last refused (inode and change time, so a fixed file or a reused inode is tried again). */
   private refused = "";
+  /** Where reading stopped at the limit (so its note is delivered once). */
+  private pastLimit = -1;
   private offset = 0;
   private readonly splitter = new LineSplitter();
   private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -123,6 +128,7 @@ export class FileTailer {
 
   private async restart(): Promise<void> {
     this.offset = 0;
+    this.pastLimit = -1;
     this.splitter.reset();
     await this.events.reset();
   }
@@ -135,7 +141,11 @@ export class FileTailer {
     let delivered = false;
     for (;;) {
       if (this.stopped) return;
-      if (this.offset >= MAX_FILE_BYTES) break;
+      if (this.offset >= MAX_FILE_BYTES) {
+        if (this.offset !== this.pastLimit) await this.events.lines([PAST_LIMIT_LINE]);
+        this.pastLimit = this.offset;
+        break;
+      }
       const { bytesRead } = await handle.read(this.buffer, 0, CHUNK_BYTES, this.offset);
       if (bytesRead === 0) break;
       this.offset += bytesRead;

@@ -4,4 +4,4 @@
  * without following links (`findAgentFiles`).
  */
 export { type AgentFileRules, openAgentFile, ownFiles, RefusedFile } from "./open.js";
-export { type FoundFile, findAgentFiles, MAX_FOUND } from "./walk.js";
+export { type FoundFile, findAgentFiles } from "./walk.js";

@@ -8,7 +8,7 @@ export interface FoundFile {
 }
 
 /** How many files one walk reports at most, so a folder of millions costs a bounded walk. */
-export const MAX_FOUND = 1_000;
+const MAX_FOUND = 1_000;
 
 /**
  * The regular files named `*<suffix>` in `dir` and its subfolders, walked without following links: only entries the

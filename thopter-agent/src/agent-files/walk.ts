@@ -1,4 +1,4 @@
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, opendir } from "node:fs/promises";
 import { join } from "node:path";
 
 /** A regular file found by `findAgentFiles`. */
@@ -7,8 +7,9 @@ export interface FoundFile {
   mtimeMs: number;
 }
 
-/** How many files one walk reports at most, so a folder of millions costs a bounded walk. */
+/** How many files one walk reports at most, and how many entries it looks at: a planted tree costs a bounded walk. */
 const MAX_FOUND = 1_000;
+const MAX_ENTRIES = 20_000;
 
 /**
  * The regular files named `*<suffix>` in `dir` and its subfolders, walked without following links: only entries the
@@ -21,15 +22,20 @@ export async function findAgentFiles(dir: string, suffix: string): Promise<Found
   if (!top?.isDirectory()) return [];
   const found: FoundFile[] = [];
   const pending = [dir];
-  for (let folder = pending.pop(); folder !== undefined && found.length < MAX_FOUND; folder = pending.pop()) {
-    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) pending.push(path);
-      else if (entry.isFile() && entry.name.endsWith(suffix) && found.length < MAX_FOUND) {
-        const info = await lstat(path).catch(() => undefined);
-        if (info?.isFile()) found.push({ path, mtimeMs: info.mtimeMs });
+  let seen = 0;
+  for (let folder = pending.pop(); folder !== undefined && seen < MAX_ENTRIES; folder = pending.pop()) {
+    try {
+      for await (const entry of await opendir(folder)) {
+        if (++seen > MAX_ENTRIES) break;
+        const path = join(folder, entry.name);
+        if (entry.isDirectory()) pending.push(path);
+        else if (entry.isFile() && entry.name.endsWith(suffix) && found.length < MAX_FOUND) {
+          const info = await lstat(path).catch(() => undefined);
+          if (info?.isFile()) found.push({ path, mtimeMs: info.mtimeMs });
+        }
       }
+    } catch {
+      // Gone, or not a folder any more, since it was listed: what was found stands.
     }
   }
   return found;

@@ -117,6 +117,10 @@ describe.skipIf(!isRoot)("session log with files the agent planted", () => {
         "mkfifo fifo.jsonl",
         "ln -s /dev/zero zero.jsonl",
         "truncate -s 1T sparse.jsonl",
+        // A folder link to the agent's own files elsewhere in its home: harmless, but the walk does not follow links.
+        `mkdir '${home}/elsewhere'`,
+        `printf '%s\\n' '${userLine("followed-a-link").trim()}' > '${home}/elsewhere/x.jsonl'`,
+        `ln -s '${home}/elsewhere' linked-own-folder`,
       ].join(" && "),
     );
     // A hard link to root's file: the kernel refuses it to the agent (fs.protected_hardlinks=1); where that is off
@@ -139,6 +143,7 @@ describe.skipIf(!isRoot)("session log with files the agent planted", () => {
     for (const { text } of await Promise.all(sessions)) {
       expect(text).toContain("legit-marker");
       expect(text).not.toContain(CANARY);
+      expect(text).not.toContain("followed-a-link");
       // Sections only for the agent's own files: its transcript, and the sparse file once read to the limit.
       expect(titles(text)).toContain("legit.jsonl");
       expect(titles(text).filter((t) => t !== "legit.jsonl" && t !== "sparse.jsonl")).toEqual([]);

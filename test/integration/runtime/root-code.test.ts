@@ -129,5 +129,23 @@ describe.skipIf(!isRoot)("root runs no code from a place others can write", () =
     // A root folder inside sticky /tmp-like one stays: nobody else can rename or empty it.
     expect(path).toBe(["/usr/bin", rootInOpen, "/bin"].join(":"));
     expect(dropped).toEqual(planted);
-  });
+
+    // Boot as root applies it first thing, and says what it left out in the boot log.
+    const fsRoot = tempDir("thopter-rootcode-fs-");
+    const boot = spawnSync("sh", ["thopter/entrypoint.sh"], {
+      cwd: REPO,
+      env: { PATH: `${mine}:${process.env.PATH}`, THOPTER_FS_ROOT: fsRoot },
+      timeout: 60_000,
+    });
+    expect(boot.status).toBe(1);
+    const warning = readFileSync(join(fsRoot, "var/log/thopter/boot.log"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg?: string; dropped?: string[] })
+      .find((entry) => entry.dropped);
+    expect(warning).toMatchObject({
+      dropped: expect.arrayContaining([mine]),
+      msg: expect.stringMatching(/others could write are left out/),
+    });
+  }, 120_000);
 });

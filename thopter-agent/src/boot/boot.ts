@@ -197,8 +197,9 @@ async function applyBootFirewall(
 }
 
 /**
- * The agent's home on the volume: made once, given to the agent; what is in it is never touched here. lchown, and a
- * link refused: a link there (a folder root owns can hold none, but a restored volume might) must not lead root on.
+ * The agent's home on the volume: made once, given to the agent; what is in it is never touched here. The folder
+ * above is root's, so the agent cannot put a link in its place; lchown and the check keep root from following one
+ * even so (a volume restored from elsewhere).
  */
 function makeHome(home: string, agent: AgentUser): void {
   if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o755 });

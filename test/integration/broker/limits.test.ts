@@ -1,0 +1,118 @@
+import { chownSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asAgent } from "./agent.js";
+import { isRoot, REPO, startWorld, text, type World } from "./harness.js";
+
+const BUDGET = 5;
+
+/** Audit lines of the broker's own root-only log. */
+const auditLines = (w: World) =>
+  readFileSync(join(w.config.stateDir, "audit.log"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { tool: string; outcome: string; message: string });
+
+/** POSTs a hand-written JSON-RPC body to the broker as the agent would, with curl and its MCP key. */
+async function postAsAgent(w: World, body: string): Promise<{ status: number; text: string }> {
+  const file = join(w.agentHome, "request.json");
+  writeFileSync(file, body);
+  chownSync(file, w.agent.uid, w.agent.gid);
+  const out = await asAgent(w.agent, w.agentHome, "curl", [
+    "-sS",
+    "-w",
+    "\n%{http_code}",
+    "-H",
+    `Authorization: Bearer ${w.mcpKey}`,
+    "-H",
+    "content-type: application/json",
+    "-H",
+    "accept: application/json, text/event-stream",
+    "--data-binary",
+    `@${file}`,
+    w.broker.url,
+  ]);
+  const cut = out.lastIndexOf("\n");
+  return { status: Number(out.slice(cut + 1)), text: out.slice(0, cut) };
+}
+
+const toolCall = (name: string, argsJson: string) =>
+  `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"${name}","arguments":${argsJson}}}`;
+
+describe.skipIf(!isRoot)(
+  "broker limits: report_status and comments share one budget; the audit sees every call",
+  () => {
+    let w: World;
+    beforeAll(async () => {
+      w = await startWorld({ limits: { commentsPerWindow: BUDGET, commentWindowMs: 600_000 } });
+    });
+    afterAll(() => w?.close());
+
+    it("takes the largest valid comment (65,536 two-byte characters), which the SDK's 100 kB body parser refused", async () => {
+      const result = await w.call("comment_on_issue", { body: "é".repeat(65_536) });
+      expect(result.isError, text(result)).toBeFalsy();
+      expect(w.peer.comments(REPO, w.issueNumber).map((c) => String(c.body).length)).toEqual([65_536]);
+    });
+
+    it("a flood of alternating blocked/done reports with huge summaries reaches the hub at most the budgeted times", async () => {
+      const results = [];
+      for (let i = 0; i < 20; i++) {
+        const state = i % 2 ? "done" : "blocked";
+        results.push(await w.call("report_status", { state, summary: `${state} ${i} ${"z".repeat(19_980)}` }));
+      }
+      // One unit went to the comment above.
+      expect(results.filter((r) => !r.isError)).toHaveLength(BUDGET - 1);
+      const refused = results.at(-1)!;
+      expect(refused.isError).toBe(true);
+      expect(text(refused)).toMatch(/Comment limit reached: report_status done counts against 5 issue comments per 10/);
+      expect(text(refused)).toMatch(/Try again after \d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+ s\)/);
+
+      // Progress notes post nothing on the issue and stay free; the spent budget also closes comment_on_issue.
+      const note = await w.call("report_status", { state: "working", summary: "still here" });
+      expect(note.isError, text(note)).toBeFalsy();
+      const comment = await w.call("comment_on_issue", { body: "one more thing" });
+      expect(comment.isError).toBe(true);
+      expect(text(comment)).toMatch(/Comment limit reached: a comment/);
+      expect(w.peer.comments(REPO, w.issueNumber)).toHaveLength(1);
+
+      await w.receiver.waitFor((r) => r.filter((x) => x.body.kind === "audit").length >= 23);
+      const announced = w.receiver.reports.filter((r) => r.body.kind === "status" && r.body.state !== "working");
+      expect(announced).toHaveLength(BUDGET - 1);
+      const refusedAudits = w.receiver.reports.filter((r) => r.body.kind === "audit" && r.body.outcome === "refused");
+      expect(refusedAudits).toHaveLength(20 - (BUDGET - 1) + 1);
+    });
+
+    it("refuses arguments nested 30,000 deep before walking them, audits the refusal, and keeps serving", async () => {
+      const deep = `{"state":"done","summary":${"[".repeat(30_000)}${"]".repeat(30_000)}}`;
+      const answer = await postAsAgent(w, toolCall("report_status", deep));
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text)).toMatchObject({
+        id: 7,
+        error: { message: expect.stringMatching(/deeper than 32/) },
+      });
+
+      const entry = auditLines(w).find((l) => l.tool === "report_status" && /deeper than 32/.test(l.message));
+      expect(entry?.outcome).toBe("refused");
+      await w.receiver.waitFor((r) =>
+        r.some((x) => x.body.kind === "audit" && x.body.outcome === "refused" && /deeper/.test(x.body.message)),
+      );
+
+      const ok = await w.call("get_issue");
+      expect(ok.isError, text(ok)).toBeFalsy();
+    });
+
+    it("refuses an oversized or garbled request without parsing it, and audits that too", async () => {
+      const big = toolCall("comment_on_issue", JSON.stringify({ body: "é".repeat(300_000) }));
+      const answer = await postAsAgent(w, big);
+      expect(answer.status).toBe(413);
+      expect(answer.text).toMatch(/larger than 524288 bytes/);
+      const entry = auditLines(w).find((l) => /larger than 524288 bytes/.test(l.message));
+      expect(entry).toMatchObject({ tool: "(unparsed request)", outcome: "refused" });
+
+      const garbled = await postAsAgent(w, '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{');
+      expect(garbled.status).toBe(400);
+      expect(garbled.text).toMatch(/not valid JSON/);
+      expect(auditLines(w).some((l) => /not valid JSON/.test(l.message))).toBe(true);
+    });
+  },
+);

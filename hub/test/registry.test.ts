@@ -180,6 +180,30 @@ describe("registry", () => {
     expect(timeline.at(-1)?.message).toBe(`call ${TIMELINE_LIMIT + 24}`);
   });
 
+  it("bounds the broker's entries and everyone else's separately, so neither can push the other out", async () => {
+    const registry = await open();
+    await registry.create(fields("t1"));
+    for (let i = 0; i < 5; i++)
+      await registry.appendTimeline("t1", { source: "broker", kind: "tool:get_issue", message: `tool ${i}` }, true);
+    for (let i = 0; i < TIMELINE_LIMIT + 25; i++) {
+      await registry.appendTimeline("t1", { source: "observer", kind: "PostToolUse", message: `call ${i}` }, true);
+    }
+    for (let i = 5; i < TIMELINE_LIMIT + 10; i++) {
+      await registry.appendTimeline("t1", { source: "broker", kind: "tool:get_issue", message: `tool ${i}` }, true);
+    }
+    const check = (timeline: { source: string; message: string }[]) => {
+      const broker = timeline.filter((e) => e.source === "broker");
+      const others = timeline.filter((e) => e.source !== "broker");
+      expect(broker).toHaveLength(TIMELINE_LIMIT);
+      expect(broker[0]?.message).toBe("tool 10");
+      expect(others).toHaveLength(TIMELINE_LIMIT);
+      expect(others.at(-1)?.message).toBe(`call ${TIMELINE_LIMIT + 24}`);
+    };
+    check(registry.get("t1")!.timeline);
+    // Durable appends: the journal replays them through the same bound after a restart.
+    check((await open()).get("t1")!.timeline);
+  });
+
   it("skips a record the store holds in a shape it cannot read, and still loads the rest", async () => {
     await store.put("thopters/broken", { record: { id: "broken", state: "levitating" }, reportKeys: [] });
     const first = await open();

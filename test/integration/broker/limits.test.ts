@@ -1,5 +1,13 @@
-import { chownSync, readFileSync, writeFileSync } from "node:fs";
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { applyBrokerReport } from "@thopter/hub/collector/index";
+import { GitHubClients } from "@thopter/hub/github/clients";
+import { Notifier } from "@thopter/hub/notifier/index";
+import { Registry } from "@thopter/hub/registry/index";
+import { Replies } from "@thopter/hub/requests/replies";
+import { openStore } from "@thopter/hub/store/index";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asAgent } from "./agent.js";
 import { isRoot, REPO, startWorld, text, type World } from "./harness.js";
@@ -36,6 +44,45 @@ async function postAsAgent(w: World, body: string): Promise<{ status: number; te
   return { status: Number(out.slice(cut + 1)), text: out.slice(0, cut) };
 }
 
+/**
+ * The hub's side of the reports the broker delivered: a registry and notifier on the same GitHub peer, fed what
+ * the receiver kept; returns the notices posted on the issue.
+ */
+async function announce(w: World): Promise<string[]> {
+  const log = pino({ level: "silent" });
+  const dir = mkdtempSync(join(tmpdir(), "limits-hub-"));
+  const store = await openStore(`file:${dir}`);
+  const registry = await Registry.open(store, log, { checkpointMs: 3_600_000 });
+  const clients = new GitHubClients({ baseUrl: w.peer.url, issuesTokens: { [REPO]: w.issuesToken }, log });
+  const notifier = new Notifier({
+    registry,
+    replies: new Replies(store, clients, log),
+    clients,
+    hubUrl: "http://hub",
+    log,
+  });
+  try {
+    await notifier.start();
+    await registry.create({
+      ...{ id: "flooder", requestId: "req-flooder", repo: REPO, issueNumber: w.issueNumber, issueTitle: "t" },
+      ...{ branch: w.workBranch, gc: "default", prompt: "default", state: "requested", machine: null },
+    });
+    for (const state of ["provisioning", "booting", "working"] as const)
+      await registry.transition("flooder", state, state);
+    for (const report of w.receiver.reports) await applyBrokerReport(registry, "flooder", report);
+    await notifier.idle();
+  } finally {
+    await notifier.stop();
+    await registry.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return w.peer
+    .comments(REPO, w.issueNumber)
+    .map((c) => String(c.body))
+    .filter((b) => b.includes("thopter `flooder`"));
+}
+
 const toolCall = (name: string, argsJson: string) =>
   `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"${name}","arguments":${argsJson}}}`;
 
@@ -54,7 +101,7 @@ describe.skipIf(!isRoot)(
       expect(w.peer.comments(REPO, w.issueNumber).map((c) => String(c.body).length)).toEqual([65_536]);
     });
 
-    it("a flood of alternating blocked/done reports with huge summaries reaches the hub at most the budgeted times", async () => {
+    it("a flood of alternating blocked/done reports with huge summaries makes at most the budgeted comments", async () => {
       const results = [];
       for (let i = 0; i < 20; i++) {
         const state = i % 2 ? "done" : "blocked";
@@ -80,6 +127,14 @@ describe.skipIf(!isRoot)(
       expect(announced).toHaveLength(BUDGET - 1);
       const refusedAudits = w.receiver.reports.filter((r) => r.body.kind === "audit" && r.body.outcome === "refused");
       expect(refusedAudits).toHaveLength(20 - (BUDGET - 1) + 1);
+
+      // What reached the hub becomes at most that many comments on the issue (fewer: queued notices coalesce).
+      const notices = await announce(w);
+      expect(notices.length).toBeGreaterThanOrEqual(1);
+      expect(notices.length).toBeLessThanOrEqual(BUDGET - 1);
+      const last = announced.at(-1)!.body;
+      expect(notices.at(-1)).toContain(last.kind === "status" ? last.summary.slice(0, 40) : "?");
+      expect(w.peer.comments(REPO, w.issueNumber).length).toBeLessThanOrEqual(BUDGET);
     });
 
     it("refuses arguments nested 30,000 deep before walking them, audits the refusal, and keeps serving", async () => {

@@ -225,19 +225,21 @@ const postsOf = (id: string) => comments().filter((b) => b.includes(`thopter \`$
 it("coalesces a thopter's flood into its latest state, and posts nothing more after a restart", async () => {
   const first = await startParts();
   await working(first.registry, "fa");
+  // GitHub holds the first comment for 5 s (secondary limit): the whole flood arrives while it is in flight.
+  peer.inject({ status: 403, retryAfter: 5, match: { method: "POST", path: /\/issues\/\d+\/comments$/ } });
   await flood(first.registry, "fa", 0, 20);
   await first.notifier!.idle();
 
-  // The first report was already being posted when the rest arrived; of those, only the latest is posted.
+  // The first report, already being posted; of the nineteen that queued behind it, only the latest.
   const posted = postsOf("fa");
-  expect(posted.length).toBeGreaterThanOrEqual(1);
-  expect(posted.length).toBeLessThanOrEqual(3);
-  expect(posted.at(-1)).toMatch(/Done[\s\S]*flood 19 /);
+  expect(posted).toHaveLength(2);
+  expect(posted[0]).toMatch(/Blocked[\s\S]*flood 0 /);
+  expect(posted[1]).toMatch(/Done[\s\S]*flood 19 /);
 
   const second = await startParts();
   await second.notifier!.idle();
   expect(postsOf("fa")).toEqual(posted);
-  expect(commentPosts()).toHaveLength(posted.length);
+  expect(commentPosts().filter((p) => p.status === 201)).toHaveLength(2);
 }, 60_000);
 
 it("keeps another thopter's notice within one slot of its report while one thopter floods", async () => {
@@ -257,10 +259,8 @@ it("keeps another thopter's notice within one slot of its report while one thopt
   const bodies = comments();
   const other = bodies.findIndex((b) => b.includes("thopter `fb`"));
   expect(other).toBeGreaterThan(0);
-  // Comments started after fb reported and before its own: at most the one slot it had to wait for.
+  // Comments that reached GitHub after fb reported and before its own: at most the one that was in flight.
   const between = posts.slice(0, other).filter((p) => p.startedAt >= reportedAt);
   expect(between.length).toBeLessThanOrEqual(1);
-  expect(posts.slice(0, other).filter((p) => p.startedAt < reportedAt).length).toBeLessThanOrEqual(2);
-  expect(postsOf("fa").length).toBeLessThanOrEqual(4);
   expect(postsOf("fa").at(-1)).toMatch(/flood 19 /);
 }, 60_000);

@@ -1,6 +1,7 @@
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { applyBrokerReport } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
 import { Notifier } from "@thopter/hub/notifier/index";
@@ -86,6 +87,14 @@ async function announce(w: World): Promise<string[]> {
 const toolCall = (name: string, argsJson: string) =>
   `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"${name}","arguments":${argsJson}}}`;
 
+/** A tool call made by the agent itself (curl, its MCP key), answered as an SSE message or plain JSON. */
+async function callAsAgent(w: World, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  const answer = await postAsAgent(w, toolCall(name, JSON.stringify(args)));
+  expect(answer.status, answer.text).toBe(200);
+  const data = /^data: (.*)$/m.exec(answer.text)?.[1] ?? answer.text;
+  return (JSON.parse(data) as { result: CallToolResult }).result;
+}
+
 describe.skipIf(!isRoot)(
   "broker limits: report_status and comments share one budget; the audit sees every call",
   () => {
@@ -105,7 +114,8 @@ describe.skipIf(!isRoot)(
       const results = [];
       for (let i = 0; i < 20; i++) {
         const state = i % 2 ? "done" : "blocked";
-        results.push(await w.call("report_status", { state, summary: `${state} ${i} ${"z".repeat(19_980)}` }));
+        const summary = `${state} ${i} ${"z".repeat(19_980)}`;
+        results.push(await callAsAgent(w, "report_status", { state, summary }));
       }
       // One unit went to the comment above.
       expect(results.filter((r) => !r.isError)).toHaveLength(BUDGET - 1);
@@ -115,9 +125,9 @@ describe.skipIf(!isRoot)(
       expect(text(refused)).toMatch(/Try again after \d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+ s\)/);
 
       // Progress notes post nothing on the issue and stay free; the spent budget also closes comment_on_issue.
-      const note = await w.call("report_status", { state: "working", summary: "still here" });
+      const note = await callAsAgent(w, "report_status", { state: "working", summary: "still here" });
       expect(note.isError, text(note)).toBeFalsy();
-      const comment = await w.call("comment_on_issue", { body: "one more thing" });
+      const comment = await callAsAgent(w, "comment_on_issue", { body: "one more thing" });
       expect(comment.isError).toBe(true);
       expect(text(comment)).toMatch(/Comment limit reached: a comment/);
       expect(w.peer.comments(REPO, w.issueNumber)).toHaveLength(1);

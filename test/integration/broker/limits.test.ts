@@ -2,7 +2,7 @@ import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { applyBrokerReport } from "@thopter/hub/collector/index";
+import { applyBrokerReport, DEFAULT_MAX_BODY_BYTES } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
 import { Notifier } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
@@ -164,6 +164,17 @@ describe.skipIf(!isRoot)(
 
       const ok = await w.call("get_issue");
       expect(ok.isError, text(ok)).toBeFalsy();
+    });
+
+    it("audits a call with 40,000 argument fields in an entry the hub's collector accepts", async () => {
+      const wide = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, "v"]));
+      const refused = await callAsAgent(w, "get_issue", wide);
+      expect(refused.isError).toBe(true);
+      await w.receiver.waitFor((r) =>
+        r.some((x) => x.body.kind === "audit" && x.body.tool === "get_issue" && "truncated" in x.body.args),
+      );
+      const entry = w.receiver.reports.find((x) => x.body.kind === "audit" && "truncated" in x.body.args)!;
+      expect(Buffer.byteLength(JSON.stringify(entry))).toBeLessThan(DEFAULT_MAX_BODY_BYTES);
     });
 
     it("refuses an oversized or garbled request without parsing it, and audits that too", async () => {

@@ -1,14 +1,15 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
-import { createMcpExpressApp } from "@modelcontextprotocol/sdk/server/express.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { localhostHostValidation } from "@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import type { NextFunction, Request, Response } from "express";
+import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Audit } from "./audit.js";
 import { Refusal } from "./refusal.js";
+import { requestGuard } from "./request-guard.js";
 import { TOOLS } from "./tools/index.js";
 import type { ToolContext, ToolDef } from "./tools/types.js";
 
@@ -84,16 +85,18 @@ function mcpServer(ctx: ToolContext, audit: Audit, log: Logger): Server {
 
 /**
  * Stateless Streamable HTTP: a fresh McpServer and transport per POST. Listens on 127.0.0.1 only (Host header
- * checked against DNS rebinding by the SDK), wants the bearer key, and serves no OAuth discovery routes, so Claude
- * Code never starts an OAuth flow.
+ * checked against DNS rebinding by the SDK), wants the bearer key before reading a body, bounds the body's size and
+ * depth (request-guard), and serves no OAuth discovery routes, so Claude Code never starts an OAuth flow.
  */
 export function listen(ctx: ToolContext, audit: Audit, log: Logger, port: number): Promise<HttpServer> {
-  const app = createMcpExpressApp({ host: "127.0.0.1" });
+  const app = express();
+  app.use(localhostHostValidation());
   app.use(MCP_PATH, (req: Request, res: Response, next: NextFunction) => {
     if (bearerMatches(req.headers.authorization, ctx.config.mcpKey)) return next();
     log.warn({ method: req.method }, "MCP request without the right bearer key");
     res.status(401).json({ jsonrpc: "2.0", error: { code: -32001, message: "Unauthorized" }, id: null });
   });
+  app.use(MCP_PATH, ...requestGuard(audit));
   app.post(MCP_PATH, async (req: Request, res: Response) => {
     const server = mcpServer(ctx, audit, log);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });

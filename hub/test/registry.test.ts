@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MachineRef, ThopterRecord } from "@thopter/protocol";
+import type { MachineRef, ThopterRecord, TimelineEntry } from "@thopter/protocol";
 import express from "express";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -175,9 +175,36 @@ describe("registry", () => {
     for (let i = 0; i < TIMELINE_LIMIT + 25; i++) {
       await registry.appendTimeline("t1", { source: "observer", kind: "PostToolUse", message: `call ${i}` });
     }
-    const timeline = registry.get("t1")!.timeline;
+    // Per source: the hub's own "created" entry stays beside the newest observer entries.
+    const timeline = registry.get("t1")!.timeline.filter((e) => e.source === "observer");
     expect(timeline).toHaveLength(TIMELINE_LIMIT);
+    expect(timeline[0]?.message).toBe("call 25");
     expect(timeline.at(-1)?.message).toBe(`call ${TIMELINE_LIMIT + 24}`);
+  });
+
+  it("bounds each source's entries separately, so an observer flood cannot push broker or hub entries out", async () => {
+    const registry = await open();
+    await registry.create(fields("t1"));
+    for (let i = 0; i < 5; i++)
+      await registry.appendTimeline("t1", { source: "broker", kind: "tool:get_issue", message: `tool ${i}` }, true);
+    for (let i = 0; i < TIMELINE_LIMIT + 25; i++) {
+      await registry.appendTimeline("t1", { source: "observer", kind: "PostToolUse", message: `call ${i}` }, true);
+    }
+    for (let i = 5; i < TIMELINE_LIMIT + 10; i++) {
+      await registry.appendTimeline("t1", { source: "broker", kind: "tool:get_issue", message: `tool ${i}` }, true);
+    }
+    const check = (timeline: TimelineEntry[]) => {
+      const broker = timeline.filter((e) => e.source === "broker");
+      const observer = timeline.filter((e) => e.source === "observer");
+      expect(broker).toHaveLength(TIMELINE_LIMIT);
+      expect(broker[0]?.message).toBe("tool 10");
+      expect(observer).toHaveLength(TIMELINE_LIMIT);
+      expect(observer.at(-1)?.message).toBe(`call ${TIMELINE_LIMIT + 24}`);
+      expect(timeline.filter((e) => e.source === "hub").map((e) => e.kind)).toEqual(["created"]);
+    };
+    check(registry.get("t1")!.timeline);
+    // Durable appends: the journal replays them through the same bound after a restart.
+    check((await open()).get("t1")!.timeline);
   });
 
   it("skips a record the store holds in a shape it cannot read, and still loads the rest", async () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Refusal } from "../refusal.js";
+import { spendCommentBudget } from "../rate-limit.js";
 import { defineTool } from "./types.js";
 
 /** GitHub's own limit on a comment body. */
@@ -23,14 +23,7 @@ export const commentOnIssue = defineTool({
   }),
   output: z.object({ url: z.string(), redacted: z.boolean() }),
   run: async (ctx, args) => {
-    const retryAt = ctx.comments.take();
-    if (retryAt) {
-      const seconds = Math.ceil((retryAt.getTime() - Date.now()) / 1000);
-      throw new Refusal(
-        `Comment limit reached (${ctx.config.limits.commentsPerWindow} per ${Math.round(ctx.config.limits.commentWindowMs / 60_000)} minutes). ` +
-          `Try again after ${retryAt.toISOString()} (in ${seconds} s), or gather what you have to say into one comment.`,
-      );
-    }
+    spendCommentBudget(ctx.comments, "a comment", "gather what you have to say into one comment");
     const body = ctx.redact(args.body);
     const { data } = await ctx.github.rest.issues.createComment({
       ...ctx.repo,

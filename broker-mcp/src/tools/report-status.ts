@@ -1,6 +1,10 @@
 import { AgentState, MAX_SUMMARY } from "@thopter/protocol";
 import { z } from "zod";
+import { spendCommentBudget } from "../rate-limit.js";
 import { defineTool } from "./types.js";
+
+/** The states the hub posts on the issue: each costs one unit of the comment budget; `working` posts nothing. */
+const ANNOUNCED = new Set(["done", "blocked", "needs_input"]);
 
 export const reportStatus = defineTool({
   name: "report_status",
@@ -8,7 +12,8 @@ export const reportStatus = defineTool({
   description:
     "Tell the team where you stand. `done`: the work is pushed (and a pull request opened); `blocked`: you cannot " +
     "continue (say why); `needs_input`: you need an answer from a human (ask the question in the summary); " +
-    "`working`: a progress note. The summary (markdown) is posted on the issue when you finish, so make it useful.",
+    "`working`: a progress note. The summary (markdown) is posted on the issue when you finish, so make it useful. " +
+    "done, blocked and needs_input share comment_on_issue's limit (a few per 10 minutes): report each once.",
   input: z.strictObject({
     state: AgentState.describe("working, done, blocked or needs_input"),
     summary: z
@@ -18,6 +23,9 @@ export const reportStatus = defineTool({
       .describe("What you did, what is left, and links or questions, in markdown."),
   }),
   run: async (ctx, args) => {
+    if (ANNOUNCED.has(args.state)) {
+      spendCommentBudget(ctx.comments, `report_status ${args.state}`, "report once, when you really are done or stuck");
+    }
     const report = ctx.outbox.enqueue({
       kind: "status",
       state: args.state,

@@ -19,6 +19,7 @@ export interface ToolContext {
   redact: Redact;
   /** Serializes git work on the mirror. */
   gitLock: Mutex;
+  /** Issue-comment budget shared by comment_on_issue and announced report_status calls. */
   comments: SlidingWindow;
   /** Latest pull request opened or found, carried into status reports. */
   pullRequestUrl?: string;

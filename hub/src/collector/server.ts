@@ -6,6 +6,7 @@ import getRawBody from "raw-body";
 import type { z } from "zod";
 import type { Registry, UpdateResult } from "../registry/index.js";
 import { applyBrokerReport, applyStatus } from "./apply.js";
+import { PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
 import type { TokenRole, TokenStore } from "./tokens.js";
 
 /** Large enough for the biggest valid report (a 20,000-character summary, all 4-byte characters) and no more. */
@@ -16,6 +17,8 @@ export interface CollectorOptions {
   tokens: TokenStore;
   log: Logger;
   maxBodyBytes?: number;
+  /** Per-thopter limit on `POST /v1/status` (STATUS_RATE by default). */
+  statusRate?: Rate;
 }
 
 interface Endpoint<S extends z.ZodType> {
@@ -33,6 +36,7 @@ class Refusal extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -87,6 +91,23 @@ function describeIssues(error: z.ZodError): string {
 export function createCollector(options: CollectorOptions): Server {
   const { registry, tokens, log } = options;
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const statusRate = options.statusRate ?? STATUS_RATE;
+  const rate = new PerThopterRate(statusRate);
+
+  /** Refuses a status report over the thopter's rate before its body is read; logs once per run of refusals. */
+  function checkRate(thopterId: string): void {
+    const { retryAfter, refused } = rate.take(thopterId);
+    if (retryAfter === 0) {
+      if (refused > 0) log.info({ thopterId, refused }, "status reports back under the rate limit");
+      return;
+    }
+    if (refused === 1) log.warn({ thopterId, ...statusRate }, "status reports over the rate limit; answering 429");
+    throw new Refusal(
+      429,
+      `more than ${statusRate.burst} status reports in a burst or ${statusRate.perSecond}/s from this thopter; retry after ${retryAfter} s`,
+      { "retry-after": String(retryAfter) },
+    );
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const endpoint = ENDPOINTS[req.url ?? ""];
@@ -97,7 +118,11 @@ export function createCollector(options: CollectorOptions): Server {
       throw new Refusal(401, `token is not a valid ${endpoint.role} token for ${req.url}`);
     }
     const record = registry.get(thopterId);
-    if (!record || record.state === "gone") throw new Refusal(401, `thopter ${thopterId} is gone`);
+    if (!record || record.state === "gone") {
+      rate.forget(thopterId);
+      throw new Refusal(401, `thopter ${thopterId} is gone`);
+    }
+    if (endpoint.role === "status") checkRate(thopterId);
     const parsed = endpoint.schema.safeParse(await readJson(req, limit));
     if (!parsed.success) throw new Refusal(400, `invalid report: ${describeIssues(parsed.error)}`);
     const result = await (endpoint.apply as Endpoint<z.ZodType>["apply"])(registry, thopterId, parsed.data);
@@ -107,7 +132,8 @@ export function createCollector(options: CollectorOptions): Server {
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof Refusal) {
-        const headers: Record<string, string> = err.status === 401 ? { "www-authenticate": "Bearer" } : {};
+        const headers: Record<string, string> = { ...err.headers };
+        if (err.status === 401) headers["www-authenticate"] = "Bearer";
         // After refusing a body we did not read, the connection cannot carry another request.
         if (err.status === 413 || !req.complete) headers.connection = "close";
         log.debug({ url: req.url, status: err.status, reason: err.message }, "collector refused a request");

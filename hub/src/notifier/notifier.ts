@@ -4,6 +4,7 @@ import type { GitHubClients } from "../github/clients.js";
 import type { Registry, RegistryChange } from "../registry/index.js";
 import type { Replies } from "../requests/replies.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
+import { FairQueue } from "./fair-queue.js";
 import { RepoInfoCache } from "./repo-info.js";
 
 const ANNOUNCED = ["done", "blocked", "needs_input"] as const;
@@ -84,12 +85,17 @@ function recentNotices(record: Readonly<ThopterRecord>, since: number): Notice[]
  * marker that is looked for before any re-post. Posting goes through the repository's Octokit, whose throttling
  * queue makes every comment the hub posts with that token serial and spaced (≥ 1 s, 3 s for notifying writes),
  * and waits out `retry-after` on secondary limits.
+ *
+ * Notices wait in a FairQueue: a thopter's newer notice replaces its queued one (only its latest state is posted;
+ * a replaced one is never stored, so no restart posts it either), and thopters take turns, so one reporting in a
+ * loop delays another's notice by at most the one comment already being posted.
  */
 export class Notifier {
   private readonly repos: RepoInfoCache;
   private readonly pending = new Set<Promise<void>>();
-  /** Notices are posted in the order their reports arrived, one after another. */
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue = new FairQueue<Notice>();
+  /** The one run posting queued notices, while there is one. */
+  private draining: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listener = (change: RegistryChange) => {
@@ -122,13 +128,30 @@ export class Notifier {
   /** Posts every recent notice not posted yet (those posted cost one store read each). */
   private async sweep(): Promise<void> {
     const since = Date.now() - (this.deps.recoverWindowMs ?? 24 * 3_600_000);
-    const notices = this.deps.registry.list().flatMap((record) => recentNotices(record, since));
-    await Promise.all(notices.map((notice) => this.enqueue(notice)));
+    for (const record of this.deps.registry.list()) {
+      for (const notice of recentNotices(record, since)) this.queue.put(record.id, notice);
+    }
+    await this.drain();
   }
 
-  private enqueue(notice: Notice): Promise<void> {
-    this.chain = this.chain.then(() => this.post(notice));
-    return this.track(this.chain);
+  private enqueue(notice: Notice): void {
+    this.queue.put(notice.record.id, notice);
+    void this.drain();
+  }
+
+  /** Starts posting queued notices one at a time unless that is already under way; resolves when the queue is empty. */
+  private drain(): Promise<void> {
+    if (this.queue.size > 0) this.draining ??= this.track(this.postQueued());
+    return this.draining ?? Promise.resolve();
+  }
+
+  private async postQueued(): Promise<void> {
+    try {
+      for (let notice = this.queue.take(); notice; notice = this.queue.take()) await this.post(notice);
+    } finally {
+      // Cleared in the same step that found the queue empty, so a notice queued after it starts a new run.
+      this.draining = undefined;
+    }
   }
 
   private track(work: Promise<void>): Promise<void> {

@@ -33,6 +33,8 @@ export interface World {
   issueNumber: number;
   workBranch: string;
   coderToken: string;
+  /** The hub's token for the repository (what its notifier posts with). */
+  issuesToken: string;
   reportToken: string;
   mcpKey: string;
   root: string;
@@ -100,7 +102,8 @@ async function startInProcess(configPath: string): Promise<World["broker"]> {
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const peer = await startGithubPeer();
   const coderToken = fakeGithubToken();
-  await peer.addRepo(REPO, { coderToken, issuesToken: fakeGithubToken(), bot: { login: "thopter-bot" } });
+  const issuesToken = fakeGithubToken();
+  await peer.addRepo(REPO, { coderToken, issuesToken, bot: { login: "thopter-bot" } });
   const issue = peer.createIssue(REPO, { title: "Add a greeting", body: "Please add hello.txt", author: "alice" });
   const issueNumber = issue.number as number;
   const reportToken = randomBytes(24).toString("hex");
@@ -176,6 +179,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     issueNumber,
     workBranch,
     coderToken,
+    issuesToken,
     reportToken,
     mcpKey,
     root,

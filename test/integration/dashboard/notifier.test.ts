@@ -11,7 +11,8 @@ import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type GithubPeer, type RequestLogEntry, startGithubPeer } from "../../peers/github/index.js";
 
-// The notifier against the GitHub peer: one comment per report, even across restarts, posted serially and patiently.
+// The notifier against the GitHub peer: one comment per report, even across restarts, posted serially and patiently;
+// a thopter's queued notices coalesce into its latest, and thopters take turns.
 const REPO = "acme/widgets";
 const ISSUES_TOKEN = "ghp_notifierIssuesToken0123456789abcdefAB";
 const CODER_TOKEN = "ghp_notifierCoderToken0123456789abcdefABC";
@@ -128,9 +129,12 @@ it("posts one comment with the state, summary, branch, compare and PR links, das
 it("announces blocked and needs_input, and a failure after boot with what to try, each once", async () => {
   const { registry, notifier } = await startParts();
   await working(registry, "t2");
+  // Each a while after the last was posted: notices still queued would be coalesced into the latest.
   await applyBrokerReport(registry, "t2", report("needs_input", "Which widget size do you want?"));
+  await notifier!.idle();
   await applyStatus(registry, "t2", { event: "UserPromptSubmit", state: "working", at: new Date().toISOString() });
   await applyBrokerReport(registry, "t2", report("blocked", "The test suite needs a database."));
+  await notifier!.idle();
   await applyStatus(registry, "t2", { event: "UserPromptSubmit", state: "working", at: new Date().toISOString() });
   await applyStatus(registry, "t2", { event: "StopFailure", state: "failed", at: new Date().toISOString() });
   await notifier!.idle();
@@ -207,3 +211,56 @@ it("skips a thopter whose repository is no longer configured, and still announce
   expect(comments()[0]).toContain("Done here.");
   expect(await store.list("replies/")).toHaveLength(1);
 });
+
+/** Alternating blocked/done reports with summaries as long as the broker allows, as an agent in a loop makes them. */
+async function flood(registry: Registry, id: string, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    const state = i % 2 ? "done" : "blocked";
+    await applyBrokerReport(registry, id, report(state, `flood ${i} ${"x".repeat(19_900)}`, `${id}-${i}`));
+  }
+}
+
+const postsOf = (id: string) => comments().filter((b) => b.includes(`thopter \`${id}\``));
+
+it("coalesces a thopter's flood into its latest state, and posts nothing more after a restart", async () => {
+  const first = await startParts();
+  await working(first.registry, "fa");
+  // GitHub holds the first comment for 5 s (secondary limit): the whole flood arrives while it is in flight.
+  peer.inject({ status: 403, retryAfter: 5, match: { method: "POST", path: /\/issues\/\d+\/comments$/ } });
+  await flood(first.registry, "fa", 0, 20);
+  await first.notifier!.idle();
+
+  // The first report, already being posted; of the nineteen that queued behind it, only the latest.
+  const posted = postsOf("fa");
+  expect(posted).toHaveLength(2);
+  expect(posted[0]).toMatch(/Blocked[\s\S]*flood 0 /);
+  expect(posted[1]).toMatch(/Done[\s\S]*flood 19 /);
+
+  const second = await startParts();
+  await second.notifier!.idle();
+  expect(postsOf("fa")).toEqual(posted);
+  expect(commentPosts().filter((p) => p.status === 201)).toHaveLength(2);
+}, 60_000);
+
+it("keeps another thopter's notice within one slot of its report while one thopter floods", async () => {
+  const { registry, notifier } = await startParts();
+  await working(registry, "fa");
+  await working(registry, "fb");
+  await flood(registry, "fa", 0, 10);
+  // The notifier is busy with the flood when the other thopter reports, and the flood goes on.
+  while (commentPosts().length === 0) await new Promise((r) => setTimeout(r, 20));
+  await flood(registry, "fa", 10, 15);
+  await applyBrokerReport(registry, "fb", report("done", "The other thopter is done.", "fb-done"));
+  const reportedAt = performance.now();
+  await flood(registry, "fa", 15, 20);
+  await notifier!.idle();
+
+  const posts = commentPosts();
+  const bodies = comments();
+  const other = bodies.findIndex((b) => b.includes("thopter `fb`"));
+  expect(other).toBeGreaterThan(0);
+  // Comments that reached GitHub after fb reported and before its own: at most the one that was in flight.
+  const between = posts.slice(0, other).filter((p) => p.startedAt >= reportedAt);
+  expect(between.length).toBeLessThanOrEqual(1);
+  expect(postsOf("fa").at(-1)).toMatch(/flood 19 /);
+}, 60_000);

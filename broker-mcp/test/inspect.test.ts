@@ -163,6 +163,22 @@ describe("inspectPush on a mirror", () => {
     for (const [entry, message] of cases) await expect(inspect(withEntries(entry)), entry).rejects.toThrow(message);
   });
 
+  it("sees folders a merge adds (an evil merge), and passes an ordinary one that adds a folder", async () => {
+    const side = repo.commit({ "side.txt": "side\n" }, "Side");
+    repo.git("reset", "-q", "--hard", base);
+    const main = repo.commit({ "main.txt": "main\n" }, "Main");
+    const merge = (entries: string) => {
+      const both = `${repo.git("ls-tree", side)}\n${repo.git("ls-tree", main, "main.txt")}`;
+      const tree = repo.gitIn(`${both}\n${entries}`, "mktree");
+      return repo.git("commit-tree", tree, "-p", main, "-p", side, "-m", "Merge");
+    };
+    const folder = repo.gitIn(`100644 blob ${blob("new\n")}\tf.txt\n`, "mktree");
+    await expect(inspect(merge(`040000 tree ${folder}\tnew-folder`))).resolves.toBeUndefined();
+    const evil = merge(`040000 tree ${repo.gitIn("", "mktree")}\t${TOKEN}`);
+    await expect(inspect(evil)).rejects.toThrow(`The name of a file or folder commit ${evil.slice(0, 12)} adds`);
+    repo.git("reset", "-q", "--hard", base);
+  });
+
   it("refuses the token in UTF-16 files of either byte order, with or without a byte order mark", async () => {
     const le = Buffer.from(`line one\nTOKEN=${TOKEN}\n`, "utf16le");
     const be = Buffer.from(le).swap16();

@@ -10,7 +10,7 @@ import { type Matcher, OVERLAP, secretMatcher, secretSearcher } from "./secret-s
  * - PATHS: every tree entry the commits add or change, folders (`-t`) included, so even an empty folder's name is
  *   seen. A separate process: git cannot show folders in a combined diff with patches.
  */
-const COMMON = ["log", "--cc", "--no-renames", "--no-notes", "--no-color", "--no-abbrev"];
+const COMMON = ["log", "--diff-merges=dense-combined", "--no-renames", "--no-notes", "--no-color", "--no-abbrev"];
 const PATCHES = [...COMMON, "--format=raw", "--encoding=none", "-p", "-U0", "--text", "--no-ext-diff", "--no-textconv"];
 const PATHS = [...COMMON, "--format=%x00%H", "--raw", "-t"];
 /** Messages as git shows them, re-encoded from the encoding a commit declares. */

@@ -1,0 +1,105 @@
+import { chownSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asAgent } from "./agent.js";
+import { isRoot, REPO, startWorld, text, type World } from "./harness.js";
+
+// The agent (the real `thopter` user) hides the broker's own token in every part of a push, and in text the broker
+// posts to GitHub; nothing of it may reach the GitHub peer.
+describe.skipIf(!isRoot)("the secret scan and redaction against an agent hiding the token (root only)", () => {
+  let w: World;
+  let base: string;
+  beforeAll(async () => {
+    w = await startWorld({ limits: { commentsPerWindow: 50 } });
+    base = (await w.git("rev-parse", "HEAD")).trim();
+  });
+  afterAll(async () => {
+    w?.peer.assertClean();
+    await w?.close();
+  });
+
+  /** Writes a file in the agent's home, as the agent's own. */
+  const agentFile = (name: string, content: string) => {
+    const path = join(w.agentHome, name);
+    writeFileSync(path, content);
+    chownSync(path, w.agent.uid, w.agent.gid);
+    return path;
+  };
+
+  /** A commit on `base` written byte for byte by the agent (`git hash-object`), checked out as HEAD. */
+  const rawCommit = async (headers: string, message: string) => {
+    const tree = (await w.git("rev-parse", `${base}^{tree}`)).trim();
+    const who = "Agent <agent@example.invalid> 1700000000 -0100";
+    const raw = `tree ${tree}\nparent ${base}\nauthor ${who}\ncommitter ${who}\n${headers}\n${message}`;
+    const sha = (await w.git("hash-object", "-t", "commit", "-w", agentFile("raw-commit", raw))).trim();
+    await w.git("reset", "-q", "--hard", sha);
+  };
+
+  /** Pushes, expects a refusal matching `reason`, and that origin gained no ref and no object. */
+  const refusedWithNothingSent = async (reason: RegExp, reset = true) => {
+    const [branches, objects] = [await w.peer.branches(REPO), await w.peer.objects(REPO)];
+    const refused = await w.call("push_branch");
+    expect(refused.isError, text(refused)).toBe(true);
+    expect(text(refused)).toMatch(reason);
+    expect(text(refused)).not.toContain(w.coderToken);
+    expect(await w.peer.branches(REPO)).toEqual(branches);
+    expect(await w.peer.objects(REPO)).toEqual(objects);
+    if (reset) await w.git("reset", "-q", "--hard", base);
+  };
+
+  it("refuses the token in the author, the committer, an extra header and an embedded tag", async () => {
+    await w.git("-c", `user.name=${w.coderToken}`, "commit", "-q", "--allow-empty", "-m", "Author");
+    await refusedWithNothingSent(/The "author" header of commit \w+ contains the broker's GitHub token/);
+    const author = "--author=Agent <agent@example.invalid>";
+    await w.git("-c", `user.name=${w.coderToken}`, "commit", "-q", "--allow-empty", author, "-m", "Committer");
+    await refusedWithNothingSent(/The "committer" header of commit \w+ contains/);
+    await rawCommit(`x-build-id ${w.coderToken}\n`, "Extra header\n");
+    await refusedWithNothingSent(/The "x-build-id" header of commit \w+ contains/);
+    const tag = `object ${base}\n type commit\n tag v9\n tagger T <t@x> 1 -0100\n \n Release ${w.coderToken}\n`;
+    await rawCommit(`mergetag ${tag}`, "Merge tag\n");
+    await refusedWithNothingSent(/The "mergetag" header of commit \w+ contains/);
+  });
+
+  it("refuses the token in a file name and in a symlink's target", async () => {
+    await w.commit({ [`notes/${w.coderToken}.md`]: "hello\n" }, "Notes");
+    await refusedWithNothingSent(/The name of a file or folder commit \w+ adds or changes contains/);
+    await asAgent(w.agent, w.agentHome, "ln", ["-s", `/run/${w.coderToken}`, "link"], { cwd: w.workspace });
+    await w.git("add", "link");
+    await w.git("commit", "-q", "-m", "Link");
+    await refusedWithNothingSent(/adds a line to link that contains the broker's GitHub token/);
+  });
+
+  it("refuses the token in UTF-16 files, little and big endian, with and without a byte order mark", async () => {
+    const le = Buffer.from(`# settings\nTOKEN=${w.coderToken}\n`, "utf16le");
+    const be = Buffer.from(le).swap16();
+    const files: Record<string, Buffer> = {
+      "le.txt": le,
+      "le-bom.txt": Buffer.concat([Buffer.from([0xff, 0xfe]), le]),
+      "be.txt": be,
+      "be-bom.txt": Buffer.concat([Buffer.from([0xfe, 0xff]), be]),
+    };
+    for (const [name, content] of Object.entries(files)) {
+      await w.commit({ [name]: content }, `Add ${name}`);
+      await refusedWithNothingSent(new RegExp(`adds a line to ${name.replace(".", "\\.")} that contains`));
+    }
+  });
+
+  it("refuses a HEAD that is an annotated tag, a tree or a blob, with what to do", async () => {
+    const headFile = join(w.workspace, ".git", "HEAD");
+    const saved = readFileSync(headFile, "utf8");
+    await w.git("tag", "-a", "-m", "Release", "v-annotated");
+    const objects: Array<[string, RegExp]> = [
+      [await w.git("rev-parse", "v-annotated"), /HEAD is an annotated tag \(\w+\), not a commit.*HEAD\^\{commit\}/],
+      [await w.git("rev-parse", "HEAD^{tree}"), /HEAD is a tree .*not a commit/],
+      [(await w.git("ls-tree", "HEAD")).split(/\s/)[2]!, /HEAD is a blob .*not a commit/],
+    ];
+    try {
+      for (const [sha, reason] of objects) {
+        await asAgent(w.agent, w.agentHome, "sh", ["-c", `echo ${sha.trim()} > .git/HEAD`], { cwd: w.workspace });
+        await refusedWithNothingSent(new RegExp(`${reason.source}.*call push_branch again`), false);
+      }
+    } finally {
+      writeFileSync(headFile, saved);
+    }
+  });
+});

@@ -3,12 +3,17 @@ import { MIN_SECRET_LENGTH, REDACTED, TOKEN_PATTERNS } from "./secrets.js";
 
 /**
  * What GitHub's markdown renderer turns into something else, one unit at a time: HTML comments (an unterminated
- * one hides the rest), tags, entities, percent escapes (links), backslash escapes, invisible format characters
- * (zero-width joiners, soft hyphens, bidi marks) and every non-ASCII character (NFKC: full-width and mathematical
- * letters read as ASCII).
+ * one hides the rest), tags, entities, percent escapes (links) and backslash escapes; with UNIT_ALL also invisible
+ * format characters (zero-width joiners, soft hyphens, bidi marks) and every non-ASCII character (NFKC: full-width
+ * and mathematical letters read as ASCII).
  */
-const UNIT =
-  /<!--[\s\S]*?(?:-->|$)|<\/?[A-Za-z][^<>]*>|&(?:#\d+|#[xX][\dA-Fa-f]+|[A-Za-z][A-Za-z\d]*);?|%[\dA-Fa-f]{2}|\\[!-/:-@[-`{-~]|[^\0-\x7F]/gu;
+const MARKUP = String.raw`<!--[\s\S]*?(?:-->|$)|<\/?[A-Za-z][^<>]*>|&(?:#\d+|#[xX][\dA-Fa-f]+|[A-Za-z][A-Za-z\d]*);?|%[\dA-Fa-f]{2}|\\[!-/:-@[-\x60{-~]`;
+const UNIT_MARKUP = new RegExp(MARKUP, "gu");
+const UNIT_ALL = new RegExp(`${MARKUP}|[^\\0-\\x7F]`, "gu");
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+
+/** Most text (code, English, CJK) is its own NFKC form and has nothing invisible: its characters need no visit. */
+const unitsOf = (text: string) => (INVISIBLE.test(text) || text.normalize("NFKC") !== text ? UNIT_ALL : UNIT_MARKUP);
 
 function rendered(unit: string): string {
   if (unit.startsWith("<")) return "";
@@ -18,7 +23,7 @@ function rendered(unit: string): string {
     return code < 0x80 ? String.fromCharCode(code) : unit;
   }
   if (unit.startsWith("\\")) return unit.slice(1);
-  if (/^[\p{Cf}\p{Default_Ignorable_Code_Point}]$/u.test(unit)) return "";
+  if (INVISIBLE.test(unit)) return "";
   return unit.normalize("NFKC");
 }
 
@@ -37,20 +42,25 @@ function identity(text: string): View {
 /** One round of decoding; the ranges point into `view`'s original. */
 function decodeOnce(view: View): View {
   const out: View = { text: "", from: [], to: [] };
-  const push = (piece: string, start: number, end: number) => {
-    out.text += piece;
-    for (let i = 0; i < piece.length; i++) {
-      out.from.push(view.from[start]!);
-      out.to.push(view.to[end - 1]!);
+  const keep = (start: number, end: number) => {
+    out.text += view.text.slice(start, end);
+    for (let i = start; i < end; i++) {
+      out.from.push(view.from[i]!);
+      out.to.push(view.to[i]!);
     }
   };
   let last = 0;
-  for (const m of view.text.matchAll(UNIT)) {
-    for (let i = last; i < m.index; i++) push(view.text[i]!, i, i + 1);
-    push(rendered(m[0]), m.index, m.index + m[0].length);
+  for (const m of view.text.matchAll(unitsOf(view.text))) {
+    keep(last, m.index);
     last = m.index + m[0].length;
+    const piece = rendered(m[0]);
+    out.text += piece;
+    for (let i = 0; i < piece.length; i++) {
+      out.from.push(view.from[m.index]!);
+      out.to.push(view.to[last - 1]!);
+    }
   }
-  for (let i = last; i < view.text.length; i++) push(view.text[i]!, i, i + 1);
+  keep(last, view.text.length);
   return out;
 }
 

@@ -102,4 +102,61 @@ describe.skipIf(!isRoot)("the secret scan and redaction against an agent hiding 
       writeFileSync(headFile, saved);
     }
   });
+
+  /** The token written so that GitHub renders (or a reader decodes) it, though the text never contains it. */
+  const disguises = (token: string): Array<[string, string]> => [
+    ["an HTML comment", `gh<!-- -->p_${token.slice(4)}`],
+    ["an entity", `ghp&#95;${token.slice(4)}`],
+    ["a named entity and an empty tag", `gh<b></b>p&lowbar;${token.slice(4)}`],
+    ["zero-width joiners", [...token].join("\u200d")],
+    ["full-width letters", [...token].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join("")],
+    ["percent-encoding", [...token].map((c) => `%${c.charCodeAt(0).toString(16)}`).join("")],
+    ["a markdown escape", `ghp\\_${token.slice(4)}`],
+    ["base64", Buffer.from(`Authorization: Basic x-access-token:${token}`).toString("base64")],
+    ["hex", Buffer.from(token).toString("hex")],
+  ];
+
+  /** Every way a reader could decode `text` back: rendered markup and escapes, and base64 or hex runs in it. */
+  const readings = (text: string): string[] => {
+    const rendered = text
+      .replace(/<!--[\s\S]*?-->|<[^>]*>/g, "")
+      .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+      .replace(/&lowbar;/g, "_")
+      .replace(/\\(?=_)/g, "")
+      .replace(/\p{Cf}/gu, "")
+      .normalize("NFKC");
+    const decoded = decodeURIComponent(rendered.replace(/%(?![\da-f]{2})/gi, "%25"));
+    const runs = text.match(/[A-Za-z0-9+/=]{16,}/g) ?? [];
+    return [
+      text,
+      rendered,
+      decoded,
+      ...runs.flatMap((r) => [Buffer.from(r, "base64"), Buffer.from(r, "hex")].map(String)),
+    ];
+  };
+
+  const expectNoToken = (where: string, text: string) => {
+    expect(text, where).toContain("[REDACTED]");
+    for (const reading of readings(text)) expect(reading, where).not.toContain(w.coderToken.slice(4));
+  };
+
+  it("redacts the disguised token from comments, pull requests and status summaries", async () => {
+    for (const [how, disguised] of disguises(w.coderToken)) {
+      const posted = await w.call("comment_on_issue", { body: `Progress: ${disguised} done` });
+      expect(posted.isError, text(posted)).toBeFalsy();
+      expectNoToken(`comment with ${how}`, String(w.peer.comments(REPO, w.issueNumber).at(-1)?.body));
+      await w.call("report_status", { state: "working", summary: `Working on ${disguised}` });
+    }
+    await w.receiver.waitFor((r) => r.filter((x) => x.body.kind === "status").length >= disguises("").length);
+    for (const r of w.receiver.reports) if (r.body.kind === "status") expectNoToken("summary", r.body.summary);
+
+    await w.commit({ "hello.txt": "hello\n" }, "Add hello");
+    expect((await w.call("push_branch")).isError).toBeFalsy();
+    const all = disguises(w.coderToken).map(([, d]) => d);
+    const opened = await w.call("open_pull_request", { title: `Greeting ${all[1]}`, body: all.join("\n\n") });
+    expect(opened.isError, text(opened)).toBeFalsy();
+    const [pull] = w.peer.pulls(REPO);
+    expectNoToken("pull request title", String(pull?.title));
+    for (const part of String(pull?.body).split("\n\n")) expectNoToken("pull request body", part);
+  });
 });

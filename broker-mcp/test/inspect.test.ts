@@ -146,11 +146,14 @@ describe("inspectPush on a mirror", () => {
     }
   });
 
-  it("refuses a message that only shows the token once git decodes its declared encoding", async () => {
+  it("refuses a message or author that only shows the token once git decodes the declared encoding", async () => {
     const utf7 = `ghp+AF8-${TOKEN.slice(4)}`;
-    const bad = rawCommit(`Decoded ${utf7}\n`, { extra: "encoding UTF-7\n" });
-    expect(repo.git("log", "-1", "--format=%B", bad)).toContain(TOKEN);
-    await expect(inspect(bad)).rejects.toThrow(`The message of commit ${bad.slice(0, 12)} contains`);
+    const inMessage = rawCommit(`Decoded ${utf7}\n`, { extra: "encoding UTF-7\n" });
+    expect(repo.git("log", "-1", "--format=%B", inMessage)).toContain(TOKEN);
+    const inAuthor = rawCommit("Decoded\n", { author: `${utf7} <a@x> 1 -0100`, extra: "encoding UTF-7\n" });
+    for (const bad of [inMessage, inAuthor]) {
+      await expect(inspect(bad)).rejects.toThrow(`The author, committer or message of commit ${bad.slice(0, 12)}`);
+    }
   });
 
   it("refuses the token in a file name, an empty folder's name and a symlink's target", async () => {

@@ -13,8 +13,8 @@ import { type Matcher, OVERLAP, secretMatcher, secretSearcher } from "./secret-s
 const COMMON = ["log", "--diff-merges=dense-combined", "--no-renames", "--no-notes", "--no-color", "--no-abbrev"];
 const PATCHES = [...COMMON, "--format=raw", "--encoding=none", "-p", "-U0", "--text", "--no-ext-diff", "--no-textconv"];
 const PATHS = [...COMMON, "--format=%x00%H", "--raw", "-t"];
-/** Messages as git shows them, re-encoded from the encoding a commit declares. */
-const DECODED = ["log", "--no-notes", "--format=%x00%H%n%B"];
+/** People and messages as git shows them, re-encoded from the encoding a commit declares. */
+const DECODED = ["log", "--no-notes", "--format=%x00%H%n%an <%ae>%n%cn <%ce>%n%B"];
 
 const refuseSecret = (where: string, what: string) =>
   new Refusal(
@@ -161,12 +161,12 @@ async function placeSecret(mirror: Mirror, args: string[], match: Matcher): Prom
   return (found as Placed) ?? unplaced();
 }
 
-/** Messages as git decodes them from a declared encoding (UTF-7, EBCDIC, …), where the raw bytes hid the token. */
+/** Commits as git decodes them from a declared encoding (UTF-7, EBCDIC, …), where the raw bytes hid the token. */
 async function decodedMessageSecret(mirror: Mirror, range: string[], match: Matcher): Promise<Placed> {
   const { stdout } = await mirror.git([...DECODED, ...range]);
   for (const entry of stdout.split("\0").filter(Boolean)) {
     const hit = match(entry);
-    if (hit) return refuseSecret(`The message of commit ${entry.slice(0, 12)}`, hit.what);
+    if (hit) return refuseSecret(`The author, committer or message of commit ${entry.slice(0, 12)}`, hit.what);
   }
   return null;
 }

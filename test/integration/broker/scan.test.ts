@@ -84,6 +84,19 @@ describe.skipIf(!isRoot)("the secret scan and redaction against an agent hiding 
     }
   });
 
+  it("still pushes UTF-16 text, symlinks and non-ASCII names without a secret (a token-shaped fixture is refused)", async () => {
+    await w.commit({ "fixtures/sample.env": `EXAMPLE=ghp_${"x".repeat(36)}\n` }, "Fixture");
+    await refusedWithNothingSent(/adds a line to fixtures\/sample\.env/);
+    await w.commit({ "utf16.txt": Buffer.from("\ufeffhello, world\n", "utf16le"), "ünïcode name.md": "hi\n" }, "Text");
+    await asAgent(w.agent, w.agentHome, "ln", ["-s", "utf16.txt", "alias"], { cwd: w.workspace });
+    await w.git("add", "alias");
+    await w.git("commit", "-q", "-m", "Alias");
+    const pushed = await w.call("push_branch");
+    expect(pushed.isError, text(pushed)).toBeFalsy();
+    expect(await w.peer.readFile(REPO, w.workBranch, "alias")).toBe("utf16.txt");
+    base = (await w.git("rev-parse", "HEAD")).trim();
+  });
+
   it("refuses a HEAD that is an annotated tag, a tree or a blob, with what to do", async () => {
     const headFile = join(w.workspace, ".git", "HEAD");
     const saved = readFileSync(headFile, "utf8");
@@ -141,22 +154,28 @@ describe.skipIf(!isRoot)("the secret scan and redaction against an agent hiding 
   };
 
   it("redacts the disguised token from comments, pull requests and status summaries", async () => {
-    for (const [how, disguised] of disguises(w.coderToken)) {
-      const posted = await w.call("comment_on_issue", { body: `Progress: ${disguised} done` });
-      expect(posted.isError, text(posted)).toBeFalsy();
-      expectNoToken(`comment with ${how}`, String(w.peer.comments(REPO, w.issueNumber).at(-1)?.body));
-      await w.call("report_status", { state: "working", summary: `Working on ${disguised}` });
-    }
-    await w.receiver.waitFor((r) => r.filter((x) => x.body.kind === "status").length >= disguises("").length);
-    for (const r of w.receiver.reports) if (r.body.kind === "status") expectNoToken("summary", r.body.summary);
+    // One paragraph per disguise, each checked on its own once posted.
+    const all = disguises(w.coderToken);
+    const body = all.map(([, disguised]) => disguised).join("\n\n");
+    const paragraphs = (where: string, posted: string) => {
+      const parts = posted.split("\n\n");
+      expect(parts, where).toHaveLength(all.length);
+      parts.forEach((part, i) => expectNoToken(`${where} with ${all[i]![0]}`, part));
+    };
+    const posted = await w.call("comment_on_issue", { body });
+    expect(posted.isError, text(posted)).toBeFalsy();
+    paragraphs("comment", String(w.peer.comments(REPO, w.issueNumber).at(-1)?.body));
+    await w.call("report_status", { state: "working", summary: body });
+    await w.receiver.waitFor((r) => r.some((x) => x.body.kind === "status"));
+    const [status] = w.receiver.reports.flatMap((r) => (r.body.kind === "status" ? [r.body.summary] : []));
+    paragraphs("summary", String(status));
 
     await w.commit({ "hello.txt": "hello\n" }, "Add hello");
     expect((await w.call("push_branch")).isError).toBeFalsy();
-    const all = disguises(w.coderToken).map(([, d]) => d);
-    const opened = await w.call("open_pull_request", { title: `Greeting ${all[1]}`, body: all.join("\n\n") });
+    const opened = await w.call("open_pull_request", { title: `Greeting ${all[1]![1]}`, body });
     expect(opened.isError, text(opened)).toBeFalsy();
     const [pull] = w.peer.pulls(REPO);
     expectNoToken("pull request title", String(pull?.title));
-    for (const part of String(pull?.body).split("\n\n")) expectNoToken("pull request body", part);
+    paragraphs("pull request body", String(pull?.body));
   });
 });

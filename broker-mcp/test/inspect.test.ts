@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectPush } from "../src/git/inspect.js";
 import { Mirror } from "../src/git/mirror.js";
-import { secretSearcher, unhintedPatterns } from "../src/git/secret-search.js";
+import { placeSecret } from "../src/git/secret-scan.js";
+import { secretMatcher, secretSearcher, unhintedPatterns } from "../src/git/secret-search.js";
 
 const TOKEN = `ghp_${"T0k3n".repeat(8)}`;
 
@@ -208,6 +209,16 @@ describe("inspectPush on a mirror", () => {
     for (const [sha, what] of objects) {
       await expect(inspect(sha), what).rejects.toThrow(`Your repository's HEAD is ${what}`);
     }
+  });
+
+  it("fails closed: a precise pass that finds nothing the fast pass saw refuses, one that finds only removed text passes", async () => {
+    const clean = repo.commit({ "clean.txt": "nothing here\n" }, "Clean");
+    const removal = repo.commit({ "config.env": "KEEP=1\n" }, "Drop the token");
+    const stream = (sha: string) => ["log", "-p", "-U0", "--format=raw", sha, "--not", base];
+    const match = secretMatcher([TOKEN]);
+    expect(String(await placeSecret(repo.mirror, stream(clean), match))).toMatch(/could not tell where/);
+    expect(await placeSecret(repo.mirror, stream(removal), match)).toBe("removed");
+    repo.git("reset", "-q", "--hard", base);
   });
 
   it("refuses commits whose objects the mirror lacks, as history the broker does not know", async () => {

@@ -72,7 +72,7 @@ async function mentionsSecret(mirror: Mirror, args: string[], search: (text: str
 }
 
 /** What the precise pass makes of a stream: a refusal naming the place, or "only in removed text", or unplaced. */
-type Placed = Refusal | "removed" | null;
+export type Placed = Refusal | "removed" | null;
 
 /** Where a line of a PATCHES or PATHS stream sits, for the precise pass. */
 class StreamPlace {
@@ -129,8 +129,8 @@ class StreamPlace {
   }
 }
 
-/** The precise pass over one stream, line by line. */
-async function placeSecret(mirror: Mirror, args: string[], match: Matcher): Promise<Placed> {
+/** The precise pass over one stream, line by line (exported so a test sees it fail closed). */
+export async function placeSecret(mirror: Mirror, args: string[], match: Matcher): Promise<Placed> {
   const place = new StreamPlace();
   let found: Placed = null;
   let rest = "";

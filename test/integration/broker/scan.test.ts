@@ -160,7 +160,7 @@ describe.skipIf(!isRoot)("the secret scan and redaction against an agent hiding 
     const paragraphs = (where: string, posted: string) => {
       const parts = posted.split("\n\n");
       expect(parts, where).toHaveLength(all.length);
-      parts.forEach((part, i) => expectNoToken(`${where} with ${all[i]![0]}`, part));
+      for (const [i, part] of parts.entries()) expectNoToken(`${where} with ${all[i]![0]}`, part);
     };
     const posted = await w.call("comment_on_issue", { body });
     expect(posted.isError, text(posted)).toBeFalsy();

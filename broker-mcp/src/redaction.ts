@@ -1,10 +1,13 @@
-import { redactSecrets } from "@thopter/protocol";
+import { redactRendered } from "@thopter/protocol";
 
 export type Redact = (text: string) => string;
 
-/** Scrubs the broker's own secrets by value and every well-known token shape (protocol's patterns). */
+/**
+ * Scrubs the broker's own secrets (as they are, in hex and in base64) and every well-known token shape (protocol's
+ * patterns), also where they only appear once GitHub renders the text: everything the broker sends or logs is.
+ */
 export function makeRedactor(secrets: string[]): Redact {
-  return (text) => redactSecrets(text, secrets);
+  return (text) => redactRendered(text, secrets);
 }
 
 /** Deep copy of a JSON-like value with every string scrubbed: tool arguments on their way into the audit trail. */

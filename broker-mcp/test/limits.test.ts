@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { secretMatcher } from "../src/git/inspect.js";
+import { secretMatcher } from "../src/git/secret-search.js";
 import { SlidingWindow } from "../src/rate-limit.js";
 import { bearerMatches } from "../src/server.js";
 

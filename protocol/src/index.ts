@@ -2,6 +2,7 @@ export * from "./command.js";
 export * from "./isolation.js";
 export * from "./names.js";
 export * from "./profile.js";
+export * from "./rendered.js";
 export * from "./reports.js";
 export * from "./request.js";
 export * from "./secrets.js";

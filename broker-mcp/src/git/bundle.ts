@@ -29,7 +29,7 @@ const NO_COMMIT = "Your repository's HEAD is not a commit. Check out your work b
 /** The commit the agent's `HEAD` names, read as the agent. Untrusted: only ever used as a name to look up. */
 export async function agentHead(opts: AgentRepo): Promise<string> {
   try {
-    const { stdout } = await runGit(["-C", opts.workspace, "rev-parse", "--verify", "HEAD^{commit}"], asAgent(opts));
+    const { stdout } = await runGit(["-C", opts.workspace, "rev-parse", "--verify", "HEAD"], asAgent(opts));
     const sha = stdout.trim();
     if (!isSha(sha)) throw new Refusal(NO_COMMIT);
     return sha;

@@ -116,6 +116,12 @@ export async function readFileAt(gitDir: string, ref: string, path: string): Pro
   return gitMaybe(["show", `${ref}:${path}`], gitDir);
 }
 
+/** Every object the repository holds, reachable or not: what a push has delivered, even one refused later. */
+export async function allObjects(gitDir: string): Promise<string[]> {
+  const out = await git(["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"], gitDir);
+  return out.split("\n").filter(Boolean).sort();
+}
+
 export interface LogEntry {
   sha: string;
   subject: string;

@@ -9,7 +9,7 @@ import { Accounting, type Cost, type PeerStats, type TokenStats } from "./accoun
 import { allows, canSee, type Grant, ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
 import { errorBody, forbiddenForToken, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
 import { type FaultSpec, Faults } from "./faults.js";
-import { createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
+import { allObjects, createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
 import { serveGit } from "./git-http.js";
 import { type Association, type CommentInput, type IssueInput, Model, type Repo } from "./model.js";
 import { GithubSpec, type SpecViolation, templatePattern } from "./openapi.js";
@@ -217,6 +217,11 @@ export class GithubPeer {
   /** Commits reachable from `ref`, newest first. */
   log(repo: string, ref: string): Promise<LogEntry[]> {
     return logOf(this.gitDir(this.model.repo(repo).fullName), ref);
+  }
+
+  /** Every object in the bare repository, sorted (also those no ref names). */
+  objects(repo: string): Promise<string[]> {
+    return allObjects(this.gitDir(this.model.repo(repo).fullName));
   }
 
   /** The clone URL (smart HTTP, served by `git http-backend`); authenticate as `x-access-token:<token>`. */

@@ -3,13 +3,15 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
+import { loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
+import { guardDashboardPort, type PortGuard } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
-import { createDashboard } from "./dashboard/index.js";
+import { createDashboard, DashboardAuth } from "./dashboard/index.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
-import { authorizeActions } from "./http/authorize.js";
+import { apiGuard } from "./http/routes/guard.js";
 import { healthRouter } from "./http/routes/health.js";
 import { metricsRouter } from "./http/routes/metrics.js";
 import { requestsRouter } from "./http/routes/requests.js";
@@ -19,6 +21,7 @@ import { createMetrics, type HubMetrics } from "./metrics.js";
 import { Notifier, RepoInfoCache } from "./notifier/index.js";
 import { Profiles, readProfilesFile } from "./profiles/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
+import { lookupUser } from "./providers/local/thopter-user.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
@@ -46,6 +49,8 @@ export interface HubDeps {
    * of the GitHub side alone and harnesses that run the thopter services themselves on the hub's store.
    */
   thopters?: false;
+  /** Where the login URL goes at start (default: one line on stderr, apart from the JSON log, which never has it). */
+  announce?: (line: string) => void;
 }
 
 /** `thopter/entrypoint.sh` beside this package, from hub/src (sources) or hub/dist/src (built). */
@@ -57,6 +62,10 @@ export function defaultEntrypoint(): string[] {
 export interface Hub {
   /** `http://host:port` the HTTP server listens on (the real port when HUB_PORT is 0). */
   url: string;
+  /** The dashboard token (DASHBOARD_TOKEN, or the generated one), for `Authorization: Bearer` and `?token=`. */
+  dashboardToken: string;
+  /** The dashboard's address with `?token=`: opening it logs a browser in. */
+  loginUrl: string;
   store: Store;
   queue: RequestQueue;
   metrics: HubMetrics;
@@ -77,8 +86,16 @@ export interface Hub {
  */
 export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
   const profiles = new Profiles(readProfilesFile(config.PROFILES_FILE), config.PROFILE_HOMES_DIR);
+  const dashboardToken = await loadDashboardToken(config.DASHBOARD_TOKEN, stateDir(config.STORE_URL));
   const log =
-    deps.log ?? createLogger({ level: config.LOG_LEVEL, secrets: [...configSecrets(config), ...profiles.secrets] });
+    deps.log ??
+    createLogger({
+      level: config.LOG_LEVEL,
+      secrets: [...configSecrets(config), ...profiles.secrets, dashboardToken.token],
+    });
+  const auth = new DashboardAuth(dashboardToken.token, config.HUB_PUBLIC_URL);
+  // Filled once the hub listens (the dashboard port guard); every dashboard page shows them.
+  const hostWarnings: string[] = [];
   profiles.warnExpiring(log);
   const goldenClaudes = profiles.acceptedNames(config.GOLDEN_CLAUDES);
   const store = deps.store ?? (await openStore(config.STORE_URL));
@@ -97,6 +114,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
   let url = "";
+  let guard: PortGuard | undefined;
   const repoInfo = new RepoInfoCache(clients);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   const thopters =
@@ -112,10 +130,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
-          authorize: authorizeActions({
-            token: config.DASHBOARD_TOKEN,
-            ownOrigins: () => [url, new URL(config.HUB_PUBLIC_URL).origin],
-          }),
+          authorize: auth.guardAction,
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
@@ -128,8 +143,10 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       queue,
       scheduler: thopters.scheduler,
       stopper: thopters.stopper,
+      auth,
       config,
       isolation: provider?.isolation,
+      hostWarnings,
       viewers: accessViewers(thopters.access),
       log,
     });
@@ -173,6 +190,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
 
   const routers = [
     healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
+    apiGuard(auth),
     metricsRouter(metrics.registry),
     requestsRouter(queue),
     ...(thopters?.routers ?? []),
@@ -194,6 +212,18 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const { port } = server.address() as AddressInfo;
   const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   url = `http://${host}:${port}`;
+  if (provider?.kind === "local") {
+    guard = await guardDashboardPort({ port, who: await thopterUids(config), log });
+    if (guard.warning) hostWarnings.push(guard.warning);
+  }
+  const base = new URL(config.HUB_PUBLIC_URL).port === "0" ? url : config.HUB_PUBLIC_URL;
+  const loginUrl = `${base}/?token=${encodeURIComponent(dashboardToken.token)}`;
+  (deps.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+    dashboardToken.file
+      ? `Dashboard: open ${loginUrl} to log in (the token is kept in ${dashboardToken.file})`
+      : `Dashboard: ${base}/ (log in with DASHBOARD_TOKEN)`,
+  );
+  if (dashboardToken.generated) log.info({ file: dashboardToken.file }, "dashboard token generated");
   dashboard?.attach(server);
   await notifier?.start();
 
@@ -225,6 +255,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
 
   return {
     url,
+    dashboardToken: dashboardToken.token,
+    loginUrl,
     store,
     queue,
     metrics,
@@ -239,6 +271,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       await notifier?.stop();
       await dashboard?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await guard?.close();
       await thopters?.stop();
       if (!deps.store) await store.close();
       log.info("hub stopped");
@@ -250,4 +283,12 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
   });
+}
+
+/** The uids local thopters run as: LOCAL_THOPTER_UID_RANGE, and LOCAL_THOPTER_USER's when that user exists. */
+async function thopterUids(config: HubConfig) {
+  const shared = config.LOCAL_THOPTER_USER
+    ? await lookupUser(config.LOCAL_THOPTER_USER).catch(() => undefined)
+    : undefined;
+  return { range: config.LOCAL_THOPTER_UID_RANGE, uids: shared ? [shared.uid] : [] };
 }

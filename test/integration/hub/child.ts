@@ -14,6 +14,8 @@ const TSX = fileURLToPath(import.meta.resolve("tsx"));
 export interface Child {
   process: ChildProcess;
   url: Promise<string>;
+  /** The dashboard token, from the login URL the hub prints at start. */
+  token: Promise<string>;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -38,8 +40,14 @@ function startHubProcess(cwd: string, env: Record<string, string>): Child {
     child.on("exit", (code) => reject(new Error(`hub exited (${code}) before it started:\n${out}`)));
   });
   url.catch(() => {});
+  const token = url.then(() => {
+    const printed = /^Dashboard: open (http:\S+) to log in/m.exec(out);
+    if (!printed) throw new Error(`the hub printed no login URL:\n${out}`);
+    return new URL(printed[1]!).searchParams.get("token")!;
+  });
+  token.catch(() => {});
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return { process: child, url, output: () => out, exited };
+  return { process: child, url, token, output: () => out, exited };
 }
 
 /** Per test: a peer with one repository and issue, a Gate in front of it, a state folder, and hub processes. */

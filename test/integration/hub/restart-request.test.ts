@@ -10,24 +10,24 @@ it.each(["request", "response"] as const)(
   async (hold) => {
     h.gate.freeze("POST", /\/reactions$/, hold);
     const first = h.hub();
-    const firstUrl = await first.url;
+    const firstHub = { url: await first.url, dashboardToken: await first.token };
     const id = Number(
       h.peer.addComment(REPO, h.issue, { body: "/thopter -p plan", author: "alice", association: "OWNER" }).id,
     );
     await until(() => h.gate.held === 1, 20_000, "the 👀 call to reach GitHub");
-    expect(await requests(firstUrl)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
+    expect(await requests(firstHub)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
     expect(eyes(h.peer, { comment: id })).toBe(hold === "response" ? 1 : 0);
     await killHard(first);
     h.gate.open();
 
     const second = h.hub();
-    const secondUrl = await second.url;
-    await until(async () => (await requests(secondUrl))[0]?.acknowledged, 20_000, "the 👀 after restart");
+    const secondHub = { url: await second.url, dashboardToken: await second.token };
+    await until(async () => (await requests(secondHub))[0]?.acknowledged, 20_000, "the 👀 after restart");
     // A few more cycles over the same comment change nothing.
     await new Promise((r) => setTimeout(r, 1000));
     // Acknowledged, the request is provisioned (by a boot command that exits at once), once.
-    await until(async () => (await requests(secondUrl))[0]?.state === "provisioned", 20_000, "the provisioning");
-    const stored = await requests(secondUrl);
+    await until(async () => (await requests(secondHub))[0]?.state === "provisioned", 20_000, "the provisioning");
+    const stored = await requests(secondHub);
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ source: { commentId: id }, command: { prompt: "plan" } });
     expect(eyes(h.peer, { comment: id })).toBe(1);

@@ -1,11 +1,12 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { NftCommand } from "@thopter/agent/firewall/nft";
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
-import { loadDashboardToken, stateDir } from "./access/dashboard-token.js";
+import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
-import { guardDashboardPort, type PortGuard } from "./access/port-guard.js";
+import { guardDashboardPort, localThopterUids, type PortGuard } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard, DashboardAuth } from "./dashboard/index.js";
@@ -21,7 +22,6 @@ import { createMetrics, type HubMetrics } from "./metrics.js";
 import { Notifier, RepoInfoCache } from "./notifier/index.js";
 import { Profiles, readProfilesFile } from "./profiles/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
-import { lookupUser } from "./providers/local/thopter-user.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
@@ -51,6 +51,8 @@ export interface HubDeps {
   thopters?: false;
   /** Where the login URL goes at start (default: one line on stderr, apart from the JSON log, which never has it). */
   announce?: (line: string) => void;
+  /** How nft is run for the dashboard port guard (tests: one that fails). */
+  nft?: NftCommand;
 }
 
 /** `thopter/entrypoint.sh` beside this package, from hub/src (sources) or hub/dist/src (built). */
@@ -213,16 +215,13 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   url = `http://${host}:${port}`;
   if (provider?.kind === "local") {
-    guard = await guardDashboardPort({ port, who: await thopterUids(config), log });
+    const who = await localThopterUids(config.LOCAL_THOPTER_UID_RANGE, config.LOCAL_THOPTER_USER);
+    guard = await guardDashboardPort({ port, who, log, nft: deps.nft });
     if (guard.warning) hostWarnings.push(guard.warning);
   }
   const base = new URL(config.HUB_PUBLIC_URL).port === "0" ? url : config.HUB_PUBLIC_URL;
-  const loginUrl = `${base}/?token=${encodeURIComponent(dashboardToken.token)}`;
-  (deps.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(
-    dashboardToken.file
-      ? `Dashboard: open ${loginUrl} to log in (the token is kept in ${dashboardToken.file})`
-      : `Dashboard: ${base}/ (log in with DASHBOARD_TOKEN)`,
-  );
+  const login = dashboardLogin(dashboardToken, base);
+  (deps.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(login.line);
   if (dashboardToken.generated) log.info({ file: dashboardToken.file }, "dashboard token generated");
   dashboard?.attach(server);
   await notifier?.start();
@@ -256,7 +255,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   return {
     url,
     dashboardToken: dashboardToken.token,
-    loginUrl,
+    loginUrl: login.url,
     store,
     queue,
     metrics,
@@ -283,12 +282,4 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
   });
-}
-
-/** The uids local thopters run as: LOCAL_THOPTER_UID_RANGE, and LOCAL_THOPTER_USER's when that user exists. */
-async function thopterUids(config: HubConfig) {
-  const shared = config.LOCAL_THOPTER_USER
-    ? await lookupUser(config.LOCAL_THOPTER_USER).catch(() => undefined)
-    : undefined;
-  return { range: config.LOCAL_THOPTER_UID_RANGE, uids: shared ? [shared.uid] : [] };
 }

@@ -78,3 +78,15 @@ export async function loadDashboardToken(configured: string | undefined, dir: st
   }
   return { token, file, generated: true };
 }
+
+/**
+ * The login URL (`…/?token=`) and the one line the hub prints at start: with the URL when the hub keeps the token
+ * (as Jupyter does), without it when DASHBOARD_TOKEN set it (whoever set it knows it; logs need not carry it).
+ */
+export function dashboardLogin(token: DashboardToken, baseUrl: string): { url: string; line: string } {
+  const url = `${baseUrl}/?token=${encodeURIComponent(token.token)}`;
+  const line = token.file
+    ? `Dashboard: open ${url} to log in (the token is kept in ${token.file})`
+    : `Dashboard: ${baseUrl}/ (log in with DASHBOARD_TOKEN)`;
+  return { url, line };
+}

@@ -1,5 +1,6 @@
 import { loadRuleset, type NftCommand } from "@thopter/agent/firewall/nft";
 import type { Logger } from "pino";
+import { lookupUser } from "../providers/local/thopter-user.js";
 
 /** Uids refused: a range (the per-thopter users) and single uids (LOCAL_THOPTER_USER). */
 export interface GuardedUids {
@@ -80,4 +81,13 @@ export async function guardDashboardPort(options: PortGuardOptions): Promise<Por
       );
     },
   };
+}
+
+/** The uids local thopters run as: the configured range, and the shared user's uid when that user exists. */
+export async function localThopterUids(
+  range: GuardedUids["range"],
+  sharedUser: string | undefined,
+): Promise<GuardedUids> {
+  const shared = sharedUser ? await lookupUser(sharedUser).catch(() => undefined) : undefined;
+  return { range, uids: shared ? [shared.uid] : [] };
 }

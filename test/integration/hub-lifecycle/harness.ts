@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSecrets, type HubConfig, loadConfig } from "@thopter/hub/config";
-import { type Hub, startHub } from "@thopter/hub/hub";
+import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
 import type { ThopterServices } from "@thopter/hub/scheduler/index";
 import { THOPTER_PATHS } from "@thopter/hub/scheduler/index";
@@ -33,8 +33,11 @@ export interface WholeHub {
   restart(): Promise<void>;
 }
 
-/** Per test: a fresh peer, state folder and hub; `extra` adds hub variables. Everything is stopped afterwards. */
-export function useWholeHub(extra: Record<string, string> = {}): WholeHub {
+/**
+ * Per test: a fresh peer, state folder and hub; `extra` adds hub variables, `deps` replaces startHub's. Everything is
+ * stopped afterwards.
+ */
+export function useWholeHub(extra: Record<string, string> = {}, deps: HubDeps = {}): WholeHub {
   const ctx = {} as WholeHub;
   let dir = "";
   beforeEach(async () => {
@@ -63,6 +66,7 @@ export function useWholeHub(extra: Record<string, string> = {}): WholeHub {
         retryUnitMs: 20,
         entrypoint: [process.execPath, SIM],
         announce: (line) => ctx.announced.push(line),
+        ...deps,
       });
       if (!ctx.hub.thopters) throw new Error("startHub started no thopter services");
       ctx.services = ctx.hub.thopters;

@@ -1,9 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import express from "express";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { dashboardLogin, loadDashboardToken, stateDir, TOKEN_FILE } from "../src/access/dashboard-token.js";
+import { createApp } from "../src/http/app.js";
+import { createLogger } from "../src/log.js";
 import { FileStore } from "../src/store/index.js";
 
 function tempDir(): string {
@@ -63,5 +67,20 @@ describe("the dashboard token", () => {
     expect(dashboardLogin({ token: "secret", generated: false }, "http://hub:8080").line).toBe(
       "Dashboard: http://hub:8080/ (log in with DASHBOARD_TOKEN)",
     );
+  });
+});
+
+describe("the hub's request log", () => {
+  it("never carries a login link's token", async () => {
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+    const router = express.Router().get("/", (_req, res) => void res.send("ok"));
+    const server = createApp(log, [router]).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    await (await fetch(`http://127.0.0.1:${port}/?next=1&token=login-token-never-logged-7f3a`)).text();
+    await expect.poll(() => lines.join("")).toContain('"url":"/?next=1&token=[REDACTED]"');
+    expect(lines.join("")).not.toContain("login-token-never-logged");
   });
 });

@@ -145,8 +145,13 @@ describe("pnpm demo without root (as root: as the user thopter)", () => {
       LOG_LEVEL: "silent",
     };
     const spawnAs = { uid: user.uid, gid: user.gid, env };
-    const out = await runDemo(["sh", "-c", script], spawnAs, async (_, dir) => {
+    const out = await runDemo(["sh", "-c", script], spawnAs, async (printed, dir) => {
       expect(dir.startsWith(`${home}/`)).toBe(true);
+      // Not root: no nftables guard on the dashboard port, and every page says so.
+      const login = new URL(/Dashboard: (\S+)/.exec(printed)![1]!);
+      const authorization = `Bearer ${login.searchParams.get("token")}`;
+      const page = await (await fetch(`${login.origin}/`, { headers: { authorization } })).text();
+      expect(page).toContain("The dashboard port is open to thopters: the hub does not run as root");
       const logs = await machineLogs(dir);
       expect(await readFile(join(logs, "boot.log"), "utf8")).toContain(
         "token isolation is OFF (THOPTER_ISOLATION=off)",

@@ -6,7 +6,7 @@ import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
-import { guardDashboardPort, localThopterUids, type PortGuard } from "./access/port-guard.js";
+import { guardDashboardPort, localThopterUids } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard, DashboardAuth } from "./dashboard/index.js";
@@ -116,7 +116,6 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
   let url = "";
-  let guard: PortGuard | undefined;
   const repoInfo = new RepoInfoCache(clients);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   const thopters =
@@ -214,11 +213,17 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const { port } = server.address() as AddressInfo;
   const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   url = `http://${host}:${port}`;
-  if (provider?.kind === "local") {
-    const who = await localThopterUids(config.LOCAL_THOPTER_UID_RANGE, config.LOCAL_THOPTER_USER);
-    guard = await guardDashboardPort({ port, who, log, nft: deps.nft });
-    if (guard.warning) hostWarnings.push(guard.warning);
-  }
+  // Local thopters share this host: their uids are kept off the dashboard port (they keep the collector).
+  const guard =
+    provider?.kind === "local"
+      ? await guardDashboardPort({
+          port,
+          who: await localThopterUids(config.LOCAL_THOPTER_UID_RANGE, config.LOCAL_THOPTER_USER),
+          log,
+          nft: deps.nft,
+        })
+      : undefined;
+  if (guard?.warning) hostWarnings.push(guard.warning);
   const base = new URL(config.HUB_PUBLIC_URL).port === "0" ? url : config.HUB_PUBLIC_URL;
   const login = dashboardLogin(dashboardToken, base);
   (deps.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(login.line);

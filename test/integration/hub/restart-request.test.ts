@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { killHard, useChildHubs } from "./child.js";
+import { guardTableExists, killHard, useChildHubs } from "./child.js";
 import { CODER_TOKEN, eyes, ISSUES_TOKEN, REPO, requests, until } from "./harness.js";
 
 // The restart test: `pnpm start` as a child process, killed with SIGKILL at the worst moment, then started again.
@@ -32,10 +32,13 @@ it.each(["request", "response"] as const)(
     expect(stored[0]).toMatchObject({ source: { commentId: id }, command: { prompt: "plan" } });
     expect(eyes(h.peer, { comment: id })).toBe(1);
 
-    // And a clean stop: SIGTERM → exit 0.
+    // And a clean stop: SIGTERM → exit 0, the dashboard port guard (as root) removed.
+    const port = Number(new URL(secondHub.url).port);
+    if (process.getuid?.() === 0) expect(await guardTableExists(port)).toBe(true);
     second.process.kill("SIGTERM");
     expect(await second.exited).toBe(0);
     expect(second.output()).toContain('"msg":"hub stopped"');
+    if (process.getuid?.() === 0) expect(await guardTableExists(port)).toBe(false);
     for (const c of [first, second]) {
       expect(c.output()).not.toContain(ISSUES_TOKEN);
       expect(c.output()).not.toContain(CODER_TOKEN);

@@ -237,7 +237,9 @@ describe("dashboard", () => {
     // Another site's page with a link to the thopter, as a GitHub comment has.
     const elsewhere = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/html" });
-      res.end(`<a id="go" href="${d.url}/thopters/t-linked">the thopter</a>`);
+      res.end(
+        `<a id="go" href="${d.url}/thopters/t-linked">the thopter</a> <a id="login" href="${d.loginUrl}">log in</a>`,
+      );
     });
     await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.2", resolve));
     const page = await open(d.url);
@@ -250,6 +252,11 @@ describe("dashboard", () => {
     await stranger.locator("#go").click();
     await stranger.locator('input[name="token"]').waitFor({ timeout: 10_000 });
     await expect(stranger.locator("body").textContent()).resolves.not.toContain("Linked from GitHub");
+    // A login link shared elsewhere logs in all the same (the redirect after it is cross-site too).
+    await stranger.goBack();
+    await stranger.locator("#login").click();
+    await stranger.locator('tr[data-id="t-linked"]').waitFor({ timeout: 10_000 });
+    expect(new URL(stranger.url()).search).toBe("");
     await stranger.context().close();
     elsewhere.closeAllConnections();
     await new Promise((resolve) => elsewhere.close(resolve));

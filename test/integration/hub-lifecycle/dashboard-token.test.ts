@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { lookupUser } from "@thopter/hub/providers/local/thopter-user";
 import { describe, expect, it } from "vitest";
 import { requestsAs, type UserRequest, type UserResponse } from "../../helpers/as-user.js";
 import { bearer, REPO, until } from "../hub/harness.js";
@@ -8,6 +11,7 @@ import { useWholeHub } from "./harness.js";
 // The whole hub without DASHBOARD_TOKEN (the demo's default) is closed: a generated token guards every page, API,
 // action, live socket and viewer link. The attacks come from a real unprivileged process on the same host.
 const NOBODY = { uid: 65534, gid: 65534 };
+const run = promisify(execFile);
 const status = (r: UserResponse) => ("status" in r ? r.status : r.error);
 
 describe("the whole hub, closed by default", () => {
@@ -32,6 +36,10 @@ describe("the whole hub, closed by default", () => {
     expect((await readFile(file, "utf8")).trim()).toBe(token);
     const info = await stat(file);
     expect([info.mode & 0o777, info.uid]).toEqual([0o600, process.getuid!()]);
+    // The agent's user cannot read it.
+    const agent = await lookupUser(t.config.LOCAL_THOPTER_USER!);
+    const read = await run("cat", [file], { uid: agent.uid, gid: agent.gid }).catch((err: { stderr: string }) => err);
+    expect(read).toMatchObject({ stderr: expect.stringMatching(/Permission denied/) });
     expect(t.announced).toEqual([
       `Dashboard: open ${t.hub.url}/?token=${token} to log in (the token is kept in ${file})`,
     ]);

@@ -104,12 +104,9 @@ const goldenClaudes = z.string().transform((s, ctx) => {
 
 /** `FIRST-LAST`: an inclusive range of uids, e.g. `61000-61999`. */
 const uidRange = z.string().transform((s, ctx) => {
-  const match = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(s);
-  const [first, last] = match ? [Number(match[1]), Number(match[2])] : [Number.NaN, Number.NaN];
-  if (!match || first < 1 || last < first || last > 4_294_967_294) {
+  const [first = 0, last = 0] = (/^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(s) ?? []).slice(1).map(Number);
+  if (first < 1 || last < first || last > 4_294_967_294)
     ctx.addIssue({ code: "custom", message: `${JSON.stringify(s)} is not FIRST-LAST with 0 < FIRST <= LAST` });
-    return z.NEVER;
-  }
   return { first, last };
 });
 

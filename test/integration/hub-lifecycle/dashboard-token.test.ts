@@ -68,6 +68,10 @@ describe("the whole hub, closed by default", () => {
       `/api/thopters/${id}`,
       "/api/requests",
       "/metrics",
+      // Other spellings the router also serves.
+      "/API/Thopters",
+      "/api/thopters/",
+      "/metrics/",
     ];
     const json = { "content-type": "application/json", origin: t.hub.url };
     const actions = ["/api/pause", "/api/resume", `/api/thopters/${id}/stop`].map(
@@ -107,7 +111,7 @@ describe("the whole hub, closed by default", () => {
       { ...live, headers: { ...live.headers, ...bearer(t.hub) } },
       { ...actions[0]!, headers: { ...json, ...bearer(t.hub) } },
     ]);
-    expect(withToken.map(status)).toEqual([200, 200, 302, 302, 302, 200, 200, 200, 200, 101, 200]);
+    expect(withToken.map(status)).toEqual([200, 200, 302, 302, 302, 200, 200, 200, 200, 200, 200, 200, 101, 200]);
     expect(t.services.scheduler.isPaused).toBe(true);
   });
 

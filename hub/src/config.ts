@@ -102,6 +102,14 @@ const goldenClaudes = z.string().transform((s, ctx) => {
   return names;
 });
 
+/** `FIRST-LAST`: an inclusive range of uids, e.g. `61000-61999`. */
+const uidRange = z.string().transform((s, ctx) => {
+  const [first = 0, last = 0] = (/^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(s) ?? []).slice(1).map(Number);
+  if (first < 1 || last < first || last > 4_294_967_294)
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(s)} is not FIRST-LAST with 0 < FIRST <= LAST` });
+  return { first, last };
+});
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** Every hub variable of DESIGN.md's configuration table (plus dashboard, golden-claude and log settings). */
@@ -130,14 +138,16 @@ const EnvSchema = z.object({
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
   LOCAL_THOPTER_USER: z.string().optional(),
+  /** The uids local thopters run as; none of them may connect to HUB_PORT (nftables, as root). */
+  LOCAL_THOPTER_UID_RANGE: uidRange.default({ first: 61_000, last: 61_999 }),
   CLAUDE_BIN: z.string().default("claude"),
   /** The thopter boot command, words separated by spaces; unset: the repository's thopter/entrypoint.sh. */
   THOPTER_ENTRYPOINT: z
     .string()
     .transform((s) => s.trim().split(/\s+/))
     .optional(),
-  /** Required for dashboard actions (stop, pause); without it they are refused. */
-  DASHBOARD_TOKEN: z.string().optional(),
+  /** Needed for every page and API but /healthz; unset: generated once and kept in the state folder. */
+  DASHBOARD_TOKEN: z.string().min(16, "is shorter than 16 characters").optional(),
   /** Extra egress destinations for every thopter's firewall (host names or CIDRs, comma- or space-separated). */
   ALLOWED_DOMAINS: z.string().optional(),
   /** Exactly `I_UNDERSTAND`: thopters run without the egress firewall (shown on the dashboard). */
@@ -179,9 +189,11 @@ const FIX: Record<Variable, string> = {
   THOPTER_ENV_FILE: "set it to a file of KEY=value lines (default .env.thopters)",
   LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",
   LOCAL_THOPTER_USER: "set it to an existing unprivileged user, e.g. thopter",
+  LOCAL_THOPTER_UID_RANGE: "set it to FIRST-LAST, a range of unused uids (default 61000-61999)",
   CLAUDE_BIN: "set it to the claude executable (default claude on PATH)",
   THOPTER_ENTRYPOINT: "set it to the thopter boot command, or leave it unset for thopter/entrypoint.sh",
-  DASHBOARD_TOKEN: "set it to a long random string or leave it unset",
+  DASHBOARD_TOKEN:
+    "set it to a random string of at least 16 characters (openssl rand -hex 32), or leave it unset to have one generated",
   ALLOWED_DOMAINS: "set it to host names or CIDRs separated by commas, e.g. pypi.org,files.pythonhosted.org",
   DANGEROUSLY_SKIP_FIREWALL: "set it to I_UNDERSTAND to run thopters without a firewall, or leave it unset",
   PROFILES_FILE: "set it to the profiles file (default .thopter/profiles.json)",

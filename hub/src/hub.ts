@@ -1,15 +1,18 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { NftCommand } from "@thopter/agent/firewall/nft";
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
+import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
+import { guardDashboardPort, localThopterUids } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
-import { createDashboard } from "./dashboard/index.js";
+import { createDashboard, DashboardAuth } from "./dashboard/index.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
-import { authorizeActions } from "./http/authorize.js";
+import { apiGuard } from "./http/routes/guard.js";
 import { healthRouter } from "./http/routes/health.js";
 import { metricsRouter } from "./http/routes/metrics.js";
 import { requestsRouter } from "./http/routes/requests.js";
@@ -46,6 +49,10 @@ export interface HubDeps {
    * of the GitHub side alone and harnesses that run the thopter services themselves on the hub's store.
    */
   thopters?: false;
+  /** Where the login URL goes at start (default: one line on stderr, apart from the JSON log, which never has it). */
+  announce?: (line: string) => void;
+  /** How nft is run for the dashboard port guard (tests: one that fails). */
+  nft?: NftCommand;
 }
 
 /** `thopter/entrypoint.sh` beside this package, from hub/src (sources) or hub/dist/src (built). */
@@ -57,6 +64,10 @@ export function defaultEntrypoint(): string[] {
 export interface Hub {
   /** `http://host:port` the HTTP server listens on (the real port when HUB_PORT is 0). */
   url: string;
+  /** The dashboard token (DASHBOARD_TOKEN, or the generated one), for `Authorization: Bearer` and `?token=`. */
+  dashboardToken: string;
+  /** The dashboard's address with `?token=`: opening it logs a browser in. */
+  loginUrl: string;
   store: Store;
   queue: RequestQueue;
   metrics: HubMetrics;
@@ -77,8 +88,16 @@ export interface Hub {
  */
 export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
   const profiles = new Profiles(readProfilesFile(config.PROFILES_FILE), config.PROFILE_HOMES_DIR);
+  const dashboardToken = await loadDashboardToken(config.DASHBOARD_TOKEN, stateDir(config.STORE_URL));
   const log =
-    deps.log ?? createLogger({ level: config.LOG_LEVEL, secrets: [...configSecrets(config), ...profiles.secrets] });
+    deps.log ??
+    createLogger({
+      level: config.LOG_LEVEL,
+      secrets: [...configSecrets(config), ...profiles.secrets, dashboardToken.token],
+    });
+  const auth = new DashboardAuth(dashboardToken.token, config.HUB_PUBLIC_URL);
+  // Filled once the hub listens (the dashboard port guard); every dashboard page shows them.
+  const hostWarnings: string[] = [];
   profiles.warnExpiring(log);
   const goldenClaudes = profiles.acceptedNames(config.GOLDEN_CLAUDES);
   const store = deps.store ?? (await openStore(config.STORE_URL));
@@ -112,10 +131,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
-          authorize: authorizeActions({
-            token: config.DASHBOARD_TOKEN,
-            ownOrigins: () => [url, new URL(config.HUB_PUBLIC_URL).origin],
-          }),
+          authorize: auth.guardAction,
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
@@ -128,8 +144,10 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       queue,
       scheduler: thopters.scheduler,
       stopper: thopters.stopper,
+      auth,
       config,
       isolation: provider?.isolation,
+      hostWarnings,
       viewers: accessViewers(thopters.access),
       log,
     });
@@ -173,6 +191,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
 
   const routers = [
     healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
+    apiGuard(auth),
     metricsRouter(metrics.registry),
     requestsRouter(queue),
     ...(thopters?.routers ?? []),
@@ -194,6 +213,21 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const { port } = server.address() as AddressInfo;
   const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   url = `http://${host}:${port}`;
+  // Local thopters share this host: their uids are kept off the dashboard port (they keep the collector).
+  const guard =
+    provider?.kind === "local"
+      ? await guardDashboardPort({
+          port,
+          who: await localThopterUids(config.LOCAL_THOPTER_UID_RANGE, config.LOCAL_THOPTER_USER),
+          log,
+          nft: deps.nft,
+        })
+      : undefined;
+  if (guard?.warning) hostWarnings.push(guard.warning);
+  const base = new URL(config.HUB_PUBLIC_URL).port === "0" ? url : config.HUB_PUBLIC_URL;
+  const login = dashboardLogin(dashboardToken, base);
+  (deps.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(login.line);
+  if (dashboardToken.generated) log.info({ file: dashboardToken.file }, "dashboard token generated");
   dashboard?.attach(server);
   await notifier?.start();
 
@@ -225,6 +259,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
 
   return {
     url,
+    dashboardToken: dashboardToken.token,
+    loginUrl: login.url,
     store,
     queue,
     metrics,
@@ -239,6 +275,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       await notifier?.stop();
       await dashboard?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await guard?.close();
       await thopters?.stop();
       if (!deps.store) await store.close();
       log.info("hub stopped");

@@ -156,6 +156,22 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...fly, THOPTER_IMAGE: "registry.fly.io/thopters:1" }).PROVIDER).toBe("fly");
   });
 
+  it("reads LOCAL_THOPTER_UID_RANGE as FIRST-LAST (default 61000-61999) and refuses a short DASHBOARD_TOKEN", () => {
+    expect(loadConfig(BASE).LOCAL_THOPTER_UID_RANGE).toEqual({ first: 61_000, last: 61_999 });
+    expect(loadConfig({ ...BASE, LOCAL_THOPTER_UID_RANGE: "70000-70099" }).LOCAL_THOPTER_UID_RANGE).toEqual({
+      first: 70_000,
+      last: 70_099,
+    });
+    for (const bad of ["61999-61000", "0-10", "61000", "a-b"]) {
+      expect(failure({ ...BASE, LOCAL_THOPTER_UID_RANGE: bad }).message).toBe(
+        `LOCAL_THOPTER_UID_RANGE: ${JSON.stringify(bad)} is not FIRST-LAST with 0 < FIRST <= LAST; set it to FIRST-LAST, a range of unused uids (default 61000-61999)`,
+      );
+    }
+    expect(failure({ ...BASE, DASHBOARD_TOKEN: "short" }).message).toMatch(
+      /^DASHBOARD_TOKEN: is shorter than 16 characters; set it to a random string/,
+    );
+  });
+
   it("refuses golden-claude names that could walk a path", () => {
     expect(failure({ ...BASE, GOLDEN_CLAUDES: "default,../etc" }).message).toMatch(
       /^GOLDEN_CLAUDES: "\.\.\/etc" is not a valid name \(.*\); set it to comma-separated profile names/,
@@ -167,7 +183,7 @@ describe("loadConfig", () => {
     const config = loadConfig({
       ...BASE,
       GITHUB_WEBHOOK_SECRET: "hook-secret",
-      DASHBOARD_TOKEN: "dash-token",
+      DASHBOARD_TOKEN: "dash-token-0123456789",
       STORE_URL: "redis://:redis-pass@127.0.0.1:6379",
     });
     expect(configSecrets(config).sort()).toEqual(
@@ -177,7 +193,7 @@ describe("loadConfig", () => {
         "issues-token-cccc",
         "coder-token-dddd",
         "hook-secret",
-        "dash-token",
+        "dash-token-0123456789",
         "redis-pass",
       ].sort(),
     );

@@ -76,7 +76,7 @@ describe("sessions", () => {
   const session = "AAAAAAAAAAAAAAAAAAAAAA";
   const other = "BBBBBBBBBBBBBBBBBBBBBB";
 
-  it("derives a different CSRF token per session and needs the login proof when a token is set", () => {
+  it("derives a different CSRF token per session and needs the login proof or the bearer token", () => {
     const auth = new DashboardAuth("secret-token", "https://hub.example");
     const a = auth.read(req({ cookie: `thopter_session=${session}` }));
     const b = auth.read(req({ cookie: `thopter_session=${other}` }));
@@ -84,13 +84,16 @@ describe("sessions", () => {
     expect(a?.authed).toBe(false);
     expect(auth.read(req({ cookie: `thopter_session=${session}; thopter_auth=forged` }))?.authed).toBe(false);
     expect(auth.read(req({ cookie: "thopter_session=short" }))).toBeUndefined();
-    expect(
-      new DashboardAuth(undefined, "https://hub.example").read(req({ cookie: `thopter_session=${session}` }))?.authed,
-    ).toBe(true);
+    const bearer = (authorization: string) => auth.allowed(req({ authorization }));
+    expect(bearer("Bearer secret-token")).toBe(true);
+    expect(bearer("Bearer secret-tokenx")).toBe(false);
+    expect(bearer("secret-token")).toBe(false);
+    expect(auth.allowed(req({}))).toBe(false);
+    expect(() => new DashboardAuth("", "https://hub.example")).toThrow(/must not be empty/);
   });
 
   it("accepts only its own origins", () => {
-    const auth = new DashboardAuth(undefined, "https://hub.example");
+    const auth = new DashboardAuth("secret-token", "https://hub.example");
     expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "http://127.0.0.1:8080" }))).toBe(true);
     expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "https://hub.example" }))).toBe(true);
     expect(auth.originAllowed(req({ host: "127.0.0.1:8080", origin: "https://evil.example" }))).toBe(false);

@@ -82,7 +82,12 @@ async function latencies(via: "webhook" | "poll", samples: number): Promise<{ fi
       }),
     );
     await storeHistory(config.STORE_URL);
-    const hub = await startHub(config, { log: pino({ level: "silent" }), provider, entrypoint: ["/bin/true"] });
+    const hub = await startHub(config, {
+      log: pino({ level: "silent" }),
+      provider,
+      entrypoint: ["/bin/true"],
+      announce: () => {},
+    });
     if (via === "webhook") peer.deliverTo(`${hub.url}/github/webhook`, WEBHOOK_SECRET);
     const scheduler = hub.thopters!.scheduler;
     const times: number[] = [];

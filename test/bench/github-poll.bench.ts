@@ -44,7 +44,7 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
     peer.createIssue(REPO, { title: `Issue ${i}`, body: "Something is off.", author: "alice", association: "OWNER" });
   }
   const config = loadConfig(hubEnv(peer.url, dir, { LOG_LEVEL: "silent" }));
-  const hub = await startHub(config, { log: createLogger({ level: "silent" }) });
+  const hub = await startHub(config, { log: createLogger({ level: "silent" }), announce: () => {} });
   const area = `github poll, ${openIssues} open issue${openIssues === 1 ? "" : "s"}`;
   /** One poll cycle: counted requests by the watcher's listings and in all, and the first version's cost. */
   const cycle = async () => {

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   say("");
   say("NOTE: the model is SCRIPTED (test/peers/model): no Anthropic account and no network are involved. The Claude");
   say("Code CLI is real; its answers come from a fixed script that fixes the sample bug.");
-  say(`Dashboard: ${world.config.HUB_PUBLIC_URL}/`);
+  say(`Dashboard: ${world.hub.loginUrl}`);
+  say("  (opening that URL logs your browser in; without the token the dashboard and its API refuse everyone)");
   say(`GitHub (peer): ${world.peer.url}/${REPO}/issues/${world.issue} — "add() subtracts instead of adding"`);
   say(`Working files (store, machines) in ${world.dir} (removed on Ctrl-C)`);
   say(

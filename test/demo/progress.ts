@@ -36,7 +36,7 @@ export async function observe(world: World, command: number): Promise<Milestone[
 
 /** The newest timeline entry's message (why a thopter failed), from the thopter's API page. */
 async function lastMessage(world: World, id: string): Promise<string> {
-  const res = await fetch(`${world.hub.url}/api/thopters/${encodeURIComponent(id)}`);
+  const res = await world.api(`/api/thopters/${encodeURIComponent(id)}`);
   const detail = (await res.json()) as Pick<ThopterRecord, "timeline">;
   return detail.timeline.at(-1)?.message ?? "(no reason recorded)";
 }

@@ -98,6 +98,8 @@ export interface World {
   /** The bot's comments on the issue. */
   replies(): string[];
   thopters(): Promise<ThopterRecord[]>;
+  /** A request to the hub's API with the dashboard token. */
+  api(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Response>;
   /** Stops the hub (machines keep running) and starts a new one on the same store: it adopts them. */
   restartHub(): Promise<void>;
   /** Stops every thopter, the hub and the peers, and removes the temp folder. */
@@ -173,7 +175,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       level: (options.logLevel ?? "silent") as "silent",
       secrets: configSecrets(config),
     });
-    const start = () => startHub(config, { log });
+    // The demo prints the login URL itself (main.ts), with the rest of its introduction.
+    const start = () => startHub(config, { log, announce: () => {} });
     const world: World = {
       peer,
       model,
@@ -190,7 +193,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           .filter((c) => (c.user as { login: string }).login === BOT)
           .map((c) => String(c.body)),
       thopters: async () =>
-        ((await (await fetch(`${world.hub.url}/api/thopters`)).json()) as { thopters: ThopterRecord[] }).thopters,
+        ((await (await world.api("/api/thopters")).json()) as { thopters: ThopterRecord[] }).thopters,
+      api: (path, init = {}) =>
+        fetch(world.hub.url + path, {
+          ...init,
+          headers: { ...init.headers, authorization: `Bearer ${world.hub.dashboardToken}` },
+        }),
       async restartHub() {
         await world.hub.stop();
         world.hub = await start();
@@ -199,11 +207,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         // Thopters outlive a hub on purpose; the demo's end removes its own.
         for (const t of world.hub.thopters?.registry.list() ?? []) {
           if (t.state !== "gone") {
-            await fetch(`${world.hub.url}/api/thopters/${t.id}/stop`, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: "{}",
-            }).catch(() => undefined);
+            await world
+              .api(`/api/thopters/${t.id}/stop`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: "{}",
+              })
+              .catch(() => undefined);
           }
         }
         await world.hub.stop();

@@ -46,7 +46,7 @@ async function runDemo(
   };
   try {
     await waitFor("completion comment posted", 100_000);
-    expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}\n/);
     expect(out).toContain("the model is SCRIPTED");
     expect(out).toMatch(/🚀 a thopter was provisioned/);
     expect(out).toMatch(/branch thopter\/\d+--\S+ pushed/);
@@ -95,9 +95,21 @@ async function machineLogs(dir: string): Promise<string> {
 
 describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
   it("as root: prints the dashboard URL, reaches the completion comment, and cleans up on Ctrl-C", async () => {
-    const out = await runDemo(["corepack", "pnpm", "demo"], {
-      env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0", LOG_LEVEL: "silent" },
-    });
+    const out = await runDemo(
+      ["corepack", "pnpm", "demo"],
+      { env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0", LOG_LEVEL: "silent" } },
+      async (printed) => {
+        // The printed URL logs a browser in; without its token the hub's API answers no one.
+        const login = new URL(/Dashboard: (\S+)/.exec(printed)![1]!);
+        expect((await fetch(`${login.origin}/api/thopters`)).status).toBe(401);
+        const res = await fetch(login, { redirect: "manual" });
+        expect(res.status).toBe(303);
+        const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]);
+        expect((await fetch(`${login.origin}/api/thopters`, { headers: { cookie: cookie.join("; ") } })).status).toBe(
+          200,
+        );
+      },
+    );
     expect(out).toContain(`Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`);
     expect(out).not.toContain("Token isolation is OFF");
   }, 150_000);
@@ -133,8 +145,13 @@ describe("pnpm demo without root (as root: as the user thopter)", () => {
       LOG_LEVEL: "silent",
     };
     const spawnAs = { uid: user.uid, gid: user.gid, env };
-    const out = await runDemo(["sh", "-c", script], spawnAs, async (_, dir) => {
+    const out = await runDemo(["sh", "-c", script], spawnAs, async (printed, dir) => {
       expect(dir.startsWith(`${home}/`)).toBe(true);
+      // Not root: no nftables guard on the dashboard port, and every page says so.
+      const login = new URL(/Dashboard: (\S+)/.exec(printed)![1]!);
+      const authorization = `Bearer ${login.searchParams.get("token")}`;
+      const page = await (await fetch(`${login.origin}/`, { headers: { authorization } })).text();
+      expect(page).toContain("The dashboard port is open to thopters: the hub does not run as root");
       const logs = await machineLogs(dir);
       expect(await readFile(join(logs, "boot.log"), "utf8")).toContain(
         "token isolation is OFF (THOPTER_ISOLATION=off)",

@@ -31,8 +31,11 @@ export const LOCAL_PLACEMENT: AccessPlacement = {
 };
 
 const PREFIX = "access/";
-/** How long a viewer link works; an open terminal closes when its token expires, so this is a working day. */
-const TOKEN_TTL_SECONDS = 8 * 3600;
+/**
+ * How long a viewer link (terminal, session log, boot log) works; an open terminal closes when its token expires, so
+ * this is a working day. Each link is minted for one thopter, with that thopter's own key.
+ */
+export const VIEWER_TOKEN_TTL_SECONDS = 8 * 3600;
 
 /**
  * Per-thopter access keys, kept in the store (`access/<thopterId>`) so a restarted hub can still mint viewer tokens
@@ -78,6 +81,6 @@ export class AccessKeys {
   mint(thopterId: string, scope: AccessScope, nowMs = Date.now()): string | undefined {
     const access = this.entries.get(thopterId);
     if (!access) return undefined;
-    return mintAccessToken(access.key, { thopterId, scope, exp: Math.floor(nowMs / 1000) + TOKEN_TTL_SECONDS });
+    return mintAccessToken(access.key, { thopterId, scope, exp: Math.floor(nowMs / 1000) + VIEWER_TOKEN_TTL_SECONDS });
   }
 }

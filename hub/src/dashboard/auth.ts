@@ -4,6 +4,8 @@ import type { NextFunction, Request, Response } from "express";
 
 const SESSION_COOKIE = "thopter_session";
 const AUTH_COOKIE = "thopter_auth";
+const UNAUTHORIZED =
+  "this needs the dashboard token: send `Authorization: Bearer <token>`, or log in with the URL the hub printed at start";
 
 function cookies(req: IncomingMessage): Map<string, string> {
   const found = new Map<string, string>();
@@ -25,33 +27,37 @@ export interface Visitor {
   session: string;
   /** The per-session token every POST form carries. */
   csrf: string;
-  /** DASHBOARD_TOKEN is unset, or this session logged in with it. */
+  /** This session logged in with the dashboard token, or the request carries it as `Authorization: Bearer`. */
   authed: boolean;
 }
 
 /**
- * Dashboard sessions without server-side state: a random session id in a cookie, and tokens derived from it with a
- * per-process key (CSRF token; "logged in" proof when DASHBOARD_TOKEN is set). A hub restart logs everyone out.
- * Cookies are HttpOnly and SameSite=Lax (links from GitHub comments still arrive logged in; POSTs from other sites
- * do not carry them), and every POST also needs the CSRF token and an Origin of this hub.
+ * Who may see and change the swarm: the holder of the dashboard token, either as `Authorization: Bearer <token>`
+ * (scripts, Prometheus) or through a browser session that logged in with it. Sessions have no server-side state: a
+ * random session id in a cookie, and tokens derived from it with a per-process key (CSRF token, "logged in" proof);
+ * a hub restart logs everyone out. Cookies are HttpOnly and SameSite=Strict (no other site's page or link carries
+ * them), and every form POST also needs the CSRF token and an Origin of this hub.
  */
 export class DashboardAuth {
   private readonly key = randomBytes(32);
   private readonly origins: string[];
 
   constructor(
-    private readonly token: string | undefined,
+    private readonly token: string,
     publicUrl: string,
   ) {
+    if (token === "") throw new Error("the dashboard token must not be empty");
     this.origins = [new URL(publicUrl).origin];
-  }
-
-  get required(): boolean {
-    return this.token !== undefined && this.token !== "";
   }
 
   private derive(purpose: string, session: string): string {
     return createHmac("sha256", this.key).update(`${purpose}:${session}`).digest("base64url");
+  }
+
+  /** The request carries `Authorization: Bearer <dashboard token>`. */
+  bearer(req: IncomingMessage): boolean {
+    const given = req.headers.authorization;
+    return given !== undefined && same(given, `Bearer ${this.token}`);
   }
 
   /** Reads the visitor from its cookies; `undefined` session means the browser has none yet. */
@@ -60,8 +66,13 @@ export class DashboardAuth {
     const session = jar.get(SESSION_COOKIE);
     if (!session || !/^[A-Za-z0-9_-]{22}$/.test(session)) return undefined;
     const proof = jar.get(AUTH_COOKIE);
-    const authed = !this.required || (proof !== undefined && same(proof, this.derive("auth", session)));
+    const authed = (proof !== undefined && same(proof, this.derive("auth", session))) || this.bearer(req);
     return { session, csrf: this.derive("csrf", session), authed };
+  }
+
+  /** The request may see the swarm: a logged-in session or the bearer token. */
+  allowed(req: IncomingMessage): boolean {
+    return this.read(req)?.authed ?? this.bearer(req);
   }
 
   /** The visitor, with a new session cookie set when the browser has none. */
@@ -70,12 +81,12 @@ export class DashboardAuth {
     if (known) return known;
     const session = randomBytes(16).toString("base64url");
     res.append("Set-Cookie", this.cookie(req, SESSION_COOKIE, session));
-    return { session, csrf: this.derive("csrf", session), authed: !this.required };
+    return { session, csrf: this.derive("csrf", session), authed: this.bearer(req) };
   }
 
-  /** True, and the login cookie set, when `candidate` is the DASHBOARD_TOKEN. */
+  /** True, and the login cookie set, when `candidate` is the dashboard token. */
   login(req: Request, res: Response, visitor: Visitor, candidate: unknown): boolean {
-    if (!this.required || typeof candidate !== "string" || !same(candidate, this.token!)) return false;
+    if (typeof candidate !== "string" || !same(candidate, this.token)) return false;
     res.append("Set-Cookie", this.cookie(req, AUTH_COOKIE, this.derive("auth", visitor.session)));
     return true;
   }
@@ -108,8 +119,23 @@ export class DashboardAuth {
     }
   };
 
+  /** Express guard for reading APIs (`/api/*`, `/metrics`): a logged-in session or the bearer token. */
+  guardRead = (req: Request, res: Response, next: NextFunction): void => {
+    if (this.allowed(req)) next();
+    else res.status(401).json({ error: UNAUTHORIZED });
+  };
+
+  /**
+   * Express guard for the JSON actions (`POST /api/…`): the bearer token only. A browser session acts through the
+   * dashboard's forms, which carry a CSRF token; a cookie alone never changes anything.
+   */
+  guardAction = (req: Request, res: Response, next: NextFunction): void => {
+    if (this.bearer(req)) next();
+    else res.status(401).json({ error: "this action needs `Authorization: Bearer <dashboard token>`" });
+  };
+
   private cookie(req: IncomingMessage, name: string, value: string): string {
     const secure = "encrypted" in req.socket && req.socket.encrypted ? "; Secure" : "";
-    return `${name}=${value}; Path=/; HttpOnly; SameSite=Lax${secure}`;
+    return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict${secure}`;
   }
 }

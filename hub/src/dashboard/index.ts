@@ -6,13 +6,14 @@ import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
-import { DashboardAuth } from "./auth.js";
+import type { DashboardAuth } from "./auth.js";
 import { githubWebUrl } from "./format.js";
 import { LiveUpdates } from "./live.js";
 import { dashboardRouter, status } from "./routes.js";
 import { queueTable, statusBar, thopterRow, type ViewContext } from "./rows.js";
 import type { ThopterViewers } from "./viewers.js";
 
+export { DashboardAuth } from "./auth.js";
 export { escapeHtml, Html, html } from "./html.js";
 export { LIVE_PATH, type LiveMessage } from "./live.js";
 export { machineViewers, type ThopterViewers, type ViewerKind, type ViewerServers } from "./viewers.js";
@@ -25,16 +26,18 @@ export interface DashboardOptions {
   queue: Pick<RequestQueue, "list">;
   scheduler: Pick<Scheduler, "isPaused" | "pause" | "resume">;
   stopper: Pick<Stopper, "stop">;
-  /** MAX_THOPTERS, DASHBOARD_TOKEN, HUB_PUBLIC_URL, GITHUB_API_URL, PROFILES_FILE (its expiry warnings). */
+  /** Who may see and change the swarm (the dashboard token; shared with the hub's APIs). */
+  auth: DashboardAuth;
+  /** MAX_THOPTERS, GITHUB_API_URL, PROFILES_FILE (its expiry warnings). */
   config: {
     MAX_THOPTERS: number;
-    DASHBOARD_TOKEN?: string;
-    HUB_PUBLIC_URL: string;
     GITHUB_API_URL: string;
     PROFILES_FILE?: string;
   };
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
+  /** More warnings for every page, read on each render (the hub adds what it learns once it listens). */
+  hostWarnings?: readonly string[];
   /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */
   viewers?: ThopterViewers;
   log: Logger;
@@ -63,8 +66,8 @@ export interface Dashboard {
  * with its terminal, session log, boot log and reports), stop/pause/resume forms, and live row updates over `ws`.
  */
 export function createDashboard(options: DashboardOptions): Dashboard {
-  const { config, registry, log } = options;
-  const auth = new DashboardAuth(config.DASHBOARD_TOKEN, config.HUB_PUBLIC_URL);
+  const { config, registry, log, auth } = options;
+  const host = options.hostWarnings ?? [];
   const isolation = options.isolation === "off" ? [ISOLATION_OFF_WARNING] : [];
   // Every page shows the current list: refreshed in place, so a credential nearing expiry shows up days ahead
   // however long the hub has run, and a renewed one's warning goes.
@@ -72,6 +75,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const now = options.now ?? (() => new Date());
   const checkExpiry = () =>
     warnings.splice(0, warnings.length, ...isolation, ...expiryMessages(config.PROFILES_FILE, now()));
+  const allWarnings = () => [...warnings, ...host];
   checkExpiry();
   const expiryTimer = setInterval(checkExpiry, options.expiryCheckMs ?? 3_600_000).unref();
   const deps = {
@@ -79,7 +83,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     auth,
     maxThopters: config.MAX_THOPTERS,
     webUrl: githubWebUrl(config.GITHUB_API_URL),
-    warnings,
+    warnings: allWarnings,
     log: log.child({ component: "dashboard" }),
   };
   const live = new LiveUpdates({

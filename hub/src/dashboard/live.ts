@@ -48,8 +48,7 @@ export class LiveUpdates {
   };
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? "/", "http://x").pathname !== LIVE_PATH) return;
-    const visitor = this.opts.auth.read(req);
-    if (!this.opts.auth.originAllowed(req) || !visitor?.authed) {
+    if (!this.opts.auth.originAllowed(req) || !this.opts.auth.allowed(req)) {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }

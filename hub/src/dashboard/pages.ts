@@ -150,7 +150,7 @@ export function loginPage(ctx: ViewContext, next: string, failed: boolean): stri
     "Log in",
     ctx,
     html`<section class="login"><h1>Log in</h1>
-<p>This dashboard is protected by a token (<code>DASHBOARD_TOKEN</code> in the hub's configuration).</p>
+<p>This dashboard needs its token: <code>DASHBOARD_TOKEN</code> in the hub's configuration or, without it, the one the hub generated; the login URL the hub prints at start carries it.</p>
 ${failed ? html`<p class="warning">That token is not right.</p>` : ""}
 <form method="post" action="/login">${csrfField(ctx)}<input type="hidden" name="next" value="${next}">
 <label>token <input type="password" name="token" autocomplete="current-password" autofocus></label> <button>log in</button></form></section>`,
@@ -165,4 +165,14 @@ export function messagePage(ctx: ViewContext, title: string, text: string): stri
     html`<section><h1>${title}</h1><p class="empty">${text}</p><p><a href="/">Back to the swarm</a></p></section>`,
     "none",
   );
+}
+
+/**
+ * Answers a link followed from another site: the browser sent no SameSite=Strict cookie with it, and sends them when
+ * the page reloads itself (a same-site navigation). No script: the dashboard's CSP forbids inline code.
+ */
+export function reloadPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0"><title>Thopter Swarm</title></head>
+<body><p>Opening the dashboard…</p></body></html>`;
 }

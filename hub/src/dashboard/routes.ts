@@ -7,7 +7,7 @@ import type { RequestQueue } from "../requests/queue.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { SCRIPT, STYLE } from "./assets.js";
 import type { DashboardAuth, Visitor } from "./auth.js";
-import { loginPage, messagePage, swarmPage, thopterPage } from "./pages.js";
+import { loginPage, messagePage, reloadPage, swarmPage, thopterPage } from "./pages.js";
 import { activeCount, firewallSkipped, type SwarmStatus, type ViewContext } from "./rows.js";
 import type { ThopterViewers, ViewerKind } from "./viewers.js";
 
@@ -19,7 +19,8 @@ export interface DashboardRouteDeps {
   auth: DashboardAuth;
   maxThopters: number;
   webUrl: string;
-  warnings: readonly string[];
+  /** Every page's warnings, as of now. */
+  warnings: () => readonly string[];
   viewers?: ThopterViewers;
   log: Logger;
 }
@@ -54,7 +55,7 @@ function localPath(value: unknown): string {
 export function status(deps: DashboardRouteDeps): SwarmStatus {
   const records = deps.registry.list();
   const unguarded = records.filter((r) => r.state !== "gone" && firewallSkipped(r)).length;
-  const warnings = [...deps.warnings];
+  const warnings = [...deps.warnings()];
   if (unguarded > 0) {
     warnings.push(
       `${unguarded} thopter${unguarded === 1 ? " runs" : "s run"} without the egress firewall (DANGEROUSLY_SKIP_FIREWALL): ` +
@@ -66,7 +67,7 @@ export function status(deps: DashboardRouteDeps): SwarmStatus {
 
 const VIEWER_PATHS: Record<string, ViewerKind> = { terminal: "terminal", log: "sessionLog", "boot-log": "bootLog" };
 
-/** The dashboard's pages and form actions. Everything but the login form needs the dashboard token when one is set. */
+/** The dashboard's pages and form actions. Everything but the login form and the static files needs the dashboard token. */
 export function dashboardRouter(deps: DashboardRouteDeps): Router {
   const { registry, auth } = deps;
   const router = express.Router();
@@ -96,8 +97,14 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
   const page = (handler: (req: Request, res: Response, visitor: Visitor) => void | Promise<void>) => {
     return async (req: Request, res: Response) => {
       headers(res);
-      const visitor = auth.visitor(req, res);
       const url = new URL(req.originalUrl, "http://x");
+      if (req.get("sec-fetch-site") === "cross-site" && !url.searchParams.has("token") && !auth.allowed(req)) {
+        // A link from elsewhere (a GitHub comment) arrives without the SameSite=Strict cookies; the page reloads
+        // itself, and that same-site navigation carries them (no new session here: it would replace the browser's).
+        res.status(401).send(reloadPage());
+        return;
+      }
+      const visitor = auth.visitor(req, res);
       if (url.searchParams.has("token") && auth.login(req, res, visitor, url.searchParams.get("token"))) {
         url.searchParams.delete("token");
         res.redirect(303, url.pathname + url.search);

@@ -7,7 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { launchBrowser } from "../../helpers/browser.js";
-import { addThopter, type DashboardSetup, requestSource, startDashboard } from "./harness.js";
+import { addThopter, BEARER, type DashboardSetup, requestSource, startDashboard, TOKEN } from "./harness.js";
 
 // The dashboard in headless Chromium: what people see, live updates, the CSRF-protected actions and the token.
 const SCREENSHOT = resolve(import.meta.dirname, "../../../docs/dashboard.png");
@@ -30,9 +30,11 @@ async function start(options: Parameters<typeof startDashboard>[0] = {}): Promis
   return setup;
 }
 
-async function open(url: string): Promise<Page> {
+/** A new browser, logged in through the login URL (`?token=`) unless `login` is false, at `url`. */
+async function open(url: string, login = true): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
   const page = await context.newPage();
+  if (login) await page.goto(`${new URL(url).origin}/?token=${TOKEN}`);
   await page.goto(url);
   return page;
 }
@@ -172,44 +174,92 @@ describe("dashboard", () => {
     await page.context().close();
   });
 
-  it("enforces DASHBOARD_TOKEN: login form, ?token= once, and no live socket without it", async () => {
-    const token = "dashboard-token-for-tests-8c1f";
-    const d = await start({
-      config: {
-        MAX_THOPTERS: 10,
-        HUB_PUBLIC_URL: "http://hub.example.test",
-        GITHUB_API_URL: "https://api.github.com",
-        DASHBOARD_TOKEN: token,
-      },
-    });
+  it("needs the dashboard token: login form, ?token= once, and no page, socket or form action without it", async () => {
+    const d = await start();
     await addThopter(d.registry, "t-secret", { issueTitle: "Secret plans" });
 
     const anonymous = await fetch(d.url);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).not.toContain("Secret plans");
     expect((await fetch(`${d.url}/thopters/t-secret`)).status).toBe(401);
-    const refused = await new Promise<number>((resolve, reject) => {
-      const socket = new WebSocket(`${d.url.replace("http", "ws")}/dashboard/live`);
-      socket.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
-      socket.on("open", () => reject(new Error("the live socket opened without the dashboard token")));
-      socket.on("error", () => {});
-    });
-    expect(refused).toBe(403);
+    expect((await fetch(`${d.url}/thopters/t-secret/terminal`, { redirect: "manual" })).status).toBe(401);
+    expect((await fetch(d.url, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await fetch(`${d.url}/thopters/t-secret`, { headers: BEARER })).status).toBe(200);
+    const socket = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${d.url.replace("http", "ws")}/dashboard/live`, { headers });
+        ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on("open", () => {
+          ws.terminate();
+          resolve(101);
+        });
+        ws.on("error", () => {});
+      });
+    expect(await socket({})).toBe(403);
+    expect(await socket(BEARER)).toBe(101);
+    // A session without the login proof, with a valid CSRF token, still cannot stop or pause.
+    const fresh = await fetch(`${d.url}/`);
+    const cookie = fresh.headers.getSetCookie()[0]!.split(";")[0]!;
+    const csrf = /name="csrf" content="([^"]+)"/.exec(await fresh.text())![1]!;
+    for (const path of ["/thopters/t-secret/stop", "/pause"]) {
+      const res = await fetch(d.url + path, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: `csrf=${csrf}`,
+      });
+      expect(res.status).toBe(401);
+    }
+    expect(d.stopped).toEqual([]);
+    expect(d.paused.value).toBe(false);
 
-    const page = await open(d.url);
+    const page = await open(d.url, false);
     await page.locator('input[name="token"]').fill("wrong");
     await page.locator("button", { hasText: "log in" }).click();
     await expect(page.locator("body").textContent()).resolves.toContain("That token is not right");
-    await page.locator('input[name="token"]').fill(token);
+    await page.locator('input[name="token"]').fill(TOKEN);
     await page.locator("button", { hasText: "log in" }).click();
     await page.locator('tr[data-id="t-secret"]').waitFor();
     await page.locator("#live-dot.on").waitFor();
+    const login = (await page.context().cookies()).find((c) => c.name === "thopter_auth");
+    expect(login).toMatchObject({ httpOnly: true, sameSite: "Strict" });
     await page.context().close();
 
-    const linked = await open(`${d.url}/thopters/t-secret?token=${token}`);
+    const linked = await open(`${d.url}/thopters/t-secret?token=${TOKEN}`, false);
     expect(new URL(linked.url()).search).toBe("");
     await expect(linked.locator("h1").textContent()).resolves.toContain("t-secret");
     await linked.context().close();
+  });
+
+  it("a logged-in browser following a link from another site arrives logged in (SameSite=Strict cookies)", async () => {
+    const d = await start();
+    await addThopter(d.registry, "t-linked", { issueTitle: "Linked from GitHub" });
+    // Another site's page with a link to the thopter, as a GitHub comment has.
+    const elsewhere = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(
+        `<a id="go" href="${d.url}/thopters/t-linked">the thopter</a> <a id="login" href="${d.loginUrl}">log in</a>`,
+      );
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.2", resolve));
+    const page = await open(d.url);
+    await page.goto(`http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}/`);
+    await page.locator("#go").click();
+    await page.locator("h1", { hasText: "t-linked" }).waitFor({ timeout: 10_000 });
+    await page.context().close();
+
+    const stranger = await open(`http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}/`, false);
+    await stranger.locator("#go").click();
+    await stranger.locator('input[name="token"]').waitFor({ timeout: 10_000 });
+    await expect(stranger.locator("body").textContent()).resolves.not.toContain("Linked from GitHub");
+    // A login link shared elsewhere logs in all the same (the redirect after it is cross-site too).
+    await stranger.goBack();
+    await stranger.locator("#login").click();
+    await stranger.locator('tr[data-id="t-linked"]').waitFor({ timeout: 10_000 });
+    expect(new URL(stranger.url()).search).toBe("");
+    await stranger.context().close();
+    elsewhere.closeAllConnections();
+    await new Promise((resolve) => elsewhere.close(resolve));
   });
 
   it("embeds the thopter's terminal and session log with a freshly minted token, and says when there are none", async () => {
@@ -265,10 +315,9 @@ describe("dashboard", () => {
 
   it("drops live sockets that stop answering pings and keeps the others", async () => {
     const d = await start({ heartbeatMs: 100 });
-    const cookie = (await fetch(d.url)).headers.getSetCookie()[0]!.split(";")[0]!;
     const connect = (autoPong: boolean) =>
       new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`${d.url.replace("http", "ws")}/dashboard/live`, { headers: { cookie }, autoPong });
+        const ws = new WebSocket(`${d.url.replace("http", "ws")}/dashboard/live`, { headers: BEARER, autoPong });
         ws.once("open", () => resolve(ws)).once("error", reject);
       });
     const healthy = await connect(true);

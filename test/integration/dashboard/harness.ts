@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDashboard, type Dashboard, type DashboardOptions } from "@thopter/hub/dashboard/index";
+import { createDashboard, type Dashboard, DashboardAuth, type DashboardOptions } from "@thopter/hub/dashboard/index";
 import { createApp } from "@thopter/hub/http/app";
 import { Registry } from "@thopter/hub/registry/index";
 import { RequestQueue } from "@thopter/hub/requests/queue";
@@ -12,11 +12,16 @@ import type { ThopterState } from "@thopter/protocol";
 import { pino } from "pino";
 
 export const REPO = "acme/widgets";
+/** The dashboard token of every test dashboard. */
+export const TOKEN = "dashboard-token-for-tests-8c1f";
+export const BEARER = { authorization: `Bearer ${TOKEN}` };
 const log = pino({ level: "silent" });
 
 /** A dashboard on a real HTTP server over a real registry and queue; scheduler and stopper are simple stand-ins. */
 export interface DashboardSetup {
   url: string;
+  /** `url` with `?token=`: opening it logs a browser in. */
+  loginUrl: string;
   registry: Registry;
   queue: RequestQueue;
   paused: { value: boolean };
@@ -53,7 +58,8 @@ export async function startDashboard(options: Partial<DashboardOptions> = {}): P
         await registry.transition(id, "stopping", "stopped from the dashboard");
       },
     },
-    config: { MAX_THOPTERS: 10, HUB_PUBLIC_URL: "http://hub.example.test", GITHUB_API_URL: "https://api.github.com" },
+    auth: new DashboardAuth(TOKEN, "http://hub.example.test"),
+    config: { MAX_THOPTERS: 10, GITHUB_API_URL: "https://api.github.com" },
     log,
     ...options,
   });
@@ -64,6 +70,7 @@ export async function startDashboard(options: Partial<DashboardOptions> = {}): P
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
+    loginUrl: `${url}/?token=${TOKEN}`,
     registry,
     queue,
     paused,

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type DashboardSetup, startDashboard } from "../dashboard/harness.js";
+import { BEARER, type DashboardSetup, startDashboard } from "../dashboard/harness.js";
 import { until } from "../hub/harness.js";
 import { type CliHarness, startCli } from "./harness.js";
 
@@ -22,7 +22,7 @@ afterEach(async () => {
 
 /** The text of the dashboard's main page, tags removed. */
 async function page(): Promise<string> {
-  const res = await fetch(dashboard.url);
+  const res = await fetch(dashboard.url, { headers: BEARER });
   expect(res.status).toBe(200);
   return (await res.text()).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ");
 }
@@ -66,7 +66,6 @@ describe("credential expiry on the dashboard", () => {
     dashboard = await startDashboard({
       config: {
         MAX_THOPTERS: 10,
-        HUB_PUBLIC_URL: "http://hub.example.test",
         GITHUB_API_URL: "https://api.github.com",
         PROFILES_FILE: join(cli.dir, ".thopter", "profiles.json"),
       },

@@ -28,7 +28,7 @@ const liveVolumes = () => cli.fly.volumes();
 
 /** The newest request's thopter record, once the scheduler is done with it. */
 async function lastThopter(lifecycle: Lifecycle) {
-  const [request] = (await requests(lifecycle.s.hub.url)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const [request] = (await requests(lifecycle.s.hub)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return lifecycle.record(request!.thopterIds[0]!)!;
 }
 

@@ -2,14 +2,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSecrets, type HubConfig, loadConfig } from "@thopter/hub/config";
-import { type Hub, startHub } from "@thopter/hub/hub";
+import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
 import type { ThopterServices } from "@thopter/hub/scheduler/index";
 import { THOPTER_PATHS } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { afterEach, beforeEach } from "vitest";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
-import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "../hub/harness.js";
+import { BOT, bearer, CODER_TOKEN, hubEnv, hubGet, ISSUES_TOKEN, REPO } from "../hub/harness.js";
 import { SIM } from "../lifecycle/fixtures.js";
 
 /** The whole hub (startHub, PROVIDER=local) against the GitHub peer, its thopters played by the lifecycle stand-in. */
@@ -25,12 +25,19 @@ export interface WholeHub {
   /** `/thopter …` by the repository owner; returns the comment id. */
   command(body: string): number;
   thopters(): Promise<ThopterRecord[]>;
-  /** POST to the hub's API with a JSON content type unless `headers` says otherwise. */
+  /** POST to the hub's API, with a JSON content type and the dashboard token unless `headers` says otherwise. */
   post(path: string, headers?: Record<string, string>): Promise<Response>;
+  /** Lines the hub printed at start (the login URL). */
+  announced: string[];
+  /** Starts a hub again on the same configuration and state (after `hub.stop()`). */
+  restart(): Promise<void>;
 }
 
-/** Per test: a fresh peer, state folder and hub; `extra` adds hub variables. Everything is stopped afterwards. */
-export function useWholeHub(extra: Record<string, string> = {}): WholeHub {
+/**
+ * Per test: a fresh peer, state folder and hub; `extra` adds hub variables, `deps` replaces startHub's. Everything is
+ * stopped afterwards.
+ */
+export function useWholeHub(extra: Record<string, string> = {}, deps: HubDeps = {}): WholeHub {
   const ctx = {} as WholeHub;
   let dir = "";
   beforeEach(async () => {
@@ -52,9 +59,19 @@ export function useWholeHub(extra: Record<string, string> = {}): WholeHub {
       level: (process.env.HUB_LIFECYCLE_LOG ?? "silent") as "silent",
       secrets: configSecrets(ctx.config),
     });
-    ctx.hub = await startHub(ctx.config, { log, retryUnitMs: 20, entrypoint: [process.execPath, SIM] });
-    if (!ctx.hub.thopters) throw new Error("startHub started no thopter services");
-    ctx.services = ctx.hub.thopters;
+    ctx.announced = [];
+    ctx.restart = async () => {
+      ctx.hub = await startHub(ctx.config, {
+        log,
+        retryUnitMs: 20,
+        entrypoint: [process.execPath, SIM],
+        announce: (line) => ctx.announced.push(line),
+        ...deps,
+      });
+      if (!ctx.hub.thopters) throw new Error("startHub started no thopter services");
+      ctx.services = ctx.hub.thopters;
+    };
+    await ctx.restart();
   });
   afterEach(async () => {
     // Thopters outlive a hub on purpose (a restart adopts them); here each test removes its own.
@@ -69,18 +86,14 @@ export function useWholeHub(extra: Record<string, string> = {}): WholeHub {
   ctx.command = (body) =>
     Number(ctx.peer.addComment(REPO, ctx.issue, { body, author: "alice", association: "OWNER" }).id);
   ctx.thopters = async () =>
-    ((await (await fetch(`${ctx.hub.url}/api/thopters`)).json()) as { thopters: ThopterRecord[] }).thopters;
-  ctx.post = (path, headers = { "content-type": "application/json" }) =>
+    ((await (await hubGet(ctx.hub, "/api/thopters")).json()) as { thopters: ThopterRecord[] }).thopters;
+  ctx.post = (path, headers = { "content-type": "application/json", ...bearer(ctx.hub) }) =>
     fetch(`${ctx.hub.url}${path}`, { method: "POST", headers, body: headers["content-type"] ? "{}" : undefined });
   return ctx;
 }
 
 async function stopQuietly(ctx: WholeHub, id: string): Promise<void> {
-  const token = ctx.config.DASHBOARD_TOKEN;
-  await ctx.post(`/api/thopters/${id}/stop`, {
-    "content-type": "application/json",
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-  });
+  await ctx.post(`/api/thopters/${id}/stop`);
 }
 
 /** A file the provider delivered to a local thopter, read from its machine directory. */

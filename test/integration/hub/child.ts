@@ -1,8 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { guardTableName } from "@thopter/hub/access/port-guard";
 import { afterEach, beforeEach, expect } from "vitest";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { Gate } from "./gate.js";
@@ -10,10 +12,13 @@ import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "./harness.js";
 
 const MAIN = resolve(import.meta.dirname, "../../../hub/src/main.ts");
 const TSX = fileURLToPath(import.meta.resolve("tsx"));
+const run = promisify(execFile);
 
 export interface Child {
   process: ChildProcess;
   url: Promise<string>;
+  /** The dashboard token, from the login URL the hub prints at start. */
+  token: Promise<string>;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -38,8 +43,14 @@ function startHubProcess(cwd: string, env: Record<string, string>): Child {
     child.on("exit", (code) => reject(new Error(`hub exited (${code}) before it started:\n${out}`)));
   });
   url.catch(() => {});
+  const token = url.then(() => {
+    const printed = /^Dashboard: open (http:\S+) to log in/m.exec(out);
+    if (!printed) throw new Error(`the hub printed no login URL:\n${out}`);
+    return new URL(printed[1]!).searchParams.get("token")!;
+  });
+  token.catch(() => {});
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return { process: child, url, output: () => out, exited };
+  return { process: child, url, token, output: () => out, exited };
 }
 
 /** Per test: a peer with one repository and issue, a Gate in front of it, a state folder, and hub processes. */
@@ -75,6 +86,9 @@ export function useChildHubs(): ChildHubs {
     for (const c of children.splice(0)) {
       if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill("SIGKILL");
       await c.exited;
+      // A hub killed hard cannot remove its dashboard port guard; a clean stop does (tests check that).
+      const port = await c.url.then((url) => new URL(url).port).catch(() => undefined);
+      if (port) await removeGuardTable(Number(port));
     }
     await ctx.gate.close();
     await ctx.peer.close();
@@ -82,6 +96,18 @@ export function useChildHubs(): ChildHubs {
     ctx.peer.assertClean();
   });
   return ctx;
+}
+
+/** The hub's nftables table for its dashboard port is there (as root with the local provider, while it runs). */
+export function guardTableExists(port: number): Promise<boolean> {
+  return run("nft", ["list", "table", "inet", guardTableName(port)]).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function removeGuardTable(port: number): Promise<void> {
+  if (await guardTableExists(port)) await run("nft", ["delete", "table", "inet", guardTableName(port)]);
 }
 
 export async function killHard(child: Child): Promise<void> {

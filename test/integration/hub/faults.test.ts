@@ -1,6 +1,6 @@
 import { MAX_RETRIES } from "@thopter/hub/github/octokit";
 import { describe, expect, it } from "vitest";
-import { eyes, REPO, requests, useHub } from "./harness.js";
+import { eyes, hubGet, REPO, requests, useHub } from "./harness.js";
 
 const s = useHub();
 
@@ -17,7 +17,7 @@ describe("hub under GitHub faults", () => {
     s.peer.inject({ status: 502, match: { method: "POST", path: REACTIONS } });
     await s.hub.pollNow();
     expect(s.peer.pendingFaults()).toBe(0);
-    expect(await requests(s.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+    expect(await requests(s.hub)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
     expect(eyes(s.peer, { comment: id })).toBe(1);
   });
 
@@ -27,15 +27,15 @@ describe("hub under GitHub faults", () => {
     s.peer.inject({ status: 500, times: 1 + MAX_RETRIES, match: { method: "GET", path: COMMENTS } });
     await s.hub.pollNow();
     expect(s.peer.pendingFaults()).toBe(0);
-    expect(await requests(s.hub.url)).toEqual([]);
-    const metrics = await (await fetch(`${s.hub.url}/metrics`)).text();
+    expect(await requests(s.hub)).toEqual([]);
+    const metrics = await (await hubGet(s.hub, "/metrics")).text();
     expect(metrics).toMatch(/thopter_github_poll_errors_total\{repo="acme\/widgets"\} 1/);
     const health = async () => (await fetch(`${s.hub.url}/healthz`)).json();
     expect(await health()).toMatchObject({ status: "degraded", failing: [REPO] });
 
     // (A 👀 that fails every retry is covered in outages.test.ts: the request waits, acknowledged later.)
     await s.hub.pollNow();
-    expect(await requests(s.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+    expect(await requests(s.hub)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
     expect(eyes(s.peer, { comment: id })).toBe(1);
     expect(await health()).toMatchObject({ status: "ok", failing: [] });
   });
@@ -51,7 +51,7 @@ describe("hub under GitHub faults", () => {
       // Two waits of retry-after (1 s each): the throttling plugin honoured both before retrying.
       expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
       expect(s.peer.pendingFaults()).toBe(0);
-      expect(await requests(s.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+      expect(await requests(s.hub)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
       expect(eyes(s.peer, { comment: id })).toBe(1);
       expect(s.logs.some((l) => l.includes("GitHub secondary rate limit"))).toBe(true);
     },
@@ -66,7 +66,7 @@ describe("hub under GitHub faults", () => {
     await s.hub.pollNow();
     const second = command("/thopter -p plan");
     await s.hub.pollNow();
-    expect((await requests(s.hub.url)).map((r) => r.source.commentId)).toEqual([first, second]);
+    expect((await requests(s.hub)).map((r) => r.source.commentId)).toEqual([first, second]);
   });
 
   it("moves its window past a full page and survives the comments at its edge being deleted", async () => {
@@ -78,6 +78,6 @@ describe("hub under GitHub faults", () => {
     const id = command();
     await s.hub.pollNow();
     await s.hub.pollNow();
-    expect((await requests(s.hub.url)).map((r) => r.source.commentId)).toEqual([id]);
+    expect((await requests(s.hub)).map((r) => r.source.commentId)).toEqual([id]);
   });
 });

@@ -107,6 +107,7 @@ export async function withGatedHub(
   const dir = await mkdtemp(join(tmpdir(), "hub-gated-"));
   const hub = await startHub(loadConfig(hubEnv(gate.url, dir, env)), {
     log: createLogger({ level: "silent" }),
+    announce: () => {},
     ...deps,
   });
   try {

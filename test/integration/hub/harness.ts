@@ -73,7 +73,8 @@ export async function setup(
     destination: { write: (line: string) => void logs.push(line) },
   });
   // Intake only: these tests are about the GitHub side; test/integration/hub-lifecycle runs the thopter services.
-  const hub = await startHub(config, { log, retryUnitMs: 20, thopters: false });
+  // The login line at start is tested with a hub process (dashboard-token.test.ts).
+  const hub = await startHub(config, { log, retryUnitMs: 20, thopters: false, announce: () => {} });
   return {
     peer,
     hub,
@@ -105,8 +106,19 @@ export function useHub(extra: Record<string, string> = {}, prepare?: (s: Setup) 
   return s;
 }
 
-export async function requests(hubUrl: string): Promise<ThopterRequest[]> {
-  const res = await fetch(`${hubUrl}/api/requests`);
+/** `Authorization: Bearer` with the hub's dashboard token, for its APIs. */
+export function bearer(hub: Pick<Hub, "dashboardToken">): Record<string, string> {
+  return { authorization: `Bearer ${hub.dashboardToken}` };
+}
+
+/** GET with the dashboard token (the hub's APIs and /metrics need it). */
+export function hubGet(hub: Pick<Hub, "url" | "dashboardToken">, path: string): Promise<Response> {
+  return fetch(`${hub.url}${path}`, { headers: bearer(hub) });
+}
+
+export async function requests(hub: Pick<Hub, "url" | "dashboardToken">): Promise<ThopterRequest[]> {
+  const res = await hubGet(hub, "/api/requests");
+  if (!res.ok) throw new Error(`GET /api/requests answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { requests: ThopterRequest[] }).requests;
 }
 

@@ -16,12 +16,12 @@ describe("hub across GitHub outages and exhausted limits", () => {
       const started = Date.now();
       await limited.hub.pollNow();
       expect(Date.now() - started).toBeLessThan(15_000);
-      expect(await requests(limited.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
+      expect(await requests(limited.hub)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
       expect(limited.logs.some((l) => l.includes("GitHub primary rate limit hit"))).toBe(true);
 
       offset += 3_601_000; // the peer's rate-limit window resets
       await limited.hub.pollNow();
-      expect(await requests(limited.hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+      expect(await requests(limited.hub)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
       expect(eyes(limited.peer, { comment: id })).toBe(1);
       limited.peer.assertClean();
     } finally {
@@ -43,7 +43,7 @@ describe("hub across GitHub outages and exhausted limits", () => {
           .number,
       );
       await down.hub.pollNow();
-      expect(await requests(down.hub.url)).toMatchObject([{ source: { issueNumber: n, commentId: null } }]);
+      expect(await requests(down.hub)).toMatchObject([{ source: { issueNumber: n, commentId: null } }]);
       down.peer.assertClean();
     } finally {
       await down.close();
@@ -62,7 +62,7 @@ describe("hub across GitHub outages and exhausted limits", () => {
 
       gate.open();
       await hub.pollNow();
-      expect(await requests(hub.url)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+      expect(await requests(hub)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
     });
   });
 
@@ -71,14 +71,14 @@ describe("hub across GitHub outages and exhausted limits", () => {
       gate.notFound("GET", new RegExp(`/issues/${issue}$`));
       peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
       await hub.pollNow();
-      expect(await requests(hub.url)).toEqual([]);
+      expect(await requests(hub)).toEqual([]);
       expect(await (await fetch(`${hub.url}/healthz`)).json()).toMatchObject({ status: "ok" });
 
       gate.open();
       const id = Number(peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
       await hub.pollNow();
       await hub.pollNow();
-      expect((await requests(hub.url)).map((r) => r.source.commentId)).toEqual([id]);
+      expect((await requests(hub)).map((r) => r.source.commentId)).toEqual([id]);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BOT, eyes, REPO, replies, requests, useHub } from "./harness.js";
+import { BOT, eyes, hubGet, REPO, replies, requests, useHub } from "./harness.js";
 
 const s = useHub();
 
@@ -12,7 +12,7 @@ describe("hub intake by polling", () => {
     await s.hub.pollNow();
     await s.hub.pollNow();
 
-    const stored = await requests(s.hub.url);
+    const stored = await requests(s.hub);
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({
       state: "queued",
@@ -24,7 +24,7 @@ describe("hub intake by polling", () => {
     expect(eyes(s.peer, { comment: id })).toBe(1);
     expect(replies(s.peer, s.issue)).toEqual([]);
 
-    const metrics = await (await fetch(`${s.hub.url}/metrics`)).text();
+    const metrics = await (await hubGet(s.hub, "/metrics")).text();
     expect(metrics).toMatch(/thopter_requests\{state="queued"\} 1/);
     expect(metrics).toMatch(/thopter_github_rate_limit_remaining\{repo="acme\/widgets"\} \d+/);
   });
@@ -36,7 +36,7 @@ describe("hub intake by polling", () => {
     s.peer.resetStats();
     await s.hub.pollNow();
     expect(s.peer.stats()).toMatchObject({ rateLimited: 0, notModified: 2 });
-    const metrics = await (await fetch(`${s.hub.url}/metrics`)).text();
+    const metrics = await (await hubGet(s.hub, "/metrics")).text();
     expect(metrics).toMatch(/thopter_github_poll_not_modified_total\{repo="acme\/widgets",endpoint="comments"\} [1-9]/);
   });
 
@@ -46,7 +46,7 @@ describe("hub intake by polling", () => {
         .number,
     );
     await s.hub.pollNow();
-    const stored = await requests(s.hub.url);
+    const stored = await requests(s.hub);
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ command: { kind: "stop" }, source: { issueNumber: n, commentId: null } });
     expect(eyes(s.peer, { issue: n })).toBe(1);
@@ -56,7 +56,7 @@ describe("hub intake by polling", () => {
     const id = comment("/thopter", "mallory", "NONE");
     await s.hub.pollNow();
     await s.hub.pollNow();
-    expect(await requests(s.hub.url)).toEqual([]);
+    expect(await requests(s.hub)).toEqual([]);
     const posted = replies(s.peer, s.issue);
     expect(posted).toHaveLength(1);
     expect(posted[0]).toContain("@mallory");
@@ -69,7 +69,7 @@ describe("hub intake by polling", () => {
     comment("/thopter --count many");
     await s.hub.pollNow();
     await s.hub.pollNow();
-    expect(await requests(s.hub.url)).toEqual([]);
+    expect(await requests(s.hub)).toEqual([]);
     const posted = replies(s.peer, s.issue);
     expect(posted).toHaveLength(2);
     expect(posted[0]).toContain("there is no prompt `nosuch`");
@@ -83,7 +83,7 @@ describe("hub intake by polling", () => {
   it("acts on the first of two /thopter lines and says the rest were ignored", async () => {
     const id = comment("/thopter -p plan\n/thopter -p default");
     await s.hub.pollNow();
-    const stored = await requests(s.hub.url);
+    const stored = await requests(s.hub);
     expect(stored.map((r) => r.command)).toEqual([expect.objectContaining({ prompt: "plan" })]);
     expect(eyes(s.peer, { comment: id })).toBe(1);
     const posted = replies(s.peer, s.issue);
@@ -98,7 +98,7 @@ describe("hub intake by polling", () => {
     s.peer.editComment(id, "/thopter");
     await s.hub.pollNow();
     await s.hub.pollNow();
-    expect(await requests(s.hub.url)).toEqual([]);
+    expect(await requests(s.hub)).toEqual([]);
     expect(replies(s.peer, s.issue)).toHaveLength(1); // only the bot's own comment
     expect(eyes(s.peer, { comment: id })).toBe(0);
   });

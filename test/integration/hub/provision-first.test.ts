@@ -22,7 +22,7 @@ describe("a command's way to its machine", () => {
         expect(reactions()).toEqual([]);
         // The 👀 runs beside provisioning, not before it: on a busy machine its POST may reach the gate a little later.
         await until(() => gate.held === 1, 10_000, "the 👀 held at the gate");
-        const [stored] = await requests(hub.url);
+        const [stored] = await requests(hub);
         expect(stored).toMatchObject({ acknowledged: false, state: "provisioning" });
         expect(hub.thopters!.registry.get(provider.creates[0]!.thopterId)?.state).toBe("booting");
 
@@ -30,12 +30,8 @@ describe("a command's way to its machine", () => {
         gate.open();
         await until(() => reactions().length === 2, 20_000, "👀 and 🚀");
         expect(reactions()).toEqual(["eyes", "rocket"]);
-        await until(
-          async () => (await requests(hub.url))[0]?.state === "provisioned",
-          10_000,
-          "the request provisioned",
-        );
-        expect(await requests(hub.url)).toMatchObject([{ acknowledged: true, state: "provisioned" }]);
+        await until(async () => (await requests(hub))[0]?.state === "provisioned", 10_000, "the request provisioned");
+        expect(await requests(hub)).toMatchObject([{ acknowledged: true, state: "provisioned" }]);
         expect(provider.creates).toHaveLength(1);
       },
       { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET },

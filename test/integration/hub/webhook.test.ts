@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { webhookSignature } from "../../peers/github/index.js";
-import { CODER_TOKEN, eyes, ISSUES_TOKEN, REPO, requests, until, useHub, WEBHOOK_SECRET } from "./harness.js";
+import { CODER_TOKEN, eyes, hubGet, ISSUES_TOKEN, REPO, requests, until, useHub, WEBHOOK_SECRET } from "./harness.js";
 
 const s = useHub({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET }, (hub) =>
   hub.peer.deliverTo(`${hub.hub.url}/github/webhook`, WEBHOOK_SECRET),
@@ -18,14 +18,14 @@ describe("hub intake by webhook", () => {
     const id = Number(s.peer.addComment(REPO, s.issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
     await s.peer.deliveriesSettled();
     expect(s.peer.deliveries.at(-1)).toMatchObject({ event: "issue_comment", status: 200 });
-    const viaWebhook = await requests(s.hub.url);
+    const viaWebhook = await requests(s.hub);
     expect(viaWebhook).toMatchObject([{ source: { commentId: id, via: "webhook" }, acknowledged: true }]);
 
     await s.hub.pollNow();
     await s.hub.pollNow();
-    expect(await requests(s.hub.url)).toEqual(viaWebhook);
+    expect(await requests(s.hub)).toEqual(viaWebhook);
     expect(eyes(s.peer, { comment: id })).toBe(1);
-    const metrics = await (await fetch(`${s.hub.url}/metrics`)).text();
+    const metrics = await (await hubGet(s.hub, "/metrics")).text();
     expect(metrics).toMatch(/thopter_webhook_deliveries_total\{event="issue_comment",outcome="handled"\} 1/);
   });
 
@@ -35,7 +35,7 @@ describe("hub intake by webhook", () => {
     );
     await Promise.all([s.peer.deliveriesSettled(), s.hub.pollNow()]);
     await s.hub.pollNow();
-    const stored = await requests(s.hub.url);
+    const stored = await requests(s.hub);
     expect(stored).toMatchObject([{ source: { issueNumber: n, commentId: null }, command: { count: 2 } }]);
     expect(eyes(s.peer, { issue: n })).toBe(1);
   });
@@ -48,7 +48,7 @@ describe("hub intake by webhook", () => {
     expect(forged.status).toBe(401);
     const unsigned = await post(payload, {});
     expect(unsigned.status).toBe(401);
-    expect((await requests(s.hub.url)).map((r) => r.source.commentId)).toEqual([delivered.id]);
+    expect((await requests(s.hub)).map((r) => r.source.commentId)).toEqual([delivered.id]);
   });
 
   it("ignores a delivery for a repository it does not serve (202, a log line) and matches names case-insensitively", async () => {
@@ -67,11 +67,11 @@ describe("hub intake by webhook", () => {
     const res = await redeliver("someone/else", "/thopter");
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ ignored: expect.stringContaining("someone/else") });
-    expect(await requests(s.hub.url)).toEqual([]);
+    expect(await requests(s.hub)).toEqual([]);
     expect(s.logs.some((l) => l.includes("repository not configured") && l.includes("someone/else"))).toBe(true);
 
     expect((await redeliver("ACME/Widgets", "/thopter")).status).toBe(200);
-    expect(await requests(s.hub.url)).toMatchObject([{ source: { repo: REPO, via: "webhook" } }]);
+    expect(await requests(s.hub)).toMatchObject([{ source: { repo: REPO, via: "webhook" } }]);
   });
 
   it("never triggers on an edit delivered by webhook, nor on the edited comment when polled", async () => {
@@ -85,7 +85,7 @@ describe("hub intake by webhook", () => {
       "issue_comment.edited:202",
     ]);
     await s.hub.pollNow();
-    expect(await requests(s.hub.url)).toEqual([]);
+    expect(await requests(s.hub)).toEqual([]);
   });
 
   it("logs no token or webhook secret during a full poll and webhook cycle", async () => {
@@ -95,7 +95,7 @@ describe("hub intake by webhook", () => {
     s.peer.inject({ status: 500, match: { method: "GET" } });
     await s.peer.deliveriesSettled();
     await s.hub.pollNow();
-    await until(async () => (await requests(s.hub.url)).length === 1, 10_000, "the request");
+    await until(async () => (await requests(s.hub)).length === 1, 10_000, "the request");
     const text = s.logs.join("");
     expect(text).toContain("request queued");
     expect(text.length).toBeGreaterThan(1000);

@@ -23,7 +23,7 @@ describe("scheduler with the Fly provider (Fly peer running machines as local pr
     await l.run.scheduler.idle();
     expect(fly.client.stats().calls - before).toBeLessThanOrEqual(4);
 
-    const [request] = await requests(l.s.hub.url);
+    const [request] = await requests(l.s.hub);
     expect(request?.state).toBe("provisioned");
     const id = request!.thopterIds[0]!;
     const machine = l.record(id)?.machine;
@@ -51,7 +51,7 @@ describe("scheduler with the Fly provider (Fly peer running machines as local pr
 
     const run = await l.restart({ base: fly.provider });
     await l.settle();
-    const [request] = await requests(l.s.hub.url);
+    const [request] = await requests(l.s.hub);
     const id = request!.thopterIds[0]!;
     expect(run.registry.get(id)?.state).toMatch(/booting|working/);
     const live = fly.peer.machines().filter((m) => m.state !== "destroyed");
@@ -68,7 +68,7 @@ describe("scheduler with the Fly provider (Fly peer running machines as local pr
     l.command("/thopter");
     await l.settle();
 
-    const [request] = await requests(l.s.hub.url);
+    const [request] = await requests(l.s.hub);
     expect(request?.state).toBe("failed");
     expect(l.record(request!.thopterIds[0]!)?.state).toBe("failed");
     expect(fly.peer.machines().filter((m) => m.state !== "destroyed")).toEqual([]);

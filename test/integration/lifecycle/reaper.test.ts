@@ -15,7 +15,7 @@ async function running(count: number, options: LifecycleOptions = {}): Promise<s
   l = await startLifecycle(options);
   l.command(`/thopter -n ${count}`);
   await l.settle();
-  const ids = (await requests(l.s.hub.url))[0]!.thopterIds;
+  const ids = (await requests(l.s.hub))[0]!.thopterIds;
   for (const id of ids) await until(() => l.record(id)?.state === "working", 20_000, `${id} working`);
   return ids;
 }

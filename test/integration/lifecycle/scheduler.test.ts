@@ -24,7 +24,7 @@ const botComments = () =>
     .filter((c) => (c.user as { login: string }).login === BOT)
     .map((c) => String(c.body));
 async function onlyRequest(): Promise<ThopterRequest> {
-  const all = await requests(l.s.hub.url);
+  const all = await requests(l.s.hub);
   expect(all).toHaveLength(1);
   return all[0]!;
 }
@@ -170,7 +170,7 @@ describe("scheduler with the local provider", () => {
     l.command("/thopter");
     await l.s.hub.pollNow();
     l.run.scheduler.wake();
-    const [id] = thopterIdsFor((await requests(l.s.hub.url))[0]!);
+    const [id] = thopterIdsFor((await requests(l.s.hub))[0]!);
     await until(async () => (await l.provider.list()).some((m) => m.thopterId === id), 20_000, "the machine");
     const first = (await l.provider.list()).find((m) => m.thopterId === id)!;
     expect(l.record(id!)?.state).toBe("provisioning");
@@ -197,7 +197,7 @@ describe("scheduler with the local provider", () => {
 
     l.command("/thopter stop");
     await l.settle();
-    const all = await requests(l.s.hub.url);
+    const all = await requests(l.s.hub);
     expect(all.map((r) => r.state)).toEqual(["provisioned", "cancelled", "provisioned"]);
     for (const record of l.run.registry.list()) expect(record.state).toBe("gone");
     expect(await l.machineDirs()).toEqual([]);

@@ -5,7 +5,7 @@ import { verifyAccessToken } from "@thopter/agent/access/index";
 import { AccessKeys, accessViewers, LOCAL_PLACEMENT } from "@thopter/hub/access/index";
 import { openStore, type Store } from "@thopter/hub/store/index";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addThopter, type DashboardSetup, startDashboard } from "../dashboard/harness.js";
+import { addThopter, BEARER, type DashboardSetup, startDashboard } from "../dashboard/harness.js";
 
 let dir: string;
 let store: Store;
@@ -38,7 +38,7 @@ describe("dashboard viewers", () => {
       ["terminal", access.terminalPort, "terminal"],
       ["log", access.logPort, "log"],
     ] as const) {
-      const res = await fetch(`${setup.url}/thopters/t-1/${path}`, { redirect: "manual" });
+      const res = await fetch(`${setup.url}/thopters/t-1/${path}`, { redirect: "manual", headers: BEARER });
       expect(res.status).toBe(302);
       const target = new URL(res.headers.get("location")!);
       expect(target.host).toBe(`127.0.0.1:${port}`);
@@ -47,13 +47,13 @@ describe("dashboard viewers", () => {
       const stored = (await AccessKeys.open(store, LOCAL_PLACEMENT)).get("t-1")!.key;
       expect(verifyAccessToken(stored, token)).toMatchObject({ thopterId: "t-1", scope });
     }
-    const page = await (await fetch(`${setup.url}/thopters/t-1`)).text();
+    const page = await (await fetch(`${setup.url}/thopters/t-1`, { headers: BEARER })).text();
     expect(page).toContain("/thopters/t-1/terminal");
   });
 
   it("says the terminal is not available for a thopter the hub holds no key for", async () => {
     await runningThopter("t-2");
-    const res = await fetch(`${setup.url}/thopters/t-2/terminal`, { redirect: "manual" });
+    const res = await fetch(`${setup.url}/thopters/t-2/terminal`, { redirect: "manual", headers: BEARER });
     expect(res.status).toBe(404);
     expect(await res.text()).toContain("Not available");
   });

@@ -12,7 +12,7 @@ import { openStore, type Store } from "@thopter/hub/store/index";
 import type { BrokerReport, StatusReport, ThopterRecord } from "@thopter/protocol";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { addThopter, type DashboardSetup, startDashboard } from "./harness.js";
+import { addThopter, BEARER, type DashboardSetup, startDashboard } from "./harness.js";
 
 // An agent that reads its observer's status token floods the collector: the flood is rate-limited, and the broker's
 // audit entries stay on the thopter's timeline in the API whatever gets through.
@@ -137,7 +137,7 @@ it("keeps every broker entry visible in /api/thopters/:id after 3,000 status rep
   expect(observer.at(-1)?.message).toBe("PostToolUse: flood 2999");
 
   // The dashboard's page of the thopter lists both.
-  const page = await (await fetch(`${hub.url}/thopters/fl3`)).text();
+  const page = await (await fetch(`${hub.url}/thopters/fl3`, { headers: BEARER })).text();
   expect(page).toContain("call 0");
   expect(page).toContain("flood 2999");
 }, 180_000);

@@ -9,7 +9,6 @@ providerContract("local", async () => {
   const root = await mkdtemp(join(tmpdir(), "thopter-local-"));
   const provider = new LocalProvider({
     root,
-    thopterUser: "thopter",
     log: pino({ level: "silent" }),
     stopGraceMs: 1_000,
   });

@@ -196,10 +196,14 @@ async function applyBootFirewall(
   return result.status;
 }
 
-/** The agent's home on the volume: made once, given to the agent; what is in it is never touched here. */
+/**
+ * The agent's home on the volume: made once, given to the agent, closed to every other user (other thopters' agents
+ * included: its MCP key and credentials are in it); what is in it is never touched here.
+ */
 function makeHome(home: string, agent: AgentUser): void {
-  if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o755 });
+  if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o700 });
   if (agent.drop) chownSync(home, agent.uid, agent.gid);
+  chmodSync(home, 0o700);
 }
 
 /** The observer process, as the agent, in the machine's process group; its output goes to its log file. */

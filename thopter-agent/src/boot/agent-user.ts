@@ -28,7 +28,9 @@ function requestedIsolation(env: NodeJS.ProcessEnv): Isolation {
 function requestedName(env: NodeJS.ProcessEnv): string {
   const name = env[AGENT_USER_ENV] || AGENT_USER_NAME;
   if (!UNIX_USER_PATTERN.test(name)) {
-    throw new Error(`${AGENT_USER_ENV}=${JSON.stringify(name)} is not a Unix user name: unset it or name the agent's user`);
+    throw new Error(
+      `${AGENT_USER_ENV}=${JSON.stringify(name)} is not a Unix user name: unset it or name the agent's user`,
+    );
   }
   return name;
 }

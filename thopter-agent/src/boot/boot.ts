@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { redactSecrets, type StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { RunningServer } from "../access/server.js";
@@ -201,7 +201,8 @@ async function applyBootFirewall(
  * included: its MCP key and credentials are in it); what is in it is never touched here.
  */
 function makeHome(home: string, agent: AgentUser): void {
-  if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(home), { recursive: true, mode: 0o755 });
+  if (!existsSync(home)) mkdirSync(home, { mode: 0o700 });
   if (agent.drop) chownSync(home, agent.uid, agent.gid);
   chmodSync(home, 0o700);
 }

@@ -47,7 +47,7 @@ function runAs(command: string, args: string[], agent?: Agent): Promise<{ code: 
  */
 async function signalAgent(agent: Agent | undefined, sig: NodeJS.Signals): Promise<void> {
   // A uid at its process limit cannot start the kill: the pids found are then signalled one by one.
-  if (agent) await runAs("kill", ["-s", sig.replace(/^SIG/, ""), "--", "-1"], agent).catch(() => undefined);
+  if (agent) await runAs("kill", [`-${sig.replace(/^SIG/, "")}`, "--", "-1"], agent).catch(() => undefined);
 }
 
 /** Waits until the machine has no process left, re-signalling newcomers; true if it got there within `ms`. */

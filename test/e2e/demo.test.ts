@@ -98,7 +98,9 @@ describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
     const out = await runDemo(["corepack", "pnpm", "demo"], {
       env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0", LOG_LEVEL: "silent" },
     });
-    expect(out).toContain(`Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`);
+    expect(out).toContain(
+      "Each thopter runs as its own user (thopter-<id>, made and deleted by the hub), the push broker as root (token isolation on).",
+    );
     expect(out).not.toContain("Token isolation is OFF");
   }, 150_000);
 });

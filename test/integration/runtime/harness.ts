@@ -44,6 +44,8 @@ export interface Thopter {
   peer: GithubPeer;
   model: ModelPeer;
   registry: Registry;
+  /** The agent's user: as root the thopter's own (the provider made it), otherwise this test's. */
+  agentUser: string;
   /** The machine's root (THOPTER_FS_ROOT) and the runtime's paths under it. */
   fsRoot: string;
   layout: LayoutPaths;
@@ -164,6 +166,7 @@ export async function startThopter(
     peer,
     model,
     registry,
+    agentUser: agentName,
     fsRoot,
     layout,
     repoDir: join(layout.workspace, "app"),

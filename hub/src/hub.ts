@@ -130,6 +130,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       stopper: thopters.stopper,
       config,
       isolation: provider?.isolation,
+      providerWarnings: provider?.warnings,
       viewers: accessViewers(thopters.access),
       log,
     });

@@ -35,6 +35,8 @@ export interface DashboardOptions {
   };
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
+  /** The provider's own warnings (containment its host cannot give), on every page too. */
+  providerWarnings?: readonly string[];
   /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */
   viewers?: ThopterViewers;
   log: Logger;
@@ -65,7 +67,10 @@ export interface Dashboard {
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { config, registry, log } = options;
   const auth = new DashboardAuth(config.DASHBOARD_TOKEN, config.HUB_PUBLIC_URL);
-  const isolation = options.isolation === "off" ? [ISOLATION_OFF_WARNING] : [];
+  const isolation = [
+    ...(options.isolation === "off" ? [ISOLATION_OFF_WARNING] : []),
+    ...(options.providerWarnings ?? []),
+  ];
   // Every page shows the current list: refreshed in place, so a credential nearing expiry shows up days ahead
   // however long the hub has run, and a renewed one's warning goes.
   const warnings: string[] = [];

@@ -20,6 +20,7 @@ import {
 import { AgentUsers } from "./agent-users.js";
 import { closedAncestor } from "./closed-ancestor.js";
 import { inspectLocalMachine, type LaunchFile, type LocalMachineStatus, launchLocalMachine } from "./launch.js";
+import { privateTmpUnavailable, withPrivateTmp } from "./private-tmp.js";
 import { removeLocalMachine } from "./stop.js";
 import { DEFAULT_UID_RANGE, type UidRange, UidRangeText } from "./uid-range.js";
 import type { ThopterUser } from "./user-accounts.js";
@@ -52,11 +53,22 @@ export class LocalProvider implements Provider {
   /** The thopters' own users; only a root hub has them. */
   private readonly users?: AgentUsers;
   private swept = false;
+  /** Containment this host cannot give (shown on the dashboard). */
+  readonly warnings: string[] = [];
+  /** Whether each machine gets its own /tmp and /dev/shm (a root hub, on a host with mount namespaces). */
+  private readonly privateTmp: boolean;
 
   constructor(private readonly options: LocalProviderOptions) {
     this.root = resolve(options.root);
     this.graceMs = options.stopGraceMs ?? 10_000;
     this.isolation = process.getuid?.() === 0 ? "full" : "off";
+    const noPrivateTmp = this.isolation === "full" ? privateTmpUnavailable() : "the hub is not root";
+    this.privateTmp = noPrivateTmp === undefined;
+    if (this.isolation === "full" && noPrivateTmp !== undefined) {
+      const warning = `Local thopters share this host's /tmp and /dev/shm: it gives the hub no mount namespace (${noPrivateTmp}), so an agent can leave files there for another thopter's.`;
+      this.warnings.push(warning);
+      options.log.warn({ reason: noPrivateTmp }, warning);
+    }
     if (this.isolation === "full")
       this.users = new AgentUsers(this.root, options.uidRange ?? UidRangeText.parse(DEFAULT_UID_RANGE), options.log);
     if (this.isolation === "off") {
@@ -89,7 +101,8 @@ export class LocalProvider implements Provider {
       try {
         const env = agent ? { ...spec.env, [AGENT_USER_ENV]: agent.name } : { ...spec.env, [ISOLATION_ENV]: "off" };
         const files = ownedFiles(spec, agent);
-        const started = await launchLocalMachine({ dir, env, files, cmd: spec.entrypoint, meta, agent });
+        const cmd = this.privateTmp ? withPrivateTmp(dir, spec.entrypoint) : spec.entrypoint;
+        const started = await launchLocalMachine({ dir, env, files, cmd, meta, agent });
         this.options.log.info(
           { thopterId: id, pid: started.process?.pid, dir, user: agent?.name },
           "local machine started",

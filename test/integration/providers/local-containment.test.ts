@@ -146,6 +146,34 @@ describe.skipIf(!IS_ROOT)("local thopters of a root hub are contained (root only
     expect(await pidsOf(b.agent.uid)).toContain(bPid);
   });
 
+  it("gives each thopter its own /tmp and /dev/shm: what A's agent leaves there, B and the host never see", async () => {
+    const a = await create("tmp-a");
+    const b = await create("tmp-b");
+    const [aPid] = await pidsOf(a.agent.uid);
+    const [bPid] = await pidsOf(b.agent.uid);
+    const planted = `planted-${randomBytes(4).toString("hex")}`;
+    // In A's agent's own view of the world (its mount namespace), as A's uid: what it would do with a shell.
+    const inView = (pid: number, agent: Agent, script: string) =>
+      run("nsenter", [
+        "-t",
+        String(pid),
+        "-m",
+        "--",
+        "setpriv",
+        `--reuid=${agent.uid}`,
+        `--regid=${agent.gid}`,
+        "--clear-groups",
+        "sh",
+        "-c",
+        script,
+      ]);
+    await inView(aPid!, a.agent, `echo a > /tmp/${planted} && echo a > /dev/shm/${planted} && ls ${a.home}`);
+    expect((await inView(aPid!, a.agent, `cat /tmp/${planted} /dev/shm/${planted}`)).stdout).toBe("a\na\n");
+    const seenByB = await inView(bPid!, b.agent, `ls -A /tmp /dev/shm`);
+    expect(seenByB.stdout).not.toContain(planted);
+    for (const dir of ["/tmp", "/dev/shm"]) expect(await readdir(dir)).not.toContain(planted);
+  });
+
   it("leaves nothing running after a stop: setsid env -i, a double-forked daemon and a respawning loop all die", async () => {
     const { ref, agent } = await create("survive");
     asAgent(agent, "setsid", ["-f", "env", "-i", "sleep", "1000"]);

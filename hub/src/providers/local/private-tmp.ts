@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { delimiter, isAbsolute, join } from "node:path";
 
 /**
  * Runs in the machine's own mount namespace, before its entrypoint: fresh `/tmp` and `/dev/shm` (tmpfs) that no other
@@ -32,4 +35,32 @@ export function privateTmpUnavailable(): string | undefined {
   );
   if (probe.status === 0) return undefined;
   return (probe.error?.message ?? probe.stderr ?? `exit ${probe.status}`).trim() || `exit ${probe.status}`;
+}
+
+/**
+ * Rejects, as a failed spawn would, when `command` is no executable file (looked up on PATH unless it has a slash):
+ * behind the namespace wrapper only the wrapper is spawned, and a missing entrypoint would fail later and unseen.
+ */
+export async function checkRunnable(command: string): Promise<void> {
+  const candidates = command.includes("/")
+    ? [command]
+    : (process.env.PATH ?? "")
+        .split(delimiter)
+        .filter(isAbsolute)
+        .map((dir) => join(dir, command));
+  for (const path of candidates) {
+    const file = await stat(path).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+    if (
+      file &&
+      (await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+  }
+  throw new Error(`entrypoint ${command} did not start: no executable file by that name`);
 }

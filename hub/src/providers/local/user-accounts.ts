@@ -118,7 +118,12 @@ export async function createThopterUser(name: string, range: UidRange, home: str
 
 /** Deletes the user and its group; both already gone is fine. Its processes must be gone first (userdel refuses). */
 export async function deleteThopterUser(name: string): Promise<void> {
-  const user = await shadowTool("userdel", ["--", name]);
+  let user = await shadowTool("userdel", ["--", name]);
+  // 8: still "in use": a killed process not yet reaped (its parent is init, which reaps when it gets to it).
+  for (let wait = 0; user === 8 && wait < 50; wait++) {
+    await sleep(100);
+    user = await shadowTool("userdel", ["--", name]);
+  }
   if (user !== 0 && user !== 6) throw new Error(`userdel ${name} failed (exit ${user})`);
   // userdel takes a user's own group with it when USERGROUPS_ENAB is on; otherwise it is still there.
   const group = await shadowTool("groupdel", ["--", name]);

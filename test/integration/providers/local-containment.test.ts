@@ -174,6 +174,28 @@ describe.skipIf(!IS_ROOT)("local thopters of a root hub are contained (root only
     for (const dir of ["/tmp", "/dev/shm"]) expect(await readdir(dir)).not.toContain(planted);
   });
 
+  it("says so, in its warnings and log, when the host gives it no mount namespace; thopters then share /tmp", async () => {
+    const { stdout } = await run("setpriv", [
+      "--bounding-set=-sys_admin",
+      "--inh-caps=-sys_admin",
+      "--",
+      process.execPath,
+      "--conditions=thopter-source",
+      "--import",
+      "tsx",
+      join(import.meta.dirname, "no-namespace-hub.ts"),
+      root,
+      ENTRYPOINT,
+    ]);
+    const { warnings, logged, sameMounts } = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    const warning = expect.stringMatching(
+      /^Local thopters share this host's \/tmp and \/dev\/shm: it gives the hub no mount namespace \(.*Operation not permitted.*\), so an agent can leave files there for another thopter's\.$/,
+    );
+    expect(warnings).toEqual([warning]);
+    expect(logged).toContainEqual(warning);
+    expect(sameMounts).toBe(true);
+  });
+
   it("leaves nothing running after a stop: setsid env -i, a double-forked daemon and a respawning loop all die", async () => {
     const { ref, agent } = await create("survive");
     asAgent(agent, "setsid", ["-f", "env", "-i", "sleep", "1000"]);

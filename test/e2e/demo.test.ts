@@ -146,7 +146,7 @@ describe("pnpm demo without root (as root: as the user thopter)", () => {
       );
     });
     expect(out.split("\n")[0]).toBe(
-      `Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) it runs as the user '${AGENT_USER}' instead.`,
+      "Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) each thopter runs as its own user instead.",
     );
     expect(out).toContain(`run as you, '${user.name}' (token isolation OFF: not root)`);
     // Nothing of the demo's own is left either (its environment names the home: HOME, TMPDIR).

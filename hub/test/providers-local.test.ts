@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { ThopterSpec } from "@thopter/protocol";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { hostPath } from "../src/providers/local/files.js";
 import { LocalProvider } from "../src/providers/local/local-provider.js";
 import { type LocalMachineRecord, readRecord, writeRecord } from "../src/providers/local/machine-record.js";
@@ -184,6 +184,32 @@ describe("local provider", () => {
     await inside.destroy(ref);
     expect(warnings).toEqual([expect.stringContaining(`is inside ${closed}, which the thopters' users cannot enter`)]);
   });
+
+  it.skipIf(!IS_ROOT)(
+    "as root, replaces what an interrupted create left: a user's group without its user (root only)",
+    async () => {
+      const free = await freeUidNear(64_800);
+      await run("groupadd", ["--gid", String(free), "--", "thopter-t-leftover"]);
+      onTestFinished(async () => {
+        await run("groupdel", ["thopter-t-leftover"]).catch(() => undefined);
+      });
+      const narrow = new LocalProvider({ root, log, stopGraceMs: 500, uidRange: { first: free, last: free } });
+      const ref = await narrow.create(idle("t-leftover"), owner("t-leftover"));
+      expect((await readRecord(join(root, "t-leftover")))?.agent).toEqual({
+        name: "thopter-t-leftover",
+        uid: free,
+        gid: free,
+      });
+      await narrow.destroy(ref);
+      expect(await userExists("thopter-t-leftover")).toBe(false);
+      expect(
+        await run("getent", ["group", "thopter-t-leftover"]).then(
+          () => "left",
+          () => "gone",
+        ),
+      ).toBe("gone");
+    },
+  );
 
   it.skipIf(!IS_ROOT)(
     "as root, fails a create clearly when LOCAL_THOPTER_UID_RANGE is used up (root only)",

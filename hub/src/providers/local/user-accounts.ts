@@ -89,11 +89,23 @@ async function freeUid(range: UidRange, tried: ReadonlySet<number>): Promise<num
   return undefined;
 }
 
+/** Deletes the group `name` when it is a leftover of ours (a create interrupted between groupadd and useradd). */
+async function removeLeftoverGroup(name: string, range: UidRange): Promise<void> {
+  const line = await run("getent", ["group", name]).then(
+    ({ stdout }) => stdout.trim(),
+    () => "",
+  );
+  const gid = Number(line.split(":")[2]);
+  const ours = gid >= range.first && gid <= range.last && !(await accounts()).some((a) => a.name === name);
+  if (ours) await shadowTool("groupdel", ["--", name]);
+}
+
 /**
  * Creates `name` with its own group, both with the first free id of the range, its home at `home` (not made here: it
  * is inside the thopter's directory). Another process taking the same id meanwhile moves it on to the next one.
  */
 export async function createThopterUser(name: string, range: UidRange, home: string): Promise<ThopterUser> {
+  await removeLeftoverGroup(name, range);
   const tried = new Set<number>();
   for (;;) {
     const uid = await freeUid(range, tried);

@@ -20,7 +20,7 @@ import {
 import { AgentUsers } from "./agent-users.js";
 import { closedAncestor } from "./closed-ancestor.js";
 import { inspectLocalMachine, type LaunchFile, type LocalMachineStatus, launchLocalMachine } from "./launch.js";
-import { checkRunnable, privateTmpUnavailable, withPrivateTmp } from "./private-tmp.js";
+import { checkRunnable, privateTmpUnavailable, sharedTmpWarning, withPrivateTmp } from "./private-tmp.js";
 import { removeLocalMachine } from "./stop.js";
 import { DEFAULT_UID_RANGE, type UidRange, UidRangeText } from "./uid-range.js";
 import type { ThopterUser } from "./user-accounts.js";
@@ -62,16 +62,16 @@ export class LocalProvider implements Provider {
     this.root = resolve(options.root);
     this.graceMs = options.stopGraceMs ?? 10_000;
     this.isolation = process.getuid?.() === 0 ? "full" : "off";
-    const noPrivateTmp = this.isolation === "full" ? privateTmpUnavailable() : "the hub is not root";
-    this.privateTmp = noPrivateTmp === undefined;
-    if (this.isolation === "full" && noPrivateTmp !== undefined) {
-      const warning = `Local thopters share this host's /tmp and /dev/shm: it gives the hub no mount namespace (${noPrivateTmp}), so an agent can leave files there for another thopter's.`;
-      this.warnings.push(warning);
-      options.log.warn({ reason: noPrivateTmp }, warning);
-    }
-    if (this.isolation === "full")
+    if (this.isolation === "full") {
       this.users = new AgentUsers(this.root, options.uidRange ?? UidRangeText.parse(DEFAULT_UID_RANGE), options.log);
-    if (this.isolation === "off") {
+      const noPrivateTmp = privateTmpUnavailable();
+      this.privateTmp = noPrivateTmp === undefined;
+      if (noPrivateTmp !== undefined) {
+        this.warnings.push(sharedTmpWarning(noPrivateTmp));
+        options.log.warn({ reason: noPrivateTmp }, sharedTmpWarning(noPrivateTmp));
+      }
+    } else {
+      this.privateTmp = false;
       options.log.warn(
         { uid: process.getuid?.() },
         "local provider: the hub is not running as root, so token isolation is OFF: thopters run as this user and the agent can read the push broker's GitHub token. Run the hub as root to isolate it.",

@@ -23,6 +23,10 @@ export function withPrivateTmp(dir: string, cmd: readonly string[]): string[] {
   return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", SETUP, "thopter-tmp", dir, ...cmd];
 }
 
+/** What the hub and dashboard say when machines cannot have their own /tmp (`reason`: what unshare said). */
+export const sharedTmpWarning = (reason: string): string =>
+  `Local thopters share this host's /tmp and /dev/shm: it gives the hub no mount namespace (${reason}), so an agent can leave files there for another thopter's.`;
+
 /** Why this host cannot give machines a private /tmp (no mount namespaces for this process), or undefined if it can. */
 export function privateTmpUnavailable(): string | undefined {
   const probe = spawnSync(

@@ -22,7 +22,7 @@ function signal(pids: readonly number[], sig: NodeJS.Signals): void {
   }
 }
 
-/** Runs `command` to its end, as `agent` when given (from `/`, which every user may enter); resolves with its stderr and exit code. */
+/** Runs `command` to its end, as `agent` when given, from `/` (every user may enter it); resolves with stderr and exit code. */
 function runAs(command: string, args: string[], agent?: Agent): Promise<{ code: number | null; stderr: string }> {
   const ids = agent ? { uid: agent.uid, gid: agent.gid } : {};
   const child = spawn(command, args, {
@@ -42,7 +42,7 @@ function runAs(command: string, args: string[], agent?: Agent): Promise<{ code: 
 }
 
 /**
- * `kill -1` as the agent's uid: the kernel signals every process of that uid (the kill itself included) in one step
+ * `kill -1` as the agent's uid: the kernel signals every process of that uid (but the kill itself) in one step
  * that a fork cannot slip through, however many the agent started or detached.
  */
 async function signalAgent(agent: Agent | undefined, sig: NodeJS.Signals): Promise<void> {

@@ -185,6 +185,19 @@ describe("local provider", () => {
     expect(warnings).toEqual([expect.stringContaining(`is inside ${closed}, which the thopters' users cannot enter`)]);
   });
 
+  it.skipIf(!IS_ROOT)("as root, names the missing user tools when the host has no groupadd (root only)", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = "/usr/bin:/bin"; // shadow's tools live in /usr/sbin
+    try {
+      await expect(provider.create(idle("t-notools"), owner("t-notools"))).rejects.toThrow(
+        "groupadd is not installed: a hub run as root makes a user per local thopter with shadow's tools (Debian: apt-get install passwd)",
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(await exists(join(root, "t-notools"))).toBe(false);
+  });
+
   it.skipIf(!IS_ROOT)(
     "as root, replaces what an interrupted create left: a user's group without its user (root only)",
     async () => {

@@ -52,8 +52,13 @@ async function groupIds(): Promise<Set<number>> {
 }
 
 /** The exit code of a failed useradd/groupadd/userdel (see their man pages), or rethrows what is not one. */
-function exitCode(err: unknown): number {
+function exitCode(err: unknown, tool: string): number {
   const code = (err as { code?: unknown }).code;
+  if (code === "ENOENT") {
+    throw new Error(
+      `${tool} is not installed: a hub run as root makes a user per local thopter with shadow's tools (Debian: apt-get install passwd)`,
+    );
+  }
   if (typeof code !== "number") throw err;
   return code;
 }
@@ -71,7 +76,7 @@ async function shadowTool(tool: string, args: string[]): Promise<number> {
       await run(tool, args);
       return 0;
     } catch (err) {
-      const code = exitCode(err);
+      const code = exitCode(err, tool);
       if (code !== LOCKED || attempt >= 20) {
         if (code === LOCKED) throw new Error(`${tool} ${args.join(" ")}: ${stderrOf(err)}`);
         return code;

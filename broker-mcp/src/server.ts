@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Audit } from "./audit.js";
+import { peerUid } from "./peer-uid.js";
 import { Refusal } from "./refusal.js";
 import { requestGuard } from "./request-guard.js";
 import { TOOLS } from "./tools/index.js";
@@ -91,9 +92,14 @@ function mcpServer(ctx: ToolContext, audit: Audit, log: Logger): Server {
 export function listen(ctx: ToolContext, audit: Audit, log: Logger, port: number): Promise<HttpServer> {
   const app = express();
   app.use(localhostHostValidation());
-  app.use(MCP_PATH, (req: Request, res: Response, next: NextFunction) => {
-    if (bearerMatches(req.headers.authorization, ctx.config.mcpKey)) return next();
-    log.warn({ method: req.method }, "MCP request without the right bearer key");
+  // The key and the caller's uid: another local thopter's agent (its own uid) is refused even with this key.
+  const callers = new Set([ctx.config.agent.uid, process.getuid?.() ?? -1]);
+  app.use(MCP_PATH, async (req: Request, res: Response, next: NextFunction) => {
+    const uid = await peerUid(req.socket);
+    if (bearerMatches(req.headers.authorization, ctx.config.mcpKey) && uid !== undefined && callers.has(uid)) {
+      return next();
+    }
+    log.warn({ method: req.method, uid }, "MCP request without the right bearer key, or not from the agent's uid");
     res.status(401).json({ jsonrpc: "2.0", error: { code: -32001, message: "Unauthorized" }, id: null });
   });
   app.use(MCP_PATH, ...requestGuard(audit));

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { NAME_PATTERN, RepoFullName } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
 import { parseStoreUrl } from "./store/url.js";
 
 /** A bad or missing configuration value. The message is one line: variable, what is wrong, what to do. */
@@ -102,14 +103,6 @@ const goldenClaudes = z.string().transform((s, ctx) => {
   return names;
 });
 
-/** `FIRST-LAST`: an inclusive range of uids, e.g. `61000-61999`. */
-const uidRange = z.string().transform((s, ctx) => {
-  const [first = 0, last = 0] = (/^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(s) ?? []).slice(1).map(Number);
-  if (first < 1 || last < first || last > 4_294_967_294)
-    ctx.addIssue({ code: "custom", message: `${JSON.stringify(s)} is not FIRST-LAST with 0 < FIRST <= LAST` });
-  return { first, last };
-});
-
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** Every hub variable of DESIGN.md's configuration table (plus dashboard, golden-claude and log settings). */
@@ -137,9 +130,10 @@ const EnvSchema = z.object({
   PROMPTS_DIR: z.string().default("prompts"),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
-  LOCAL_THOPTER_USER: z.string().optional(),
-  /** The uids local thopters run as; none of them may connect to HUB_PORT (nftables, as root). */
-  LOCAL_THOPTER_UID_RANGE: uidRange.default({ first: 61_000, last: 61_999 }),
+  /** One uid (and group) per local thopter when the hub runs as root; also the dashboard port's nftables owner match. */
+  LOCAL_THOPTER_UID_RANGE: UidRangeText.default(UidRangeText.parse(DEFAULT_UID_RANGE)),
+  /** Replaced by one user per thopter: set, it stops the hub with a line saying so. */
+  LOCAL_THOPTER_USER: z.undefined({ error: "is no longer used: each local thopter gets its own user" }).optional(),
   CLAUDE_BIN: z.string().default("claude"),
   /** The thopter boot command, words separated by spaces; unset: the repository's thopter/entrypoint.sh. */
   THOPTER_ENTRYPOINT: z
@@ -188,8 +182,8 @@ const FIX: Record<Variable, string> = {
   PROMPTS_DIR: "set it to the folder of prompt templates (default prompts)",
   THOPTER_ENV_FILE: "set it to a file of KEY=value lines (default .env.thopters)",
   LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",
-  LOCAL_THOPTER_USER: "set it to an existing unprivileged user, e.g. thopter",
-  LOCAL_THOPTER_UID_RANGE: "set it to FIRST-LAST, a range of unused uids (default 61000-61999)",
+  LOCAL_THOPTER_UID_RANGE: `set it to FIRST-LAST, uids free on this host for local thopters (default ${DEFAULT_UID_RANGE})`,
+  LOCAL_THOPTER_USER: "unset it (LOCAL_THOPTER_UID_RANGE sets which uids local thopters get)",
   CLAUDE_BIN: "set it to the claude executable (default claude on PATH)",
   THOPTER_ENTRYPOINT: "set it to the thopter boot command, or leave it unset for thopter/entrypoint.sh",
   DASHBOARD_TOKEN:
@@ -266,8 +260,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   return {
     ...config,
     HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${host}:${config.HUB_PORT}`,
-    // Agents never run as root: when the hub is root, local thopters run as this user.
-    LOCAL_THOPTER_USER: config.LOCAL_THOPTER_USER ?? (process.getuid?.() === 0 ? "thopter" : undefined),
   };
 }
 

@@ -6,7 +6,7 @@ import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
-import { guardDashboardPort, localThopterUids } from "./access/port-guard.js";
+import { guardDashboardPort } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard, DashboardAuth } from "./dashboard/index.js";
@@ -96,7 +96,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       secrets: [...configSecrets(config), ...profiles.secrets, dashboardToken.token],
     });
   const auth = new DashboardAuth(dashboardToken.token, config.HUB_PUBLIC_URL);
-  // Filled once the hub listens (the dashboard port guard); every dashboard page shows them.
+  // What this host cannot give (the provider's, then the dashboard port guard's once the hub listens); every
+  // dashboard page shows them.
   const hostWarnings: string[] = [];
   profiles.warnExpiring(log);
   const goldenClaudes = profiles.acceptedNames(config.GOLDEN_CLAUDES);
@@ -118,6 +119,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   let url = "";
   const repoInfo = new RepoInfoCache(clients);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
+  hostWarnings.push(...(provider?.warnings ?? []));
   const thopters =
     provider === undefined
       ? undefined
@@ -218,7 +220,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     provider?.kind === "local"
       ? await guardDashboardPort({
           port,
-          who: await localThopterUids(config.LOCAL_THOPTER_UID_RANGE, config.LOCAL_THOPTER_USER),
+          range: config.LOCAL_THOPTER_UID_RANGE,
           log,
           nft: deps.nft,
         })

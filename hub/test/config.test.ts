@@ -60,7 +60,7 @@ describe("loadConfig", () => {
     expect(config.GITHUB_INTEGRATION_JSON).toEqual(INTEGRATION);
     expect(config.GITHUB_WEBHOOK_SECRET).toBeUndefined();
     expect(config.DASHBOARD_TOKEN).toBeUndefined();
-    expect(config.LOCAL_THOPTER_USER).toBe(process.getuid?.() === 0 ? "thopter" : undefined);
+    expect(config.LOCAL_THOPTER_UID_RANGE).toEqual({ first: 61000, last: 61999 });
   });
 
   it("coerces numbers, lists and URLs, and treats empty values as unset", () => {
@@ -135,6 +135,26 @@ describe("loadConfig", () => {
     expect(failure({ ...BASE, MAX_THOPTERS: "0" }).message).toMatch(/^MAX_THOPTERS: must be at least 1;/);
     expect(failure({ ...BASE, MAX_LIFETIME_MIN: "-5" }).message).toMatch(/^MAX_LIFETIME_MIN: must be greater than 0;/);
     expect(failure({ ...BASE, HUB_PORT: "9000", HUB_STATUS_PORT: "9000" }).variable).toBe("HUB_STATUS_PORT");
+  });
+
+  it("reads LOCAL_THOPTER_UID_RANGE as FIRST-LAST and names a bad one; LOCAL_THOPTER_USER is refused as gone", () => {
+    expect(loadConfig({ ...BASE, LOCAL_THOPTER_UID_RANGE: " 62000 - 62009 " }).LOCAL_THOPTER_UID_RANGE).toEqual({
+      first: 62000,
+      last: 62009,
+    });
+    const fix = "set it to FIRST-LAST, uids free on this host for local thopters (default 61000-61999)";
+    expect(failure({ ...BASE, LOCAL_THOPTER_UID_RANGE: "62000" }).message).toBe(
+      `LOCAL_THOPTER_UID_RANGE: "62000" is not FIRST-LAST; ${fix}`,
+    );
+    expect(failure({ ...BASE, LOCAL_THOPTER_UID_RANGE: "62009-62000" }).message).toBe(
+      `LOCAL_THOPTER_UID_RANGE: 62009 is above 62000; ${fix}`,
+    );
+    expect(failure({ ...BASE, LOCAL_THOPTER_UID_RANGE: "0-999" }).message).toBe(
+      `LOCAL_THOPTER_UID_RANGE: 0-999 is not within 1000-65533; ${fix}`,
+    );
+    expect(failure({ ...BASE, LOCAL_THOPTER_USER: "thopter" }).message).toBe(
+      "LOCAL_THOPTER_USER: is no longer used: each local thopter gets its own user; unset it (LOCAL_THOPTER_UID_RANGE sets which uids local thopters get)",
+    );
   });
 
   it("names a bad URL", () => {

@@ -11,7 +11,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const base = {
   PROVIDER: "local" as const,
   LOCAL_THOPTER_ROOT: join(tmp, "machines"),
-  LOCAL_THOPTER_USER: "thopter",
+  LOCAL_THOPTER_UID_RANGE: { first: 61000, last: 61999 },
   FLY_API_URL: "http://127.0.0.1:1",
   FLY_API_TOKEN: "fly-token",
   APP_NAME: "thopters",

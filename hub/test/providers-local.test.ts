@@ -1,16 +1,39 @@
+import { execFile } from "node:child_process";
 import { statSync } from "node:fs";
 import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { ThopterSpec } from "@thopter/protocol";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { hostPath } from "../src/providers/local/files.js";
 import { LocalProvider } from "../src/providers/local/local-provider.js";
 import { type LocalMachineRecord, readRecord, writeRecord } from "../src/providers/local/machine-record.js";
 
 const IS_ROOT = process.getuid?.() === 0;
+const userExists = (name: string) =>
+  run("getent", ["passwd", name]).then(
+    () => true,
+    () => false,
+  );
+
+/** A uid at or above `from` that no user or group has (the range test's one uid). */
+async function freeUidNear(from: number): Promise<number> {
+  for (let uid = from; ; uid++) {
+    const taken = await Promise.all(
+      ["passwd", "group"].map((db) =>
+        run("getent", [db, String(uid)]).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (!taken.includes(true)) return uid;
+  }
+}
 const log = pino({ level: "silent" });
+const run = promisify(execFile);
 const owner = (thopterId: string) => ({ thopterId, repo: "acme/widgets", issueNumber: 7 });
 const idle = (thopterId: string, entrypoint = [process.execPath, "-e", "setInterval(() => {}, 60_000)"]) =>
   ({ thopterId, env: {}, files: [], entrypoint }) satisfies ThopterSpec;
@@ -24,7 +47,7 @@ let root: string;
 let provider: LocalProvider;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "thopter-local-unit-"));
-  provider = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 500 });
+  provider = new LocalProvider({ root, log, stopGraceMs: 500 });
 });
 afterEach(async () => {
   for (const m of await provider.list()) await provider.destroy(m.ref);
@@ -34,7 +57,7 @@ afterEach(async () => {
 describe("local provider", () => {
   it("lets a restarted hub find and destroy the thopters it started", async () => {
     await provider.create(idle("t-adopt"), owner("t-adopt"));
-    const restarted = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 500 });
+    const restarted = new LocalProvider({ root, log, stopGraceMs: 500 });
     const [found] = await restarted.list();
     expect(found).toMatchObject({ ...owner("t-adopt"), state: "running" });
     const pid = (await readRecord(join(root, "t-adopt")))!.process!.pid;
@@ -121,13 +144,13 @@ describe("local provider", () => {
     const logged = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line).msg) });
     vi.spyOn(process, "getuid").mockReturnValue(1000);
     try {
-      const plain = new LocalProvider({ root, thopterUser: "thopter", log: logged });
+      const plain = new LocalProvider({ root, log: logged });
       expect(plain.isolation).toBe("off");
     } finally {
       vi.restoreAllMocks();
     }
     expect(lines).toEqual([expect.stringContaining("token isolation is OFF")]);
-    expect(new LocalProvider({ root, thopterUser: "thopter", log }).isolation).toBe(IS_ROOT ? "full" : "off");
+    expect(new LocalProvider({ root, log }).isolation).toBe(IS_ROOT ? "full" : "off");
   });
 
   it("tells each thopter when its isolation is off (THOPTER_ISOLATION=off), and never as root", async () => {
@@ -140,7 +163,7 @@ describe("local provider", () => {
     const consoleOf = (id: string) => readFile(join(root, id, "console.log"), "utf8");
     // The provider decides its isolation once, when made: a hub that is not root.
     vi.spyOn(process, "getuid").mockReturnValue(1000);
-    const plain = new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 500 });
+    const plain = new LocalProvider({ root, log, stopGraceMs: 500 });
     vi.restoreAllMocks();
     await plain.create(printEnv("t-off"), owner("t-off"));
     await expect.poll(() => consoleOf("t-off"), { timeout: 10_000 }).toContain("isolation=off");
@@ -156,21 +179,65 @@ describe("local provider", () => {
     await mkdir(closed, { mode: 0o700 });
     const warnings: string[] = [];
     const logged = pino({ level: "warn" }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
-    const inside = new LocalProvider({ root: join(closed, "machines"), thopterUser: "thopter", log: logged });
+    const inside = new LocalProvider({ root: join(closed, "machines"), log: logged });
     const ref = await inside.create(idle("t-closed"), owner("t-closed"));
     await inside.destroy(ref);
-    expect(warnings).toEqual([expect.stringContaining(`is inside ${closed}, which thopter cannot enter`)]);
+    expect(warnings).toEqual([expect.stringContaining(`is inside ${closed}, which the thopters' users cannot enter`)]);
   });
 
-  it.skipIf(!IS_ROOT)("as root, names a missing LOCAL_THOPTER_USER and how to fix it (root only)", async () => {
-    const noUser = new LocalProvider({ root, thopterUser: "no-such-user-xyz", log });
-    const spec = {
-      ...idle("t-nouser"),
-      files: [{ path: "/x", contentBase64: "", mode: 0o644, owner: "thopter" as const }],
-    };
-    await expect(noUser.create(spec, owner("t-nouser"))).rejects.toThrow(
-      /LOCAL_THOPTER_USER "no-such-user-xyz" does not exist/,
-    );
-    expect(await exists(join(root, "t-nouser"))).toBe(false);
+  it.skipIf(!IS_ROOT)("as root, names the missing user tools when the host has no groupadd (root only)", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = "/usr/bin:/bin"; // shadow's tools live in /usr/sbin
+    try {
+      await expect(provider.create(idle("t-notools"), owner("t-notools"))).rejects.toThrow(
+        "groupadd is not installed: a hub run as root makes a user per local thopter with shadow's tools (Debian: apt-get install passwd)",
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(await exists(join(root, "t-notools"))).toBe(false);
   });
+
+  it.skipIf(!IS_ROOT)(
+    "as root, replaces what an interrupted create left: a user's group without its user (root only)",
+    async () => {
+      const free = await freeUidNear(64_800);
+      await run("groupadd", ["--gid", String(free), "--", "thopter-t-leftover"]);
+      onTestFinished(async () => {
+        await run("groupdel", ["thopter-t-leftover"]).catch(() => undefined);
+      });
+      const narrow = new LocalProvider({ root, log, stopGraceMs: 500, uidRange: { first: free, last: free } });
+      const ref = await narrow.create(idle("t-leftover"), owner("t-leftover"));
+      expect((await readRecord(join(root, "t-leftover")))?.agent).toEqual({
+        name: "thopter-t-leftover",
+        uid: free,
+        gid: free,
+      });
+      await narrow.destroy(ref);
+      expect(await userExists("thopter-t-leftover")).toBe(false);
+      expect(
+        await run("getent", ["group", "thopter-t-leftover"]).then(
+          () => "left",
+          () => "gone",
+        ),
+      ).toBe("gone");
+    },
+  );
+
+  it.skipIf(!IS_ROOT)(
+    "as root, fails a create clearly when LOCAL_THOPTER_UID_RANGE is used up (root only)",
+    async () => {
+      // One uid no one holds: the first thopter takes it, the second finds none.
+      const free = await freeUidNear(64_900);
+      const narrow = new LocalProvider({ root, log, stopGraceMs: 500, uidRange: { first: free, last: free } });
+      await narrow.create(idle("t-first"), owner("t-first"));
+      await expect(narrow.create(idle("t-second"), owner("t-second"))).rejects.toThrow(
+        `no free uid in LOCAL_THOPTER_UID_RANGE ${free}-${free} for thopter-t-second: every one is held by a user, group or process; stop some thopters, or widen LOCAL_THOPTER_UID_RANGE`,
+      );
+      expect(await exists(join(root, "t-second"))).toBe(false);
+      expect(await userExists("thopter-t-second")).toBe(false);
+      await narrow.destroy({ provider: "local", id: "t-first", address: "127.0.0.1" });
+      expect(await userExists("thopter-t-first")).toBe(false);
+    },
+  );
 });

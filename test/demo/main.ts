@@ -1,38 +1,34 @@
 // `pnpm demo`: the whole loop offline, in one process — GitHub peer, hub (local provider, file store), a local
 // thopter running the real Claude Code CLI against a SCRIPTED model. Runs until Ctrl-C, then removes everything.
-import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { observe } from "./progress.js";
-import { AGENT_USER, hasUser, REPO, startWorld, type World } from "./world.js";
+import { REPO, startWorld, type World } from "./world.js";
 
 const say = (line: string) => console.log(line);
 
 /**
- * As root: the agent runs as the unprivileged user `thopter` (created if missing) and the push broker as root, so the
- * agent cannot read the GitHub token. As anyone else everything runs as you, and the demo says so first.
+ * As root: each thopter's agent runs as its own unprivileged user (the hub makes it, from LOCAL_THOPTER_UID_RANGE)
+ * and the push broker as root, so the agent cannot read the GitHub token. As anyone else everything runs as you, and
+ * the demo says so first.
  */
 function prepareAgentUser(): void {
   if (process.getuid?.() !== 0) {
     say(
-      `Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) it runs as the user '${AGENT_USER}' instead.`,
+      "Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) each thopter runs as its own user instead.",
     );
     return;
-  }
-  if (!hasUser(AGENT_USER)) {
-    say(`Creating the unprivileged user '${AGENT_USER}' the agent runs as (useradd --create-home ${AGENT_USER}).`);
-    execFileSync("useradd", ["--create-home", "--shell", "/bin/bash", AGENT_USER], { stdio: "inherit" });
   }
   checkCheckoutReachable();
 }
 
-/** The agent runs Claude Code from this checkout's node_modules: as `thopter` it must be able to enter every parent. */
+/** The agent runs Claude Code from this checkout's node_modules: as its own user it must be able to enter every parent. */
 function checkCheckoutReachable(): void {
   for (let dir = resolve(import.meta.dirname, "../.."); dir !== "/"; dir = dirname(dir)) {
     if ((statSync(dir).mode & 0o001) === 0) {
       console.error(
-        `pnpm demo: the agent user '${AGENT_USER}' cannot enter ${dir} (no o+x), so it cannot run Claude Code from this checkout: run 'chmod o+x ${dir}' or clone the repository elsewhere (e.g. /opt).`,
+        `pnpm demo: the thopters' own users cannot enter ${dir} (no o+x), so it cannot run Claude Code from this checkout: run 'chmod o+x ${dir}' or clone the repository elsewhere (e.g. /opt).`,
       );
       process.exit(1);
     }
@@ -64,7 +60,7 @@ async function main(): Promise<void> {
   say(`Working files (store, machines) in ${world.dir} (removed on Ctrl-C)`);
   say(
     world.isolation === "full"
-      ? `Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`
+      ? "Each thopter runs as its own user (thopter-<id>, made and deleted by the hub), the push broker as root (token isolation on)."
       : `Thopters, their push broker and Claude Code run as you, '${userInfo().username}' (token isolation OFF: not root).`,
   );
   say("");

@@ -118,13 +118,8 @@ export function hasUser(name: string): boolean {
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const isolation = process.getuid?.() === 0 ? "full" : "off";
-  if (isolation === "full" && !hasUser(AGENT_USER)) {
-    throw new Error(
-      `running as root needs the user '${AGENT_USER}' for the agent: create it with 'useradd --create-home ${AGENT_USER}'`,
-    );
-  }
   const dir = await mkdtemp(join(tmpdir(), "thopter-demo-"));
-  // The agent user must reach its machine under this folder.
+  // Each thopter's own user must reach its machine under this folder.
   await chmod(dir, 0o755);
   const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
@@ -165,7 +160,6 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       // Fixed for the world's life: thopters keep reporting to the same collector across a hub restart.
       HUB_STATUS_PORT: String(await freePort()),
       LOCAL_THOPTER_ROOT: join(dir, "machines"),
-      LOCAL_THOPTER_USER: AGENT_USER,
       THOPTER_ENV_FILE: envFile,
       PROMPTS_DIR: join(REPO_ROOT, "prompts"),
       LOG_LEVEL: "info",

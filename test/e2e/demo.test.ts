@@ -110,7 +110,9 @@ describe.skipIf(!asRoot)(`pnpm demo ${ROOT_ONLY}`, () => {
         );
       },
     );
-    expect(out).toContain(`Thopters run as '${AGENT_USER}', the push broker as root (token isolation on).`);
+    expect(out).toContain(
+      "Each thopter runs as its own user (thopter-<id>, made and deleted by the hub), the push broker as root (token isolation on).",
+    );
     expect(out).not.toContain("Token isolation is OFF");
   }, 150_000);
 });
@@ -161,7 +163,7 @@ describe("pnpm demo without root (as root: as the user thopter)", () => {
       );
     });
     expect(out.split("\n")[0]).toBe(
-      `Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) it runs as the user '${AGENT_USER}' instead.`,
+      "Token isolation is OFF: you are not root, so the agent (Claude Code) runs as you and could read the thopter's GitHub token. As root (sudo pnpm demo) each thopter runs as its own user instead.",
     );
     expect(out).toContain(`run as you, '${user.name}' (token isolation OFF: not root)`);
     // Nothing of the demo's own is left either (its environment names the home: HOME, TMPDIR).

@@ -1,12 +1,6 @@
 import { loadRuleset, type NftCommand } from "@thopter/agent/firewall/nft";
 import type { Logger } from "pino";
-import { lookupUser } from "../providers/local/thopter-user.js";
-
-/** Uids refused: a range (the per-thopter users) and single uids (LOCAL_THOPTER_USER). */
-export interface GuardedUids {
-  range: { first: number; last: number };
-  uids: readonly number[];
-}
+import type { UidRange } from "../providers/local/uid-range.js";
 
 /** One table per hub instance, named after its port, so hubs side by side (and tests) never touch each other's. */
 export function guardTableName(port: number): string {
@@ -18,19 +12,15 @@ export function guardTableName(port: number): string {
  * IPv6, any local address). Only HUB_PORT: the collector (HUB_STATUS_PORT) stays reachable, as thopters need it.
  * Declaring the table first makes the delete safe when a crashed hub left it behind; all of it is one transaction.
  */
-export function renderPortGuard(port: number, who: GuardedUids): string {
+export function renderPortGuard(port: number, range: UidRange): string {
   const table = guardTableName(port);
-  const { first, last } = who.range;
-  // Root is never refused (the hub's own checks), and a uid inside the range is already in it: nft refuses overlaps.
-  const single = [...new Set(who.uids)].filter((uid) => uid !== 0 && (uid < first || uid > last));
-  const uids = [`${first}-${last}`, ...single.map(String)].join(", ");
   return [
     `table inet ${table} {}`,
     `delete table inet ${table}`,
     `table inet ${table} {`,
     "  chain output {",
     "    type filter hook output priority filter; policy accept;",
-    `    meta skuid { ${uids} } tcp dport ${port} counter reject with tcp reset`,
+    `    meta skuid ${range.first}-${range.last} tcp dport ${port} counter reject with tcp reset`,
     "  }",
     "}",
     "",
@@ -46,7 +36,8 @@ export interface PortGuard {
 
 export interface PortGuardOptions {
   port: number;
-  who: GuardedUids;
+  /** The local thopters' uids (LOCAL_THOPTER_UID_RANGE). */
+  range: UidRange;
   log: Logger;
   nft?: NftCommand;
 }
@@ -59,21 +50,21 @@ export const PORT_GUARD_NOT_ROOT =
  * runs on and says so (a warning on every dashboard page and in the log), since the token still guards the port.
  */
 export async function guardDashboardPort(options: PortGuardOptions): Promise<PortGuard> {
-  const { port, who, log } = options;
+  const { port, range, log } = options;
   const nft = options.nft ?? ["nft"];
   if (process.getuid?.() !== 0) {
     log.warn({ port }, PORT_GUARD_NOT_ROOT);
     return { warning: PORT_GUARD_NOT_ROOT, close: async () => {} };
   }
   try {
-    await loadRuleset(renderPortGuard(port, who), nft);
+    await loadRuleset(renderPortGuard(port, range), nft);
   } catch (err) {
     const warning = `The dashboard port is open to thopters: nftables could not refuse their uids (${(err as Error).message}); they still need the dashboard token.`;
     log.warn({ port }, warning);
     return { warning, close: async () => {} };
   }
   const table = guardTableName(port);
-  log.info({ port, table, uids: who }, "dashboard port closed to thopter uids (nftables)");
+  log.info({ port, table, range }, "dashboard port closed to thopter uids (nftables)");
   return {
     close: async () => {
       await loadRuleset(`delete table inet ${table}\n`, nft).catch((err: Error) =>
@@ -81,13 +72,4 @@ export async function guardDashboardPort(options: PortGuardOptions): Promise<Por
       );
     },
   };
-}
-
-/** The uids local thopters run as: the configured range, and the shared user's uid when that user exists. */
-export async function localThopterUids(
-  range: GuardedUids["range"],
-  sharedUser: string | undefined,
-): Promise<GuardedUids> {
-  const shared = sharedUser ? await lookupUser(sharedUser).catch(() => undefined) : undefined;
-  return { range, uids: shared ? [shared.uid] : [] };
 }

@@ -14,7 +14,7 @@ type ProviderConfig = Pick<
   HubConfig,
   | "PROVIDER"
   | "LOCAL_THOPTER_ROOT"
-  | "LOCAL_THOPTER_USER"
+  | "LOCAL_THOPTER_UID_RANGE"
   | "FLY_API_URL"
   | "FLY_API_TOKEN"
   | "APP_NAME"
@@ -28,7 +28,7 @@ export function createProvider(config: ProviderConfig, log: Logger): Provider {
   if (config.PROVIDER === "local") {
     return new LocalProvider({
       root: config.LOCAL_THOPTER_ROOT,
-      thopterUser: config.LOCAL_THOPTER_USER ?? "thopter",
+      uidRange: config.LOCAL_THOPTER_UID_RANGE,
       log: log.child({ provider: "local" }),
     });
   }

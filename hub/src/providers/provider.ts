@@ -32,6 +32,8 @@ export interface Provider {
   readonly kind: MachineRef["provider"];
   /** `full`: secrets in root-only files are out of the agent's reach. `off`: the agent runs as the user that owns them. */
   readonly isolation: "full" | "off";
+  /** Containment the host cannot give, each one sentence for the dashboard (e.g. no private /tmp). */
+  readonly warnings?: readonly string[];
   /**
    * Makes and starts one machine from the spec and resolves once it runs. Retrying with the same thopter id never
    * makes a second machine; a failed create leaves nothing behind.

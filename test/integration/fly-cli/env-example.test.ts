@@ -14,7 +14,7 @@ describe(".env.example", () => {
 
   it("names every variable the hub and the CLI read, each with a comment", () => {
     const cliOnly = ["HUB_IMAGE", "METADATA_IMAGE", "THOPTER_STATE_DIR"];
-    const localProvider = ["LOCAL_THOPTER_ROOT", "LOCAL_THOPTER_USER", "CLAUDE_BIN"];
+    const localProvider = ["LOCAL_THOPTER_ROOT", "LOCAL_THOPTER_UID_RANGE", "CLAUDE_BIN"];
     for (const variable of [...HUB_VARIABLES, ...localProvider, ...cliOnly]) {
       expect(Object.keys(values), variable).toContain(variable);
     }

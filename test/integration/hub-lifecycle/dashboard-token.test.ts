@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { lookupUser } from "@thopter/hub/providers/local/thopter-user";
 import { describe, expect, it } from "vitest";
 import { requestsAs, type UserRequest, type UserResponse } from "../../helpers/as-user.js";
 import { bearer, REPO, until } from "../hub/harness.js";
@@ -36,9 +35,9 @@ describe("the whole hub, closed by default", () => {
     expect((await readFile(file, "utf8")).trim()).toBe(token);
     const info = await stat(file);
     expect([info.mode & 0o777, info.uid]).toEqual([0o600, process.getuid!()]);
-    // The agent's user cannot read it.
-    const agent = await lookupUser(t.config.LOCAL_THOPTER_USER!);
-    const read = await run("cat", [file], { uid: agent.uid, gid: agent.gid }).catch((err: { stderr: string }) => err);
+    // A thopter's uid (the first of the range) cannot read it.
+    const { first } = t.config.LOCAL_THOPTER_UID_RANGE;
+    const read = await run("cat", [file], { uid: first, gid: first }).catch((err: { stderr: string }) => err);
     expect(read).toMatchObject({ stderr: expect.stringMatching(/Permission denied/) });
     expect(t.announced).toEqual([
       `Dashboard: open ${t.hub.url}/?token=${token} to log in (the token is kept in ${file})`,

@@ -59,7 +59,7 @@ const log = pino({ level: process.env.LIFECYCLE_LOG ?? "silent" });
 export async function startLifecycle(options: LifecycleOptions = {}): Promise<Lifecycle> {
   const s = await setup();
   const root = await mkdtemp(join(tmpdir(), "lifecycle-machines-"));
-  const local = options.base ?? new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 1_000 });
+  const local = options.base ?? new LocalProvider({ root, log, stopGraceMs: 1_000 });
   const clients = new GitHubClients({
     baseUrl: s.peer.url,
     issuesTokens: { [REPO]: ISSUES_TOKEN },

@@ -64,7 +64,7 @@ it("a hub killed -9 right after making a machine: the restarted hub replaces it,
   child.kill("SIGKILL");
   await exited;
 
-  local = new LocalProvider({ root: machinesDir, thopterUser: "thopter", log, stopGraceMs: 1_000 });
+  local = new LocalProvider({ root: machinesDir, log, stopGraceMs: 1_000 });
   const [first] = await local.list();
   expect(first?.thopterId).toBe(created);
 

@@ -10,7 +10,7 @@ import { lifecycleConfig, SIM, wrapProvider } from "./fixtures.js";
 
 const log = pino({ level: "silent" });
 const store = await openStore(`file:${process.env.STATE_DIR}`);
-const local = new LocalProvider({ root: process.env.MACHINES_DIR!, thopterUser: "thopter", log, stopGraceMs: 1_000 });
+const local = new LocalProvider({ root: process.env.MACHINES_DIR!, log, stopGraceMs: 1_000 });
 await startThopterServices(lifecycleConfig(process.env.STATE_DIR!), {
   store,
   queue: new RequestQueue(store),

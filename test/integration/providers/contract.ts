@@ -16,6 +16,8 @@ export interface ContractHarness {
   expectedIsolation: "full" | "off";
   /** Whether the machine's volume (Fly) or directory (local) still exists. */
   volumeExists(ref: MachineRef): Promise<boolean>;
+  /** The name of the user the spec's `thopter` files belong to as root: the image's `thopter` unless given. */
+  agentUser?(ref: MachineRef): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -83,7 +85,7 @@ export function providerContract(name: string, setup: () => Promise<ContractHarn
     it("runs the entrypoint with exactly the spec's env and files, owned and moded as the spec says", async () => {
       const owner = newOwner();
       const spec = probeSpec(owner, receiver.urlFor(owner.thopterId));
-      const { report } = await create(owner);
+      const { ref, report } = await create(owner);
 
       for (const [key, value] of Object.entries(spec.env)) expect(report.env[key], key).toBe(value);
       const envValues = Object.values(report.env).join("\n");
@@ -91,7 +93,7 @@ export function providerContract(name: string, setup: () => Promise<ContractHarn
       expect(envValues, "the hub's own environment must not leak").not.toContain(HUB_CANARY);
 
       expect(report.files.map((f) => f.path).sort()).toEqual(spec.files.map((f) => f.path).sort());
-      const thopter = IS_ROOT ? userIds("thopter") : undefined;
+      const thopter = IS_ROOT ? userIds((await h.agentUser?.(ref)) ?? "thopter") : undefined;
       for (const file of spec.files) {
         const got = report.files.find((f) => f.path === file.path)!;
         expect(got.contentBase64, file.path).toBe(file.contentBase64);

@@ -2,6 +2,7 @@ import { access, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
+import { readRecord } from "@thopter/hub/providers/local/machine-record";
 import pino from "pino";
 import { IS_ROOT, providerContract } from "./contract.js";
 
@@ -9,7 +10,6 @@ providerContract("local", async () => {
   const root = await mkdtemp(join(tmpdir(), "thopter-local-"));
   const provider = new LocalProvider({
     root,
-    thopterUser: "thopter",
     log: pino({ level: "silent" }),
     stopGraceMs: 1_000,
   });
@@ -21,6 +21,8 @@ providerContract("local", async () => {
         () => true,
         () => false,
       ),
+    // As root each local thopter has its own user, named in its machine record.
+    agentUser: async (ref) => (await readRecord(join(root, ref.id)))?.agent?.name ?? "thopter",
     close: () => rm(root, { recursive: true, force: true }),
   };
 });

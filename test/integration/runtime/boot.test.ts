@@ -5,7 +5,6 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poll } from "../../helpers/claude.js";
 import { bash, callTools, editFile, loadTools, mcpTool, readFile as readTool, say } from "../../peers/model/index.js";
-import { AGENT_USER } from "../../setup/global.js";
 import { bootTail, isRoot, README, REPO, startThopter, stateSequence, type Thopter } from "./harness.js";
 
 const run = promisify(execFile);
@@ -77,11 +76,11 @@ describe.skipIf(!isRoot)(
       });
       for (const secret of [t.coderToken, t.reportToken]) {
         // Everything under the machine's root that the agent can read; unreadable files are skipped.
-        const { stdout } = await run("runuser", ["-u", AGENT_USER, "--", "grep", "-rlsF", secret, t.fsRoot]).catch(
+        const { stdout } = await run("runuser", ["-u", t.agentUser, "--", "grep", "-rlsF", secret, t.fsRoot]).catch(
           (err: { stdout: string }) => err,
         );
-        expect(stdout, `files readable by ${AGENT_USER} holding a secret`).toBe("");
-        const environments = await agentEnvironments(t.fsRoot);
+        expect(stdout, `files readable by ${t.agentUser} holding a secret`).toBe("");
+        const environments = await agentEnvironments(t.agentUser, t.fsRoot);
         expect(environments.length).toBeGreaterThan(0);
         for (const env of environments) expect(env).not.toContain(secret);
       }
@@ -101,8 +100,8 @@ describe.skipIf(!isRoot)(
 );
 
 /** The environments of the agent's processes of this machine (Claude, its shell, tmux, the observer). */
-async function agentEnvironments(fsRoot: string): Promise<string[]> {
-  const { stdout: uid } = await run("id", ["-u", AGENT_USER]);
+async function agentEnvironments(agentUser: string, fsRoot: string): Promise<string[]> {
+  const { stdout: uid } = await run("id", ["-u", agentUser]);
   const { stdout } = await run("ps", ["-u", uid.trim(), "-o", "pid="]);
   const found: string[] = [];
   for (const pid of stdout

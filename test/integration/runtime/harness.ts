@@ -8,11 +8,13 @@ import { promisify } from "node:util";
 import { hostLayout, type LayoutPaths, tmuxSocket } from "@thopter/agent";
 import { startCollector, TokenStore } from "@thopter/hub/collector/index";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
+import { readRecord } from "@thopter/hub/providers/local/machine-record";
 import { stopLocalMachine } from "@thopter/hub/providers/local/stop";
 import { Registry } from "@thopter/hub/registry/index";
 import { specBuilder, THOPTER_PATHS } from "@thopter/hub/scheduler/index";
 import { openStore } from "@thopter/hub/store/index";
 import {
+  AGENT_USER_ENV,
   type ThopterRecord,
   type ThopterRequest,
   type ThopterSpec,
@@ -42,6 +44,8 @@ export interface Thopter {
   peer: GithubPeer;
   model: ModelPeer;
   registry: Registry;
+  /** The agent's user: as root the thopter's own (the provider made it), otherwise this test's. */
+  agentUser: string;
   /** The machine's root (THOPTER_FS_ROOT) and the runtime's paths under it. */
   fsRoot: string;
   layout: LayoutPaths;
@@ -142,12 +146,15 @@ export async function startThopter(
 
   const machines = join(dir, "machines");
   await mkdir(machines, { mode: 0o755 });
-  const provider = new LocalProvider({ root: machines, thopterUser: AGENT_USER, log, stopGraceMs: 3_000 });
+  const provider = new LocalProvider({ root: machines, log, stopGraceMs: 3_000 });
   const deliveredAt = Date.now();
   await provider.create(spec, { thopterId: id, repo: REPO, issueNumber });
   const fsRoot = join(machines, id, "root");
   const layout = hostLayout(fsRoot);
-  const { stdout: uid } = await run("id", ["-u", AGENT_USER]);
+  // As root the thopter has its own user (the provider made it); otherwise the agent is this test's own user.
+  const agent = (await readRecord(join(machines, id)))?.agent;
+  const agentName = agent?.name ?? AGENT_USER;
+  const { stdout: uid } = await run("id", ["-u", agentName]);
   const socket = tmuxSocket(layout.tmuxDir, Number(uid.trim()));
 
   const thopter: Thopter = {
@@ -159,6 +166,7 @@ export async function startThopter(
     peer,
     model,
     registry,
+    agentUser: agentName,
     fsRoot,
     layout,
     repoDir: join(layout.workspace, "app"),
@@ -172,7 +180,7 @@ export async function startThopter(
         timeoutMs,
         () => `state ${state} (now ${registry.get(id)?.state}); boot log:\n${bootTail(layout)}`,
       ),
-    tmux: async (...args) => (await run("runuser", ["-u", AGENT_USER, "--", "tmux", "-S", socket, ...args])).stdout,
+    tmux: async (...args) => (await run("runuser", ["-u", agentName, "--", "tmux", "-S", socket, ...args])).stdout,
     bootLog: () => readFile(layout.bootLog, "utf8"),
     async restart() {
       const dir = join(machines, id);
@@ -180,7 +188,13 @@ export async function startThopter(
       const boots = (await readFile(layout.bootLog, "utf8")).split("boot done").length;
       const child = spawn(ENTRYPOINT, [], {
         cwd: fsRoot,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/root", ...spec.env, THOPTER_FS_ROOT: fsRoot },
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: "/root",
+          ...spec.env,
+          ...(agent ? { [AGENT_USER_ENV]: agent.name } : {}),
+          THOPTER_FS_ROOT: fsRoot,
+        },
         detached: true,
         stdio: "ignore",
       });

@@ -3,7 +3,6 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poll } from "../../helpers/claude.js";
 import { say } from "../../peers/model/index.js";
-import { AGENT_USER } from "../../setup/global.js";
 import { bootTail, isRoot, startThopter, stateSequence, type Thopter } from "./harness.js";
 
 const run = promisify(execFile);
@@ -63,9 +62,11 @@ describe.skipIf(!isRoot)("a thopter whose Claude asks a question (root only)", (
 
   it("starts another observer when the observer dies", async () => {
     const observers = async () => {
-      const { stdout } = await run("pgrep", ["-u", AGENT_USER, "-f", `observer/main.* ${t.layout.home}`]).catch(() => ({
-        stdout: "",
-      }));
+      const { stdout } = await run("pgrep", ["-u", t.agentUser, "-f", `observer/main.* ${t.layout.home}`]).catch(
+        () => ({
+          stdout: "",
+        }),
+      );
       return stdout.split("\n").filter(Boolean).map(Number);
     };
     const [first] = await observers();

@@ -5,14 +5,13 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poll } from "../../helpers/claude.js";
 import { say } from "../../peers/model/index.js";
-import { AGENT_USER } from "../../setup/global.js";
 import { isRoot, startThopter, type Thopter } from "./harness.js";
 
 const run = promisify(execFile);
-const asAgent = (...command: string[]) => run("runuser", ["-u", AGENT_USER, "--", ...command]);
 
 describe.skipIf(!isRoot)("a restarted thopter boots again without losing work (root only)", () => {
   let t: Thopter;
+  const asAgent = (...command: string[]) => run("runuser", ["-u", t.agentUser, "--", ...command]);
   beforeAll(async () => {
     t = await startThopter([say("Ready when you are.")]);
   }, 60_000);

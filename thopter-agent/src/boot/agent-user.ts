@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
-import { ISOLATION_ENV, Isolation } from "@thopter/protocol";
+import { AGENT_USER_ENV, ISOLATION_ENV, Isolation, UNIX_USER_PATTERN } from "@thopter/protocol";
 
 /** The user Claude runs as, and whether boot must drop to it (it runs as root) or already is it. */
 export interface AgentUser {
@@ -24,12 +24,24 @@ function requestedIsolation(env: NodeJS.ProcessEnv): Isolation {
   return parsed.data;
 }
 
+/** The user THOPTER_AGENT_USER names (a local thopter of a root hub has its own), else `thopter`. */
+function requestedName(env: NodeJS.ProcessEnv): string {
+  const name = env[AGENT_USER_ENV] || AGENT_USER_NAME;
+  if (!UNIX_USER_PATTERN.test(name)) {
+    throw new Error(
+      `${AGENT_USER_ENV}=${JSON.stringify(name)} is not a Unix user name: unset it or name the agent's user`,
+    );
+  }
+  return name;
+}
+
 /**
- * As root, the `thopter` user (it must exist: the image makes it; locally `useradd --create-home thopter`), and
+ * As root, the user THOPTER_AGENT_USER names, else `thopter` (it must exist: the image makes it; the local provider
+ * of a root hub makes one per thopter), and
  * THOPTER_ISOLATION=off is refused, so nothing can downgrade a real thopter. As anyone else, only with
  * THOPTER_ISOLATION=off: the agent is then that user themselves and can read the tokens, as the local provider warns.
  */
-export function agentUser(env: NodeJS.ProcessEnv = process.env, name = AGENT_USER_NAME): AgentUser {
+export function agentUser(env: NodeJS.ProcessEnv = process.env, name = requestedName(env)): AgentUser {
   const off = requestedIsolation(env) === "off";
   const uid = process.getuid?.();
   if (uid !== 0) {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { redactSecrets, type StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { RunningServer } from "../access/server.js";
@@ -197,14 +197,17 @@ async function applyBootFirewall(
 }
 
 /**
- * The agent's home on the volume: made once, given to the agent; what is in it is never touched here. The folder
- * above is root's, so the agent cannot put a link in its place; lchown and the check keep root from following one
- * even so (a volume restored from elsewhere).
+ * The agent's home on the volume: made once, given to the agent, closed to every other user (other thopters' agents
+ * included: its MCP key and credentials are in it); what is in it is never touched here. The folder above is root's,
+ * so the agent cannot put a link in its place; lchown and the check keep root from following one even so (a volume
+ * restored from elsewhere).
  */
 function makeHome(home: string, agent: AgentUser): void {
-  if (!existsSync(home)) mkdirSync(home, { recursive: true, mode: 0o755 });
+  mkdirSync(dirname(home), { recursive: true, mode: 0o755 });
+  if (!existsSync(home)) mkdirSync(home, { mode: 0o700 });
   if (!lstatSync(home).isDirectory()) throw new Error(`the agent's home ${home} must be a folder, not a link or file`);
   if (agent.drop) lchownSync(home, agent.uid, agent.gid);
+  chmodSync(home, 0o700);
 }
 
 /** The observer process, as the agent, in the machine's process group; its output goes to its log file. */

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdir, open } from "node:fs/promises";
+import { chmod, chown, mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type LaunchFile, writeFiles } from "./files.js";
 import { type LocalMachineRecord, leaderOf, readRecord, writeRecord } from "./machine-record.js";
@@ -17,6 +17,8 @@ export interface LaunchOptions {
   cmd: readonly string[];
   /** Stored in machine.json, to find the machine by later. */
   meta: Record<string, string>;
+  /** The machine's own agent user: `<dir>/root` is then closed to everyone but root and the agent's group. */
+  agent?: LocalMachineRecord["agent"];
 }
 
 /** The machine's view of `/`: its files live under it, and every process of the machine carries it in its env. */
@@ -43,10 +45,15 @@ export async function launchLocalMachine(options: LaunchOptions): Promise<LocalM
   await mkdir(dir, { mode: 0o711 }).catch((err: NodeJS.ErrnoException) => {
     throw err.code === "EEXIST" ? new Error(`machine directory ${dir} already exists: remove it first`) : err;
   });
-  const created: LocalMachineRecord = { meta: options.meta, createdAt: new Date().toISOString() };
+  const created: LocalMachineRecord = { meta: options.meta, createdAt: new Date().toISOString(), agent: options.agent };
   await writeRecord(dir, created);
   const fsRoot = fsRootOf(dir);
   await mkdir(fsRoot, { mode: 0o755 });
+  if (options.agent) {
+    // Other thopters' agents must not even look in: no path below is theirs to read.
+    await chown(fsRoot, 0, options.agent.gid);
+    await chmod(fsRoot, 0o750);
+  }
   await writeFiles(fsRoot, options.files);
 
   const env: Record<string, string> = { ...inheritedEnv(), ...options.env, THOPTER_FS_ROOT: fsRoot };

@@ -1,6 +1,13 @@
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ISOLATION_ENV, type Isolation, type MachineRef, NAME_PATTERN, type ThopterSpec } from "@thopter/protocol";
+import {
+  AGENT_USER_ENV,
+  ISOLATION_ENV,
+  type Isolation,
+  type MachineRef,
+  NAME_PATTERN,
+  type ThopterSpec,
+} from "@thopter/protocol";
 import type { Logger } from "pino";
 import {
   checkThopterId,
@@ -10,25 +17,31 @@ import {
   type Provider,
   parseSpec,
 } from "../provider.js";
+import { AgentUsers } from "./agent-users.js";
+import { closedAncestor } from "./closed-ancestor.js";
 import { inspectLocalMachine, type LaunchFile, type LocalMachineStatus, launchLocalMachine } from "./launch.js";
+import { checkRunnable, privateTmpUnavailable, sharedTmpWarning, withPrivateTmp } from "./private-tmp.js";
 import { removeLocalMachine } from "./stop.js";
-import { closedAncestor, lookupUser } from "./thopter-user.js";
+import { DEFAULT_UID_RANGE, type UidRange, UidRangeText } from "./uid-range.js";
+import type { ThopterUser } from "./user-accounts.js";
 
 export interface LocalProviderOptions {
   /** LOCAL_THOPTER_ROOT: each thopter is the directory `<root>/<thopterId>`. */
   root: string;
-  /** LOCAL_THOPTER_USER: owner of the spec's `thopter` files when the hub runs as root. */
-  thopterUser: string;
+  /** LOCAL_THOPTER_UID_RANGE (default 61000-61999): as root, each thopter gets its own user and group with a uid from it. */
+  uidRange?: UidRange;
   log: Logger;
   /** How long a stopping thopter gets between SIGTERM and SIGKILL. */
   stopGraceMs?: number;
 }
 
 /**
- * Thopters as process groups on this host. As root, files get the owners the spec names and the entrypoint runs as
- * root (it starts the broker and drops to the agent user itself); as anyone else, everything runs as that one user
- * and the agent can read the broker's token: isolation is off, the log says so, and so does each thopter's
- * environment (THOPTER_ISOLATION=off), which its boot requires before it runs the agent as its own user.
+ * Thopters as process groups on this host. As root, each thopter gets its own user (THOPTER_AGENT_USER tells its
+ * boot which), the spec's `thopter` files are that user's, and the entrypoint runs as root (it starts the broker and
+ * drops to the agent user itself); the user's uid finds every process of the thopter at stop, and the user is
+ * deleted with the machine. As anyone else, everything runs as that one user and the agent can read the broker's
+ * token: isolation is off, the log says so, and so does each thopter's environment (THOPTER_ISOLATION=off), which its
+ * boot requires before it runs the agent as its own user.
  */
 export class LocalProvider implements Provider {
   readonly kind = "local";
@@ -37,12 +50,28 @@ export class LocalProvider implements Provider {
   private readonly graceMs: number;
   /** Thopters whose create is under way in this process: their directory exists before their process does. */
   private readonly creating = new Set<string>();
+  /** The thopters' own users; only a root hub has them. */
+  private readonly users?: AgentUsers;
+  private swept = false;
+  /** Containment this host cannot give (shown on the dashboard). */
+  readonly warnings: string[] = [];
+  /** Whether each machine gets its own /tmp and /dev/shm (a root hub, on a host with mount namespaces). */
+  private readonly privateTmp: boolean;
 
   constructor(private readonly options: LocalProviderOptions) {
     this.root = resolve(options.root);
     this.graceMs = options.stopGraceMs ?? 10_000;
     this.isolation = process.getuid?.() === 0 ? "full" : "off";
-    if (this.isolation === "off") {
+    if (this.isolation === "full") {
+      this.users = new AgentUsers(this.root, options.uidRange ?? UidRangeText.parse(DEFAULT_UID_RANGE), options.log);
+      const noPrivateTmp = privateTmpUnavailable();
+      this.privateTmp = noPrivateTmp === undefined;
+      if (noPrivateTmp !== undefined) {
+        this.warnings.push(sharedTmpWarning(noPrivateTmp));
+        options.log.warn({ reason: noPrivateTmp }, sharedTmpWarning(noPrivateTmp));
+      }
+    } else {
+      this.privateTmp = false;
       options.log.warn(
         { uid: process.getuid?.() },
         "local provider: the hub is not running as root, so token isolation is OFF: thopters run as this user and the agent can read the push broker's GitHub token. Run the hub as root to isolate it.",
@@ -66,14 +95,22 @@ export class LocalProvider implements Provider {
       }
       // Whatever an earlier, interrupted attempt left is removed: a retry starts from nothing.
       await removeLocalMachine(dir, this.graceMs);
-      const files = await this.ownedFiles(spec);
+      await this.warnIfClosed();
+      const agent = await this.users?.create(id);
       const meta = { thopter_id: id, repo: owner.repo, issue: String(owner.issueNumber) };
       try {
-        const env = this.isolation === "off" ? { ...spec.env, [ISOLATION_ENV]: "off" } : spec.env;
-        const started = await launchLocalMachine({ dir, env, files, cmd: spec.entrypoint, meta });
-        this.options.log.info({ thopterId: id, pid: started.process?.pid, dir }, "local machine started");
+        const env = agent ? { ...spec.env, [AGENT_USER_ENV]: agent.name } : { ...spec.env, [ISOLATION_ENV]: "off" };
+        const files = ownedFiles(spec, agent);
+        if (this.privateTmp) await checkRunnable(spec.entrypoint[0] ?? "");
+        const cmd = this.privateTmp ? withPrivateTmp(dir, spec.entrypoint) : spec.entrypoint;
+        const started = await launchLocalMachine({ dir, env, files, cmd, meta, agent });
+        this.options.log.info(
+          { thopterId: id, pid: started.process?.pid, dir, user: agent?.name },
+          "local machine started",
+        );
       } catch (err) {
         await removeLocalMachine(dir, this.graceMs);
+        if (agent) await this.users?.remove(agent);
         throw new Error(`local machine for thopter ${id} failed to start: ${(err as Error).message}`);
       }
       return this.refOf(id);
@@ -89,6 +126,11 @@ export class LocalProvider implements Provider {
   }
 
   async list(): Promise<MachineInfo[]> {
+    if (!this.swept) {
+      // Once, at the hub's start (reconcile lists first): users an interrupted create or remove left behind.
+      this.swept = true;
+      await this.users?.sweep(this.creating);
+    }
     let names: string[];
     try {
       names = await readdir(this.root);
@@ -139,24 +181,17 @@ export class LocalProvider implements Provider {
     return { state: status.state, detail: status.state === "stopped" ? "exited" : status.state };
   }
 
-  private async ownedFiles(spec: ThopterSpec): Promise<LaunchFile[]> {
-    if (this.isolation === "off") return spec.files;
-    const thopter = await lookupUser(this.options.thopterUser);
-    await this.warnIfClosed();
-    return spec.files.map((f) => ({ ...f, ...(f.owner === "thopter" ? thopter : { uid: 0, gid: 0 }) }));
-  }
-
   private warnedClosed = false;
 
-  /** Said once: the thopters still start, but their agent, dropped to LOCAL_THOPTER_USER, will not reach its files. */
+  /** Said once: the thopters still start, but their agent, dropped to its own user, will not reach its files. */
   private async warnIfClosed(): Promise<void> {
-    if (this.warnedClosed) return;
+    if (this.warnedClosed || this.users === undefined) return;
     const closed = await closedAncestor(this.root);
     if (closed === undefined) return;
     this.warnedClosed = true;
     this.options.log.warn(
       { root: this.root, closed },
-      `LOCAL_THOPTER_ROOT ${this.root} is inside ${closed}, which ${this.options.thopterUser} cannot enter: choose a LOCAL_THOPTER_ROOT outside it (e.g. /var/lib/thopter/machines) or chmod o+x ${closed}`,
+      `LOCAL_THOPTER_ROOT ${this.root} is inside ${closed}, which the thopters' users cannot enter: choose a LOCAL_THOPTER_ROOT outside it (e.g. /var/lib/thopter/machines) or chmod o+x ${closed}`,
     );
   }
 
@@ -174,4 +209,13 @@ export class LocalProvider implements Provider {
   private refOf(id: string): MachineRef {
     return { provider: "local", id, address: "127.0.0.1" };
   }
+}
+
+/** As root, the spec's `thopter` files belong to the thopter's own user, the rest to root; otherwise all to the hub's user. */
+function ownedFiles(spec: ThopterSpec, agent: ThopterUser | undefined): LaunchFile[] {
+  if (agent === undefined) return spec.files;
+  return spec.files.map((f) => ({
+    ...f,
+    ...(f.owner === "thopter" ? { uid: agent.uid, gid: agent.gid } : { uid: 0, gid: 0 }),
+  }));
 }

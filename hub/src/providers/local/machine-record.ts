@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { UNIX_USER_PATTERN } from "@thopter/protocol";
 import { z } from "zod";
 import { bootId } from "./processes.js";
 
@@ -12,6 +13,14 @@ export const LocalMachineRecord = z.object({
   /** Whatever the caller wants to find the machine by later (the hub: thopter id, repo, issue). */
   meta: z.record(z.string(), z.string()),
   createdAt: z.string(),
+  /** The machine's own agent user (a root hub's thopters each have one): its processes are the machine's too. */
+  agent: z
+    .object({
+      name: z.string().regex(UNIX_USER_PATTERN),
+      uid: z.number().int().positive(),
+      gid: z.number().int().positive(),
+    })
+    .optional(),
   /** Absent until the entrypoint was spawned. */
   process: z
     .object({

@@ -43,25 +43,59 @@ async function hasEnvEntry(pid: number, entry: string): Promise<boolean> {
   }
 }
 
+/** The real, effective, saved and filesystem uids of a process (/proc/<pid>/status), or undefined once it is gone. */
+export async function uidsOf(pid: number): Promise<number[] | undefined> {
+  try {
+    const line = (await readFile(`/proc/${pid}/status`, "utf8")).split("\n").find((l) => l.startsWith("Uid:"));
+    return line?.split(/\s+/).slice(1).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids of /proc, this process excluded. */
+async function allPids(): Promise<number[]> {
+  const names = await readdir("/proc");
+  return names.filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid).map(Number);
+}
+
+/** Live processes that hold `uid` as any of their uids: what an agent cannot shed (only root could change them). */
+export async function processesOfUid(uid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const pid of await allPids()) {
+    const stat = await readStat(pid);
+    if (stat !== undefined && stat.state !== "Z" && (await uidsOf(pid))?.includes(uid)) found.push(pid);
+  }
+  return found;
+}
+
+/** Every uid some live process holds: a uid is not free for a new user while a process still runs with it. */
+export async function uidsInUse(): Promise<Set<number>> {
+  const used = new Set<number>();
+  for (const pid of await allPids()) for (const uid of (await uidsOf(pid)) ?? []) used.add(uid);
+  return used;
+}
+
 /**
  * The live processes of one local machine: its process group (unless the group's leader pid now belongs to someone
- * else), and any process that carries the machine's marker in its environment, which catches daemons such as a tmux
- * server that left the group with setsid().
+ * else), any process that carries the machine's marker in its environment, which catches daemons such as a tmux
+ * server that left the group with setsid(), and, when the machine has its own agent uid, every process of that uid
+ * (the agent can leave the group and drop the marker, but not its uid).
  */
 export async function machineProcesses(
   leader: { pgid: number; startTime: number } | undefined,
   marker: string,
+  agentUid?: number,
 ): Promise<number[]> {
   const leaderNow = leader && (await readStat(leader.pgid));
   const groupIsOurs = leader !== undefined && (leaderNow === undefined || leaderNow.startTime === leader.startTime);
-  const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
   const found: number[] = [];
-  for (const pid of pids) {
-    if (pid === process.pid) continue;
+  for (const pid of await allPids()) {
     const stat = await readStat(pid);
     if (stat === undefined || stat.state === "Z") continue;
     const inGroup = groupIsOurs && stat.pgid === leader.pgid && stat.startTime >= leader.startTime;
-    if (inGroup || (await hasEnvEntry(pid, marker))) found.push(pid);
+    const ofAgent = agentUid !== undefined && (await uidsOf(pid))?.includes(agentUid);
+    if (inGroup || ofAgent || (await hasEnvEntry(pid, marker))) found.push(pid);
   }
   return found;
 }

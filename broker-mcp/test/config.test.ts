@@ -24,7 +24,8 @@ describe("broker config", () => {
   it("accepts a complete file and fills in the limits", () => {
     const config = parseConfigFile(valid);
     expect(config.limits.maxFileBytes).toBe(100 * 1024 * 1024);
-    expect(config.limits.commentsPerWindow).toBe(5);
+    expect(config.limits.rates.comments).toEqual({ max: 5, windowMs: 600_000 });
+    expect(config.limits.rates.pushes).toEqual({ max: 10, windowMs: 300_000 });
     expect(config.port).toBe(0);
   });
 

@@ -18,6 +18,11 @@ export const openPullRequest = defineTool({
   }),
   output: z.object({ url: z.string(), number: z.number(), existing: z.boolean() }),
   run: async (ctx, args) => {
+    ctx.budgets.spend(
+      "pullRequests",
+      "open_pull_request",
+      "use the pull request you already have: every later push_branch shows up in it by itself",
+    );
     const { workBranch, defaultBranch } = ctx.config;
     const open = await ctx.github.rest.pulls.list({
       ...ctx.repo,

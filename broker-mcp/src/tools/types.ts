@@ -4,7 +4,7 @@ import type { Mirror } from "../git/mirror.js";
 import type { GitHub, RepoRef } from "../github.js";
 import type { Mutex } from "../mutex.js";
 import type { Outbox } from "../outbox.js";
-import type { SlidingWindow } from "../rate-limit.js";
+import type { Budgets } from "../rate-limit.js";
 import type { Redact } from "../redaction.js";
 
 /** What the tools share: one per broker process. */
@@ -19,8 +19,8 @@ export interface ToolContext {
   redact: Redact;
   /** Serializes git work on the mirror. */
   gitLock: Mutex;
-  /** Issue-comment budget shared by comment_on_issue and announced report_status calls. */
-  comments: SlidingWindow;
+  /** Per-thopter budgets of the calls that reach GitHub (comments, pushes, pull requests, issue reads, fetches). */
+  budgets: Budgets;
   /** Latest pull request opened or found, carried into status reports. */
   pullRequestUrl?: string;
 }

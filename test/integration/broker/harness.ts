@@ -4,7 +4,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { type Broker, type BrokerConfigFile, loadConfig, startBroker } from "@thopter/broker-mcp";
+import { type Broker, type BrokerConfigInput, loadConfig, startBroker } from "@thopter/broker-mcp";
 import pino from "pino";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { AGENT_USER } from "../../setup/global.js";
@@ -22,7 +22,7 @@ export const fakeGithubToken = () => `ghp_${randomBytes(18).toString("hex")}`;
 export interface WorldOptions {
   /** Run the broker as its own process through `main.ts` (as the thopter entrypoint does) instead of in-process. */
   process?: boolean;
-  limits?: Partial<BrokerConfigFile["limits"]>;
+  limits?: BrokerConfigInput["limits"];
   /** Keep the state directory (outbox) of an earlier world: a broker restart. */
   stateDir?: string;
 }
@@ -39,7 +39,7 @@ export interface World {
   mcpKey: string;
   root: string;
   configPath: string;
-  config: BrokerConfigFile;
+  config: BrokerConfigInput & { stateDir: string };
   agent: AgentUser;
   agentHome: string;
   workspace: string;
@@ -128,7 +128,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 
   const mcpKey = randomBytes(32).toString("hex");
   const workBranch = `thopter/${issueNumber}--t${randomBytes(3).toString("hex")}`;
-  const config: BrokerConfigFile = {
+  const config: World["config"] = {
     repo: REPO,
     issueNumber,
     workBranch,
@@ -147,8 +147,6 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     limits: {
       maxPushBytes: 1024 * 1024 * 1024,
       maxFileBytes: 100 * 1024 * 1024,
-      commentsPerWindow: 5,
-      commentWindowMs: 600_000,
       gitTimeoutMs: 120_000,
       ...opts.limits,
     },

@@ -100,7 +100,7 @@ describe.skipIf(!isRoot)(
   () => {
     let w: World;
     beforeAll(async () => {
-      w = await startWorld({ limits: { commentsPerWindow: BUDGET, commentWindowMs: 600_000 } });
+      w = await startWorld({ limits: { rates: { comments: { max: BUDGET, windowMs: 600_000 } } } });
     });
     afterAll(() => w?.close());
 

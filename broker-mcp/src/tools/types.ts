@@ -17,7 +17,7 @@ export interface ToolContext {
   htmlUrl: string;
   outbox: Outbox;
   redact: Redact;
-  /** Serializes git work on the mirror. */
+  /** Serializes work on the mirror and on origin's work branch: pushes, fetches, opening its pull request. */
   gitLock: Mutex;
   /** Per-thopter budgets of the calls that reach GitHub (comments, pushes, pull requests, issue reads, fetches). */
   budgets: Budgets;

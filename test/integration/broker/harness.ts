@@ -19,6 +19,18 @@ const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 /** A realistic classic-PAT shape, so the well-known-pattern checks see what they would see in production. */
 export const fakeGithubToken = () => `ghp_${randomBytes(18).toString("hex")}`;
 
+/**
+ * Budgets of the broker's GitHub calls in tests: the production comment budget (tests count on it), and room for
+ * the many pushes and reads a suite makes in one world; tool-limits.test.ts sets small ones to attack them.
+ */
+const TEST_RATES = {
+  comments: { max: 5, windowMs: 600_000 },
+  pushes: { max: 1_000, windowMs: 600_000 },
+  pullRequests: { max: 1_000, windowMs: 600_000 },
+  issueReads: { max: 1_000, windowMs: 600_000 },
+  originFetches: { max: 1_000, windowMs: 600_000 },
+};
+
 export interface WorldOptions {
   /** Run the broker as its own process through `main.ts` (as the thopter entrypoint does) instead of in-process. */
   process?: boolean;
@@ -149,6 +161,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       maxFileBytes: 100 * 1024 * 1024,
       gitTimeoutMs: 120_000,
       ...opts.limits,
+      rates: { ...TEST_RATES, ...opts.limits?.rates },
     },
     outbox: { minDelayMs: 50, maxDelayMs: 200 },
   };

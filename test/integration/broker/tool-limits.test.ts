@@ -43,97 +43,101 @@ const refusedAudits = (w: World, tool: string, n: number) =>
       n,
   );
 
-describe.skipIf(!isRoot)("broker limits: every tool that reaches GitHub has a per-thopter budget", () => {
-  let w: World;
-  beforeAll(async () => {
-    w = await startWorld({
-      limits: {
-        rates: {
-          pushes: rate(PUSHES),
-          issueReads: rate(READS),
-          pullRequests: rate(PULLS),
-          originFetches: rate(FETCHES),
+describe.skipIf(!isRoot)(
+  "broker limits: every tool that reaches GitHub has a per-thopter budget",
+  { timeout: 180_000 },
+  () => {
+    let w: World;
+    beforeAll(async () => {
+      w = await startWorld({
+        limits: {
+          rates: {
+            pushes: rate(PUSHES),
+            issueReads: rate(READS),
+            pullRequests: rate(PULLS),
+            originFetches: rate(FETCHES),
+          },
         },
-      },
+      });
     });
-  });
-  afterAll(() => w?.close());
+    afterAll(() => w?.close());
 
-  it("a push_branch flood reaches origin's git server at most the budgeted number of times", async () => {
-    const sha = await w.commit({ "hello.txt": "hello\n" }, "Add hello");
-    const since = w.peer.requestLog.length;
-    const results = await flood(w, 12, "push_branch");
-    expect(results.filter((r) => !r.isError).map((r) => r.structuredContent?.sha)).toEqual(Array(PUSHES).fill(sha));
-    const retryAt = refusals(
-      results,
-      /^Push limit reached: a push counts against 3 pushes per 20 seconds\. .* or keep committing meanwhile/,
-    );
-    // Every push that git starts asks origin for its refs first: one per allowed call, none for the refused ones.
-    expect(requests(w, since, "GET", /\/info\/refs\?service=git-receive-pack$/)).toBe(PUSHES);
-    expect(requests(w, since, "POST", /\/git-receive-pack$/)).toBeLessThanOrEqual(PUSHES);
-    await refusedAudits(w, "push_branch", 12 - PUSHES);
+    it("a push_branch flood reaches origin's git server at most the budgeted number of times", async () => {
+      const sha = await w.commit({ "hello.txt": "hello\n" }, "Add hello");
+      const since = w.peer.requestLog.length;
+      const results = await flood(w, 12, "push_branch");
+      expect(results.filter((r) => !r.isError).map((r) => r.structuredContent?.sha)).toEqual(Array(PUSHES).fill(sha));
+      const retryAt = refusals(
+        results,
+        /^Push limit reached: a push counts against 3 pushes per 20 seconds\. .* or keep committing meanwhile/,
+      );
+      // Every push that git starts asks origin for its refs first: one per allowed call, none for the refused ones.
+      expect(requests(w, since, "GET", /\/info\/refs\?service=git-receive-pack$/)).toBe(PUSHES);
+      expect(requests(w, since, "POST", /\/git-receive-pack$/)).toBeLessThanOrEqual(PUSHES);
+      await refusedAudits(w, "push_branch", 12 - PUSHES);
 
-    // Once the window has passed, the agent's next commit goes out.
-    await untilAfter(retryAt);
-    const next = await w.commit({ "hello.txt": "hello, world\n" }, "Greet the world");
-    const again = await callAsAgent(w, "push_branch", {});
-    expect(again.isError, text(again)).toBeFalsy();
-    expect((await w.peer.log(REPO, w.workBranch))[0]!.sha).toBe(next);
-  });
+      // Once the window has passed, the agent's next commit goes out.
+      await untilAfter(retryAt);
+      const next = await w.commit({ "hello.txt": "hello, world\n" }, "Greet the world");
+      const again = await callAsAgent(w, "push_branch", {});
+      expect(again.isError, text(again)).toBeFalsy();
+      expect((await w.peer.log(REPO, w.workBranch))[0]!.sha).toBe(next);
+    });
 
-  it("a get_issue flood makes at most the budgeted REST calls", async () => {
-    const before = w.peer.stats().byRoute;
-    const results = await flood(w, 25, "get_issue");
-    const after = w.peer.stats().byRoute;
-    const delta = (route: string) => (after[route] ?? 0) - (before[route] ?? 0);
-    expect(results.filter((r) => !r.isError)).toHaveLength(READS);
-    expect(delta("GET /repos/{owner}/{repo}/issues/{issue_number}")).toBe(READS);
-    expect(delta("GET /repos/{owner}/{repo}/issues/{issue_number}/comments")).toBe(READS);
-    const retryAt = refusals(
-      results,
-      /^Issue read limit reached: reading the issue counts against 4 get_issue calls per 20 seconds\. .* or keep working/,
-    );
-    await refusedAudits(w, "get_issue", 25 - READS);
+    it("a get_issue flood makes at most the budgeted REST calls", async () => {
+      const before = w.peer.stats().byRoute;
+      const results = await flood(w, 25, "get_issue");
+      const after = w.peer.stats().byRoute;
+      const delta = (route: string) => (after[route] ?? 0) - (before[route] ?? 0);
+      expect(results.filter((r) => !r.isError)).toHaveLength(READS);
+      expect(delta("GET /repos/{owner}/{repo}/issues/{issue_number}")).toBe(READS);
+      expect(delta("GET /repos/{owner}/{repo}/issues/{issue_number}/comments")).toBe(READS);
+      const retryAt = refusals(
+        results,
+        /^Issue read limit reached: reading the issue counts against 4 get_issue calls per 20 seconds\. .* or keep working/,
+      );
+      await refusedAudits(w, "get_issue", 25 - READS);
 
-    await untilAfter(retryAt);
-    const again = await callAsAgent(w, "get_issue", {});
-    expect(again.isError, text(again)).toBeFalsy();
-    expect(text(again)).toContain("Add a greeting");
-  });
+      await untilAfter(retryAt);
+      const again = await callAsAgent(w, "get_issue", {});
+      expect(again.isError, text(again)).toBeFalsy();
+      expect(text(again)).toContain("Add a greeting");
+    });
 
-  it("an open_pull_request flood makes at most the budgeted pull-request calls", async () => {
-    const since = w.peer.requestLog.length;
-    const results = await flood(w, 10, "open_pull_request", { title: "Greeting", body: "Fixes #1" });
-    const ok = results.filter((r) => !r.isError);
-    expect(ok).toHaveLength(PULLS);
-    // The same pull request each time: one was created, the other call found it.
-    expect(new Set(ok.map((r) => r.structuredContent?.number)).size).toBe(1);
-    expect(requests(w, since, "GET", /\/pulls\?/)).toBe(PULLS);
-    expect(requests(w, since, "POST", /\/pulls$/)).toBeLessThanOrEqual(1);
-    const retryAt = refusals(
-      results,
-      /^Pull request limit reached: open_pull_request counts against 2 open_pull_request calls per 20 seconds\. .* or use the pull request you already have/,
-    );
-    await refusedAudits(w, "open_pull_request", 10 - PULLS);
+    it("an open_pull_request flood makes at most the budgeted pull-request calls", async () => {
+      const since = w.peer.requestLog.length;
+      const results = await flood(w, 10, "open_pull_request", { title: "Greeting", body: "Fixes #1" });
+      const ok = results.filter((r) => !r.isError);
+      expect(ok).toHaveLength(PULLS);
+      // The same pull request each time: one was created, the other call found it.
+      expect(new Set(ok.map((r) => r.structuredContent?.number)).size).toBe(1);
+      expect(requests(w, since, "GET", /\/pulls\?/)).toBe(PULLS);
+      expect(requests(w, since, "POST", /\/pulls$/)).toBeLessThanOrEqual(1);
+      const retryAt = refusals(
+        results,
+        /^Pull request limit reached: open_pull_request counts against 2 open_pull_request calls per 20 seconds\. .* or use the pull request you already have/,
+      );
+      await refusedAudits(w, "open_pull_request", 10 - PULLS);
 
-    await untilAfter(retryAt);
-    const again = await callAsAgent(w, "open_pull_request", { title: "Greeting", body: "Fixes #1" });
-    expect(again.structuredContent).toMatchObject({ number: ok[0]!.structuredContent?.number, existing: true });
-  });
+      await untilAfter(retryAt);
+      const again = await callAsAgent(w, "open_pull_request", { title: "Greeting", body: "Fixes #1" });
+      expect(again.structuredContent).toMatchObject({ number: ok[0]!.structuredContent?.number, existing: true });
+    });
 
-  it("an update_from_origin flood fetches from origin at most the budgeted number of times", async () => {
-    const since = w.peer.requestLog.length;
-    const results = await flood(w, 10, "update_from_origin");
-    expect(results.filter((r) => !r.isError)).toHaveLength(FETCHES);
-    expect(requests(w, since, "GET", /\/info\/refs\?service=git-upload-pack$/)).toBe(FETCHES);
-    const retryAt = refusals(
-      results,
-      /^Origin fetch limit reached: an update counts against 2 update_from_origin calls per 20 seconds\. /,
-    );
-    await refusedAudits(w, "update_from_origin", 10 - FETCHES);
+    it("an update_from_origin flood fetches from origin at most the budgeted number of times", async () => {
+      const since = w.peer.requestLog.length;
+      const results = await flood(w, 10, "update_from_origin");
+      expect(results.filter((r) => !r.isError)).toHaveLength(FETCHES);
+      expect(requests(w, since, "GET", /\/info\/refs\?service=git-upload-pack$/)).toBe(FETCHES);
+      const retryAt = refusals(
+        results,
+        /^Origin fetch limit reached: an update counts against 2 update_from_origin calls per 20 seconds\. /,
+      );
+      await refusedAudits(w, "update_from_origin", 10 - FETCHES);
 
-    await untilAfter(retryAt);
-    const again = await callAsAgent(w, "update_from_origin", {});
-    expect(again.isError, text(again)).toBeFalsy();
-  });
-});
+      await untilAfter(retryAt);
+      const again = await callAsAgent(w, "update_from_origin", {});
+      expect(again.isError, text(again)).toBeFalsy();
+    });
+  },
+);

@@ -8,7 +8,7 @@ import { Mirror } from "./git/mirror.js";
 import { createGitHub, repoRef } from "./github.js";
 import { Mutex } from "./mutex.js";
 import { Outbox } from "./outbox.js";
-import { SlidingWindow } from "./rate-limit.js";
+import { Budgets } from "./rate-limit.js";
 import { makeRedactor } from "./redaction.js";
 import { listen, MCP_PATH } from "./server.js";
 import type { ToolContext } from "./tools/types.js";
@@ -74,7 +74,7 @@ export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}
     outbox,
     redact,
     gitLock: new Mutex(),
-    comments: new SlidingWindow(config.limits.commentsPerWindow, config.limits.commentWindowMs),
+    budgets: new Budgets(config.limits.rates),
   };
   const server = await listen(ctx, audit, log, config.port);
   const port = (server.address() as AddressInfo).port;

@@ -13,6 +13,12 @@ const BranchName = z
     message: "is not a valid git branch name",
   });
 const HttpUrl = z.url({ protocol: /^https?$/ });
+const MINUTE = 60_000;
+/**
+ * A per-thopter budget of one kind of GitHub call: at most `max` in any `windowMs` (rate-limit.ts). The defaults
+ * are far above honest work and far below what one looping agent would take from the swarm's shared token (README).
+ */
+const Rate = z.strictObject({ max: z.number().int().positive(), windowMs: z.number().int().positive() });
 
 export const BrokerConfigFile = z.strictObject({
   /** `owner/name` of the repository the thopter works on. */
@@ -52,12 +58,15 @@ export const BrokerConfigFile = z.strictObject({
         .int()
         .positive()
         .default(100 * 1024 * 1024),
-      commentsPerWindow: z.number().int().positive().default(5),
-      commentWindowMs: z
-        .number()
-        .int()
-        .positive()
-        .default(10 * 60_000),
+      rates: z
+        .strictObject({
+          comments: Rate.default({ max: 5, windowMs: 10 * MINUTE }),
+          pushes: Rate.default({ max: 10, windowMs: 5 * MINUTE }),
+          pullRequests: Rate.default({ max: 5, windowMs: 10 * MINUTE }),
+          issueReads: Rate.default({ max: 30, windowMs: 5 * MINUTE }),
+          originFetches: Rate.default({ max: 20, windowMs: 5 * MINUTE }),
+        })
+        .prefault({}),
       gitTimeoutMs: z
         .number()
         .int()
@@ -74,6 +83,8 @@ export const BrokerConfigFile = z.strictObject({
     .prefault({}),
 });
 export type BrokerConfigFile = z.infer<typeof BrokerConfigFile>;
+/** The file as written: optional fields (defaults, limits, single rates) may be left out. */
+export type BrokerConfigInput = z.input<typeof BrokerConfigFile>;
 
 export interface AgentIdentity {
   user: string;

@@ -7,7 +7,7 @@ export class SlidingWindow {
   constructor(
     readonly max: number,
     readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {}
 
   /** Records an event and returns null, or returns the time at which one will be allowed again. */
@@ -20,19 +20,61 @@ export class SlidingWindow {
   }
 }
 
+export interface Rate {
+  max: number;
+  windowMs: number;
+}
+
 /**
- * Spends one unit of the thopter's issue-comment budget, or refuses with when to try again. `comment_on_issue` and
- * every `report_status` that the hub announces on the issue (done, blocked, needs_input) share it, so neither is a
- * side door to flooding the issue or the hub's token (5 per 10 minutes by default: `limits.commentsPerWindow`,
- * `limits.commentWindowMs`).
+ * The per-thopter budgets of the tools that reach GitHub, and what a refusal calls each. The numbers live in the
+ * config (`limits.rates`, defaults in config.ts); every call is counted before GitHub is asked, so a refused call
+ * costs the shared token nothing.
  */
-export function spendCommentBudget(budget: SlidingWindow, what: string, instead: string): void {
-  const retryAt = budget.take();
-  if (!retryAt) return;
-  const seconds = Math.ceil((retryAt.getTime() - Date.now()) / 1000);
-  throw new Refusal(
-    `Comment limit reached: ${what} counts against ${budget.max} issue comments per ${Math.round(budget.windowMs / 60_000)} minutes, ` +
-      `shared by comment_on_issue and report_status done/blocked/needs_input. Try again after ${retryAt.toISOString()} ` +
-      `(in ${seconds} s), or ${instead}.`,
-  );
+const BUDGETS = {
+  comments: {
+    title: "Comment",
+    unit: "issue comments",
+    shared: ", shared by comment_on_issue and report_status done/blocked/needs_input",
+  },
+  pushes: { title: "Push", unit: "pushes", shared: "" },
+  pullRequests: { title: "Pull request", unit: "open_pull_request calls", shared: "" },
+  issueReads: { title: "Issue read", unit: "get_issue calls", shared: "" },
+  originFetches: { title: "Origin fetch", unit: "update_from_origin calls", shared: "" },
+} as const;
+
+export type BudgetName = keyof typeof BUDGETS;
+export type Rates = Record<BudgetName, Rate>;
+
+/** "10 minutes" or "15 seconds": windows are whole minutes in production, seconds in tests. */
+function span(ms: number): string {
+  if (ms % 60_000 === 0) return ms === 60_000 ? "minute" : `${ms / 60_000} minutes`;
+  return `${Math.ceil(ms / 1000)} seconds`;
+}
+
+/** One sliding window per budget, for one broker (one thopter). */
+export class Budgets {
+  private readonly windows: Record<BudgetName, SlidingWindow>;
+
+  constructor(rates: Rates, now: () => number = Date.now) {
+    const names = Object.keys(BUDGETS) as BudgetName[];
+    this.windows = Object.fromEntries(
+      names.map((name) => [name, new SlidingWindow(rates[name].max, rates[name].windowMs, now)]),
+    ) as Record<BudgetName, SlidingWindow>;
+  }
+
+  /**
+   * Spends one unit of `name`, or refuses with when to try again and `instead`: what the model can do meanwhile.
+   * `what` names the call in the refusal ("a push", "report_status done").
+   */
+  spend(name: BudgetName, what: string, instead: string): void {
+    const window = this.windows[name];
+    const retryAt = window.take();
+    if (!retryAt) return;
+    const { title, unit, shared } = BUDGETS[name];
+    const seconds = Math.ceil((retryAt.getTime() - window.now()) / 1000);
+    throw new Refusal(
+      `${title} limit reached: ${what} counts against ${window.max} ${unit} per ${span(window.windowMs)}${shared}. ` +
+        `Try again after ${retryAt.toISOString()} (in ${seconds} s), or ${instead}.`,
+    );
+  }
 }

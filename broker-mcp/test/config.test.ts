@@ -24,7 +24,8 @@ describe("broker config", () => {
   it("accepts a complete file and fills in the limits", () => {
     const config = parseConfigFile(valid);
     expect(config.limits.maxFileBytes).toBe(100 * 1024 * 1024);
-    expect(config.limits.commentsPerWindow).toBe(5);
+    expect(config.limits.rates.comments).toEqual({ max: 5, windowMs: 600_000 });
+    expect(config.limits.rates.pushes).toEqual({ max: 10, windowMs: 300_000 });
     expect(config.port).toBe(0);
   });
 
@@ -37,6 +38,11 @@ describe("broker config", () => {
     [{ mcpKey: "short" }, /^broker config: mcpKey: must be at least 32 characters/],
     [{ mirror: "relative/mirror" }, /^broker config: mirror: must be an absolute path/],
     [{ agentUser: "Robert'); DROP" }, /^broker config: agentUser: must be a Unix user name/],
+    [{ limits: { rates: { pushes: { max: 0, windowMs: 1000 } } } }, /^broker config: limits\.rates\.pushes\.max: /],
+    [
+      { limits: { rates: { pushs: { max: 1, windowMs: 1000 } } } },
+      /^broker config: limits\.rates: Unrecognized key: "pushs"/,
+    ],
     [{ coderToken: "ghp_inline" }, /^broker config: \(file\): Unrecognized key: "coderToken"/],
   ])("names the bad field in one line: %j", (patch, message) => {
     expect(() => parseConfigFile({ ...valid, ...patch })).toThrow(message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { secretMatcher } from "../src/git/secret-search.js";
-import { SlidingWindow } from "../src/rate-limit.js";
+import { Budgets, type Rates, SlidingWindow } from "../src/rate-limit.js";
 import { bearerMatches } from "../src/server.js";
 
 describe("comment rate limit", () => {
@@ -15,6 +15,38 @@ describe("comment rate limit", () => {
     now = 1_000_000 + 600_000;
     expect(window.take()).toBeNull();
     expect(window.take()).not.toBeNull();
+  });
+});
+
+describe("per-thopter budgets", () => {
+  const rates: Rates = {
+    comments: { max: 5, windowMs: 600_000 },
+    pushes: { max: 2, windowMs: 300_000 },
+    pullRequests: { max: 1, windowMs: 600_000 },
+    issueReads: { max: 3, windowMs: 15_000 },
+    originFetches: { max: 1, windowMs: 60_000 },
+  };
+
+  it("keeps each budget apart and refuses with the limit, the retry time and what to do instead", () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const budgets = new Budgets(rates, () => now);
+    budgets.spend("pushes", "a push", "keep committing");
+    now += 10_000;
+    budgets.spend("pushes", "a push", "keep committing");
+    budgets.spend("issueReads", "reading the issue", "wait");
+    expect(() => budgets.spend("pushes", "a push", "keep committing")).toThrow(
+      "Push limit reached: a push counts against 2 pushes per 5 minutes. Try again after 2026-01-01T00:05:00.000Z (in 290 s), or keep committing.",
+    );
+    budgets.spend("issueReads", "reading the issue", "wait");
+    budgets.spend("issueReads", "reading the issue", "wait");
+    expect(() => budgets.spend("issueReads", "reading the issue", "wait")).toThrow(
+      /^Issue read limit reached: reading the issue counts against 3 get_issue calls per 15 seconds\. Try again after 2026-01-01T00:00:25\.000Z \(in 15 s\), or wait\.$/,
+    );
+    budgets.spend("originFetches", "an update", "wait");
+    expect(() => budgets.spend("originFetches", "an update", "wait")).toThrow(/per minute\. /);
+    now += 290_000;
+    budgets.spend("pushes", "a push", "keep committing");
+    expect(() => budgets.spend("pushes", "a push", "keep committing")).toThrow(/\(in 10 s\)/);
   });
 });
 

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { spendCommentBudget } from "../rate-limit.js";
 import { defineTool } from "./types.js";
 
 /** GitHub's own limit on a comment body. */
@@ -23,7 +22,7 @@ export const commentOnIssue = defineTool({
   }),
   output: z.object({ url: z.string(), redacted: z.boolean() }),
   run: async (ctx, args) => {
-    spendCommentBudget(ctx.comments, "a comment", "gather what you have to say into one comment");
+    ctx.budgets.spend("comments", "a comment", "gather what you have to say into one comment");
     const body = ctx.redact(args.body);
     const { data } = await ctx.github.rest.issues.createComment({
       ...ctx.repo,

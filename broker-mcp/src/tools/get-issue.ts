@@ -6,9 +6,15 @@ export const getIssue = defineTool({
   title: "Read your issue",
   description:
     "Returns the current title, body and all comments (with their authors) of the issue you are working on. Call " +
-    "it when you start and again whenever you may have new instructions or answers to your questions.",
+    "it when you start and again whenever you may have new instructions or answers to your questions (rate-limited " +
+    "per thopter: when waiting for an answer, wait a minute or more between reads).",
   input: z.strictObject({}),
   run: async (ctx) => {
+    ctx.budgets.spend(
+      "issueReads",
+      "reading the issue",
+      "keep working and read it again after that time: new comments do not arrive that fast",
+    );
     const issue_number = ctx.config.issueNumber;
     const [{ data: issue }, comments] = await Promise.all([
       ctx.github.rest.issues.get({ ...ctx.repo, issue_number }),

@@ -18,43 +18,51 @@ export const openPullRequest = defineTool({
   }),
   output: z.object({ url: z.string(), number: z.number(), existing: z.boolean() }),
   run: async (ctx, args) => {
-    const { workBranch, defaultBranch } = ctx.config;
-    const open = await ctx.github.rest.pulls.list({
-      ...ctx.repo,
-      state: "open",
-      head: `${ctx.repo.owner}:${workBranch}`,
-      base: defaultBranch,
-      per_page: 1,
-    });
-    const existing = open.data[0];
-    if (existing) {
-      ctx.pullRequestUrl = existing.html_url;
-      return {
-        text: `A pull request is already open for ${workBranch}: ${existing.html_url}`,
-        structured: { url: existing.html_url, number: existing.number, existing: true },
-      };
-    }
-    try {
-      const { data } = await ctx.github.rest.pulls.create({
+    ctx.budgets.spend(
+      "pullRequests",
+      "open_pull_request",
+      "use the pull request you already have: every later push_branch shows up in it by itself",
+    );
+    // One at a time: two calls that both find no pull request would both create one, and the second would fail.
+    return ctx.gitLock.run(async () => {
+      const { workBranch, defaultBranch } = ctx.config;
+      const open = await ctx.github.rest.pulls.list({
         ...ctx.repo,
-        title: ctx.redact(args.title),
-        body: ctx.redact(args.body),
-        head: workBranch,
+        state: "open",
+        head: `${ctx.repo.owner}:${workBranch}`,
         base: defaultBranch,
-        draft: args.draft ?? true,
+        per_page: 1,
       });
-      ctx.pullRequestUrl = data.html_url;
-      return {
-        text: `Opened ${data.draft ? "draft " : ""}pull request #${data.number}: ${data.html_url}`,
-        structured: { url: data.html_url, number: data.number, existing: false },
-      };
-    } catch (err) {
-      if ((err as { status?: number }).status === 422) {
-        throw new Refusal(
-          `GitHub would not open the pull request (${(err as Error).message}). Push your commits with push_branch first; a pull request needs commits that ${defaultBranch} does not have.`,
-        );
+      const existing = open.data[0];
+      if (existing) {
+        ctx.pullRequestUrl = existing.html_url;
+        return {
+          text: `A pull request is already open for ${workBranch}: ${existing.html_url}`,
+          structured: { url: existing.html_url, number: existing.number, existing: true },
+        };
       }
-      throw err;
-    }
+      try {
+        const { data } = await ctx.github.rest.pulls.create({
+          ...ctx.repo,
+          title: ctx.redact(args.title),
+          body: ctx.redact(args.body),
+          head: workBranch,
+          base: defaultBranch,
+          draft: args.draft ?? true,
+        });
+        ctx.pullRequestUrl = data.html_url;
+        return {
+          text: `Opened ${data.draft ? "draft " : ""}pull request #${data.number}: ${data.html_url}`,
+          structured: { url: data.html_url, number: data.number, existing: false },
+        };
+      } catch (err) {
+        if ((err as { status?: number }).status === 422) {
+          throw new Refusal(
+            `GitHub would not open the pull request (${(err as Error).message}). Push your commits with push_branch first; a pull request needs commits that ${defaultBranch} does not have.`,
+          );
+        }
+        throw err;
+      }
+    });
   },
 });

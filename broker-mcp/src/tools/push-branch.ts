@@ -15,7 +15,8 @@ export const pushBranch = defineTool({
     "Publish your work: pushes the commit at HEAD of your workspace repository to your work branch on GitHub " +
     "(the only branch you can push; its name is fixed). Commit first; uncommitted changes are not pushed. " +
     "Returns the branch, the pushed commit and a compare link. If the branch on GitHub has moved on, call " +
-    "update_from_origin, `git fetch origin` and rebase; use force: true only to replace your own earlier pushes.",
+    "update_from_origin, `git fetch origin` and rebase; use force: true only to replace your own earlier pushes. " +
+    "Rate-limited per thopter: commit often, push when a piece of work is ready.",
   input: z.strictObject({
     force: z
       .boolean()
@@ -25,8 +26,9 @@ export const pushBranch = defineTool({
       ),
   }),
   output: z.object({ branch: z.string(), sha: z.string(), compareUrl: z.string() }),
-  run: (ctx, args) =>
-    ctx.gitLock.run(async () => {
+  run: async (ctx, args) => {
+    ctx.budgets.spend("pushes", "a push", "keep committing meanwhile: the next push sends every commit made since");
+    return ctx.gitLock.run(async () => {
       const { config, mirror } = ctx;
       const repo = { agent: config.agent, workspace: config.workspace, timeoutMs: config.limits.gitTimeoutMs };
       const tips = mirror.tips();
@@ -51,5 +53,6 @@ export const pushBranch = defineTool({
         text: `Pushed ${sha} to ${config.workBranch}. Compare: ${url}`,
         structured: { branch: config.workBranch, sha, compareUrl: url },
       };
-    }),
+    });
+  },
 });

@@ -1,6 +1,5 @@
 import { AgentState, MAX_SUMMARY } from "@thopter/protocol";
 import { z } from "zod";
-import { spendCommentBudget } from "../rate-limit.js";
 import { defineTool } from "./types.js";
 
 /** The states the hub posts on the issue: each costs one unit of the comment budget; `working` posts nothing. */
@@ -24,7 +23,7 @@ export const reportStatus = defineTool({
   }),
   run: async (ctx, args) => {
     if (ANNOUNCED.has(args.state)) {
-      spendCommentBudget(ctx.comments, `report_status ${args.state}`, "report once, when you really are done or stuck");
+      ctx.budgets.spend("comments", `report_status ${args.state}`, "report once, when you really are done or stuck");
     }
     const report = ctx.outbox.enqueue({
       kind: "status",

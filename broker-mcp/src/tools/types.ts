@@ -4,7 +4,7 @@ import type { Mirror } from "../git/mirror.js";
 import type { GitHub, RepoRef } from "../github.js";
 import type { Mutex } from "../mutex.js";
 import type { Outbox } from "../outbox.js";
-import type { SlidingWindow } from "../rate-limit.js";
+import type { Budgets } from "../rate-limit.js";
 import type { Redact } from "../redaction.js";
 
 /** What the tools share: one per broker process. */
@@ -17,10 +17,10 @@ export interface ToolContext {
   htmlUrl: string;
   outbox: Outbox;
   redact: Redact;
-  /** Serializes git work on the mirror. */
+  /** Serializes work on the mirror and on origin's work branch: pushes, fetches, opening its pull request. */
   gitLock: Mutex;
-  /** Issue-comment budget shared by comment_on_issue and announced report_status calls. */
-  comments: SlidingWindow;
+  /** Per-thopter budgets of the calls that reach GitHub (comments, pushes, pull requests, issue reads, fetches). */
+  budgets: Budgets;
   /** Latest pull request opened or found, carried into status reports. */
   pullRequestUrl?: string;
 }

@@ -6,10 +6,15 @@ export const updateFromOrigin = defineTool({
   title: "Refresh origin",
   description:
     "Fetches the latest branches from GitHub into the local mirror your repository's `origin` points at. " +
-    "Afterwards run `git fetch origin` in your workspace to see them (for example to rebase onto the default branch).",
+    "Afterwards run `git fetch origin` in your workspace to see them (for example to rebase onto the default branch). Rate-limited per thopter.",
   input: z.strictObject({}),
-  run: (ctx) =>
-    ctx.gitLock.run(async () => {
+  run: async (ctx) => {
+    ctx.budgets.spend(
+      "originFetches",
+      "an update",
+      "work with what origin had at the last update (`git fetch origin` in your workspace costs nothing)",
+    );
+    return ctx.gitLock.run(async () => {
       await ctx.mirror.fetchOrigin();
       const { defaultBranch, workBranch } = ctx.config;
       // Read afresh: the fetch dropped the tips the mirror had cached.
@@ -22,5 +27,6 @@ export const updateFromOrigin = defineTool({
           "Run `git fetch origin` in your workspace to get them.",
         structured: { defaultBranch, defaultBranchSha: base, workBranch, workBranchSha: work },
       };
-    }),
+    });
+  },
 });

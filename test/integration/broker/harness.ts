@@ -4,7 +4,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { type Broker, type BrokerConfigFile, loadConfig, startBroker } from "@thopter/broker-mcp";
+import { type Broker, type BrokerConfigInput, loadConfig, startBroker } from "@thopter/broker-mcp";
 import pino from "pino";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { AGENT_USER } from "../../setup/global.js";
@@ -19,10 +19,22 @@ const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 /** A realistic classic-PAT shape, so the well-known-pattern checks see what they would see in production. */
 export const fakeGithubToken = () => `ghp_${randomBytes(18).toString("hex")}`;
 
+/**
+ * Budgets of the broker's GitHub calls in tests: the production comment budget (tests count on it), and room for
+ * the many pushes and reads a suite makes in one world; tool-limits.test.ts sets small ones to attack them.
+ */
+const TEST_RATES = {
+  comments: { max: 5, windowMs: 600_000 },
+  pushes: { max: 1_000, windowMs: 600_000 },
+  pullRequests: { max: 1_000, windowMs: 600_000 },
+  issueReads: { max: 1_000, windowMs: 600_000 },
+  originFetches: { max: 1_000, windowMs: 600_000 },
+};
+
 export interface WorldOptions {
   /** Run the broker as its own process through `main.ts` (as the thopter entrypoint does) instead of in-process. */
   process?: boolean;
-  limits?: Partial<BrokerConfigFile["limits"]>;
+  limits?: BrokerConfigInput["limits"];
   /** Keep the state directory (outbox) of an earlier world: a broker restart. */
   stateDir?: string;
 }
@@ -39,7 +51,7 @@ export interface World {
   mcpKey: string;
   root: string;
   configPath: string;
-  config: BrokerConfigFile;
+  config: BrokerConfigInput & { stateDir: string };
   agent: AgentUser;
   agentHome: string;
   workspace: string;
@@ -128,7 +140,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
 
   const mcpKey = randomBytes(32).toString("hex");
   const workBranch = `thopter/${issueNumber}--t${randomBytes(3).toString("hex")}`;
-  const config: BrokerConfigFile = {
+  const config: World["config"] = {
     repo: REPO,
     issueNumber,
     workBranch,
@@ -147,10 +159,9 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     limits: {
       maxPushBytes: 1024 * 1024 * 1024,
       maxFileBytes: 100 * 1024 * 1024,
-      commentsPerWindow: 5,
-      commentWindowMs: 600_000,
       gitTimeoutMs: 120_000,
       ...opts.limits,
+      rates: { ...TEST_RATES, ...opts.limits?.rates },
     },
     outbox: { minDelayMs: 50, maxDelayMs: 200 },
   };

@@ -1,7 +1,6 @@
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { applyBrokerReport, DEFAULT_MAX_BODY_BYTES } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
 import { Notifier } from "@thopter/hub/notifier/index";
@@ -10,7 +9,7 @@ import { Replies } from "@thopter/hub/requests/replies";
 import { openStore } from "@thopter/hub/store/index";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asAgent } from "./agent.js";
+import { callAsAgent, postAsAgent, toolCall } from "./agent-mcp.js";
 import { isRoot, REPO, startWorld, text, type World } from "./harness.js";
 
 const BUDGET = 5;
@@ -21,29 +20,6 @@ const auditLines = (w: World) =>
     .split("\n")
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { tool: string; outcome: string; message: string });
-
-/** POSTs a hand-written JSON-RPC body to the broker as the agent would, with curl and its MCP key. */
-async function postAsAgent(w: World, body: string): Promise<{ status: number; text: string }> {
-  const file = join(w.agentHome, "request.json");
-  writeFileSync(file, body);
-  chownSync(file, w.agent.uid, w.agent.gid);
-  const out = await asAgent(w.agent, w.agentHome, "curl", [
-    "-sS",
-    "-w",
-    "\n%{http_code}",
-    "-H",
-    `Authorization: Bearer ${w.mcpKey}`,
-    "-H",
-    "content-type: application/json",
-    "-H",
-    "accept: application/json, text/event-stream",
-    "--data-binary",
-    `@${file}`,
-    w.broker.url,
-  ]);
-  const cut = out.lastIndexOf("\n");
-  return { status: Number(out.slice(cut + 1)), text: out.slice(0, cut) };
-}
 
 /**
  * The hub's side of the reports the broker delivered: a registry and notifier on the same GitHub peer, fed what
@@ -84,23 +60,12 @@ async function announce(w: World): Promise<string[]> {
     .filter((b) => b.includes("thopter `flooder`"));
 }
 
-const toolCall = (name: string, argsJson: string) =>
-  `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"${name}","arguments":${argsJson}}}`;
-
-/** A tool call made by the agent itself (curl, its MCP key), answered as an SSE message or plain JSON. */
-async function callAsAgent(w: World, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  const answer = await postAsAgent(w, toolCall(name, JSON.stringify(args)));
-  expect(answer.status, answer.text).toBe(200);
-  const data = /^data: (.*)$/m.exec(answer.text)?.[1] ?? answer.text;
-  return (JSON.parse(data) as { result: CallToolResult }).result;
-}
-
 describe.skipIf(!isRoot)(
   "broker limits: report_status and comments share one budget; the audit sees every call",
   () => {
     let w: World;
     beforeAll(async () => {
-      w = await startWorld({ limits: { commentsPerWindow: BUDGET, commentWindowMs: 600_000 } });
+      w = await startWorld({ limits: { rates: { comments: { max: BUDGET, windowMs: 600_000 } } } });
     });
     afterAll(() => w?.close());
 

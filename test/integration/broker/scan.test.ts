@@ -10,7 +10,7 @@ describe.skipIf(!isRoot)("the secret scan and redaction against an agent hiding 
   let w: World;
   let base: string;
   beforeAll(async () => {
-    w = await startWorld({ limits: { commentsPerWindow: 50 } });
+    w = await startWorld({ limits: { rates: { comments: { max: 50, windowMs: 600_000 } } } });
     base = (await w.git("rev-parse", "HEAD")).trim();
   });
   afterAll(async () => {

@@ -104,8 +104,8 @@ const goldenClaudes = z.string().transform((s, ctx) => {
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** Every hub variable of DESIGN.md's configuration table (plus dashboard, golden-claude and log settings). */
-const EnvSchema = z.object({
+/** Every hub variable (docs/architecture.md, "Configuration", is generated from this and `FIX`). */
+export const EnvSchema = z.object({
   GITHUB_API_URL: httpUrl.default("https://api.github.com"),
   GITHUB_INTEGRATION_JSON: integrationJson,
   GITHUB_WEBHOOK_SECRET: z.string().optional(),
@@ -154,7 +154,7 @@ type Variable = keyof typeof EnvSchema.shape;
 const VARIABLES = Object.keys(EnvSchema.shape) as Variable[];
 
 /** What to do about a bad value, per variable: the second half of the error line. */
-const FIX: Record<Variable, string> = {
+export const FIX: Record<Variable, string> = {
   GITHUB_API_URL: "set it to the GitHub REST base URL, e.g. https://api.github.com",
   GITHUB_INTEGRATION_JSON: `set it to ${INTEGRATION_EXAMPLE}`,
   GITHUB_WEBHOOK_SECRET: "set it to the webhook's secret or leave it unset",

@@ -18,7 +18,7 @@ describe("protocol", () => {
     });
   });
 
-  it("follows the DESIGN lifecycle", () => {
+  it("follows the lifecycle of docs/architecture.md#thopter-states", () => {
     expect(canTransition("working", "waiting")).toBe(true);
     expect(canTransition("waiting", "working")).toBe(true);
     expect(canTransition("gone", "working")).toBe(false);

@@ -1,4 +1,4 @@
-/** One line of the `pnpm bench` table. `target` is the DESIGN.md goal in words; `ok` whether this run met it. */
+/** One line of the `pnpm bench` table. `target` is the goal of docs/architecture.md#performance in words; `ok` whether this run met it. */
 export interface BenchRow {
   area: string;
   metric: string;

@@ -207,12 +207,14 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       world.broker = broker;
       world.client = await connect();
     },
+    /** Stops everything, then fails if the broker's GitHub traffic broke GitHub's OpenAPI description. */
     async close() {
       for (const c of clients) await c.close().catch(() => {});
       await broker.stop();
       await receiver.close();
       await peer.close();
       rmSync(root, { recursive: true, force: true });
+      peer.assertClean();
     },
   };
   return world;

@@ -63,6 +63,7 @@ export interface Thopter {
    * run again with the same environment. Resolves once the second boot is done.
    */
   restart(): Promise<void>;
+  /** Destroys the machine and everything around it, then fails if GitHub saw traffic its description forbids. */
   close(): Promise<void>;
 }
 
@@ -199,6 +200,7 @@ export async function startThopter(
       await model.close();
       await peer.close();
       await rm(dir, { recursive: true, force: true });
+      peer.assertClean(); // the thopter's GitHub traffic (broker and boot) matched GitHub's OpenAPI description
     },
   };
   return thopter;

@@ -12,4 +12,9 @@ export interface BenchRow {
 export interface Bench {
   name: string;
   run(): Promise<BenchRow[]>;
+  /**
+   * A quick pass of the rows that are counts, not times (requests per cycle, calls per thopter): the same on any
+   * machine, so `pnpm bench --counts` and CI (test/bench/counts.test.ts) fail when one regresses.
+   */
+  counts?(): Promise<BenchRow[]>;
 }

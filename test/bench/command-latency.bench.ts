@@ -103,6 +103,7 @@ async function latencies(via: "webhook" | "poll", samples: number): Promise<{ fi
     } finally {
       await hub.stop();
     }
+    peer.assertClean();
     const [first, ...warm] = times;
     return { first: first!, warm: warm.sort((a, b) => a - b) };
   } finally {

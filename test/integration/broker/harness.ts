@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type Broker, type BrokerConfigFile, loadConfig, startBroker } from "@thopter/broker-mcp";
 import pino from "pino";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { AGENT_USER } from "../../setup/global.js";
 import { type AgentUser, agentUser, asAgent } from "./agent.js";
@@ -214,6 +215,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       await receiver.close();
       await peer.close();
       rmSync(root, { recursive: true, force: true });
+      await assertNoProcessesMentioning(root); // the broker process and the git it ran
       peer.assertClean();
     },
   };

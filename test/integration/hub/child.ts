@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, expect } from "vitest";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { Gate } from "./gate.js";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "./harness.js";
@@ -79,6 +80,7 @@ export function useChildHubs(): ChildHubs {
     await ctx.gate.close();
     await ctx.peer.close();
     await rm(ctx.dir, { recursive: true, force: true });
+    await assertNoProcessesMentioning(ctx.dir);
     ctx.peer.assertClean();
   });
   return ctx;

@@ -21,6 +21,7 @@ import {
 } from "@thopter/protocol";
 import { pino } from "pino";
 import { poll } from "../../helpers/claude.js";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { type ModelPeer, type Scenario, startModelPeer } from "../../peers/model/index.js";
 import { AGENT_USER } from "../../setup/global.js";
@@ -200,6 +201,7 @@ export async function startThopter(
       await model.close();
       await peer.close();
       await rm(dir, { recursive: true, force: true });
+      await assertNoProcessesMentioning(dir); // the machine's processes (broker, tmux, Claude, observer) are gone
       peer.assertClean(); // the thopter's GitHub traffic (broker and boot) matched GitHub's OpenAPI description
     },
   };

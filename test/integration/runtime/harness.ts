@@ -20,8 +20,8 @@ import {
   workBranch,
 } from "@thopter/protocol";
 import { pino } from "pino";
-import { poll } from "../../helpers/claude.js";
 import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
+import { poll } from "../../helpers/poll.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { type ModelPeer, type Scenario, startModelPeer } from "../../peers/model/index.js";
 import { AGENT_USER } from "../../setup/global.js";

@@ -132,13 +132,13 @@ export class FlyPeer {
   }
 
   volumes(): Volume[] {
-    return structuredClone(this.fleet.listVolumes());
+    return structuredClone(this.fleet.volumes.list());
   }
 
   /** A volume's local directory (with `run` only): what machines mounting it see at the mount path. */
   volumeDir(volumeId: string): string {
-    if (!this.fleet.volumeDirs) throw new Error("volumes have directories only when the peer runs machines (`run`)");
-    return this.fleet.volumeDirs.dir(volumeId);
+    if (!this.fleet.volumes.dirs) throw new Error("volumes have directories only when the peer runs machines (`run`)");
+    return this.fleet.volumes.dirs.dir(volumeId);
   }
 
   /** Throws, listing them, if any request or response broke the description (for `afterEach`). */

@@ -18,7 +18,7 @@ export const TOKEN_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp }> = 
  * Secrets shorter than this are not scrubbed by value: replacing every "ab" would mangle text and such a
  * value protects nothing anyway. Token shapes above are scrubbed regardless.
  */
-export const MIN_SECRET_LENGTH = 4;
+const MIN_SECRET_LENGTH = 4;
 
 /**
  * Replaces every occurrence of each known secret value and of every well-known token shape in `text`

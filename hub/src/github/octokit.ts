@@ -16,7 +16,7 @@ export const MAX_RETRIES = 4;
  */
 export const MAX_WAIT_SECONDS = 120;
 /** A GitHub call that has not answered by then is aborted (and retried like a 5xx): a hung socket never stalls a cycle. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface GitHubClientOptions {
   baseUrl: string;

@@ -199,6 +199,6 @@ export class RepoPoller {
 }
 
 /** GitHub's timestamp format (whole seconds, `Z`). */
-export function toGitHubTime(date: Date): string {
+function toGitHubTime(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
 }

@@ -94,7 +94,18 @@ function waitOrGiveUp(log: Logger, message: string) {
   };
 }
 
+/** The HTTP status of a failed GitHub call (Octokit's RequestError); undefined when no answer came. */
+export function httpStatus(err: unknown): number | undefined {
+  return (err as { status?: number } | null)?.status;
+}
+
 /** True for Octokit's "not modified" answer to a conditional request (it is thrown as a RequestError). */
 export function isNotModified(err: unknown): boolean {
-  return (err as { status?: number } | null)?.status === 304;
+  return httpStatus(err) === 304;
+}
+
+/** GitHub says the issue or comment is not there any more (deleted, transferred): retrying will not help. */
+export function isGone(err: unknown): boolean {
+  const status = httpStatus(err);
+  return status === 404 || status === 410;
 }

@@ -1,7 +1,7 @@
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { splitRepo } from "../github/issues.js";
-import { type GitHubClient, isNotModified } from "../github/octokit.js";
+import { type GitHubClient, isGone, isNotModified } from "../github/octokit.js";
 import type { HubMetrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
 import { type CommandEvent, commentEvent, type GitHubComment, type GitHubIssue, issueBodyEvent } from "./event.js";
@@ -191,8 +191,7 @@ export class RepoPoller {
       });
       return data as GitHubIssue;
     } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (status === 404 || status === 410) return undefined;
+      if (isGone(err)) return undefined;
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NAME_PATTERN, RepoFullName } from "@thopter/protocol";
+import { NAME_PATTERN, RepoFullName, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { parseStoreUrl } from "./store/url.js";
@@ -250,10 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   if (!result.success) throw issueError(result.error.issues[0]!);
   const config = result.data;
   checkCombinations(config);
-  const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   return {
     ...config,
-    HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${host}:${config.HUB_PORT}`,
+    HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${urlHost(config.HUB_HOST)}:${config.HUB_PORT}`,
     // Agents never run as root: when the hub is root, local thopters run as this user.
     LOCAL_THOPTER_USER: config.LOCAL_THOPTER_USER ?? (process.getuid?.() === 0 ? "thopter" : undefined),
   };

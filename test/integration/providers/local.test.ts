@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
 import pino from "pino";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { IS_ROOT, providerContract } from "./contract.js";
 
 providerContract("local", async () => {
@@ -21,6 +22,9 @@ providerContract("local", async () => {
         () => true,
         () => false,
       ),
-    close: () => rm(root, { recursive: true, force: true }),
+    close: async () => {
+      await rm(root, { recursive: true, force: true });
+      await assertNoProcessesMentioning(root);
+    },
   };
 });

@@ -60,7 +60,7 @@ function defaultOf(variable: Variable): string {
 
 /**
  * The hub's configuration as a markdown table (variable, default, meaning, what to set it to), made from the schema and the
- * fix-it texts of config.ts, so the table in docs/architecture.md cannot drift from the code (hub/test/config-doc.test.ts).
+ * fix-it texts of config.ts, so the table in docs/architecture.md cannot drift from the code (test/docs/architecture-doc.test.ts).
  */
 export function configTable(): string {
   const cell = (text: string) => text.replaceAll("|", "\\|");

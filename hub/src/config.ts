@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NAME_PATTERN, RepoFullName } from "@thopter/protocol";
+import { NAME_PATTERN, RepoFullName, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
@@ -105,8 +105,8 @@ const goldenClaudes = z.string().transform((s, ctx) => {
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** Every hub variable of DESIGN.md's configuration table (plus dashboard, golden-claude and log settings). */
-const EnvSchema = z.object({
+/** Every hub variable (docs/architecture.md, "Configuration", is generated from this and `FIX`). */
+export const EnvSchema = z.object({
   GITHUB_API_URL: httpUrl.default("https://api.github.com"),
   GITHUB_INTEGRATION_JSON: integrationJson,
   GITHUB_WEBHOOK_SECRET: z.string().optional(),
@@ -158,7 +158,7 @@ type Variable = keyof typeof EnvSchema.shape;
 const VARIABLES = Object.keys(EnvSchema.shape) as Variable[];
 
 /** What to do about a bad value, per variable: the second half of the error line. */
-const FIX: Record<Variable, string> = {
+export const FIX: Record<Variable, string> = {
   GITHUB_API_URL: "set it to the GitHub REST base URL, e.g. https://api.github.com",
   GITHUB_INTEGRATION_JSON: `set it to ${INTEGRATION_EXAMPLE}`,
   GITHUB_WEBHOOK_SECRET: "set it to the webhook's secret or leave it unset",
@@ -256,10 +256,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   if (!result.success) throw issueError(result.error.issues[0]!);
   const config = result.data;
   checkCombinations(config);
-  const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
   return {
     ...config,
-    HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${host}:${config.HUB_PORT}`,
+    HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${urlHost(config.HUB_HOST)}:${config.HUB_PORT}`,
   };
 }
 

@@ -1,4 +1,4 @@
-// `pnpm start`: the hub as a process. Configuration comes from the environment and `.env` (see DESIGN.md).
+// `pnpm start`: the hub as a process. Configuration comes from the environment and `.env` (docs/architecture.md#configuration).
 import { ConfigError, type HubConfig, loadConfigWithEnvFile } from "./config.js";
 import { startHub } from "./hub.js";
 

@@ -35,7 +35,7 @@ function tempDir(): string {
 }
 
 describe("loadConfig", () => {
-  it("applies DESIGN.md's defaults", () => {
+  it("applies the defaults of docs/architecture.md#configuration", () => {
     const config = loadConfig(BASE);
     expect(config).toMatchObject({
       GITHUB_API_URL: "https://api.github.com",

@@ -8,3 +8,4 @@ export * from "./request.js";
 export * from "./secrets.js";
 export * from "./spec.js";
 export * from "./thopter.js";
+export * from "./url-host.js";

@@ -33,7 +33,7 @@ export const PROFILE_SECRET_ENV = {
 /** How long `claude setup-token` tokens last, when the user gives no date. */
 export const OAUTH_TOKEN_LIFETIME_DAYS = 365;
 /** Warnings start this many days before a credential lapses. */
-export const EXPIRY_WARNING_DAYS = 30;
+const EXPIRY_WARNING_DAYS = 30;
 
 export interface ExpiryWarning {
   name: string;

@@ -15,7 +15,7 @@ export const ThopterState = z.enum([
 ]);
 export type ThopterState = z.infer<typeof ThopterState>;
 
-/** The lifecycle in DESIGN.md: requested → provisioning → booting → working ⇄ waiting → done | blocked | failed → stopping → gone. */
+/** The lifecycle (docs/architecture.md#thopter-states): requested → provisioning → booting → working ⇄ waiting → done | blocked | failed → stopping → gone. */
 const NEXT: Record<ThopterState, readonly ThopterState[]> = {
   requested: ["provisioning", "failed", "stopping", "gone"],
   provisioning: ["booting", "failed", "stopping", "gone"],

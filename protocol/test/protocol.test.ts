@@ -1,11 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { Command, canTransition, NAME_PATTERN, sourceKey, workBranch } from "../src/index.js";
+import { Command, canTransition, NAME_PATTERN, sourceKey, urlHost, workBranch } from "../src/index.js";
 
 describe("protocol", () => {
   it("refuses names that could walk a path", () => {
     for (const bad of ["../etc", "Default", "", ".hidden", "a/b", "x".repeat(64)])
       expect(NAME_PATTERN.test(bad)).toBe(false);
     for (const good of ["default", "plan", "josh-maxplan", "v1.2_x"]) expect(NAME_PATTERN.test(good)).toBe(true);
+  });
+
+  it("brackets IPv6 hosts for URLs, once", () => {
+    expect(["::1", "[::1]", "fdaa::3", "127.0.0.1", "hub.internal"].map(urlHost)).toEqual([
+      "[::1]",
+      "[::1]",
+      "[fdaa::3]",
+      "127.0.0.1",
+      "hub.internal",
+    ]);
   });
 
   it("fills command defaults", () => {
@@ -18,7 +28,7 @@ describe("protocol", () => {
     });
   });
 
-  it("follows the DESIGN lifecycle", () => {
+  it("follows the lifecycle of docs/architecture.md#thopter-states", () => {
     expect(canTransition("working", "waiting")).toBe(true);
     expect(canTransition("waiting", "working")).toBe(true);
     expect(canTransition("gone", "working")).toBe(false);

@@ -1,4 +1,4 @@
-// Broker push vs a plain `git push` of the same new commits to the same GitHub peer (DESIGN.md: ratio ≤ 1.3).
+// Broker push vs a plain `git push` of the same new commits to the same GitHub peer (docs/architecture.md#performance: ratio ≤ 1.3).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";

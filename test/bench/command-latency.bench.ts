@@ -20,7 +20,7 @@ const WEBHOOK_SAMPLES = 50;
 const POLL_SAMPLES = 20;
 const POLL_INTERVAL_MS = 500;
 const TARGET_WEBHOOK_P99_MS = 200;
-/** DESIGN.md: poll → provision call ≤ interval + 1 s (a comment waits up to one interval to be seen). */
+/** docs/architecture.md#performance: poll → provision call ≤ interval + 1 s (a comment waits up to one interval to be seen). */
 const TARGET_POLL_MS = POLL_INTERVAL_MS + 1000;
 const area = "command → provision call";
 /** Requests a hub that has run a while holds (they are never deleted): the scheduler looks at the queue each time. */
@@ -108,6 +108,7 @@ async function latencies(via: "webhook" | "poll", samples: number): Promise<{ fi
     } finally {
       await hub.stop();
     }
+    peer.assertClean();
     const [first, ...warm] = times;
     return { first: first!, warm: warm.sort((a, b) => a - b) };
   } finally {

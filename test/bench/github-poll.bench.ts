@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { loadConfig } from "@thopter/hub/config";
 import { startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
+import { assertNoProcessesMentioning } from "../helpers/leftovers.js";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "../integration/hub/harness.js";
 import { type GithubPeer, startGithubPeer } from "../peers/github/index.js";
 import type { Bench, BenchRow } from "./bench.js";
@@ -44,7 +45,8 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
     peer.createIssue(REPO, { title: `Issue ${i}`, body: "Something is off.", author: "alice", association: "OWNER" });
   }
   const config = loadConfig(hubEnv(peer.url, dir, { LOG_LEVEL: "silent" }));
-  const hub = await startHub(config, { log: createLogger({ level: "silent" }), announce: () => {} });
+  // Intake only: the watcher's cost is the measure; a thopter per command would only outlive the bench.
+  const hub = await startHub(config, { log: createLogger({ level: "silent" }), thopters: false, announce: () => {} });
   const area = `github poll, ${openIssues} open issue${openIssues === 1 ? "" : "s"}`;
   /** One poll cycle: counted requests by the watcher's listings and in all, and the first version's cost. */
   const cycle = async () => {
@@ -63,7 +65,8 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
     peer.createIssue(REPO, { title: "New", body: "/thopter -p plan", author: "alice", association: "OWNER" });
     const body = await cycle();
     if ((await hub.queue.list()).length !== 2) throw new Error("the two commands did not become exactly two requests");
-    const oneRequest = (c: { watcher: number }) => c.watcher === 1;
+    peer.assertClean();
+    const onNewest = openIssues === 1;
     return [
       {
         area,
@@ -78,8 +81,9 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
         metric: "cycle with a new /thopter comment (watcher)",
         value: comment.watcher,
         unit: "req",
-        target: "1 per repo",
-        ok: oneRequest(comment),
+        // A comment changes its issue: when that is the newest issue, the conditional probe for new issues is no 304.
+        target: onNewest ? "2 per repo (on the newest issue)" : "1 per repo",
+        ok: comment.watcher === (onNewest ? 2 : 1),
       },
       {
         area,
@@ -87,7 +91,7 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
         value: body.watcher,
         unit: "req",
         target: "1 per repo",
-        ok: oneRequest(body),
+        ok: body.watcher === 1,
       },
       {
         area,
@@ -112,15 +116,20 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
     await hub.stop();
     await peer.close();
     await rm(dir, { recursive: true, force: true });
+    await assertNoProcessesMentioning(dir);
   }
+}
+
+async function measureAll(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const size of SIZES) rows.push(...(await measure(size)));
+  return rows;
 }
 
 const bench: Bench = {
   name: "github-poll",
-  async run() {
-    const rows: BenchRow[] = [];
-    for (const size of SIZES) rows.push(...(await measure(size)));
-    return rows;
-  },
+  run: measureAll,
+  // Every row is a count of requests: all of them run in CI.
+  counts: measureAll,
 };
 export default bench;

@@ -1,25 +1,14 @@
-// `pnpm bench`: runs every test/bench/*.bench.ts (or those whose file name contains an argument) and prints one table.
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import type { Bench, BenchRow } from "./bench.js";
+// `pnpm bench [--counts] [NAME…]`: runs every test/bench/*.bench.ts (or those whose file name contains a NAME) and
+// prints one table; exit code 1 when a row missed its target. `--counts`: only the quick pass of the rows that are
+// counts, not times (what CI runs, through test/bench/counts.test.ts).
+import { benchRows } from "./benches.js";
 
-const filters = process.argv.slice(2);
-const dir = import.meta.dirname;
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".bench.ts"))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
-
-const rows: BenchRow[] = [];
-for (const file of files) {
-  const bench = (await import(join(dir, file))).default as Bench;
-  process.stderr.write(`running ${bench.name}…\n`);
-  try {
-    rows.push(...(await bench.run()));
-  } catch (err) {
-    rows.push({ area: bench.name, metric: "error", value: String(err), ok: false });
-  }
-}
+const args = process.argv.slice(2);
+const rows = await benchRows({
+  filters: args.filter((a) => a !== "--counts"),
+  counts: args.includes("--counts"),
+  progress: (name) => process.stderr.write(`running ${name}…\n`),
+});
 
 const format = (v: number | string) => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
 const table = rows.map((r) => [

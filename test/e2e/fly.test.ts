@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startWorld, type World } from "../demo/world.js";
+import { assertNoProcessesMentioning } from "../helpers/leftovers.js";
 import { FlyPeer } from "../peers/fly/index.js";
 import { asRoot, ROOT_ONLY, reactions, until } from "./harness.js";
 import { runLoop } from "./loop.js";
@@ -39,6 +40,8 @@ afterEach(async () => {
   await world.close();
   await fly.close();
   await rm(machines, { recursive: true, force: true });
+  await assertNoProcessesMentioning(machines);
+  await assertNoProcessesMentioning(world.dir);
   world.peer.assertClean();
   fly.assertClean();
 });

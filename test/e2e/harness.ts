@@ -1,6 +1,7 @@
 import { access } from "node:fs/promises";
 import { afterEach, beforeEach } from "vitest";
 import { REPO, startWorld, type World, type WorldOptions } from "../demo/world.js";
+import { assertNoProcessesMentioning } from "../helpers/leftovers.js";
 import { until } from "../integration/hub/harness.js";
 
 export { until };
@@ -9,7 +10,10 @@ export { until };
 export const asRoot = process.getuid?.() === 0;
 export const ROOT_ONLY = "(root only: the push broker runs as root, the agent as thopter)";
 
-/** Per test: a fresh demo world (peers, hub, temp folder), closed afterwards and checked against GitHub's API description. */
+/**
+ * Per test: a fresh demo world (peers, hub, temp folder), closed afterwards and checked against GitHub's API
+ * description; no process started under its folder (thopters, brokers, Claude) may outlive it.
+ */
 export function useWorld(options: WorldOptions = {}): World {
   const world = {} as World;
   beforeEach(async () => {
@@ -17,6 +21,7 @@ export function useWorld(options: WorldOptions = {}): World {
   });
   afterEach(async () => {
     await world.close();
+    await assertNoProcessesMentioning(world.dir);
     world.peer.assertClean();
   });
   return world;

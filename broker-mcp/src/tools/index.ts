@@ -6,7 +6,7 @@ import { reportStatus } from "./report-status.js";
 import type { ToolDef } from "./types.js";
 import { updateFromOrigin } from "./update-from-origin.js";
 
-/** The six tools of DESIGN.md, exactly: Claude sees them as `mcp__thopter__<name>`. */
+/** The six tools of docs/architecture.md#broker-tools, exactly: Claude sees them as `mcp__thopter__<name>`. */
 export const TOOLS: ToolDef[] = [
   pushBranch,
   openPullRequest,

@@ -46,7 +46,7 @@ export async function liveVolumes(ops: Ops) {
 }
 
 /** The app's live volume with this name, if any. */
-export async function findVolume(ops: Ops, name: string) {
+async function findVolume(ops: Ops, name: string) {
   return (await liveVolumes(ops)).find((volume) => volume.name === name);
 }
 

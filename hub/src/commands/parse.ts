@@ -39,7 +39,7 @@ export function commandLines(body: string): string[] {
 }
 
 /**
- * Parses the DESIGN.md command syntax. Only the first `/thopter` line counts; `ignoredLines` says how many more there
+ * Parses the command syntax (docs/architecture.md#commands). Only the first `/thopter` line counts; `ignoredLines` says how many more there
  * were so the reply can tell the author. Never throws: anything unexpected is a refusal with a reason a human can act on.
  */
 export function parseCommand(body: string): ParseResult {

@@ -16,7 +16,7 @@ export const MAX_RETRIES = 4;
  */
 export const MAX_WAIT_SECONDS = 120;
 /** A GitHub call that has not answered by then is aborted (and retried like a 5xx): a hung socket never stalls a cycle. */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface GitHubClientOptions {
   baseUrl: string;
@@ -94,7 +94,18 @@ function waitOrGiveUp(log: Logger, message: string) {
   };
 }
 
+/** The HTTP status of a failed GitHub call (Octokit's RequestError); undefined when no answer came. */
+export function httpStatus(err: unknown): number | undefined {
+  return (err as { status?: number } | null)?.status;
+}
+
 /** True for Octokit's "not modified" answer to a conditional request (it is thrown as a RequestError). */
 export function isNotModified(err: unknown): boolean {
-  return (err as { status?: number } | null)?.status === 304;
+  return httpStatus(err) === 304;
+}
+
+/** GitHub says the issue or comment is not there any more (deleted, transferred): retrying will not help. */
+export function isGone(err: unknown): boolean {
+  const status = httpStatus(err);
+  return status === 404 || status === 410;
 }

@@ -11,7 +11,7 @@ export interface HomeFile {
 }
 
 /** The spec carries files inline: a home bigger than this belongs on a golden-claude machine, not in a spec. */
-export const MAX_HOME_BYTES = 8 * 1024 * 1024;
+const MAX_HOME_BYTES = 8 * 1024 * 1024;
 
 /**
  * Golden-claude homes of a local setup: each subfolder NAME of `dir` (PROFILE_HOMES_DIR) is profile NAME's home.

@@ -8,7 +8,7 @@ import type { Provider } from "./provider.js";
 export type { MachineInfo, MachineOwner, MachineState, Provider } from "./provider.js";
 
 /** Claude Code wants more memory than the small presets have. */
-export const DEFAULT_VM_SIZE = "shared-cpu-2x:2048";
+const DEFAULT_VM_SIZE = "shared-cpu-2x:2048";
 
 type ProviderConfig = Pick<
   HubConfig,

@@ -2,6 +2,7 @@ import type { ThopterRequest } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import { addEyes } from "../github/issues.js";
+import { isGone } from "../github/octokit.js";
 import type { RequestQueue } from "./queue.js";
 
 /**
@@ -28,8 +29,7 @@ export class Acknowledger {
       this.log.info({ request: request.id, key: request.key }, "request acknowledged with 👀");
       return true;
     } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (status === 404 || status === 410) {
+      if (isGone(err)) {
         // The command comment was deleted: there is nothing left to react to, and retrying forever helps no one.
         await this.queue.markAcknowledged(request.id);
         this.log.warn({ request: request.id, key: request.key }, "command comment is gone; request kept without 👀");

@@ -1,7 +1,7 @@
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { splitRepo } from "../github/issues.js";
-import { type GitHubClient, isNotModified } from "../github/octokit.js";
+import { type GitHubClient, isGone, isNotModified } from "../github/octokit.js";
 import type { HubMetrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
 import { type CommandEvent, commentEvent, type GitHubComment, type GitHubIssue, issueBodyEvent } from "./event.js";
@@ -191,14 +191,13 @@ export class RepoPoller {
       });
       return data as GitHubIssue;
     } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (status === 404 || status === 410) return undefined;
+      if (isGone(err)) return undefined;
       throw err;
     }
   }
 }
 
 /** GitHub's timestamp format (whole seconds, `Z`). */
-export function toGitHubTime(date: Date): string {
+function toGitHubTime(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
 }

@@ -19,7 +19,7 @@ const KNOWN_EVENTS = ["issue_comment", "issues", "ping"];
  * waits behind the hub's other writes (GitHub wants them ≥ 1 s apart): then the delivery is answered by this time
  * and the intake goes on (the poller sees the same comment, so nothing depends on that answer).
  */
-export const ANSWER_WITHIN_MS = 8_000;
+const ANSWER_WITHIN_MS = 8_000;
 
 export interface WebhookDeps {
   secret: string;

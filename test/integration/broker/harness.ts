@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type Broker, type BrokerConfigInput, loadConfig, startBroker } from "@thopter/broker-mcp";
 import pino from "pino";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { AGENT_USER } from "../../setup/global.js";
 import { type AgentUser, agentUser, asAgent } from "./agent.js";
@@ -222,12 +223,15 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       world.broker = broker;
       world.client = await connect();
     },
+    /** Stops everything, then fails if the broker's GitHub traffic broke GitHub's OpenAPI description. */
     async close() {
       for (const c of clients) await c.close().catch(() => {});
       await broker.stop();
       await receiver.close();
       await peer.close();
       rmSync(root, { recursive: true, force: true });
+      await assertNoProcessesMentioning(root); // the broker process and the git it ran
+      peer.assertClean();
     },
   };
   return world;

@@ -65,13 +65,39 @@ describe("Fly peer checks traffic against the vendored OpenAPI description", () 
     expect(fly.peer.violations).toEqual([]);
   });
 
-  it("knows only its own app and the documented paths", async () => {
+  it("knows only its own app (a plain 404, as Fly answers)", async () => {
     const res = await fetch(`${fly.peer.url}/v1/apps/someone-else/machines`, {
       headers: { authorization: `Bearer ${fly.peer.token}` },
     });
     expect(res.status).toBe(404);
-    expect((await call("GET", "/not-an-endpoint")).status).toBe(404);
     expect(fly.peer.violations).toEqual([]);
+  });
+
+  it("answers a route the description does not have with 404 and records it: a client would read that 404 as gone", async () => {
+    expect((await call("GET", "/not-an-endpoint")).status).toBe(404);
+    expect((await call("DELETE", "/machines/m1/volume")).status).toBe(404);
+    expect(fly.peer.violations.map((v) => v.operation)).toEqual([
+      `GET /v1/apps/${fly.peer.app}/not-an-endpoint`,
+      `DELETE /v1/apps/${fly.peer.app}/machines/m1/volume`,
+    ]);
+    expect(() => fly.peer.assertClean()).toThrow(/not-an-endpoint is not an operation/);
+  });
+
+  it("records a query parameter the operation does not declare (a misspelling Fly would silently ignore)", async () => {
+    expect((await call("GET", "/machines?includ_deleted=true")).status).toBe(400);
+    expect(fly.peer.violations).toEqual([
+      expect.objectContaining({ operation: "Machines_list", direction: "request" }),
+    ]);
+    expect(fly.peer.violations[0]?.problems.join()).toMatch(/"includ_deleted" is not one Machines_list declares/);
+  });
+
+  it("accepts Fly's documented metadata filter on the machine list, and only there", async () => {
+    await fly.client.createMachine(machineRequest("tagged", { metadata: { thopter: "1" } }));
+    await fly.client.createMachine(machineRequest("untagged"));
+    expect(await fly.client.listMachines({ metadata: { thopter: "1" } })).toHaveLength(1);
+    fly.peer.assertClean();
+    expect((await call("GET", "/volumes?metadata.thopter=1")).status).toBe(400);
+    expect(fly.peer.violations.map((v) => v.operation)).toEqual(["Volumes_list"]);
   });
 
   it("walks a machine through Fly's states in order", async () => {

@@ -8,6 +8,7 @@ import type { ThopterServices } from "@thopter/hub/scheduler/index";
 import { THOPTER_PATHS } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { afterEach, beforeEach } from "vitest";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { BOT, bearer, CODER_TOKEN, hubEnv, hubGet, ISSUES_TOKEN, REPO } from "../hub/harness.js";
 import { SIM } from "../lifecycle/fixtures.js";
@@ -81,6 +82,7 @@ export function useWholeHub(extra: Record<string, string> = {}, deps: HubDeps = 
     await ctx.hub.stop();
     await ctx.peer.close();
     await rm(dir, { recursive: true, force: true });
+    await assertNoProcessesMentioning(dir);
     ctx.peer.assertClean();
   });
   ctx.command = (body) =>

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { guardTableName } from "@thopter/hub/access/port-guard";
 import { afterEach, beforeEach, expect } from "vitest";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { Gate } from "./gate.js";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "./harness.js";
@@ -93,6 +94,7 @@ export function useChildHubs(): ChildHubs {
     await ctx.gate.close();
     await ctx.peer.close();
     await rm(ctx.dir, { recursive: true, force: true });
+    await assertNoProcessesMentioning(ctx.dir);
     ctx.peer.assertClean();
   });
   return ctx;

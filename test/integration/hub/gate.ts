@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { loadConfig } from "@thopter/hub/config";
 import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "./harness.js";
+import { RecordingProvider } from "./recording-provider.js";
 
 /**
  * A forwarding proxy in front of the GitHub peer that can freeze chosen requests, so a test can kill the hub at an
@@ -94,7 +96,10 @@ export class Gate {
   }
 }
 
-/** A peer, a Gate in front of it and an in-process hub against the gate, for `run`; all closed afterwards. */
+/**
+ * A peer, a Gate in front of it and an in-process hub against the gate (a `RecordingProvider` unless `deps` has a
+ * provider), for `run`; all closed afterwards, and no process started under the test's folder may outlive it.
+ */
 export async function withGatedHub(
   deps: Partial<HubDeps>,
   run: (ctx: { peer: GithubPeer; gate: Gate; hub: Hub; issue: number }) => Promise<void>,
@@ -108,6 +113,8 @@ export async function withGatedHub(
   const hub = await startHub(loadConfig(hubEnv(gate.url, dir, env)), {
     log: createLogger({ level: "silent" }),
     announce: () => {},
+    // These tests are about the GitHub side: no real machine unless a test brings its provider.
+    provider: new RecordingProvider(),
     ...deps,
   });
   try {
@@ -119,4 +126,5 @@ export async function withGatedHub(
     await peer.close();
     await rm(dir, { recursive: true, force: true });
   }
+  await assertNoProcessesMentioning(dir);
 }

@@ -11,6 +11,7 @@ import { Replies } from "@thopter/hub/requests/replies";
 import { githubNotices, type Scheduler, startThopterServices } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { pino } from "pino";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { ISSUES_TOKEN, REPO, type Setup, setup } from "../hub/harness.js";
 import { SIM } from "./fixtures.js";
 
@@ -143,6 +144,7 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
       await Promise.allSettled(runs.filter((r) => !abandoned.has(r)).map((r) => r.close()));
       await s.close();
       await rm(root, { recursive: true, force: true });
+      await assertNoProcessesMentioning(root);
     },
   };
   return lifecycle;

@@ -10,6 +10,7 @@ import { openStore } from "@thopter/hub/store/index";
 import type { Store } from "@thopter/hub/store/store";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { until } from "../hub/harness.js";
 import { lifecycleConfig, SIM } from "./fixtures.js";
 
@@ -25,6 +26,7 @@ afterEach(async () => {
   for (const machine of (await local?.list()) ?? []) await local!.destroy(machine.ref);
   await store?.close();
   await rm(dir, { recursive: true, force: true });
+  await assertNoProcessesMentioning(dir); // the killed hub and its machine's processes
 });
 
 it("a hub killed -9 right after making a machine: the restarted hub replaces it, one machine, one directory", async () => {

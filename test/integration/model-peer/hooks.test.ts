@@ -4,7 +4,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRoot, poll, prepareClaudeHome, startClaudeInTmux } from "../../helpers/claude.js";
+import { isRoot, prepareClaudeHome } from "../../helpers/claude.js";
+import { startClaudeInTmux } from "../../helpers/claude-tmux.js";
+import { poll } from "../../helpers/poll.js";
 import { bash, callTools, failWith, say, startModelPeer } from "../../peers/model/index.js";
 
 type HookInput = Record<string, unknown> & { hook_event_name: string };

@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isRoot, poll, prepareClaudeHome, readTranscript, startClaudeInTmux } from "../../helpers/claude.js";
+import { isRoot, prepareClaudeHome, readTranscript } from "../../helpers/claude.js";
+import { startClaudeInTmux } from "../../helpers/claude-tmux.js";
+import { poll } from "../../helpers/poll.js";
 import { bash, callTools, say, startModelPeer, textParts } from "../../peers/model/index.js";
 
 describe.skipIf(!isRoot)("real Claude Code CLI in tmux (root only: it runs as the thopter user)", () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
 import { readRecord } from "@thopter/hub/providers/local/machine-record";
 import pino from "pino";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { IS_ROOT, providerContract } from "./contract.js";
 
 providerContract("local", async () => {
@@ -23,6 +24,9 @@ providerContract("local", async () => {
       ),
     // As root each local thopter has its own user, named in its machine record.
     agentUser: async (ref) => (await readRecord(join(root, ref.id)))?.agent?.name ?? "thopter",
-    close: () => rm(root, { recursive: true, force: true }),
+    close: async () => {
+      await rm(root, { recursive: true, force: true });
+      await assertNoProcessesMentioning(root);
+    },
   };
 });

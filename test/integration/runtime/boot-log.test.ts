@@ -5,7 +5,7 @@ import { mintAccessToken } from "@thopter/agent/access/index";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../helpers/browser.js";
-import { poll } from "../../helpers/claude.js";
+import { poll } from "../../helpers/poll.js";
 import { say } from "../../peers/model/index.js";
 import { editJob, giveAccess, isRoot, sessionLogUrl, startThopter, type Thopter } from "./harness.js";
 

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { poll } from "../../helpers/claude.js";
+import { poll } from "../../helpers/poll.js";
 import { bash, callTools, editFile, loadTools, mcpTool, readFile as readTool, say } from "../../peers/model/index.js";
 import { bootTail, isRoot, README, REPO, startThopter, stateSequence, type Thopter } from "./harness.js";
 

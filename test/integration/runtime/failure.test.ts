@@ -5,7 +5,7 @@ import type { ThopterSpec } from "@thopter/protocol";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../helpers/browser.js";
-import { poll } from "../../helpers/claude.js";
+import { poll } from "../../helpers/poll.js";
 import { editJob, giveAccess, isRoot, sessionLogUrl, startThopter, type Thopter } from "./harness.js";
 
 const REVOKED = `ghp_${"0".repeat(36)}`;

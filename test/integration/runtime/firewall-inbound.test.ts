@@ -3,8 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { poll } from "../../helpers/claude.js";
 import { canUseNetns } from "../../helpers/netns.js";
+import { poll } from "../../helpers/poll.js";
 import { tempDir } from "../../helpers/tmp.js";
 import { FIREWALL_SH, type Lab, NET, startLab } from "../firewall/harness.js";
 

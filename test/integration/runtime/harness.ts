@@ -22,7 +22,8 @@ import {
   workBranch,
 } from "@thopter/protocol";
 import { pino } from "pino";
-import { poll } from "../../helpers/claude.js";
+import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
+import { poll } from "../../helpers/poll.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { type ModelPeer, type Scenario, startModelPeer } from "../../peers/model/index.js";
 import { AGENT_USER } from "../../setup/global.js";
@@ -67,6 +68,7 @@ export interface Thopter {
    * run again with the same environment. Resolves once the second boot is done.
    */
   restart(): Promise<void>;
+  /** Destroys the machine and everything around it, then fails if GitHub saw traffic its description forbids. */
   close(): Promise<void>;
 }
 
@@ -213,6 +215,8 @@ export async function startThopter(
       await model.close();
       await peer.close();
       await rm(dir, { recursive: true, force: true });
+      await assertNoProcessesMentioning(dir); // the machine's processes (broker, tmux, Claude, observer) are gone
+      peer.assertClean(); // the thopter's GitHub traffic (broker and boot) matched GitHub's OpenAPI description
     },
   };
   return thopter;

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { poll } from "../../helpers/claude.js";
+import { poll } from "../../helpers/poll.js";
 import { say } from "../../peers/model/index.js";
 import { bootTail, isRoot, startThopter, stateSequence, type Thopter } from "./harness.js";
 

@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { poll } from "../../helpers/claude.js";
+import { poll } from "../../helpers/poll.js";
 import { say } from "../../peers/model/index.js";
 import { isRoot, startThopter, type Thopter } from "./harness.js";
 

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import type { CreateMachineRequest, CreateVolumeRequest, Machine, Volume } from "@thopter/fly";
+import type { CreateMachineRequest, Machine } from "@thopter/fly";
 import { checkRunnable, MachineProcess, type RunOptions } from "./machine-runner.js";
 import { PeerError } from "./peer-error.js";
 import { VolumeDirs } from "./volume-dirs.js";
+import { Volumes } from "./volumes.js";
 
 export type { RunOptions } from "./machine-runner.js";
 
@@ -30,26 +31,22 @@ interface Waiter {
   done: (reached: boolean) => void;
 }
 
-const VOLUME_NAME = /^[a-z0-9_]{1,30}$/;
 const RUNNING = new Set(["starting", "started"]);
-const ACTIVE_VOLUME_STATES = new Set(["created"]);
 
 function hex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
 }
 
-/** The machines and volumes of one Fly app, with Fly's state transitions driven by timers. */
+/** The machines (and, in `volumes`, the volumes) of one Fly app, with Fly's state transitions driven by timers. */
 export class Fleet {
   private readonly machines = new Map<string, Entry>();
-  private readonly volumes = new Map<string, Volume>();
   private readonly waiters = new Set<Waiter>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
-  /** With `run`, each volume is a directory that machines see at their mount paths. */
-  readonly volumeDirs: VolumeDirs | undefined;
+  readonly volumes: Volumes;
 
   constructor(private readonly options: FleetOptions) {
-    this.volumeDirs = options.run && new VolumeDirs(options.run.root);
+    this.volumes = new Volumes(options.region, options.run && new VolumeDirs(options.run.root));
   }
 
   createMachine(request: CreateMachineRequest): Machine {
@@ -59,7 +56,7 @@ export class Fleet {
     }
     if (this.options.run) checkRunnable(config, this.options.run);
     for (const mount of config.mounts ?? []) {
-      const volume = mount.volume ? this.volumes.get(mount.volume) : undefined;
+      const volume = mount.volume ? this.volumes.find(mount.volume) : undefined;
       if (!volume) throw new PeerError(400, `mount ${mount.path}: volume ${mount.volume} not found`);
       if (volume.attached_machine_id) {
         throw new PeerError(400, `volume ${volume.id} is already attached to machine ${volume.attached_machine_id}`);
@@ -82,7 +79,7 @@ export class Fleet {
     const entry: Entry = { machine };
     this.machines.set(id, entry);
     for (const mount of config.mounts ?? []) {
-      const volume = this.volumes.get(mount.volume ?? "");
+      const volume = this.volumes.find(mount.volume ?? "");
       if (volume) volume.attached_machine_id = id;
     }
     this.event(entry, "launch", "created");
@@ -148,9 +145,7 @@ export class Fleet {
     this.setState(entry, "destroying");
     await entry.process?.remove(0);
     entry.process = undefined;
-    for (const volume of this.volumes.values()) {
-      if (volume.attached_machine_id === machineId) delete volume.attached_machine_id;
-    }
+    this.volumes.detachFrom(machineId);
     this.after(entry, () => this.setState(entry, "destroyed"));
   }
 
@@ -159,56 +154,6 @@ export class Fleet {
     machine.config ??= {};
     machine.config.metadata ??= {};
     return machine.config.metadata;
-  }
-
-  /** A new volume; with `source_volume_id`, a fork: the source's data, and unless the request says otherwise its region and size. */
-  async createVolume(request: CreateVolumeRequest): Promise<Volume> {
-    if (!request.name || !VOLUME_NAME.test(request.name)) {
-      throw new PeerError(400, "volume name must be 1-30 lowercase letters, digits or underscores");
-    }
-    const source = request.source_volume_id === undefined ? undefined : this.volumes.get(request.source_volume_id);
-    if (request.source_volume_id !== undefined && !source) {
-      throw new PeerError(404, `source volume ${request.source_volume_id} not found`);
-    }
-    const id = `vol_${hex(8)}`;
-    await this.volumeDirs?.create(id, source?.id);
-    const volume: Volume = {
-      id,
-      name: request.name,
-      region: request.region ?? source?.region ?? this.options.region,
-      zone: "a1b2",
-      size_gb: request.size_gb ?? source?.size_gb ?? 1,
-      encrypted: request.encrypted ?? source?.encrypted ?? true,
-      fstype: request.fstype ?? source?.fstype ?? "ext4",
-      state: "created",
-      host_status: "ok",
-      created_at: new Date().toISOString(),
-    };
-    this.volumes.set(id, volume);
-    return volume;
-  }
-
-  listVolumes(): Volume[] {
-    return [...this.volumes.values()].filter((volume) => ACTIVE_VOLUME_STATES.has(volume.state ?? ""));
-  }
-
-  getVolume(volumeId: string): Volume {
-    const volume = this.volumes.get(volumeId);
-    if (!volume) throw new PeerError(404, `volume ${volumeId} not found`);
-    return volume;
-  }
-
-  async deleteVolume(volumeId: string): Promise<Volume> {
-    const volume = this.getVolume(volumeId);
-    if (volume.attached_machine_id) {
-      throw new PeerError(
-        412,
-        `failed_precondition: volume ${volumeId} is attached to machine ${volume.attached_machine_id}`,
-      );
-    }
-    this.volumes.delete(volumeId);
-    await this.volumeDirs?.remove(volumeId);
-    return { ...volume, state: "destroyed" };
   }
 
   /** Cancels every timer and kills every machine process. */
@@ -239,7 +184,7 @@ export class Fleet {
           },
           this.options.run,
           () => void this.exited(entry),
-          this.volumeDirs,
+          this.volumes.dirs,
         );
       } catch (error) {
         this.event(entry, "launch", `failed: ${error instanceof Error ? error.message : String(error)}`);

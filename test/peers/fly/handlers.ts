@@ -89,8 +89,8 @@ export const handlers: Record<string, Handler> = {
     delete metadata[path.key!];
     return { status: 204 };
   },
-  Volumes_list: (fleet) => ok(fleet.listVolumes()),
-  Volumes_create: async (fleet, { body }) => ok(await fleet.createVolume(body as CreateVolumeRequest)),
-  Volumes_get_by_id: (fleet, { path }) => ok(fleet.getVolume(path.volume_id!)),
-  Volume_delete: async (fleet, { path }) => ok(await fleet.deleteVolume(path.volume_id!)),
+  Volumes_list: (fleet) => ok(fleet.volumes.list()),
+  Volumes_create: async (fleet, { body }) => ok(await fleet.volumes.create(body as CreateVolumeRequest)),
+  Volumes_get_by_id: (fleet, { path }) => ok(fleet.volumes.get(path.volume_id!)),
+  Volume_delete: async (fleet, { path }) => ok(await fleet.volumes.delete(path.volume_id!)),
 };

@@ -56,7 +56,7 @@ function describe(errors: ErrorObject[] | null | undefined): string {
 
 /**
  * Validates requests and responses against an OpenAPI 3.0 description: path and query parameters (coerced from
- * strings as the spec's types say), JSON request bodies, and response bodies per status. Validators are compiled once
+ * strings as the spec's types say; a query parameter the operation does not declare is a problem), JSON request bodies, and response bodies per status. Validators are compiled once
  * per operation and cached.
  */
 export class OpenApiValidator {
@@ -71,7 +71,14 @@ export class OpenApiValidator {
     operation: Operation;
   }[];
 
-  constructor(document: OpenApiDocument) {
+  /**
+   * @param extraQuery query parameters the vendor documents outside the description, as name prefixes per
+   *   operationId (e.g. Fly's `metadata.KEY` filter on Machines_list); any other undeclared parameter is a problem.
+   */
+  constructor(
+    document: OpenApiDocument,
+    private readonly extraQuery: Record<string, string[]> = {},
+  ) {
     const prepared = prepare(document) as OpenApiDocument;
     addFormats.default(this.bodies);
     this.bodies.addSchema({ $id: SPEC_ID, components: prepared.components });
@@ -118,6 +125,14 @@ export class OpenApiValidator {
         required: declared.filter((parameter) => parameter.required).map((parameter) => parameter.name),
       }));
       if (!validate(values)) problems.push(`${location} parameters: ${describe(validate.errors)}`);
+    }
+    const names = new Set((operation.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name));
+    const extra = (this.extraQuery[operation.operationId] ?? []).map(
+      (prefix) => (name: string) => name.startsWith(prefix),
+    );
+    for (const name of new Set(query.keys())) {
+      if (!names.has(name) && !extra.some((allowed) => allowed(name)))
+        problems.push(`query parameter ${JSON.stringify(name)} is not one ${operation.operationId} declares`);
     }
     const bodySpec = operation.requestBody;
     if (body === undefined) {

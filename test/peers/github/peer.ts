@@ -1,67 +1,24 @@
-import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
-import { Accounting, type Cost, type PeerStats, type TokenStats } from "./accounting.js";
-import { allows, canSee, type Grant, ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
-import { errorBody, forbiddenForToken, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
+import { Accounting, type PeerStats, type TokenStats } from "./accounting.js";
+import { ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { allObjects, createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
-import { serveGit } from "./git-http.js";
+import { serveGitRemote } from "./git-remote.js";
 import { type Association, type CommentInput, type IssueInput, Model, type Repo } from "./model.js";
-import { GithubSpec, type SpecViolation, templatePattern } from "./openapi.js";
-import { iso, Renderer } from "./render.js";
-import { type Route, type RouteResult, routes } from "./routes.js";
+import { GithubSpec, type SpecViolation } from "./openapi.js";
+import type { GithubPeerOptions, RepoSeed, RequestLogEntry } from "./peer-options.js";
+import { Renderer } from "./render.js";
+import { requestId } from "./respond.js";
+import { RestApi } from "./rest-api.js";
+import { routes } from "./routes.js";
 import { type Delivery, WebhookSender } from "./webhooks.js";
 
-export interface GithubPeerOptions {
-  /** Clock for every timestamp the peer writes (default: the real clock). */
-  now?: () => Date;
-  /** Primary rate limit per token and hour (default 5000, like a personal access token). */
-  rateLimit?: number;
-  /** pino logger (default: silent unless GITHUB_PEER_LOG names a level). Tokens are never logged. */
-  logger?: Logger;
-}
-
-export interface RepoSeed {
-  defaultBranch?: string;
-  /** Files of the initial commit (default: a README). */
-  files?: Record<string, string>;
-  /** Fine-grained token that may read and write issues, comments and reactions only. */
-  issuesToken: string;
-  /** Fine-grained token that may also push (only `thopter/*` branches) and open pull requests. */
-  coderToken: string;
-  /** The user both tokens belong to. */
-  bot: { login: string };
-}
-
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  status: number;
-  ms: number;
-}
-
 const BRANCH_PREFIX = "refs/heads/thopter/";
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function requestId(): string {
-  return randomBytes(10)
-    .toString("hex")
-    .toUpperCase()
-    .replace(/(.{4})(.{4})(.{4})(.{4})(.{4})/, "$1:$2:$3:$4:$5");
-}
 
 /**
  * An offline api.github.com + github.com git remote for tests. Every REST request and response is validated against
@@ -74,10 +31,9 @@ export class GithubPeer {
   private readonly model: Model;
   private readonly tokens = new Tokens();
   private readonly faults = new Faults();
-  private readonly validated = new Set<string>();
   private readonly render: Renderer;
   private readonly webhooks: WebhookSender;
-  private readonly table: { route: Route; regex: RegExp; names: string[]; operationId: string }[];
+  private readonly rest: RestApi;
   private readonly logger: Logger;
   private readonly accounting: Accounting;
 
@@ -101,11 +57,15 @@ export class GithubPeer {
       gitDir: (repo: Repo) => this.gitDir(repo.fullName),
       rateLimit: (token: string) => this.accounting.rateLimit(token),
     };
-    this.table = routes(deps).map((route) => ({
-      route,
-      ...templatePattern(route.template),
-      operationId: this.spec.operationId(route),
-    }));
+    this.rest = new RestApi({
+      spec: this.spec,
+      model: this.model,
+      tokens: this.tokens,
+      faults: this.faults,
+      accounting: this.accounting,
+      violations: this.violations,
+      routes: routes(deps),
+    });
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
   }
 
@@ -306,8 +266,14 @@ export class GithubPeer {
     let status = 500;
     try {
       status = url.pathname.startsWith("/git/")
-        ? await this.handleGit(req, res, url)
-        : await this.handleRest(req, res, url, id);
+        ? await serveGitRemote(req, res, url, {
+            model: this.model,
+            tokens: this.tokens,
+            faults: this.faults,
+            projectRoot: join(this.root, "git"),
+            logger: this.logger,
+          })
+        : await this.rest.handle(req, res, url, id);
     } catch (error) {
       this.logger.error({ err: error, method, path: url.pathname }, "github peer failed to answer");
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
@@ -317,220 +283,6 @@ export class GithubPeer {
     this.requestLog.push({ method, path: url.pathname + url.search, status, ms });
     this.logger.debug({ method, path: url.pathname, status, ms }, "github peer request");
   }
-
-  private send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string): number {
-    res.writeHead(status, {
-      server: "github.com",
-      "x-github-api-version-selected": "2022-11-28",
-      "x-github-media-type": "github.v3; format=json",
-      ...headers,
-    });
-    res.end(body);
-    return status;
-  }
-
-  private sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): number {
-    return this.send(
-      res,
-      status,
-      { "content-type": "application/json; charset=utf-8", ...headers },
-      JSON.stringify(body),
-    );
-  }
-
-  private async handleRest(req: IncomingMessage, res: ServerResponse, url: URL, id: string): Promise<number> {
-    const method = req.method ?? "GET";
-    const raw = await readBody(req);
-    const found = this.table
-      .map((entry) => ({ entry, match: entry.route.method === method ? entry.regex.exec(url.pathname) : null }))
-      .find((candidate) => candidate.match);
-    if (!found?.match) return this.unknownRoute(res, method, url);
-    const { route, names, operationId } = found.entry;
-    const key = `${method} ${route.template}`;
-    const params: Record<string, string> = {};
-    names.forEach((name, i) => {
-      params[name] = decodeURIComponent(found.match?.[i + 1] ?? "");
-    });
-    const docs = String((this.spec.operation(route).externalDocs as { url?: string } | undefined)?.url ?? REST_DOCS);
-
-    const token = Tokens.fromApiHeader(req.headers.authorization);
-    const grant = token ? this.tokens.get(token) : undefined;
-    if (!token || !grant) {
-      this.accounting.count(key, undefined, "free");
-      // Without credentials the peer's repositories are private ones: GitHub hides them behind a 404.
-      if (!token && route.needs) return this.sendJson(res, 404, errorBody(404, "Not Found", docs));
-      const message = token ? "Bad credentials" : "Requires authentication";
-      return this.sendJson(res, 401, errorBody(401, message, REST_DOCS));
-    }
-
-    const fault = this.faults.take(method, url.pathname, id);
-    if (fault) {
-      this.accounting.count(key, token, "counted");
-      return this.send(res, fault.status, { ...this.accounting.headers(token), ...fault.headers }, fault.body);
-    }
-    if (!route.free && this.accounting.rateLimit(token).remaining === 0) {
-      this.accounting.count(key, token, "free");
-      const message =
-        `API rate limit exceeded for user ID ${grant.user.id}. If you reach out to GitHub Support for help, ` +
-        `please include the request ID ${id} and timestamp ${iso(this.model.now())}.`;
-      return this.sendJson(res, 403, errorBody(403, message, PRIMARY_LIMIT_DOCS), this.accounting.headers(token));
-    }
-
-    let body: unknown;
-    if (raw.length > 0) {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        this.accounting.count(key, token, route.free ? "free" : "counted");
-        return this.sendJson(res, 400, errorBody(400, "Problems parsing JSON", docs), this.accounting.headers(token));
-      }
-    }
-    const violation = (direction: "request" | "response", errors: string[], status?: number) => {
-      if (errors.length === 0) return;
-      this.violations.push({
-        operation: operationId,
-        method,
-        path: url.pathname + url.search,
-        direction,
-        status,
-        errors,
-      });
-    };
-    const defined = this.spec.queryParameters(route);
-    const unhandled = [...url.searchParams.keys()]
-      .filter((name) => defined.includes(name) && !route.query?.includes(name))
-      .map(
-        (name) => `the GitHub peer does not implement query parameter ${name}; add it to test/peers/github/routes.ts`,
-      );
-    violation("request", [...this.spec.validateRequest(route, params, url.searchParams, body), ...unhandled]);
-
-    let result: RouteResult;
-    try {
-      const repo = this.authorize(route, params, grant);
-      result = await route.handle({
-        grant,
-        token,
-        params,
-        url,
-        body,
-        get repo(): Repo {
-          if (!repo) throw new Error(`GitHub peer: ${key} is not repository-scoped`);
-          return repo;
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      result = {
-        status: error.status,
-        body: errorBody(error.status, error.message, error.documentationUrl ?? docs, error.errors),
-      };
-    }
-    const json = JSON.stringify(result.body);
-    const digest = createHash("sha1").update(json).digest("hex");
-    // Identical bodies were already checked: polling the same page over and over stays cheap.
-    const checked = `${key} ${result.status} ${digest}`;
-    if (!this.validated.has(checked)) {
-      const errors = this.spec.validateResponse(route, result.status, result.body);
-      violation("response", errors, result.status);
-      if (errors.length === 0) this.validated.add(checked);
-    }
-
-    return this.sendResult(req, res, { key, token, cost: route.free ? "free" : "counted" }, result, json, digest);
-  }
-
-  /** Real GitHub answers 404 too, but a client calling it is either wrong or needs a route the peer lacks. */
-  private unknownRoute(res: ServerResponse, method: string, url: URL): number {
-    const known = this.spec.findOperation(method, url.pathname);
-    this.violations.push({
-      operation: known ? this.spec.operationId(known) : "(none)",
-      method,
-      path: url.pathname + url.search,
-      direction: "request",
-      errors: [
-        known
-          ? `the GitHub peer does not implement ${method} ${known.template}; add it to test/peers/github/routes.ts`
-          : `GitHub's API has no operation ${method} ${url.pathname}`,
-      ],
-    });
-    this.accounting.count(`${method} (unknown route)`, undefined, "free");
-    return this.sendJson(res, 404, errorBody(404, "Not Found", REST_DOCS));
-  }
-
-  /** Sends a route's answer, or an empty 304 when the client already has this representation (a free request). */
-  private sendResult(
-    req: IncomingMessage,
-    res: ServerResponse,
-    call: { key: string; token: string; cost: Cost },
-    result: RouteResult,
-    json: string,
-    digest: string,
-  ): number {
-    const { key, token } = call;
-    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
-    if (result.link) headers.link = result.link;
-    if (req.method === "GET" && result.status === 200) {
-      // Strong validator over the representation, varying per token like GitHub's (Vary: Authorization).
-      const etag = `"${createHash("sha256")
-        .update(`${token}\n${digest}\n${result.link ?? ""}`)
-        .digest("hex")}"`;
-      headers.etag = etag;
-      headers["cache-control"] = "private, max-age=60, s-maxage=60";
-      headers.vary = "Accept, Authorization, Cookie, X-GitHub-OTP";
-      const inm = String(req.headers["if-none-match"] ?? "");
-      if (inm.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
-        this.accounting.count(key, token, "304");
-        const { "content-type": _, ...rest } = headers;
-        return this.send(res, 304, { ...rest, ...this.accounting.headers(token) });
-      }
-    }
-    this.accounting.count(key, token, call.cost);
-    return this.send(res, result.status, { ...headers, ...this.accounting.headers(token) }, json);
-  }
-
-  /** The repository a repository-scoped route acts on: 404 if the token cannot see it, 403 if it lacks permission. */
-  private authorize(route: Route, params: Record<string, string>, grant: Grant): Repo | undefined {
-    if (!route.needs) return undefined;
-    const fullName = `${params.owner}/${params.repo}`;
-    const repo = this.model.repos.get(fullName);
-    if (!repo || !canSee(grant, fullName)) throw notFound();
-    if (!allows(grant, ...route.needs)) throw forbiddenForToken();
-    return repo;
-  }
-
-  private async handleGit(req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
-    const match = /^\/git\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
-    const fullName = match ? `${match[1]}/${match[2]}` : "";
-    const repo = this.model.repos.get(fullName);
-    const token = Tokens.fromBasicHeader(req.headers.authorization);
-    const grant = token ? this.tokens.get(token) : undefined;
-    const text = (status: number, message: string, headers: Record<string, string> = {}) => {
-      req.resume();
-      return this.send(res, status, { "content-type": "text/plain; charset=utf-8", ...headers }, `${message}\n`);
-    };
-    if (!grant)
-      return text(401, "Invalid username or token. Password authentication is not supported for Git operations.", {
-        "www-authenticate": 'Basic realm="GitHub"',
-      });
-    if (!match || !repo || !canSee(grant, fullName)) return text(404, "Repository not found.");
-    const fault = this.faults.take(req.method ?? "GET", url.pathname, String(res.getHeader("x-github-request-id")));
-    if (fault) {
-      req.resume();
-      return this.send(res, fault.status, fault.headers, fault.body);
-    }
-    const service = match[3] ?? "";
-    const push = url.searchParams.get("service") === "git-receive-pack" || service === "/git-receive-pack";
-    if (!allows(grant, "contents", push ? "write" : "read")) {
-      return text(403, `Permission to ${fullName}.git denied to ${grant.user.login}.`);
-    }
-    const result = await serveGit(req, res, {
-      projectRoot: join(this.root, "git"),
-      pathInfo: `/${fullName}.git${service}`,
-      remoteUser: grant.user.login,
-    });
-    if (result.stderr.trim()) this.logger.debug({ repo: fullName, stderr: result.stderr }, "git http-backend stderr");
-    if (service === "/git-receive-pack" && result.status === 200) repo.pushedAt = this.model.now();
-    return result.status;
-  }
 }
 
 /** Starts a GitHub peer on 127.0.0.1 (a free port) with its own temporary directory for git repositories. */
@@ -538,4 +290,15 @@ export function startGithubPeer(options?: GithubPeerOptions): Promise<GithubPeer
   return GithubPeer.start(options);
 }
 
-export type { Association, Delivery, FaultSpec, LogEntry, PeerStats, SpecViolation, TokenStats };
+export type {
+  Association,
+  Delivery,
+  FaultSpec,
+  GithubPeerOptions,
+  LogEntry,
+  PeerStats,
+  RepoSeed,
+  RequestLogEntry,
+  SpecViolation,
+  TokenStats,
+};

@@ -1,55 +1,25 @@
-import type { Area, Grant, Level } from "./auth.js";
 import { notFound, validationFailed } from "./errors.js";
-import { compare, resolveRef } from "./git.js";
-import type { Comment, Issue, Model, Pull, ReactionContent, Repo } from "./model.js";
+import type { Comment, Issue, ReactionContent } from "./model.js";
 import { REACTION_CONTENTS } from "./model.js";
 import { paginate } from "./paginate.js";
-import type { Renderer } from "./render.js";
+import { pullRoutes } from "./pull-routes.js";
+import {
+  associationOf,
+  bodyText,
+  ok,
+  PAGING,
+  type Route,
+  type RouteContext,
+  type RouteDeps,
+  type RouteResult,
+} from "./route-kit.js";
+
+export type { Route, RouteContext, RouteDeps, RouteResult } from "./route-kit.js";
 
 /**
  * The REST operations the project uses. Each route names its OpenAPI path template (so the server validates it
  * against that operation) and the token permission it needs; handlers read and change the model.
  */
-
-export interface RouteContext {
-  grant: Grant;
-  token: string;
-  params: Record<string, string>;
-  url: URL;
-  body: unknown;
-  /** Resolved from {owner}/{repo} when the template has them (the server checks the token can see it). */
-  repo: Repo;
-}
-
-export interface RouteResult {
-  status: number;
-  body: unknown;
-  link?: string;
-}
-
-export interface Route {
-  method: "GET" | "POST" | "PATCH";
-  template: string;
-  /** Permission needed on the repository; routes without one are not repository-scoped. */
-  needs?: [Area, Exclude<Level, "none">];
-  /** Does not count against the rate limit (like GET /rate_limit). */
-  free?: boolean;
-  /** Query parameters the handler honours; others GitHub defines are reported, so no filter is silently ignored. */
-  query?: readonly string[];
-  handle(ctx: RouteContext): RouteResult | Promise<RouteResult>;
-}
-
-export interface RouteDeps {
-  model: Model;
-  render: Renderer;
-  gitDir(repo: Repo): string;
-  rateLimit(token: string): { limit: number; remaining: number; used: number; reset: number };
-}
-
-/** The pagination parameters (see paginate.ts), honoured by every list route. */
-const PAGING = ["per_page", "page"] as const;
-
-const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
 
 function since(url: URL): Date | undefined {
   const raw = url.searchParams.get("since");
@@ -83,26 +53,6 @@ function reactionInput(body: unknown): ReactionContent {
   return content as ReactionContent;
 }
 
-function bodyText(body: unknown, field: string, resource: string): string {
-  const value = (body as Record<string, unknown> | undefined)?.[field];
-  if (typeof value !== "string" || value.length === 0)
-    throw validationFailed({ resource, field, code: "missing_field" });
-  if (value.length > 65536) {
-    throw validationFailed({
-      resource,
-      field,
-      code: "custom",
-      message: `${field} is too long (maximum is 65536 characters)`,
-    });
-  }
-  return value;
-}
-
-/** Association of a user acting through the API: the owner is OWNER, a token holder is a COLLABORATOR. */
-function associationOf(repo: Repo, grant: Grant) {
-  return grant.user === repo.owner ? "OWNER" : "COLLABORATOR";
-}
-
 function reactionRoutes(deps: RouteDeps, template: string, target: (ctx: RouteContext) => Issue | Comment): Route[] {
   return [
     {
@@ -127,81 +77,6 @@ function reactionRoutes(deps: RouteDeps, template: string, target: (ctx: RouteCo
       },
     },
   ];
-}
-
-async function createPull(deps: RouteDeps, ctx: RouteContext): Promise<RouteResult> {
-  const input = (ctx.body ?? {}) as {
-    title?: unknown;
-    body?: unknown;
-    head?: unknown;
-    base?: unknown;
-    draft?: unknown;
-  };
-  const repo = ctx.repo;
-  if (typeof input.head !== "string" || input.head === "") {
-    throw validationFailed({ resource: "PullRequest", field: "head", code: "missing_field" });
-  }
-  if (typeof input.base !== "string" || input.base === "") {
-    throw validationFailed({ resource: "PullRequest", field: "base", code: "missing_field" });
-  }
-  const title = bodyText(input, "title", "PullRequest");
-  const head = input.head.includes(":") ? input.head.slice(input.head.indexOf(":") + 1) : input.head;
-  const headOwner = input.head.includes(":") ? input.head.slice(0, input.head.indexOf(":")) : repo.owner.login;
-  const gitDir = deps.gitDir(repo);
-  const headSha = headOwner === repo.owner.login ? await resolveRef(gitDir, `refs/heads/${head}`) : undefined;
-  if (!headSha) throw validationFailed({ resource: "PullRequest", field: "head", code: "invalid" });
-  const baseSha = await resolveRef(gitDir, `refs/heads/${input.base}`);
-  if (!baseSha) throw validationFailed({ resource: "PullRequest", field: "base", code: "invalid" });
-  const stats = await compare(gitDir, baseSha, headSha);
-  // Checked after the last await, so two concurrent creations cannot both pass.
-  const open = [...repo.issues.values()].find((i) => i.pull?.head === head && i.state === "open");
-  if (open) {
-    throw validationFailed({
-      resource: "PullRequest",
-      code: "custom",
-      message: `A pull request already exists for ${repo.owner.login}:${head}.`,
-    });
-  }
-  if (stats.commits === 0) {
-    throw validationFailed({
-      resource: "PullRequest",
-      code: "custom",
-      message: `No commits between ${input.base} and ${head}`,
-    });
-  }
-  const pull: Pull = {
-    id: deps.model.nextId("pull"),
-    head,
-    headSha,
-    base: input.base,
-    baseSha,
-    draft: input.draft === true,
-    ...stats,
-  };
-  const issue = deps.model.createIssue(
-    repo,
-    {
-      title,
-      body: typeof input.body === "string" ? input.body : "",
-      author: ctx.grant.user.login,
-      association: associationOf(repo, ctx.grant),
-    },
-    pull,
-  );
-  return ok(deps.render.pull(issue, true), 201);
-}
-
-function listPulls(deps: RouteDeps, ctx: RouteContext): RouteResult {
-  const state = ctx.url.searchParams.get("state") ?? "open";
-  const head = ctx.url.searchParams.get("head");
-  const base = ctx.url.searchParams.get("base");
-  const pulls = [...ctx.repo.issues.values()]
-    .filter((i) => i.pull && (state === "all" || i.state === state))
-    .filter((i) => head === null || `${ctx.repo.owner.login}:${i.pull!.head}` === head)
-    .filter((i) => base === null || i.pull!.base === base)
-    .reverse();
-  const page = paginate(pulls, ctx.url);
-  return { status: 200, body: page.items.map((i) => deps.render.pull(i, false)), link: page.link };
 }
 
 export function routes(deps: RouteDeps): Route[] {
@@ -313,19 +188,7 @@ export function routes(deps: RouteDeps): Route[] {
       },
     },
     ...reactionRoutes(deps, "/repos/{owner}/{repo}/issues/{issue_number}/reactions", (ctx) => issueOf(deps, ctx)),
-    {
-      method: "GET",
-      template: "/repos/{owner}/{repo}/pulls",
-      needs: ["pulls", "read"],
-      query: ["state", "head", "base", ...PAGING],
-      handle: (ctx) => listPulls(deps, ctx),
-    },
-    {
-      method: "POST",
-      template: "/repos/{owner}/{repo}/pulls",
-      needs: ["pulls", "write"],
-      handle: (ctx) => createPull(deps, ctx),
-    },
+    ...pullRoutes(deps),
   ];
 }
 

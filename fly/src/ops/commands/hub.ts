@@ -20,7 +20,7 @@ import { required, SettingError } from "../settings.js";
 import { metadataPassword, passwordPath } from "./ensure-metadata.js";
 
 /** `.env.thopters` as checked text (undefined when absent), or a `SettingError` listing its problems. */
-export function localThopterEnv(ops: Ops): string | undefined {
+function localThopterEnv(ops: Ops): string | undefined {
   const path = resolvePath(ops.settings, ops.settings.THOPTER_ENV_FILE);
   const text = readIfExists(path);
   const problems = checkThopterEnv(text ?? "");

@@ -15,7 +15,7 @@ export interface FlyMachineSettings {
 }
 
 /** Metadata every thopter machine carries: `thopter=1` finds the hub's machines, the rest says whose each one is. */
-export function thopterMetadata(owner: MachineOwner): Record<string, string> {
+function thopterMetadata(owner: MachineOwner): Record<string, string> {
   return { thopter: "1", thopter_id: owner.thopterId, repo: owner.repo, issue: String(owner.issueNumber) };
 }
 

@@ -1,0 +1,75 @@
+import { EnvSchema, FIX } from "./config.js";
+
+type Variable = keyof typeof EnvSchema.shape;
+
+/** What each variable is for (typed over the schema: a new variable without a line here does not compile). */
+const MEANING: Record<Variable, string> = {
+  GITHUB_API_URL: "GitHub REST base (GitHub Enterprise Server and the test peer work too)",
+  GITHUB_INTEGRATION_JSON:
+    "the repositories served, each with its issues and coder token; the agent's git identity; optional `authorizedUsers`",
+  GITHUB_WEBHOOK_SECRET: "enables `POST /github/webhook` (signature checked)",
+  POLL_INTERVAL_MS: "poll period; idle polls are free (304)",
+  PROVIDER: "where thopters run",
+  FLY_API_URL: "Fly Machines API",
+  FLY_API_TOKEN: "Fly provider: API token (required with `PROVIDER=fly`)",
+  APP_NAME: "Fly provider: the thopters' app (required with `PROVIDER=fly`)",
+  REGION: "Fly provider: region of new thopters",
+  THOPTER_IMAGE: "Fly provider: the thopter image (required with `PROVIDER=fly`)",
+  THOPTER_VM_SIZE: "Fly provider: machine size",
+  STORE_URL: "the hub's durable state: embedded folder or Redis",
+  HUB_HOST: "address of the dashboard, API and collector",
+  HUB_PORT: "dashboard and API port",
+  HUB_STATUS_PORT: "collector port (thopters' status and reports)",
+  HUB_PUBLIC_URL: "base of links the hub writes into comments",
+  MAX_THOPTERS: "thopters in an active state at once",
+  MAX_CONCURRENT_PROVISIONS: "machines being created at once",
+  IDLE_TIMEOUT_MIN: "idle (done, blocked, waiting, failed) this long → stopped",
+  MAX_LIFETIME_MIN: "this old → stopped, whatever it is doing",
+  PROMPTS_DIR: "prompt templates `NAME.md` for `-p NAME`",
+  THOPTER_ENV_FILE: "KEY=value lines given to every thopter's agent (model keys, endpoints)",
+  LOCAL_THOPTER_ROOT: "local provider: one folder per machine",
+  LOCAL_THOPTER_UID_RANGE:
+    "local provider, hub as root: each thopter gets its own user and group from this uid range; nftables keeps these uids off `HUB_PORT`",
+  LOCAL_THOPTER_USER: "no longer used (one user per thopter): set, it stops the hub",
+  CLAUDE_BIN: "local provider: the Claude Code executable",
+  THOPTER_ENTRYPOINT: "the thopter's boot command (tests use stand-ins)",
+  DASHBOARD_TOKEN:
+    "needed by every page and API but `/healthz` (Bearer or login cookie); unset: generated at first start, kept 0600 in `STATE/.dashboard-token`, login URL printed",
+  ALLOWED_DOMAINS: "extra egress destinations for every thopter's firewall",
+  DANGEROUSLY_SKIP_FIREWALL: "thopters run without the egress firewall (shown on the dashboard)",
+  PROFILES_FILE: "stored-credential golden-claude profiles (root-only; `pnpm fly` writes it)",
+  PROFILE_HOMES_DIR: "local setups: subfolder NAME is golden-claude profile NAME's home",
+  GOLDEN_CLAUDES: "golden-claude names `-g` accepts, besides those in PROFILES_FILE",
+  LOG_LEVEL: "pino log level",
+};
+
+/** Defaults `loadConfig` derives from other values rather than from the schema. */
+const DERIVED: Partial<Record<Variable, string>> = {
+  HUB_PUBLIC_URL: "`http://HUB_HOST:HUB_PORT`",
+  LOCAL_THOPTER_UID_RANGE: "`61000-61999`",
+  DASHBOARD_TOKEN: "generated",
+  THOPTER_ENTRYPOINT: "`thopter/entrypoint.sh`",
+};
+
+function defaultOf(variable: Variable): string {
+  const derived = DERIVED[variable];
+  if (derived) return derived;
+  const def = EnvSchema.shape[variable].def;
+  if (def.type === "default") {
+    const value = def.defaultValue as unknown;
+    return `\`${Array.isArray(value) ? value.join(",") : String(value)}\``;
+  }
+  return def.type === "optional" ? "unset" : "**required**";
+}
+
+/**
+ * The hub's configuration as a markdown table (variable, default, meaning, what to set it to), made from the schema and the
+ * fix-it texts of config.ts, so the table in docs/architecture.md cannot drift from the code (test/docs/architecture-doc.test.ts).
+ */
+export function configTable(): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  const rows = (Object.keys(EnvSchema.shape) as Variable[]).map(
+    (v) => `| \`${v}\` | ${defaultOf(v)} | ${cell(MEANING[v])} | ${cell(FIX[v].replace(/^set it to /, ""))} |`,
+  );
+  return ["| variable | default | meaning | set it to |", "|---|---|---|---|", ...rows].join("\n");
+}

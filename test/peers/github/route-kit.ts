@@ -1,0 +1,64 @@
+import type { Area, Grant, Level } from "./auth.js";
+import { validationFailed } from "./errors.js";
+import type { Model, Repo } from "./model.js";
+import type { Renderer } from "./render.js";
+
+export interface RouteContext {
+  grant: Grant;
+  token: string;
+  params: Record<string, string>;
+  url: URL;
+  body: unknown;
+  /** Resolved from {owner}/{repo} when the template has them (the server checks the token can see it). */
+  repo: Repo;
+}
+
+export interface RouteResult {
+  status: number;
+  body: unknown;
+  link?: string;
+}
+
+export interface Route {
+  method: "GET" | "POST" | "PATCH";
+  template: string;
+  /** Permission needed on the repository; routes without one are not repository-scoped. */
+  needs?: [Area, Exclude<Level, "none">];
+  /** Does not count against the rate limit (like GET /rate_limit). */
+  free?: boolean;
+  /** Query parameters the handler honours; others GitHub defines are reported, so no filter is silently ignored. */
+  query?: readonly string[];
+  handle(ctx: RouteContext): RouteResult | Promise<RouteResult>;
+}
+
+export interface RouteDeps {
+  model: Model;
+  render: Renderer;
+  gitDir(repo: Repo): string;
+  rateLimit(token: string): { limit: number; remaining: number; used: number; reset: number };
+}
+
+/** The pagination parameters (see paginate.ts), honoured by every list route. */
+export const PAGING = ["per_page", "page"] as const;
+
+export const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
+
+export function bodyText(body: unknown, field: string, resource: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[field];
+  if (typeof value !== "string" || value.length === 0)
+    throw validationFailed({ resource, field, code: "missing_field" });
+  if (value.length > 65536) {
+    throw validationFailed({
+      resource,
+      field,
+      code: "custom",
+      message: `${field} is too long (maximum is 65536 characters)`,
+    });
+  }
+  return value;
+}
+
+/** Association of a user acting through the API: the owner is OWNER, a token holder is a COLLABORATOR. */
+export function associationOf(repo: Repo, grant: Grant) {
+  return grant.user === repo.owner ? "OWNER" : "COLLABORATOR";
+}

@@ -23,6 +23,8 @@ export interface LifecycleOptions {
   wrap?: (provider: Provider) => Provider;
   /** The provider to run on instead of a local provider in a fresh directory (the Fly provider and peer). */
   base?: Provider;
+  /** Hub variables for the intake hub and the services (e.g. STORE_URL for Redis); only the first run reads them. */
+  env?: Record<string, string>;
 }
 
 /** The scheduler side of one hub run; `restart` makes the next run on the same store and machines. */
@@ -57,7 +59,7 @@ export interface Lifecycle {
 const log = pino({ level: process.env.LIFECYCLE_LOG ?? "silent" });
 
 export async function startLifecycle(options: LifecycleOptions = {}): Promise<Lifecycle> {
-  const s = await setup();
+  const s = await setup(options.env);
   const root = await mkdtemp(join(tmpdir(), "lifecycle-machines-"));
   const local = options.base ?? new LocalProvider({ root, thopterUser: "thopter", log, stopGraceMs: 1_000 });
   const clients = new GitHubClients({

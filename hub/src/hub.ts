@@ -10,7 +10,7 @@ import { createDashboard } from "./dashboard/index.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
 import { authorizeActions } from "./http/authorize.js";
-import { healthRouter } from "./http/routes/health.js";
+import { type HealthStatus, healthRouter, healthWarnings, registerHealthGauge } from "./http/routes/health.js";
 import { metricsRouter } from "./http/routes/metrics.js";
 import { requestsRouter } from "./http/routes/requests.js";
 import { registerThopterGauge } from "./http/thopter-metrics.js";
@@ -26,6 +26,7 @@ import { Replies } from "./requests/replies.js";
 import { githubNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
+import { StoreError, WatchedStore } from "./store/watched.js";
 import { RepoPoller } from "./watcher/poller.js";
 import { webhookRouter } from "./watcher/webhook.js";
 
@@ -39,6 +40,8 @@ export interface HubDeps {
   requestTimeoutMs?: number;
   /** The machines' provider instead of the one PROVIDER names. */
   provider?: Provider;
+  /** How often the store's generation marker is checked (5 s by default; see `WatchedStore`). */
+  storeCheckMs?: number;
   /** The thopter's boot command instead of the repository's `thopter/entrypoint.sh` (tests: a stand-in script). */
   entrypoint?: string[];
   /**
@@ -57,7 +60,8 @@ export function defaultEntrypoint(): string[] {
 export interface Hub {
   /** `http://host:port` the HTTP server listens on (the real port when HUB_PORT is 0). */
   url: string;
-  store: Store;
+  /** The store, watched: its `health` is the store's part of /healthz. */
+  store: WatchedStore;
   queue: RequestQueue;
   metrics: HubMetrics;
   log: Logger;
@@ -81,8 +85,10 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     deps.log ?? createLogger({ level: config.LOG_LEVEL, secrets: [...configSecrets(config), ...profiles.secrets] });
   profiles.warnExpiring(log);
   const goldenClaudes = profiles.acceptedNames(config.GOLDEN_CLAUDES);
-  const store = deps.store ?? (await openStore(config.STORE_URL));
+  const store = new WatchedStore(deps.store ?? (await openStore(config.STORE_URL)), log);
+  await store.watch(deps.storeCheckMs ?? 5_000);
   const queue = new RequestQueue(store);
+  queue.on("lost", (err) => store.markLost(err.message));
   const metrics = createMetrics(() => queue.list());
   const integration = config.GITHUB_INTEGRATION_JSON;
   const repos = Object.keys(integration.repositories) as RepoFullName[];
@@ -108,6 +114,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           provider,
           notices: githubNotices(clients, replies, log),
           log,
+          storeHealth: () => store.health,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
@@ -118,6 +125,19 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           }),
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
+  const failing = new Map<string, string>();
+  let cycles = 0;
+  const health = (): HealthStatus => ({
+    polls: cycles,
+    repos,
+    failing: [...failing.keys()],
+    store: store.health,
+    github: Object.fromEntries(
+      repos.map((r) => [r, failing.has(r) ? { state: "failing" as const, detail: failing.get(r) } : { state: "ok" }]),
+    ),
+    provider: thopters?.scheduler.providerHealth,
+  });
+  registerHealthGauge(metrics.registry, health);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
   const notifier =
     thopters && new Notifier({ registry: thopters.registry, replies, clients, hubUrl: config.HUB_PUBLIC_URL, log });
@@ -131,6 +151,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       config,
       isolation: provider?.isolation,
       viewers: accessViewers(thopters.access),
+      healthWarnings: () => healthWarnings(health()),
       log,
     });
   const intake = new Intake({
@@ -142,29 +163,31 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     authorizedUsers: integration.authorizedUsers,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });
-  // A stored request is provisioned now rather than at the scheduler's next poll.
-  const handle = async (event: Parameters<Intake["handle"]>[0]) => {
-    const outcome = await intake.handle(event);
-    if (outcome === "queued") thopters?.scheduler.wake();
-    return outcome;
-  };
+  // The scheduler hears of a stored request from the queue's events.
+  const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
   const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
 
-  let cycles = 0;
-  const failing = new Set<string>();
   const sweep = async () => {
     const left = (await acknowledger.recover()) + (await replies.recover());
     intake.pendingWork = left > 0;
-    thopters?.scheduler.wake(); // requests it just acknowledged
   };
   const pollNow = async () => {
+    // A store that lost data is not written to again (it says so on /healthz); polling would only fail.
+    if (store.health.state === "lost") return;
     const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
     results.forEach((r, i) => {
-      if (r.status === "fulfilled") failing.delete(repos[i]!);
-      else {
-        failing.add(repos[i]!);
-        metrics.pollErrors.inc({ repo: repos[i]! });
-        log.warn({ repo: repos[i], err: r.reason }, "poll cycle failed; the next cycle retries from the same cursor");
+      const repo = repos[i]!;
+      if (r.status === "fulfilled") failing.delete(repo);
+      else if (r.reason instanceof StoreError) {
+        // The store's failure, on the store's part of /healthz: this repository's GitHub side is not at fault.
+        log.warn({ repo, part: "store", err: r.reason }, "poll cycle failed on the store; the next cycle retries");
+      } else {
+        failing.set(repo, (r.reason as Error).message);
+        metrics.pollErrors.inc({ repo });
+        log.warn(
+          { repo, part: "github", err: r.reason },
+          "poll cycle failed; the next cycle retries from the same cursor",
+        );
       }
     });
     cycles++;
@@ -172,7 +195,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   };
 
   const routers = [
-    healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
+    healthRouter(health),
     metricsRouter(metrics.registry),
     requestsRouter(queue),
     ...(thopters?.routers ?? []),
@@ -240,7 +263,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       await dashboard?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await thopters?.stop();
-      if (!deps.store) await store.close();
+      if (deps.store) store.unwatch();
+      else await store.close();
       log.info("hub stopped");
     },
   };

@@ -33,6 +33,8 @@ export interface DashboardOptions {
     GITHUB_API_URL: string;
     PROFILES_FILE?: string;
   };
+  /** One warning per part that is failing (store, GitHub per repository, provider), worked out on every page. */
+  healthWarnings?: () => string[];
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
   /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */

@@ -155,6 +155,10 @@ describe("issue 11: exactly once under every crash", () => {
       }
       const rocketPosts = l.s.peer.requestLog.filter((e) => e.method === "POST" && /\/reactions$/.test(e.path));
       expect(rocketPosts.length).toBeLessThanOrEqual(1);
+      // It says so: the store's part of /healthz, not a repository, and it stopped scheduling.
+      const health = (await (await fetch(`${l.s.hub.url}/healthz`)).json()) as { store: { detail: string } };
+      expect(health).toMatchObject({ status: "degraded", store: { state: "lost" }, failing: [] });
+      expect(health.store.detail).toMatch(/lost data/);
     } finally {
       await l?.close();
       l = undefined as unknown as Lifecycle;

@@ -88,6 +88,7 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
       provider,
       notices,
       log,
+      storeHealth: () => s.hub.store.health,
       entrypoint: [process.execPath, SIM],
       // No periodic checkpoint: an abandoned run (a "killed" hub) must not write anything after its successor starts.
       registry: { checkpointMs: 3_600_000 },

@@ -40,8 +40,6 @@ export interface HubDeps {
   requestTimeoutMs?: number;
   /** The machines' provider instead of the one PROVIDER names. */
   provider?: Provider;
-  /** How often the store's generation marker is checked (5 s by default; see `WatchedStore`). */
-  storeCheckMs?: number;
   /** The thopter's boot command instead of the repository's `thopter/entrypoint.sh` (tests: a stand-in script). */
   entrypoint?: string[];
   /**
@@ -86,7 +84,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   profiles.warnExpiring(log);
   const goldenClaudes = profiles.acceptedNames(config.GOLDEN_CLAUDES);
   const store = new WatchedStore(deps.store ?? (await openStore(config.STORE_URL)), log);
-  await store.watch(deps.storeCheckMs ?? 5_000);
+  await store.watch(config.STORE_CHECK_MS);
   const queue = new RequestQueue(store);
   queue.on("lost", (err) => store.markLost(err.message));
   const metrics = createMetrics(() => queue.list());

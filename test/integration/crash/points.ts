@@ -1,0 +1,196 @@
+import { until, WEBHOOK_SECRET } from "../hub/harness.js";
+import type { CrashWorld, Expect } from "./harness.js";
+
+/** One named step at which the hub is killed: it drives the world there, crashes, restarts, and says what must hold. */
+export interface CrashPoint {
+  name: string;
+  run(w: CrashWorld): Promise<Expect[]>;
+}
+
+const REACTIONS = /\/reactions$/;
+const COMMENTS = /\/issues\/\d+\/comments$/;
+const POLL = /\/issues\/comments\?/;
+
+async function heldThenCrash(w: CrashWorld, gate: "github" | "fly", what: string): Promise<void> {
+  const g = gate === "github" ? w.githubGate : w.flyGate;
+  await until(() => g.held > 0, 30_000, what);
+  await w.crash();
+  await w.start();
+}
+
+async function requestIn(w: CrashWorld, comment: number, state: string): Promise<void> {
+  await until(
+    async () => (await w.requests()).some((r) => r.source.commentId === comment && r.state === state && r.acknowledged),
+    30_000,
+    `request of comment ${comment} to be ${state}`,
+  );
+}
+
+/** A start that got its thopter, for the steps that stop it. */
+async function running(w: CrashWorld): Promise<number> {
+  const start = w.command("/thopter");
+  await requestIn(w, start, "provisioned");
+  return start;
+}
+
+export const CRASH_POINTS: CrashPoint[] = [
+  {
+    name: "intake: request stored, 👀 not yet on GitHub",
+    async run(w) {
+      w.githubGate.freeze("POST", REACTIONS, "request");
+      await w.start();
+      const c = w.command("/thopter");
+      await heldThenCrash(w, "github", "the 👀");
+      return [{ comment: c, outcome: "thopter" }];
+    },
+  },
+  {
+    name: "intake: 👀 on GitHub, not yet recorded",
+    async run(w) {
+      w.githubGate.freeze("POST", REACTIONS, "response");
+      await w.start();
+      const c = w.command("/thopter -p plan");
+      await heldThenCrash(w, "github", "the 👀");
+      return [{ comment: c, outcome: "thopter" }];
+    },
+  },
+  {
+    name: "intake: a refusal posted, not yet recorded",
+    async run(w) {
+      w.githubGate.freeze("POST", COMMENTS, "response");
+      await w.start();
+      const stranger = w.command("/thopter", "mallory", "NONE");
+      await heldThenCrash(w, "github", "the refusal");
+      const invalid = w.command("/thopter -n nine");
+      return [
+        { comment: stranger, outcome: "refused" },
+        { comment: invalid, outcome: "refused" },
+      ];
+    },
+  },
+  {
+    name: "provisioning: Fly created the volume, the hub never learned it",
+    async run(w) {
+      w.flyGate.freeze("POST", /\/volumes$/, "response");
+      await w.start();
+      const c = w.command("/thopter -n 2");
+      await heldThenCrash(w, "fly", "the volume create");
+      return [{ comment: c, outcome: "thopter" }];
+    },
+  },
+  {
+    name: "provisioning: Fly created the machine, the hub never learned it",
+    async run(w) {
+      w.flyGate.freeze("POST", /\/machines$/, "response");
+      await w.start();
+      const c = w.command("/thopter");
+      await heldThenCrash(w, "fly", "the machine create");
+      return [{ comment: c, outcome: "thopter" }];
+    },
+  },
+  {
+    name: "provisioning: waiting for the machine to start",
+    async run(w) {
+      w.flyGate.freeze("GET", /\/machines\/[^/]+\/wait/, "request");
+      await w.start();
+      const c = w.command("/thopter");
+      await heldThenCrash(w, "fly", "the wait for started");
+      return [{ comment: c, outcome: "thopter" }];
+    },
+  },
+  {
+    name: "notifying: 🚀 posted, the hub never learned it",
+    async run(w) {
+      w.githubGate.freeze("POST", REACTIONS, "response", /rocket/);
+      await w.start();
+      const c = w.command("/thopter");
+      await heldThenCrash(w, "github", "the 🚀");
+      return [{ comment: c, outcome: "thopter" }];
+    },
+  },
+  {
+    name: "notifying: a failure comment posted, the hub never learned it",
+    async run(w) {
+      // Fly refuses every machine; the failure comment is frozen on its way back.
+      w.flyGate.notFound("POST", /\/machines$/);
+      w.githubGate.freeze("POST", COMMENTS, "response");
+      await w.start();
+      const c = w.command("/thopter");
+      await until(() => w.githubGate.held > 0, 30_000, "the failure comment");
+      await w.crash();
+      w.flyGate.notFound("POST", /\/machines$/);
+      await w.start();
+      return [{ comment: c, outcome: "failed" }];
+    },
+  },
+  {
+    name: "stopping: /thopter stop destroying the machine",
+    async run(w) {
+      await w.start();
+      const start = await running(w);
+      w.flyGate.freeze("POST", /\/machines\/[^/]+\/stop$/, "request");
+      const stop = w.command("/thopter stop");
+      await heldThenCrash(w, "fly", "the machine stop");
+      return [
+        { comment: start, outcome: "stopped" },
+        { comment: stop, outcome: "stop" },
+      ];
+    },
+  },
+  {
+    name: "stopping: a stop cancelled a provision in flight",
+    async run(w) {
+      w.flyGate.freeze("POST", /\/machines$/, "request");
+      await w.start();
+      const start = w.command("/thopter");
+      await until(() => w.flyGate.held > 0, 30_000, "the machine create");
+      const stop = w.command("/thopter stop");
+      await requestIn(w, start, "cancelled");
+      await w.crash();
+      await w.start();
+      return [
+        { comment: start, outcome: "cancelled" },
+        { comment: stop, outcome: "stop" },
+      ];
+    },
+  },
+  {
+    name: "ordering: a stop written while the hub was down, found by poll after a start by webhook",
+    async run(w) {
+      await w.start();
+      const start = await running(w);
+      const later = w.command("/thopter");
+      await requestIn(w, later, "provisioned");
+      await w.crash();
+      const stop = w.command("/thopter stop");
+      await w.start();
+      const after = w.command("/thopter");
+      return [
+        { comment: start, outcome: "stopped" },
+        { comment: later, outcome: "stopped" },
+        { comment: stop, outcome: "stop" },
+        { comment: after, outcome: "thopter" },
+      ];
+    },
+  },
+  {
+    name: "ordering: a start found by poll after a later stop came by webhook",
+    async run(w) {
+      await w.start();
+      // The start is written while polls hang and webhooks go nowhere; the stop after it arrives by webhook.
+      w.githubGate.freeze("GET", POLL, "request");
+      await until(() => w.githubGate.held > 0, 30_000, "a poll to hang");
+      w.github.deliverTo("http://127.0.0.1:9/github/webhook", "nowhere");
+      const start = w.command("/thopter");
+      w.github.deliverTo(`${w.url}/github/webhook`, WEBHOOK_SECRET);
+      const stop = w.command("/thopter stop");
+      await requestIn(w, stop, "provisioned");
+      await w.crash();
+      await w.start();
+      return [
+        { comment: start, outcome: "cancelled" },
+        { comment: stop, outcome: "stop" },
+      ];
+    },
+  },
+];

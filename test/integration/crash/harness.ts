@@ -81,8 +81,12 @@ export class CrashWorld {
     );
   }
 
-  /** Starts a hub process and points webhook deliveries at it. */
+  /**
+   * Starts a hub process and points webhook deliveries at it. Without persistence the hub is never killed (see
+   * `crash`), so once one runs this keeps it.
+   */
   async start(): Promise<string> {
+    if (this.kind === "redis-volatile" && this.hub) return this.url;
     const store: Record<string, string> = this.redis ? { STORE_URL: this.redis.url } : {};
     const child = startHubProcess(
       this.dir,
@@ -103,8 +107,18 @@ export class CrashWorld {
     return this.url;
   }
 
-  /** kill -9 the hub (and, on Redis, the Redis server too), then let frozen calls go. Webhooks meanwhile fail. */
+  /**
+   * kill -9 the hub (and, on Redis, the Redis server too), then let frozen calls go; webhooks meanwhile fail. Redis
+   * without persistence comes back empty: a new hub could not tell, so there only Redis is killed, under the running
+   * hub, which must notice; its frozen calls stay unanswered (a retry of one would look like a loop).
+   */
   async crash(): Promise<void> {
+    if (this.kind === "redis-volatile") {
+      await this.redis!.crash();
+      this.githubGate.stopFreezing();
+      this.flyGate.stopFreezing();
+      return;
+    }
     await killHard(this.hub!);
     this.github.deliverTo("http://127.0.0.1:9/github/webhook", WEBHOOK_SECRET);
     if (this.redis) await this.redis.crash();
@@ -198,6 +212,37 @@ export class CrashWorld {
     await flyProvider(this.fly).provider.sweep(0);
     const held = new Set(liveMachines.map((m) => m.config?.mounts?.[0]?.volume));
     expect(this.fly.volumes().filter((v) => v.state !== "destroyed" && !held.has(v.id))).toEqual([]);
+  }
+
+  /**
+   * For a store that lost data: the hub says so on /healthz (the store, not GitHub) and then writes nothing more to
+   * GitHub or Fly, however long it runs: no loop.
+   */
+  async assertStoppedOnLostData(): Promise<void> {
+    await until(async () => (await this.health()).store.state === "lost", 30_000, "the store lost data state");
+    const writes = () => ({
+      github: this.github.requestLog.filter((e) => e.method !== "GET").length,
+      fly: Object.entries(this.fly.stats().byOperation).filter(([op]) => !/list|show|wait|get/i.test(op)),
+    });
+    // A call under way when the data went may still finish; a loop never goes quiet. Quiet: no write for 3 s.
+    let before = writes();
+    let quietSince = Date.now();
+    await until(
+      () => {
+        const now = writes();
+        if (JSON.stringify(now) !== JSON.stringify(before)) [before, quietSince] = [now, Date.now()];
+        return Date.now() - quietSince >= 3000;
+      },
+      30_000,
+      "the hub to stop writing to GitHub and Fly",
+    );
+    this.command("/thopter");
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(writes()).toEqual(before);
+    const health = await this.health();
+    expect(health).toMatchObject({ status: "degraded", store: { state: "lost" }, failing: [] });
+    expect(health.store.detail).toMatch(/the store lost data: .*restart the hub/);
+    expect(this.hub!.process.exitCode).toBeNull();
   }
 
   async close(): Promise<void> {

@@ -45,6 +45,11 @@ export class Gate {
     this.rule = { method, path, hold: "404" };
   }
 
+  /** Stops freezing new requests; those frozen stay frozen (GitHub never answers them) until `open` or `close`. */
+  stopFreezing(): void {
+    this.rule = undefined;
+  }
+
   /** Stops freezing and drops the frozen connections (as a killed hub's sockets would be). */
   open(): void {
     this.rule = undefined;

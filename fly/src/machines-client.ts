@@ -7,7 +7,7 @@ import { FlyApiError, flyErrorText } from "./errors.js";
 import type { paths } from "./generated/machines-api.js";
 import { instrument } from "./instrument.js";
 import { type OperationKey, RateLimiter } from "./rate-limits.js";
-import { backoffMs, DEFAULT_RETRY, type RetryPolicy, retryAfterMs } from "./retry.js";
+import { backoffMs, DEFAULT_RATE_LIMIT_DEADLINE_MS, DEFAULT_RETRY, type RetryPolicy, retryAfterMs } from "./retry.js";
 import type { Rate } from "./token-bucket.js";
 import type {
   CreateMachineRequest,
@@ -30,6 +30,11 @@ export interface FlyMachinesClientOptions {
   /** Per-operation limits (`METHOD /schema/path` or `default`) replacing Fly's published ones; tests speed them up. */
   rateLimits?: Partial<Record<OperationKey, Rate>>;
   retry?: Partial<RetryPolicy>;
+  /**
+   * How long one operation waits out Fly's 429s (default 5 min): they do not count against `retry.attempts`, as Fly
+   * did nothing; each waits `retry-after` (or a backoff), and every repeat still goes through the token bucket.
+   */
+  rateLimitDeadlineMs?: number;
   /** Abort a request unanswered this long after it was sent (default 60 s; a wait call gets its own timeout on top). */
   requestTimeoutMs?: number;
   /** Called after every HTTP request, retries included (benchmarks count "Fly calls per thopter" with it). */
@@ -81,12 +86,14 @@ export class FlyMachinesClient {
   private readonly api: Client<paths>;
   private readonly counter = new CallCounter();
   private readonly retry: RetryPolicy;
+  private readonly rateLimitDeadlineMs: number;
 
   constructor(options: FlyMachinesClientOptions) {
     if (!options.token) throw new Error("Fly client needs a token: set FLY_API_TOKEN");
     if (!options.app) throw new Error("Fly client needs an app name: set APP_NAME");
     this.app = options.app;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.rateLimitDeadlineMs = options.rateLimitDeadlineMs ?? DEFAULT_RATE_LIMIT_DEADLINE_MS;
     // FLY_API_URL is the host; a copied `…/v1` would otherwise become `/v1/v1`.
     const apiUrl = (options.apiUrl ?? DEFAULT_FLY_API_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
     this.api = createClient<paths>({
@@ -278,8 +285,9 @@ export class FlyMachinesClient {
   }
 
   /**
-   * Runs one logical operation: 429 is repeated after `retry-after` (Fly did nothing); a 5xx or a lost response after
-   * backoff, first asking `recover` whether the lost attempt already did the work; other errors are final.
+   * Runs one logical operation: 429 is repeated after `retry-after` (Fly did nothing) until the rate-limit deadline; a
+   * 5xx or a lost response after backoff, first asking `recover` whether the lost attempt already did the work; other
+   * errors are final.
    */
   private async call<T>(plan: CallPlan<T>, send: () => Promise<ApiResult<T>>): Promise<T> {
     let lastError: FlyApiError | undefined;
@@ -288,8 +296,10 @@ export class FlyMachinesClient {
     // No pause after the last attempt: nothing follows it but the final recovery or the error.
     const pause = (attempt: number, ms = backoffMs(attempt, this.retry)) =>
       attempt < attempts ? sleep(ms) : undefined;
+    const deadline = Date.now() + this.rateLimitDeadlineMs;
+    let limited = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) this.counter.retried();
+      if (attempt > 1 || limited > 0) this.counter.retried();
       if (outcomeUnknown && plan.recover) {
         const found = await plan.recover();
         if (found !== undefined) return found;
@@ -310,7 +320,18 @@ export class FlyMachinesClient {
       if (attempt > 1 && response.status === plan.doneOnRetry) return undefined as T;
       lastError = new FlyApiError(plan.call, response.status, flyErrorText(result.error));
       if (response.status === 429) {
-        await pause(attempt, retryAfterMs(response.headers.get("retry-after")));
+        limited++;
+        const wait = retryAfterMs(response.headers.get("retry-after")) ?? backoffMs(Math.min(limited, 10), this.retry);
+        if (Date.now() + wait > deadline) {
+          throw new FlyApiError(
+            plan.call,
+            429,
+            `Fly kept rate-limiting it for ${Math.round(this.rateLimitDeadlineMs / 1000)} s (${limited} answers 429; ` +
+              "the deadline is FLY_RATE_LIMIT_DEADLINE_MS)",
+          );
+        }
+        await sleep(wait);
+        attempt--; // a 429 is not a failed attempt: Fly did nothing
       } else if (response.status >= 500) {
         outcomeUnknown = true;
         await pause(attempt);

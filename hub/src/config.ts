@@ -117,6 +117,8 @@ const EnvSchema = z.object({
   REGION: z.string().optional(),
   THOPTER_IMAGE: z.string().optional(),
   THOPTER_VM_SIZE: z.string().optional(),
+  /** How long one Fly call waits out sustained rate limits (429) before the provision fails with a comment. */
+  FLY_RATE_LIMIT_DEADLINE_MS: integer(1000, 3_600_000, 300_000),
   STORE_URL: storeUrl.default("file:.thopter/state"),
   /** How often the store's generation marker is checked, to notice a store that lost data (see WatchedStore). */
   STORE_CHECK_MS: integer(100, 3_600_000, 5000),
@@ -164,6 +166,7 @@ const FIX: Record<Variable, string> = {
   PROVIDER: "set it to local or fly",
   FLY_API_URL: "set it to the Machines API URL, e.g. https://api.machines.dev",
   FLY_API_TOKEN: "set it to a Fly API token (fly tokens create deploy)",
+  FLY_RATE_LIMIT_DEADLINE_MS: "set it to milliseconds (1000 to 3600000; default 300000, 5 minutes)",
   APP_NAME: "set it to the Fly app that runs the thopters",
   REGION: "set it to a Fly region such as iad, or leave it unset",
   THOPTER_IMAGE: "set it to the thopter image reference (registry.fly.io/APP:TAG)",

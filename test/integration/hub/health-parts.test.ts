@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type RedisServer, startRedis } from "../../helpers/redis.js";
+import { FlyPeer } from "../../peers/fly/index.js";
 import { withGatedHub } from "./gate.js";
-import { REPO } from "./harness.js";
+import { REPO, until } from "./harness.js";
 
 // /healthz, /metrics and the dashboard name the part that fails: the store, GitHub per repository, the provider.
 let redis: RedisServer;
@@ -62,4 +63,46 @@ it("a repository GitHub refuses is that repository on /healthz, with what failed
     await hub.pollNow();
     expect(await json(`${hub.url}/healthz`)).toMatchObject({ status: "ok", failing: [] });
   });
+});
+
+it("a Fly that refuses machines is the provider on /healthz with what it said; the next good create clears it", async () => {
+  const fly = await FlyPeer.start({ transitionMs: 20 });
+  try {
+    const env = {
+      PROVIDER: "fly",
+      FLY_API_URL: fly.url,
+      FLY_API_TOKEN: fly.token,
+      APP_NAME: fly.app,
+      THOPTER_IMAGE: "registry.fly.io/thopters:test",
+      THOPTER_ENTRYPOINT: "/bin/true",
+    };
+    await withGatedHub(
+      {},
+      async ({ hub, peer, issue }) => {
+        fly.inject({ match: "Machines_create", status: 422, times: 1, body: { error: "no capacity in iad" } });
+        peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
+        await hub.pollNow();
+        const provider = await until(async () => {
+          const health = await json(`${hub.url}/healthz`);
+          return health.provider.state === "failing" && health;
+        });
+        expect(provider).toMatchObject({
+          status: "degraded",
+          store: { state: "ok" },
+          failing: [],
+          provider: { kind: "fly", detail: expect.stringMatching(/no capacity in iad/) },
+        });
+        expect(await (await fetch(`${hub.url}/metrics`)).text()).toMatch(
+          /thopter_hub_part_up\{part="provider",name="fly"\} 0/,
+        );
+        peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
+        await hub.pollNow();
+        await until(async () => (await json(`${hub.url}/healthz`)).status === "ok", 30_000, "the provider to be ok");
+        await hub.thopters!.scheduler.idle();
+      },
+      env,
+    );
+  } finally {
+    await fly.close();
+  }
 });

@@ -33,27 +33,37 @@ async function running(w: CrashWorld): Promise<number> {
   return start;
 }
 
+/** The hub killed while the gate holds its first call matching `method` and `path` (and `body`), for one start. */
+function killedAt(
+  name: string,
+  gate: "github" | "fly",
+  freeze: { method: string; path: RegExp; hold: "request" | "response"; body?: RegExp },
+  command = "/thopter",
+): CrashPoint {
+  return {
+    name,
+    async run(w) {
+      (gate === "github" ? w.githubGate : w.flyGate).freeze(freeze.method, freeze.path, freeze.hold, freeze.body);
+      await w.start();
+      const c = w.command(command);
+      await heldThenCrash(w, gate, name);
+      return [{ comment: c, outcome: "thopter" }];
+    },
+  };
+}
+
 export const CRASH_POINTS: CrashPoint[] = [
-  {
-    name: "intake: request stored, 👀 not yet on GitHub",
-    async run(w) {
-      w.githubGate.freeze("POST", REACTIONS, "request");
-      await w.start();
-      const c = w.command("/thopter");
-      await heldThenCrash(w, "github", "the 👀");
-      return [{ comment: c, outcome: "thopter" }];
-    },
-  },
-  {
-    name: "intake: 👀 on GitHub, not yet recorded",
-    async run(w) {
-      w.githubGate.freeze("POST", REACTIONS, "response");
-      await w.start();
-      const c = w.command("/thopter -p plan");
-      await heldThenCrash(w, "github", "the 👀");
-      return [{ comment: c, outcome: "thopter" }];
-    },
-  },
+  killedAt("intake: request stored, 👀 not yet on GitHub", "github", {
+    method: "POST",
+    path: REACTIONS,
+    hold: "request",
+  }),
+  killedAt(
+    "intake: 👀 on GitHub, not yet recorded",
+    "github",
+    { method: "POST", path: REACTIONS, hold: "response" },
+    "/thopter -p plan",
+  ),
   {
     name: "intake: a refusal posted, not yet recorded",
     async run(w) {
@@ -68,46 +78,28 @@ export const CRASH_POINTS: CrashPoint[] = [
       ];
     },
   },
-  {
-    name: "provisioning: Fly created the volume, the hub never learned it",
-    async run(w) {
-      w.flyGate.freeze("POST", /\/volumes$/, "response");
-      await w.start();
-      const c = w.command("/thopter -n 2");
-      await heldThenCrash(w, "fly", "the volume create");
-      return [{ comment: c, outcome: "thopter" }];
-    },
-  },
-  {
-    name: "provisioning: Fly created the machine, the hub never learned it",
-    async run(w) {
-      w.flyGate.freeze("POST", /\/machines$/, "response");
-      await w.start();
-      const c = w.command("/thopter");
-      await heldThenCrash(w, "fly", "the machine create");
-      return [{ comment: c, outcome: "thopter" }];
-    },
-  },
-  {
-    name: "provisioning: waiting for the machine to start",
-    async run(w) {
-      w.flyGate.freeze("GET", /\/machines\/[^/]+\/wait/, "request");
-      await w.start();
-      const c = w.command("/thopter");
-      await heldThenCrash(w, "fly", "the wait for started");
-      return [{ comment: c, outcome: "thopter" }];
-    },
-  },
-  {
-    name: "notifying: 🚀 posted, the hub never learned it",
-    async run(w) {
-      w.githubGate.freeze("POST", REACTIONS, "response", /rocket/);
-      await w.start();
-      const c = w.command("/thopter");
-      await heldThenCrash(w, "github", "the 🚀");
-      return [{ comment: c, outcome: "thopter" }];
-    },
-  },
+  killedAt(
+    "provisioning: Fly created the volume, the hub never learned it",
+    "fly",
+    { method: "POST", path: /\/volumes$/, hold: "response" },
+    "/thopter -n 2",
+  ),
+  killedAt("provisioning: Fly created the machine, the hub never learned it", "fly", {
+    method: "POST",
+    path: /\/machines$/,
+    hold: "response",
+  }),
+  killedAt("provisioning: waiting for the machine to start", "fly", {
+    method: "GET",
+    path: /\/machines\/[^/]+\/wait/,
+    hold: "request",
+  }),
+  killedAt("notifying: 🚀 posted, the hub never learned it", "github", {
+    method: "POST",
+    path: REACTIONS,
+    hold: "response",
+    body: /rocket/,
+  }),
   {
     name: "notifying: a failure comment posted, the hub never learned it",
     async run(w) {

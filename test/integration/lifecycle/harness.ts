@@ -11,6 +11,7 @@ import { Replies } from "@thopter/hub/requests/replies";
 import { githubNotices, type Scheduler, startThopterServices } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { pino } from "pino";
+import { afterEach } from "vitest";
 import { ISSUES_TOKEN, REPO, type Setup, setup } from "../hub/harness.js";
 import { SIM } from "./fixtures.js";
 
@@ -149,4 +150,29 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
     },
   };
   return lifecycle;
+}
+
+/** Per test: `start` makes the test's lifecycle (read it as `l`), closed after the test unless `close`d before. */
+export function useLifecycle(): {
+  readonly l: Lifecycle;
+  start(options?: LifecycleOptions): Promise<Lifecycle>;
+  close(): Promise<void>;
+} {
+  let current: Lifecycle | undefined;
+  const close = async () => {
+    await current?.close();
+    current = undefined;
+  };
+  afterEach(close);
+  return {
+    get l() {
+      if (!current) throw new Error("no lifecycle started in this test");
+      return current;
+    },
+    async start(options = {}) {
+      current = await startLifecycle(options);
+      return current;
+    },
+    close,
+  };
 }

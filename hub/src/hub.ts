@@ -86,7 +86,9 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const store = new WatchedStore(deps.store ?? (await openStore(config.STORE_URL)), log);
   await store.watch(config.STORE_CHECK_MS);
   const queue = new RequestQueue(store);
+  // Either side may find the loss first: the queue (a request gone) or the store (its generation marker).
   queue.on("lost", (err) => store.markLost(err.message));
+  store.on("lost", () => queue.forget());
   const metrics = createMetrics(() => queue.list());
   const integration = config.GITHUB_INTEGRATION_JSON;
   const repos = Object.keys(integration.repositories) as RepoFullName[];

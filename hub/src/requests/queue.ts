@@ -120,6 +120,11 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
     return next;
   }
 
+  /** Drops what `list` remembers (the store lost data): the next `list` reads the store, or fails as it does. */
+  forget(): void {
+    this.known = undefined;
+  }
+
   /** Every request in the order its command was written on GitHub (copies: changing one changes nothing stored). */
   async list(): Promise<ThopterRequest[]> {
     this.known ??= this.readAll();

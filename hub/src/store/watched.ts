@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Store } from "./store.js";
 
@@ -35,7 +36,7 @@ interface Generation {
  * that lost data (Redis restarted without persistence, a folder restored from an old backup). Once lost, every
  * operation fails with the same `StoreLostDataError` until the hub restarts: it never acts on state it cannot trust.
  */
-export class WatchedStore implements Store {
+export class WatchedStore extends EventEmitter<{ lost: [error: StoreLostDataError] }> implements Store {
   private current: StoreHealth = { state: "ok", since: new Date().toISOString() };
   private lostError: StoreLostDataError | undefined;
   private generation: Generation | undefined;
@@ -46,7 +47,9 @@ export class WatchedStore implements Store {
   constructor(
     private readonly inner: Store,
     private readonly log: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   get health(): StoreHealth {
     return this.current;
@@ -59,7 +62,7 @@ export class WatchedStore implements Store {
     this.timer.unref();
   }
 
-  /** Enters the lost state for good (once): logged, on /healthz, and every later operation refuses. */
+  /** Enters the lost state for good (once): logged, on /healthz, `lost` emitted, and every later operation refuses. */
   markLost(detail: string): StoreLostDataError {
     if (!this.lostError) {
       this.lostError = new StoreLostDataError(
@@ -68,6 +71,7 @@ export class WatchedStore implements Store {
       );
       this.set("lost", this.lostError.message);
       this.log.error({ part: "store", detail }, this.lostError.message);
+      this.emit("lost", this.lostError);
     }
     return this.lostError;
   }

@@ -154,6 +154,8 @@ describe("issue 11: exactly once under every crash", () => {
       const health = (await (await fetch(`${t.l.s.hub.url}/healthz`)).json()) as { store: { detail: string } };
       expect(health).toMatchObject({ status: "degraded", store: { state: "lost" }, failing: [] });
       expect(health.store.detail).toMatch(/lost data/);
+      // Its memory does not answer for what the store lost: the requests are not served from it.
+      expect((await fetch(`${t.l.s.hub.url}/api/requests`)).status).toBe(500);
     } finally {
       await t.close();
       await redis.stop();

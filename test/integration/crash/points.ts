@@ -52,6 +52,19 @@ function killedAt(
   };
 }
 
+/**
+ * Writes a command the hub does not see yet: polls hang at the gate and its webhook goes nowhere (as if the hub were
+ * down); later webhooks reach the hub again. The hub finds it by poll once the gate opens (at the crash).
+ */
+async function unseen(w: CrashWorld, body: string): Promise<number> {
+  w.githubGate.freeze("GET", POLL, "request");
+  await until(() => w.githubGate.held > 0, 30_000, "a poll to hang");
+  w.github.deliverTo("http://127.0.0.1:9/github/webhook", "nowhere");
+  const comment = w.command(body);
+  w.github.deliverTo(`${w.url}/github/webhook`, WEBHOOK_SECRET);
+  return comment;
+}
+
 export const CRASH_POINTS: CrashPoint[] = [
   killedAt("intake: request stored, 👀 not yet on GitHub", "github", {
     method: "POST",
@@ -137,7 +150,9 @@ export const CRASH_POINTS: CrashPoint[] = [
       const start = w.command("/thopter");
       await until(() => w.flyGate.held > 0, 30_000, "the machine create");
       const stop = w.command("/thopter stop");
+      // The stop is done and recorded; only the provision it cancelled is still under way when the hub dies.
       await requestIn(w, start, "cancelled");
+      await requestIn(w, stop, "provisioned");
       await w.crash();
       await w.start();
       return [
@@ -147,21 +162,20 @@ export const CRASH_POINTS: CrashPoint[] = [
     },
   },
   {
-    name: "ordering: a stop written while the hub was down, found by poll after a start by webhook",
+    name: "ordering: a stop found by poll after a later start came by webhook",
     async run(w) {
       await w.start();
-      const start = await running(w);
+      const first = await running(w);
+      // The stop is written while polls hang and webhooks go nowhere; the start after it arrives by webhook.
+      const stop = await unseen(w, "/thopter stop");
       const later = w.command("/thopter");
       await requestIn(w, later, "provisioned");
       await w.crash();
-      const stop = w.command("/thopter stop");
       await w.start();
-      const after = w.command("/thopter");
       return [
-        { comment: start, outcome: "stopped" },
-        { comment: later, outcome: "stopped" },
+        { comment: first, outcome: "stopped" },
         { comment: stop, outcome: "stop" },
-        { comment: after, outcome: "thopter" },
+        { comment: later, outcome: "thopter" },
       ];
     },
   },
@@ -170,11 +184,7 @@ export const CRASH_POINTS: CrashPoint[] = [
     async run(w) {
       await w.start();
       // The start is written while polls hang and webhooks go nowhere; the stop after it arrives by webhook.
-      w.githubGate.freeze("GET", POLL, "request");
-      await until(() => w.githubGate.held > 0, 30_000, "a poll to hang");
-      w.github.deliverTo("http://127.0.0.1:9/github/webhook", "nowhere");
-      const start = w.command("/thopter");
-      w.github.deliverTo(`${w.url}/github/webhook`, WEBHOOK_SECRET);
+      const start = await unseen(w, "/thopter");
       const stop = w.command("/thopter stop");
       await requestIn(w, stop, "provisioned");
       await w.crash();

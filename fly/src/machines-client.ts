@@ -1,10 +1,10 @@
 import createClient, { type Client } from "openapi-fetch";
 import { type Logger, pino } from "pino";
+import { type ApiResult, type CallPlan, runCall } from "./call-plan.js";
 import { CallCounter, type FlyCall, type FlyCallStats } from "./call-stats.js";
 import { DEFAULT_FLY_API_URL } from "./config.js";
 import type { paths } from "./generated/machines-api.js";
 import { instrument } from "./instrument.js";
-import { type ApiResult, type CallPlan, runOperation } from "./operation.js";
 import { type OperationKey, RateLimiter } from "./rate-limits.js";
 import { DEFAULT_RATE_LIMIT_DEADLINE_MS, DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import type { Rate } from "./token-bucket.js";
@@ -260,12 +260,7 @@ export class FlyMachinesClient {
     );
   }
 
-  /** One logical operation, repeated as `runOperation` says. */
   private call<T>(plan: CallPlan<T>, send: () => Promise<ApiResult<T>>): Promise<T> {
-    return runOperation(plan, send, {
-      retry: this.retry,
-      rateLimitDeadlineMs: this.rateLimitDeadlineMs,
-      onRetry: () => this.counter.retried(),
-    });
+    return runCall(plan, send, this.retry, this.counter, this.rateLimitDeadlineMs);
   }
 }

@@ -126,6 +126,12 @@ export class CrashWorld {
     this.flyGate.open();
   }
 
+  /** `crash`, then a new hub (on Redis without persistence: the same hub, now on an empty Redis). */
+  async restart(): Promise<void> {
+    await this.crash();
+    await this.start();
+  }
+
   command(body: string, author = "alice", association: "OWNER" | "NONE" = "OWNER"): number {
     return Number(this.github.addComment(REPO, this.issue, { body, author, association }).id);
   }

@@ -14,8 +14,7 @@ const POLL = /\/issues\/comments\?/;
 async function heldThenCrash(w: CrashWorld, gate: "github" | "fly", what: string): Promise<void> {
   const g = gate === "github" ? w.githubGate : w.flyGate;
   await until(() => g.held > 0, 30_000, what);
-  await w.crash();
-  await w.start();
+  await w.restart();
 }
 
 async function requestIn(w: CrashWorld, comment: number, state: string): Promise<void> {
@@ -153,8 +152,7 @@ export const CRASH_POINTS: CrashPoint[] = [
       // The stop is done and recorded; only the provision it cancelled is still under way when the hub dies.
       await requestIn(w, start, "cancelled");
       await requestIn(w, stop, "provisioned");
-      await w.crash();
-      await w.start();
+      await w.restart();
       return [
         { comment: start, outcome: "cancelled" },
         { comment: stop, outcome: "stop" },
@@ -170,8 +168,7 @@ export const CRASH_POINTS: CrashPoint[] = [
       const stop = await unseen(w, "/thopter stop");
       const later = w.command("/thopter");
       await requestIn(w, later, "provisioned");
-      await w.crash();
-      await w.start();
+      await w.restart();
       return [
         { comment: first, outcome: "stopped" },
         { comment: stop, outcome: "stop" },
@@ -187,8 +184,7 @@ export const CRASH_POINTS: CrashPoint[] = [
       const start = await unseen(w, "/thopter");
       const stop = w.command("/thopter stop");
       await requestIn(w, stop, "provisioned");
-      await w.crash();
-      await w.start();
+      await w.restart();
       return [
         { comment: start, outcome: "cancelled" },
         { comment: stop, outcome: "stop" },

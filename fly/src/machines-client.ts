@@ -6,7 +6,7 @@ import { DEFAULT_FLY_API_URL } from "./config.js";
 import type { paths } from "./generated/machines-api.js";
 import { instrument } from "./instrument.js";
 import { type OperationKey, RateLimiter } from "./rate-limits.js";
-import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import { DEFAULT_RATE_LIMIT_DEADLINE_MS, DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import type { Rate } from "./token-bucket.js";
 import type {
   CreateMachineRequest,
@@ -29,6 +29,11 @@ export interface FlyMachinesClientOptions {
   /** Per-operation limits (`METHOD /schema/path` or `default`) replacing Fly's published ones; tests speed them up. */
   rateLimits?: Partial<Record<OperationKey, Rate>>;
   retry?: Partial<RetryPolicy>;
+  /**
+   * How long one operation waits out Fly's 429s (default 5 min): they do not count against `retry.attempts`, as Fly
+   * did nothing; each waits `retry-after` (or a backoff), and every repeat still goes through the token bucket.
+   */
+  rateLimitDeadlineMs?: number;
   /** Abort a request unanswered this long after it was sent (default 60 s; a wait call gets its own timeout on top). */
   requestTimeoutMs?: number;
   /** Called after every HTTP request, retries included (benchmarks count "Fly calls per thopter" with it). */
@@ -57,12 +62,14 @@ export class FlyMachinesClient {
   private readonly api: Client<paths>;
   private readonly counter = new CallCounter();
   private readonly retry: RetryPolicy;
+  private readonly rateLimitDeadlineMs: number;
 
   constructor(options: FlyMachinesClientOptions) {
     if (!options.token) throw new Error("Fly client needs a token: set FLY_API_TOKEN");
     if (!options.app) throw new Error("Fly client needs an app name: set APP_NAME");
     this.app = options.app;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.rateLimitDeadlineMs = options.rateLimitDeadlineMs ?? DEFAULT_RATE_LIMIT_DEADLINE_MS;
     // FLY_API_URL is the host; a copied `…/v1` would otherwise become `/v1/v1`.
     const apiUrl = (options.apiUrl ?? DEFAULT_FLY_API_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
     this.api = createClient<paths>({
@@ -254,6 +261,6 @@ export class FlyMachinesClient {
   }
 
   private call<T>(plan: CallPlan<T>, send: () => Promise<ApiResult<T>>): Promise<T> {
-    return runCall(plan, send, this.retry, this.counter);
+    return runCall(plan, send, this.retry, this.counter, this.rateLimitDeadlineMs);
   }
 }

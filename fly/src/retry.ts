@@ -8,6 +8,9 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 };
 
+/** How long one operation waits out sustained 429s before it fails (FLY_RATE_LIMIT_DEADLINE_MS): minutes, not tries. */
+export const DEFAULT_RATE_LIMIT_DEADLINE_MS = 300_000;
+
 /** Exponential backoff with jitter (50–100% of the step), so parallel callers do not retry in lockstep. */
 export function backoffMs(failedAttempts: number, policy: RetryPolicy): number {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));

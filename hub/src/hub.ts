@@ -13,7 +13,7 @@ import { createDashboard, DashboardAuth } from "./dashboard/index.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
 import { apiGuard } from "./http/routes/guard.js";
-import { healthRouter } from "./http/routes/health.js";
+import { type HealthStatus, healthRouter, healthWarnings, registerHealthGauge } from "./http/routes/health.js";
 import { metricsRouter } from "./http/routes/metrics.js";
 import { requestsRouter } from "./http/routes/requests.js";
 import { registerThopterGauge } from "./http/thopter-metrics.js";
@@ -29,6 +29,7 @@ import { Replies } from "./requests/replies.js";
 import { githubNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
+import { StoreError, WatchedStore } from "./store/watched.js";
 import { RepoPoller } from "./watcher/poller.js";
 import { webhookRouter } from "./watcher/webhook.js";
 
@@ -68,7 +69,8 @@ export interface Hub {
   dashboardToken: string;
   /** The dashboard's address with `?token=`: opening it logs a browser in. */
   loginUrl: string;
-  store: Store;
+  /** The store, watched: its `health` is the store's part of /healthz. */
+  store: WatchedStore;
   queue: RequestQueue;
   metrics: HubMetrics;
   log: Logger;
@@ -101,8 +103,12 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const hostWarnings: string[] = [];
   profiles.warnExpiring(log);
   const goldenClaudes = profiles.acceptedNames(config.GOLDEN_CLAUDES);
-  const store = deps.store ?? (await openStore(config.STORE_URL));
+  const store = new WatchedStore(deps.store ?? (await openStore(config.STORE_URL)), log);
+  await store.watch(config.STORE_CHECK_MS);
   const queue = new RequestQueue(store);
+  // Either side may find the loss first: the queue (a request gone) or the store (its generation marker).
+  queue.on("lost", (err) => store.markLost(err.message));
+  store.on("lost", () => queue.forget());
   const metrics = createMetrics(() => queue.list());
   const integration = config.GITHUB_INTEGRATION_JSON;
   const repos = Object.keys(integration.repositories) as RepoFullName[];
@@ -129,6 +135,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           provider,
           notices: githubNotices(clients, replies, log),
           log,
+          storeHealth: () => store.health,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
@@ -136,6 +143,19 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           authorize: auth.guardAction,
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
+  const failing = new Map<string, string>();
+  let cycles = 0;
+  const health = (): HealthStatus => ({
+    polls: cycles,
+    repos,
+    failing: [...failing.keys()],
+    store: store.health,
+    github: Object.fromEntries(
+      repos.map((r) => [r, failing.has(r) ? { state: "failing" as const, detail: failing.get(r) } : { state: "ok" }]),
+    ),
+    provider: thopters?.scheduler.providerHealth,
+  });
+  registerHealthGauge(metrics.registry, health);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
   const notifier =
     thopters && new Notifier({ registry: thopters.registry, replies, clients, hubUrl: config.HUB_PUBLIC_URL, log });
@@ -151,6 +171,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       isolation: provider?.isolation,
       hostWarnings,
       viewers: accessViewers(thopters.access),
+      healthWarnings: () => healthWarnings(health()),
       log,
     });
   const intake = new Intake({
@@ -162,29 +183,31 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     authorizedUsers: integration.authorizedUsers,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });
-  // A stored request is provisioned now rather than at the scheduler's next poll.
-  const handle = async (event: Parameters<Intake["handle"]>[0]) => {
-    const outcome = await intake.handle(event);
-    if (outcome === "queued") thopters?.scheduler.wake();
-    return outcome;
-  };
+  // The scheduler hears of a stored request from the queue's events.
+  const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
   const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
 
-  let cycles = 0;
-  const failing = new Set<string>();
   const sweep = async () => {
     const left = (await acknowledger.recover()) + (await replies.recover());
     intake.pendingWork = left > 0;
-    thopters?.scheduler.wake(); // requests it just acknowledged
   };
   const pollNow = async () => {
+    // A store that lost data is not written to again (it says so on /healthz); polling would only fail.
+    if (store.health.state === "lost") return;
     const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
     results.forEach((r, i) => {
-      if (r.status === "fulfilled") failing.delete(repos[i]!);
-      else {
-        failing.add(repos[i]!);
-        metrics.pollErrors.inc({ repo: repos[i]! });
-        log.warn({ repo: repos[i], err: r.reason }, "poll cycle failed; the next cycle retries from the same cursor");
+      const repo = repos[i]!;
+      if (r.status === "fulfilled") failing.delete(repo);
+      else if (r.reason instanceof StoreError) {
+        // The store's failure, on the store's part of /healthz: this repository's GitHub side is not at fault.
+        log.warn({ repo, part: "store", err: r.reason }, "poll cycle failed on the store; the next cycle retries");
+      } else {
+        failing.set(repo, (r.reason as Error).message);
+        metrics.pollErrors.inc({ repo });
+        log.warn(
+          { repo, part: "github", err: r.reason },
+          "poll cycle failed; the next cycle retries from the same cursor",
+        );
       }
     });
     cycles++;
@@ -192,7 +215,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   };
 
   const routers = [
-    healthRouter(() => ({ polls: cycles, repos, failing: [...failing] })),
+    healthRouter(health),
     apiGuard(auth),
     metricsRouter(metrics.registry),
     requestsRouter(queue),
@@ -279,7 +302,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await guard?.close();
       await thopters?.stop();
-      if (!deps.store) await store.close();
+      if (deps.store) store.unwatch();
+      else await store.close();
       log.info("hub stopped");
     },
   };

@@ -18,6 +18,7 @@ const base = {
   REGION: "iad",
   THOPTER_IMAGE: "registry.fly.io/thopters:1",
   THOPTER_VM_SIZE: undefined,
+  FLY_RATE_LIMIT_DEADLINE_MS: 300_000,
 };
 
 describe("createProvider", () => {

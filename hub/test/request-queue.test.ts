@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RequestQueue } from "../src/requests/queue.js";
 import { openStore, type Store } from "../src/store/index.js";
 
-const source = (commentId: number): CommandSource => ({
+const source = (commentId: number, createdAt = "2026-01-01T10:00:00Z"): CommandSource => ({
   repo: "acme/widgets",
   issueNumber: 7,
   commentId,
@@ -14,7 +14,7 @@ const source = (commentId: number): CommandSource => ({
   authorAssociation: "OWNER",
   url: `https://github.com/acme/widgets/issues/7#issuecomment-${commentId}`,
   via: "webhook",
-  createdAt: "2026-01-01T10:00:00Z",
+  createdAt,
 });
 const start = { kind: "start", gc: "default", prompt: "default", count: 1, instructions: "" } as const;
 
@@ -78,9 +78,25 @@ describe("request queue", () => {
     expect(await new RequestQueue(store).list()).toEqual(await queue.list());
   });
 
-  it("changes nothing for a request it does not hold", async () => {
-    await queue.update("r0000000000000000", { state: "failed" });
-    await queue.markAcknowledged("r0000000000000000");
-    expect(await queue.list()).toEqual([]);
+  it("lists in the order commands were written on GitHub (comment id breaks ties), not the order stored", async () => {
+    const late = (await queue.create(source(30, "2026-01-01T10:00:05Z"), "Wobble", start)).request;
+    const tie = (await queue.create(source(20, "2026-01-01T10:00:01Z"), "Wobble", start)).request;
+    const early = (await queue.create(source(40, "2026-01-01T10:00:01Z"), "Wobble", start)).request;
+    const body = (await queue.create({ ...source(1, "2026-01-01T10:00:01Z"), commentId: null }, "Wobble", start))
+      .request;
+    expect((await queue.list()).map((r) => r.id)).toEqual([body.id, tie.id, early.id, late.id]);
+  });
+
+  it("refuses to change a request the store no longer holds, and says the store lost data", async () => {
+    const { request } = await queue.create(source(5), "Wobble", start);
+    await queue.list();
+    const lost: string[] = [];
+    queue.on("lost", (err) => lost.push(err.message));
+    await store.delete(`requests/${request.id}`); // what a Redis restarted without persistence does
+    await expect(queue.update(request.id, { state: "provisioned" })).rejects.toThrow(
+      `request ${request.id} is gone from the store although this hub stored it`,
+    );
+    await expect(queue.markAcknowledged(request.id)).rejects.toThrow(/gone from the store/);
+    expect(lost).toHaveLength(2);
   });
 });

@@ -32,6 +32,15 @@ export function sourceKey(s: Pick<CommandSource, "repo" | "issueNumber" | "comme
   return s.commentId === null ? `${s.repo}#${s.issueNumber}/body` : `${s.repo}#${s.issueNumber}/c${s.commentId}`;
 }
 
+/**
+ * The order commands were written in: GitHub's `created_at` of the comment (or issue), tie-broken by comment id (an
+ * issue body comes first). Never the hub's time of storing: a command found late by the poller keeps its place.
+ */
+export function commandOrder(a: CommandSource, b: CommandSource): number {
+  const at = Date.parse(a.createdAt) - Date.parse(b.createdAt);
+  return at !== 0 ? Math.sign(at) : (a.commentId ?? 0) - (b.commentId ?? 0);
+}
+
 export const RequestState = z.enum(["queued", "provisioning", "provisioned", "failed", "cancelled"]);
 export type RequestState = z.infer<typeof RequestState>;
 

@@ -34,6 +34,8 @@ export interface DashboardOptions {
     GITHUB_API_URL: string;
     PROFILES_FILE?: string;
   };
+  /** One warning per part that is failing (store, GitHub per repository, provider), worked out on every page. */
+  healthWarnings?: () => string[];
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
   /** More warnings for every page, read on each render (the hub adds what it learns once it listens). */

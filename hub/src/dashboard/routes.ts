@@ -21,6 +21,8 @@ export interface DashboardRouteDeps {
   webUrl: string;
   /** Every page's warnings, as of now. */
   warnings: () => readonly string[];
+  /** The hub's failing parts (store, GitHub per repository, provider), as of now. */
+  healthWarnings?: () => string[];
   viewers?: ThopterViewers;
   log: Logger;
 }
@@ -55,7 +57,7 @@ function localPath(value: unknown): string {
 export function status(deps: DashboardRouteDeps): SwarmStatus {
   const records = deps.registry.list();
   const unguarded = records.filter((r) => r.state !== "gone" && firewallSkipped(r)).length;
-  const warnings = [...deps.warnings()];
+  const warnings = [...(deps.healthWarnings?.() ?? []), ...deps.warnings()];
   if (unguarded > 0) {
     warnings.push(
       `${unguarded} thopter${unguarded === 1 ? " runs" : "s run"} without the egress firewall (DANGEROUSLY_SKIP_FIREWALL): ` +

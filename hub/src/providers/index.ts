@@ -21,6 +21,7 @@ type ProviderConfig = Pick<
   | "REGION"
   | "THOPTER_IMAGE"
   | "THOPTER_VM_SIZE"
+  | "FLY_RATE_LIMIT_DEADLINE_MS"
 >;
 
 /** The provider PROVIDER names, built from the hub's validated configuration. */
@@ -37,6 +38,7 @@ export function createProvider(config: ProviderConfig, log: Logger): Provider {
     token: config.FLY_API_TOKEN ?? "",
     apiUrl: config.FLY_API_URL,
     logger: log,
+    rateLimitDeadlineMs: config.FLY_RATE_LIMIT_DEADLINE_MS,
   });
   return new FlyProvider({
     client,

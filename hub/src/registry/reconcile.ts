@@ -10,6 +10,8 @@ export interface ReconcileReport {
   attached: string[];
   /** Records whose machine no longer exists, now `gone`. */
   gone: string[];
+  /** Records still being provisioned whose machine is gone (removed as a leftover): provisioned again. */
+  detached: string[];
   /** Machines the hub does not expect: their thopter is gone, or it already has another machine. Destroy them. */
   flagged: Array<{ machine: MachineInfo; reason: string }>;
 }
@@ -22,7 +24,7 @@ const UNPROVISIONED: readonly ThopterState[] = ["requested", "provisioning"];
  * The provider's list is the truth about machines; the registry is the truth about what they were for.
  */
 export async function reconcile(registry: Registry, provider: Provider, log: Logger): Promise<ReconcileReport> {
-  const report: ReconcileReport = { adopted: [], attached: [], gone: [], flagged: [] };
+  const report: ReconcileReport = { adopted: [], attached: [], gone: [], detached: [], flagged: [] };
   const live = (await provider.list()).filter((m) => m.state !== "gone");
   const liveIds = new Set(live.map((m) => m.ref.id));
 
@@ -67,7 +69,12 @@ export async function reconcile(registry: Registry, provider: Provider, log: Log
   for (const record of registry.list()) {
     // A record made under another provider (PROVIDER changed) cannot be checked against this one's list.
     if (record.state === "gone" || (record.machine !== null && record.machine.provider !== provider.kind)) continue;
-    if (record.machine !== null && !liveIds.has(record.machine.id)) {
+    if (record.machine !== null && !liveIds.has(record.machine.id) && UNPROVISIONED.includes(record.state)) {
+      // Never booted: the machine was removed as a leftover by a hub that died before recording it. Not a thopter
+      // that ended, a provision to do again (the scheduler resumes it).
+      await registry.setMachine(record.id, null, `machine ${record.machine.id} of an interrupted provision is gone`);
+      report.detached.push(record.id);
+    } else if (record.machine !== null && !liveIds.has(record.machine.id)) {
       await registry.transition(record.id, "gone", `machine ${record.machine.id} no longer exists`);
       report.gone.push(record.id);
     } else if (record.machine === null && !UNPROVISIONED.includes(record.state)) {
@@ -76,13 +83,15 @@ export async function reconcile(registry: Registry, provider: Provider, log: Log
     }
   }
 
-  if (report.adopted.length + report.gone.length + report.flagged.length + report.attached.length > 0) {
+  const { adopted, attached, gone, detached, flagged } = report;
+  if (adopted.length + gone.length + detached.length + flagged.length + attached.length > 0) {
     log.warn(
       {
-        adopted: report.adopted,
-        attached: report.attached,
-        gone: report.gone,
-        flagged: report.flagged.map((f) => f.reason),
+        adopted,
+        attached,
+        gone,
+        detached,
+        flagged: flagged.map((f) => f.reason),
       },
       "registry reconciled with provider",
     );

@@ -11,6 +11,8 @@ import type { RequestQueue } from "./queue.js";
  */
 export class Acknowledger {
   private readonly inFlight = new Set<string>();
+  /** Requests whose 👀 is on GitHub but whose store write failed: a retry writes again, never posts again. */
+  private readonly posted = new Set<string>();
 
   constructor(
     private readonly queue: RequestQueue,
@@ -18,24 +20,23 @@ export class Acknowledger {
     private readonly log: Logger,
   ) {}
 
-  /** True when acknowledged (now or before); false when GitHub failed and a later `recover()` must retry. */
+  /** True when acknowledged (now or before); false when GitHub or the store failed and a later `recover()` must retry. */
   async acknowledge(request: ThopterRequest): Promise<boolean> {
     if (request.acknowledged) return true;
     if (this.inFlight.has(request.id)) return true;
     this.inFlight.add(request.id);
+    const ctx = { request: request.id, key: request.key };
     try {
-      await addEyes(this.clients.get(request.source.repo), request.source);
+      if (!this.posted.has(request.id)) {
+        if (!(await this.postEyes(request))) return false;
+        this.posted.add(request.id);
+      }
       await this.queue.markAcknowledged(request.id);
-      this.log.info({ request: request.id, key: request.key }, "request acknowledged with 👀");
+      this.posted.delete(request.id);
+      this.log.info(ctx, "request acknowledged with 👀");
       return true;
     } catch (err) {
-      if (isGone(err)) {
-        // The command comment was deleted: there is nothing left to react to, and retrying forever helps no one.
-        await this.queue.markAcknowledged(request.id);
-        this.log.warn({ request: request.id, key: request.key }, "command comment is gone; request kept without 👀");
-        return true;
-      }
-      this.log.warn({ request: request.id, key: request.key, err }, "could not post 👀; will retry");
+      this.log.warn({ ...ctx, part: "store", err }, "👀 is posted but the store write failed; will retry the write");
       return false;
     } finally {
       this.inFlight.delete(request.id);
@@ -49,5 +50,22 @@ export class Acknowledger {
       if (!request.acknowledged && !(await this.acknowledge(request))) left++;
     }
     return left;
+  }
+
+  /** True when the 👀 is on the command (or the command is gone); false when GitHub failed. */
+  private async postEyes(request: ThopterRequest): Promise<boolean> {
+    try {
+      await addEyes(this.clients.get(request.source.repo), request.source);
+      return true;
+    } catch (err) {
+      const ctx = { request: request.id, key: request.key };
+      if (isGone(err)) {
+        // The command comment was deleted: there is nothing left to react to, and retrying forever helps no one.
+        this.log.warn(ctx, "command comment is gone; request kept without 👀");
+        return true;
+      }
+      this.log.warn({ ...ctx, part: "github", err }, "could not post 👀 (GitHub failed); will retry");
+      return false;
+    }
   }
 }

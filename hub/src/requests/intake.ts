@@ -63,11 +63,14 @@ export class Intake {
       log.warn(logCtx, "command ignored: its issue cannot be read (deleted, transferred or not visible to the token)");
       return "ignored";
     }
+    // The reply this command earns is stored before the request, so no crash in between can lose it.
+    const extra = parsed.ignoredLines > 0 ? extraLinesReply(source.author, parsed.ignoredLines) : undefined;
+    if (extra) await this.deps.replies.prepare(key, source.repo, source.issueNumber, extra);
     const { request, created } = await this.deps.queue.create(source, title, command);
     if (!created) return "duplicate";
     log.info({ ...logCtx, request: request.id, command: command.kind }, "request queued");
     if (!(await this.deps.acknowledger.acknowledge(request))) this.pendingWork = true;
-    if (parsed.ignoredLines > 0) await this.reply(key, event, extraLinesReply(source.author, parsed.ignoredLines));
+    if (extra) await this.reply(key, event, extra);
     return "queued";
   }
 

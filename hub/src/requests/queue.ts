@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { type Command, type CommandSource, sourceKey, ThopterRequest } from "@thopter/protocol";
+import { type Command, type CommandSource, commandOrder, sourceKey, ThopterRequest } from "@thopter/protocol";
 import type { Store } from "../store/store.js";
+import { StoreLostDataError } from "../store/watched.js";
 
 const PREFIX = "requests/";
 
@@ -15,6 +16,8 @@ interface QueueEvents {
   created: [request: ThopterRequest];
   /** A request's 👀 is posted (or its comment is gone). */
   acknowledged: [id: string];
+  /** A request this queue stored is gone from the store: the store lost data (see `WatchedStore.markLost`). */
+  lost: [error: StoreLostDataError];
 }
 
 /**
@@ -97,8 +100,13 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
       .catch(() => false)
       .then(async () => {
         const request = await this.get(id);
-        const patch = request && patchOf(request);
-        if (!request || !patch) return false;
+        if (!request) {
+          const error = new StoreLostDataError(`request ${id} is gone from the store although this hub stored it`);
+          this.emit("lost", error);
+          throw error;
+        }
+        const patch = patchOf(request);
+        if (!patch) return false;
         const changed = ThopterRequest.parse({ ...request, ...patch, updatedAt: this.now().toISOString() });
         await this.store.put(PREFIX + id, changed);
         this.remember(changed);
@@ -112,11 +120,16 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
     return next;
   }
 
-  /** Every request, oldest first (copies: changing one changes nothing stored). */
+  /** Drops what `list` remembers (the store lost data): the next `list` reads the store, or fails as it does. */
+  forget(): void {
+    this.known = undefined;
+  }
+
+  /** Every request in the order its command was written on GitHub (copies: changing one changes nothing stored). */
   async list(): Promise<ThopterRequest[]> {
     this.known ??= this.readAll();
     const requests = [...(await this.known).values()].map((r) => ({ ...r }));
-    return requests.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    return requests.sort((a, b) => commandOrder(a.source, b.source));
   }
 
   private readAll(): Promise<Map<string, ThopterRequest>> {

@@ -35,7 +35,23 @@ export class Replies {
 
   /** Queues and posts the reply for `sourceKey`; a second call for the same source does nothing. False = retry later. */
   async send(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): Promise<boolean> {
-    const record: ReplyRecord = {
+    const record = this.recordOf(sourceKey, repo, issueNumber, text);
+    return this.exclusive(sourceKey, async () => {
+      if (await this.store.putIfAbsent(this.keyOf(sourceKey), record)) return this.deliver(sourceKey, record, false);
+      return this.resume(sourceKey);
+    });
+  }
+
+  /**
+   * Stores the reply pending without posting it, before what earned it is stored: whatever crash follows, a later
+   * `send` or the sweep posts it, once. Throws when the store fails.
+   */
+  async prepare(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): Promise<void> {
+    await this.store.putIfAbsent(this.keyOf(sourceKey), this.recordOf(sourceKey, repo, issueNumber, text));
+  }
+
+  private recordOf(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): ReplyRecord {
+    return {
       repo,
       issueNumber,
       body: `${text}\n\n${replyMarker(sourceKey)}`,
@@ -43,10 +59,6 @@ export class Replies {
       createdAt: new Date(Math.floor(this.now().getTime() / 1000) * 1000 - 1000).toISOString(),
       posted: false,
     };
-    return this.exclusive(sourceKey, async () => {
-      if (await this.store.putIfAbsent(this.keyOf(sourceKey), record)) return this.deliver(sourceKey, record, false);
-      return this.resume(sourceKey);
-    });
   }
 
   /** Posts every reply left pending. Returns how many are still pending. */
@@ -88,10 +100,16 @@ export class Replies {
         await createComment(client, record.repo, record.issueNumber, record.body);
         this.log.info({ key: sourceKey }, "replied on the issue");
       }
+    } catch (err) {
+      this.log.warn({ key: sourceKey, part: "github", err }, "could not post a reply (GitHub failed); will retry");
+      return false;
+    }
+    try {
       await this.store.put(this.keyOf(sourceKey), { ...record, posted: true });
       return true;
     } catch (err) {
-      this.log.warn({ key: sourceKey, err }, "could not post a reply; will retry");
+      // A retry finds the reply's marker on GitHub and only writes again.
+      this.log.warn({ key: sourceKey, part: "store", err }, "reply posted but the store write failed; will retry");
       return false;
     }
   }

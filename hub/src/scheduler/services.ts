@@ -9,6 +9,7 @@ import { Reaper, Stopper } from "../reaper/index.js";
 import { Registry, type RegistryOptions, reconcile, thoptersRouter } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import type { Store } from "../store/store.js";
+import type { StoreHealth } from "../store/watched.js";
 import type { Notices } from "./notices.js";
 import { controlRouter } from "./routes.js";
 import { Scheduler } from "./scheduler.js";
@@ -41,8 +42,10 @@ export interface ThopterServicesDeps {
   /** How thopters reach the collector; by default derived from where it listens (see `collectorUrlFor`). */
   collectorUrl?: string;
   registry?: RegistryOptions;
-  /** Scheduler queue poll, when nobody calls `wake()`. */
+  /** How often the scheduler looks at the queue besides its events. */
   pollMs?: number;
+  /** The store's health (the hub's `WatchedStore`): once it lost data, the scheduler stops. */
+  storeHealth?: () => StoreHealth;
   /** The repository's default branch (GET /repos, cached), so thopters need not ask. */
   defaultBranch?: (repo: string) => Promise<string>;
   /** A golden-claude profile's model credential for the agent's env file (see `SpecContext.profileEnv`). */
@@ -140,6 +143,7 @@ export async function startThopterServices(
     maxConcurrentProvisions: config.MAX_CONCURRENT_PROVISIONS,
     log,
     pollMs: deps.pollMs,
+    storeHealth: deps.storeHealth,
   });
   const sweepable = provider as Provider & { sweep?: () => Promise<unknown> };
   const reaper = new Reaper({

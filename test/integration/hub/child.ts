@@ -25,7 +25,7 @@ export interface Child {
 }
 
 /** `pnpm start`'s command line, as a child process in `cwd` (no .env there), with only the given environment. */
-function startHubProcess(cwd: string, env: Record<string, string>): Child {
+export function startHubProcess(cwd: string, env: Record<string, string>): Child {
   const child = spawn(process.execPath, ["--conditions=thopter-source", "--import", TSX, MAIN], {
     cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, ...env },

@@ -19,7 +19,7 @@ import { RecordingProvider } from "./recording-provider.js";
 export class Gate {
   /** Requests currently frozen. */
   held = 0;
-  private rule: { method: string; path: RegExp; hold: "request" | "response" | "404" } | undefined;
+  private rule: { method: string; path: RegExp; hold: "request" | "response" | "404"; body?: RegExp } | undefined;
   private readonly frozen = new Set<ServerResponse>();
 
   private constructor(
@@ -37,13 +37,19 @@ export class Gate {
     return new Gate(`http://127.0.0.1:${port}`, server, new URL(target));
   }
 
-  freeze(method: string, path: RegExp, hold: "request" | "response"): void {
-    this.rule = { method, path, hold };
+  /** Freezes requests by method and path (and, with `body`, only those whose body matches, e.g. one reaction). */
+  freeze(method: string, path: RegExp, hold: "request" | "response", body?: RegExp): void {
+    this.rule = { method, path, hold, body };
   }
 
   /** Answers matching requests 404 with GitHub's error body, without forwarding them. */
   notFound(method: string, path: RegExp): void {
     this.rule = { method, path, hold: "404" };
+  }
+
+  /** Stops freezing new requests; those frozen stay frozen (GitHub never answers them) until `open` or `close`. */
+  stopFreezing(): void {
+    this.rule = undefined;
   }
 
   /** Stops freezing and drops the frozen connections (as a killed hub's sockets would be). */
@@ -64,7 +70,11 @@ export class Gate {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rule = this.rule;
-    const matches = rule && req.method === rule.method && rule.path.test(req.url ?? "");
+    const matches =
+      rule &&
+      req.method === rule.method &&
+      rule.path.test(req.url ?? "") &&
+      (!rule.body || rule.body.test(Buffer.concat(chunks).toString()));
     if (matches && rule.hold === "404") {
       res.writeHead(404, { "content-type": "application/json; charset=utf-8" });
       res.end(

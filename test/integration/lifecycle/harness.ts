@@ -11,6 +11,7 @@ import { Replies } from "@thopter/hub/requests/replies";
 import { githubNotices, type Scheduler, startThopterServices } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { pino } from "pino";
+import { afterEach } from "vitest";
 import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { ISSUES_TOKEN, REPO, type Setup, setup } from "../hub/harness.js";
 import { SIM } from "./fixtures.js";
@@ -24,6 +25,8 @@ export interface LifecycleOptions {
   wrap?: (provider: Provider) => Provider;
   /** The provider to run on instead of a local provider in a fresh directory (the Fly provider and peer). */
   base?: Provider;
+  /** Hub variables for the intake hub and the services (e.g. STORE_URL for Redis); only the first run reads them. */
+  env?: Record<string, string>;
 }
 
 /** The scheduler side of one hub run; `restart` makes the next run on the same store and machines. */
@@ -58,7 +61,7 @@ export interface Lifecycle {
 const log = pino({ level: process.env.LIFECYCLE_LOG ?? "silent" });
 
 export async function startLifecycle(options: LifecycleOptions = {}): Promise<Lifecycle> {
-  const s = await setup();
+  const s = await setup(options.env);
   const root = await mkdtemp(join(tmpdir(), "lifecycle-machines-"));
   const local = options.base ?? new LocalProvider({ root, log, stopGraceMs: 1_000 });
   const clients = new GitHubClients({
@@ -87,6 +90,7 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
       provider,
       notices,
       log,
+      storeHealth: () => s.hub.store.health,
       entrypoint: [process.execPath, SIM],
       // No periodic checkpoint: an abandoned run (a "killed" hub) must not write anything after its successor starts.
       registry: { checkpointMs: 3_600_000 },
@@ -148,4 +152,29 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
     },
   };
   return lifecycle;
+}
+
+/** Per test: `start` makes the test's lifecycle (read it as `l`), closed after the test unless `close`d before. */
+export function useLifecycle(): {
+  readonly l: Lifecycle;
+  start(options?: LifecycleOptions): Promise<Lifecycle>;
+  close(): Promise<void>;
+} {
+  let current: Lifecycle | undefined;
+  const close = async () => {
+    await current?.close();
+    current = undefined;
+  };
+  afterEach(close);
+  return {
+    get l() {
+      if (!current) throw new Error("no lifecycle started in this test");
+      return current;
+    },
+    async start(options = {}) {
+      current = await startLifecycle(options);
+      return current;
+    },
+    close,
+  };
 }

@@ -1,0 +1,30 @@
+import { commandOrder, type ThopterRecord, type ThopterRequest } from "@thopter/protocol";
+
+const sameIssue = (a: ThopterRequest, b: ThopterRequest) =>
+  a.source.repo === b.source.repo && a.source.issueNumber === b.source.issueNumber;
+
+/**
+ * The first `/thopter stop` on the start's issue written after it, if any: that stop cancels the start, whichever of
+ * the two the hub happened to store first (a poller finds a command written while the hub was down only later).
+ */
+export function laterStop(start: ThopterRequest, requests: readonly ThopterRequest[]): ThopterRequest | undefined {
+  return requests.find(
+    (r) => r.command.kind === "stop" && sameIssue(r, start) && commandOrder(start.source, r.source) < 0,
+  );
+}
+
+/**
+ * The thopters a stop affects: its issue's, requested by a command written before the stop (an adopted machine,
+ * with no request, predates it too). Thopters of later commands are not touched.
+ */
+export function stopTargets(
+  stop: ThopterRequest,
+  requests: readonly ThopterRequest[],
+  records: readonly Readonly<ThopterRecord>[],
+): Readonly<ThopterRecord>[] {
+  const byId = new Map(requests.map((r) => [r.id, r]));
+  return records.filter((record) => {
+    const request = byId.get(record.requestId);
+    return request === undefined || (sameIssue(request, stop) && commandOrder(request.source, stop.source) < 0);
+  });
+}

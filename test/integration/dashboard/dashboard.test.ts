@@ -111,7 +111,7 @@ describe("dashboard", () => {
 
     await d.registry.transition("t-live", "waiting", "Notification (permission)");
     await page.locator('tr[data-id="t-live"] .badge', { hasText: "waiting" }).waitFor({ timeout: 10_000 });
-    await expect(page.locator('tr[data-id="t-live"]').textContent()).resolves.toContain("Notification (permission)");
+    await expect(page.locator('tr[data-id="t-live"]').textContent()).resolves.toContain("waiting for your permission");
     await addThopter(d.registry, "t-new", { state: "booting" });
     await page.locator('tr[data-id="t-new"]').waitFor({ timeout: 10_000 });
     await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(
@@ -167,7 +167,7 @@ describe("dashboard", () => {
     await page.locator("#live-dot.on").waitFor();
     await d.registry.transition("t-xss", "waiting", `<img src=x onerror="window.pwned = 3">`);
     await page.locator('tr[data-id="t-xss"] .badge', { hasText: "waiting" }).waitFor({ timeout: 10_000 });
-    await expect(page.locator('tr[data-id="t-xss"] small').textContent()).resolves.toBe(
+    await expect(page.locator('tr[data-id="t-xss"] td[data-label="state"] small').textContent()).resolves.toBe(
       `<img src=x onerror="window.pwned = 3">`,
     );
     await expect(page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).resolves.toBeUndefined();

@@ -21,7 +21,8 @@ tr.flash { animation: flash 1.2s ease-out; } @keyframes flash { from { backgroun
 .empty { color: #57606a; font-style: italic; } .filters { margin: .5rem 0; } .pages { margin: .6rem 0; }
 iframe { width: 100%; height: 28rem; border: 1px solid #d0d7de; border-radius: 4px; background: #0d1117; }
 .summary, .message { white-space: pre-wrap; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
-td, dd, h1 { overflow-wrap: anywhere; } .scroll { overflow-x: auto; max-width: 100%; } .took { color: #8c959f; }
+td, dd, h1 { overflow-wrap: break-word; } .message, .report, .title, code { overflow-wrap: anywhere; }
+button, .timeline td:nth-child(-n+2) { white-space: nowrap; } .scroll { overflow-x: auto; max-width: 100%; } .took { color: #8c959f; }
 time[title] { text-decoration: underline dotted #b0b7c0; cursor: help; }
 /* A phone: each thopter becomes a card, labelled cell by cell; other tables scroll inside their own box. */
 @media (max-width: 700px) {
@@ -30,7 +31,7 @@ time[title] { text-decoration: underline dotted #b0b7c0; cursor: help; }
   #thopters thead { display: none; }
   #thopters tr { border: 1px solid #d0d7de; border-radius: 6px; margin: .5rem 0; padding: .3rem 0; }
   #thopters td { border: 0; padding: .15rem .6rem; }
-  #thopters td[data-label]::before { content: attr(data-label); display: block; font-size: .75rem; color: #57606a; }
+  #thopters td[data-label]::before { content: attr(data-label); display: inline-block; min-width: 6.5rem; margin-right: .4rem; font-size: .75rem; color: #57606a; }
   dl { grid-template-columns: 1fr; } dd { margin: 0 0 .4rem; } iframe { height: 20rem; }
 }
 `;

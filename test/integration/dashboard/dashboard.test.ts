@@ -57,9 +57,26 @@ describe("dashboard", () => {
     await addThopter(d.registry, "t-spin", { state: "working", issueNumber: 12, issueTitle: "Widgets spin backwards" });
     await addThopter(d.registry, "t-docs", { state: "done", issueNumber: 9, issueTitle: "Document the widget API" });
     await d.registry.update("t-docs", {
-      patch: { pullRequestUrl: "https://github.com/acme/widgets/pull/31", summary: "Documented every endpoint." },
+      patch: {
+        pullRequestUrl: "https://github.com/acme/widgets/pull/31",
+        summary: "Documented every endpoint.",
+        pushedAt: new Date().toISOString(),
+      },
+    });
+    // What the observer reports for a running test (the row says it in words).
+    await d.registry.appendTimeline("t-spin", {
+      source: "observer",
+      kind: "PreToolUse",
+      state: "working",
+      message: "PreToolUse: Bash npm test -- --run spin",
     });
     await addThopter(d.registry, "t-db", { state: "blocked", issueNumber: 15, issueTitle: "Migrate to Postgres" });
+    await d.registry.appendTimeline("t-db", {
+      source: "broker",
+      kind: "report_status",
+      state: "blocked",
+      message: "The migration needs a DATABASE_URL for a test database.",
+    });
     await addThopter(d.registry, "t-boot", { state: "booting", issueNumber: 17, issueTitle: "Flaky login test" });
     await d.queue.create(requestSource(21, 2101), "Add dark mode", {
       kind: "start",

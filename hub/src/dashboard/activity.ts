@@ -1,4 +1,4 @@
-import type { TimelineEntry } from "@thopter/protocol";
+import { HOOK_EVENTS, type TimelineEntry } from "@thopter/protocol";
 
 /**
  * Timeline entries in words ("reading src/add.js", "waiting for your answer: …") instead of hook names. Observer
@@ -6,18 +6,8 @@ import type { TimelineEntry } from "@thopter/protocol";
  */
 
 const REASONS = ["permission", "idle", "question", "heartbeat", "pane"];
-const HOOKS = new Set([
-  "SessionStart",
-  "UserPromptSubmit",
-  "PreToolUse",
-  "PostToolUse",
-  "Stop",
-  "StopFailure",
-  "Notification",
-  "SessionEnd",
-  "heartbeat",
-  "pane",
-]);
+/** Status events that are hook names (and the observer's own two), which a reason must not show as such. */
+const HOOKS = new Set<string>([...HOOK_EVENTS, "heartbeat", "pane"]);
 
 /** A test run by any of the usual runners gets called what it is. */
 const TEST_COMMAND =

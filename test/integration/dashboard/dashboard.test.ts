@@ -3,36 +3,18 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { machineViewers } from "@thopter/hub/dashboard/index";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { launchBrowser } from "../../helpers/browser.js";
-import { addThopter, BEARER, type DashboardSetup, requestSource, startDashboard, TOKEN } from "./harness.js";
+import { addThopter, BEARER, browserSuite, requestSource, TOKEN } from "./harness.js";
 
 // The dashboard in headless Chromium: what people see, live updates, the CSRF-protected actions and the token.
 const SCREENSHOT = resolve(import.meta.dirname, "../../../docs/dashboard.png");
-let browser: Browser;
-const setups: DashboardSetup[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await Promise.all(setups.splice(0).map((s) => s.close()));
-});
-
-async function start(options: Parameters<typeof startDashboard>[0] = {}): Promise<DashboardSetup> {
-  const setup = await startDashboard(options);
-  setups.push(setup);
-  return setup;
-}
+const { browser, start } = browserSuite();
 
 /** A new browser, logged in through the login URL (`?token=`) unless `login` is false, at `url`. */
 async function open(url: string, login = true): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1400, height: 800 } });
   const page = await context.newPage();
   if (login) await page.goto(`${new URL(url).origin}/?token=${TOKEN}`);
   await page.goto(url);

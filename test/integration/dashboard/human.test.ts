@@ -4,30 +4,18 @@ import { statusFromHook } from "@thopter/agent";
 import { applyBrokerReport, applyStatus } from "@thopter/hub/collector/apply";
 import type { Registry } from "@thopter/hub/registry/index";
 import type { BrokerReport } from "@thopter/protocol";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "../../helpers/browser.js";
-import { addThopter, type DashboardSetup, REPO, startDashboard, TOKEN } from "./harness.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { addThopter, browserSuite, type DashboardSetup, REPO, TOKEN } from "./harness.js";
 
 // The dashboard as a person reads it: words instead of hook names, times they can read, links that open something,
 // a reports table they can filter, a page that fits a phone, and a banner that names the real cause.
 const CWD = "/workspace/repo";
 const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS;
-let browser: Browser;
-const setups: DashboardSetup[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await Promise.all(setups.splice(0).map((s) => s.close()));
-});
+const { browser, start } = browserSuite();
 
 async function open(d: DashboardSetup, path: string, width = 1400): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const context = await browser().newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${d.url}/?token=${TOKEN}`);
   await page.goto(d.url + path);
@@ -77,13 +65,18 @@ async function session(d: DashboardSetup, id: string): Promise<void> {
   });
 }
 
+/** A dashboard with one thopter that lived through `session`. */
+async function dashboardWith(id: string): Promise<DashboardSetup> {
+  const d = await start();
+  await session(d, id);
+  return d;
+}
+
 const HOOK_NAMES = /PreToolUse|PostToolUse|UserPromptSubmit|SessionStart|Notification|\bStop\b/;
 
 describe("dashboard in words", () => {
   it("says what the thopter does, not which hook fired: on the swarm and on the thopter page, tool calls grouped", async () => {
-    const d = await startDashboard();
-    setups.push(d);
-    await session(d, "t-add");
+    const d = await dashboardWith("t-add");
     const swarm = await open(d, "/");
     const report = swarm.locator('tr[data-id="t-add"] .report');
     await expect(report.textContent()).resolves.toBe(
@@ -115,9 +108,7 @@ describe("dashboard in words", () => {
   });
 
   it("shows relative times with the exact time on hover, and keeps them fresh", async () => {
-    const d = await startDashboard();
-    setups.push(d);
-    await session(d, "t-time");
+    const d = await dashboardWith("t-time");
     const page = await open(d, "/thopters/t-time");
     const times = page.locator("#reports time");
     expect(await times.count()).toBeGreaterThan(5);
@@ -131,7 +122,7 @@ describe("dashboard in words", () => {
     const swarm = await open(d, "/");
     const last = swarm.locator('tr[data-id="t-time"] td[data-label="last report"] time');
     await expect(last.getAttribute("title")).resolves.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
-    await last.evaluate((t: HTMLElement) => {
+    await last.evaluate((t: { dataset: Record<string, string> }) => {
       t.dataset.since = new Date(Date.now() - 180_000).toISOString();
     });
     await expect.poll(() => last.textContent(), { timeout: 10_000 }).toBe("3 min ago");
@@ -140,9 +131,7 @@ describe("dashboard in words", () => {
   });
 
   it("links the branch only once the broker pushed it, and the pull request once opened", async () => {
-    const d = await startDashboard();
-    setups.push(d);
-    await session(d, "t-link");
+    const d = await dashboardWith("t-link");
     const page = await open(d, "/");
     const links = page.locator('tr[data-id="t-link"] td[data-label="links"]');
     await expect(links.textContent()).resolves.toBe("nothing pushed yet");
@@ -171,9 +160,7 @@ describe("dashboard in words", () => {
   });
 
   it("filters the reports table by source and kind, also after a live refresh", async () => {
-    const d = await startDashboard();
-    setups.push(d);
-    await session(d, "t-filter");
+    const d = await dashboardWith("t-filter");
     await broker(d.registry, "t-filter", {
       kind: "audit",
       tool: "get_issue",
@@ -208,9 +195,7 @@ describe("dashboard in words", () => {
   });
 
   it("fits a 390 px phone: no sideways scrolling on the swarm or the thopter page", async () => {
-    const d = await startDashboard();
-    setups.push(d);
-    await session(d, "t-phone");
+    const d = await dashboardWith("t-phone");
     await addThopter(d.registry, "t-long-name-of-a-thopter", {
       state: "working",
       issueTitle: `A title without spaces: ${"x".repeat(120)}`,
@@ -222,7 +207,7 @@ describe("dashboard in words", () => {
     });
     for (const path of ["/", "/thopters/t-phone", "/thopters/t-long-name-of-a-thopter"]) {
       const page = await open(d, path, 390);
-      await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(390);
+      await expect(page.evaluate("document.documentElement.scrollWidth")).resolves.toBeLessThanOrEqual(390);
       if (SCREENSHOTS) {
         mkdirSync(SCREENSHOTS, { recursive: true });
         await page.screenshot({ path: join(SCREENSHOTS, `phone${path.replaceAll("/", "-")}.png`), fullPage: true });
@@ -237,9 +222,7 @@ describe("dashboard in words", () => {
   });
 
   it("names the real cause of a missing firewall: a local thopter shares the host's network", async () => {
-    const d = await startDashboard();
-    setups.push(d);
-    await session(d, "t-local");
+    const d = await dashboardWith("t-local");
     const page = await open(d, "/");
     const warning = page.locator(".warning");
     await expect(warning.count()).resolves.toBe(1);

@@ -15,17 +15,8 @@ export interface HookInput {
   error?: unknown;
 }
 
-/** The hooks the runtime installs, each firing the observer's `hook` entry. */
-export const HOOK_EVENTS = [
-  "SessionStart",
-  "UserPromptSubmit",
-  "PreToolUse",
-  "PostToolUse",
-  "Stop",
-  "StopFailure",
-  "Notification",
-  "SessionEnd",
-] as const;
+/** The hooks the runtime installs, each firing the observer's `hook` entry (the hub reads their names too). */
+export { HOOK_EVENTS } from "@thopter/protocol";
 
 const DETAIL_CHARS = 200;
 

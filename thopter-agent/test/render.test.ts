@@ -200,6 +200,13 @@ describe("session log renderer on hostile or unknown input", () => {
     expect(html.match(/class="entry /g)).toHaveLength(3);
   });
 
+  it("keeps a hostile type name short and inert", () => {
+    const type = `<script>alert(1)</script>${"t".repeat(100_000)}`;
+    const html = renderAll([JSON.stringify({ type })]);
+    expect(html).not.toContain("<script>");
+    expect(html).toMatch(/<summary>&lt;script&gt;alert\(1\)&lt;\/script&gt;t{55}…<\/summary>/);
+  });
+
   it("shows an image's type instead of its data", () => {
     const data = "A".repeat(500_000);
     const image = { type: "image", source: { type: "base64", media_type: "image/png", data } };

@@ -103,6 +103,15 @@ describe("dashboard in words", () => {
     expect(texts).toContain("got a new prompt");
     expect(texts.find((t) => t.startsWith("reading src/add.js"))).toMatch(/done in \d+ s$/);
     await expect(page.locator("body").textContent()).resolves.not.toMatch(HOOK_NAMES);
+
+    // What the agent names (a path, a command) is shown as text, never run, live or on load.
+    const evil = `<img src=x onerror="window.pwned = 1">.js`;
+    await toolCall(d.registry, "t-add", "Read", { file_path: `${CWD}/${evil}` });
+    await page.locator("#reports td.message", { hasText: `reading ${evil}` }).waitFor({ timeout: 10_000 });
+    await swarm.locator('tr[data-id="t-add"] .report', { hasText: `reading ${evil}` }).waitFor({ timeout: 10_000 });
+    await page.reload();
+    await page.locator("#reports td.message", { hasText: `reading ${evil}` }).waitFor();
+    for (const p of [page, swarm]) await expect(p.evaluate("window.pwned")).resolves.toBeUndefined();
     await swarm.context().close();
     await page.context().close();
   });

@@ -1,9 +1,13 @@
 import { escapeHtml } from "./escape.js";
 
+/** A type name longer than this (the agent writes the file) is cut in the group's list; the line keeps it whole. */
+const TYPE_CHARS = 80;
+
 /** One folded line: its type, and the line itself for whoever opens the group. */
 function lineHtml(lineNo: number, type: string, line: string, maxChars: number): string {
+  const name = type.length > TYPE_CHARS ? `${type.slice(0, TYPE_CHARS)}…` : type;
   const text = line.length > maxChars ? `${line.slice(0, maxChars)}… ${line.length - maxChars} more characters` : line;
-  return `<details class="other-line" data-line="${lineNo}"><summary>${escapeHtml(type)}</summary><pre class="raw">${escapeHtml(text)}</pre></details>`;
+  return `<details class="other-line" data-line="${lineNo}"><summary>${escapeHtml(name)}</summary><pre class="raw">${escapeHtml(text)}</pre></details>`;
 }
 
 function countText(count: number): string {

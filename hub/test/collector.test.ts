@@ -187,6 +187,15 @@ describe("collector", () => {
     const res = await post("/v1/reports", t.broker, audit);
     expect(res.body.state).toBe("working");
     expect(hub.registry.get("t1")?.timeline.at(-1)).toMatchObject({ kind: "tool:push_branch", state: "refused" });
+    // A refused push leaves no branch on GitHub; a successful one notes when (the dashboard links the branch then).
+    expect(hub.registry.get("t1")?.pushedAt).toBeUndefined();
+    const pushed = {
+      ...audit,
+      idempotencyKey: "a2",
+      body: { ...audit.body, outcome: "ok" as const, message: "pushed" },
+    };
+    await post("/v1/reports", t.broker, pushed);
+    expect(hub.registry.get("t1")?.pushedAt).toBe(pushed.at);
   });
 
   it("counts a retried broker report once, also after the hub restarts", async () => {

@@ -157,6 +157,7 @@ describe("thopter rows", () => {
     createdAt: "2026-01-01T00:00:00.000Z",
     machine: null,
     pullRequestUrl: "https://github.com/acme/widgets/pull/3",
+    pushedAt: "2026-01-01T00:06:00.000Z",
     lastReportAt: "2026-01-01T00:08:00.000Z",
     timeline: [
       {
@@ -166,7 +167,12 @@ describe("thopter rows", () => {
         state: "blocked",
         message: "<b>x</b>",
       },
-      { at: "2026-01-01T00:08:00.000Z", source: "observer", kind: "PostToolUse", message: `Bash: ${"y".repeat(200)}` },
+      {
+        at: "2026-01-01T00:08:00.000Z",
+        source: "observer",
+        kind: "PostToolUse",
+        message: `PostToolUse: Bash ${"y".repeat(200)}`,
+      },
       { at: "2026-01-01T00:09:00.000Z", source: "hub", kind: "state", state: "blocked", message: "hub note" },
     ],
   };
@@ -174,21 +180,31 @@ describe("thopter rows", () => {
   it("shows issue, repo, state with reason, time in state, the last report, branch and PR, golden claude and prompt", () => {
     const row = thopterRow(record, ctx).value;
     expect(row).toContain('href="https://github.com/acme/widgets/issues/7">#7</a>');
-    expect(row).toContain("<td>acme/widgets</td>");
+    expect(row).toContain('<td data-label="repo">acme/widgets</td>');
     expect(row).toContain('<span class="badge">blocked</span> <small>needs a database</small>');
     expect(row).toContain('data-since="2026-01-01T00:05:00.000Z"');
-    expect(row).toContain(">5 min</time>");
-    // The newest report from the thopter, not the hub's own note; cut short, the whole of it on hover.
-    expect(row).toMatch(/>2 min<\/time> <small class="report" title="Bash: y{200}">Bash: y{73}…<\/small>/);
+    expect(row).toContain('title="2026-01-01 00:05:00 UTC" data-since="2026-01-01T00:05:00.000Z">5 min</time>');
+    // The newest report from the thopter in words, not the hub's own note; cut short, the whole of it on hover.
+    expect(row).toMatch(/>2 min ago<\/time> <small class="report" title="running `y{200}`">running `y{70}…<\/small>/);
     expect(row).toContain('href="https://github.com/acme/widgets/tree/thopter/7--t1">branch</a>');
     expect(row).toContain('href="https://github.com/acme/widgets/pull/3">PR</a>');
-    expect(row).toContain("<td>team / plan</td>");
+    expect(row).toContain('<td data-label="golden claude / prompt">team / plan</td>');
+  });
+
+  it("links the branch only once the broker pushed it, and says so while nothing is pushed", () => {
+    const fresh = thopterRow({ ...record, pushedAt: undefined, pullRequestUrl: undefined }, ctx).value;
+    expect(fresh).not.toContain("/tree/");
+    expect(fresh).toContain('<td data-label="links"><small>nothing pushed yet</small></td>');
+    const pushed = thopterRow({ ...record, pullRequestUrl: undefined }, ctx).value;
+    expect(pushed).toContain(
+      '<td data-label="links"><a href="https://github.com/acme/widgets/tree/thopter/7--t1">branch</a></td>',
+    );
   });
 
   it("escapes what the thopter reported, and says nothing was reported yet when so", () => {
     const reported = thopterRow({ ...record, timeline: record.timeline.slice(0, 1) }, ctx).value;
     expect(reported).toContain("&lt;b&gt;x&lt;/b&gt;</small>");
     const silent = thopterRow({ ...record, lastReportAt: undefined, timeline: [] }, ctx).value;
-    expect(silent).toMatch(/<td>—<\/td>/);
+    expect(silent).toContain('<td data-label="last report">—</td>');
   });
 });

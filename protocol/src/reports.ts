@@ -3,6 +3,18 @@ import { IsoTime } from "./names.js";
 
 export const MAX_SUMMARY = 20_000;
 
+/** The Claude Code hooks a thopter's runtime installs; each becomes a StatusReport's `event`. */
+export const HOOK_EVENTS = [
+  "SessionStart",
+  "UserPromptSubmit",
+  "PreToolUse",
+  "PostToolUse",
+  "Stop",
+  "StopFailure",
+  "Notification",
+  "SessionEnd",
+] as const;
+
 /** Observer → collector (`POST /v1/status`, status-role token): what Claude is doing, from its hooks. */
 export const StatusReport = z.object({
   state: z.enum(["booting", "working", "waiting", "ended", "failed"]),

@@ -70,6 +70,8 @@ export const ThopterRecord = z.object({
   lastReportAt: IsoTime.optional(),
   summary: z.string().optional(),
   pullRequestUrl: z.string().optional(),
+  /** When the broker last pushed the work branch (its `push_branch` succeeded): before that the branch does not exist. */
+  pushedAt: IsoTime.optional(),
   timeline: z.array(TimelineEntry),
 });
 export type ThopterRecord = z.infer<typeof ThopterRecord>;

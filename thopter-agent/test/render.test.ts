@@ -20,6 +20,16 @@ function assemble(ops: RenderOp[], html = ""): string {
       const slot = new RegExp(`<div class="tool-result pending" data-slot="${op.id}">running…</div>`);
       expect(html).toMatch(slot);
       html = html.replace(slot, op.html);
+    } else if (op.op === "fold") {
+      // The group's lines are <details> without <div>s: the first </div></details> after it closes the group.
+      const group = new RegExp(
+        `(data-group="${op.id}"><summary>)[^<]*(</summary><div class="folded">[\\s\\S]*?)(</div></details>)`,
+      );
+      expect(html).toMatch(group);
+      html = html.replace(
+        group,
+        (_, open: string, lines: string, close: string) => `${open}${op.summary}${lines}${op.html}${close}`,
+      );
     }
   }
   return html;
@@ -144,7 +154,7 @@ describe("session log renderer on hostile or unknown input", () => {
     expect(html.match(/&lt;script&gt;alert/g)?.length).toBeGreaterThanOrEqual(4);
   });
 
-  it("renders lines of unknown type, invalid JSON and malformed messages raw, without losing any", () => {
+  it("shows invalid JSON, JSON without a type and malformed messages as malformed, without losing any", () => {
     const lines = [
       '{"type":"brand-new-kind","payload":"<i>x</i>"}',
       "not json {",
@@ -156,10 +166,45 @@ describe("session log renderer on hostile or unknown input", () => {
     ];
     const html = renderAll(lines);
     expect(html.match(/data-line="\d+"/g)).toHaveLength(lines.length);
-    expect(html.match(/class="entry raw"/g)).toHaveLength(6);
+    expect(html.match(/class="entry raw"/g)).toHaveLength(5);
+    expect(html.match(/malformed line/g)).toHaveLength(5);
+    expect(html).toContain('<details class="entry other" data-group="g1"><summary>1 other entry</summary>');
     expect(html).toContain("&lt;i&gt;x&lt;/i&gt;");
     expect(html).toContain("not json {");
     expect(html).toContain("future_block");
+  });
+
+  it("folds consecutive lines of types it does not render into one quiet group, also across batches", () => {
+    const other = (type: string, n: number) => JSON.stringify({ type, n, note: "<b>x</b>" });
+    const user = JSON.stringify({ type: "user", message: { role: "user", content: "hello" } });
+    const renderer = new TranscriptRenderer();
+    let html = "";
+    const batch = (...lines: string[]) => {
+      for (const line of lines) renderer.write(line);
+      html = assemble(renderer.take(), html);
+    };
+    batch(other("mode", 1), other("atis-latch", 2));
+    batch(other("api-request", 3));
+    batch(other("tools-used", 4), other("file-history-delta", 5), user);
+    batch(other("mode", 7));
+    expect(html).not.toContain("malformed");
+    expect(html).not.toContain('class="entry raw"');
+    expect(html).not.toContain("<b>x");
+    // Two runs: five lines before the user's message, one after it; every line kept (numbered) inside its group.
+    expect(html.match(/<summary>\d+ other entr(y|ies)<\/summary>/g)).toEqual([
+      "<summary>5 other entries</summary>",
+      "<summary>1 other entry</summary>",
+    ]);
+    expect(html.match(/class="other-line" data-line="\d+"/g)).toHaveLength(6);
+    expect(html.indexOf("file-history-delta")).toBeLessThan(html.indexOf("hello"));
+    expect(html.match(/class="entry /g)).toHaveLength(3);
+  });
+
+  it("keeps a hostile type name short and inert", () => {
+    const type = `<script>alert(1)</script>${"t".repeat(100_000)}`;
+    const html = renderAll([JSON.stringify({ type })]);
+    expect(html).not.toContain("<script>");
+    expect(html).toMatch(/<summary>&lt;script&gt;alert\(1\)&lt;\/script&gt;t{55}…<\/summary>/);
   });
 
   it("shows an image's type instead of its data", () => {

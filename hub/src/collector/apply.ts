@@ -45,6 +45,9 @@ export function applyStatus(registry: Registry, thopterId: string, report: Statu
   return registry.update(thopterId, update);
 }
 
+/** The broker tool whose success means the work branch exists on GitHub (the dashboard links it from then on). */
+const PUSH_TOOL = "push_branch";
+
 export function applyBrokerReport(registry: Registry, thopterId: string, report: BrokerReport): Promise<UpdateResult> {
   const { body } = report;
   const base = {
@@ -53,6 +56,7 @@ export function applyBrokerReport(registry: Registry, thopterId: string, report:
     patch: { lastReportAt: new Date().toISOString() } as NonNullable<ThopterUpdate["patch"]>,
   };
   if (body.kind === "audit") {
+    if (body.tool === PUSH_TOOL && body.outcome === "ok") base.patch.pushedAt = report.at;
     return registry.update(thopterId, {
       ...base,
       entry: { at: report.at, source: "broker", kind: `tool:${body.tool}`, state: body.outcome, message: body.message },

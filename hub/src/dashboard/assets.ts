@@ -21,6 +21,19 @@ tr.flash { animation: flash 1.2s ease-out; } @keyframes flash { from { backgroun
 .empty { color: #57606a; font-style: italic; } .filters { margin: .5rem 0; } .pages { margin: .6rem 0; }
 iframe { width: 100%; height: 28rem; border: 1px solid #d0d7de; border-radius: 4px; background: #0d1117; }
 .summary, .message { white-space: pre-wrap; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+td, dd, h1 { overflow-wrap: break-word; } .message, .report, .title, code { overflow-wrap: anywhere; }
+button, .timeline td:nth-child(-n+2) { white-space: nowrap; } .scroll { overflow-x: auto; max-width: 100%; } .took { color: #8c959f; }
+time[title] { text-decoration: underline dotted #b0b7c0; cursor: help; }
+/* A phone: each thopter becomes a card, labelled cell by cell; other tables scroll inside their own box. */
+@media (max-width: 700px) {
+  body { margin: 0 .6rem 1.5rem; }
+  #thopters, #thopters tbody, #thopters tr, #thopters td { display: block; }
+  #thopters thead { display: none; }
+  #thopters tr { border: 1px solid #d0d7de; border-radius: 6px; margin: .5rem 0; padding: .3rem 0; }
+  #thopters td { border: 0; padding: .15rem .6rem; }
+  #thopters td[data-label]::before { content: attr(data-label); display: inline-block; min-width: 6.5rem; margin-right: .4rem; font-size: .75rem; color: #57606a; }
+  dl { grid-template-columns: 1fr; } dd { margin: 0 0 .4rem; } iframe { height: 20rem; }
+}
 `;
 
 /**
@@ -39,7 +52,21 @@ export const SCRIPT = `(() => {
     const h = Math.floor(m / 60);
     return h < 48 ? h + " h " + (m % 60) + " min" : Math.floor(h / 24) + " d " + (h % 24) + " h";
   };
-  const tick = () => document.querySelectorAll("time[data-since]").forEach((t) => { t.textContent = fmt(t.dataset.since); });
+  const tick = () => document.querySelectorAll("time[data-since]").forEach((t) => {
+    t.textContent = fmt(t.dataset.since) + (t.hasAttribute("data-ago") ? " ago" : "");
+  });
+  // The reports filter hides the rows it excludes (again after each live refresh of the table).
+  const filter = document.getElementById("report-filter");
+  const applyFilter = () => {
+    if (!filter) return;
+    const source = filter.elements.source.value;
+    const kind = filter.elements.kind.value;
+    document.querySelectorAll("#reports tr[data-source]").forEach((tr) => {
+      tr.hidden = (source !== "" && tr.dataset.source !== source) || (kind !== "" && tr.dataset.kind !== kind);
+    });
+  };
+  filter?.addEventListener("change", applyFilter);
+  filter?.addEventListener("submit", (e) => e.preventDefault());
   setInterval(tick, 5000);
   const fragment = (markup, wrapper) => {
     const t = document.createElement("template");
@@ -56,6 +83,7 @@ export const SCRIPT = `(() => {
       const page = new DOMParser().parseFromString(await (await fetch(location.href)).text(), "text/html");
       const fresh = page.getElementById("reports");
       if (fresh) document.getElementById("reports").replaceWith(document.adoptNode(fresh));
+      applyFilter();
     } finally {
       refreshing = false;
     }

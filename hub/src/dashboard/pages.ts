@@ -1,4 +1,5 @@
 import type { ThopterRecord, ThopterRequest, ThopterState } from "@thopter/protocol";
+import { timeTag } from "./format.js";
 import { type Html, html } from "./html.js";
 import {
   csrfField,
@@ -10,6 +11,7 @@ import {
   thopterRow,
   type ViewContext,
 } from "./rows.js";
+import { REPORT_FILTER, reportsTable } from "./timeline.js";
 
 export const PAGE_SIZE = 50;
 
@@ -115,14 +117,13 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
   }
   const frame = (on: boolean, path: string, title: string) =>
     on ? html`<iframe src="${base}/${path}" title="${title}"></iframe>` : html`<p class="empty">${noMachine}</p>`;
-  const timeline = [...r.timeline].reverse();
   return layout(
     r.id,
     ctx,
     html`<section id="status">${statusBar(view.status, ctx)}</section>
 <h1>${r.id} <small>on <a href="${issueUrl(ctx, r.repo, r.issueNumber)}">${r.repo}#${r.issueNumber}</a> <span class="title">${r.issueTitle}</span></small></h1>
 <table id="thopters"><thead>${ROW_HEADINGS}</thead><tbody>${thopterRow(r, ctx)}</tbody></table>
-<dl><dt>branch</dt><dd><code>${r.branch}</code></dd><dt>created</dt><dd>${r.createdAt}</dd>
+<dl><dt>branch</dt><dd><code>${r.branch}</code></dd><dt>created</dt><dd>${timeTag(r.createdAt, ctx.now)}</dd>
 <dt>machine</dt><dd>${r.machine ? `${r.machine.provider} ${r.machine.id}` : "none"}</dd>
 ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
 <section><h2>Terminal</h2>${frame(view.viewers.terminal, "terminal", "terminal")}</section>
@@ -132,14 +133,7 @@ ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}<
         ? html`<a href="${base}/boot-log">open the boot log</a>`
         : html`<p class="empty">No boot log available for this thopter.</p>`
     }</section>
-<section id="reports"><h2>Reports</h2>${
-      timeline.length === 0
-        ? html`<p class="empty">No reports yet.</p>`
-        : html`<table class="timeline"><tr><th>at</th><th>from</th><th>kind</th><th>state</th><th>message</th></tr>${timeline.map(
-            (e) =>
-              html`<tr><td>${e.at}</td><td>${e.source}</td><td>${e.kind}</td><td>${e.state ?? ""}</td><td class="message">${e.message}</td></tr>`,
-          )}</table>`
-    }</section>`,
+<section><h2>Reports</h2>${REPORT_FILTER}<div id="reports">${reportsTable(r.timeline, ctx.now)}</div></section>`,
     "thopter",
     r.id,
   );

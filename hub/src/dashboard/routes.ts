@@ -56,11 +56,21 @@ function localPath(value: unknown): string {
 
 export function status(deps: DashboardRouteDeps): SwarmStatus {
   const records = deps.registry.list();
-  const unguarded = records.filter((r) => r.state !== "gone" && firewallSkipped(r)).length;
+  const unguarded = records.filter((r) => r.state !== "gone" && firewallSkipped(r));
+  const local = unguarded.filter((r) => r.machine?.provider === "local").length;
+  const skipped = unguarded.length - local;
   const warnings = [...(deps.healthWarnings?.() ?? []), ...deps.warnings()];
-  if (unguarded > 0) {
+  const runs = (n: number, what: string) => `${n} ${what}${n === 1 ? " runs" : "s run"}`;
+  // Each cause in its own words: a local thopter's user never set DANGEROUSLY_SKIP_FIREWALL.
+  if (local > 0) {
     warnings.push(
-      `${unguarded} thopter${unguarded === 1 ? " runs" : "s run"} without the egress firewall (DANGEROUSLY_SKIP_FIREWALL): ` +
+      `${runs(local, "local thopter")} without an egress firewall: a local thopter shares the host's network, so its ` +
+        "agent can reach any address the host can. Use the Fly provider for a firewalled thopter. Rows marked “no firewall”.",
+    );
+  }
+  if (skipped > 0) {
+    warnings.push(
+      `${runs(skipped, "thopter")} without the egress firewall (started with DANGEROUSLY_SKIP_FIREWALL=I_UNDERSTAND): ` +
         "those agents can reach any address. Rows marked “no firewall”.",
     );
   }

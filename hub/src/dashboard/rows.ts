@@ -1,5 +1,6 @@
 import { ACTIVE_STATES, type ThopterRecord, type ThopterRequest } from "@thopter/protocol";
-import { ago } from "./format.js";
+import { activityText, reasonWords } from "./activity.js";
+import { timeTag } from "./format.js";
 import { type Html, html, safeUrl } from "./html.js";
 
 /** What every page and live update needs to draw thopters. */
@@ -25,12 +26,18 @@ export function firewallSkipped(r: Readonly<ThopterRecord>): boolean {
   return r.timeline.some((e) => e.kind === "firewall" && e.source === "observer");
 }
 
-export function issueUrl(ctx: ViewContext, repo: string, issueNumber: number): string {
-  return `${ctx.webUrl}/${repo}/issues/${issueNumber}`;
+/**
+ * Why a thopter runs without the firewall: a local one shares the host's network, so there is no separate network to
+ * filter; any other was booted with DANGEROUSLY_SKIP_FIREWALL.
+ */
+export function firewallCause(r: Readonly<ThopterRecord>): string {
+  return r.machine?.provider === "local"
+    ? "a local thopter shares the host's network: there is no firewall to apply"
+    : "started with DANGEROUSLY_SKIP_FIREWALL=I_UNDERSTAND";
 }
 
-function timeCell(iso: string | undefined, now: number): Html {
-  return iso ? html`<time data-since="${iso}" title="${iso}">${ago(iso, now)}</time>` : html`—`;
+export function issueUrl(ctx: ViewContext, repo: string, issueNumber: number): string {
+  return `${ctx.webUrl}/${repo}/issues/${issueNumber}`;
 }
 
 /** How much of the last report a row shows; the thopter's page has the whole timeline. */
@@ -39,31 +46,40 @@ const REPORT_SHOWN = 80;
 /** When the thopter last reported, and what: the newest entry from its observer or broker. */
 function lastReportCell(r: Readonly<ThopterRecord>, now: number): Html {
   const entry = r.timeline.findLast((e) => e.source !== "hub");
-  if (!entry) return timeCell(r.lastReportAt, now);
-  const text = entry.message.length > REPORT_SHOWN ? `${entry.message.slice(0, REPORT_SHOWN - 1)}…` : entry.message;
-  return html`${timeCell(r.lastReportAt ?? entry.at, now)} <small class="report" title="${entry.message.slice(0, 2000)}">${text}</small>`;
+  if (!entry) return timeTag(r.lastReportAt, now);
+  const words = activityText(entry);
+  const text = words.length > REPORT_SHOWN ? `${words.slice(0, REPORT_SHOWN - 1)}…` : words;
+  return html`${timeTag(r.lastReportAt ?? entry.at, now)} <small class="report" title="${words.slice(0, 2000)}">${text}</small>`;
 }
 
 export function csrfField(ctx: ViewContext): Html {
   return html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
 }
 
+/** Links to what exists on GitHub: the branch once the broker pushed it, the pull request once opened. */
+function links(r: Readonly<ThopterRecord>, ctx: ViewContext): Html | string {
+  const pr = safeUrl(r.pullRequestUrl);
+  const branch = r.pushedAt ? html`<a href="${ctx.webUrl}/${r.repo}/tree/${r.branch}">branch</a>` : "";
+  const prLink = pr ? html`<a href="${pr}">PR</a>` : "";
+  if (!branch && !prLink) return html`<small>nothing pushed yet</small>`;
+  return html`${branch}${branch && prLink ? " · " : ""}${prLink}`;
+}
+
 /** One thopter's row: the same markup on the page and in a live update, so the page can swap it in place. */
 export function thopterRow(r: Readonly<ThopterRecord>, ctx: ViewContext): Html {
   const page = `/thopters/${encodeURIComponent(r.id)}`;
-  const branch = `${ctx.webUrl}/${r.repo}/tree/${r.branch}`;
-  const pr = safeUrl(r.pullRequestUrl);
+  const reason = reasonWords(r.stateReason);
   return html`<tr data-id="${r.id}" class="state-${r.state}">
-<td><a href="${page}">${r.id}</a></td>
-<td><a href="${issueUrl(ctx, r.repo, r.issueNumber)}">#${r.issueNumber}</a> <span class="title">${r.issueTitle}</span></td>
-<td>${r.repo}</td>
-<td><span class="badge">${r.state}</span>${r.stateReason ? html` <small>${r.stateReason}</small>` : ""}${
-    firewallSkipped(r) ? html` <span class="nofirewall" title="DANGEROUSLY_SKIP_FIREWALL">no firewall</span>` : ""
+<td data-label="thopter"><a href="${page}">${r.id}</a></td>
+<td data-label="issue"><a href="${issueUrl(ctx, r.repo, r.issueNumber)}">#${r.issueNumber}</a> <span class="title">${r.issueTitle}</span></td>
+<td data-label="repo">${r.repo}</td>
+<td data-label="state"><span class="badge">${r.state}</span>${reason ? html` <small>${reason}</small>` : ""}${
+    firewallSkipped(r) ? html` <span class="nofirewall" title="${firewallCause(r)}">no firewall</span>` : ""
   }</td>
-<td>${timeCell(r.stateSince, ctx.now)}</td>
-<td>${lastReportCell(r, ctx.now)}</td>
-<td><a href="${branch}">branch</a>${pr ? html` · <a href="${pr}">PR</a>` : ""}</td>
-<td>${r.gc} / ${r.prompt}</td>
+<td data-label="in state">${timeTag(r.stateSince, ctx.now, "since")}</td>
+<td data-label="last report">${lastReportCell(r, ctx.now)}</td>
+<td data-label="links">${links(r, ctx)}</td>
+<td data-label="golden claude / prompt">${r.gc} / ${r.prompt}</td>
 <td>${
     STOPPABLE(r.state)
       ? html`<form method="post" action="${page}/stop">${csrfField(ctx)}<button>stop</button></form>`
@@ -95,11 +111,11 @@ export function queueTable(requests: readonly ThopterRequest[], ctx: ViewContext
   const waiting = requests.filter((q) => q.state === "queued" || q.state === "provisioning");
   if (waiting.length === 0)
     return html`<p class="empty">No requests waiting: every <code>/thopter</code> command so far has a thopter.</p>`;
-  return html`<table><tr><th>issue</th><th>requested by</th><th>command</th><th>state</th><th>waiting</th></tr>
+  return html`<div class="scroll"><table><tr><th>issue</th><th>requested by</th><th>command</th><th>state</th><th>waiting</th></tr>
 ${waiting.slice(0, QUEUE_SHOWN).map((q) => {
   const c = q.command;
   const what =
     c.kind === "start" ? `${c.count} × ${c.gc} / ${c.prompt}${c.instructions ? `: ${c.instructions}` : ""}` : "stop";
-  return html`<tr><td><a href="${safeUrl(q.source.url) ?? issueUrl(ctx, q.source.repo, q.source.issueNumber)}">${q.source.repo}#${q.source.issueNumber}</a> <span class="title">${q.issueTitle}</span></td><td>${q.source.author}</td><td>${what}</td><td>${q.state}</td><td>${timeCell(q.createdAt, ctx.now)}</td></tr>`;
-})}</table>${waiting.length > QUEUE_SHOWN ? html`<p>…and ${waiting.length - QUEUE_SHOWN} more waiting.</p>` : ""}`;
+  return html`<tr><td><a href="${safeUrl(q.source.url) ?? issueUrl(ctx, q.source.repo, q.source.issueNumber)}">${q.source.repo}#${q.source.issueNumber}</a> <span class="title">${q.issueTitle}</span></td><td>${q.source.author}</td><td>${what}</td><td>${q.state}</td><td>${timeTag(q.createdAt, ctx.now, "since")}</td></tr>`;
+})}</table></div>${waiting.length > QUEUE_SHOWN ? html`<p>…and ${waiting.length - QUEUE_SHOWN} more waiting.</p>` : ""}`;
 }

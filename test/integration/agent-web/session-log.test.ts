@@ -68,6 +68,37 @@ describe("session log page in Chromium", () => {
     }
   });
 
+  it("folds bookkeeping lines into one quiet group as they land, and shows a malformed line as malformed", async () => {
+    await using env = await serve();
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${env.server.url}/?token=${token("log")}`);
+      await page.locator(".entry").first().waitFor({ timeout: 10_000 });
+      const before = await page.locator(".entry").count();
+      const other = (type: string) => `${JSON.stringify({ type, note: "<img src=x onerror=window.pwned=1>" })}\n`;
+      appendFileSync(env.file, other("mode"));
+      const group = page.locator(".entry.other").last();
+      await group.locator("summary").first().filter({ hasText: "1 other entry" }).waitFor({ timeout: 5000 });
+      // Lines that land later join the same group (one `fold` at a time), which stays collapsed.
+      appendFileSync(env.file, other("api-request"));
+      await expect.poll(() => group.locator("> summary").textContent(), { timeout: 5000 }).toBe("2 other entries");
+      appendFileSync(env.file, other("file-history-delta"));
+      await expect.poll(() => group.locator("> summary").textContent(), { timeout: 5000 }).toBe("3 other entries");
+      expect(await group.getAttribute("open")).toBeNull();
+      expect(await page.locator(".entry.other").count()).toBe(1);
+      expect(await page.locator(".entry").count()).toBe(before + 1);
+      expect(await page.locator(".entry.raw").count()).toBe(0);
+
+      appendFileSync(env.file, '{"no_type": true}\n{"type":"mode"}\n');
+      await page.locator(".entry.raw", { hasText: "malformed line: no type" }).waitFor({ timeout: 5000 });
+      // After another entry, a new group begins.
+      await expect.poll(() => page.locator(".entry.other").count(), { timeout: 5000 }).toBe(2);
+      expect(await page.evaluate("typeof window.pwned")).toBe("undefined");
+    } finally {
+      await page.close();
+    }
+  });
+
   it("shows a new session file and never runs markup from the transcript", async () => {
     await using env = await serve();
     const page = await browser.newPage();

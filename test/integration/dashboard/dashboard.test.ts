@@ -3,36 +3,18 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { machineViewers } from "@thopter/hub/dashboard/index";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { launchBrowser } from "../../helpers/browser.js";
-import { addThopter, BEARER, type DashboardSetup, requestSource, startDashboard, TOKEN } from "./harness.js";
+import { addThopter, BEARER, browserSuite, requestSource, TOKEN } from "./harness.js";
 
 // The dashboard in headless Chromium: what people see, live updates, the CSRF-protected actions and the token.
 const SCREENSHOT = resolve(import.meta.dirname, "../../../docs/dashboard.png");
-let browser: Browser;
-const setups: DashboardSetup[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await Promise.all(setups.splice(0).map((s) => s.close()));
-});
-
-async function start(options: Parameters<typeof startDashboard>[0] = {}): Promise<DashboardSetup> {
-  const setup = await startDashboard(options);
-  setups.push(setup);
-  return setup;
-}
+const { browser, start } = browserSuite();
 
 /** A new browser, logged in through the login URL (`?token=`) unless `login` is false, at `url`. */
 async function open(url: string, login = true): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+  const context = await browser().newContext({ viewport: { width: 1400, height: 800 } });
   const page = await context.newPage();
   if (login) await page.goto(`${new URL(url).origin}/?token=${TOKEN}`);
   await page.goto(url);
@@ -57,9 +39,26 @@ describe("dashboard", () => {
     await addThopter(d.registry, "t-spin", { state: "working", issueNumber: 12, issueTitle: "Widgets spin backwards" });
     await addThopter(d.registry, "t-docs", { state: "done", issueNumber: 9, issueTitle: "Document the widget API" });
     await d.registry.update("t-docs", {
-      patch: { pullRequestUrl: "https://github.com/acme/widgets/pull/31", summary: "Documented every endpoint." },
+      patch: {
+        pullRequestUrl: "https://github.com/acme/widgets/pull/31",
+        summary: "Documented every endpoint.",
+        pushedAt: new Date().toISOString(),
+      },
+    });
+    // What the observer reports for a running test (the row says it in words).
+    await d.registry.appendTimeline("t-spin", {
+      source: "observer",
+      kind: "PreToolUse",
+      state: "working",
+      message: "PreToolUse: Bash npm test -- --run spin",
     });
     await addThopter(d.registry, "t-db", { state: "blocked", issueNumber: 15, issueTitle: "Migrate to Postgres" });
+    await d.registry.appendTimeline("t-db", {
+      source: "broker",
+      kind: "report_status",
+      state: "blocked",
+      message: "The migration needs a DATABASE_URL for a test database.",
+    });
     await addThopter(d.registry, "t-boot", { state: "booting", issueNumber: 17, issueTitle: "Flaky login test" });
     await d.queue.create(requestSource(21, 2101), "Add dark mode", {
       kind: "start",
@@ -111,7 +110,7 @@ describe("dashboard", () => {
 
     await d.registry.transition("t-live", "waiting", "Notification (permission)");
     await page.locator('tr[data-id="t-live"] .badge', { hasText: "waiting" }).waitFor({ timeout: 10_000 });
-    await expect(page.locator('tr[data-id="t-live"]').textContent()).resolves.toContain("Notification (permission)");
+    await expect(page.locator('tr[data-id="t-live"]').textContent()).resolves.toContain("waiting for your permission");
     await addThopter(d.registry, "t-new", { state: "booting" });
     await page.locator('tr[data-id="t-new"]').waitFor({ timeout: 10_000 });
     await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(
@@ -167,7 +166,7 @@ describe("dashboard", () => {
     await page.locator("#live-dot.on").waitFor();
     await d.registry.transition("t-xss", "waiting", `<img src=x onerror="window.pwned = 3">`);
     await page.locator('tr[data-id="t-xss"] .badge', { hasText: "waiting" }).waitFor({ timeout: 10_000 });
-    await expect(page.locator('tr[data-id="t-xss"] small').textContent()).resolves.toBe(
+    await expect(page.locator('tr[data-id="t-xss"] td[data-label="state"] small').textContent()).resolves.toBe(
       `<img src=x onerror="window.pwned = 3">`,
     );
     await expect(page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).resolves.toBeUndefined();

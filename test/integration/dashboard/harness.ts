@@ -10,6 +10,9 @@ import { RequestQueue } from "@thopter/hub/requests/queue";
 import { openStore, type Store } from "@thopter/hub/store/index";
 import type { ThopterState } from "@thopter/protocol";
 import { pino } from "pino";
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { launchBrowser } from "../../helpers/browser.js";
 
 export const REPO = "acme/widgets";
 /** The dashboard token of every test dashboard. */
@@ -135,5 +138,31 @@ export function requestSource(issueNumber: number, commentId: number) {
     url: `https://github.com/${REPO}/issues/${issueNumber}#issuecomment-${commentId}`,
     via: "poll" as const,
     createdAt: new Date().toISOString(),
+  };
+}
+
+/** One Chromium for a test file, and every dashboard a test starts closed after it (registers the vitest hooks). */
+export function browserSuite(): {
+  browser(): Browser;
+  start(options?: Partial<DashboardOptions>): Promise<DashboardSetup>;
+} {
+  let browser: Browser | undefined;
+  const setups: DashboardSetup[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(setups.splice(0).map((s) => s.close()));
+  });
+  return {
+    browser: () => browser!,
+    async start(options = {}) {
+      const setup = await startDashboard(options);
+      setups.push(setup);
+      return setup;
+    },
   };
 }

@@ -136,8 +136,8 @@ it("keeps every broker entry visible in /api/thopters/:id after 3,000 status rep
   expect(observer).toHaveLength(TIMELINE_LIMIT);
   expect(observer.at(-1)?.message).toBe("PostToolUse: flood 2999");
 
-  // The dashboard's page of the thopter lists both.
+  // The dashboard's page of the thopter lists both (the tool call in words: tool `flood`, target `2999`).
   const page = await (await fetch(`${hub.url}/thopters/fl3`, { headers: BEARER })).text();
   expect(page).toContain("call 0");
-  expect(page).toContain("flood 2999");
+  expect(page).toContain("using flood on 2999");
 }, 180_000);

@@ -28,6 +28,17 @@ describe("hook events → status reports", () => {
       detail: "Bash",
     });
     expect(map({ hook_event_name: "PostToolUse", tool_name: "Edit" })?.state).toBe("working");
+    // What a built-in tool works on comes along (relative to the session's folder), for the dashboard's words.
+    const tool = (tool_name: string, tool_input: unknown) =>
+      map({ hook_event_name: "PreToolUse", tool_name, tool_input, cwd: "/workspace/repo" })?.detail;
+    expect(tool("Read", { file_path: "/workspace/repo/src/add.js" })).toBe("Read src/add.js");
+    expect(tool("Read", { file_path: "/etc/hosts" })).toBe("Read /etc/hosts");
+    expect(tool("Bash", { command: "npm test\n  -- --watch=false" })).toBe("Bash npm test -- --watch=false");
+    expect(tool("Bash", { command: `curl -H "token: ghp_${"b".repeat(36)}"` })).toMatch(
+      /^Bash curl -H "token: \[REDACTED\]/,
+    );
+    expect(tool("mcp__thopter__push_branch", { branch: "x" })).toBe("mcp__thopter__push_branch");
+    expect(tool("Edit", { file_path: 5 })).toBe("Edit");
     expect(map({ hook_event_name: "Stop", last_assistant_message: "Done." })).toMatchObject({
       state: "waiting",
       reason: "idle",

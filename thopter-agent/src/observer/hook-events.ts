@@ -5,6 +5,8 @@ export interface HookInput {
   hook_event_name: string;
   session_id?: string;
   tool_name?: string;
+  tool_input?: unknown;
+  cwd?: string;
   last_assistant_message?: string;
   notification_type?: string;
   message?: string;
@@ -13,17 +15,8 @@ export interface HookInput {
   error?: unknown;
 }
 
-/** The hooks the runtime installs, each firing the observer's `hook` entry. */
-export const HOOK_EVENTS = [
-  "SessionStart",
-  "UserPromptSubmit",
-  "PreToolUse",
-  "PostToolUse",
-  "Stop",
-  "StopFailure",
-  "Notification",
-  "SessionEnd",
-] as const;
+/** The hooks the runtime installs, each firing the observer's `hook` entry (the hub reads their names too). */
+export { HOOK_EVENTS } from "@thopter/protocol";
 
 const DETAIL_CHARS = 200;
 
@@ -52,6 +45,35 @@ function notificationReason(input: HookInput): NonNullable<StatusReport["reason"
   }
 }
 
+/** The input field that says what a built-in tool works on; the dashboard turns it into words ("reading src/a.js"). */
+const TOOL_TARGET: Record<string, string> = {
+  Read: "file_path",
+  Edit: "file_path",
+  MultiEdit: "file_path",
+  Write: "file_path",
+  NotebookEdit: "notebook_path",
+  Bash: "command",
+  Grep: "pattern",
+  Glob: "pattern",
+  WebFetch: "url",
+  WebSearch: "query",
+  Task: "description",
+  Agent: "description",
+};
+
+/** `Read src/a.js`: the tool's name (never with a space), then its target, a path relative to the session's cwd. */
+function toolDetail(input: HookInput): string | undefined {
+  const name = input.tool_name;
+  const field = name && Object.hasOwn(TOOL_TARGET, name) ? TOOL_TARGET[name] : undefined;
+  const args = input.tool_input;
+  const value =
+    field && typeof args === "object" && args !== null ? (args as Record<string, unknown>)[field] : undefined;
+  if (typeof value !== "string" || value.trim() === "") return detail(name);
+  const cwd = input.cwd?.replace(/\/+$/, "");
+  const target = cwd && value.startsWith(`${cwd}/`) ? value.slice(cwd.length + 1) : value;
+  return detail(`${name} ${target}`);
+}
+
 type Mapped = Pick<StatusReport, "state" | "reason" | "detail">;
 
 function mapEvent(input: HookInput): Mapped | undefined {
@@ -62,7 +84,7 @@ function mapEvent(input: HookInput): Mapped | undefined {
       return { state: "working" };
     case "PreToolUse":
     case "PostToolUse":
-      return { state: "working", detail: detail(input.tool_name) };
+      return { state: "working", detail: toolDetail(input) };
     case "Stop":
       return {
         state: "waiting",

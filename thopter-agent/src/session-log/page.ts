@@ -66,6 +66,8 @@ section > h2 { font-size: 0.9rem; color: #555; position: sticky; top: 0; backgro
 .entry.system, .entry.summary { border-color: #c93; }
 .entry.meta { border-color: #eee; background: none; color: #999; padding-top: 0; padding-bottom: 0; }
 .entry.raw { border-color: #c33; }
+.entry.other { border-color: #eee; background: none; color: #999; padding-top: 0; padding-bottom: 0; }
+.entry.other summary, .other-line summary { cursor: pointer; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; background: #f3f3f3; padding: 0.3rem; max-height: 30rem; overflow: auto; }
 .model, .usage { margin-left: 0.5rem; color: #888; }
@@ -116,7 +118,7 @@ function section(key, title) {
     const body = document.createElement("div");
     el.append(h, body);
     log.append(el);
-    s = { el, body, totals, slots: new Map() };
+    s = { el, body, totals, slots: new Map(), groups: new Map() };
     sections.set(key, s);
   }
   return s;
@@ -134,6 +136,7 @@ function apply(msg) {
     if (op.op === "append") {
       const f = fragment(op.html);
       for (const slot of f.querySelectorAll("[data-slot]")) s.slots.set(slot.dataset.slot, slot);
+      for (const group of f.querySelectorAll("[data-group]")) s.groups.set(group.dataset.group, group);
       s.body.append(f);
     } else if (op.op === "fill") {
       const slot = s.slots.get(op.id);
@@ -141,12 +144,19 @@ function apply(msg) {
         slot.replaceWith(fragment(op.html));
         s.slots.delete(op.id);
       }
+    } else if (op.op === "fold") {
+      const group = s.groups.get(op.id);
+      if (group) {
+        group.querySelector(".folded").append(fragment(op.html));
+        group.querySelector("summary").textContent = op.summary;
+      }
     } else if (op.op === "totals") {
       s.totals.innerHTML = op.html;
     } else if (op.op === "reset") {
       s.body.replaceChildren();
       s.totals.replaceChildren();
       s.slots.clear();
+      s.groups.clear();
     }
   }
 }

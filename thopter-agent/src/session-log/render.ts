@@ -1,5 +1,7 @@
 import { escapeHtml } from "./escape.js";
+import { Folder, FoldGroup, type FoldOp } from "./fold.js";
 import { isObject, type Json, NOT_JSON, parseJson, str } from "./json.js";
+import { BOOKKEEPING, rendered } from "./line-types.js";
 import { readUsage, UsageTotals, usageText } from "./usage.js";
 
 /**
@@ -9,7 +11,8 @@ import { readUsage, UsageTotals, usageText } from "./usage.js";
 export type RenderOp =
   | { op: "append"; html: string }
   | { op: "fill"; id: string; html: string }
-  | { op: "totals"; html: string };
+  | { op: "totals"; html: string }
+  | FoldOp;
 
 /** Where a tool call's result goes; filled in place when the result arrives in the same batch. */
 interface Slot {
@@ -22,26 +25,6 @@ const MAX_OPEN_TOOL_CALLS = 10_000;
 /** Longer tool results are cut for display; the transcript file keeps them whole. */
 const MAX_RESULT_CHARS = 200_000;
 const SUMMARY_CHARS = 160;
-/**
- * Line types Claude Code writes that carry bookkeeping rather than conversation (see the vendored session schemas),
- * shown as one muted line with the field that says most about them.
- */
-const BOOKKEEPING: Record<string, (line: Json) => unknown> = {
-  progress: (line) => (isObject(line.data) ? (line.data.hookName ?? line.data.type) : undefined),
-  "file-history-snapshot": () => undefined,
-  "queue-operation": (line) => line.operation,
-  "pr-link": (line) => line.prUrl,
-  "agent-name": (line) => line.agentName,
-  "custom-title": (line) => line.customTitle,
-  "ai-title": (line) => line.aiTitle,
-  "last-prompt": (line) => line.lastPrompt,
-  "permission-mode": (line) => line.permissionMode,
-  "agent-setting": (line) => line.agentSetting,
-  attachment: (line) => (isObject(line.attachment) ? line.attachment.type : undefined),
-  "bridge-session": () => undefined,
-  "worktree-state": () => undefined,
-};
-
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}\n… ${text.length - max} more characters` : text;
 }
@@ -101,11 +84,13 @@ function pendingHtml(id: string): string {
 /**
  * Renders Claude Code JSONL transcript lines to HTML, one entry per line, incrementally: `write` each line, `take`
  * the operations for the page. A tool result lands inside its tool call's <details>, in place when both are in the
- * same batch, or by a `fill` op later. A line that is not JSON or of an unknown type renders raw. Work per line is
+ * same batch, or by a `fill` op later. Lines of types it does not render fold into "n other entries" groups (fold.ts);
+ * a line that is not JSON, has no type, or of a known type but unreadable shape renders raw, as malformed. Work per line is
  * proportional to its length; memory is bounded by the batch plus the tool calls still waiting for results.
  */
 export class TranscriptRenderer {
-  private pieces: (string | Slot)[] = [];
+  private pieces: (string | Slot | FoldGroup)[] = [];
+  private readonly folder = new Folder(MAX_RESULT_CHARS);
   private readonly batchSlots = new Map<string, Slot>();
   /** Tool calls sent to the page without a result yet: id → tool name. */
   private readonly open = new Map<string, string>();
@@ -120,16 +105,24 @@ export class TranscriptRenderer {
     if (line.trim() === "") return;
     this.lineNo++;
     const parsed = parseJson(line);
-    if (parsed === NOT_JSON) {
-      this.raw("not JSON", line);
+    const type = isObject(parsed) ? parsed.type : undefined;
+    if (typeof type === "string" && !rendered(type)) {
+      this.fold(type, line);
       return;
     }
-    if (isObject(parsed) && this.known(parsed)) return;
-    const type = isObject(parsed) ? parsed.type : typeof parsed;
-    this.raw(`unknown or malformed line (type ${JSON.stringify(type)})`, line);
+    this.folder.end();
+    if (parsed === NOT_JSON) this.raw("malformed line: not JSON", line);
+    else if (!isObject(parsed) || type === undefined) this.raw(`malformed line: no type (${typeof parsed})`, line);
+    else if (!this.known(parsed)) this.raw(`malformed line (type ${JSON.stringify(type)})`, line);
   }
 
-  /** A line it cannot read, as it is, folded: newer CLI versions add bookkeeping types (some carry whole prompts). */
+  private fold(type: string, line: string): void {
+    const { group, op } = this.folder.add(this.lineNo, type, line);
+    if (group) this.pieces.push(group);
+    if (op) this.fills.push(op);
+  }
+
+  /** A malformed line, as it is, collapsed (it may be long). */
   private raw(why: string, line: string): void {
     const body = `<details><summary>raw line</summary><pre class="raw">${escapeHtml(clip(line, MAX_RESULT_CHARS))}</pre></details>`;
     this.entry("raw", escapeHtml(why), body);
@@ -143,6 +136,7 @@ export class TranscriptRenderer {
       let html = "";
       for (const piece of this.pieces) {
         if (typeof piece === "string") html += piece;
+        else if (piece instanceof FoldGroup) html += piece.render();
         else if (piece.html !== undefined) html += piece.html;
         else {
           html += pendingHtml(piece.id);
@@ -158,6 +152,8 @@ export class TranscriptRenderer {
       ops.push({ op: "totals", html: this.totals.html() });
       this.totals.changed = false;
     }
+    // Whatever this batch held (even `fold` ops alone), the open run is on the page now.
+    this.folder.sentBatch();
     return ops;
   }
 

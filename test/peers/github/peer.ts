@@ -15,6 +15,7 @@ import { type Association, type CommentInput, type IssueInput, Model, type Repo 
 import { GithubSpec, type SpecViolation, templatePattern } from "./openapi.js";
 import { iso, Renderer } from "./render.js";
 import { type Route, type RouteResult, routes } from "./routes.js";
+import { WebPages } from "./web.js";
 import { type Delivery, WebhookSender } from "./webhooks.js";
 
 export interface GithubPeerOptions {
@@ -80,6 +81,7 @@ export class GithubPeer {
   private readonly table: { route: Route; regex: RegExp; names: string[]; operationId: string }[];
   private readonly logger: Logger;
   private readonly accounting: Accounting;
+  private readonly web: WebPages;
 
   private constructor(
     /** REST base URL (use as GITHUB_API_URL). */
@@ -95,6 +97,7 @@ export class GithubPeer {
     this.render = new Renderer(url, (repo) => this.gitUrl(repo.fullName));
     this.webhooks = new WebhookSender(this.render, (delivery) => this.checkDelivery(delivery));
     this.model.onEvent((event) => this.webhooks.send(event));
+    this.web = new WebPages(this.model, (repo) => this.gitDir(repo.fullName));
     const deps = {
       model: this.model,
       render: this.render,
@@ -344,7 +347,17 @@ export class GithubPeer {
     const found = this.table
       .map((entry) => ({ entry, match: entry.route.method === method ? entry.regex.exec(url.pathname) : null }))
       .find((candidate) => candidate.match);
-    if (!found?.match) return this.unknownRoute(res, method, url);
+    if (!found?.match) {
+      const page = method === "GET" ? await this.web.page(url.pathname) : undefined;
+      if (page)
+        return this.send(
+          res,
+          page.status,
+          { "content-type": page.contentType, ...(page.location && { location: page.location }) },
+          page.body,
+        );
+      return this.unknownRoute(res, method, url);
+    }
     const { route, names, operationId } = found.entry;
     const key = `${method} ${route.template}`;
     const params: Record<string, string> = {};

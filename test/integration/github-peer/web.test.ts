@@ -92,11 +92,11 @@ describe("the GitHub peer's web pages (the html_url addresses)", () => {
     const { status, type, page, pwned } = await open(issueUrl);
     expect([status, type]).toEqual([200, "text/html; charset=utf-8"]);
     expect(pwned).toBeUndefined();
-    expect(await page.locator("h1").innerText()).toContain(HOSTILE_TITLE);
-    expect(await page.locator("#issue-body .body").innerText()).toBe(HOSTILE_BODY);
+    expect(await page.locator("h1").textContent()).toContain(HOSTILE_TITLE);
+    expect(await page.locator("#issue-body .body").textContent()).toBe(HOSTILE_BODY);
     const reply = page.locator(`#issuecomment-${commentId}`);
-    expect(await reply.innerText()).toContain(`Reply <b>bold</b>`);
-    expect(await reply.locator(".reactions").innerText()).toContain("🚀 1");
+    expect(await reply.textContent()).toContain(`Reply <b>bold</b>`);
+    expect(await reply.locator(".reactions").textContent()).toContain("🚀 1");
     // Plain http(s) URLs become links; a javascript: one stays text.
     const anchors = await page.locator(".body a").all();
     const links = await Promise.all(anchors.map((a) => a.getAttribute("href")));
@@ -108,10 +108,10 @@ describe("the GitHub peer's web pages (the html_url addresses)", () => {
     const { status, page, pwned } = await open(pullUrl);
     expect(status).toBe(200);
     expect(pwned).toBeUndefined();
-    const text = await page.locator("body").innerText();
+    const text = await page.locator("body").textContent();
     expect(text).toContain("draft");
-    expect(text).toContain("into main from thopter/1--fix");
-    expect(await page.locator("pre.diff .add").allInnerTexts()).toContain("+Now with <b>words</b>.");
+    expect(text).toMatch(/into main\s+from thopter\/1--fix/);
+    expect(await page.locator("pre.diff .add").allTextContents()).toContain("+Now with <b>words</b>.");
     const raw = await fetch(`${pullUrl}.diff`);
     expect(raw.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect(await raw.text()).toContain("+Now with <b>words</b>.");
@@ -125,13 +125,13 @@ describe("the GitHub peer's web pages (the html_url addresses)", () => {
     const base = new URL(issueUrl).origin;
     const tree = await open(`${base}/${REPO}/tree/thopter/1--fix`);
     expect(tree.status).toBe(200);
-    const treeText = await tree.page.locator("body").innerText();
+    const treeText = await tree.page.locator("body").textContent();
     expect(treeText).toContain("src/index.ts");
     expect(treeText).toContain("Explain the app <em>well</em>");
     await tree.page.getByText("Compare with main").click();
     await tree.page.waitForURL(`${base}/${REPO}/compare/main...thopter/1--fix`);
-    expect(await tree.page.locator("body").innerText()).toContain("1 commit(s) on thopter/1--fix");
-    expect(await tree.page.locator("pre.diff .add").allInnerTexts()).toContain("+Now with <b>words</b>.");
+    expect(await tree.page.locator("body").textContent()).toContain("1 commit(s) on thopter/1--fix");
+    expect(await tree.page.locator("pre.diff .add").allTextContents()).toContain("+Now with <b>words</b>.");
     await tree.page.close();
   });
 

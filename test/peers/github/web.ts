@@ -167,9 +167,8 @@ export class WebPages {
     return page(
       `${issue.title} · Pull Request #${number}`,
       repo,
-      html`${heading}<p>${state} ${issue.user.login} wants to merge ${pull.commits} commit(s) into
-<a href="${web}/tree/${pull.base}">${pull.base}</a> from <a href="${web}/tree/${pull.head}">${pull.head}</a>
-(<a href="${web}/pull/${number}.diff">raw diff</a>)</p>${conversation}
+      html`${heading}<p>${state} ${issue.user.login} wants to merge ${pull.commits} commit(s) into <a href="${web}/tree/${pull.base}">${pull.base}</a>
+from <a href="${web}/tree/${pull.head}">${pull.head}</a> (<a href="${web}/pull/${number}.diff">raw diff</a>)</p>${conversation}
 <h2>Files changed</h2>${diffBlock(await this.pullDiff(repo, issue))}`,
     );
   }

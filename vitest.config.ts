@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     globalSetup: ["test/setup/global.ts"],
+    // The default output, plus one line naming the suites skipped (e.g. root-only ones as another user) and why.
+    reporters: ["default", "./test/setup/skipped.ts"],
   },
 });

@@ -48,8 +48,10 @@ async function main(): Promise<void> {
     say("Stopped and cleaned up.");
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop());
-  process.on("SIGTERM", () => void stop());
+  // Ctrl-C, `kill`, and closing the terminal (SIGHUP) all end the demo the same way: everything it started removed.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop());
+  // A closed terminal fails every later write (EIO); the cleanup must still run to its end.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
   say("");
   say("NOTE: the model is SCRIPTED (test/peers/model): no Anthropic account and no network are involved. The Claude");

@@ -156,3 +156,14 @@ export async function compare(gitDir: string, base: string, head: string) {
   }
   return { commits, additions, deletions, changedFiles };
 }
+
+/** The unified diff GitHub shows for `base...head` (changes on head since the merge base). */
+export function diffOf(gitDir: string, base: string, head: string): Promise<string> {
+  return git(["diff", `${base}...${head}`, "--"], gitDir);
+}
+
+/** Every file path at `ref`, sorted. */
+export async function filesAt(gitDir: string, ref: string): Promise<string[]> {
+  const out = await git(["ls-tree", "-r", "--name-only", ref, "--"], gitDir);
+  return out.split("\n").filter(Boolean).sort();
+}

@@ -16,6 +16,7 @@ import { Renderer } from "./render.js";
 import { requestId } from "./respond.js";
 import { RestApi } from "./rest-api.js";
 import { routes } from "./routes.js";
+import { WebPages } from "./web.js";
 import { type Delivery, WebhookSender } from "./webhooks.js";
 
 const BRANCH_PREFIX = "refs/heads/thopter/";
@@ -65,6 +66,7 @@ export class GithubPeer {
       accounting: this.accounting,
       violations: this.violations,
       routes: routes(deps),
+      web: new WebPages(this.model, (repo) => this.gitDir(repo.fullName)),
     });
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
   }

@@ -9,6 +9,7 @@ import { type GithubSpec, type SpecViolation, templatePattern } from "./openapi.
 import { iso } from "./render.js";
 import { readBody, send, sendJson } from "./respond.js";
 import type { Route, RouteResult } from "./routes.js";
+import type { WebPages } from "./web.js";
 
 export interface RestApiDeps {
   spec: GithubSpec;
@@ -19,6 +20,8 @@ export interface RestApiDeps {
   /** Where differences from GitHub's description are recorded (the peer's `violations`). */
   violations: SpecViolation[];
   routes: Route[];
+  /** github.com's pages at the addresses `html_url`s name, for GETs no REST route matches. */
+  web: WebPages;
 }
 
 /**
@@ -44,7 +47,15 @@ export class RestApi {
     const found = this.table
       .map((entry) => ({ entry, match: entry.route.method === method ? entry.regex.exec(url.pathname) : null }))
       .find((candidate) => candidate.match);
-    if (!found?.match) return this.unknownRoute(res, method, url);
+    if (!found?.match) {
+      const page = method === "GET" ? await this.deps.web.page(url.pathname) : undefined;
+      if (page) {
+        const headers: Record<string, string> = { "content-type": page.contentType };
+        if (page.location) headers.location = page.location;
+        return send(res, page.status, headers, page.body);
+      }
+      return this.unknownRoute(res, method, url);
+    }
     const { route, names, operationId } = found.entry;
     const key = `${method} ${route.template}`;
     const params: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import { type IPty, spawn } from "node-pty";
+import { type IPty, spawn } from "@lydell/node-pty";
 
 /** The user whose tmux the terminal attaches to (the agent's), when the server itself runs as someone else (root). */
 export interface RunAs {

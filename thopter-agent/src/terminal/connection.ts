@@ -1,4 +1,4 @@
-import type { IPty } from "node-pty";
+import type { IPty } from "@lydell/node-pty";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import { z } from "zod";

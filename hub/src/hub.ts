@@ -88,7 +88,12 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const repos = Object.keys(integration.repositories) as RepoFullName[];
   const clients = new GitHubClients({
     baseUrl: config.GITHUB_API_URL,
-    issuesTokens: Object.fromEntries(repos.map((r) => [r, integration.repositories[r]!.issuesToken])),
+    issuesTokens: Object.fromEntries(
+      repos.flatMap((r) => {
+        const token = integration.repositories[r]!.issuesToken;
+        return token ? [[r, token]] : [];
+      }),
+    ),
     log,
     retryUnitMs: deps.retryUnitMs,
     requestTimeoutMs: deps.requestTimeoutMs,

@@ -6,8 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { Accounting, type Cost, type PeerStats, type TokenStats } from "./accounting.js";
+import { type App, Apps } from "./app.js";
+import { appRoutes } from "./app-routes.js";
 import { allows, canSee, type Grant, ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
-import { errorBody, forbiddenForToken, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
+import { errorBody, forbiddenFor, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
 import { serveGit } from "./git-http.js";
@@ -72,7 +74,9 @@ export class GithubPeer {
   readonly requestLog: RequestLogEntry[] = [];
   private readonly spec = GithubSpec.load();
   private readonly model: Model;
-  private readonly tokens = new Tokens();
+  private readonly tokens: Tokens;
+  /** GitHub Apps and their installations (`createApp`, `installApp`); set `apps.tokenLifetimeMs` to expire sooner. */
+  readonly apps: Apps;
   private readonly faults = new Faults();
   private readonly validated = new Set<string>();
   private readonly render: Renderer;
@@ -90,6 +94,8 @@ export class GithubPeer {
   ) {
     const clock = options.now ?? (() => new Date());
     this.model = new Model(clock);
+    this.tokens = new Tokens(() => this.model.now());
+    this.apps = new Apps(this.model, this.tokens);
     this.accounting = new Accounting(options.rateLimit ?? 5000, () => this.model.now());
     this.logger = options.logger ?? pino({ name: "github-peer", level: process.env.GITHUB_PEER_LOG ?? "silent" });
     this.render = new Renderer(url, (repo) => this.gitUrl(repo.fullName));
@@ -101,7 +107,8 @@ export class GithubPeer {
       gitDir: (repo: Repo) => this.gitDir(repo.fullName),
       rateLimit: (token: string) => this.accounting.rateLimit(token),
     };
-    this.table = routes(deps).map((route) => ({
+    const repoOf = (fullName: string) => this.render.repository(this.model.repo(fullName));
+    this.table = [...routes(deps), ...appRoutes(this.apps, this.render, url, repoOf)].map((route) => ({
       route,
       ...templatePattern(route.template),
       operationId: this.spec.operationId(route),
@@ -316,6 +323,8 @@ export class GithubPeer {
   private send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string): number {
     res.writeHead(status, {
       server: "github.com",
+      // The peer's clock, so a client can tell how far off its own is (Octokit's App auth corrects JWTs by it).
+      date: this.model.now().toUTCString(),
       "x-github-api-version-selected": "2022-11-28",
       "x-github-media-type": "github.v3; format=json",
       ...headers,
@@ -348,8 +357,20 @@ export class GithubPeer {
     });
     const docs = String((this.spec.operation(route).externalDocs as { url?: string } | undefined)?.url ?? REST_DOCS);
 
-    const token = Tokens.fromApiHeader(req.headers.authorization);
-    const grant = token ? this.tokens.get(token) : undefined;
+    const bearer = Tokens.fromApiHeader(req.headers.authorization);
+    let app: App | undefined;
+    if (route.app) {
+      try {
+        app = this.apps.authenticate(bearer ?? "");
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        this.accounting.count(key, undefined, "free");
+        return this.sendJson(res, 401, errorBody(401, error.message, error.documentationUrl ?? REST_DOCS));
+      }
+    }
+    // An App's calls are accounted under the App (each JWT differs); `grant` is its bot, with no repository.
+    const token = app ? `app:${app.id}` : bearer;
+    const grant = app ? Apps.grantOf(app) : bearer ? this.tokens.get(bearer) : undefined;
     if (!token || !grant) {
       this.accounting.count(key, undefined, "free");
       // Without credentials the peer's repositories are private ones: GitHub hides them behind a 404.
@@ -405,6 +426,7 @@ export class GithubPeer {
       result = await route.handle({
         grant,
         token,
+        app,
         params,
         url,
         body,
@@ -420,7 +442,7 @@ export class GithubPeer {
         body: errorBody(error.status, error.message, error.documentationUrl ?? docs, error.errors),
       };
     }
-    const json = JSON.stringify(result.body);
+    const json = result.body === undefined ? "" : JSON.stringify(result.body);
     const digest = createHash("sha1").update(json).digest("hex");
     // Identical bodies were already checked: polling the same page over and over stays cheap.
     const checked = `${key} ${result.status} ${digest}`;
@@ -488,7 +510,7 @@ export class GithubPeer {
     const fullName = `${params.owner}/${params.repo}`;
     const repo = this.model.repos.get(fullName);
     if (!repo || !canSee(grant, fullName)) throw notFound();
-    if (!allows(grant, ...route.needs)) throw forbiddenForToken();
+    if (!allows(grant, ...route.needs)) throw forbiddenFor(grant);
     return repo;
   }
 

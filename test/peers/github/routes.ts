@@ -1,5 +1,6 @@
+import type { App } from "./app.js";
 import type { Area, Grant, Level } from "./auth.js";
-import { notFound, validationFailed } from "./errors.js";
+import { forbiddenFor, notFound, validationFailed } from "./errors.js";
 import { compare, resolveRef } from "./git.js";
 import type { Comment, Issue, Model, Pull, ReactionContent, Repo } from "./model.js";
 import { REACTION_CONTENTS } from "./model.js";
@@ -19,6 +20,8 @@ export interface RouteContext {
   body: unknown;
   /** Resolved from {owner}/{repo} when the template has them (the server checks the token can see it). */
   repo: Repo;
+  /** The App whose JWT authenticated the call (routes with `app: true`). */
+  app?: App;
 }
 
 export interface RouteResult {
@@ -28,7 +31,9 @@ export interface RouteResult {
 }
 
 export interface Route {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** Authenticated as a GitHub App (a JWT), not with a token. */
+  app?: boolean;
   template: string;
   /** Permission needed on the repository; routes without one are not repository-scoped. */
   needs?: [Area, Exclude<Level, "none">];
@@ -208,7 +213,15 @@ export function routes(deps: RouteDeps): Route[] {
   const { model, render } = deps;
   return [
     { method: "GET", template: "/rate_limit", free: true, handle: (ctx) => rateLimitBody(deps, ctx.token) },
-    { method: "GET", template: "/user", handle: (ctx) => ok(render.authenticatedUser(ctx.grant.user)) },
+    {
+      method: "GET",
+      template: "/user",
+      handle: (ctx) => {
+        // An App's bot has no "authenticated user"; GitHub refuses installation tokens here.
+        if (ctx.grant.installationId !== undefined) throw forbiddenFor(ctx.grant);
+        return ok(render.authenticatedUser(ctx.grant.user));
+      },
+    },
     {
       method: "GET",
       template: "/repos/{owner}/{repo}",

@@ -7,6 +7,7 @@ import { accessViewers } from "./access/index.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard } from "./dashboard/index.js";
+import { GithubApp } from "./github/app.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
 import { authorizeActions } from "./http/authorize.js";
@@ -86,7 +87,10 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const metrics = createMetrics(() => queue.list());
   const integration = config.GITHUB_INTEGRATION_JSON;
   const repos = Object.keys(integration.repositories) as RepoFullName[];
+  const app = config.githubApp && new GithubApp(config.githubApp, config.GITHUB_API_URL, log);
+  const appRepos = repos.filter((r) => !integration.repositories[r]!.issuesToken);
   const clients = new GitHubClients({
+    app: app && { app, repos: appRepos },
     baseUrl: config.GITHUB_API_URL,
     issuesTokens: Object.fromEntries(
       repos.flatMap((r) => {
@@ -99,6 +103,10 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     requestTimeoutMs: deps.requestTimeoutMs,
     onRateLimitRemaining: (repo, n) => metrics.rateLimitRemaining.set({ repo }, n),
   });
+  // Named at start (and on the dashboard): a repository the App cannot reach would otherwise only fail its polls.
+  await Promise.all(
+    appRepos.map((repo) => app!.installationId(repo).catch((err: Error) => log.error({ repo }, err.message))),
+  );
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
   let url = "";
@@ -135,6 +143,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       stopper: thopters.stopper,
       config,
       isolation: provider?.isolation,
+      githubWarnings: () => app?.warnings() ?? [],
       viewers: accessViewers(thopters.access),
       log,
     });

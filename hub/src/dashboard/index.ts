@@ -33,6 +33,8 @@ export interface DashboardOptions {
     GITHUB_API_URL: string;
     PROFILES_FILE?: string;
   };
+  /** Current GitHub problems to show on every page (the App not installed somewhere, the clock off). */
+  githubWarnings?: () => readonly string[];
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
   /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */

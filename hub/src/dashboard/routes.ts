@@ -20,6 +20,7 @@ export interface DashboardRouteDeps {
   maxThopters: number;
   webUrl: string;
   warnings: readonly string[];
+  githubWarnings?: () => readonly string[];
   viewers?: ThopterViewers;
   log: Logger;
 }
@@ -54,7 +55,7 @@ function localPath(value: unknown): string {
 export function status(deps: DashboardRouteDeps): SwarmStatus {
   const records = deps.registry.list();
   const unguarded = records.filter((r) => r.state !== "gone" && firewallSkipped(r)).length;
-  const warnings = [...deps.warnings];
+  const warnings = [...deps.warnings, ...(deps.githubWarnings?.() ?? [])];
   if (unguarded > 0) {
     warnings.push(
       `${unguarded} thopter${unguarded === 1 ? " runs" : "s run"} without the egress firewall (DANGEROUSLY_SKIP_FIREWALL): ` +

@@ -30,7 +30,7 @@ beforeEach(async () => {
   clock = new ManualClock();
   peer = await seededPeer({ clock });
   await peer.addRepo(OTHER, { issuesToken: "issues-token-0002", coderToken: "coder-token-0002", bot: { login: "b2" } });
-  app = peer.apps.create("thopter-swarm");
+  app = peer.apps.create("thopter-swarm", OWNER);
   installationId = peer.apps.install(app.appId, [REPO, OTHER], LEAST);
   work = await mkdtemp(join(tmpdir(), "github-peer-app-"));
 });
@@ -149,7 +149,7 @@ describe("GitHub App JWTs", () => {
       ["not-a-jwt", "could not be decoded"],
     ];
     // Signed by another key: the App's public key rejects it.
-    const other = peer.apps.create("other-app");
+    const other = peer.apps.create("other-app", OWNER);
     cases.push([craftJwt({ iss: app.appId, iat: now - 30, exp: now + 500 }, other.privateKey), "could not be decoded"]);
     for (const [jwt, message] of cases) {
       const answer = await status(

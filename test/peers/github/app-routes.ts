@@ -35,6 +35,28 @@ export function appRoutes(apps: Apps, render: Renderer, api: string, repoOf: (fu
   return [
     {
       method: "GET",
+      template: "/app",
+      app: true,
+      handle: (ctx) => {
+        const app = ctx.app!;
+        return ok({
+          id: app.id,
+          slug: app.slug,
+          node_id: Buffer.from(`Integration${app.id}`).toString("base64"),
+          owner: render.user(app.owner),
+          name: app.slug,
+          description: null,
+          external_url: `https://github.com/${app.owner.login}`,
+          html_url: `https://github.com/apps/${app.slug}`,
+          created_at: iso(app.createdAt),
+          updated_at: iso(app.createdAt),
+          permissions: {},
+          events: ["issues", "issue_comment"],
+        });
+      },
+    },
+    {
+      method: "GET",
       template: "/repos/{owner}/{repo}/installation",
       app: true,
       handle: (ctx) =>

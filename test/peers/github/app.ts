@@ -19,6 +19,8 @@ export interface App {
   slug: string;
   publicKey: KeyObject;
   bot: User;
+  owner: User;
+  createdAt: Date;
 }
 
 export interface Installation {
@@ -61,9 +63,16 @@ export class Apps {
   ) {}
 
   /** Registers an App; returns its ID and PKCS#1 private key, as the App's settings page gives them. */
-  create(slug: string): { appId: number; privateKey: string; slug: string; botLogin: string } {
+  create(slug: string, owner: string): { appId: number; privateKey: string; slug: string; botLogin: string } {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const app: App = { id: this.model.nextId("user"), slug, publicKey, bot: this.model.user(`${slug}[bot]`) };
+    const app: App = {
+      id: this.model.nextId("user"),
+      slug,
+      publicKey,
+      bot: this.model.user(`${slug}[bot]`),
+      owner: this.model.user(owner),
+      createdAt: this.model.now(),
+    };
     this.apps.set(app.id, app);
     const pem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
     return { appId: app.id, privateKey: pem, slug, botLogin: app.bot.login };

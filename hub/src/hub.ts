@@ -124,6 +124,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
+          githubApp: app,
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
           authorize: authorizeActions({
             token: config.DASHBOARD_TOKEN,

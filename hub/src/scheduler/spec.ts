@@ -33,7 +33,8 @@ export interface SpecContext {
   promptsDir: string;
   thopterEnvFile: string;
   agentUser: { name: string; email: string };
-  coderToken(repo: string): string | undefined;
+  /** The broker's GitHub token for this thopter: the repository's PAT, or a fresh GitHub App token. */
+  coderToken(record: { id: string; repo: string }): Promise<string | undefined>;
   entrypoint: string[];
   /** The web terminal and session log: without it the thopter starts neither. */
   access?: {
@@ -95,7 +96,7 @@ const envLines = (env: Record<string, string>): string =>
 /** Builds the spec both providers boot from: job description, rendered prompt, and each secret in its own file. */
 export function specBuilder(context: SpecContext): (input: SpecInput) => Promise<ThopterSpec> {
   return async ({ record, request, tokens }) => {
-    const coderToken = context.coderToken(record.repo);
+    const coderToken = await context.coderToken(record);
     if (!coderToken) throw new Error(`GITHUB_INTEGRATION_JSON has no coderToken for ${record.repo}`);
     const instructions = request.command.kind === "start" ? request.command.instructions : "";
     const templatePath = join(context.promptsDir, `${record.prompt}.md`);

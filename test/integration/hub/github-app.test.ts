@@ -3,15 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSecrets, loadConfig } from "@thopter/hub/config";
 import { HUB_PERMISSIONS, THOPTER_PERMISSIONS } from "@thopter/hub/github/app";
-import { type Hub, startHub } from "@thopter/hub/hub";
+import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
+import { THOPTER_PATHS } from "@thopter/hub/scheduler/spec";
 import { afterEach, describe, expect, it } from "vitest";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
-import { eyes, hubEnv, REPO, requests } from "./harness.js";
+import { octokit } from "../github-peer/harness.js";
+import { eyes, hubEnv, REPO, requests, until } from "./harness.js";
+import { RecordingProvider } from "./recording-provider.js";
 
 /** The hub's own GitHub calls with a GitHub App: installation tokens for one repository, as `<slug>[bot]`. */
 
 const NOT_INSTALLED = "acme/gadgets";
+/** Covered by the installation, but not one the hub serves: a thopter's token must not reach it. */
+const SIBLING = "acme/sprockets";
 const BOT = "thopter-swarm[bot]";
 
 let peer: GithubPeer;
@@ -20,9 +25,9 @@ let logs: string[];
 let dir: string;
 let key: string;
 
-async function start(peerClockOffsetMs = 0): Promise<number> {
+async function start(peerClockOffsetMs = 0, deps: HubDeps = { thopters: false }): Promise<number> {
   peer = await startGithubPeer({ now: () => new Date(Date.now() + peerClockOffsetMs) });
-  for (const [i, repo] of [REPO, NOT_INSTALLED].entries()) {
+  for (const [i, repo] of [REPO, NOT_INSTALLED, SIBLING].entries()) {
     await peer.addRepo(repo, {
       issuesToken: `unused-issues-${i}`,
       coderToken: `unused-coder-${i}`,
@@ -31,7 +36,7 @@ async function start(peerClockOffsetMs = 0): Promise<number> {
   }
   const app = peer.apps.create("thopter-swarm", "acme");
   key = app.privateKey;
-  peer.apps.install(app.appId, [REPO], { ...HUB_PERMISSIONS, ...THOPTER_PERMISSIONS });
+  peer.apps.install(app.appId, [REPO, SIBLING], { ...HUB_PERMISSIONS, ...THOPTER_PERMISSIONS });
   const issue = Number(peer.createIssue(REPO, { title: "Wobble", author: "alice", association: "OWNER" }).number);
   dir = await mkdtemp(join(tmpdir(), "hub-app-"));
   const config = loadConfig(
@@ -50,7 +55,7 @@ async function start(peerClockOffsetMs = 0): Promise<number> {
     secrets: configSecrets(config),
     destination: { write: (line: string) => void logs.push(line) },
   });
-  hub = await startHub(config, { log, retryUnitMs: 20, thopters: false });
+  hub = await startHub(config, { log, retryUnitMs: 20, ...deps });
   return issue;
 }
 
@@ -86,7 +91,7 @@ describe("hub with a GitHub App", () => {
       true,
     );
     await hub.pollNow();
-    expect(logs.some((l) => l.includes('"msg":"poll cycle failed') && l.includes(REPO + '"'))).toBe(false);
+    expect(logs.some((l) => l.includes('"msg":"poll cycle failed') && l.includes(`${REPO}"`))).toBe(false);
   });
 
   it("says its clock is off when GitHub refuses its JWT for skew (and works, corrected by GitHub's Date)", async () => {
@@ -95,5 +100,51 @@ describe("hub with a GitHub App", () => {
     await hub.pollNow();
     expect(logs.some((l) => /the hub's clock is off by -?9\d\d s from GitHub's/.test(l))).toBe(true);
     expect(eyes(peer, { comment: id })).toBe(1);
+  });
+
+  it("gives each thopter its own token for its repository, renews it over the collector, revokes them at stop", async () => {
+    const provider = new RecordingProvider();
+    const issue = await start(0, { provider, entrypoint: ["/bin/true"], thopters: undefined });
+    peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
+    await hub.pollNow();
+    await until(() => provider.specs.length === 1, 20_000, "a thopter provisioned");
+    const spec = provider.specs[0]!;
+    const file = (path: string) => spec.files.find((f) => f.path === path)!;
+    const text = (path: string) => Buffer.from(file(path).contentBase64, "base64").toString("utf8");
+    const coder = file(THOPTER_PATHS.coderToken);
+    expect(coder).toMatchObject({ owner: "root", mode: 0o600 });
+    const token = text(THOPTER_PATHS.coderToken);
+    expect(token).toMatch(/^ghs_/);
+    expect(JSON.stringify(spec.env)).not.toContain(token);
+    const issues = (t: string, repo: string) =>
+      octokit(peer, t)
+        .request("GET /repos/{owner}/{repo}/issues", { owner: "acme", repo: repo.split("/")[1]! })
+        .then(
+          (r) => r.status,
+          (e: { status: number }) => e.status,
+        );
+    expect(await issues(token, REPO)).toBe(200);
+    expect(await issues(token, SIBLING)).toBe(404);
+
+    // The broker renews with its collector token; the observer's status token cannot.
+    const renew = (bearer: string) =>
+      fetch(`${hub.thopters!.collector.url}/v1/github-token`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+    const brokerToken = text(THOPTER_PATHS.reportToken);
+    const statusToken = text(THOPTER_PATHS.statusToken);
+    expect((await renew(statusToken)).status).toBe(401);
+    const renewed = (await (await renew(brokerToken)).json()) as { token: string; expiresAt: string };
+    expect(renewed.token).toMatch(/^ghs_/);
+    expect(renewed.token).not.toBe(token);
+    expect(await issues(renewed.token, REPO)).toBe(200);
+    expect(await issues(renewed.token, SIBLING)).toBe(404);
+
+    await hub.thopters!.stopper.stop(spec.thopterId, "test");
+    expect(await issues(token, REPO)).toBe(401);
+    expect(await issues(renewed.token, REPO)).toBe(401);
+    // A stopped thopter's broker token no longer renews anything.
+    expect((await renew(brokerToken)).status).toBe(401);
   });
 });

@@ -24,6 +24,8 @@ let hub: Hub;
 let logs: string[];
 let dir: string;
 let key: string;
+/** Stops the hub (its machines keep running) and starts it again on the same store. */
+let restart: () => Promise<void>;
 
 async function start(peerClockOffsetMs = 0, deps: HubDeps = { thopters: false }): Promise<number> {
   peer = await startGithubPeer({ now: () => new Date(Date.now() + peerClockOffsetMs) });
@@ -55,6 +57,10 @@ async function start(peerClockOffsetMs = 0, deps: HubDeps = { thopters: false })
     secrets: configSecrets(config),
     destination: { write: (line: string) => void logs.push(line) },
   });
+  restart = async () => {
+    await hub.stop();
+    hub = await startHub(config, { log, retryUnitMs: 20, ...deps });
+  };
   hub = await startHub(config, { log, retryUnitMs: 20, ...deps });
   return issue;
 }
@@ -146,5 +152,35 @@ describe("hub with a GitHub App", () => {
     expect(await issues(renewed.token, REPO)).toBe(401);
     // A stopped thopter's broker token no longer renews anything.
     expect((await renew(brokerToken)).status).toBe(401);
+  });
+
+  it("after a hub restart, a live thopter's broker still renews, and stop revokes what it got since", async () => {
+    const provider = new RecordingProvider();
+    const issue = await start(0, { provider, entrypoint: ["/bin/true"], thopters: undefined });
+    peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
+    await hub.pollNow();
+    await until(() => provider.specs.length === 1, 20_000, "a thopter provisioned");
+    const spec = provider.specs[0]!;
+    const text = (path: string) =>
+      Buffer.from(spec.files.find((f) => f.path === path)!.contentBase64, "base64").toString("utf8");
+    await until(() => hub.thopters!.registry.get(spec.thopterId)?.machine, 10_000, "its machine recorded");
+
+    await restart();
+    const res = await fetch(`${hub.thopters!.collector.url}/v1/github-token`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${text(THOPTER_PATHS.reportToken)}` },
+    });
+    expect(res.status).toBe(200);
+    const renewed = ((await res.json()) as { token: string }).token;
+    const status = (t: string) =>
+      octokit(peer, t)
+        .request("GET /repos/{owner}/{repo}/issues", { owner: "acme", repo: "widgets" })
+        .then(
+          (r) => r.status,
+          (e: { status: number }) => e.status,
+        );
+    expect(await status(renewed)).toBe(200);
+    await hub.thopters!.stopper.stop(spec.thopterId, "test");
+    expect(await status(renewed)).toBe(401);
   });
 });

@@ -111,8 +111,7 @@ export async function startThopterServices(
   const collector = await startCollector({
     registry,
     tokens,
-    githubToken: async (id, repo) =>
-      repositories.get(repo.toLowerCase()) ? undefined : githubTokens?.issue(id, repo),
+    githubToken: async (id, repo) => (repositories.get(repo.toLowerCase()) ? undefined : githubTokens?.issue(id, repo)),
     log,
     host: config.HUB_HOST,
     port: config.HUB_STATUS_PORT,

@@ -74,6 +74,35 @@ afterEach(async () => {
   expect(logs.join("\n")).not.toContain(key.split("\n")[1]);
 });
 
+/** Provisions one thopter (RecordingProvider: its spec is kept) and reads its files. */
+async function provisionOne() {
+  const provider = new RecordingProvider();
+  const issue = await start(0, { provider, entrypoint: ["/bin/true"], thopters: undefined });
+  peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
+  await hub.pollNow();
+  await until(() => provider.specs.length === 1, 20_000, "a thopter provisioned");
+  const spec = provider.specs[0]!;
+  const file = (path: string) => spec.files.find((f) => f.path === path)!;
+  const text = (path: string) => Buffer.from(file(path).contentBase64, "base64").toString("utf8");
+  return { spec, file, text };
+}
+
+/** The status GitHub answers a token listing `repo`'s issues. */
+const issues = (token: string, repo: string) =>
+  octokit(peer, token)
+    .request("GET /repos/{owner}/{repo}/issues", { owner: "acme", repo: repo.split("/")[1]! })
+    .then(
+      (r) => r.status,
+      (e: { status: number }) => e.status,
+    );
+
+/** The broker's renewal call on the collector. */
+const renew = (bearer: string) =>
+  fetch(`${hub.thopters!.collector.url}/v1/github-token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${bearer}` },
+  });
+
 describe("hub with a GitHub App", () => {
   it("polls and reacts with an installation token, as the App's bot; its own commands are ignored", async () => {
     const issue = await start();
@@ -109,38 +138,17 @@ describe("hub with a GitHub App", () => {
   });
 
   it("gives each thopter its own token for its repository, renews it over the collector, revokes them at stop", async () => {
-    const provider = new RecordingProvider();
-    const issue = await start(0, { provider, entrypoint: ["/bin/true"], thopters: undefined });
-    peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
-    await hub.pollNow();
-    await until(() => provider.specs.length === 1, 20_000, "a thopter provisioned");
-    const spec = provider.specs[0]!;
-    const file = (path: string) => spec.files.find((f) => f.path === path)!;
-    const text = (path: string) => Buffer.from(file(path).contentBase64, "base64").toString("utf8");
-    const coder = file(THOPTER_PATHS.coderToken);
-    expect(coder).toMatchObject({ owner: "root", mode: 0o600 });
+    const { spec, file, text } = await provisionOne();
+    expect(file(THOPTER_PATHS.coderToken)).toMatchObject({ owner: "root", mode: 0o600 });
     const token = text(THOPTER_PATHS.coderToken);
     expect(token).toMatch(/^ghs_/);
     expect(JSON.stringify(spec.env)).not.toContain(token);
-    const issues = (t: string, repo: string) =>
-      octokit(peer, t)
-        .request("GET /repos/{owner}/{repo}/issues", { owner: "acme", repo: repo.split("/")[1]! })
-        .then(
-          (r) => r.status,
-          (e: { status: number }) => e.status,
-        );
     expect(await issues(token, REPO)).toBe(200);
     expect(await issues(token, SIBLING)).toBe(404);
 
     // The broker renews with its collector token; the observer's status token cannot.
-    const renew = (bearer: string) =>
-      fetch(`${hub.thopters!.collector.url}/v1/github-token`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${bearer}` },
-      });
     const brokerToken = text(THOPTER_PATHS.reportToken);
-    const statusToken = text(THOPTER_PATHS.statusToken);
-    expect((await renew(statusToken)).status).toBe(401);
+    expect((await renew(text(THOPTER_PATHS.statusToken))).status).toBe(401);
     const renewed = (await (await renew(brokerToken)).json()) as { token: string; expiresAt: string };
     expect(renewed.token).toMatch(/^ghs_/);
     expect(renewed.token).not.toBe(token);
@@ -155,32 +163,14 @@ describe("hub with a GitHub App", () => {
   });
 
   it("after a hub restart, a live thopter's broker still renews, and stop revokes what it got since", async () => {
-    const provider = new RecordingProvider();
-    const issue = await start(0, { provider, entrypoint: ["/bin/true"], thopters: undefined });
-    peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });
-    await hub.pollNow();
-    await until(() => provider.specs.length === 1, 20_000, "a thopter provisioned");
-    const spec = provider.specs[0]!;
-    const text = (path: string) =>
-      Buffer.from(spec.files.find((f) => f.path === path)!.contentBase64, "base64").toString("utf8");
+    const { spec, text } = await provisionOne();
     await until(() => hub.thopters!.registry.get(spec.thopterId)?.machine, 10_000, "its machine recorded");
-
     await restart();
-    const res = await fetch(`${hub.thopters!.collector.url}/v1/github-token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${text(THOPTER_PATHS.reportToken)}` },
-    });
+    const res = await renew(text(THOPTER_PATHS.reportToken));
     expect(res.status).toBe(200);
     const renewed = ((await res.json()) as { token: string }).token;
-    const status = (t: string) =>
-      octokit(peer, t)
-        .request("GET /repos/{owner}/{repo}/issues", { owner: "acme", repo: "widgets" })
-        .then(
-          (r) => r.status,
-          (e: { status: number }) => e.status,
-        );
-    expect(await status(renewed)).toBe(200);
+    expect(await issues(renewed, REPO)).toBe(200);
     await hub.thopters!.stopper.stop(spec.thopterId, "test");
-    expect(await status(renewed)).toBe(401);
+    expect(await issues(renewed, REPO)).toBe(401);
   });
 });

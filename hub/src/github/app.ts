@@ -131,6 +131,19 @@ export class GithubApp {
     return found;
   }
 
+  /**
+   * The bot as a git identity: `<slug>[bot]` with GitHub's noreply address for its user ID (GET /users/{login},
+   * asked with the repository's hub token), so commits are attributed to the App.
+   */
+  async botIdentity(repo: string): Promise<{ name: string; email: string }> {
+    const login = await this.botLogin();
+    const { token } = await this.token(repo, HUB_PERMISSIONS);
+    const { data } = await new Octokit({ baseUrl: this.baseUrl, auth: token }).request("GET /users/{username}", {
+      username: login,
+    });
+    return { name: login, email: `${data.id}+${login}@users.noreply.github.com` };
+  }
+
   /** What the dashboard should show: repositories the App is not installed on, and a clock GitHub disagrees with. */
   warnings(): string[] {
     const lines = [...this.notInstalled].map((repo) => new NotInstalledError(repo).message.replace(/^t/, "T"));

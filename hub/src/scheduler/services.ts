@@ -134,6 +134,8 @@ export async function startThopterServices(
       promptsDir: config.PROMPTS_DIR,
       thopterEnvFile: config.THOPTER_ENV_FILE,
       agentUser: config.GITHUB_INTEGRATION_JSON.agentUser,
+      botIdentity: async (repo) =>
+        repositories.get(repo.toLowerCase()) ? undefined : deps.githubApp?.botIdentity(repo),
       coderToken: async ({ id, repo }) =>
         repositories.get(repo.toLowerCase()) ?? (await githubTokens?.issue(id, repo))?.token,
       entrypoint: deps.entrypoint,

@@ -45,7 +45,8 @@ async function start(peerClockOffsetMs = 0, deps: HubDeps = { thopters: false })
     hubEnv(peer.url, dir, {
       GITHUB_INTEGRATION_JSON: JSON.stringify({
         repositories: { [REPO]: {}, [NOT_INSTALLED]: {} },
-        agentUser: { name: BOT, email: `${app.appId}+${BOT}@users.noreply.github.com` },
+        // Not the bot: App repositories take the bot identity from GitHub.
+        agentUser: { name: "Config Bot", email: "config-bot@example.com" },
       }),
       GITHUB_APP_ID: String(app.appId),
       GITHUB_APP_PRIVATE_KEY: app.privateKey.replace(/\n/g, "\\n"),
@@ -143,6 +144,10 @@ describe("hub with a GitHub App", () => {
     const token = text(THOPTER_PATHS.coderToken);
     expect(token).toMatch(/^ghs_/);
     expect(JSON.stringify(spec.env)).not.toContain(token);
+    // The agent's commits carry the App's bot identity.
+    const job = JSON.parse(text(THOPTER_PATHS.config)) as { agentUser: { name: string; email: string } };
+    const botId = (await octokit(peer, token).request("GET /users/{username}", { username: BOT })).data.id;
+    expect(job.agentUser).toEqual({ name: BOT, email: `${botId}+${BOT}@users.noreply.github.com` });
     expect(await issues(token, REPO)).toBe(200);
     expect(await issues(token, SIBLING)).toBe(404);
 

@@ -224,6 +224,15 @@ export function routes(deps: RouteDeps): Route[] {
     },
     {
       method: "GET",
+      template: "/users/{username}",
+      handle: (ctx) => {
+        const user = model.users.get(ctx.params.username ?? "");
+        if (!user) throw notFound();
+        return ok(render.authenticatedUser(user));
+      },
+    },
+    {
+      method: "GET",
       template: "/repos/{owner}/{repo}",
       needs: ["metadata", "read"],
       handle: (ctx) => ok(render.repository(ctx.repo)),

@@ -6,7 +6,7 @@ import getRawBody from "raw-body";
 import type { z } from "zod";
 import type { Registry, UpdateResult } from "../registry/index.js";
 import { applyBrokerReport, applyStatus } from "./apply.js";
-import { PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
+import { GITHUB_TOKEN_RATE, PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
 import type { TokenRole, TokenStore } from "./tokens.js";
 
 /** Large enough for the biggest valid report (a 20,000-character summary, all 4-byte characters) and no more. */
@@ -100,6 +100,7 @@ export function createCollector(options: CollectorOptions): Server {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const statusRate = options.statusRate ?? STATUS_RATE;
   const rate = new PerThopterRate(statusRate);
+  const renewals = new PerThopterRate(GITHUB_TOKEN_RATE);
 
   /** Refuses a status report over the thopter's rate before its body is read; logs once per run of refusals. */
   function checkRate(thopterId: string): void {
@@ -132,6 +133,13 @@ export function createCollector(options: CollectorOptions): Server {
     if (req.method !== "POST") throw new Refusal(405, `${req.url} takes POST`);
     const record = authenticate(req, "broker");
     req.resume();
+    const { retryAfter, refused } = renewals.take(record.id);
+    if (retryAfter > 0) {
+      if (refused === 1) log.warn({ thopterId: record.id }, "GitHub token renewals over the rate limit; answering 429");
+      throw new Refusal(429, `too many GitHub token renewals from this thopter; retry after ${retryAfter} s`, {
+        "retry-after": String(retryAfter),
+      });
+    }
     const minted = await options.githubToken?.(record.id, record.repo);
     if (!minted) throw new Refusal(404, `${record.repo} uses a personal access token: there is nothing to renew`);
     log.info({ thopterId: record.id, expiresAt: minted.expiresAt }, "GitHub App token renewed for the broker");

@@ -160,6 +160,11 @@ describe("hub with a GitHub App", () => {
     expect(await issues(renewed.token, REPO)).toBe(200);
     expect(await issues(renewed.token, SIBLING)).toBe(404);
 
+    // A flood of renewals (a broker gone wrong) is cut off after a small burst: the hub does not mint without bound.
+    const flood = await Promise.all(Array.from({ length: 10 }, () => renew(brokerToken).then((r) => r.status)));
+    expect(flood.filter((st) => st === 200)).toHaveLength(4); // the burst of 5, one already used above
+    expect(flood.filter((st) => st === 429)).toHaveLength(6);
+
     await hub.thopters!.stopper.stop(spec.thopterId, "test");
     expect(await issues(token, REPO)).toBe(401);
     expect(await issues(renewed.token, REPO)).toBe(401);

@@ -121,8 +121,10 @@ describe("hub with a GitHub App", () => {
     expect(mints.every((r) => r.status === 201)).toBe(true);
   });
 
-  it("names a repository the App is not installed on at start, and keeps serving the others", async () => {
-    await start();
+  it("names a repository the App is not installed on at start and on the dashboard, and keeps serving the others", async () => {
+    await start(0, { provider: new RecordingProvider(), entrypoint: ["/bin/true"], thopters: undefined });
+    const page = await (await fetch(`${hub.url}/`)).text();
+    expect(page).toContain(`The GitHub App is not installed on ${NOT_INSTALLED}: install it there`);
     expect(logs.some((l) => l.includes(`the GitHub App is not installed on ${NOT_INSTALLED}: install it there`))).toBe(
       true,
     );
@@ -131,11 +133,16 @@ describe("hub with a GitHub App", () => {
   });
 
   it("says its clock is off when GitHub refuses its JWT for skew (and works, corrected by GitHub's Date)", async () => {
-    const issue = await start(15 * 60 * 1000);
+    const issue = await start(15 * 60 * 1000, {
+      provider: new RecordingProvider(),
+      entrypoint: ["/bin/true"],
+      thopters: undefined,
+    });
     const id = Number(peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
     await hub.pollNow();
     expect(logs.some((l) => /the hub's clock is off by -?9\d\d s from GitHub's/.test(l))).toBe(true);
     expect(eyes(peer, { comment: id })).toBe(1);
+    expect(await (await fetch(`${hub.url}/`)).text()).toMatch(/clock is off by -?9\d\d s from GitHub/);
   });
 
   it("gives each thopter its own token for its repository, renews it over the collector, revokes them at stop", async () => {

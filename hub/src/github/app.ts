@@ -58,6 +58,8 @@ function expiryAwareCache(now: () => number) {
 
 export class GithubApp {
   private readonly auth: ReturnType<typeof createAppAuth>;
+  private readonly request: Octokit["request"];
+  private slug: Promise<string> | undefined;
   private readonly installations = new Map<string, Promise<number>>();
   private readonly notInstalled = new Set<string>();
   private readonly baseUrl: string;
@@ -92,9 +94,6 @@ export class GithubApp {
     this.auth = github.auth as ReturnType<typeof createAppAuth>;
     this.request = github.request;
   }
-
-  private readonly request: Octokit["request"];
-  private slug: Promise<string> | undefined;
 
   /** The login commits and comments come from: `<app-slug>[bot]` (GET /app, cached). */
   botLogin(): Promise<string> {

@@ -3,13 +3,14 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { auditLogger, createAudit } from "./audit.js";
+import { CoderToken, type CoderTokenOptions } from "./coder-token.js";
 import type { BrokerConfig } from "./config.js";
 import { Mirror } from "./git/mirror.js";
 import { createGitHub, repoRef } from "./github.js";
 import { Mutex } from "./mutex.js";
 import { Outbox } from "./outbox.js";
 import { Budgets } from "./rate-limit.js";
-import { makeRedactor } from "./redaction.js";
+import { makeRedactor, type Redact } from "./redaction.js";
 import { listen, MCP_PATH } from "./server.js";
 import type { ToolContext } from "./tools/types.js";
 
@@ -23,6 +24,8 @@ export interface Broker {
 
 export interface BrokerOptions {
   log?: Logger;
+  /** Renewal timing of a GitHub App token (tests shorten it). */
+  coderToken?: Pick<CoderTokenOptions, "renewBeforeMs" | "firstRenewalMs">;
 }
 
 /** State directory layout: everything root-owned, mode 0700. */
@@ -39,18 +42,26 @@ export function statePaths(stateDir: string) {
  * outbox, and listens on 127.0.0.1.
  */
 export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}): Promise<Broker> {
-  const redact = makeRedactor([config.coderToken, config.reportToken, config.mcpKey]);
   const log = opts.log ?? pino({ name: "broker" });
+  const coderToken = new CoderToken({
+    initial: config.coderToken,
+    collectorUrl: config.collectorUrl,
+    reportToken: config.reportToken,
+    log,
+    ...opts.coderToken,
+  });
+  // Renewed GitHub tokens join the redaction list as they arrive (coderToken.all is live).
+  const redact: Redact = (text) => makeRedactor([...coderToken.all, config.reportToken, config.mcpKey])(text);
   const paths = statePaths(config.stateDir);
   for (const dir of [config.stateDir, paths.outbox, paths.home]) mkdirSync(dir, { recursive: true, mode: 0o700 });
 
-  const github = createGitHub(config.githubApiUrl, config.coderToken, log);
+  const github = createGitHub(config.githubApiUrl, coderToken, log);
   const repo = repoRef(config.repo);
   const { data: info } = await github.rest.repos.get(repo);
   const mirror = new Mirror({
     path: config.mirror,
     cloneUrl: info.clone_url,
-    token: config.coderToken,
+    token: () => coderToken.current,
     home: paths.home,
     timeoutMs: config.limits.gitTimeoutMs,
   });
@@ -69,6 +80,7 @@ export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}
     config,
     mirror,
     github,
+    coderToken,
     repo,
     htmlUrl: info.html_url,
     outbox,
@@ -86,6 +98,7 @@ export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      coderToken.close();
       await outbox.stop();
       audit.close();
     },

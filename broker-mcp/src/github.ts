@@ -1,17 +1,23 @@
+import { createCallbackAuth } from "@octokit/auth-callback";
 import { Octokit as Core } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { restEndpointMethods } from "@octokit/plugin-rest-endpoint-methods";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import type { Logger } from "pino";
+import type { CoderToken } from "./coder-token.js";
 
 const Octokit = Core.plugin(restEndpointMethods, paginateRest, retry, throttling);
 export type GitHub = InstanceType<typeof Octokit>;
 
-/** Octokit with the coder token, honouring GitHub's primary and secondary limits (retry once, then give up). */
-export function createGitHub(baseUrl: string, token: string, log: Logger): GitHub {
-  return new Octokit({
-    auth: token,
+/**
+ * Octokit with the coder token, honouring GitHub's primary and secondary limits (retry once, then give up). A GitHub
+ * App token that GitHub calls expired (401) is renewed through the hub and the request sent once more.
+ */
+export function createGitHub(baseUrl: string, token: CoderToken, log: Logger): GitHub {
+  const github = new Octokit({
+    authStrategy: createCallbackAuth,
+    auth: { callback: () => token.current },
     baseUrl: baseUrl.replace(/\/$/, ""),
     userAgent: "thopter-broker",
     log: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
@@ -26,6 +32,17 @@ export function createGitHub(baseUrl: string, token: string, log: Logger): GitHu
       },
     },
   });
+  github.hook.wrap("request", async (request, options) => {
+    try {
+      return await request(options);
+    } catch (err) {
+      if ((err as { status?: number }).status !== 401 || !token.renewable) throw err;
+      log.warn("GitHub answered 401: renewing the GitHub App token and retrying once");
+      await token.renew();
+      return request(options);
+    }
+  });
+  return github;
 }
 
 export type RepoRef = { owner: string; repo: string };

@@ -72,7 +72,7 @@ function makeRepo() {
   const mirror = new Mirror({
     path: gitDir,
     cloneUrl: "http://127.0.0.1:9/none.git",
-    token: "",
+    token: () => "",
     home: root,
     timeoutMs: 30_000,
   });

@@ -12,7 +12,7 @@ describe("the mirror's pre-push gate", () => {
     new Mirror({
       path: join(root, "mirror.git"),
       cloneUrl: "http://127.0.0.1:9/x.git",
-      token: "",
+      token: () => "",
       home,
       timeoutMs: 5_000,
     });

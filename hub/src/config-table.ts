@@ -7,6 +7,9 @@ const MEANING: Record<Variable, string> = {
   GITHUB_API_URL: "GitHub REST base (GitHub Enterprise Server and the test peer work too)",
   GITHUB_INTEGRATION_JSON:
     "the repositories served, each with its issues and coder token; the agent's git identity; optional `authorizedUsers`",
+  GITHUB_APP_ID: "GitHub App auth (recommended): the App's id; repositories may then omit their tokens",
+  GITHUB_APP_PRIVATE_KEY_FILE: "GitHub App auth: the App's private key (PEM file, root-only); only the hub holds it",
+  GITHUB_APP_PRIVATE_KEY: "GitHub App auth: the key itself, instead of a file (line breaks may be written `\\n`)",
   GITHUB_WEBHOOK_SECRET: "enables `POST /github/webhook` (signature checked)",
   POLL_INTERVAL_MS: "poll period; idle polls are free (304)",
   PROVIDER: "where thopters run",

@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NAME_PATTERN, RepoFullName, urlHost } from "@thopter/protocol";
+import { NAME_PATTERN, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
+import { INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
 import { parseStoreUrl } from "./store/url.js";
+
+export { GithubIntegration } from "./github-integration.js";
 
 /** A bad or missing configuration value. The message is one line: variable, what is wrong, what to do. */
 export class ConfigError extends Error {
@@ -16,50 +20,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-const INTEGRATION_EXAMPLE =
-  '{"repositories":{"owner/name":{"issuesToken":"…","coderToken":"…"}},"agentUser":{"name":"…","email":"…"},"authorizedUsers":["login"]}';
-
-/** GitHub login: alphanumerics and single hyphens (bots end in `[bot]`). */
-const GithubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "is not a GitHub login");
-
-const RepoTokens = z.strictObject({
-  issuesToken: z.string().min(1, "must not be empty"),
-  coderToken: z.string().min(1, "must not be empty"),
-});
-
-/** `GITHUB_INTEGRATION_JSON` once parsed: which repositories the hub serves, with which tokens, as whom. */
-export const GithubIntegration = z.strictObject({
-  repositories: z
-    .record(RepoFullName, RepoTokens)
-    .refine((repos) => Object.keys(repos).length > 0, "must name at least one repository"),
-  agentUser: z.strictObject({
-    name: z.string().regex(/^[^<>\n]+$/, "must be a non-empty name without <, > or line breaks"),
-    // Loose on purpose: git takes any address, and GitHub App bots use `ID+slug[bot]@users.noreply.github.com`.
-    email: z.string().regex(/^[^\s<>@]+@[^\s<>@]+$/, "is not an email address"),
-  }),
-  /** Without it, a command counts when its author is OWNER, MEMBER or COLLABORATOR of the repository. */
-  authorizedUsers: z.array(GithubLogin).optional(),
-});
-export type GithubIntegration = z.infer<typeof GithubIntegration>;
-
-/** V8 quotes the start of the input in JSON errors; this input holds tokens, so keep only the reason. */
-function jsonErrorReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/,\s*(\.\.\.)?".*$/s, "");
-}
-
-const integrationJson = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: `not valid JSON (${jsonErrorReason(err)})` });
-      return z.NEVER;
-    }
-  })
-  .pipe(GithubIntegration);
 
 /** A whole number from an environment string, range-checked, echoing the bad value (never a secret). */
 function integer(min: number, max: number, fallback: number) {
@@ -110,6 +70,9 @@ export const EnvSchema = z.object({
   GITHUB_API_URL: httpUrl.default("https://api.github.com"),
   GITHUB_INTEGRATION_JSON: integrationJson,
   GITHUB_WEBHOOK_SECRET: z.string().optional(),
+  GITHUB_APP_ID: appIdSchema.optional(),
+  GITHUB_APP_PRIVATE_KEY_FILE: z.string().optional(),
+  GITHUB_APP_PRIVATE_KEY: z.string().optional(),
   POLL_INTERVAL_MS: integer(10, 3_600_000, 5000),
   PROVIDER: z.enum(["local", "fly"], { error: 'must be "local" or "fly"' }).default("local"),
   FLY_API_URL: httpUrl.default("https://api.machines.dev"),
@@ -166,6 +129,7 @@ export const FIX: Record<Variable, string> = {
   GITHUB_API_URL: "set it to the GitHub REST base URL, e.g. https://api.github.com",
   GITHUB_INTEGRATION_JSON: `set it to ${INTEGRATION_EXAMPLE}`,
   GITHUB_WEBHOOK_SECRET: "set it to the webhook's secret or leave it unset",
+  ...APP_FIX,
   POLL_INTERVAL_MS: "set it to the poll period in milliseconds (10 to 3600000; default 5000)",
   PROVIDER: "set it to local or fly",
   FLY_API_URL: "set it to the Machines API URL, e.g. https://api.machines.dev",
@@ -203,7 +167,7 @@ export const FIX: Record<Variable, string> = {
 };
 
 /** The validated hub configuration: one field per variable, parsed (numbers, JSON, lists) and defaulted. */
-export type HubConfig = z.infer<typeof EnvSchema> & { HUB_PUBLIC_URL: string };
+export type HubConfig = z.infer<typeof EnvSchema> & { HUB_PUBLIC_URL: string; githubApp?: GithubAppConfig };
 
 /** `path` inside a variable's JSON value, e.g. `repositories["acme/w"].coderToken`. */
 function describePath(path: PropertyKey[]): string {
@@ -236,6 +200,26 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
   return undefined;
 }
 
+/** The App from its variables; a repository without tokens needs it. */
+function checkGithubApp(config: z.infer<typeof EnvSchema>): GithubAppConfig | undefined {
+  let app: GithubAppConfig | undefined;
+  try {
+    app = loadGithubApp(config);
+  } catch (err) {
+    if (err instanceof AppConfigProblem) throw new ConfigError(err.variable, err.message);
+    throw err;
+  }
+  const tokenless = Object.entries(config.GITHUB_INTEGRATION_JSON.repositories).find(([, t]) => !t.issuesToken);
+  if (tokenless && !app) {
+    throw new ConfigError(
+      "GITHUB_INTEGRATION_JSON",
+      `GITHUB_INTEGRATION_JSON: repositories[${JSON.stringify(tokenless[0])}] has no tokens and no GitHub App is ` +
+        "configured; set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_FILE, or give it issuesToken and coderToken",
+    );
+  }
+  return app;
+}
+
 function checkCombinations(config: z.infer<typeof EnvSchema>): void {
   if (config.PROVIDER === "fly") {
     for (const variable of ["FLY_API_TOKEN", "APP_NAME", "THOPTER_IMAGE"] as const) {
@@ -262,8 +246,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   if (!result.success) throw issueError(result.error.issues[0]!);
   const config = result.data;
   checkCombinations(config);
+  const githubApp = checkGithubApp(config);
   return {
     ...config,
+    githubApp,
     HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${urlHost(config.HUB_HOST)}:${config.HUB_PORT}`,
   };
 }
@@ -286,7 +272,13 @@ export function loadConfigWithEnvFile(cwd = process.cwd(), env: NodeJS.ProcessEn
 
 /** Every secret value in a config (tokens, webhook secret, dashboard token, store password), for scrubbing. */
 export function configSecrets(config: HubConfig): string[] {
-  const values = [config.GITHUB_WEBHOOK_SECRET, config.DASHBOARD_TOKEN, config.FLY_API_TOKEN];
+  const values = [
+    config.GITHUB_WEBHOOK_SECRET,
+    config.DASHBOARD_TOKEN,
+    config.FLY_API_TOKEN,
+    config.githubApp?.privateKey,
+    config.GITHUB_APP_PRIVATE_KEY,
+  ];
   for (const repo of Object.values(config.GITHUB_INTEGRATION_JSON.repositories)) {
     values.push(repo.issuesToken, repo.coderToken);
   }

@@ -10,6 +10,7 @@ import { guardDashboardPort } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard, DashboardAuth } from "./dashboard/index.js";
+import { GithubApp } from "./github/app.js";
 import { GitHubClients } from "./github/clients.js";
 import { createApp } from "./http/app.js";
 import { apiGuard } from "./http/routes/guard.js";
@@ -112,14 +113,26 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const metrics = createMetrics(() => queue.list());
   const integration = config.GITHUB_INTEGRATION_JSON;
   const repos = Object.keys(integration.repositories) as RepoFullName[];
+  const app = config.githubApp && new GithubApp(config.githubApp, config.GITHUB_API_URL, log);
+  const appRepos = repos.filter((r) => !integration.repositories[r]!.issuesToken);
   const clients = new GitHubClients({
+    app: app && { app, repos: appRepos },
     baseUrl: config.GITHUB_API_URL,
-    issuesTokens: Object.fromEntries(repos.map((r) => [r, integration.repositories[r]!.issuesToken])),
+    issuesTokens: Object.fromEntries(
+      repos.flatMap((r) => {
+        const token = integration.repositories[r]!.issuesToken;
+        return token ? [[r, token]] : [];
+      }),
+    ),
     log,
     retryUnitMs: deps.retryUnitMs,
     requestTimeoutMs: deps.requestTimeoutMs,
     onRateLimitRemaining: (repo, n) => metrics.rateLimitRemaining.set({ repo }, n),
   });
+  // Named at start (and on the dashboard): a repository the App cannot reach would otherwise only fail its polls.
+  await Promise.all(
+    appRepos.map((repo) => app!.installationId(repo).catch((err: Error) => log.error({ repo }, err.message))),
+  );
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
   let url = "";
@@ -139,6 +152,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
+          githubApp: app,
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
           authorize: auth.guardAction,
         });
@@ -171,7 +185,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       isolation: provider?.isolation,
       hostWarnings,
       viewers: accessViewers(thopters.access),
-      healthWarnings: () => healthWarnings(health()),
+      // The failing parts, then what the GitHub App cannot do (not installed somewhere, the clock off).
+      healthWarnings: () => [...healthWarnings(health()), ...(app?.warnings() ?? [])],
       log,
     });
   const intake = new Intake({

@@ -70,7 +70,7 @@ function buildFor(profiles: Profiles) {
     promptsDir: resolve(import.meta.dirname, "../../prompts"),
     thopterEnvFile: join(dir, "thopters.env"),
     agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-    coderToken: () => "ghs_coder",
+    coderToken: async () => "ghs_coder",
     entrypoint: ["/boot"],
     profileEnv: (gc) => profiles.credentialEnv(gc),
     profileHome: (gc) => profiles.home(gc),

@@ -41,7 +41,7 @@ function build(keys?: AccessKeys, more: Partial<SpecContext> = {}) {
     promptsDir: resolve(import.meta.dirname, "../../prompts"),
     thopterEnvFile: join(dir, "none.env"),
     agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-    coderToken: (repo) => (repo === "acme/widgets" ? CODER : undefined),
+    coderToken: async ({ repo }) => (repo === "acme/widgets" ? CODER : undefined),
     entrypoint: ["/boot"],
     access: keys && { issue: (id) => keys.issue(id), allowedOrigins: ["https://hub.example.com"] },
     ...more,

@@ -71,6 +71,15 @@ export function fixScenario(beforePush?: () => Promise<void>): Scenario {
   ];
 }
 
+/** What the demo's App is granted on its installation: what the hub and the broker ask for. */
+const APP_PERMISSIONS = {
+  contents: "write",
+  pull_requests: "write",
+  issues: "write",
+  checks: "read",
+  metadata: "read",
+} as const;
+
 export interface WorldOptions {
   /** The hub's HTTP port (default: one free a moment ago, so the dashboard links in comments are right). */
   hubPort?: number;
@@ -80,6 +89,8 @@ export interface WorldOptions {
   logLevel?: string;
   /** Extra hub variables (PROVIDER=fly, FLY_API_URL…). */
   hubEnv?: Record<string, string>;
+  /** The repository is served through a GitHub App (no PATs in the hub's configuration). */
+  githubApp?: boolean;
 }
 
 /** The demo's world: the GitHub peer with the sample repository and its issue, the model peer, and a whole hub. */
@@ -95,6 +106,8 @@ export interface World {
   isolation: "full" | "off";
   /** A comment on the issue, by the repository owner unless `author` says otherwise. */
   comment(body: string, author?: { login: string; association: Association }): number;
+  /** The login the hub and thopters act as: the PAT bot user, or the App's `<slug>[bot]`. */
+  bot: string;
   /** The bot's comments on the issue. */
   replies(): string[];
   thopters(): Promise<ThopterRecord[]>;
@@ -146,10 +159,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         "",
       ].join("\n"),
     );
+    const app = options.githubApp ? peer.apps.create("thopter-swarm", OWNER) : undefined;
+    if (app) peer.apps.install(app.appId, [REPO], APP_PERMISSIONS);
     const config = loadConfig({
       GITHUB_API_URL: peer.url,
+      ...(app && { GITHUB_APP_ID: String(app.appId), GITHUB_APP_PRIVATE_KEY: app.privateKey }),
       GITHUB_INTEGRATION_JSON: JSON.stringify({
-        repositories: { [REPO]: { issuesToken, coderToken } },
+        repositories: { [REPO]: app ? {} : { issuesToken, coderToken } },
         agentUser: { name: "Thopter Bot", email: "bot@thopter.invalid" },
       }),
       POLL_INTERVAL_MS: "1000",
@@ -181,10 +197,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       isolation,
       comment: (body, author = { login: OWNER, association: "OWNER" }) =>
         Number(peer.addComment(REPO, issue, { body, author: author.login, association: author.association }).id),
+      bot: app?.botLogin ?? BOT,
       replies: () =>
         peer
           .comments(REPO, issue)
-          .filter((c) => (c.user as { login: string }).login === BOT)
+          .filter((c) => (c.user as { login: string }).login === world.bot)
           .map((c) => String(c.body)),
       thopters: async () =>
         ((await (await world.api("/api/thopters")).json()) as { thopters: ThopterRecord[] }).thopters,

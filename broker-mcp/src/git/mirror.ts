@@ -7,7 +7,8 @@ export interface MirrorOptions {
   path: string;
   /** Origin's clone URL; it carries no credentials. */
   cloneUrl: string;
-  token: string;
+  /** The current GitHub token (it may be renewed between commands). */
+  token: () => string;
   /** Root-owned empty directory used as HOME for git, so no user's dotfiles are read. */
   home: string;
   timeoutMs: number;
@@ -41,12 +42,10 @@ export function isSha(value: string): boolean {
  */
 export class Mirror {
   private readonly env: Record<string, string>;
-  private readonly authEnv: Record<string, string>;
   private tipsRead: Promise<Tips> | null = null;
 
   constructor(readonly opts: MirrorOptions) {
     this.env = rootGitEnv(opts.home);
-    this.authEnv = rootGitEnv(opts.home, opts.token);
   }
 
   get path(): string {
@@ -65,7 +64,7 @@ export class Mirror {
   git(args: string[], extra: Partial<GitOptions> & { authenticated?: boolean } = {}): Promise<GitResult> {
     const { authenticated, ...rest } = extra;
     const run = runGit(["--git-dir", this.opts.path, ...args], {
-      env: authenticated ? this.authEnv : this.env,
+      env: authenticated ? rootGitEnv(this.opts.home, this.opts.token()) : this.env,
       timeoutMs: this.opts.timeoutMs,
       ...rest,
     });
@@ -83,7 +82,7 @@ export class Mirror {
     if (!existsSync(this.opts.path)) {
       mkdirSync(dirname(this.opts.path), { recursive: true, mode: 0o755 });
       await runGit(["clone", "--bare", "--no-hardlinks", "--", this.opts.cloneUrl, this.opts.path], {
-        env: this.authEnv,
+        env: rootGitEnv(this.opts.home, this.opts.token()),
         timeoutMs: this.opts.timeoutMs,
       });
     }

@@ -43,7 +43,7 @@ export const pushBranch = defineTool({
       }
       const { refs, commits } = await tips;
       const { maxFileBytes } = config.limits;
-      const check = () => inspectPush(mirror, { sha, known: commits, maxFileBytes, secrets: [config.coderToken] });
+      const check = () => inspectPush(mirror, { sha, known: commits, maxFileBytes, secrets: ctx.coderToken.all });
       const branch = config.workBranch;
       const seen = refs.get(`refs/heads/${branch}`) ?? null;
       // The push starts while the checks run, and sends nothing to origin unless they pass.

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { CoderToken } from "../coder-token.js";
 import type { BrokerConfig } from "../config.js";
 import type { Mirror } from "../git/mirror.js";
 import type { GitHub, RepoRef } from "../github.js";
@@ -12,6 +13,8 @@ export interface ToolContext {
   config: BrokerConfig;
   mirror: Mirror;
   github: GitHub;
+  /** The GitHub token as it is now (renewed when it is an App token); `all` for secret scans. */
+  coderToken: CoderToken;
   repo: RepoRef;
   /** The repository's web address (`html_url`), for compare links. */
   htmlUrl: string;

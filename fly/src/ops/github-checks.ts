@@ -106,10 +106,15 @@ async function checkToken(api: string, repo: string, token: string, role: "issue
   return checks;
 }
 
-/** Every repository's two tokens, checked against `GITHUB_API_URL`. Network failures become failed checks. */
+/**
+ * Every repository's two tokens, checked against `GITHUB_API_URL` (repositories without tokens are the GitHub App's:
+ * see github-app-checks.ts). Network failures become failed checks.
+ */
 export async function checkGithub(api: string, repositories: Record<string, RepoTokens>): Promise<Check[]> {
   const checks: Check[] = [];
-  for (const [repo, tokens] of Object.entries(repositories)) {
+  for (const [repo, { issuesToken, coderToken }] of Object.entries(repositories)) {
+    if (!issuesToken || !coderToken) continue;
+    const tokens = { issuesToken, coderToken };
     if (tokens.issuesToken === tokens.coderToken) {
       checks.push({
         level: "warn",

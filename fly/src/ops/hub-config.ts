@@ -1,12 +1,14 @@
 import { parse as parseDotenv } from "dotenv";
 import { metadataHost } from "./fleet.js";
-import { type CliSettings, SettingError } from "./settings.js";
+import { type CliSettings, readAppKey, SettingError } from "./settings.js";
 
 /** Every variable the hub reads (hub/src/config.ts); the CLI passes these through from `.env` to the hub machine. */
 export const HUB_VARIABLES = [
   "GITHUB_API_URL",
   "GITHUB_INTEGRATION_JSON",
   "GITHUB_WEBHOOK_SECRET",
+  "GITHUB_APP_ID",
+  "GITHUB_APP_PRIVATE_KEY",
   "POLL_INTERVAL_MS",
   "PROVIDER",
   "FLY_API_URL",
@@ -75,6 +77,9 @@ export function hubEnvFile(settings: CliSettings, opts: { redisPassword: string;
     PROFILES_FILE: HUB_PROFILES_PATH,
   });
   if (opts.goldenClaudes.length > 0) values.GOLDEN_CLAUDES = opts.goldenClaudes.join(",");
+  // The key file stays on this machine: the hub gets the key itself, on one line.
+  const keyFile = settings.raw.GITHUB_APP_PRIVATE_KEY_FILE;
+  if (keyFile) values.GITHUB_APP_PRIVATE_KEY = readAppKey(settings).replace(/\r?\n/g, "\\n");
   return serialize(values);
 }
 

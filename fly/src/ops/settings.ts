@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { NAME_PATTERN, RepoFullName } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
@@ -15,7 +15,13 @@ export class SettingError extends Error {
   }
 }
 
-const RepoTokens = z.object({ issuesToken: z.string().min(1), coderToken: z.string().min(1) });
+/** Both PATs, or neither when the GitHub App covers the repository. */
+const RepoTokens = z
+  .object({ issuesToken: z.string().min(1).optional(), coderToken: z.string().min(1).optional() })
+  .superRefine((t, ctx) => {
+    if ((t.issuesToken === undefined) === (t.coderToken === undefined)) return;
+    ctx.addIssue({ code: "custom", path: [t.issuesToken ? "coderToken" : "issuesToken"], message: "is missing" });
+  });
 /** The part of `GITHUB_INTEGRATION_JSON` the CLI checks (the hub validates the whole value at its start). */
 const Integration = z.object({ repositories: z.record(RepoFullName, RepoTokens) });
 export type RepoTokens = z.infer<typeof RepoTokens>;
@@ -50,6 +56,12 @@ const CliEnv = z.object({
   METADATA_IMAGE: imageRef.default("docker.io/library/redis:7-alpine"),
   GITHUB_API_URL: httpUrl.default("https://api.github.com"),
   GITHUB_INTEGRATION_JSON: integrationJson.optional(),
+  GITHUB_APP_ID: z
+    .string()
+    .regex(/^[1-9]\d*$/, "is not a GitHub App ID (a whole number)")
+    .optional(),
+  GITHUB_APP_PRIVATE_KEY_FILE: z.string().optional(),
+  GITHUB_APP_PRIVATE_KEY: z.string().optional(),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   THOPTER_STATE_DIR: z.string().default(".thopter"),
 });
@@ -66,6 +78,9 @@ const FIX: Record<Variable, string> = {
   GITHUB_API_URL: "set it to the GitHub REST base URL, e.g. https://api.github.com",
   GITHUB_INTEGRATION_JSON:
     'set it to {"repositories":{"owner/name":{"issuesToken":"…","coderToken":"…"}},"agentUser":{"name":"…","email":"…"}}',
+  GITHUB_APP_ID: "set it to the App ID on the GitHub App's settings page (docs/github-app.md)",
+  GITHUB_APP_PRIVATE_KEY_FILE: "set it to the App's .pem private key file (docs/github-app.md)",
+  GITHUB_APP_PRIVATE_KEY: "set GITHUB_APP_PRIVATE_KEY_FILE to the App's .pem private key file (docs/github-app.md)",
   THOPTER_ENV_FILE: "set it to the file of KEY=value lines for thopters (default .env.thopters)",
   THOPTER_STATE_DIR: "set it to a folder for the CLI's local files (default .thopter)",
 };
@@ -132,6 +147,21 @@ export function repositories(settings: CliSettings): Record<string, RepoTokens> 
     );
   }
   return parsed.data.repositories;
+}
+
+/** The GitHub App's private key: GITHUB_APP_PRIVATE_KEY_FILE's content, or GITHUB_APP_PRIVATE_KEY. */
+export function readAppKey(settings: CliSettings): string {
+  const file = settings.raw.GITHUB_APP_PRIVATE_KEY_FILE;
+  if (!file) return required(settings, "GITHUB_APP_PRIVATE_KEY").replace(/\\n/g, "\n");
+  try {
+    return readFileSync(resolve(settings.cwd, file), "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SettingError(
+      "GITHUB_APP_PRIVATE_KEY_FILE",
+      `GITHUB_APP_PRIVATE_KEY_FILE: cannot read ${file} (${code}); ${FIX.GITHUB_APP_PRIVATE_KEY_FILE}`,
+    );
+  }
 }
 
 /** A golden-claude or profile name from the command line, checked like the hub checks `-g NAME`. */

@@ -7,6 +7,12 @@ export const STATUS_RATE = { burst: 60, perSecond: 20 };
 
 export type Rate = typeof STATUS_RATE;
 
+/**
+ * GitHub App token renewals per thopter: a burst of 5, then one a minute. A broker renews about every 50 minutes
+ * (and once more after a 401); a loop with its token cannot make the hub mint tokens without bound.
+ */
+export const GITHUB_TOKEN_RATE: Rate = { burst: 5, perSecond: 1 / 60 };
+
 interface Bucket {
   tokens: number;
   at: number;

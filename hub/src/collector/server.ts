@@ -6,7 +6,7 @@ import getRawBody from "raw-body";
 import type { z } from "zod";
 import type { Registry, UpdateResult } from "../registry/index.js";
 import { applyBrokerReport, applyStatus } from "./apply.js";
-import { PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
+import { GITHUB_TOKEN_RATE, PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
 import type { TokenRole, TokenStore } from "./tokens.js";
 
 /** Large enough for the biggest valid report (a 20,000-character summary, all 4-byte characters) and no more. */
@@ -19,7 +19,14 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   /** Per-thopter limit on `POST /v1/status` (STATUS_RATE by default). */
   statusRate?: Rate;
+  /**
+   * `POST /v1/github-token` (broker role): a fresh GitHub App token for the thopter's repository, so the broker
+   * renews before expiry while the App's key stays here. Undefined for a repository that uses a PAT.
+   */
+  githubToken?: (thopterId: string, repo: string) => Promise<{ token: string; expiresAt: string } | undefined>;
 }
+
+const GITHUB_TOKEN_PATH = "/v1/github-token";
 
 interface Endpoint<S extends z.ZodType> {
   role: TokenRole;
@@ -93,6 +100,7 @@ export function createCollector(options: CollectorOptions): Server {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const statusRate = options.statusRate ?? STATUS_RATE;
   const rate = new PerThopterRate(statusRate);
+  const renewals = new PerThopterRate(GITHUB_TOKEN_RATE);
 
   /** Refuses a status report over the thopter's rate before its body is read; logs once per run of refusals. */
   function checkRate(thopterId: string): void {
@@ -109,19 +117,41 @@ export function createCollector(options: CollectorOptions): Server {
     );
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const endpoint = ENDPOINTS[req.url ?? ""];
-    if (!endpoint) throw new Refusal(404, `no such endpoint ${req.url}: use POST /v1/status or POST /v1/reports`);
-    if (req.method !== "POST") throw new Refusal(405, `${req.url} takes POST`);
-    const thopterId = tokens.verify(bearer(req), endpoint.role);
-    if (thopterId === undefined) {
-      throw new Refusal(401, `token is not a valid ${endpoint.role} token for ${req.url}`);
-    }
+  /** The live thopter a request's bearer token names in `role`, or a 401. */
+  function authenticate(req: IncomingMessage, role: TokenRole) {
+    const thopterId = tokens.verify(bearer(req), role);
+    if (thopterId === undefined) throw new Refusal(401, `token is not a valid ${role} token for ${req.url}`);
     const record = registry.get(thopterId);
     if (!record || record.state === "gone") {
       rate.forget(thopterId);
       throw new Refusal(401, `thopter ${thopterId} is gone`);
     }
+    return record;
+  }
+
+  async function renewGithubToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "POST") throw new Refusal(405, `${req.url} takes POST`);
+    const record = authenticate(req, "broker");
+    req.resume();
+    const { retryAfter, refused } = renewals.take(record.id);
+    if (retryAfter > 0) {
+      if (refused === 1) log.warn({ thopterId: record.id }, "GitHub token renewals over the rate limit; answering 429");
+      throw new Refusal(429, `too many GitHub token renewals from this thopter; retry after ${retryAfter} s`, {
+        "retry-after": String(retryAfter),
+      });
+    }
+    const minted = await options.githubToken?.(record.id, record.repo);
+    if (!minted) throw new Refusal(404, `${record.repo} uses a personal access token: there is nothing to renew`);
+    log.info({ thopterId: record.id, expiresAt: minted.expiresAt }, "GitHub App token renewed for the broker");
+    send(res, 200, minted);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url === GITHUB_TOKEN_PATH) return renewGithubToken(req, res);
+    const endpoint = ENDPOINTS[req.url ?? ""];
+    if (!endpoint) throw new Refusal(404, `no such endpoint ${req.url}: use POST /v1/status or POST /v1/reports`);
+    if (req.method !== "POST") throw new Refusal(405, `${req.url} takes POST`);
+    const thopterId = authenticate(req, endpoint.role).id;
     if (endpoint.role === "status") checkRate(thopterId);
     const parsed = endpoint.schema.safeParse(await readJson(req, limit));
     if (!parsed.success) throw new Refusal(400, `invalid report: ${describeIssues(parsed.error)}`);

@@ -34,7 +34,7 @@ export interface DashboardOptions {
     GITHUB_API_URL: string;
     PROFILES_FILE?: string;
   };
-  /** One warning per part that is failing (store, GitHub per repository, provider), worked out on every page. */
+  /** One warning per failing part (store, GitHub per repository, provider) and per GitHub App problem, on every page. */
   healthWarnings?: () => string[];
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";

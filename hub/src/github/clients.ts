@@ -1,5 +1,6 @@
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
+import { type GithubApp, HUB_PERMISSIONS } from "./app.js";
 import { getTokenLogin } from "./issues.js";
 import { createGitHubClient, type GitHubClient } from "./octokit.js";
 
@@ -7,6 +8,8 @@ export interface GitHubClientsOptions {
   baseUrl: string;
   /** `owner/name` → that repository's issues token. */
   issuesTokens: Record<string, string>;
+  /** The GitHub App and the repositories it serves (those without an issues token). */
+  app?: { app: GithubApp; repos: string[] };
   log: Logger;
   onRateLimitRemaining?: (repo: RepoFullName, remaining: number) => void;
   retryUnitMs?: number;
@@ -19,7 +22,11 @@ export class GitHubClients {
   private readonly logins = new Map<string, Promise<string>>();
 
   constructor(private readonly opts: GitHubClientsOptions) {
-    for (const [repo, token] of Object.entries(opts.issuesTokens)) {
+    const app = opts.app;
+    const appTokens = Object.fromEntries(
+      (app?.repos ?? []).map((repo) => [repo, async () => (await app!.app.token(repo, HUB_PERMISSIONS)).token]),
+    );
+    for (const [repo, token] of Object.entries({ ...opts.issuesTokens, ...appTokens })) {
       this.clients.set(
         repo.toLowerCase(),
         createGitHubClient({
@@ -33,6 +40,10 @@ export class GitHubClients {
         }),
       );
     }
+  }
+
+  private isApp(key: string): boolean {
+    return this.opts.app?.repos.some((r) => r.toLowerCase() === key) ?? false;
   }
 
   /** Repository names match case-insensitively, as on GitHub. */
@@ -51,7 +62,7 @@ export class GitHubClients {
     const key = repo.toLowerCase();
     let login = this.logins.get(key);
     if (!login) {
-      login = getTokenLogin(this.get(repo));
+      login = this.isApp(key) ? this.opts.app!.app.botLogin() : getTokenLogin(this.get(repo));
       this.logins.set(key, login);
     }
     try {

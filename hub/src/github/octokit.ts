@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createCallbackAuth } from "@octokit/auth-callback";
 import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { retry } from "@octokit/plugin-retry";
@@ -20,7 +21,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface GitHubClientOptions {
   baseUrl: string;
-  token: string;
+  /** A PAT, or a callback giving the current installation token (GitHub App). */
+  token: string | (() => Promise<string>);
   log: Logger;
   /** A label for logs (the repository). */
   id: string;
@@ -40,7 +42,9 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
   const log = opts.log.child({ github: opts.id });
   const client = new GitHub({
     baseUrl: opts.baseUrl.replace(/\/+$/, ""),
-    auth: opts.token,
+    ...(typeof opts.token === "string"
+      ? { auth: opts.token }
+      : { authStrategy: createCallbackAuth, auth: { callback: opts.token } }),
     userAgent: "thopter-swarm-hub",
     request: { fetch: fetchWithTimeout(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) },
     // Octokit's own logger prints request details at debug; route it through pino (which redacts) at the right levels.
@@ -52,7 +56,10 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
     },
     throttle: {
       // The plugin's limiters are keyed by id: secondary limits are per account, so clients sharing a token share them.
-      id: createHash("sha256").update(`${opts.baseUrl}\n${opts.token}`).digest("hex").slice(0, 16),
+      id: createHash("sha256")
+        .update(`${opts.baseUrl}\n${typeof opts.token === "string" ? opts.token : `app ${opts.id}`}`)
+        .digest("hex")
+        .slice(0, 16),
       onRateLimit: waitOrGiveUp(log, "GitHub primary rate limit hit"),
       onSecondaryRateLimit: waitOrGiveUp(log, "GitHub secondary rate limit"),
     },

@@ -7,6 +7,8 @@ export interface StopDeps {
   registry: Registry;
   provider: Provider;
   tokens: TokenStore;
+  /** The thopter's GitHub App tokens, revoked with its collector tokens (absent without an App). */
+  githubTokens?: { revoke(thopterId: string): Promise<void> };
   log: Logger;
 }
 
@@ -34,6 +36,7 @@ export class Stopper {
     if (!record || record.state === "gone") return;
     if (record.state !== "stopping") await registry.transition(thopterId, "stopping", reason);
     await tokens.revoke(thopterId);
+    await this.deps.githubTokens?.revoke(thopterId);
     if (record.machine) {
       await provider.destroy(record.machine);
       log.info({ thopterId, machine: record.machine.id, reason }, "thopter stopped; machine and volume destroyed");

@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../access/index.js";
 import { startCollector, TokenStore } from "../collector/index.js";
 import type { HubConfig } from "../config.js";
+import type { GithubApp } from "../github/app.js";
+import { ThopterGithubTokens } from "../github/thopter-tokens.js";
 import type { HomeFile } from "../profiles/index.js";
 import type { Provider } from "../providers/provider.js";
 import { Reaper, Stopper } from "../reaper/index.js";
@@ -54,6 +56,8 @@ export interface ThopterServicesDeps {
   profileHome?: (gc: string) => Promise<HomeFile[] | undefined>;
   /** The dashboard-token check for pause/resume/stop; without it those routes are not mounted at all. */
   authorize?: RequestHandler;
+  /** The GitHub App, for repositories configured without tokens: each thopter gets its own token. */
+  githubApp?: GithubApp;
 }
 
 export interface ThopterServices {
@@ -106,9 +110,11 @@ export async function startThopterServices(
     log.warn({ machine: machine.ref.id, reason }, "destroying a machine the hub does not expect");
     await provider.destroy(machine.ref).catch((err) => log.error({ err, machine: machine.ref.id }, "destroy failed"));
   }
+  const githubTokens = deps.githubApp && new ThopterGithubTokens(deps.githubApp, log);
   const collector = await startCollector({
     registry,
     tokens,
+    githubToken: async (id, repo) => (repositories.get(repo.toLowerCase()) ? undefined : githubTokens?.issue(id, repo)),
     log,
     host: config.HUB_HOST,
     port: config.HUB_STATUS_PORT,
@@ -117,7 +123,7 @@ export async function startThopterServices(
   const repositories = new Map(
     Object.entries(config.GITHUB_INTEGRATION_JSON.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
   );
-  const stopper = new Stopper({ registry, provider, tokens, log });
+  const stopper = new Stopper({ registry, provider, tokens, githubTokens, log });
   const scheduler = new Scheduler({
     queue,
     registry,
@@ -131,7 +137,10 @@ export async function startThopterServices(
       promptsDir: config.PROMPTS_DIR,
       thopterEnvFile: config.THOPTER_ENV_FILE,
       agentUser: config.GITHUB_INTEGRATION_JSON.agentUser,
-      coderToken: (repo) => repositories.get(repo.toLowerCase()),
+      botIdentity: async (repo) =>
+        repositories.get(repo.toLowerCase()) ? undefined : deps.githubApp?.botIdentity(repo),
+      coderToken: async ({ id, repo }) =>
+        repositories.get(repo.toLowerCase()) ?? (await githubTokens?.issue(id, repo))?.token,
       entrypoint: deps.entrypoint,
       access: { issue: (id) => access.issue(id), allowedOrigins: originsOf(config.HUB_PUBLIC_URL) },
       defaultBranch: deps.defaultBranch,

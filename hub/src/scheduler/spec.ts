@@ -33,7 +33,10 @@ export interface SpecContext {
   promptsDir: string;
   thopterEnvFile: string;
   agentUser: { name: string; email: string };
-  coderToken(repo: string): string | undefined;
+  /** The GitHub App's bot as a git identity, for a repository the App serves (its commits then show the App). */
+  botIdentity?(repo: string): Promise<{ name: string; email: string } | undefined>;
+  /** The broker's GitHub token for this thopter: the repository's PAT, or a fresh GitHub App token. */
+  coderToken(record: { id: string; repo: string }): Promise<string | undefined>;
   entrypoint: string[];
   /** The web terminal and session log: without it the thopter starts neither. */
   access?: {
@@ -95,12 +98,12 @@ const envLines = (env: Record<string, string>): string =>
 /** Builds the spec both providers boot from: job description, rendered prompt, and each secret in its own file. */
 export function specBuilder(context: SpecContext): (input: SpecInput) => Promise<ThopterSpec> {
   return async ({ record, request, tokens }) => {
-    const coderToken = context.coderToken(record.repo);
+    const coderToken = await context.coderToken(record);
     if (!coderToken) throw new Error(`GITHUB_INTEGRATION_JSON has no coderToken for ${record.repo}`);
     const instructions = request.command.kind === "start" ? request.command.instructions : "";
     const templatePath = join(context.promptsDir, `${record.prompt}.md`);
     // Independent reads and writes, at once: this is on the way from a command to its machine.
-    const [template, agentEnv, home, access, defaultBranch] = await Promise.all([
+    const [template, agentEnv, home, access, defaultBranch, bot] = await Promise.all([
       readFile(templatePath, "utf8").catch((err: Error) => {
         throw new Error(`cannot read prompt ${templatePath}: ${err.message}`);
       }),
@@ -109,6 +112,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       context.access?.issue(record.id),
       // Only a shortcut: a thopter without it asks GitHub itself, so a failed lookup must not fail the provisioning.
       context.defaultBranch?.(record.repo).catch(() => undefined),
+      context.botIdentity?.(record.repo),
     ]);
     const prompt = renderPrompt(template, {
       repository: record.repo,
@@ -129,7 +133,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       instructions,
       collectorUrl: context.collectorUrl,
       githubApiUrl: context.githubApiUrl,
-      agentUser: context.agentUser,
+      agentUser: bot ?? context.agentUser,
       files: THOPTER_PATHS,
       defaultBranch,
       profileHome: home && THOPTER_PATHS.profileHome,

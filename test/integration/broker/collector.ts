@@ -15,6 +15,8 @@ export interface Receiver {
   deliveries: number;
   /** Requests refused for a bad token or body. */
   refused: number;
+  /** GitHub App tokens handed out on `POST /v1/github-token`. */
+  renewals: number;
   mode: "up" | "down" | "lose-answers";
   waitFor(predicate: (reports: BrokerReport[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -26,13 +28,18 @@ async function body(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function startReceiver(token: string): Promise<Receiver> {
+/** `githubToken`: what the hub's `POST /v1/github-token` answers (a fresh App token); without it, 404 as for a PAT. */
+export async function startReceiver(
+  token: string,
+  githubToken?: () => Promise<{ token: string; expiresAt: string }>,
+): Promise<Receiver> {
   const seen = new Set<string>();
   const receiver: Receiver = {
     url: "",
     reports: [],
     deliveries: 0,
     refused: 0,
+    renewals: 0,
     mode: "up",
     async waitFor(predicate, timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
@@ -47,6 +54,12 @@ export async function startReceiver(token: string): Promise<Receiver> {
   const server: Server = createServer(async (req, res) => {
     if (receiver.mode === "down") {
       req.socket.destroy();
+      return;
+    }
+    if (req.method === "POST" && req.url === "/v1/github-token" && req.headers.authorization === `Bearer ${token}`) {
+      const minted = await githubToken?.();
+      receiver.renewals += minted ? 1 : 0;
+      res.writeHead(minted ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(minted ?? {}));
       return;
     }
     if (req.method !== "POST" || req.url !== "/v1/reports" || req.headers.authorization !== `Bearer ${token}`) {

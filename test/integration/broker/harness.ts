@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { type Broker, type BrokerConfigInput, loadConfig, startBroker } from "@thopter/broker-mcp";
+import { GithubApp, THOPTER_PERMISSIONS } from "@thopter/hub/github/app";
 import pino from "pino";
 import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
@@ -38,6 +39,11 @@ export interface WorldOptions {
   limits?: BrokerConfigInput["limits"];
   /** Keep the state directory (outbox) of an earlier world: a broker restart. */
   stateDir?: string;
+  /**
+   * The coder token is a GitHub App installation token living `lifetimeMs` (minted by the hub's GithubApp), and the
+   * receiver renews it as the hub's collector does; the broker renews on the given schedule (in-process only).
+   */
+  app?: { lifetimeMs: number; renewBeforeMs: number; firstRenewalMs: number };
 }
 
 export interface World {
@@ -101,11 +107,24 @@ async function startProcess(configPath: string): Promise<World["broker"]> {
   };
 }
 
-async function startInProcess(configPath: string): Promise<World["broker"]> {
+async function startInProcess(configPath: string, coderToken?: WorldOptions["app"]): Promise<World["broker"]> {
   const lines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
-  const broker: Broker = await startBroker(loadConfig(configPath), { log });
+  const broker: Broker = await startBroker(loadConfig(configPath), { log, coderToken });
   return { url: broker.url, pid: process.pid, output: () => lines.join(""), stop: () => broker.close() };
+}
+
+/** A GitHub App installed on REPO, and the hub's way of minting a thopter's token for it. */
+function appMinter(peer: GithubPeer, lifetimeMs: number) {
+  const app = peer.apps.create("thopter-swarm", REPO.split("/")[0]!);
+  peer.apps.install(app.appId, [REPO], THOPTER_PERMISSIONS);
+  peer.apps.tokenLifetimeMs = lifetimeMs;
+  const github = new GithubApp(
+    { appId: String(app.appId), privateKey: app.privateKey },
+    peer.url,
+    pino({ level: "silent" }),
+  );
+  return () => github.token(REPO, THOPTER_PERMISSIONS, true);
 }
 
 /**
@@ -114,13 +133,15 @@ async function startInProcess(configPath: string): Promise<World["broker"]> {
  */
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const peer = await startGithubPeer();
-  const coderToken = fakeGithubToken();
   const issuesToken = fakeGithubToken();
-  await peer.addRepo(REPO, { coderToken, issuesToken, bot: { login: "thopter-bot" } });
+  const patToken = fakeGithubToken();
+  await peer.addRepo(REPO, { coderToken: patToken, issuesToken, bot: { login: "thopter-bot" } });
+  const mint = opts.app && appMinter(peer, opts.app.lifetimeMs);
+  const coderToken = mint ? (await mint()).token : patToken;
   const issue = peer.createIssue(REPO, { title: "Add a greeting", body: "Please add hello.txt", author: "alice" });
   const issueNumber = issue.number as number;
   const reportToken = randomBytes(24).toString("hex");
-  const receiver = await startReceiver(reportToken);
+  const receiver = await startReceiver(reportToken, mint);
   const agent = agentUser();
 
   const root = mkdtempSync(join(tmpdir(), "broker-world-"));
@@ -171,7 +192,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   const configPath = join(secrets, "broker.json");
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
 
-  const start = () => (opts.process ? startProcess(configPath) : startInProcess(configPath));
+  const start = () => (opts.process ? startProcess(configPath) : startInProcess(configPath, opts.app));
   let broker = await start();
   await asAgent(agent, agentHome, "git", ["clone", "-q", mirror, workspace]);
 

@@ -11,6 +11,8 @@ export class RecordingProvider implements Provider {
   readonly isolation = "full" as const;
   /** Every `create` call, in order: the thopter and `performance.now()` at the call. */
   readonly creates: { thopterId: string; at: number }[] = [];
+  /** The spec of every `create` call, in order (its files hold the thopter's secrets). */
+  readonly specs: ThopterSpec[] = [];
   private readonly machines = new Map<string, MachineInfo>();
   private waiting: ((at: number) => void) | undefined;
 
@@ -21,8 +23,9 @@ export class RecordingProvider implements Provider {
     });
   }
 
-  async create(_spec: ThopterSpec, owner: MachineOwner): Promise<MachineRef> {
+  async create(spec: ThopterSpec, owner: MachineOwner): Promise<MachineRef> {
     const at = performance.now();
+    this.specs.push(spec);
     this.creates.push({ thopterId: owner.thopterId, at });
     this.waiting?.(at);
     this.waiting = undefined;

@@ -137,7 +137,7 @@ export async function startThopter(
     promptsDir: join(REPO_ROOT, "prompts"),
     thopterEnvFile: envFile,
     agentUser: { name: "Thopter Bot", email: "bot@example.invalid" },
-    coderToken: (repo) => (repo === REPO ? coderToken : undefined),
+    coderToken: async ({ repo }) => (repo === REPO ? coderToken : undefined),
     entrypoint: [ENTRYPOINT],
   })({
     record: record as ThopterRecord,

@@ -13,6 +13,9 @@ export interface Grant {
   /** Repositories ("owner/name") this token can see; `all` for a human's classic token. */
   repos: Set<string> | "all";
   permissions: Record<Area, Level>;
+  /** Installation tokens only: refused (401) from then on. */
+  expiresAt?: Date;
+  installationId?: number;
 }
 
 /** The hub's issues token: read and write issues, comments and reactions; nothing else. */
@@ -34,6 +37,8 @@ const RANK: Record<Level, number> = { none: 0, read: 1, write: 2 };
 
 export class Tokens {
   private readonly grants = new Map<string, Grant>();
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
 
   /** Throws unless `add(token, user, …, permissions)` would succeed, so callers can check before changing state. */
   check(token: string, user: User, permissions: Record<Area, Level>): void {
@@ -60,8 +65,19 @@ export class Tokens {
     }
   }
 
+  /** An App's installation token (minted by the peer, so always new). */
+  addInstallationToken(token: string, grant: Grant & { expiresAt: Date; installationId: number }): void {
+    this.grants.set(token, grant);
+  }
+
+  /** The token's grant; undefined when unknown, revoked or expired (GitHub answers 401 Bad credentials). */
   get(token: string): Grant | undefined {
-    return this.grants.get(token);
+    const grant = this.grants.get(token);
+    return grant?.expiresAt && grant.expiresAt <= this.now() ? undefined : grant;
+  }
+
+  revoke(token: string): void {
+    this.grants.delete(token);
   }
 
   /** The token of an `Authorization: token X` / `Bearer X` header; undefined when absent or another scheme. */

@@ -1,3 +1,5 @@
+import type { Grant } from "./auth.js";
+
 /**
  * GitHub's JSON error answers: `message`, `documentation_url` (the operation's docs page when known) and `status`
  * as a string, plus `errors` for 422 Validation Failed — the shape Octokit turns into a RequestError.
@@ -29,7 +31,12 @@ export class HttpError extends Error {
 }
 
 export const notFound = () => new HttpError(404, "Not Found");
-export const forbiddenForToken = () => new HttpError(403, "Resource not accessible by personal access token");
+/** 403 for a token without the permission: GitHub names the kind of token. */
+export const forbiddenFor = (grant: Grant) =>
+  new HttpError(
+    403,
+    `Resource not accessible by ${grant.installationId === undefined ? "personal access token" : "integration"}`,
+  );
 export const validationFailed = (...errors: ValidationDetail[]) => new HttpError(422, "Validation Failed", errors);
 
 export function errorBody(status: number, message: string, documentationUrl: string, errors?: ValidationDetail[]) {

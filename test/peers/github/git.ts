@@ -31,7 +31,7 @@ async function gitMaybe(args: string[], gitDir: string): Promise<string | undefi
 }
 
 export interface BranchRule {
-  /** The login whose pushes are restricted (REMOTE_USER as the git bridge sets it). */
+  /** The login whose pushes are restricted (REMOTE_USER as the git bridge sets it); App bots are restricted too. */
   restrictedUser: string;
   /** Ref prefix that user may create, update and delete. */
   allowedPrefix: string;
@@ -40,15 +40,15 @@ export interface BranchRule {
 /** The hook prints what GitHub prints for a ruleset violation (GH013), so pushers see a familiar refusal. */
 function preReceiveHook(fullName: string, rule: BranchRule): string {
   return `#!/bin/sh
-# GitHub peer branch rule for ${fullName}: ${rule.restrictedUser} may only write ${rule.allowedPrefix}*.
-[ "$REMOTE_USER" = '${rule.restrictedUser}' ] || exit 0
+# GitHub peer branch rule for ${fullName}: ${rule.restrictedUser} and App bots may only write ${rule.allowedPrefix}*.
+case "$REMOTE_USER" in '${rule.restrictedUser}'|*'[bot]') ;; *) exit 0 ;; esac
 status=0
 while read -r old new ref; do
   case "$ref" in
     '${rule.allowedPrefix}'*) ;;
     *)
       echo "error: GH013: Repository rule violations found for $ref." >&2
-      echo "- Cannot update this protected ref: ${rule.restrictedUser} may only push to ${rule.allowedPrefix}*." >&2
+      echo "- Cannot update this protected ref: $REMOTE_USER may only push to ${rule.allowedPrefix}*." >&2
       status=1
       ;;
   esac

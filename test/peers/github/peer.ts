@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
 import { Accounting, type PeerStats, type TokenStats } from "./accounting.js";
+import { Apps } from "./app.js";
+import { appRoutes } from "./app-routes.js";
 import { ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { allObjects, createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
@@ -30,7 +32,9 @@ export class GithubPeer {
   readonly requestLog: RequestLogEntry[] = [];
   private readonly spec = GithubSpec.load();
   private readonly model: Model;
-  private readonly tokens = new Tokens();
+  private readonly tokens: Tokens;
+  /** GitHub Apps and their installations (`createApp`, `installApp`); set `apps.tokenLifetimeMs` to expire sooner. */
+  readonly apps: Apps;
   private readonly faults = new Faults();
   private readonly render: Renderer;
   private readonly webhooks: WebhookSender;
@@ -47,6 +51,8 @@ export class GithubPeer {
   ) {
     const clock = options.now ?? (() => new Date());
     this.model = new Model(clock);
+    this.tokens = new Tokens(() => this.model.now());
+    this.apps = new Apps(this.model, this.tokens);
     this.accounting = new Accounting(options.rateLimit ?? 5000, () => this.model.now());
     this.logger = options.logger ?? pino({ name: "github-peer", level: process.env.GITHUB_PEER_LOG ?? "silent" });
     this.render = new Renderer(url, (repo) => this.gitUrl(repo.fullName));
@@ -58,14 +64,16 @@ export class GithubPeer {
       gitDir: (repo: Repo) => this.gitDir(repo.fullName),
       rateLimit: (token: string) => this.accounting.rateLimit(token),
     };
+    const repoOf = (fullName: string) => this.render.repository(this.model.repo(fullName));
     this.rest = new RestApi({
       spec: this.spec,
       model: this.model,
       tokens: this.tokens,
+      apps: this.apps,
       faults: this.faults,
       accounting: this.accounting,
       violations: this.violations,
-      routes: routes(deps),
+      routes: [...routes(deps), ...appRoutes(this.apps, this.render, url, repoOf)],
       web: new WebPages(this.model, (repo) => this.gitDir(repo.fullName)),
     });
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
@@ -265,6 +273,8 @@ export class GithubPeer {
     const method = req.method ?? "GET";
     const id = requestId();
     res.setHeader("x-github-request-id", id);
+    // The peer's clock, so a client can tell how far off its own is (Octokit's App auth corrects JWTs by it).
+    res.setHeader("date", this.model.now().toUTCString());
     let status = 500;
     try {
       status = url.pathname.startsWith("/git/")

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Accounting, Cost } from "./accounting.js";
+import { type App, Apps } from "./app.js";
 import { allows, canSee, type Grant, Tokens } from "./auth.js";
-import { errorBody, forbiddenForToken, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
+import { errorBody, forbiddenFor, HttpError, notFound, PRIMARY_LIMIT_DOCS, REST_DOCS } from "./errors.js";
 import type { Faults } from "./faults.js";
 import type { Model, Repo } from "./model.js";
 import { type GithubSpec, type SpecViolation, templatePattern } from "./openapi.js";
@@ -15,6 +16,7 @@ export interface RestApiDeps {
   spec: GithubSpec;
   model: Model;
   tokens: Tokens;
+  apps: Apps;
   faults: Faults;
   accounting: Accounting;
   /** Where differences from GitHub's description are recorded (the peer's `violations`). */
@@ -66,8 +68,20 @@ export class RestApi {
       (this.deps.spec.operation(route).externalDocs as { url?: string } | undefined)?.url ?? REST_DOCS,
     );
 
-    const token = Tokens.fromApiHeader(req.headers.authorization);
-    const grant = token ? this.deps.tokens.get(token) : undefined;
+    const bearer = Tokens.fromApiHeader(req.headers.authorization);
+    let app: App | undefined;
+    if (route.app) {
+      try {
+        app = this.deps.apps.authenticate(bearer ?? "");
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        this.deps.accounting.count(key, undefined, "free");
+        return sendJson(res, 401, errorBody(401, error.message, error.documentationUrl ?? REST_DOCS));
+      }
+    }
+    // An App's calls are accounted under the App (each JWT differs); `grant` is its bot, with no repository.
+    const token = app ? `app:${app.id}` : bearer;
+    const grant = app ? Apps.grantOf(app) : bearer ? this.deps.tokens.get(bearer) : undefined;
     if (!token || !grant) {
       this.deps.accounting.count(key, undefined, "free");
       // Without credentials the peer's repositories are private ones: GitHub hides them behind a 404.
@@ -123,6 +137,7 @@ export class RestApi {
       result = await route.handle({
         grant,
         token,
+        app,
         params,
         url,
         body,
@@ -138,7 +153,7 @@ export class RestApi {
         body: errorBody(error.status, error.message, error.documentationUrl ?? docs, error.errors),
       };
     }
-    const json = JSON.stringify(result.body);
+    const json = result.body === undefined ? "" : JSON.stringify(result.body);
     const digest = createHash("sha1").update(json).digest("hex");
     // Identical bodies were already checked: polling the same page over and over stays cheap.
     const checked = `${key} ${result.status} ${digest}`;
@@ -206,7 +221,7 @@ export class RestApi {
     const fullName = `${params.owner}/${params.repo}`;
     const repo = this.deps.model.repos.get(fullName);
     if (!repo || !canSee(grant, fullName)) throw notFound();
-    if (!allows(grant, ...route.needs)) throw forbiddenForToken();
+    if (!allows(grant, ...route.needs)) throw forbiddenFor(grant);
     return repo;
   }
 }

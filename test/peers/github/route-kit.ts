@@ -1,3 +1,4 @@
+import type { App } from "./app.js";
 import type { Area, Grant, Level } from "./auth.js";
 import { validationFailed } from "./errors.js";
 import type { Model, Repo } from "./model.js";
@@ -11,6 +12,8 @@ export interface RouteContext {
   body: unknown;
   /** Resolved from {owner}/{repo} when the template has them (the server checks the token can see it). */
   repo: Repo;
+  /** The App whose JWT authenticated the call (routes with `app: true`). */
+  app?: App;
 }
 
 export interface RouteResult {
@@ -20,7 +23,9 @@ export interface RouteResult {
 }
 
 export interface Route {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** Authenticated as a GitHub App (a JWT), not with a token. */
+  app?: boolean;
   template: string;
   /** Permission needed on the repository; routes without one are not repository-scoped. */
   needs?: [Area, Exclude<Level, "none">];

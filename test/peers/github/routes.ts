@@ -1,4 +1,4 @@
-import { notFound, validationFailed } from "./errors.js";
+import { forbiddenFor, notFound, validationFailed } from "./errors.js";
 import type { Comment, Issue, ReactionContent } from "./model.js";
 import { REACTION_CONTENTS } from "./model.js";
 import { paginate } from "./paginate.js";
@@ -83,7 +83,24 @@ export function routes(deps: RouteDeps): Route[] {
   const { model, render } = deps;
   return [
     { method: "GET", template: "/rate_limit", free: true, handle: (ctx) => rateLimitBody(deps, ctx.token) },
-    { method: "GET", template: "/user", handle: (ctx) => ok(render.authenticatedUser(ctx.grant.user)) },
+    {
+      method: "GET",
+      template: "/user",
+      handle: (ctx) => {
+        // An App's bot has no "authenticated user"; GitHub refuses installation tokens here.
+        if (ctx.grant.installationId !== undefined) throw forbiddenFor(ctx.grant);
+        return ok(render.authenticatedUser(ctx.grant.user));
+      },
+    },
+    {
+      method: "GET",
+      template: "/users/{username}",
+      handle: (ctx) => {
+        const user = model.users.get(ctx.params.username ?? "");
+        if (!user) throw notFound();
+        return ok(render.authenticatedUser(user));
+      },
+    },
     {
       method: "GET",
       template: "/repos/{owner}/{repo}",

@@ -6,10 +6,11 @@ import type { Machine } from "../../types.js";
 import type { Ops } from "../context.js";
 import { checkThopterEnv } from "../env-thopters.js";
 import { metadataHost } from "../fleet.js";
+import { checkGithubApp } from "../github-app-checks.js";
 import { type Check, checkGithub } from "../github-checks.js";
 import { readIfExists, resolvePath } from "../local-files.js";
 import { readProfiles } from "../profiles.js";
-import { repositories, SettingError } from "../settings.js";
+import { readAppKey, repositories, SettingError } from "../settings.js";
 
 const LABEL = { ok: "ok  ", warn: "warn", fail: "FAIL", note: "note" } as const;
 
@@ -155,10 +156,22 @@ async function checkPrivateNetwork(ops: Ops, hubRuns: boolean): Promise<Check> {
   }
 }
 
+const FIX_APP =
+  "set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_FILE (docs/github-app.md), or give them issuesToken and coderToken";
+
 async function checkGithubSettings(ops: Ops): Promise<Check[]> {
   if (ops.flags.dryRun) return [{ level: "note", message: "GitHub: not checked in a dry run" }];
   try {
-    return await checkGithub(ops.settings.GITHUB_API_URL, repositories(ops.settings));
+    const repos = repositories(ops.settings);
+    const checks = await checkGithub(ops.settings.GITHUB_API_URL, repos);
+    const appRepos = Object.keys(repos).filter((r) => !repos[r]!.issuesToken);
+    const appId = ops.settings.GITHUB_APP_ID;
+    if (appRepos.length > 0 && !appId) {
+      checks.push({ level: "fail", message: `${appRepos.join(", ")}: no tokens and no GITHUB_APP_ID; ${FIX_APP}` });
+    } else if (appId) {
+      checks.push(...(await checkGithubApp(ops.settings.GITHUB_API_URL, appId, readAppKey(ops.settings), appRepos)));
+    }
+    return checks;
   } catch (err) {
     if (err instanceof SettingError) return [{ level: "fail", message: err.message }];
     throw err;

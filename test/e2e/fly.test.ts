@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startWorld, type World } from "../demo/world.js";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { REPO, startWorld, type World } from "../demo/world.js";
 import { assertNoProcessesMentioning } from "../helpers/leftovers.js";
 import { FlyPeer } from "../peers/fly/index.js";
 import { asRoot, ROOT_ONLY, reactions, until } from "./harness.js";
@@ -13,6 +13,8 @@ const ENTRYPOINT = resolve(import.meta.dirname, "../../thopter/entrypoint.sh");
 let fly: FlyPeer;
 let machines = "";
 const world = {} as World;
+/** Set by a suite before its tests: the same loop with PATs or with a GitHub App. */
+let githubApp = false;
 
 beforeEach(async () => {
   machines = await mkdtemp(join(tmpdir(), "thopter-e2e-fly-"));
@@ -25,6 +27,7 @@ beforeEach(async () => {
   Object.assign(
     world,
     await startWorld({
+      githubApp,
       hubEnv: {
         PROVIDER: "fly",
         FLY_API_URL: fly.url,
@@ -59,5 +62,20 @@ describe.skipIf(!asRoot)(`/thopter with the Fly provider (Fly peer running machi
     await until(async () => (await world.thopters())[0]?.state === "gone", 30_000, "the thopter to be gone");
     expect(live()).toEqual([]);
     expect(fly.volumes().filter((v) => v.state !== "destroyed")).toEqual([]);
+  }, 150_000);
+});
+
+describe.skipIf(!asRoot)(`/thopter with GitHub App authentication on the Fly provider ${ROOT_ONLY}`, () => {
+  beforeAll(() => {
+    githubApp = true;
+  });
+
+  it("runs the whole loop on a Fly machine as the App's bot, with installation tokens only", async () => {
+    const { thopter } = await runLoop(world, { sessionLog: false });
+    expect(thopter.machine).toMatchObject({ provider: "fly", id: live()[0]?.id });
+    const [head] = await world.peer.log(REPO, thopter.branch);
+    expect(head).toMatchObject({ authorName: world.bot });
+    expect(world.peer.pulls(REPO)[0]).toMatchObject({ user: { login: world.bot } });
+    expect(world.peer.requestLog.filter((r) => r.path.endsWith("/access_tokens")).length).toBeGreaterThan(1);
   }, 150_000);
 });

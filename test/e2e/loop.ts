@@ -26,8 +26,10 @@ export async function runLoop(world: World, options: { sessionLog: boolean }): P
 
   const browser = await launchBrowser();
   try {
-    const swarm = await browser.newPage();
-    await swarm.goto(`${world.config.HUB_PUBLIC_URL}/`);
+    // One browser context, logged in once with the login URL the hub prints: its pages share the session cookie.
+    const context = await browser.newContext();
+    const swarm = await context.newPage();
+    await swarm.goto(world.hub.loginUrl);
     await swarm.locator("#live-dot.on").waitFor({ timeout: 10_000 });
     await markNotReloaded(swarm);
 
@@ -63,14 +65,14 @@ export async function runLoop(world: World, options: { sessionLog: boolean }): P
     await expect(row.locator(".report").count()).resolves.toBe(1);
     expect(await wasReloaded(swarm)).toBe(false);
 
-    const detail = await browser.newPage();
+    const detail = await context.newPage();
     const res = await detail.goto(page);
     expect(res?.status()).toBe(200);
     await expect(detail.locator("body").textContent()).resolves.toContain(SUMMARY);
 
     if (options.sessionLog) {
       // The comment's session-log link leads, through the dashboard, to Claude's session on the thopter.
-      const log = await browser.newPage();
+      const log = await context.newPage();
       expect((await log.goto(`${page}/log`))?.status()).toBe(200);
       expect(new URL(log.url()).origin).not.toBe(new URL(page).origin);
       await log.getByText("push_branch").first().waitFor({ timeout: 15_000 });

@@ -20,7 +20,7 @@ import {
 import { AgentUsers } from "./agent-users.js";
 import { closedAncestor } from "./closed-ancestor.js";
 import { inspectLocalMachine, type LaunchFile, type LocalMachineStatus, launchLocalMachine } from "./launch.js";
-import { checkRunnable, privateTmpUnavailable, sharedTmpWarning, withPrivateTmp } from "./private-tmp.js";
+import { findRunnable, privateTmpUnavailable, sharedTmpWarning, withPrivateTmp } from "./private-tmp.js";
 import { removeLocalMachine } from "./stop.js";
 import { DEFAULT_UID_RANGE, type UidRange, UidRangeText } from "./uid-range.js";
 import type { ThopterUser } from "./user-accounts.js";
@@ -101,8 +101,9 @@ export class LocalProvider implements Provider {
       try {
         const env = agent ? { ...spec.env, [AGENT_USER_ENV]: agent.name } : { ...spec.env, [ISOLATION_ENV]: "off" };
         const files = ownedFiles(spec, agent);
-        if (this.privateTmp) await checkRunnable(spec.entrypoint[0] ?? "");
-        const cmd = this.privateTmp ? withPrivateTmp(dir, spec.entrypoint) : spec.entrypoint;
+        const cmd = this.privateTmp
+          ? await withPrivateTmp(dir, spec.entrypoint, await findRunnable(spec.entrypoint[0] ?? ""))
+          : spec.entrypoint;
         const started = await launchLocalMachine({ dir, env, files, cmd, meta, agent });
         this.options.log.info(
           { thopterId: id, pid: started.process?.pid, dir, user: agent?.name },

@@ -1,26 +1,48 @@
 import { spawnSync } from "node:child_process";
 import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { access, realpath, stat } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
 
 /**
  * Runs in the machine's own mount namespace, before its entrypoint: fresh `/tmp` and `/dev/shm` (tmpfs) that no other
- * thopter and no host process shares, so nothing can be planted in or read from them across thopters. A machine
- * directory that was itself under one of them is bound back from a descriptor opened before the mount hid it.
+ * thopter and no host process shares, so nothing can be planted in or read from them across thopters. The machine
+ * directory and the code its entrypoint runs from (a checkout cloned under /tmp, say), when under one of them, are
+ * bound back from descriptors opened before the mounts hid them: code first, as the machine may lie inside it.
  */
 const SETUP = `set -eu
-dir=$1; shift
+dir=$1; code=$2; shift 2
 exec 3<"$dir"
+[ -z "$code" ] || exec 4<"$code"
 mount -t tmpfs -o mode=1777,nosuid,nodev thopter-tmp /tmp
 mount -t tmpfs -o mode=1777,nosuid,nodev thopter-shm /dev/shm
-case "$dir" in /tmp/*|/dev/shm/*) mkdir -p "$dir"; mount --no-canonicalize --bind /proc/self/fd/3 "$dir";; esac
-exec 3<&-
+rebind() { case "$2" in /tmp/*|/dev/shm/*) mkdir -p "$2"; mount --no-canonicalize --bind "/proc/self/fd/$1" "$2";; esac; }
+[ -z "$code" ] || rebind 4 "$code"
+rebind 3 "$dir"
+exec 3<&- 4<&-
 cd "$dir/root"
 exec "$@"`;
 
-/** `cmd` started in a private mount namespace with its own `/tmp` and `/dev/shm` (same pid: unshare and sh exec). */
-export function withPrivateTmp(dir: string, cmd: readonly string[]): string[] {
-  return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", SETUP, "thopter-tmp", dir, ...cmd];
+/**
+ * `cmd` started in a private mount namespace with its own `/tmp` and `/dev/shm` (same pid: unshare and sh exec).
+ * `executable` is the entrypoint's resolved path: the first folder below /tmp or /dev/shm on its real path is kept.
+ */
+export async function withPrivateTmp(dir: string, cmd: readonly string[], executable: string): Promise<string[]> {
+  const real = await realpath(executable);
+  const code = /^\/(tmp|dev\/shm)\/[^/]+/.exec(real)?.[0] ?? "";
+  return [
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "/bin/sh",
+    "-c",
+    SETUP,
+    "thopter-tmp",
+    dir,
+    code,
+    ...cmd,
+  ];
 }
 
 /** What the hub and dashboard say when machines cannot have their own /tmp (`reason`: what unshare said). */
@@ -42,10 +64,11 @@ export function privateTmpUnavailable(): string | undefined {
 }
 
 /**
- * Rejects, as a failed spawn would, when `command` is no executable file (looked up on PATH unless it has a slash):
- * behind the namespace wrapper only the wrapper is spawned, and a missing entrypoint would fail later and unseen.
+ * The executable file `command` names (looked up on PATH unless it has a slash); rejects, as a failed spawn would, when
+ * there is none: behind the namespace wrapper only the wrapper is spawned, and a missing entrypoint would fail later
+ * and unseen.
  */
-export async function checkRunnable(command: string): Promise<void> {
+export async function findRunnable(command: string): Promise<string> {
   const candidates = command.includes("/")
     ? [command]
     : (process.env.PATH ?? "")
@@ -64,7 +87,7 @@ export async function checkRunnable(command: string): Promise<void> {
         () => false,
       ))
     )
-      return;
+      return path;
   }
   throw new Error(`entrypoint ${command} did not start: no executable file by that name`);
 }

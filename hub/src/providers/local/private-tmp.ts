@@ -5,30 +5,42 @@ import { delimiter, isAbsolute, join } from "node:path";
 
 /**
  * Runs in the machine's own mount namespace, before its entrypoint: fresh `/tmp` and `/dev/shm` (tmpfs) that no other
- * thopter and no host process shares, so nothing can be planted in or read from them across thopters. The machine
- * directory and the code its entrypoint runs from (a checkout cloned under /tmp, say), when under one of them, are
- * bound back from descriptors opened before the mounts hid them: code first, as the machine may lie inside it.
+ * thopter and no host process shares, so nothing can be planted in or read from them across thopters. The code the
+ * entrypoint runs from (a checkout cloned under /tmp, say) and the machine directory, when under one of them, are bound
+ * back from descriptors opened before the mounts hid them: the code first, as the machine may lie inside it.
+ * Arguments: the machine directory, the folders to keep, `--`, the entrypoint.
  */
-const SETUP = `set -eu
-dir=$1; code=$2; shift 2
-exec 3<"$dir"
-[ -z "$code" ] || exec 4<"$code"
-mount -t tmpfs -o mode=1777,nosuid,nodev thopter-tmp /tmp
-mount -t tmpfs -o mode=1777,nosuid,nodev thopter-shm /dev/shm
-rebind() { case "$2" in /tmp/*|/dev/shm/*) mkdir -p "$2"; mount --no-canonicalize --bind "/proc/self/fd/$1" "$2";; esac; }
-[ -z "$code" ] || rebind 4 "$code"
-rebind 3 "$dir"
-exec 3<&- 4<&-
-cd "$dir/root"
-exec "$@"`;
+const SETUP = [
+  "set -eu",
+  'dir=$1; shift; exec 3<"$dir"; fd=3; keep=""',
+  'while [ "$1" != -- ]; do fd=$((fd + 1)); eval "exec $fd<\\"\\$1\\""; keep="$keep $fd:$1"; shift; done; shift',
+  "mount -t tmpfs -o mode=1777,nosuid,nodev thopter-tmp /tmp",
+  "mount -t tmpfs -o mode=1777,nosuid,nodev thopter-shm /dev/shm",
+  'rebind() { case "$2" in /tmp/*|/dev/shm/*) mkdir -p "$2"; mount --no-canonicalize --bind "/proc/self/fd/$1" "$2";; esac; }',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JavaScript template
+  'for k in $keep; do rebind "${k%%:*}" "${k#*:}"; done',
+  'rebind 3 "$dir"',
+  'cd "$dir/root"',
+  'exec "$@"',
+].join("\n");
+
+/** The first folder below /tmp or /dev/shm on the real path of each word of `cmd` that names an existing file. */
+async function codeFolders(cmd: readonly string[]): Promise<string[]> {
+  const folders = new Set<string>();
+  for (const word of cmd.filter((w) => isAbsolute(w))) {
+    const real = await realpath(word).catch(() => undefined);
+    const top = real && /^\/(tmp|dev\/shm)\/[^/\s]+/.exec(real)?.[0];
+    if (top) folders.add(top);
+  }
+  return [...folders];
+}
 
 /**
- * `cmd` started in a private mount namespace with its own `/tmp` and `/dev/shm` (same pid: unshare and sh exec).
- * `executable` is the entrypoint's resolved path: the first folder below /tmp or /dev/shm on its real path is kept.
+ * `cmd` started in a private mount namespace with its own `/tmp` and `/dev/shm` (same pid: unshare and sh exec);
+ * `executable` is `cmd[0]` found on PATH.
  */
 export async function withPrivateTmp(dir: string, cmd: readonly string[], executable: string): Promise<string[]> {
-  const real = await realpath(executable);
-  const code = /^\/(tmp|dev\/shm)\/[^/]+/.exec(real)?.[0] ?? "";
+  const keep = await codeFolders([executable, ...cmd.slice(1)]);
   return [
     "unshare",
     "--mount",
@@ -40,7 +52,8 @@ export async function withPrivateTmp(dir: string, cmd: readonly string[], execut
     SETUP,
     "thopter-tmp",
     dir,
-    code,
+    ...keep,
+    "--",
     ...cmd,
   ];
 }

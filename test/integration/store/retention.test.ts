@@ -1,18 +1,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConfigError, loadConfig } from "@thopter/hub/config";
+import { Registry } from "@thopter/hub/registry/index";
+import { RequestQueue } from "@thopter/hub/requests/queue";
+import { type ReplyRecord, replyKey } from "@thopter/hub/requests/replies";
+import { Retention } from "@thopter/hub/requests/retention";
+import { thopterIdsFor } from "@thopter/hub/scheduler/requests";
+import { openStore, type Store } from "@thopter/hub/store/index";
+import { WatchedStore } from "@thopter/hub/store/watched";
 import type { CommandSource } from "@thopter/protocol";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startRedis } from "../../test/helpers/redis.js";
-import { ConfigError, loadConfig } from "../src/config.js";
-import { Registry } from "../src/registry/index.js";
-import { RequestQueue } from "../src/requests/queue.js";
-import { type ReplyRecord, replyKey } from "../src/requests/replies.js";
-import { Retention } from "../src/requests/retention.js";
-import { thopterIdsFor } from "../src/scheduler/requests.js";
-import { openStore, type Store } from "../src/store/index.js";
-import { WatchedStore } from "../src/store/watched.js";
+import { startRedis } from "../../helpers/redis.js";
 
 const log = pino({ level: "silent" });
 const DAY = 86_400_000;

@@ -26,7 +26,7 @@ interface QueueEvents {
  * scheduler start at once rather than at its next look at the queue.
  *
  * The first read loads every stored request into an index; later ones answer from memory, kept current by this
- * queue's own writes (one hub owns its store). The scheduler reads only the open requests and one issue's (`view`);
+ * queue's own writes (one hub owns its store). The scheduler reads only the open requests and one issue's stops (`view`);
  * retention removes finished ones (`remove`), so neither memory nor a pass grows with history.
  */
 export class RequestQueue extends EventEmitter<QueueEvents> {
@@ -132,7 +132,7 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
   }
 
   /** The in-memory index, loaded on first use; reads from it are copies. */
-  view(): Promise<Readonly<Pick<RequestIndex, "open" | "onIssue" | "get" | "all" | "values">>> {
+  view(): Promise<Readonly<Pick<RequestIndex, "open" | "stopsOnIssue" | "get" | "all" | "values">>> {
     this.known ??= this.readAll();
     return this.known;
   }

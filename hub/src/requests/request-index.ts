@@ -9,21 +9,21 @@ const copies = (requests: Iterable<ThopterRequest>) =>
 
 /**
  * The queue's memory of its requests, indexed so the scheduler's pass costs what is open, not what is stored:
- * the open requests, and each issue's requests (a stop and the starts it affects are on one issue).
+ * the open requests, and each issue's stops (a stop cancels the starts written before it on its issue).
  * Every read returns copies in the order the commands were written on GitHub.
  */
 export class RequestIndex {
   private readonly byId = new Map<string, ThopterRequest>();
   private readonly openIds = new Set<string>();
-  private readonly byIssue = new Map<string, Set<string>>();
+  private readonly stopsByIssue = new Map<string, Set<string>>();
 
   set(request: ThopterRequest): void {
     this.byId.set(request.id, request);
     if (OPEN_STATES.includes(request.state)) this.openIds.add(request.id);
     else this.openIds.delete(request.id);
+    if (request.command.kind !== "stop") return;
     const issue = issueOf(request.source);
-    const ids = this.byIssue.get(issue) ?? new Set<string>();
-    this.byIssue.set(issue, ids.add(request.id));
+    this.stopsByIssue.set(issue, (this.stopsByIssue.get(issue) ?? new Set<string>()).add(request.id));
   }
 
   delete(id: string): void {
@@ -32,9 +32,9 @@ export class RequestIndex {
     this.byId.delete(id);
     this.openIds.delete(id);
     const issue = issueOf(request.source);
-    const ids = this.byIssue.get(issue);
+    const ids = this.stopsByIssue.get(issue);
     ids?.delete(id);
-    if (ids?.size === 0) this.byIssue.delete(issue);
+    if (ids?.size === 0) this.stopsByIssue.delete(issue);
   }
 
   get(id: string): ThopterRequest | undefined {
@@ -47,9 +47,9 @@ export class RequestIndex {
     return copies([...this.openIds].map((id) => this.byId.get(id)!));
   }
 
-  /** Every request on the issue `source` is on. */
-  onIssue(source: ThopterRequest["source"]): ThopterRequest[] {
-    return copies([...(this.byIssue.get(issueOf(source)) ?? [])].map((id) => this.byId.get(id)!));
+  /** Every `/thopter stop` on the issue `source` is on. */
+  stopsOnIssue(source: ThopterRequest["source"]): ThopterRequest[] {
+    return copies([...(this.stopsByIssue.get(issueOf(source)) ?? [])].map((id) => this.byId.get(id)!));
   }
 
   all(): ThopterRequest[] {

@@ -145,7 +145,7 @@ export class Scheduler {
    * One pass over the queue. It starts provisions and the slow parts of stops in the background and does not wait for
    * GitHub. A request is provisioned before its 👀 is posted (the 👀 waits its turn among the hub's writes); its 🚀
    * only after, so the issue shows them in that order. A store that lost data stops every pass: nothing is decided
-   * on state the hub cannot trust. It reads the open requests and their issues' only: its cost follows open work.
+   * on state the hub cannot trust. It reads the open requests and their issues' stops only: its cost follows open work.
    */
   private async pump(): Promise<void> {
     if (this.options.storeHealth?.().state === "lost") return;
@@ -155,11 +155,10 @@ export class Scheduler {
     const view = await queue.view();
     const pending = view.open().filter((r) => !settling.has(r.id));
     // Stops jump the queue: they free capacity and must not wait behind it.
-    for (const stop of pending.filter((r) => r.command.kind === "stop"))
-      this.handleStop(stop, view.onIssue(stop.source));
+    for (const stop of pending.filter((r) => r.command.kind === "stop")) this.handleStop(stop, (id) => view.get(id));
     const starts: ThopterRequest[] = [];
     for (const request of pending.filter((r) => r.command.kind === "start")) {
-      const stop = laterStop(request, view.onIssue(request.source));
+      const stop = laterStop(request, view.stopsOnIssue(request.source));
       if (stop) await queue.update(request.id, { state: "cancelled", stateReason: stopReason(stop.source.author) });
       else starts.push(request);
     }
@@ -231,12 +230,12 @@ export class Scheduler {
   }
 
   /** `/thopter stop`: stops the issue's thopters requested before it (in the background: destroying takes seconds). */
-  private handleStop(stop: ThopterRequest, requests: readonly ThopterRequest[]): void {
+  private handleStop(stop: ThopterRequest, requestOf: (id: string) => ThopterRequest | undefined): void {
     const { registry, stopper, queue, log } = this.options;
     const { repo, issueNumber, author } = stop.source;
     // Thopters being provisioned right now are stopped once their provision ends (their request is cancelled).
     const issue = registry.forIssue(repo, issueNumber).filter((r) => !this.inFlight.has(r.id));
-    const targets = stopTargets(stop, requests, issue);
+    const targets = stopTargets(stop, requestOf, issue);
     this.settle(stop.id, async () => {
       const results = await Promise.allSettled(targets.map((r) => stopper.stop(r.id, stopReason(author))));
       const failed = results.filter((r) => r.status === "rejected").length;

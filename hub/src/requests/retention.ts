@@ -7,6 +7,7 @@ import { REPLIES_PREFIX, type ReplyRecord, replyKey } from "./replies.js";
 import { OPEN_STATES } from "./request-index.js";
 
 const DAY_MS = 86_400_000;
+const MAX_PER_PASS = 1000;
 
 export interface RetentionOptions {
   store: Store;
@@ -27,7 +28,8 @@ export interface RetentionOptions {
 /**
  * Keeps the store from growing forever: finished requests, posted replies and gone thopters' records older than
  * STORE_RETENTION_DAYS are removed, at most `maxPerPass` per pass. Nothing exactly-once still depends on is touched:
- * a request not yet finished or 👀'd, or whose thopters are not all gone; a reply not yet posted.
+ * a request not yet finished or 👀'd, with a reply not yet posted, or whose thopters still have records (a record
+ * goes once `gone` that long); a reply not yet posted.
  */
 export class Retention {
   private timer: NodeJS.Timeout | undefined;
@@ -49,7 +51,7 @@ export class Retention {
 
   /** One bounded pass; returns how many entries it removed. */
   async pass(): Promise<number> {
-    const { maxPerPass = 1000, now = () => new Date() } = this.options;
+    const { maxPerPass = MAX_PER_PASS, now = () => new Date() } = this.options;
     const cutoff = now().getTime() - this.options.days * DAY_MS;
     const replies = await this.options.store.list<ReplyRecord>(REPLIES_PREFIX);
     const unposted = new Set(replies.filter((r) => !r.value.posted).map((r) => r.key));
@@ -63,7 +65,7 @@ export class Retention {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      const { log, intervalMs = 3_600_000, maxPerPass = 1000, busyDelayMs = 1000 } = this.options;
+      const { log, intervalMs = 3_600_000, maxPerPass = MAX_PER_PASS, busyDelayMs = 1000 } = this.options;
       this.running = this.pass().then(
         (removed) => {
           if (removed > 0) log.info({ removed }, "retention removed old finished entries from the store");

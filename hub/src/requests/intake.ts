@@ -43,7 +43,10 @@ export class Intake {
     const parsed = parseCommand(event.body);
     if (parsed.kind === "none") return "ignored";
     if (Date.now() - Date.parse(source.createdAt) > (this.deps.maxCommandAgeMs ?? Number.POSITIVE_INFINITY)) {
-      log.info({ key: sourceKey(source) }, "command ignored: older than STORE_RETENTION_DAYS (an edit re-showed it)");
+      log.info(
+        { key: sourceKey(source) },
+        "command ignored: older than STORE_RETENTION_DAYS (a redelivered or replayed event)",
+      );
       return "ignored";
     }
     if (isOwnComment(source, await clients.botLogin(source.repo))) return "ignored";

@@ -22,6 +22,8 @@ const MEANING: Record<Variable, string> = {
   THOPTER_VM_SIZE: "Fly provider: machine size",
   STORE_URL: "the hub's durable state: embedded folder or Redis",
   STORE_CHECK_MS: "how often the store's generation marker is checked (a store that lost data stops the hub's writes)",
+  STORE_RETENTION_DAYS:
+    "days finished requests, posted replies and gone thopters' records stay in the store (older commands are ignored)",
   HUB_HOST: "address of the dashboard, API and collector",
   HUB_PORT: "dashboard and API port",
   HUB_STATUS_PORT: "collector port (thopters' status and reports)",

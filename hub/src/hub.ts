@@ -27,6 +27,7 @@ import { Acknowledger } from "./requests/acknowledge.js";
 import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
 import { Replies } from "./requests/replies.js";
+import { Retention } from "./requests/retention.js";
 import { githubNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
@@ -196,6 +197,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     clients,
     log,
     authorizedUsers: integration.authorizedUsers,
+    maxCommandAgeMs: config.STORE_RETENTION_DAYS * 86_400_000,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });
   // The scheduler hears of a stored request from the queue's events.
@@ -286,6 +288,14 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     }, config.POLL_INTERVAL_MS);
   };
   schedule();
+  const retention = new Retention({
+    store,
+    queue,
+    registry: thopters?.registry,
+    days: config.STORE_RETENTION_DAYS,
+    log,
+  });
+  retention.start();
   log.info(
     {
       url,
@@ -312,6 +322,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       stopped = true;
       clearTimeout(timer);
       await running;
+      await retention.stop();
       await notifier?.stop();
       await dashboard?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -87,6 +87,29 @@ describe("request queue", () => {
     expect((await queue.list()).map((r) => r.id)).toEqual([body.id, tie.id, early.id, late.id]);
   });
 
+  it("its view holds the open requests and each issue's stops, current through changes and removals", async () => {
+    const done = (await queue.create(source(6, "2026-01-01T10:00:01Z"), "Wobble", start)).request;
+    const open = (await queue.create(source(7, "2026-01-01T10:00:02Z"), "Wobble", start)).request;
+    const stop = (await queue.create(source(8, "2026-01-01T10:00:03Z"), "Wobble", { kind: "stop" })).request;
+    const elsewhere = { ...source(9, "2026-01-01T10:00:04Z"), issueNumber: 8 };
+    const otherStop = (await queue.create(elsewhere, "Other", { kind: "stop" })).request;
+    await queue.update(done.id, { state: "provisioned" });
+    const view = await queue.view();
+    expect(view.open().map((r) => r.id)).toEqual([open.id, stop.id, otherStop.id]);
+    expect(view.stopsOnIssue(open.source).map((r) => r.id)).toEqual([stop.id]);
+    // Finished, the stop leaves the open requests but still cancels earlier starts on its issue.
+    await queue.update(stop.id, { state: "provisioned" });
+    expect(view.open().map((r) => r.id)).toEqual([open.id, otherStop.id]);
+    expect(view.stopsOnIssue(open.source).map((r) => r.id)).toEqual([stop.id]);
+    // Removed (retention), it is gone from memory and store alike; reads are copies.
+    await queue.remove(stop.id);
+    expect(view.stopsOnIssue(open.source)).toEqual([]);
+    expect(view.get(stop.id)).toBeUndefined();
+    expect(await new RequestQueue(store).get(stop.id)).toBeUndefined();
+    view.get(open.id)!.state = "failed";
+    expect(view.get(open.id)!.state).toBe("queued");
+  });
+
   it("refuses to change a request the store no longer holds, and says the store lost data", async () => {
     const { request } = await queue.create(source(5), "Wobble", start);
     await queue.list();

@@ -193,6 +193,16 @@ export class Registry extends EventEmitter<RegistryEvents> {
     return this.update(id, { patch: { machine }, entry: { source: "hub", kind: "machine", message }, durable: true });
   }
 
+  /** Removes a gone thopter's record from memory and the store (retention); false if it is not gone. */
+  async forget(id: string): Promise<boolean> {
+    if (this.records.get(id)?.state !== "gone") return false;
+    this.records.delete(id);
+    this.reportKeys.delete(id);
+    this.revs.delete(id);
+    await this.storage.remove(id);
+    return true;
+  }
+
   /** Writes every thopter changed since the last checkpoint (the journal then starts afresh). */
   checkpoint(): Promise<void> {
     return this.storage.checkpoint((id) => this.stored(id));

@@ -79,6 +79,13 @@ export class RegistryStorage {
     this.failed.delete(doc.record.id);
   }
 
+  /** Deletes a thopter's checkpoint; journal entries left for it are skipped on replay (no checkpoint to apply to). */
+  async remove(id: string): Promise<void> {
+    this.dirty.delete(id);
+    this.failed.delete(id);
+    await this.store.delete(DOC_PREFIX + id);
+  }
+
   /** Makes one change durable; resolves once it is in the store. */
   async commit(delta: JournalDelta): Promise<void> {
     this.dirty.add(delta.id);

@@ -18,6 +18,8 @@ export interface IntakeDeps {
   clients: GitHubClients;
   catalog: () => Promise<Catalog>;
   authorizedUsers?: readonly string[];
+  /** STORE_RETENTION_DAYS in ms: an older command is ignored, as retention may have removed its request already. */
+  maxCommandAgeMs?: number;
   log: Logger;
 }
 
@@ -40,6 +42,13 @@ export class Intake {
     const { log, clients } = this.deps;
     const parsed = parseCommand(event.body);
     if (parsed.kind === "none") return "ignored";
+    if (Date.now() - Date.parse(source.createdAt) > (this.deps.maxCommandAgeMs ?? Number.POSITIVE_INFINITY)) {
+      log.info(
+        { key: sourceKey(source) },
+        "command ignored: older than STORE_RETENTION_DAYS (a redelivered or replayed event)",
+      );
+      return "ignored";
+    }
     if (isOwnComment(source, await clients.botLogin(source.repo))) return "ignored";
     const key = sourceKey(source);
     const logCtx = { key, author: source.author, via: source.via };

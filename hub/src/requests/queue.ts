@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { type Command, type CommandSource, commandOrder, sourceKey, ThopterRequest } from "@thopter/protocol";
+import { type Command, type CommandSource, sourceKey, ThopterRequest } from "@thopter/protocol";
 import type { Store } from "../store/store.js";
 import { StoreLostDataError } from "../store/watched.js";
+import { RequestIndex } from "./request-index.js";
 
 const PREFIX = "requests/";
 
@@ -24,15 +25,15 @@ interface QueueEvents {
  * Durable requests: an accepted command is stored here before the hub does anything else about it. Its events let the
  * scheduler start at once rather than at its next look at the queue.
  *
- * The first `list` reads every stored request; later ones answer from memory, kept current by this queue's own
- * writes (one hub owns its store). Requests are never deleted, so a long-running hub holds thousands, and the
- * scheduler lists them on its way from every command to its machine.
+ * The first read loads every stored request into an index; later ones answer from memory, kept current by this
+ * queue's own writes (one hub owns its store). The scheduler reads only the open requests and one issue's stops (`view`);
+ * retention removes finished ones (`remove`), so neither memory nor a pass grows with history.
  */
 export class RequestQueue extends EventEmitter<QueueEvents> {
   /** The change under way on each request (see `change`). */
   private readonly changing = new Map<string, Promise<boolean>>();
-  /** Every request by id, once `list` has read them. */
-  private known: Promise<Map<string, ThopterRequest>> | undefined;
+  /** Every request, once the first read has loaded them. */
+  private known: Promise<RequestIndex> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -127,15 +128,26 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
 
   /** Every request in the order its command was written on GitHub (copies: changing one changes nothing stored). */
   async list(): Promise<ThopterRequest[]> {
-    this.known ??= this.readAll();
-    const requests = [...(await this.known).values()].map((r) => ({ ...r }));
-    return requests.sort((a, b) => commandOrder(a.source, b.source));
+    return (await this.view()).all();
   }
 
-  private readAll(): Promise<Map<string, ThopterRequest>> {
+  /** The in-memory index, loaded on first use; reads from it are copies. */
+  view(): Promise<Readonly<Pick<RequestIndex, "open" | "stopsOnIssue" | "get" | "all" | "values">>> {
+    this.known ??= this.readAll();
+    return this.known;
+  }
+
+  /** Deletes a request from the store and memory (retention: only finished ones, see `retention.ts`). */
+  async remove(id: string): Promise<void> {
+    await this.store.delete(PREFIX + id);
+    (await this.known)?.delete(id);
+  }
+
+  private readAll(): Promise<RequestIndex> {
     const reading = this.store.list(PREFIX).then((entries) => {
-      const requests = entries.map((e) => ThopterRequest.parse(e.value));
-      return new Map(requests.map((r) => [r.id, r]));
+      const index = new RequestIndex();
+      for (const e of entries) index.set(ThopterRequest.parse(e.value));
+      return index;
     });
     // A failed read is tried again by the next list.
     reading.catch(() => {
@@ -147,7 +159,7 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
   /** A stored write, into memory once the first read is in (after it, so the read never overwrites it). */
   private remember(request: ThopterRequest): void {
     void this.known?.then(
-      (known) => known.set(request.id, request),
+      (known) => known.set(request),
       () => {},
     );
   }

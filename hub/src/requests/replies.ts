@@ -4,14 +4,20 @@ import type { GitHubClients } from "../github/clients.js";
 import { createComment, hasCommentContaining } from "../github/issues.js";
 import type { Store } from "../store/store.js";
 
-const PREFIX = "replies/";
+/** Where replies are stored: `replies/<encoded source key>` (retention reads them too). */
+export const REPLIES_PREFIX = "replies/";
 
-interface ReplyRecord {
+export interface ReplyRecord {
   repo: RepoFullName;
   issueNumber: number;
   body: string;
   createdAt: string;
   posted: boolean;
+}
+
+/** The store key of the reply to `sourceKey`. */
+export function replyKey(sourceKey: string): string {
+  return REPLIES_PREFIX + encodeURIComponent(sourceKey);
 }
 
 /** The hidden line that lets the hub find its own reply after a crash instead of posting it twice. */
@@ -37,7 +43,7 @@ export class Replies {
   async send(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): Promise<boolean> {
     const record = this.recordOf(sourceKey, repo, issueNumber, text);
     return this.exclusive(sourceKey, async () => {
-      if (await this.store.putIfAbsent(this.keyOf(sourceKey), record)) return this.deliver(sourceKey, record, false);
+      if (await this.store.putIfAbsent(replyKey(sourceKey), record)) return this.deliver(sourceKey, record, false);
       return this.resume(sourceKey);
     });
   }
@@ -47,7 +53,7 @@ export class Replies {
    * `send` or the sweep posts it, once. Throws when the store fails.
    */
   async prepare(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): Promise<void> {
-    await this.store.putIfAbsent(this.keyOf(sourceKey), this.recordOf(sourceKey, repo, issueNumber, text));
+    await this.store.putIfAbsent(replyKey(sourceKey), this.recordOf(sourceKey, repo, issueNumber, text));
   }
 
   private recordOf(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): ReplyRecord {
@@ -64,15 +70,11 @@ export class Replies {
   /** Posts every reply left pending. Returns how many are still pending. */
   async recover(): Promise<number> {
     let left = 0;
-    for (const { key } of await this.store.list<ReplyRecord>(PREFIX)) {
-      const sourceKey = decodeURIComponent(key.slice(PREFIX.length));
+    for (const { key } of await this.store.list<ReplyRecord>(REPLIES_PREFIX)) {
+      const sourceKey = decodeURIComponent(key.slice(REPLIES_PREFIX.length));
       if (!(await this.exclusive(sourceKey, () => this.resume(sourceKey)))) left++;
     }
     return left;
-  }
-
-  private keyOf(sourceKey: string): string {
-    return PREFIX + encodeURIComponent(sourceKey);
   }
 
   /** One attempt per source at a time (webhook and poll may race on the same comment); a concurrent call is a no-op. */
@@ -87,7 +89,7 @@ export class Replies {
   }
 
   private async resume(sourceKey: string): Promise<boolean> {
-    const record = await this.store.get<ReplyRecord>(this.keyOf(sourceKey));
+    const record = await this.store.get<ReplyRecord>(replyKey(sourceKey));
     if (!record || record.posted) return true;
     return this.deliver(sourceKey, record, true);
   }
@@ -105,7 +107,7 @@ export class Replies {
       return false;
     }
     try {
-      await this.store.put(this.keyOf(sourceKey), { ...record, posted: true });
+      await this.store.put(replyKey(sourceKey), { ...record, posted: true });
       return true;
     } catch (err) {
       // A retry finds the reply's marker on GitHub and only writes again.

@@ -1,4 +1,4 @@
-import { ACTIVE_STATES, type ThopterRequest, type ThopterSpec, type ThopterState } from "@thopter/protocol";
+import { ACTIVE_STATES, type ThopterRequest, type ThopterSpec, ThopterState } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { TokenStore } from "../collector/tokens.js";
 import type { Provider } from "../providers/provider.js";
@@ -37,6 +37,7 @@ export interface SchedulerOptions {
 const UNPLACED: readonly ThopterState[] = ["requested", "provisioning"];
 /** Record states a cancelled request's thopter is left alone in: ended, or being stopped (the reaper retries). */
 const SETTLED: readonly ThopterState[] = ["failed", "stopping", "gone"];
+const UNSETTLED = ThopterState.options.filter((s) => !SETTLED.includes(s));
 
 /**
  * Turns queued requests into running thopters: in the order their commands were written, at most MAX_THOPTERS active
@@ -144,24 +145,24 @@ export class Scheduler {
    * One pass over the queue. It starts provisions and the slow parts of stops in the background and does not wait for
    * GitHub. A request is provisioned before its 👀 is posted (the 👀 waits its turn among the hub's writes); its 🚀
    * only after, so the issue shows them in that order. A store that lost data stops every pass: nothing is decided
-   * on state the hub cannot trust.
+   * on state the hub cannot trust. It reads the open requests and their issues' stops only: its cost follows open work.
    */
   private async pump(): Promise<void> {
     if (this.options.storeHealth?.().state === "lost") return;
     const { queue } = this.options;
     // Taken before reading: an outcome recorded while the list is read may not be in it yet.
     const settling = new Set(this.settling);
-    const all = await queue.list();
-    const pending = all.filter((r) => !settling.has(r.id) && (r.state === "queued" || r.state === "provisioning"));
+    const view = await queue.view();
+    const pending = view.open().filter((r) => !settling.has(r.id));
     // Stops jump the queue: they free capacity and must not wait behind it.
-    for (const stop of pending.filter((r) => r.command.kind === "stop")) this.handleStop(stop, all);
+    for (const stop of pending.filter((r) => r.command.kind === "stop")) this.handleStop(stop, (id) => view.get(id));
     const starts: ThopterRequest[] = [];
     for (const request of pending.filter((r) => r.command.kind === "start")) {
-      const stop = laterStop(request, all);
+      const stop = laterStop(request, view.stopsOnIssue(request.source));
       if (stop) await queue.update(request.id, { state: "cancelled", stateReason: stopReason(stop.source.author) });
       else starts.push(request);
     }
-    this.stopCancelled(await queue.list());
+    this.stopCancelled((id) => view.get(id));
     if (this.paused) return;
     for (const request of starts) {
       if (this.stopped || !(await this.place(request))) return;
@@ -212,30 +213,29 @@ export class Scheduler {
   /**
    * Cancellation is stored on the request, so it outlives this process: every thopter of a cancelled request that is
    * not being provisioned right now (one that finished since, or one a killed hub left half-made) is stopped.
+   * Found from the thopters not yet settled (open work), each record naming its request.
    */
-  private stopCancelled(requests: readonly ThopterRequest[]): void {
+  private stopCancelled(requestOf: (id: string) => ThopterRequest | undefined): void {
     const { registry, stopper, log } = this.options;
-    for (const request of requests.filter((r) => r.state === "cancelled")) {
+    for (const { id, requestId } of registry.inStates(UNSETTLED)) {
+      const request = requestOf(requestId);
       // Derived, not read from the request: a hub killed before storing the ids may have made their records already.
-      for (const id of thopterIdsFor(request)) {
-        const record = registry.get(id);
-        if (!record || this.inFlight.has(id) || SETTLED.includes(record.state)) continue;
-        this.track(
-          stopper
-            .stop(id, `its request was cancelled (${request.stateReason ?? "/thopter stop"})`)
-            .catch((err) => log.warn({ thopterId: id, err }, "could not stop a cancelled thopter yet; retrying")),
-        );
-      }
+      if (request?.state !== "cancelled" || this.inFlight.has(id) || !thopterIdsFor(request).includes(id)) continue;
+      this.track(
+        stopper
+          .stop(id, `its request was cancelled (${request.stateReason ?? "/thopter stop"})`)
+          .catch((err) => log.warn({ thopterId: id, err }, "could not stop a cancelled thopter yet; retrying")),
+      );
     }
   }
 
   /** `/thopter stop`: stops the issue's thopters requested before it (in the background: destroying takes seconds). */
-  private handleStop(stop: ThopterRequest, requests: readonly ThopterRequest[]): void {
+  private handleStop(stop: ThopterRequest, requestOf: (id: string) => ThopterRequest | undefined): void {
     const { registry, stopper, queue, log } = this.options;
     const { repo, issueNumber, author } = stop.source;
     // Thopters being provisioned right now are stopped once their provision ends (their request is cancelled).
     const issue = registry.forIssue(repo, issueNumber).filter((r) => !this.inFlight.has(r.id));
-    const targets = stopTargets(stop, requests, issue);
+    const targets = stopTargets(stop, requestOf, issue);
     this.settle(stop.id, async () => {
       const results = await Promise.allSettled(targets.map((r) => stopper.stop(r.id, stopReason(author))));
       const failed = results.filter((r) => r.status === "rejected").length;

@@ -19,12 +19,11 @@ export function laterStop(start: ThopterRequest, requests: readonly ThopterReque
  */
 export function stopTargets(
   stop: ThopterRequest,
-  requests: readonly ThopterRequest[],
+  requestOf: (id: string) => ThopterRequest | undefined,
   records: readonly Readonly<ThopterRecord>[],
 ): Readonly<ThopterRecord>[] {
-  const byId = new Map(requests.map((r) => [r.id, r]));
   return records.filter((record) => {
-    const request = byId.get(record.requestId);
+    const request = requestOf(record.requestId);
     return request === undefined || (sameIssue(request, stop) && commandOrder(request.source, stop.source) < 0);
   });
 }

@@ -136,12 +136,17 @@ export class CrashWorld {
     return Number(this.github.addComment(REPO, this.issue, { body, author, association }).id);
   }
 
+  /** The running hub's API, with the dashboard token it printed at start. */
+  private async api(path: string): Promise<Response> {
+    return fetch(`${this.url}${path}`, { headers: { authorization: `Bearer ${await this.hub!.token}` } });
+  }
+
   async requests(): Promise<ThopterRequest[]> {
-    return ((await (await fetch(`${this.url}/api/requests`)).json()) as { requests: ThopterRequest[] }).requests;
+    return ((await (await this.api("/api/requests")).json()) as { requests: ThopterRequest[] }).requests;
   }
 
   async thopters(): Promise<ThopterRecord[]> {
-    return ((await (await fetch(`${this.url}/api/thopters`)).json()) as { thopters: ThopterRecord[] }).thopters;
+    return ((await (await this.api("/api/thopters")).json()) as { thopters: ThopterRecord[] }).thopters;
   }
 
   async health(): Promise<{ status: string; store: { state: string; detail?: string }; failing: string[] }> {

@@ -108,7 +108,7 @@ export class Gate {
 
 /**
  * A peer, a Gate in front of it and an in-process hub against the gate (a `RecordingProvider` unless `deps` has a
- * provider), for `run`; all closed afterwards, and no process started under the test's folder may outlive it.
+ * provider or `env` names one), for `run`; all closed afterwards, and no process started under the test's folder may outlive it.
  */
 export async function withGatedHub(
   deps: Partial<HubDeps>,
@@ -123,8 +123,8 @@ export async function withGatedHub(
   const hub = await startHub(loadConfig(hubEnv(gate.url, dir, env)), {
     log: createLogger({ level: "silent" }),
     announce: () => {},
-    // These tests are about the GitHub side: no real machine unless a test brings its provider.
-    provider: new RecordingProvider(),
+    // These tests are about the GitHub side: no real machine unless a test brings its provider (or names Fly's).
+    ...(env.PROVIDER === undefined && { provider: new RecordingProvider() }),
     ...deps,
   });
   try {

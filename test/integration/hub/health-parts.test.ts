@@ -2,7 +2,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { type RedisServer, startRedis } from "../../helpers/redis.js";
 import { FlyPeer } from "../../peers/fly/index.js";
 import { withGatedHub } from "./gate.js";
-import { REPO, until } from "./harness.js";
+import { hubGet, REPO, until } from "./harness.js";
 
 // /healthz, /metrics and the dashboard name the part that fails: the store, GitHub per repository, the provider.
 let redis: RedisServer;
@@ -38,11 +38,11 @@ it("a store that fails is the store on /healthz, /metrics and the dashboard, nev
         failing: [],
       });
       expect(health.store.detail).toMatch(/^store \w+ .* failed: /);
-      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      const metrics = await (await hubGet(hub, "/metrics")).text();
       expect(metrics).toMatch(/thopter_hub_part_up\{part="store",name="store"\} 0/);
       expect(metrics).toMatch(new RegExp(`thopter_hub_part_up\\{part="github",name="${REPO}"\\} 1`));
       expect(metrics).toMatch(/thopter_hub_part_up\{part="provider",name="local"\} 1/);
-      expect(await (await fetch(`${hub.url}/`)).text()).toMatch(/⚠ store is failing: store \w+/);
+      expect(await (await hubGet(hub, "/")).text()).toMatch(/⚠ store is failing: store \w+/);
     },
     { STORE_URL: redis.url },
   );
@@ -92,7 +92,7 @@ it("a Fly that refuses machines is the provider on /healthz with what it said; t
           failing: [],
           provider: { kind: "fly", detail: expect.stringMatching(/no capacity in iad/) },
         });
-        expect(await (await fetch(`${hub.url}/metrics`)).text()).toMatch(
+        expect(await (await hubGet(hub, "/metrics")).text()).toMatch(
           /thopter_hub_part_up\{part="provider",name="fly"\} 0/,
         );
         peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" });

@@ -4,7 +4,7 @@ import type { Command, CommandSource, ThopterRequest } from "@thopter/protocol";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { startRedis } from "../../helpers/redis.js";
-import { REPO, until } from "../hub/harness.js";
+import { hubGet, REPO, until } from "../hub/harness.js";
 import { diesAfterCreate, type LifecycleOptions, useLifecycle, wrapProvider } from "./harness.js";
 
 // The defects a kill -9 storm found (issue 11), each reproduced in-process: `restart` abandons a run the way a
@@ -155,7 +155,7 @@ describe("issue 11: exactly once under every crash", () => {
       expect(health).toMatchObject({ status: "degraded", store: { state: "lost" }, failing: [] });
       expect(health.store.detail).toMatch(/lost data/);
       // Its memory does not answer for what the store lost: the requests are not served from it.
-      expect((await fetch(`${t.l.s.hub.url}/api/requests`)).status).toBe(500);
+      expect((await hubGet(t.l.s.hub, "/api/requests")).status).toBe(500);
     } finally {
       await t.close();
       await redis.stop();

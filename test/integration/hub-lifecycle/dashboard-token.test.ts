@@ -101,7 +101,15 @@ describe("the whole hub, closed by default", () => {
 
     expect(status(health)).toBe(200);
     const body = "body" in health ? health.body : "";
-    expect(Object.keys(JSON.parse(body)).sort()).toEqual(["failing", "polls", "repos", "status"]);
+    expect(Object.keys(JSON.parse(body)).sort()).toEqual([
+      "failing",
+      "github",
+      "polls",
+      "provider",
+      "repos",
+      "status",
+      "store",
+    ]);
     for (const secret of [id, branch, "Wobbly", `#${t.issue}`]) expect(body).not.toContain(secret);
 
     // The same requests with the token (as a script would send it) work.

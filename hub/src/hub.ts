@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { NftCommand } from "@thopter/agent/firewall/nft";
-import type { RepoFullName } from "@thopter/protocol";
+import { type RepoFullName, urlHost } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
@@ -30,7 +30,8 @@ import { Replies } from "./requests/replies.js";
 import { githubNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
-import { StoreError, WatchedStore } from "./store/watched.js";
+import { WatchedStore } from "./store/watched.js";
+import { PollLoop } from "./watcher/poll-loop.js";
 import { RepoPoller } from "./watcher/poller.js";
 import { webhookRouter } from "./watcher/webhook.js";
 
@@ -135,7 +136,6 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   );
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new Replies(store, clients, log);
-  let url = "";
   const repoInfo = new RepoInfoCache(clients);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   hostWarnings.push(...(provider?.warnings ?? []));
@@ -157,16 +157,30 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           authorize: auth.guardAction,
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
-  const failing = new Map<string, string>();
-  let cycles = 0;
-  const health = (): HealthStatus => ({
-    polls: cycles,
+  const intake = new Intake({
+    queue,
+    replies,
+    acknowledger,
+    clients,
+    log,
+    authorizedUsers: integration.authorizedUsers,
+    catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
+  });
+  // The scheduler hears of a stored request from the queue's events.
+  const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
+  const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
+  const pollLoop = new PollLoop({
     repos,
-    failing: [...failing.keys()],
+    pollers,
+    store,
+    recoverables: [acknowledger, replies],
+    intervalMs: config.POLL_INTERVAL_MS,
+    metrics,
+    log,
+  });
+  const health = (): HealthStatus => ({
+    ...pollLoop.health(),
     store: store.health,
-    github: Object.fromEntries(
-      repos.map((r) => [r, failing.has(r) ? { state: "failing" as const, detail: failing.get(r) } : { state: "ok" }]),
-    ),
     provider: thopters?.scheduler.providerHealth,
   });
   registerHealthGauge(metrics.registry, health);
@@ -189,46 +203,6 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       healthWarnings: () => [...healthWarnings(health()), ...(app?.warnings() ?? [])],
       log,
     });
-  const intake = new Intake({
-    queue,
-    replies,
-    acknowledger,
-    clients,
-    log,
-    authorizedUsers: integration.authorizedUsers,
-    catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
-  });
-  // The scheduler hears of a stored request from the queue's events.
-  const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
-  const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
-
-  const sweep = async () => {
-    const left = (await acknowledger.recover()) + (await replies.recover());
-    intake.pendingWork = left > 0;
-  };
-  const pollNow = async () => {
-    // A store that lost data is not written to again (it says so on /healthz); polling would only fail.
-    if (store.health.state === "lost") return;
-    const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
-    results.forEach((r, i) => {
-      const repo = repos[i]!;
-      if (r.status === "fulfilled") failing.delete(repo);
-      else if (r.reason instanceof StoreError) {
-        // The store's failure, on the store's part of /healthz: this repository's GitHub side is not at fault.
-        log.warn({ repo, part: "store", err: r.reason }, "poll cycle failed on the store; the next cycle retries");
-      } else {
-        failing.set(repo, (r.reason as Error).message);
-        metrics.pollErrors.inc({ repo });
-        log.warn(
-          { repo, part: "github", err: r.reason },
-          "poll cycle failed; the next cycle retries from the same cursor",
-        );
-      }
-    });
-    cycles++;
-    if (intake.pendingWork) await sweep().catch((err) => log.warn({ err }, "recovery sweep failed"));
-  };
-
   const routers = [
     healthRouter(health),
     apiGuard(auth),
@@ -251,8 +225,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   }
   const server = await listen(createApp(log, routers), config.HUB_HOST, config.HUB_PORT);
   const { port } = server.address() as AddressInfo;
-  const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
-  url = `http://${host}:${port}`;
+  const url = `http://${urlHost(config.HUB_HOST)}:${port}`;
   // Local thopters share this host: their uids are kept off the dashboard port (they keep the collector).
   const guard =
     provider?.kind === "local"
@@ -272,20 +245,10 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   await notifier?.start();
 
   // Serving already (health, webhook) while the first sweep and cycle run; they may wait out a GitHub outage.
-  await sweep().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
-  await pollNow();
-
+  await pollLoop.recover().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
+  await pollLoop.cycle();
+  pollLoop.start();
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const schedule = () => {
-    timer = setTimeout(() => {
-      running = pollNow().finally(() => {
-        if (!stopped) schedule();
-      });
-    }, config.POLL_INTERVAL_MS);
-  };
-  schedule();
   log.info(
     {
       url,
@@ -306,12 +269,11 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     metrics,
     log,
     thopters,
-    pollNow,
+    pollNow: () => pollLoop.cycle(),
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearTimeout(timer);
-      await running;
+      await pollLoop.stop();
       await notifier?.stop();
       await dashboard?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

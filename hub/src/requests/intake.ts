@@ -6,6 +6,7 @@ import { extraLinesReply, invalidCommandReply, unauthorizedReply } from "../comm
 import { parseCommand } from "../commands/parse.js";
 import type { GitHubClients } from "../github/clients.js";
 import { getIssueTitle } from "../github/issues.js";
+import { httpStatus } from "../github/octokit.js";
 import type { CommandEvent } from "../watcher/event.js";
 import type { Acknowledger } from "./acknowledge.js";
 import { type RequestQueue, requestId } from "./queue.js";
@@ -30,9 +31,6 @@ export type IntakeOutcome = "ignored" | "refused" | "queued" | "duplicate";
  * was stored; the watcher then keeps its cursor so the event comes back.
  */
 export class Intake {
-  /** Set when a reply or 👀 could not be posted; the hub's recovery sweep retries them. */
-  pendingWork = false;
-
   constructor(private readonly deps: IntakeDeps) {}
 
   async handle(event: CommandEvent): Promise<IntakeOutcome> {
@@ -69,7 +67,8 @@ export class Intake {
     const { request, created } = await this.deps.queue.create(source, title, command);
     if (!created) return "duplicate";
     log.info({ ...logCtx, request: request.id, command: command.kind }, "request queued");
-    if (!(await this.deps.acknowledger.acknowledge(request))) this.pendingWork = true;
+    // A 👀 or reply that fails stays pending with its sender, which the poll loop's recovery retries.
+    await this.deps.acknowledger.acknowledge(request);
     if (extra) await this.reply(key, event, extra);
     return "queued";
   }
@@ -82,7 +81,7 @@ export class Intake {
     try {
       return await getIssueTitle(this.deps.clients.get(repo), repo, issueNumber);
     } catch (err) {
-      const status = (err as { status?: number }).status ?? 0;
+      const status = httpStatus(err) ?? 0;
       if (status >= 400 && status < 500 && status !== 403 && status !== 429) return undefined;
       throw err;
     }
@@ -95,7 +94,6 @@ export class Intake {
   }
 
   private async reply(key: string, event: CommandEvent, text: string): Promise<void> {
-    const ok = await this.deps.replies.send(key, event.source.repo, event.source.issueNumber, text);
-    if (!ok) this.pendingWork = true;
+    await this.deps.replies.send(key, event.source.repo, event.source.issueNumber, text);
   }
 }

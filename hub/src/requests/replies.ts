@@ -25,6 +25,8 @@ export function replyMarker(sourceKey: string): string {
  */
 export class Replies {
   private readonly inFlight = new Set<string>();
+  /** Set when a reply could not be posted or recorded; cleared by a `recover()` that leaves nothing behind. */
+  private failed = false;
 
   constructor(
     private readonly store: Store,
@@ -36,10 +38,17 @@ export class Replies {
   /** Queues and posts the reply for `sourceKey`; a second call for the same source does nothing. False = retry later. */
   async send(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): Promise<boolean> {
     const record = this.recordOf(sourceKey, repo, issueNumber, text);
-    return this.exclusive(sourceKey, async () => {
+    const ok = await this.exclusive(sourceKey, async () => {
       if (await this.store.putIfAbsent(this.keyOf(sourceKey), record)) return this.deliver(sourceKey, record, false);
       return this.resume(sourceKey);
     });
+    if (!ok) this.failed = true;
+    return ok;
+  }
+
+  /** True when some reply is left pending and `recover()` has work. */
+  get pending(): boolean {
+    return this.failed;
   }
 
   /**
@@ -68,6 +77,7 @@ export class Replies {
       const sourceKey = decodeURIComponent(key.slice(PREFIX.length));
       if (!(await this.exclusive(sourceKey, () => this.resume(sourceKey)))) left++;
     }
+    this.failed = left > 0;
     return left;
   }
 

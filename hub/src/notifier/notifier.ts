@@ -110,7 +110,7 @@ export class Notifier {
   /** Subscribes to the registry, then announces recent reports that a crash left unannounced. */
   async start(): Promise<void> {
     this.deps.registry.on("change", this.listener);
-    await this.sweep();
+    await this.requeueRecent();
   }
 
   /** Resolves once every notice started so far has been posted or left for the retry. */
@@ -126,7 +126,7 @@ export class Notifier {
   }
 
   /** Posts every recent notice not posted yet (those posted cost one store read each). */
-  private async sweep(): Promise<void> {
+  private async requeueRecent(): Promise<void> {
     const since = Date.now() - (this.deps.recoverWindowMs ?? 24 * 3_600_000);
     for (const record of this.deps.registry.list()) {
       for (const notice of recentNotices(record, since)) this.queue.put(record.id, notice);
@@ -183,12 +183,12 @@ export class Notifier {
     this.scheduleSweep();
   }
 
-  /** One retry timer for all notices: the sweep finds every one still pending. */
+  /** One retry timer for all notices: requeueRecent finds every one still pending. */
   private scheduleSweep(): void {
     if (this.stopped || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (!this.stopped) void this.track(this.sweep());
+      if (!this.stopped) void this.track(this.requeueRecent());
     }, this.deps.retryMs ?? 30_000);
     this.retryTimer.unref();
   }

@@ -154,14 +154,13 @@ export async function startThopterServices(
     pollMs: deps.pollMs,
     storeHealth: deps.storeHealth,
   });
-  const sweepable = provider as Provider & { sweep?: () => Promise<unknown> };
   const reaper = new Reaper({
     registry,
     stopper,
     log,
     idleTimeoutMin: config.IDLE_TIMEOUT_MIN,
     maxLifetimeMin: config.MAX_LIFETIME_MIN,
-    providerSweep: sweepable.sweep && (() => sweepable.sweep!()),
+    removeProviderLeftovers: provider.removeLeftovers && (() => provider.removeLeftovers!()),
   });
   // The first command's provision needs the default branch: ask now rather than on the way to its machine.
   for (const repo of Object.keys(config.GITHUB_INTEGRATION_JSON.repositories)) {

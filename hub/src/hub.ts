@@ -24,10 +24,10 @@ import { Notifier, RepoInfoCache } from "./notifier/index.js";
 import { Profiles, readProfilesFile } from "./profiles/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
+import { DurableComments } from "./requests/durable-comments.js";
 import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
-import { Replies } from "./requests/replies.js";
-import { githubNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
+import { githubProvisioningNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
 import { WatchedStore } from "./store/watched.js";
@@ -135,7 +135,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     appRepos.map((repo) => app!.installationId(repo).catch((err: Error) => log.error({ repo }, err.message))),
   );
   const acknowledger = new Acknowledger(queue, clients, log);
-  const replies = new Replies(store, clients, log);
+  const replies = new DurableComments(store, clients, log);
   const repoInfo = new RepoInfoCache(clients);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   hostWarnings.push(...(provider?.warnings ?? []));
@@ -146,7 +146,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           store,
           queue,
           provider,
-          notices: githubNotices(clients, replies, log),
+          provisioningNotices: githubProvisioningNotices(clients, replies, log),
           log,
           storeHealth: () => store.health,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),

@@ -2,7 +2,7 @@ import type { ThopterRecord, ThopterState } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import type { Registry, RegistryChange } from "../registry/index.js";
-import type { Replies } from "../requests/replies.js";
+import type { DurableComments } from "../requests/durable-comments.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
 import { FairQueue } from "./fair-queue.js";
 import { RepoInfoCache } from "./repo-info.js";
@@ -15,7 +15,7 @@ const BEFORE_BOOT: readonly (ThopterState | null)[] = [null, "requested", "provi
 export interface NotifierDeps {
   registry: Registry;
   /** The hub's one exactly-once comment path (durable record + hidden marker), shared with command replies. */
-  replies: Replies;
+  replies: DurableComments;
   clients: GitHubClients;
   /** HUB_PUBLIC_URL: the base of the dashboard links in comments. */
   hubUrl: string;
@@ -81,7 +81,7 @@ function recentNotices(record: Readonly<ThopterRecord>, since: number): Notice[]
 
 /**
  * Posts one comment on the issue for each `report_status` done/blocked/needs_input, and for a thopter that failed
- * after booting. Exactly once, through `Replies`: the comment is stored before it is posted and carries a hidden
+ * after booting. Exactly once, through `DurableComments`: the comment is stored before it is posted and carries a hidden
  * marker that is looked for before any re-post. Posting goes through the repository's Octokit, whose throttling
  * queue makes every comment the hub posts with that token serial and spaced (≥ 1 s, 3 s for notifying writes),
  * and waits out `retry-after` on secondary limits.

@@ -9,12 +9,12 @@ import { getIssueTitle } from "../github/issues.js";
 import { httpStatus } from "../github/octokit.js";
 import type { CommandEvent } from "../watcher/event.js";
 import type { Acknowledger } from "./acknowledge.js";
+import type { DurableComments } from "./durable-comments.js";
 import { type RequestQueue, requestId } from "./queue.js";
-import type { Replies } from "./replies.js";
 
 export interface IntakeDeps {
   queue: RequestQueue;
-  replies: Replies;
+  replies: DurableComments;
   acknowledger: Acknowledger;
   clients: GitHubClients;
   catalog: () => Promise<Catalog>;

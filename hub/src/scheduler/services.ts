@@ -12,7 +12,7 @@ import { Registry, type RegistryOptions, reconcile, thoptersRouter } from "../re
 import type { RequestQueue } from "../requests/queue.js";
 import type { Store } from "../store/store.js";
 import type { StoreHealth } from "../store/watched.js";
-import type { Notices } from "./notices.js";
+import type { ProvisioningNotices } from "./provisioning-notices.js";
 import { controlRouter } from "./routes.js";
 import { Scheduler } from "./scheduler.js";
 import { firewallEnv, specBuilder } from "./spec.js";
@@ -37,7 +37,7 @@ export interface ThopterServicesDeps {
   store: Store;
   queue: RequestQueue;
   provider: Provider;
-  notices: Notices;
+  provisioningNotices: ProvisioningNotices;
   log: Logger;
   /** The thopter's boot command (the image's entrypoint, or a local script). */
   entrypoint: string[];
@@ -97,7 +97,7 @@ export async function startThopterServices(
   config: ServicesConfig,
   deps: ThopterServicesDeps,
 ): Promise<ThopterServices> {
-  const { store, queue, provider, notices, log } = deps;
+  const { store, queue, provider, provisioningNotices, log } = deps;
   const registry = await Registry.open(store, log, deps.registry);
   const tokens = await TokenStore.open(store);
   const access = await AccessKeys.open(store, provider.kind === "fly" ? FLY_PLACEMENT : LOCAL_PLACEMENT);
@@ -130,7 +130,7 @@ export async function startThopterServices(
     tokens,
     provider,
     stopper,
-    notices,
+    provisioningNotices,
     buildSpec: specBuilder({
       collectorUrl,
       githubApiUrl: config.GITHUB_API_URL,

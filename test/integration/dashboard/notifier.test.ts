@@ -5,7 +5,7 @@ import { applyBrokerReport, applyStatus } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
 import { Notifier } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
-import { Replies, replyMarker } from "@thopter/hub/requests/replies";
+import { DurableComments, replyMarker } from "@thopter/hub/requests/durable-comments";
 import { openStore, type Store } from "@thopter/hub/store/index";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -61,7 +61,7 @@ async function startParts(options: { notify?: boolean } = {}) {
     log,
     retryUnitMs: 20,
   });
-  const replies = new Replies(store, clients, log);
+  const replies = new DurableComments(store, clients, log);
   const parts: { registry: Registry; notifier?: Notifier } = { registry };
   running.push(parts);
   if (options.notify !== false) {

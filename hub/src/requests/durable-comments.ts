@@ -23,7 +23,7 @@ export function replyMarker(sourceKey: string): string {
  * Exactly one reply per command source, durably: the reply is stored (pending) before it is posted and marked posted
  * after. A pending reply found later (crash, GitHub outage) is posted only if GitHub does not already show its marker.
  */
-export class Replies {
+export class DurableComments {
   private readonly inFlight = new Set<string>();
   /** Set when a reply could not be posted or recorded; cleared by a `recover()` that leaves nothing behind. */
   private failed = false;

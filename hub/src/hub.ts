@@ -112,7 +112,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   queue.on("lost", (err) => store.markLost(err.message));
   store.on("lost", () => queue.forget());
   const metrics = createMetrics(() => queue.list());
-  const integration = config.GITHUB_INTEGRATION_JSON;
+  const integration = config.integration;
   const repos = Object.keys(integration.repositories) as RepoFullName[];
   const app = config.githubApp && new GithubApp(config.githubApp, config.GITHUB_API_URL, log);
   const appRepos = repos.filter((r) => !integration.repositories[r]!.issuesToken);

@@ -58,7 +58,7 @@ describe("loadConfig", () => {
       CLAUDE_BIN: "claude",
       GOLDEN_CLAUDES: ["default"],
     });
-    expect(config.GITHUB_INTEGRATION_JSON).toEqual(INTEGRATION);
+    expect(config.integration).toEqual(INTEGRATION);
     expect(config.GITHUB_WEBHOOK_SECRET).toBeUndefined();
     expect(config.DASHBOARD_TOKEN).toBeUndefined();
     expect(config.LOCAL_THOPTER_UID_RANGE).toEqual({ first: 61000, last: 61999 });
@@ -111,7 +111,7 @@ describe("loadConfig", () => {
       ...INTEGRATION,
       agentUser: { name: "app[bot]", email: "41898282+app[bot]@users.noreply.github.com" },
     };
-    expect(loadConfig({ GITHUB_INTEGRATION_JSON: JSON.stringify(appBot) }).GITHUB_INTEGRATION_JSON).toEqual(appBot);
+    expect(loadConfig({ GITHUB_INTEGRATION_JSON: JSON.stringify(appBot) }).integration).toEqual(appBot);
     const badRepo = { ...INTEGRATION, repositories: { "not a repo": { issuesToken: "x", coderToken: "y" } } };
     expect(failure({ GITHUB_INTEGRATION_JSON: JSON.stringify(badRepo) }).message).toMatch(
       /^GITHUB_INTEGRATION_JSON: repositories.*must be owner\/name/,
@@ -220,7 +220,7 @@ describe("loadConfigWithEnvFile", () => {
       `GITHUB_INTEGRATION_JSON='${BASE.GITHUB_INTEGRATION_JSON}'\nHUB_PORT=9100\nMAX_THOPTERS=3\n`,
     );
     const config = loadConfigWithEnvFile(dir, { MAX_THOPTERS: "5" });
-    expect(config.GITHUB_INTEGRATION_JSON).toEqual(INTEGRATION);
+    expect(config.integration).toEqual(INTEGRATION);
     expect(config.HUB_PORT).toBe(9100);
     expect(config.MAX_THOPTERS).toBe(5);
     expect(process.env.HUB_PORT).toBeUndefined();
@@ -282,8 +282,8 @@ describe("loadConfig: GitHub App", () => {
   it("loads the App from its key file; repositories may omit tokens, others keep their PATs", () => {
     const config = loadConfig(withApp({ GITHUB_APP_ID: "123456", GITHUB_APP_PRIVATE_KEY_FILE: keyFile(PEM) }));
     expect(config.githubApp).toEqual({ appId: "123456", privateKey: PEM });
-    expect(config.GITHUB_INTEGRATION_JSON.repositories["acme/widgets"]).toEqual({});
-    expect(config.GITHUB_INTEGRATION_JSON.repositories["acme/gears"]?.coderToken).toBe("coder-token-dddd");
+    expect(config.integration.repositories["acme/widgets"]).toEqual({});
+    expect(config.integration.repositories["acme/gears"]?.coderToken).toBe("coder-token-dddd");
     expect(configSecrets(config)).toContain(PEM);
   });
 

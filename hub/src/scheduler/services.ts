@@ -20,7 +20,7 @@ import { firewallEnv, specBuilder } from "./spec.js";
 export type ServicesConfig = Pick<
   HubConfig,
   | "GITHUB_API_URL"
-  | "GITHUB_INTEGRATION_JSON"
+  | "integration"
   | "HUB_HOST"
   | "HUB_STATUS_PORT"
   | "MAX_THOPTERS"
@@ -121,7 +121,7 @@ export async function startThopterServices(
   });
   const collectorUrl = deps.collectorUrl ?? collectorUrlFor(config.HUB_HOST, Number(new URL(collector.url).port));
   const repositories = new Map(
-    Object.entries(config.GITHUB_INTEGRATION_JSON.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
+    Object.entries(config.integration.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
   );
   const stopper = new Stopper({ registry, provider, tokens, githubTokens, log });
   const scheduler = new Scheduler({
@@ -136,7 +136,7 @@ export async function startThopterServices(
       githubApiUrl: config.GITHUB_API_URL,
       promptsDir: config.PROMPTS_DIR,
       thopterEnvFile: config.THOPTER_ENV_FILE,
-      agentUser: config.GITHUB_INTEGRATION_JSON.agentUser,
+      agentUser: config.integration.agentUser,
       botIdentity: async (repo) =>
         repositories.get(repo.toLowerCase()) ? undefined : deps.githubApp?.botIdentity(repo),
       coderToken: async ({ id, repo }) =>
@@ -163,7 +163,7 @@ export async function startThopterServices(
     removeProviderLeftovers: provider.removeLeftovers && (() => provider.removeLeftovers!()),
   });
   // The first command's provision needs the default branch: ask now rather than on the way to its machine.
-  for (const repo of Object.keys(config.GITHUB_INTEGRATION_JSON.repositories)) {
+  for (const repo of Object.keys(config.integration.repositories)) {
     void deps.defaultBranch?.(repo).catch(() => {});
   }
   scheduler.start();

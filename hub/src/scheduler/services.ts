@@ -1,3 +1,4 @@
+import { urlHost } from "@thopter/protocol";
 import type { RequestHandler, Router } from "express";
 import type { Logger } from "pino";
 import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../access/index.js";
@@ -84,7 +85,7 @@ export interface ThopterServices {
 export function collectorUrlFor(host: string, port: number, env: NodeJS.ProcessEnv = process.env): string {
   const wildcard = host === "0.0.0.0" || host === "::" || host === "";
   const address = wildcard ? (env.FLY_PRIVATE_IP ?? "127.0.0.1") : host;
-  return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
+  return `http://${urlHost(address)}:${port}`;
 }
 
 const originsOf = (url: string | undefined): string[] => (url ? [new URL(url).origin] : []);

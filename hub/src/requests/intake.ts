@@ -1,4 +1,4 @@
-import { sourceKey } from "@thopter/protocol";
+import { httpStatus, sourceKey } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { isAuthorized, isOwnComment } from "../commands/authorize.js";
 import { type Catalog, unknownName } from "../commands/catalog.js";
@@ -6,7 +6,6 @@ import { extraLinesReply, invalidCommandReply, unauthorizedReply } from "../comm
 import { parseCommand } from "../commands/parse.js";
 import type { GitHubClients } from "../github/clients.js";
 import { getIssueTitle } from "../github/issues.js";
-import { httpStatus } from "../github/octokit.js";
 import type { CommandEvent } from "../watcher/event.js";
 import type { Acknowledger } from "./acknowledge.js";
 import type { DurableComments } from "./durable-comments.js";

@@ -186,7 +186,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   registerHealthGauge(metrics.registry, health);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
   const notifier =
-    thopters && new Notifier({ registry: thopters.registry, replies, clients, hubUrl: config.HUB_PUBLIC_URL, log });
+    thopters &&
+    new Notifier({ registry: thopters.registry, replies, clients, repoInfo, hubUrl: config.HUB_PUBLIC_URL, log });
   const dashboard =
     thopters &&
     createDashboard({

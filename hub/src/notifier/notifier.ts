@@ -5,7 +5,7 @@ import type { Registry, RegistryChange } from "../registry/index.js";
 import type { DurableComments } from "../requests/durable-comments.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
 import { FairQueue } from "./fair-queue.js";
-import { RepoInfoCache } from "./repo-info.js";
+import type { RepoInfoCache } from "./repo-info.js";
 
 const ANNOUNCED = ["done", "blocked", "needs_input"] as const;
 type Announced = (typeof ANNOUNCED)[number];
@@ -17,6 +17,8 @@ export interface NotifierDeps {
   /** The hub's one exactly-once comment path (durable record + hidden marker), shared with command replies. */
   replies: DurableComments;
   clients: GitHubClients;
+  /** The hub's cache of repository facts (default branch, …), shared with the scheduler. */
+  repoInfo: RepoInfoCache;
   /** HUB_PUBLIC_URL: the base of the dashboard links in comments. */
   hubUrl: string;
   log: Logger;
@@ -104,7 +106,7 @@ export class Notifier {
   };
 
   constructor(private readonly deps: NotifierDeps) {
-    this.repos = new RepoInfoCache(deps.clients);
+    this.repos = deps.repoInfo;
   }
 
   /** Subscribes to the registry, then announces recent reports that a crash left unannounced. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyBrokerReport, DEFAULT_MAX_BODY_BYTES } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
-import { Notifier } from "@thopter/hub/notifier/index";
+import { Notifier, RepoInfoCache } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
 import { DurableComments } from "@thopter/hub/requests/durable-comments";
 import { openStore } from "@thopter/hub/store/index";
@@ -35,6 +35,7 @@ async function announce(w: World): Promise<string[]> {
     registry,
     replies: new DurableComments(store, clients, log),
     clients,
+    repoInfo: new RepoInfoCache(clients),
     hubUrl: "http://hub",
     log,
   });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyBrokerReport, applyStatus } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
-import { Notifier } from "@thopter/hub/notifier/index";
+import { Notifier, RepoInfoCache } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
 import { DurableComments, replyMarker } from "@thopter/hub/requests/durable-comments";
 import { openStore, type Store } from "@thopter/hub/store/index";
@@ -65,7 +65,15 @@ async function startParts(options: { notify?: boolean } = {}) {
   const parts: { registry: Registry; notifier?: Notifier } = { registry };
   running.push(parts);
   if (options.notify !== false) {
-    parts.notifier = new Notifier({ registry, replies, clients, hubUrl: `${HUB_URL}/`, log, retryMs: 200 });
+    parts.notifier = new Notifier({
+      registry,
+      replies,
+      clients,
+      repoInfo: new RepoInfoCache(clients),
+      hubUrl: `${HUB_URL}/`,
+      log,
+      retryMs: 200,
+    });
     await parts.notifier.start();
   }
   return { registry, notifier: parts.notifier, replies };

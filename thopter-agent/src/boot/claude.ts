@@ -52,6 +52,8 @@ export interface ClaudeLaunch {
   agentEnv: string;
   tmuxDir: string;
   claudeBin: string;
+  /** Boot's environment, for the agent's base environment (PATH, THOPTER_FS_ROOT, THOPTER_ID). */
+  bootEnv: NodeJS.ProcessEnv;
 }
 
 /** The shell line the pane runs: Claude on the prompt (or resuming), then a login shell once it exits. */
@@ -68,7 +70,7 @@ export function paneCommand(launch: Pick<ClaudeLaunch, "claudeBin" | "promptFile
  */
 export async function startClaudeInTmux(launch: ClaudeLaunch): Promise<{ socket: string; started: boolean }> {
   const env = {
-    ...agentBaseEnv(launch.agent, launch.home),
+    ...agentBaseEnv(launch.agent, launch.home, launch.bootEnv),
     ...parseDotenv(launch.agentEnv),
     TMUX_TMPDIR: launch.tmuxDir,
   };

@@ -163,6 +163,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
         job,
         agent,
         fsRoot: layout.fsRoot,
+        env,
         home: layout.home,
         tmuxSocket: claude.socket,
         log,

@@ -70,6 +70,8 @@ export interface TerminalInput {
   fsRoot: string;
   home: string;
   tmuxSocket: string;
+  /** Boot's environment, for the terminal's tmux (PATH; HOME and USER without a dropped agent). */
+  env: NodeJS.ProcessEnv;
   log: Logger;
   /** The session log boot started first (none without an access key: then no terminal either). */
   sessionLog: RunningServer | undefined;
@@ -85,6 +87,7 @@ export async function startTerminal(input: TerminalInput): Promise<RunningServer
     port: options.access.terminalPort,
     session: TMUX_SESSION,
     tmuxSocket: input.tmuxSocket,
+    env: input.env,
     ...(agent.drop ? { runAs: { uid: agent.uid, gid: agent.gid, user: agent.name, home: input.home } } : {}),
   });
   log.info({ terminal: terminal.url, sessionLog: sessionLog.url }, "web terminal and session log listening");

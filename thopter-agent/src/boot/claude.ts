@@ -15,7 +15,7 @@ const run = promisify(execFile);
 export const TMUX_SESSION = "thopter";
 
 /** CLAUDE_BIN if set, else the pinned Claude Code this package depends on, else `claude` on PATH. */
-export function claudeBinary(env: NodeJS.ProcessEnv = process.env): string {
+export function claudeBinary(env: NodeJS.ProcessEnv): string {
   if (env.CLAUDE_BIN) return env.CLAUDE_BIN;
   try {
     const pkg = createRequire(import.meta.url).resolve("@anthropic-ai/claude-code/package.json");

@@ -1,8 +1,9 @@
-import type { Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { NftCommand } from "@thopter/agent/firewall/nft";
-import { type RepoFullName, urlHost } from "@thopter/protocol";
+import type { RepoFullName } from "@thopter/protocol";
+import { listenHttp } from "@thopter/protocol/listen";
 import type { Logger } from "pino";
 import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
@@ -224,9 +225,9 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       }),
     );
   }
-  const server = await listen(createApp(log, routers), config.HUB_HOST, config.HUB_PORT);
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${urlHost(config.HUB_HOST)}:${port}`;
+  const http = await listenHttp(createServer(createApp(log, routers)), config.HUB_PORT, config.HUB_HOST);
+  const { url } = http;
+  const { port } = http.server.address() as AddressInfo;
   // Local thopters share this host: their uids are kept off the dashboard port (they keep the collector).
   const guard =
     provider?.kind === "local"
@@ -242,7 +243,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const login = dashboardLogin(dashboardToken, base);
   (deps.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(login.line);
   if (dashboardToken.generated) log.info({ file: dashboardToken.file }, "dashboard token generated");
-  dashboard?.attach(server);
+  dashboard?.attach(http.server);
   await notifier?.start();
 
   // Serving already (health, webhook) while the first sweep and cycle run; they may wait out a GitHub outage.
@@ -277,7 +278,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       await pollLoop.stop();
       await notifier?.stop();
       await dashboard?.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
       await guard?.close();
       await thopters?.stop();
       if (deps.store) store.unwatch();
@@ -285,10 +286,4 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       log.info("hub stopped");
     },
   };
-}
-
-function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
-  });
 }

@@ -89,15 +89,14 @@ export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}
     budgets: new Budgets(config.limits.rates),
   };
   const server = await listen(ctx, audit, log, config.port);
-  const port = (server.address() as AddressInfo).port;
+  const { port } = server.server.address() as AddressInfo;
   log.info({ port, repo: config.repo, branch: config.workBranch }, "broker listening on 127.0.0.1");
   return {
-    url: `http://127.0.0.1:${port}${MCP_PATH}`,
+    url: `${server.url}${MCP_PATH}`,
     port,
     outbox,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       coderToken.close();
       await outbox.stop();
       audit.close();

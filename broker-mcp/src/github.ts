@@ -4,6 +4,7 @@ import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { restEndpointMethods } from "@octokit/plugin-rest-endpoint-methods";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
+import { httpStatus } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { CoderToken } from "./coder-token.js";
 
@@ -36,7 +37,7 @@ export function createGitHub(baseUrl: string, token: CoderToken, log: Logger): G
     try {
       return await request(options);
     } catch (err) {
-      if ((err as { status?: number }).status !== 401 || !token.renewable) throw err;
+      if (httpStatus(err) !== 401 || !token.renewable) throw err;
       log.warn("GitHub answered 401: renewing the GitHub App token and retrying once");
       await token.renew();
       return request(options);

@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Server as HttpServer } from "node:http";
+import { createServer } from "node:http";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { localhostHostValidation } from "@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { type Listening, listenHttp } from "@thopter/protocol/listen";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -89,7 +90,7 @@ function mcpServer(ctx: ToolContext, audit: Audit, log: Logger): Server {
  * checked against DNS rebinding by the SDK), wants the bearer key before reading a body, bounds the body's size and
  * depth (request-guard), and serves no OAuth discovery routes, so Claude Code never starts an OAuth flow.
  */
-export function listen(ctx: ToolContext, audit: Audit, log: Logger, port: number): Promise<HttpServer> {
+export function listen(ctx: ToolContext, audit: Audit, log: Logger, port: number): Promise<Listening> {
   const app = express();
   app.use(localhostHostValidation());
   // The key and the caller's uid: another local thopter's agent (its own uid) is refused even with this key.
@@ -128,7 +129,5 @@ export function listen(ctx: ToolContext, audit: Audit, log: Logger, port: number
   };
   app.get(MCP_PATH, notAllowed);
   app.delete(MCP_PATH, notAllowed);
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, "127.0.0.1", (err?: Error) => (err ? reject(err) : resolve(server)));
-  });
+  return listenHttp(createServer(app), port, "127.0.0.1");
 }

@@ -4,7 +4,7 @@ import { NAME_PATTERN, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
-import { INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
+import { type GithubIntegration, INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
 import { parseStoreUrl } from "./store/url.js";
 
@@ -170,7 +170,12 @@ export const FIX: Record<Variable, string> = {
 };
 
 /** The validated hub configuration: one field per variable, parsed (numbers, JSON, lists) and defaulted. */
-export type HubConfig = z.infer<typeof EnvSchema> & { HUB_PUBLIC_URL: string; githubApp?: GithubAppConfig };
+export type HubConfig = Omit<z.infer<typeof EnvSchema>, "GITHUB_INTEGRATION_JSON"> & {
+  HUB_PUBLIC_URL: string;
+  githubApp?: GithubAppConfig;
+  /** GITHUB_INTEGRATION_JSON, parsed. */
+  integration: GithubIntegration;
+};
 
 /** `path` inside a variable's JSON value, e.g. `repositories["acme/w"].coderToken`. */
 function describePath(path: PropertyKey[]): string {
@@ -250,8 +255,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const config = result.data;
   checkCombinations(config);
   const githubApp = checkGithubApp(config);
+  const { GITHUB_INTEGRATION_JSON: integration, ...rest } = config;
   return {
-    ...config,
+    ...rest,
+    integration,
     githubApp,
     HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${urlHost(config.HUB_HOST)}:${config.HUB_PORT}`,
   };
@@ -282,7 +289,7 @@ export function configSecrets(config: HubConfig): string[] {
     config.githubApp?.privateKey,
     config.GITHUB_APP_PRIVATE_KEY,
   ];
-  for (const repo of Object.values(config.GITHUB_INTEGRATION_JSON.repositories)) {
+  for (const repo of Object.values(config.integration.repositories)) {
     values.push(repo.issuesToken, repo.coderToken);
   }
   const store = parseStoreUrl(config.STORE_URL);

@@ -1,8 +1,9 @@
-import type { Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { NftCommand } from "@thopter/agent/firewall/nft";
 import type { RepoFullName } from "@thopter/protocol";
+import { listenHttp } from "@thopter/protocol/listen";
 import type { Logger } from "pino";
 import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
@@ -24,14 +25,15 @@ import { Notifier, RepoInfoCache } from "./notifier/index.js";
 import { Profiles, readProfilesFile } from "./profiles/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
+import { DurableComments } from "./requests/durable-comments.js";
 import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
-import { Replies } from "./requests/replies.js";
 import { Retention } from "./requests/retention.js";
-import { githubNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
+import { githubProvisioningNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
-import { StoreError, WatchedStore } from "./store/watched.js";
+import { WatchedStore } from "./store/watched.js";
+import { PollLoop } from "./watcher/poll-loop.js";
 import { RepoPoller } from "./watcher/poller.js";
 import { webhookRouter } from "./watcher/webhook.js";
 
@@ -112,7 +114,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   queue.on("lost", (err) => store.markLost(err.message));
   store.on("lost", () => queue.forget());
   const metrics = createMetrics(() => queue.list());
-  const integration = config.GITHUB_INTEGRATION_JSON;
+  const integration = config.integration;
   const repos = Object.keys(integration.repositories) as RepoFullName[];
   const app = config.githubApp && new GithubApp(config.githubApp, config.GITHUB_API_URL, log);
   const appRepos = repos.filter((r) => !integration.repositories[r]!.issuesToken);
@@ -135,8 +137,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     appRepos.map((repo) => app!.installationId(repo).catch((err: Error) => log.error({ repo }, err.message))),
   );
   const acknowledger = new Acknowledger(queue, clients, log);
-  const replies = new Replies(store, clients, log);
-  let url = "";
+  const replies = new DurableComments(store, clients, log);
   const repoInfo = new RepoInfoCache(clients);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   hostWarnings.push(...(provider?.warnings ?? []));
@@ -147,7 +148,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           store,
           queue,
           provider,
-          notices: githubNotices(clients, replies, log),
+          provisioningNotices: githubProvisioningNotices(clients, replies, log),
           log,
           storeHealth: () => store.health,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
@@ -158,22 +159,38 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           authorize: auth.guardAction,
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
-  const failing = new Map<string, string>();
-  let cycles = 0;
-  const health = (): HealthStatus => ({
-    polls: cycles,
+  const intake = new Intake({
+    queue,
+    replies,
+    acknowledger,
+    clients,
+    log,
+    authorizedUsers: integration.authorizedUsers,
+    maxCommandAgeMs: config.STORE_RETENTION_DAYS * 86_400_000,
+    catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
+  });
+  // The scheduler hears of a stored request from the queue's events.
+  const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
+  const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
+  const pollLoop = new PollLoop({
     repos,
-    failing: [...failing.keys()],
+    pollers,
+    store,
+    recoverables: [acknowledger, replies],
+    intervalMs: config.POLL_INTERVAL_MS,
+    metrics,
+    log,
+  });
+  const health = (): HealthStatus => ({
+    ...pollLoop.health(),
     store: store.health,
-    github: Object.fromEntries(
-      repos.map((r) => [r, failing.has(r) ? { state: "failing" as const, detail: failing.get(r) } : { state: "ok" }]),
-    ),
     provider: thopters?.scheduler.providerHealth,
   });
   registerHealthGauge(metrics.registry, health);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
   const notifier =
-    thopters && new Notifier({ registry: thopters.registry, replies, clients, hubUrl: config.HUB_PUBLIC_URL, log });
+    thopters &&
+    new Notifier({ registry: thopters.registry, replies, clients, repoInfo, hubUrl: config.HUB_PUBLIC_URL, log });
   const dashboard =
     thopters &&
     createDashboard({
@@ -190,47 +207,6 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       healthWarnings: () => [...healthWarnings(health()), ...(app?.warnings() ?? [])],
       log,
     });
-  const intake = new Intake({
-    queue,
-    replies,
-    acknowledger,
-    clients,
-    log,
-    authorizedUsers: integration.authorizedUsers,
-    maxCommandAgeMs: config.STORE_RETENTION_DAYS * 86_400_000,
-    catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
-  });
-  // The scheduler hears of a stored request from the queue's events.
-  const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
-  const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
-
-  const sweep = async () => {
-    const left = (await acknowledger.recover()) + (await replies.recover());
-    intake.pendingWork = left > 0;
-  };
-  const pollNow = async () => {
-    // A store that lost data is not written to again (it says so on /healthz); polling would only fail.
-    if (store.health.state === "lost") return;
-    const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
-    results.forEach((r, i) => {
-      const repo = repos[i]!;
-      if (r.status === "fulfilled") failing.delete(repo);
-      else if (r.reason instanceof StoreError) {
-        // The store's failure, on the store's part of /healthz: this repository's GitHub side is not at fault.
-        log.warn({ repo, part: "store", err: r.reason }, "poll cycle failed on the store; the next cycle retries");
-      } else {
-        failing.set(repo, (r.reason as Error).message);
-        metrics.pollErrors.inc({ repo });
-        log.warn(
-          { repo, part: "github", err: r.reason },
-          "poll cycle failed; the next cycle retries from the same cursor",
-        );
-      }
-    });
-    cycles++;
-    if (intake.pendingWork) await sweep().catch((err) => log.warn({ err }, "recovery sweep failed"));
-  };
-
   const routers = [
     healthRouter(health),
     apiGuard(auth),
@@ -251,10 +227,9 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       }),
     );
   }
-  const server = await listen(createApp(log, routers), config.HUB_HOST, config.HUB_PORT);
-  const { port } = server.address() as AddressInfo;
-  const host = config.HUB_HOST.includes(":") ? `[${config.HUB_HOST}]` : config.HUB_HOST;
-  url = `http://${host}:${port}`;
+  const http = await listenHttp(createServer(createApp(log, routers)), config.HUB_PORT, config.HUB_HOST);
+  const { url } = http;
+  const { port } = http.server.address() as AddressInfo;
   // Local thopters share this host: their uids are kept off the dashboard port (they keep the collector).
   const guard =
     provider?.kind === "local"
@@ -270,24 +245,14 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const login = dashboardLogin(dashboardToken, base);
   (deps.announce ?? ((line: string) => process.stderr.write(`${line}\n`)))(login.line);
   if (dashboardToken.generated) log.info({ file: dashboardToken.file }, "dashboard token generated");
-  dashboard?.attach(server);
+  dashboard?.attach(http.server);
   await notifier?.start();
 
   // Serving already (health, webhook) while the first sweep and cycle run; they may wait out a GitHub outage.
-  await sweep().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
-  await pollNow();
-
+  await pollLoop.recover().catch((err) => log.warn({ err }, "recovery at start failed; retried after the next poll"));
+  await pollLoop.cycle();
+  pollLoop.start();
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const schedule = () => {
-    timer = setTimeout(() => {
-      running = pollNow().finally(() => {
-        if (!stopped) schedule();
-      });
-    }, config.POLL_INTERVAL_MS);
-  };
-  schedule();
   const retention = new Retention({
     store,
     queue,
@@ -316,16 +281,15 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     metrics,
     log,
     thopters,
-    pollNow,
+    pollNow: () => pollLoop.cycle(),
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearTimeout(timer);
-      await running;
+      await pollLoop.stop();
       await retention.stop();
       await notifier?.stop();
       await dashboard?.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
       await guard?.close();
       await thopters?.stop();
       if (deps.store) store.unwatch();
@@ -333,10 +297,4 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       log.info("hub stopped");
     },
   };
-}
-
-function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
-  });
 }

@@ -1,39 +1,6 @@
-import { spawnSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { describe, expect, it, onTestFinished } from "vitest";
-import { ConfigError, configSecrets, loadConfig, loadConfigWithEnvFile } from "../src/config.js";
-
-const INTEGRATION = {
-  repositories: {
-    "acme/widgets": { issuesToken: "issues-token-aaaa", coderToken: "coder-token-bbbb" },
-    "acme/gears": { issuesToken: "issues-token-cccc", coderToken: "coder-token-dddd" },
-  },
-  agentUser: { name: "Thopter Bot", email: "bot@example.com" },
-};
-const BASE = { GITHUB_INTEGRATION_JSON: JSON.stringify(INTEGRATION) };
-
-/** The ConfigError `loadConfig` throws for `env`, checked to be one line. */
-function failure(env: NodeJS.ProcessEnv): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).not.toMatch(/[\r\n]/);
-    return err as ConfigError;
-  }
-  throw new Error("loadConfig accepted the environment");
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "thopter-config-"));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { describe, expect, it } from "vitest";
+import { configSecrets, loadConfig } from "../src/config.js";
+import { BASE, failure, INTEGRATION } from "./config-fixtures.js";
 
 describe("loadConfig", () => {
   it("applies the defaults of docs/architecture.md#configuration", () => {
@@ -58,7 +25,7 @@ describe("loadConfig", () => {
       CLAUDE_BIN: "claude",
       GOLDEN_CLAUDES: ["default"],
     });
-    expect(config.GITHUB_INTEGRATION_JSON).toEqual(INTEGRATION);
+    expect(config.integration).toEqual(INTEGRATION);
     expect(config.GITHUB_WEBHOOK_SECRET).toBeUndefined();
     expect(config.DASHBOARD_TOKEN).toBeUndefined();
     expect(config.LOCAL_THOPTER_UID_RANGE).toEqual({ first: 61000, last: 61999 });
@@ -111,7 +78,7 @@ describe("loadConfig", () => {
       ...INTEGRATION,
       agentUser: { name: "app[bot]", email: "41898282+app[bot]@users.noreply.github.com" },
     };
-    expect(loadConfig({ GITHUB_INTEGRATION_JSON: JSON.stringify(appBot) }).GITHUB_INTEGRATION_JSON).toEqual(appBot);
+    expect(loadConfig({ GITHUB_INTEGRATION_JSON: JSON.stringify(appBot) }).integration).toEqual(appBot);
     const badRepo = { ...INTEGRATION, repositories: { "not a repo": { issuesToken: "x", coderToken: "y" } } };
     expect(failure({ GITHUB_INTEGRATION_JSON: JSON.stringify(badRepo) }).message).toMatch(
       /^GITHUB_INTEGRATION_JSON: repositories.*must be owner\/name/,
@@ -208,141 +175,6 @@ describe("loadConfig", () => {
         "dash-token-0123456789",
         "redis-pass",
       ].sort(),
-    );
-  });
-});
-
-describe("loadConfigWithEnvFile", () => {
-  it("reads .env from the folder, lets the real environment win, and leaves process.env alone", () => {
-    const dir = tempDir();
-    writeFileSync(
-      join(dir, ".env"),
-      `GITHUB_INTEGRATION_JSON='${BASE.GITHUB_INTEGRATION_JSON}'\nHUB_PORT=9100\nMAX_THOPTERS=3\n`,
-    );
-    const config = loadConfigWithEnvFile(dir, { MAX_THOPTERS: "5" });
-    expect(config.GITHUB_INTEGRATION_JSON).toEqual(INTEGRATION);
-    expect(config.HUB_PORT).toBe(9100);
-    expect(config.MAX_THOPTERS).toBe(5);
-    expect(process.env.HUB_PORT).toBeUndefined();
-  });
-
-  it("names .env when it cannot be read", () => {
-    const dir = tempDir();
-    mkdirSync(join(dir, ".env"));
-    expect(() => loadConfigWithEnvFile(dir, BASE)).toThrow(
-      /^\.env: cannot read .*\.env \(EISDIR\); fix it or remove it$/,
-    );
-  });
-
-  it("works without a .env file", () => {
-    expect(loadConfigWithEnvFile(tempDir(), BASE).HUB_PORT).toBe(8080);
-  });
-});
-
-describe("a hub main using loadConfig", () => {
-  it("prints one line on stderr and exits 1", () => {
-    const dir = tempDir();
-    const configModule = pathToFileURL(resolve(import.meta.dirname, "../src/config.ts")).href;
-    const main = join(dir, "main.ts");
-    writeFileSync(
-      main,
-      `import { loadConfigWithEnvFile } from ${JSON.stringify(configModule)};
-try { loadConfigWithEnvFile(); console.log("started"); } catch (err) { console.error((err as Error).message); process.exit(1); }\n`,
-    );
-    writeFileSync(join(dir, ".env"), "POLL_INTERVAL_MS=often\n");
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const run = spawnSync(process.execPath, ["--conditions=thopter-source", "--import", tsx, main], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, GITHUB_INTEGRATION_JSON: BASE.GITHUB_INTEGRATION_JSON },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(run.stdout).toBe("");
-    expect(run.stderr.trimEnd().split("\n")).toEqual([
-      'POLL_INTERVAL_MS: "often" is not a whole number; set it to the poll period in milliseconds (10 to 3600000; default 5000)',
-    ]);
-    expect(run.status).toBe(1);
-  });
-});
-
-describe("loadConfig: GitHub App", () => {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const PEM = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-  const MIXED = {
-    ...INTEGRATION,
-    repositories: { "acme/widgets": {}, "acme/gears": INTEGRATION.repositories["acme/gears"] },
-  };
-  const keyFile = (text: string) => {
-    const path = join(tempDir(), "app.pem");
-    writeFileSync(path, text, { mode: 0o600 });
-    return path;
-  };
-  const withApp = (env: NodeJS.ProcessEnv) => ({ GITHUB_INTEGRATION_JSON: JSON.stringify(MIXED), ...env });
-
-  it("loads the App from its key file; repositories may omit tokens, others keep their PATs", () => {
-    const config = loadConfig(withApp({ GITHUB_APP_ID: "123456", GITHUB_APP_PRIVATE_KEY_FILE: keyFile(PEM) }));
-    expect(config.githubApp).toEqual({ appId: "123456", privateKey: PEM });
-    expect(config.GITHUB_INTEGRATION_JSON.repositories["acme/widgets"]).toEqual({});
-    expect(config.GITHUB_INTEGRATION_JSON.repositories["acme/gears"]?.coderToken).toBe("coder-token-dddd");
-    expect(configSecrets(config)).toContain(PEM);
-  });
-
-  it("takes the key inline, with line breaks written as \\n on one line", () => {
-    const config = loadConfig(withApp({ GITHUB_APP_ID: "7", GITHUB_APP_PRIVATE_KEY: PEM.replace(/\n/g, "\\n") }));
-    expect(config.githubApp?.privateKey).toBe(PEM);
-    expect(configSecrets(config)).toContain(PEM);
-  });
-
-  it("without an App, PAT-only configurations are unchanged", () => {
-    expect(loadConfig(BASE).githubApp).toBeUndefined();
-  });
-
-  it("names an unreadable key file, with the reason", () => {
-    const missing = join(tempDir(), "nope.pem");
-    const err = failure(withApp({ GITHUB_APP_ID: "7", GITHUB_APP_PRIVATE_KEY_FILE: missing }));
-    expect(err.variable).toBe("GITHUB_APP_PRIVATE_KEY_FILE");
-    expect(err.message).toBe(
-      `GITHUB_APP_PRIVATE_KEY_FILE: cannot read ${missing} (ENOENT); set it to the .pem file generated under the App's Private keys (see docs/github-app.md)`,
-    );
-    const dir = tempDir();
-    expect(failure(withApp({ GITHUB_APP_ID: "7", GITHUB_APP_PRIVATE_KEY_FILE: dir })).message).toContain("(EISDIR)");
-  });
-
-  it("names a malformed key without quoting it", () => {
-    const broken = PEM.slice(0, 400);
-    for (const env of [
-      { GITHUB_APP_PRIVATE_KEY_FILE: keyFile(broken) },
-      { GITHUB_APP_PRIVATE_KEY: broken },
-      { GITHUB_APP_PRIVATE_KEY: "ghp_notakey_0123456789" },
-    ]) {
-      const err = failure(withApp({ GITHUB_APP_ID: "7", ...env }));
-      expect(err.variable).toBe(Object.keys(env)[0]);
-      expect(err.message).toContain("is not a PEM private key");
-      expect(err.message).not.toContain(broken.split("\n")[1]);
-      expect(err.message).not.toContain("ghp_notakey");
-    }
-    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" });
-    const err = failure(withApp({ GITHUB_APP_ID: "7", GITHUB_APP_PRIVATE_KEY: ec.toString() }));
-    expect(err.message).toMatch(/^GITHUB_APP_PRIVATE_KEY: is a ec key, but GitHub App keys are RSA;/);
-  });
-
-  it("refuses half an App: ID without key, key without ID, a bad ID, two keys", () => {
-    expect(failure(withApp({ GITHUB_APP_ID: "7" })).message).toMatch(
-      /^GITHUB_APP_PRIVATE_KEY_FILE: is missing \(GITHUB_APP_ID is set\);/,
-    );
-    expect(failure(withApp({ GITHUB_APP_PRIVATE_KEY: PEM })).message).toMatch(/^GITHUB_APP_ID: is missing/);
-    expect(failure(withApp({ GITHUB_APP_ID: "my-app", GITHUB_APP_PRIVATE_KEY: PEM })).message).toMatch(
-      /^GITHUB_APP_ID: is not a GitHub App ID/,
-    );
-    const both = failure(
-      withApp({ GITHUB_APP_ID: "7", GITHUB_APP_PRIVATE_KEY: PEM, GITHUB_APP_PRIVATE_KEY_FILE: "x" }),
-    );
-    expect(both.variable).toBe("GITHUB_APP_PRIVATE_KEY");
-  });
-
-  it("a repository without tokens needs the App", () => {
-    expect(failure(withApp({})).message).toBe(
-      'GITHUB_INTEGRATION_JSON: repositories["acme/widgets"] has no tokens and no GitHub App is configured; set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_FILE, or give it issuesToken and coderToken',
     );
   });
 });

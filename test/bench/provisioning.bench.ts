@@ -56,7 +56,7 @@ async function provisionAll(
       store,
       queue,
       provider,
-      notices: { provisioned: async () => {}, failed: async () => {} },
+      provisioningNotices: { provisioned: async () => {}, failed: async () => {} },
       log,
       entrypoint: ["/usr/local/bin/thopter-boot"],
       pollMs: 3_600_000,

@@ -84,7 +84,7 @@ async function passTime(history: number): Promise<number> {
       store,
       queue,
       provider,
-      notices: { provisioned: async () => {}, failed: async () => {} },
+      provisioningNotices: { provisioned: async () => {}, failed: async () => {} },
       log,
       entrypoint: ["/usr/local/bin/thopter-boot"],
       pollMs: 3_600_000,

@@ -8,7 +8,7 @@ import { bootLogger, StepFailed } from "./boot/boot-log.js";
 import { hostLayout } from "./boot/layout.js";
 import { DEFAULT_PATH, rootSafePath } from "./boot/root-path.js";
 
-const layout = hostLayout();
+const layout = hostLayout(process.env.THOPTER_FS_ROOT ?? "");
 const log = bootLogger(layout.bootLog);
 log.info({ thopterId: process.env.THOPTER_ID, fsRoot: process.env.THOPTER_FS_ROOT || "/" }, "boot started");
 if (process.getuid?.() === 0) {

@@ -1,3 +1,4 @@
+import { httpStatus } from "@thopter/protocol";
 import { z } from "zod";
 import { Refusal } from "../refusal.js";
 import { defineTool } from "./types.js";
@@ -56,7 +57,7 @@ export const openPullRequest = defineTool({
           structured: { url: data.html_url, number: data.number, existing: false },
         };
       } catch (err) {
-        if ((err as { status?: number }).status === 422) {
+        if (httpStatus(err) === 422) {
           throw new Refusal(
             `GitHub would not open the pull request (${(err as Error).message}). Push your commits with push_branch first; a pull request needs commits that ${defaultBranch} does not have.`,
           );

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { BrokerReport, StatusReport } from "@thopter/protocol";
+import { type Listening, listenHttp } from "@thopter/protocol/listen";
 import type { Logger } from "pino";
 import getRawBody from "raw-body";
 import type { z } from "zod";
@@ -180,23 +180,6 @@ export function createCollector(options: CollectorOptions): Server {
 }
 
 /** Starts the collector on host:port (port 0 picks a free one) and resolves with its base URL. */
-export async function startCollector(
-  options: CollectorOptions & { host: string; port: number },
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createCollector(options);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  return {
-    server,
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+export function startCollector(options: CollectorOptions & { host: string; port: number }): Promise<Listening> {
+  return listenHttp(createCollector(options), options.port, options.host);
 }

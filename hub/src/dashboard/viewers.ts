@@ -1,4 +1,4 @@
-import type { ThopterRecord } from "@thopter/protocol";
+import { type ThopterRecord, urlHost } from "@thopter/protocol";
 
 /** Which of the thopter's own pages the dashboard can show. */
 export type ViewerKind = "terminal" | "sessionLog" | "bootLog";
@@ -32,7 +32,6 @@ export function machineViewers(servers: ViewerServers): ThopterViewers {
     if (!token) return undefined;
     const port = kind === "terminal" ? servers.ports.terminal : servers.ports.sessionLog;
     const path = kind === "bootLog" ? BOOT_LOG_PATH : "/";
-    const host = address.includes(":") && !address.startsWith("[") ? `[${address}]` : address;
-    return `http://${host}:${port}${path}?token=${encodeURIComponent(token)}`;
+    return `http://${urlHost(address)}:${port}${path}?token=${encodeURIComponent(token)}`;
   };
 }

@@ -4,6 +4,7 @@ import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
+import { httpStatus } from "@thopter/protocol";
 import type { Logger } from "pino";
 
 const GitHub = Octokit.plugin(throttling, retry, paginateRest);
@@ -99,11 +100,6 @@ function waitOrGiveUp(log: Logger, message: string) {
     log.warn({ retryAfter, method: options.method, url: options.url, retryCount, retry }, message);
     return retry;
   };
-}
-
-/** The HTTP status of a failed GitHub call (Octokit's RequestError); undefined when no answer came. */
-export function httpStatus(err: unknown): number | undefined {
-  return (err as { status?: number } | null)?.status;
 }
 
 /** True for Octokit's "not modified" answer to a conditional request (it is thrown as a RequestError). */

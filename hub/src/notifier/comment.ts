@@ -37,7 +37,7 @@ function neutralise(text: string): string {
   return text.replaceAll("<!--", "&lt;!--");
 }
 
-/** The comment posted on the thopter's issue (without the exactly-once marker, which `Replies` appends). */
+/** The comment posted on the thopter's issue (without the exactly-once marker, which `DurableComments` appends). */
 export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent, links: NoticeLinks): string {
   const page = `${links.hubUrl}/thopters/${encodeURIComponent(record.id)}`;
   const ran = formatDuration(Date.parse(event.at) - Date.parse(record.createdAt));

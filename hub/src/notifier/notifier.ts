@@ -2,10 +2,10 @@ import type { ThopterRecord, ThopterState } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import type { Registry, RegistryChange } from "../registry/index.js";
-import type { Replies } from "../requests/replies.js";
+import type { DurableComments } from "../requests/durable-comments.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
 import { FairQueue } from "./fair-queue.js";
-import { RepoInfoCache } from "./repo-info.js";
+import type { RepoInfoCache } from "./repo-info.js";
 
 const ANNOUNCED = ["done", "blocked", "needs_input"] as const;
 type Announced = (typeof ANNOUNCED)[number];
@@ -15,8 +15,10 @@ const BEFORE_BOOT: readonly (ThopterState | null)[] = [null, "requested", "provi
 export interface NotifierDeps {
   registry: Registry;
   /** The hub's one exactly-once comment path (durable record + hidden marker), shared with command replies. */
-  replies: Replies;
+  replies: DurableComments;
   clients: GitHubClients;
+  /** The hub's cache of repository facts (default branch, …), shared with the scheduler. */
+  repoInfo: RepoInfoCache;
   /** HUB_PUBLIC_URL: the base of the dashboard links in comments. */
   hubUrl: string;
   log: Logger;
@@ -81,7 +83,7 @@ function recentNotices(record: Readonly<ThopterRecord>, since: number): Notice[]
 
 /**
  * Posts one comment on the issue for each `report_status` done/blocked/needs_input, and for a thopter that failed
- * after booting. Exactly once, through `Replies`: the comment is stored before it is posted and carries a hidden
+ * after booting. Exactly once, through `DurableComments`: the comment is stored before it is posted and carries a hidden
  * marker that is looked for before any re-post. Posting goes through the repository's Octokit, whose throttling
  * queue makes every comment the hub posts with that token serial and spaced (≥ 1 s, 3 s for notifying writes),
  * and waits out `retry-after` on secondary limits.
@@ -104,13 +106,13 @@ export class Notifier {
   };
 
   constructor(private readonly deps: NotifierDeps) {
-    this.repos = new RepoInfoCache(deps.clients);
+    this.repos = deps.repoInfo;
   }
 
   /** Subscribes to the registry, then announces recent reports that a crash left unannounced. */
   async start(): Promise<void> {
     this.deps.registry.on("change", this.listener);
-    await this.sweep();
+    await this.requeueRecent();
   }
 
   /** Resolves once every notice started so far has been posted or left for the retry. */
@@ -126,7 +128,7 @@ export class Notifier {
   }
 
   /** Posts every recent notice not posted yet (those posted cost one store read each). */
-  private async sweep(): Promise<void> {
+  private async requeueRecent(): Promise<void> {
     const since = Date.now() - (this.deps.recoverWindowMs ?? 24 * 3_600_000);
     for (const record of this.deps.registry.list()) {
       for (const notice of recentNotices(record, since)) this.queue.put(record.id, notice);
@@ -183,12 +185,12 @@ export class Notifier {
     this.scheduleSweep();
   }
 
-  /** One retry timer for all notices: the sweep finds every one still pending. */
+  /** One retry timer for all notices: requeueRecent finds every one still pending. */
   private scheduleSweep(): void {
     if (this.stopped || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (!this.stopped) void this.track(this.sweep());
+      if (!this.stopped) void this.track(this.requeueRecent());
     }, this.deps.retryMs ?? 30_000);
     this.retryTimer.unref();
   }

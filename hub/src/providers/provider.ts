@@ -48,7 +48,7 @@ export interface Provider {
    * Removes what interrupted creates left that belongs to no machine (Fly: volumes without a machine), for the reaper
    * to call now and then. Local leftovers need none: list() shows them as stopped machines, and destroy removes them.
    */
-  sweep?(): Promise<string[]>;
+  removeLeftovers?(): Promise<string[]>;
 }
 
 /** One id names the machine, its metadata and its directory: so it must be one safe name, the same in spec and owner. */

@@ -16,11 +16,11 @@ export interface ReaperOptions {
   intervalMs?: number;
   now?: () => Date;
   /**
-   * The provider's own leftover sweep (Fly: volumes no machine holds, left when a destroy failed half-way), run on
-   * the first pass and every `providerSweepEvery` passes after it.
+   * Removes the provider's own leftovers (Fly: volumes no machine holds, left when a destroy failed half-way), run on
+   * the first pass and every `removeLeftoversEvery` passes after it.
    */
-  providerSweep?: () => Promise<unknown>;
-  providerSweepEvery?: number;
+  removeProviderLeftovers?: () => Promise<unknown>;
+  removeLeftoversEvery?: number;
 }
 
 /** States in which nobody is working: the idle clock runs from when the thopter entered one. */
@@ -53,27 +53,27 @@ export function reapReason(
 /** Periodically stops thopters that are idle too long, too old, or orphaned; and finishes interrupted stops. */
 export class Reaper {
   private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private reaping: Promise<void> | undefined;
   private passes = 0;
 
   constructor(private readonly options: ReaperOptions) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.options.intervalMs ?? 30_000);
+    this.timer = setInterval(() => void this.reap(), this.options.intervalMs ?? 30_000);
     this.timer.unref();
   }
 
   /** One pass over every thopter; resolves when the stops it started have finished (or failed). */
-  sweep(): Promise<void> {
-    this.sweeping ??= this.run().finally(() => {
-      this.sweeping = undefined;
+  reap(): Promise<void> {
+    this.reaping ??= this.run().finally(() => {
+      this.reaping = undefined;
     });
-    return this.sweeping;
+    return this.reaping;
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.sweeping;
+    await this.reaping;
   }
 
   private async run(): Promise<void> {
@@ -95,9 +95,11 @@ export class Reaper {
           .catch((err) => log.warn({ thopterId: id, err }, "reaper could not stop thopter; will retry")),
       ),
     );
-    const { providerSweep, providerSweepEvery = 10 } = this.options;
-    if (providerSweep && this.passes++ % providerSweepEvery === 0) {
-      await providerSweep().catch((err) => log.warn({ err }, "provider leftover sweep failed; will retry"));
+    const { removeProviderLeftovers, removeLeftoversEvery = 10 } = this.options;
+    if (removeProviderLeftovers && this.passes++ % removeLeftoversEvery === 0) {
+      await removeProviderLeftovers().catch((err) =>
+        log.warn({ err }, "removing provider leftovers failed; will retry"),
+      );
     }
   }
 }

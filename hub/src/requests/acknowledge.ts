@@ -13,6 +13,8 @@ export class Acknowledger {
   private readonly inFlight = new Set<string>();
   /** Requests whose 👀 is on GitHub but whose store write failed: a retry writes again, never posts again. */
   private readonly posted = new Set<string>();
+  /** Set when an acknowledgement failed; cleared by a `recover()` that leaves nothing behind. */
+  private failed = false;
 
   constructor(
     private readonly queue: RequestQueue,
@@ -22,6 +24,17 @@ export class Acknowledger {
 
   /** True when acknowledged (now or before); false when GitHub or the store failed and a later `recover()` must retry. */
   async acknowledge(request: ThopterRequest): Promise<boolean> {
+    const ok = await this.attempt(request);
+    if (!ok) this.failed = true;
+    return ok;
+  }
+
+  /** True when some 👀 could not be posted or recorded and `recover()` has work. */
+  get pending(): boolean {
+    return this.failed;
+  }
+
+  private async attempt(request: ThopterRequest): Promise<boolean> {
     if (request.acknowledged) return true;
     if (this.inFlight.has(request.id)) return true;
     this.inFlight.add(request.id);
@@ -47,8 +60,9 @@ export class Acknowledger {
   async recover(): Promise<number> {
     let left = 0;
     for (const request of await this.queue.list()) {
-      if (!request.acknowledged && !(await this.acknowledge(request))) left++;
+      if (!request.acknowledged && !(await this.attempt(request))) left++;
     }
+    this.failed = left > 0;
     return left;
   }
 

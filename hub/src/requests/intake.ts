@@ -1,4 +1,4 @@
-import { sourceKey } from "@thopter/protocol";
+import { httpStatus, sourceKey } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { isAuthorized, isOwnComment } from "../commands/authorize.js";
 import { type Catalog, unknownName } from "../commands/catalog.js";
@@ -8,12 +8,12 @@ import type { GitHubClients } from "../github/clients.js";
 import { getIssueTitle } from "../github/issues.js";
 import type { CommandEvent } from "../watcher/event.js";
 import type { Acknowledger } from "./acknowledge.js";
+import type { DurableComments } from "./durable-comments.js";
 import { type RequestQueue, requestId } from "./queue.js";
-import type { Replies } from "./replies.js";
 
 export interface IntakeDeps {
   queue: RequestQueue;
-  replies: Replies;
+  replies: DurableComments;
   acknowledger: Acknowledger;
   clients: GitHubClients;
   catalog: () => Promise<Catalog>;
@@ -32,9 +32,6 @@ export type IntakeOutcome = "ignored" | "refused" | "queued" | "duplicate";
  * was stored; the watcher then keeps its cursor so the event comes back.
  */
 export class Intake {
-  /** Set when a reply or 👀 could not be posted; the hub's recovery sweep retries them. */
-  pendingWork = false;
-
   constructor(private readonly deps: IntakeDeps) {}
 
   async handle(event: CommandEvent): Promise<IntakeOutcome> {
@@ -78,7 +75,8 @@ export class Intake {
     const { request, created } = await this.deps.queue.create(source, title, command);
     if (!created) return "duplicate";
     log.info({ ...logCtx, request: request.id, command: command.kind }, "request queued");
-    if (!(await this.deps.acknowledger.acknowledge(request))) this.pendingWork = true;
+    // A 👀 or reply that fails stays pending with its sender, which the poll loop's recovery retries.
+    await this.deps.acknowledger.acknowledge(request);
     if (extra) await this.reply(key, event, extra);
     return "queued";
   }
@@ -91,7 +89,7 @@ export class Intake {
     try {
       return await getIssueTitle(this.deps.clients.get(repo), repo, issueNumber);
     } catch (err) {
-      const status = (err as { status?: number }).status ?? 0;
+      const status = httpStatus(err) ?? 0;
       if (status >= 400 && status < 500 && status !== 403 && status !== 429) return undefined;
       throw err;
     }
@@ -104,7 +102,6 @@ export class Intake {
   }
 
   private async reply(key: string, event: CommandEvent, text: string): Promise<void> {
-    const ok = await this.deps.replies.send(key, event.source.repo, event.source.issueNumber, text);
-    if (!ok) this.pendingWork = true;
+    await this.deps.replies.send(key, event.source.repo, event.source.issueNumber, text);
   }
 }

@@ -1,4 +1,4 @@
-export { githubNotices, type Notices } from "./notices.js";
+export { githubProvisioningNotices, type ProvisioningNotices } from "./provisioning-notices.js";
 export { thopterIdsFor } from "./requests.js";
 export { controlRouter } from "./routes.js";
 export { Scheduler, type SchedulerOptions } from "./scheduler.js";

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import { NO_THOPTER_REASON, noThopterText, partlyStarted } from "./messages.js";
-import type { Notices } from "./notices.js";
+import type { ProvisioningNotices } from "./provisioning-notices.js";
 
 /**
  * Records how a start request ended once all its thopters are placed. The invariant it keeps: every accepted command
@@ -15,14 +15,21 @@ export class Outcomes {
   /** Requests whose 🚀 or failure comment is out but whose state is not written yet. */
   private readonly told = new Set<string>();
 
-  constructor(private readonly deps: { queue: RequestQueue; registry: Registry; notices: Notices; log: Logger }) {}
+  constructor(
+    private readonly deps: {
+      queue: RequestQueue;
+      registry: Registry;
+      provisioningNotices: ProvisioningNotices;
+      log: Logger;
+    },
+  ) {}
 
   async finish(request: ThopterRequest, ids: readonly string[]): Promise<void> {
-    const { queue, registry, notices } = this.deps;
+    const { queue, registry, provisioningNotices } = this.deps;
     const records = ids.map((id) => registry.get(id));
     const running = records.filter((r) => r && r.state !== "failed" && r.state !== "gone").length;
     if (running > 0) {
-      if (!this.told.has(request.id)) await notices.provisioned(request);
+      if (!this.told.has(request.id)) await provisioningNotices.provisioned(request);
       this.told.add(request.id);
       await queue.update(request.id, {
         state: "provisioned",
@@ -31,7 +38,7 @@ export class Outcomes {
     } else {
       const reason = records.find((r) => r?.stateReason)?.stateReason ?? NO_THOPTER_REASON;
       // A failed step has said so already under the same reply key; a thopter that ended otherwise has not.
-      if (!this.told.has(request.id)) await notices.failed(request, noThopterText(reason));
+      if (!this.told.has(request.id)) await provisioningNotices.failed(request, noThopterText(reason));
       this.told.add(request.id);
       await queue.update(request.id, { state: "failed", stateReason: reason });
     }

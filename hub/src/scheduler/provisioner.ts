@@ -4,14 +4,14 @@ import type { TokenStore } from "../collector/tokens.js";
 import type { Provider } from "../providers/provider.js";
 import type { Registry } from "../registry/index.js";
 import { provisionFailedText } from "./messages.js";
-import type { Notices } from "./notices.js";
+import type { ProvisioningNotices } from "./provisioning-notices.js";
 import type { SpecInput } from "./spec.js";
 
 export interface ProvisionerDeps {
   registry: Registry;
   tokens: TokenStore;
   provider: Provider;
-  notices: Notices;
+  provisioningNotices: ProvisioningNotices;
   buildSpec(input: SpecInput): Promise<ThopterSpec>;
   log: Logger;
 }
@@ -102,7 +102,7 @@ export class Provisioner {
     err: unknown,
     made?: MachineRef,
   ): Promise<void> {
-    const { registry, provider, tokens, notices, log } = this.deps;
+    const { registry, provider, tokens, provisioningNotices, log } = this.deps;
     const reason = `${step} failed: ${err instanceof Error ? err.message : String(err)}`;
     log.error({ thopterId: id, request: request.id, step, err }, "provisioning failed");
     // Nothing half-made stays behind: no machine, no volume, no valid token.
@@ -120,7 +120,7 @@ export class Provisioner {
         .transition(id, "failed", reason)
         .catch((e) => log.error({ thopterId: id, err: e }, "could not record the failure"));
     }
-    await notices.failed(request, provisionFailedText(id, step, reason));
+    await provisioningNotices.failed(request, provisionFailedText(id, step, reason));
   }
 
   private setHealth(state: ProviderHealth["state"], detail?: string): void {

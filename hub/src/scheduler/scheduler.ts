@@ -7,9 +7,9 @@ import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import type { StoreHealth } from "../store/watched.js";
 import { stoppedCount, stopReason } from "./messages.js";
-import type { Notices } from "./notices.js";
 import { Outcomes } from "./outcome.js";
 import { type ProviderHealth, Provisioner } from "./provisioner.js";
+import type { ProvisioningNotices } from "./provisioning-notices.js";
 import { thopterIdsFor } from "./requests.js";
 import type { SpecInput } from "./spec.js";
 import { laterStop, stopTargets } from "./stops.js";
@@ -20,7 +20,7 @@ export interface SchedulerOptions {
   tokens: TokenStore;
   provider: Provider;
   stopper: Stopper;
-  notices: Notices;
+  provisioningNotices: ProvisioningNotices;
   buildSpec(input: SpecInput): Promise<ThopterSpec>;
   /** MAX_THOPTERS: thopters in an active state (requested, provisioning, booting, working) at once. */
   maxThopters: number;

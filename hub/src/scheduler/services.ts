@@ -1,3 +1,4 @@
+import { urlHost } from "@thopter/protocol";
 import type { RequestHandler, Router } from "express";
 import type { Logger } from "pino";
 import { AccessKeys, FLY_PLACEMENT, LOCAL_PLACEMENT } from "../access/index.js";
@@ -12,7 +13,7 @@ import { Registry, type RegistryOptions, reconcile, thoptersRouter } from "../re
 import type { RequestQueue } from "../requests/queue.js";
 import type { Store } from "../store/store.js";
 import type { StoreHealth } from "../store/watched.js";
-import type { Notices } from "./notices.js";
+import type { ProvisioningNotices } from "./provisioning-notices.js";
 import { controlRouter } from "./routes.js";
 import { Scheduler } from "./scheduler.js";
 import { firewallEnv, specBuilder } from "./spec.js";
@@ -20,7 +21,7 @@ import { firewallEnv, specBuilder } from "./spec.js";
 export type ServicesConfig = Pick<
   HubConfig,
   | "GITHUB_API_URL"
-  | "GITHUB_INTEGRATION_JSON"
+  | "integration"
   | "HUB_HOST"
   | "HUB_STATUS_PORT"
   | "MAX_THOPTERS"
@@ -37,7 +38,7 @@ export interface ThopterServicesDeps {
   store: Store;
   queue: RequestQueue;
   provider: Provider;
-  notices: Notices;
+  provisioningNotices: ProvisioningNotices;
   log: Logger;
   /** The thopter's boot command (the image's entrypoint, or a local script). */
   entrypoint: string[];
@@ -84,7 +85,7 @@ export interface ThopterServices {
 export function collectorUrlFor(host: string, port: number, env: NodeJS.ProcessEnv = process.env): string {
   const wildcard = host === "0.0.0.0" || host === "::" || host === "";
   const address = wildcard ? (env.FLY_PRIVATE_IP ?? "127.0.0.1") : host;
-  return `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
+  return `http://${urlHost(address)}:${port}`;
 }
 
 const originsOf = (url: string | undefined): string[] => (url ? [new URL(url).origin] : []);
@@ -97,7 +98,7 @@ export async function startThopterServices(
   config: ServicesConfig,
   deps: ThopterServicesDeps,
 ): Promise<ThopterServices> {
-  const { store, queue, provider, notices, log } = deps;
+  const { store, queue, provider, provisioningNotices, log } = deps;
   const registry = await Registry.open(store, log, deps.registry);
   const tokens = await TokenStore.open(store);
   const access = await AccessKeys.open(store, provider.kind === "fly" ? FLY_PLACEMENT : LOCAL_PLACEMENT);
@@ -121,7 +122,7 @@ export async function startThopterServices(
   });
   const collectorUrl = deps.collectorUrl ?? collectorUrlFor(config.HUB_HOST, Number(new URL(collector.url).port));
   const repositories = new Map(
-    Object.entries(config.GITHUB_INTEGRATION_JSON.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
+    Object.entries(config.integration.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
   );
   const stopper = new Stopper({ registry, provider, tokens, githubTokens, log });
   const scheduler = new Scheduler({
@@ -130,13 +131,13 @@ export async function startThopterServices(
     tokens,
     provider,
     stopper,
-    notices,
+    provisioningNotices,
     buildSpec: specBuilder({
       collectorUrl,
       githubApiUrl: config.GITHUB_API_URL,
       promptsDir: config.PROMPTS_DIR,
       thopterEnvFile: config.THOPTER_ENV_FILE,
-      agentUser: config.GITHUB_INTEGRATION_JSON.agentUser,
+      agentUser: config.integration.agentUser,
       botIdentity: async (repo) =>
         repositories.get(repo.toLowerCase()) ? undefined : deps.githubApp?.botIdentity(repo),
       coderToken: async ({ id, repo }) =>
@@ -154,17 +155,16 @@ export async function startThopterServices(
     pollMs: deps.pollMs,
     storeHealth: deps.storeHealth,
   });
-  const sweepable = provider as Provider & { sweep?: () => Promise<unknown> };
   const reaper = new Reaper({
     registry,
     stopper,
     log,
     idleTimeoutMin: config.IDLE_TIMEOUT_MIN,
     maxLifetimeMin: config.MAX_LIFETIME_MIN,
-    providerSweep: sweepable.sweep && (() => sweepable.sweep!()),
+    removeProviderLeftovers: provider.removeLeftovers && (() => provider.removeLeftovers!()),
   });
   // The first command's provision needs the default branch: ask now rather than on the way to its machine.
-  for (const repo of Object.keys(config.GITHUB_INTEGRATION_JSON.repositories)) {
+  for (const repo of Object.keys(config.integration.repositories)) {
     void deps.defaultBranch?.(repo).catch(() => {});
   }
   scheduler.start();

@@ -57,6 +57,7 @@ beforeAll(async () => {
     session: SESSION,
     tmuxSocket: socket,
     runAs,
+    env: process.env,
     log,
   });
   url = server.url;
@@ -185,7 +186,15 @@ describe("web terminal in Chromium", () => {
   });
 
   it("refuses viewers beyond its limit, and bad settings at start with what to change", async () => {
-    const options = { key: KEY, thopterId: THOPTER, session: SESSION, tmuxSocket: socket, runAs, log };
+    const options = {
+      key: KEY,
+      thopterId: THOPTER,
+      session: SESSION,
+      tmuxSocket: socket,
+      runAs,
+      env: process.env,
+      log,
+    };
     const small = await startTerminalServer({ ...options, maxViewers: 1 });
     try {
       const first = new WebSocket(`${small.url.replace("http", "ws")}/ws?token=${token("terminal:ro")}`);

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyBrokerReport, DEFAULT_MAX_BODY_BYTES } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
-import { Notifier } from "@thopter/hub/notifier/index";
+import { Notifier, RepoInfoCache } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
-import { Replies } from "@thopter/hub/requests/replies";
+import { DurableComments } from "@thopter/hub/requests/durable-comments";
 import { openStore } from "@thopter/hub/store/index";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,8 +33,9 @@ async function announce(w: World): Promise<string[]> {
   const clients = new GitHubClients({ baseUrl: w.peer.url, issuesTokens: { [REPO]: w.issuesToken }, log });
   const notifier = new Notifier({
     registry,
-    replies: new Replies(store, clients, log),
+    replies: new DurableComments(store, clients, log),
     clients,
+    repoInfo: new RepoInfoCache(clients),
     hubUrl: "http://hub",
     log,
   });

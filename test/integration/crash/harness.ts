@@ -219,8 +219,8 @@ export class CrashWorld {
     // No duplicate machine: one live machine per thopter at most.
     const owners = liveMachines.map((m) => m.config?.metadata?.thopter_id);
     expect(new Set(owners).size).toBe(owners.length);
-    // No leaked volume once the Fly provider's sweep has run (here with no age limit).
-    await flyProvider(this.fly).provider.sweep(0);
+    // No leaked volume once the Fly provider's removeLeftovers has run (here with no age limit).
+    await flyProvider(this.fly).provider.removeLeftovers(0);
     const held = new Set(liveMachines.map((m) => m.config?.mounts?.[0]?.volume));
     expect(this.fly.volumes().filter((v) => v.state !== "destroyed" && !held.has(v.id))).toEqual([]);
   }

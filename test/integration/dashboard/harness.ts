@@ -10,7 +10,7 @@ import { RequestQueue } from "@thopter/hub/requests/queue";
 import { openStore, type Store } from "@thopter/hub/store/index";
 import type { ThopterState } from "@thopter/protocol";
 import { pino } from "pino";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { launchBrowser } from "../../helpers/browser.js";
 
@@ -166,3 +166,15 @@ export function browserSuite(): {
     },
   };
 }
+
+/** A new browser context, logged in through the login URL (`?token=`) unless `login` is false, at `url`. */
+export async function openPage(browser: Browser, url: string, login = true): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+  const page = await context.newPage();
+  if (login) await page.goto(`${new URL(url).origin}/?token=${TOKEN}`);
+  await page.goto(url);
+  return page;
+}
+
+/** The state badge of thopter `id`'s row. */
+export const rowState = (page: Page, id: string) => page.locator(`tr[data-id="${id}"] .badge`).first().textContent();

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyBrokerReport, applyStatus } from "@thopter/hub/collector/index";
 import { GitHubClients } from "@thopter/hub/github/clients";
-import { Notifier } from "@thopter/hub/notifier/index";
+import { Notifier, RepoInfoCache } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
-import { Replies, replyMarker } from "@thopter/hub/requests/replies";
+import { DurableComments, replyMarker } from "@thopter/hub/requests/durable-comments";
 import { openStore, type Store } from "@thopter/hub/store/index";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -61,11 +61,19 @@ async function startParts(options: { notify?: boolean } = {}) {
     log,
     retryUnitMs: 20,
   });
-  const replies = new Replies(store, clients, log);
+  const replies = new DurableComments(store, clients, log);
   const parts: { registry: Registry; notifier?: Notifier } = { registry };
   running.push(parts);
   if (options.notify !== false) {
-    parts.notifier = new Notifier({ registry, replies, clients, hubUrl: `${HUB_URL}/`, log, retryMs: 200 });
+    parts.notifier = new Notifier({
+      registry,
+      replies,
+      clients,
+      repoInfo: new RepoInfoCache(clients),
+      hubUrl: `${HUB_URL}/`,
+      log,
+      retryMs: 200,
+    });
     await parts.notifier.start();
   }
   return { registry, notifier: parts.notifier, replies };

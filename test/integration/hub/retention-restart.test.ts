@@ -5,7 +5,7 @@ import { configSecrets, loadConfig } from "@thopter/hub/config";
 import { startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
 import { RequestQueue } from "@thopter/hub/requests/queue";
-import { replyKey } from "@thopter/hub/requests/replies";
+import { replyKey } from "@thopter/hub/requests/durable-comments";
 import { openStore } from "@thopter/hub/store/index";
 import type { CommandSource } from "@thopter/protocol";
 import { expect, it } from "vitest";

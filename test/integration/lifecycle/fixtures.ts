@@ -36,7 +36,7 @@ export function diesAfterCreate(inner: Provider): Provider {
 export function lifecycleConfig(dir: string): ServicesConfig {
   return {
     GITHUB_API_URL: "https://api.github.com",
-    GITHUB_INTEGRATION_JSON: {
+    integration: {
       repositories: { "acme/widgets": { issuesToken: "ghs_testIssues", coderToken: "ghs_testCoder" } },
       agentUser: { name: "Thopter Bot", email: "bot@example.com" },
     },

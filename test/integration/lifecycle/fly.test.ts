@@ -95,9 +95,9 @@ describe("scheduler with the Fly provider (Fly peer running machines as local pr
       log: pino({ level: "silent" }),
       idleTimeoutMin: 60,
       maxLifetimeMin: 720,
-      providerSweep: () => fly.provider.sweep(0),
+      removeProviderLeftovers: () => fly.provider.removeLeftovers(0),
     });
-    await reaper.sweep();
+    await reaper.reap();
     expect(fly.peer.volumes().filter((v) => v.state !== "destroyed")).toEqual([]);
   });
 });

@@ -7,8 +7,8 @@ import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
 import type { Provider } from "@thopter/hub/providers/provider";
 import { Reaper, type Stopper } from "@thopter/hub/reaper/index";
 import type { Registry } from "@thopter/hub/registry/index";
-import { Replies } from "@thopter/hub/requests/replies";
-import { githubNotices, type Scheduler, startThopterServices } from "@thopter/hub/scheduler/index";
+import { DurableComments } from "@thopter/hub/requests/durable-comments";
+import { githubProvisioningNotices, type Scheduler, startThopterServices } from "@thopter/hub/scheduler/index";
 import type { ThopterRecord } from "@thopter/protocol";
 import { pino } from "pino";
 import { afterEach } from "vitest";
@@ -70,8 +70,8 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
     log,
     retryUnitMs: 20,
   });
-  const replies = new Replies(s.hub.store, clients, log);
-  const notices = githubNotices(clients, replies, log);
+  const replies = new DurableComments(s.hub.store, clients, log);
+  const provisioningNotices = githubProvisioningNotices(clients, replies, log);
   const runs: HubRun[] = [];
   const abandoned = new Set<HubRun>();
   let provider = (options.wrap ?? ((p) => p))(local);
@@ -88,7 +88,7 @@ export async function startLifecycle(options: LifecycleOptions = {}): Promise<Li
       store: s.hub.store,
       queue: s.hub.queue,
       provider,
-      notices,
+      provisioningNotices,
       log,
       storeHealth: () => s.hub.store.health,
       entrypoint: [process.execPath, SIM],

@@ -74,7 +74,7 @@ it("a hub killed -9 right after making a machine: the restarted hub replaces it,
     store,
     queue,
     provider: local,
-    notices: { provisioned: async () => {}, failed: async () => {} },
+    provisioningNotices: { provisioned: async () => {}, failed: async () => {} },
     log,
     entrypoint: [process.execPath, SIM],
   });

@@ -21,7 +21,7 @@ await startThopterServices(lifecycleConfig(process.env.STATE_DIR!), {
       return new Promise(() => {});
     },
   }),
-  notices: { provisioned: async () => {}, failed: async () => {} },
+  provisioningNotices: { provisioned: async () => {}, failed: async () => {} },
   log,
   entrypoint: [process.execPath, SIM],
 });

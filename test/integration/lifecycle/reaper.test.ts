@@ -25,10 +25,10 @@ describe("reaper", () => {
     const [idle, busy] = await running(2);
     await l.run.registry.transition(idle!, "done", "report_status done");
 
-    await l.run.reaper(minutesLater(30), { idleTimeoutMin: 60, orphanGraceMin: 120 }).sweep();
+    await l.run.reaper(minutesLater(30), { idleTimeoutMin: 60, orphanGraceMin: 120 }).reap();
     expect(l.record(idle!)?.state).toBe("done");
 
-    await l.run.reaper(minutesLater(61), { idleTimeoutMin: 60, orphanGraceMin: 120 }).sweep();
+    await l.run.reaper(minutesLater(61), { idleTimeoutMin: 60, orphanGraceMin: 120 }).reap();
     expect(l.record(idle!)).toMatchObject({ state: "gone" });
     expect(l.record(idle!)?.timeline.map((e) => e.state)).toEqual(expect.arrayContaining(["stopping", "gone"]));
     expect(l.record(idle!)?.timeline.find((e) => e.state === "stopping")?.message).toMatch(/idle timeout/);
@@ -38,7 +38,7 @@ describe("reaper", () => {
 
   it("stops any thopter older than MAX_LIFETIME_MIN, even a working one", async () => {
     const [id] = await running(1);
-    await l.run.reaper(minutesLater(31), { maxLifetimeMin: 30, orphanGraceMin: 120 }).sweep();
+    await l.run.reaper(minutesLater(31), { maxLifetimeMin: 30, orphanGraceMin: 120 }).reap();
     expect(l.record(id!)?.state).toBe("gone");
     expect(l.record(id!)?.timeline.find((e) => e.state === "stopping")?.message).toMatch(/maximum lifetime of 30 min/);
     expect(await l.machineDirs()).toEqual([]);
@@ -46,9 +46,9 @@ describe("reaper", () => {
 
   it("stops an orphan whose status reports stopped, after the grace period only", async () => {
     const [id] = await running(1);
-    await l.run.reaper(minutesLater(5), { orphanGraceMin: 10 }).sweep();
+    await l.run.reaper(minutesLater(5), { orphanGraceMin: 10 }).reap();
     expect(l.record(id!)?.state).toBe("working");
-    await l.run.reaper(minutesLater(11), { orphanGraceMin: 10 }).sweep();
+    await l.run.reaper(minutesLater(11), { orphanGraceMin: 10 }).reap();
     expect(l.record(id!)?.state).toBe("gone");
     expect(l.record(id!)?.timeline.find((e) => e.state === "stopping")?.message).toMatch(/orphaned/);
   });
@@ -63,7 +63,7 @@ describe("reaper", () => {
         },
       });
     const [id] = await running(1, { wrap: flaky });
-    await l.run.reaper(minutesLater(1), { maxLifetimeMin: 0.5 }).sweep();
+    await l.run.reaper(minutesLater(1), { maxLifetimeMin: 0.5 }).reap();
     expect(l.record(id!)?.state).toBe("stopping");
     expect(await l.machineDirs()).toEqual([id]);
 
@@ -71,7 +71,7 @@ describe("reaper", () => {
     failDestroy = false;
     const run = await l.restart({ wrap: flaky });
     expect(run.registry.get(id!)?.state).toBe("stopping");
-    await run.reaper(new Date()).sweep();
+    await run.reaper(new Date()).reap();
     expect(run.registry.get(id!)?.state).toBe("gone");
     expect(await l.machineDirs()).toEqual([]);
   });

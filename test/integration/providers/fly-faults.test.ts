@@ -103,9 +103,9 @@ describe("Fly provider against Fly faults", () => {
     const ref = await h.provider.create(idleSpec(owner), owner);
     const orphan = await h.client.createVolume({ name: volumeName("never-retried"), region: "iad", size_gb: 10 });
     const unrelated = await h.client.createVolume({ name: "postgres_data", region: "iad", size_gb: 1 });
-    expect(await h.provider.sweep(60_000), "too young: its create may still be under way").toEqual([]);
+    expect(await h.provider.removeLeftovers(60_000), "too young: its create may still be under way").toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await h.provider.sweep(10)).toEqual([orphan.id]);
+    expect(await h.provider.removeLeftovers(10)).toEqual([orphan.id]);
     expect(
       h.peer
         .volumes()

@@ -27,6 +27,7 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const log = pino({ level: "silent" });
+const PATH = process.env.PATH ?? "/usr/bin:/bin";
 let dir: string;
 let home: string;
 beforeEach(() => {
@@ -157,11 +158,11 @@ describe("the agent's clone of the mirror", () => {
 
   it("clones onto the work branch, then keeps the clone and its uncommitted work on every later run", async () => {
     const { plan, workspace } = setup();
-    expect(await prepareClone(plan, log)).toBe("cloned");
+    expect(await prepareClone(plan, log, PATH)).toBe("cloned");
     expect(git(plan.repoDir, "branch", "--show-current")).toBe(plan.workBranch);
     expect(git(plan.repoDir, "remote", "get-url", "origin")).toBe(plan.mirror);
     writeFileSync(join(plan.repoDir, "README.md"), "hello, world\n");
-    expect(await prepareClone(plan, log)).toBe("kept");
+    expect(await prepareClone(plan, log, PATH)).toBe("kept");
     expect(readFileSync(join(plan.repoDir, "README.md"), "utf8")).toBe("hello, world\n");
     expect(readdirSync(workspace)).toEqual(["app"]);
   });
@@ -171,14 +172,14 @@ describe("the agent's clone of the mirror", () => {
     // A boot killed mid-clone: the unfinished clone beside the workspace, and an empty folder where it was going.
     mkdirSync(join(workspace, ".app.cloning/.git"), { recursive: true });
     mkdirSync(plan.repoDir);
-    expect(await prepareClone(plan, log)).toBe("cloned");
+    expect(await prepareClone(plan, log, PATH)).toBe("cloned");
     expect(git(plan.repoDir, "log", "--format=%s")).toBe("first");
     expect(readdirSync(workspace)).toEqual(["app"]);
 
     rmSync(plan.repoDir, { recursive: true });
     mkdirSync(plan.repoDir);
     writeFileSync(join(plan.repoDir, "notes.txt"), "mine");
-    await expect(prepareClone(plan, log)).rejects.toThrow(
+    await expect(prepareClone(plan, log, PATH)).rejects.toThrow(
       /app is in the way and is not a git clone .*nothing was deleted/,
     );
     expect(readFileSync(join(plan.repoDir, "notes.txt"), "utf8")).toBe("mine");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ConfigError, loadConfig } from "@thopter/hub/config";
 import { Registry } from "@thopter/hub/registry/index";
 import { RequestQueue } from "@thopter/hub/requests/queue";
-import { type ReplyRecord, replyKey } from "@thopter/hub/requests/replies";
+import { type ReplyRecord, replyKey } from "@thopter/hub/requests/durable-comments";
 import { Retention } from "@thopter/hub/requests/retention";
 import { thopterIdsFor } from "@thopter/hub/scheduler/requests";
 import { openStore, type Store } from "@thopter/hub/store/index";

@@ -22,18 +22,20 @@
  * matching requests with 500/502 or a secondary-rate-limit 403/429 with `retry-after`. `deliverTo(url, secret)`
  * sends signed `issues`/`issue_comment` webhooks for issue and comment creation and comment edits.
  */
-export {
-  type Association,
-  type Delivery,
-  type FaultSpec,
-  GithubPeer,
-  type GithubPeerOptions,
-  type LogEntry,
-  type PeerStats,
-  type RepoSeed,
-  type RequestLogEntry,
-  type SpecViolation,
-  startGithubPeer,
-  type TokenStats,
-} from "./peer.js";
+import { GithubPeer } from "./peer.js";
+import type { GithubPeerOptions } from "./peer-options.js";
+
+export type { PeerStats, TokenStats } from "./accounting.js";
+export type { FaultSpec } from "./faults.js";
+export type { LogEntry } from "./git.js";
+export type { Association } from "./model.js";
+export type { SpecViolation } from "./openapi.js";
+export type { GithubPeerOptions, RepoSeed, RequestLogEntry } from "./peer-options.js";
+export type { Delivery } from "./webhooks.js";
+export { GithubPeer };
+
+/** Starts a GitHub peer on 127.0.0.1 (a free port) with its own temporary directory for git repositories. */
+export function startGithubPeer(options?: GithubPeerOptions): Promise<GithubPeer> {
+  return GithubPeer.start(options);
+}
 export { signature as webhookSignature } from "./webhooks.js";

@@ -4,14 +4,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Logger, pino } from "pino";
-import { Accounting, type PeerStats, type TokenStats } from "./accounting.js";
+import { Accounting, type PeerStats } from "./accounting.js";
 import { Apps } from "./app.js";
 import { appRoutes } from "./app-routes.js";
 import { ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { allObjects, createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
 import { serveGitRemote } from "./git-remote.js";
-import { type Association, type CommentInput, type IssueInput, Model, type Repo } from "./model.js";
+import { type CommentInput, type IssueInput, Model, type Repo } from "./model.js";
 import { GithubSpec, type SpecViolation } from "./openapi.js";
 import type { GithubPeerOptions, RepoSeed, RequestLogEntry } from "./peer-options.js";
 import { Renderer } from "./render.js";
@@ -296,21 +296,3 @@ export class GithubPeer {
     this.logger.debug({ method, path: url.pathname, status, ms }, "github peer request");
   }
 }
-
-/** Starts a GitHub peer on 127.0.0.1 (a free port) with its own temporary directory for git repositories. */
-export function startGithubPeer(options?: GithubPeerOptions): Promise<GithubPeer> {
-  return GithubPeer.start(options);
-}
-
-export type {
-  Association,
-  Delivery,
-  FaultSpec,
-  GithubPeerOptions,
-  LogEntry,
-  PeerStats,
-  RepoSeed,
-  RequestLogEntry,
-  SpecViolation,
-  TokenStats,
-};

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { type Listening, listenHttp } from "@thopter/protocol/listen";
 import type { Logger } from "pino";
 import { type AccessPolicy, accessCookie, authorize, type Granted, refuse, refuseUpgrade } from "./request.js";
 import { AccessDenied } from "./token.js";
@@ -20,11 +20,7 @@ export interface ListenOptions {
 }
 
 /** A running server: its base URL and a `close()` that ends open connections too. */
-export interface RunningServer {
-  server: Server;
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningServer = Listening;
 
 function origin(entry: string): string {
   try {
@@ -85,21 +81,5 @@ export function listenGuarded(
       return refuseUpgrade(socket, new AccessDenied(403, "this server takes no WebSocket connections"));
     routes.upgrade(req, socket, head, granted);
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      const { address, port } = server.address() as AddressInfo;
-      const host = address.includes(":") ? `[${address}]` : address;
-      resolve({
-        server,
-        url: `http://${host}:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return listenHttp(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
 }

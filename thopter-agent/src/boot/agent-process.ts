@@ -9,19 +9,22 @@ export function asAgent(agent: AgentUser, env: Record<string, string>, extra: Sp
   return { ...extra, env, ...(agent.drop ? { uid: agent.uid, gid: agent.gid } : {}) };
 }
 
-/** The environment every agent process starts from; THOPTER_FS_ROOT marks it as this local machine's. */
-export function agentBaseEnv(agent: AgentUser, home: string): Record<string, string> {
-  const env: Record<string, string> = {
+/**
+ * The environment every agent process starts from, out of boot's `env`: its PATH, and THOPTER_FS_ROOT (marking it as
+ * this local machine's) and THOPTER_ID when set.
+ */
+export function agentBaseEnv(agent: AgentUser, home: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const base: Record<string, string> = {
     HOME: home,
     USER: agent.name,
     LOGNAME: agent.name,
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     LANG: "C.UTF-8",
     SHELL: "/bin/bash",
   };
-  if (process.env.THOPTER_FS_ROOT) env.THOPTER_FS_ROOT = process.env.THOPTER_FS_ROOT;
-  if (process.env.THOPTER_ID) env.THOPTER_ID = process.env.THOPTER_ID;
-  return env;
+  if (env.THOPTER_FS_ROOT) base.THOPTER_FS_ROOT = env.THOPTER_FS_ROOT;
+  if (env.THOPTER_ID) base.THOPTER_ID = env.THOPTER_ID;
+  return base;
 }
 
 /** Resolves with the exit code; output lines go to `onLine`. */

@@ -41,7 +41,7 @@ function requestedName(env: NodeJS.ProcessEnv): string {
  * THOPTER_ISOLATION=off is refused, so nothing can downgrade a real thopter. As anyone else, only with
  * THOPTER_ISOLATION=off: the agent is then that user themselves and can read the tokens, as the local provider warns.
  */
-export function agentUser(env: NodeJS.ProcessEnv = process.env, name = requestedName(env)): AgentUser {
+export function agentUser(env: NodeJS.ProcessEnv, name = requestedName(env)): AgentUser {
   const off = requestedIsolation(env) === "off";
   const uid = process.getuid?.();
   if (uid !== 0) {
@@ -70,7 +70,7 @@ export function agentUser(env: NodeJS.ProcessEnv = process.env, name = requested
 }
 
 /** The agent's uid for what starts before the `agent-user` step (the session log); undefined when that step will fail. */
-export function agentUidIfAny(env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function agentUidIfAny(env: NodeJS.ProcessEnv): number | undefined {
   try {
     return agentUser(env).uid;
   } catch {

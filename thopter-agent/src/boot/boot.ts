@@ -44,8 +44,12 @@ export interface BootContext {
 const secretFile = (path: string) => readSpecFile(path).trim();
 
 /** Posts one boot report with the status token; boot goes on whatever the hub says (it must not hang on it). */
-function statusSender(job: ThopterJob, log: Logger): (report: Omit<StatusReport, "at">) => Promise<void> {
-  const tokenFile = machinePath(job.files.statusToken);
+function statusSender(
+  job: ThopterJob,
+  fsRoot: string,
+  log: Logger,
+): (report: Omit<StatusReport, "at">) => Promise<void> {
+  const tokenFile = machinePath(job.files.statusToken, fsRoot);
   return async (report) => {
     let token: string;
     try {
@@ -72,9 +76,9 @@ function statusSender(job: ThopterJob, log: Logger): (report: Omit<StatusReport,
  */
 export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
   const started = performance.now();
-  const jobPath = machinePath(env.THOPTER_CONFIG || "/etc/thopter/thopter.json");
+  const jobPath = machinePath(env.THOPTER_CONFIG || "/etc/thopter/thopter.json", layout.fsRoot);
   const job = await step(log, "job", () => readJob(jobPath));
-  const report = statusSender(job, log);
+  const report = statusSender(job, layout.fsRoot, log);
   const secrets: string[] = [];
   const known = () => secrets;
   await report({ state: "booting", event: "boot" });
@@ -104,8 +108,8 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     }
 
     const coderToken = await step(log, "secrets", () => {
-      const token = secretFile(machinePath(job.files.coderToken));
-      secrets.push(token, secretFile(machinePath(job.files.reportToken)));
+      const token = secretFile(machinePath(job.files.coderToken, layout.fsRoot));
+      secrets.push(token, secretFile(machinePath(job.files.reportToken, layout.fsRoot)));
       return token;
     });
     const branch = await step(log, "default-branch", () => defaultBranch(job, coderToken), known);
@@ -116,7 +120,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
         const config = writeBrokerConfig({ job, layout, agent, repoDir, defaultBranch: branch });
         secrets.push(config.mcpKey);
         mkdirSync(layout.logDir, { recursive: true, mode: 0o755 });
-        return startBrokerProcess(layout.brokerConfig, config.mcpKey, layout.brokerLog);
+        return startBrokerProcess(layout.brokerConfig, config.mcpKey, layout.brokerLog, env);
       },
       known,
     );
@@ -130,7 +134,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
 
     await step(log, "home", () => makeHome(layout.home, agent));
     const plan = workspacePlan({ job, layout, agent, repoDir, broker, issue });
-    await step(log, "workspace", () => runAgentInit(plan, agent, log), known);
+    await step(log, "workspace", () => runAgentInit(plan, agent, log, env), known);
 
     const claude = await step(
       log,
@@ -144,9 +148,10 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
           home: layout.home,
           repoDir,
           promptFile: join(layout.workspace, "prompt.md"),
-          agentEnv: readSpecFile(machinePath(job.files.agentEnv)),
+          agentEnv: readSpecFile(machinePath(job.files.agentEnv, layout.fsRoot)),
           tmuxDir: layout.tmuxDir,
           claudeBin,
+          bootEnv: env,
         });
         log.info({ claudeBin, socket: launched.socket, started: launched.started }, "claude is in tmux");
         return launched;
@@ -154,10 +159,19 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       known,
     );
     const terminal = await step(log, "web", () =>
-      startTerminal({ job, agent, home: layout.home, tmuxSocket: claude.socket, log, sessionLog }),
+      startTerminal({
+        job,
+        agent,
+        fsRoot: layout.fsRoot,
+        env,
+        home: layout.home,
+        tmuxSocket: claude.socket,
+        log,
+        sessionLog,
+      }),
     );
     const web = [sessionLog, terminal].filter((server) => server !== undefined);
-    const spawnObserver = () => startObserver(agent, layout, plan.observerConfigPath);
+    const spawnObserver = () => startObserver(agent, layout, plan.observerConfigPath, env);
     const observerChild = await step(log, "observer", spawnObserver);
     children.push(observerChild);
     log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");
@@ -211,13 +225,18 @@ function makeHome(home: string, agent: AgentUser): void {
 }
 
 /** The observer process, as the agent, in the machine's process group; its output goes to its log file. */
-function startObserver(agent: AgentUser, layout: LayoutPaths, configPath: string): ChildProcess {
+function startObserver(
+  agent: AgentUser,
+  layout: LayoutPaths,
+  configPath: string,
+  bootEnv: NodeJS.ProcessEnv,
+): ChildProcess {
   const out = openSync(layout.observerLog, "a", 0o644);
   const [command, ...args] = nodeCommand(ownScript("observer/main"));
   const child = spawn(
     command!,
     [...args, configPath],
-    asAgent(agent, agentBaseEnv(agent, layout.home), { cwd: layout.home, stdio: ["ignore", out, out] }),
+    asAgent(agent, agentBaseEnv(agent, layout.home, bootEnv), { cwd: layout.home, stdio: ["ignore", out, out] }),
   );
   return child;
 }

@@ -53,8 +53,8 @@ export function writeBrokerConfig(input: {
     defaultBranch: input.defaultBranch,
     githubApiUrl: job.githubApiUrl,
     collectorUrl: job.collectorUrl,
-    coderTokenFile: machinePath(job.files.coderToken),
-    reportTokenFile: machinePath(job.files.reportToken),
+    coderTokenFile: machinePath(job.files.coderToken, layout.fsRoot),
+    reportTokenFile: machinePath(job.files.reportToken, layout.fsRoot),
     agentUser: agent.name,
     // Boot that is not root runs the agent as itself (THOPTER_ISOLATION=off): the broker must be told, not guess.
     ...(agent.drop ? {} : { isolation: "off" as const }),
@@ -78,10 +78,15 @@ export function writeBrokerConfig(input: {
  * `{"ready":true,"url":…}` line, then sends the rest of its output to its log file. Rejects with the broker's last
  * words if it exits first.
  */
-export async function startBrokerProcess(configPath: string, mcpKey: string, logFile: string): Promise<RunningBroker> {
+export async function startBrokerProcess(
+  configPath: string,
+  mcpKey: string,
+  logFile: string,
+  bootEnv: NodeJS.ProcessEnv,
+): Promise<RunningBroker> {
   const [command, ...args] = nodeCommand(import.meta.resolve("@thopter/broker-mcp/main"));
   const child = spawn(command!, [...args, configPath], {
-    env: brokerEnv(),
+    env: brokerEnv(bootEnv),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
@@ -115,13 +120,13 @@ export async function startBrokerProcess(configPath: string, mcpKey: string, log
 }
 
 /** The broker's own environment: nothing of boot's beyond what finding programs needs, and the machine marker. */
-function brokerEnv(): Record<string, string> {
+function brokerEnv(bootEnv: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    PATH: bootEnv.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     LANG: "C.UTF-8",
     ...ROOT_NODE_ENV,
   };
-  if (process.env.THOPTER_FS_ROOT) env.THOPTER_FS_ROOT = process.env.THOPTER_FS_ROOT;
+  if (bootEnv.THOPTER_FS_ROOT) env.THOPTER_FS_ROOT = bootEnv.THOPTER_FS_ROOT;
   return env;
 }
 

@@ -15,7 +15,7 @@ const run = promisify(execFile);
 export const TMUX_SESSION = "thopter";
 
 /** CLAUDE_BIN if set, else the pinned Claude Code this package depends on, else `claude` on PATH. */
-export function claudeBinary(env: NodeJS.ProcessEnv = process.env): string {
+export function claudeBinary(env: NodeJS.ProcessEnv): string {
   if (env.CLAUDE_BIN) return env.CLAUDE_BIN;
   try {
     const pkg = createRequire(import.meta.url).resolve("@anthropic-ai/claude-code/package.json");
@@ -52,6 +52,8 @@ export interface ClaudeLaunch {
   agentEnv: string;
   tmuxDir: string;
   claudeBin: string;
+  /** Boot's environment, for the agent's base environment (PATH, THOPTER_FS_ROOT, THOPTER_ID). */
+  bootEnv: NodeJS.ProcessEnv;
 }
 
 /** The shell line the pane runs: Claude on the prompt (or resuming), then a login shell once it exits. */
@@ -68,7 +70,7 @@ export function paneCommand(launch: Pick<ClaudeLaunch, "claudeBin" | "promptFile
  */
 export async function startClaudeInTmux(launch: ClaudeLaunch): Promise<{ socket: string; started: boolean }> {
   const env = {
-    ...agentBaseEnv(launch.agent, launch.home),
+    ...agentBaseEnv(launch.agent, launch.home, launch.bootEnv),
     ...parseDotenv(launch.agentEnv),
     TMUX_TMPDIR: launch.tmuxDir,
   };

@@ -24,9 +24,13 @@ export const LAYOUT = {
   tmuxDir: "/tmp",
 } as const;
 
-export type LayoutPaths = { [K in keyof typeof LAYOUT]: string };
+export type LayoutPaths = { [K in keyof typeof LAYOUT]: string } & {
+  /** The machine's `/` on this host (THOPTER_FS_ROOT; "" when it is the real one): resolve spec paths with it. */
+  fsRoot: string;
+};
 
-/** The layout on this host: every path resolved under THOPTER_FS_ROOT. */
-export function hostLayout(fsRoot?: string): LayoutPaths {
-  return Object.fromEntries(Object.entries(LAYOUT).map(([k, v]) => [k, machinePath(v, fsRoot)])) as LayoutPaths;
+/** The layout on this host: every path resolved under `fsRoot` (THOPTER_FS_ROOT, read by the entry point). */
+export function hostLayout(fsRoot: string): LayoutPaths {
+  const paths = Object.fromEntries(Object.entries(LAYOUT).map(([k, v]) => [k, machinePath(v, fsRoot)]));
+  return { ...paths, fsRoot } as LayoutPaths;
 }

@@ -14,10 +14,10 @@ import { readSpecFile } from "./read-file.js";
  * thopter and where to listen. Undefined when the job names no key file (`access.keyFile`): no hub-issued token could
  * open them then.
  */
-function accessOptions(job: ThopterJob, log: Logger) {
+function accessOptions(job: ThopterJob, fsRoot: string, log: Logger) {
   const { access } = job;
   if (!access) return undefined;
-  const key = readSpecFile(machinePath(access.keyFile)).trim();
+  const key = readSpecFile(machinePath(access.keyFile, fsRoot)).trim();
   if (key.length < 32) throw new Error(`access key file ${access.keyFile} must hold at least 32 characters`);
   const common = { key, thopterId: job.thopterId, allowedOrigins: access.allowedOrigins, host: access.host, log };
   return { access, common };
@@ -46,7 +46,7 @@ export async function startSessionLog({
   log,
   agentUid,
 }: SessionLogInput): Promise<RunningServer | undefined> {
-  const options = accessOptions(job, log);
+  const options = accessOptions(job, layout.fsRoot, log);
   if (!options) {
     log.info("no access key in the job (access.keyFile): the web terminal and session log are not started");
     return undefined;
@@ -66,8 +66,12 @@ export async function startSessionLog({
 export interface TerminalInput {
   job: ThopterJob;
   agent: AgentUser;
+  /** The machine's `/` on this host (the layout's `fsRoot`). */
+  fsRoot: string;
   home: string;
   tmuxSocket: string;
+  /** Boot's environment, for the terminal's tmux (PATH; HOME and USER without a dropped agent). */
+  env: NodeJS.ProcessEnv;
   log: Logger;
   /** The session log boot started first (none without an access key: then no terminal either). */
   sessionLog: RunningServer | undefined;
@@ -76,13 +80,14 @@ export interface TerminalInput {
 /** The web terminal, attached to the agent's tmux session (so started once Claude runs in it). */
 export async function startTerminal(input: TerminalInput): Promise<RunningServer | undefined> {
   const { job, agent, log, sessionLog } = input;
-  const options = sessionLog ? accessOptions(job, log) : undefined;
+  const options = sessionLog ? accessOptions(job, input.fsRoot, log) : undefined;
   if (!sessionLog || !options) return undefined;
   const terminal = await startTerminalServer({
     ...options.common,
     port: options.access.terminalPort,
     session: TMUX_SESSION,
     tmuxSocket: input.tmuxSocket,
+    env: input.env,
     ...(agent.drop ? { runAs: { uid: agent.uid, gid: agent.gid, user: agent.name, home: input.home } } : {}),
   });
   log.info({ terminal: terminal.url, sessionLog: sessionLog.url }, "web terminal and session log listening");

@@ -10,12 +10,17 @@ import { nodeCommand, ownScript } from "./node-command.js";
  * Runs the agent's side of boot (init/main) as the agent with the plan on stdin; its log lines join the boot log.
  * Rejects with the failed step's reason.
  */
-export async function runAgentInit(plan: WorkspacePlan, agent: AgentUser, log: Logger): Promise<void> {
+export async function runAgentInit(
+  plan: WorkspacePlan,
+  agent: AgentUser,
+  log: Logger,
+  bootEnv: NodeJS.ProcessEnv,
+): Promise<void> {
   const [command, ...args] = nodeCommand(ownScript("init/main"));
   const child = spawn(
     command!,
     args,
-    asAgent(agent, agentBaseEnv(agent, plan.home), { cwd: plan.home, stdio: ["pipe", "pipe", "pipe"] }),
+    asAgent(agent, agentBaseEnv(agent, plan.home, bootEnv), { cwd: plan.home, stdio: ["pipe", "pipe", "pipe"] }),
   );
   let failure = "";
   const code = runToEnd(child, (line) => {

@@ -10,13 +10,14 @@ import type { WorkspacePlan } from "./plan.js";
  * It is made beside the workspace and renamed into place once checked out, so a boot killed mid-clone leaves no
  * half clone that the next boot would take for one; a folder in the way that is not a clone is never deleted.
  */
-export async function prepareClone(plan: WorkspacePlan, log: Logger): Promise<"cloned" | "kept"> {
+export async function prepareClone(plan: WorkspacePlan, log: Logger, path: string): Promise<"cloned" | "kept"> {
   const { home, repoDir, mirror, workBranch } = plan;
+  const user = { home, path };
   // The mirror belongs to root: git refuses to read another user's repository unless it is named safe.
-  const safe = (await git(home, ["config", "--global", "--get-all", "safe.directory"]).catch(() => "")).split("\n");
-  if (!safe.includes(mirror)) await git(home, ["config", "--global", "--add", "safe.directory", mirror]);
-  await git(home, ["config", "--global", "user.name", plan.gitUser.name]);
-  await git(home, ["config", "--global", "user.email", plan.gitUser.email]);
+  const safe = (await git(user, ["config", "--global", "--get-all", "safe.directory"]).catch(() => "")).split("\n");
+  if (!safe.includes(mirror)) await git(user, ["config", "--global", "--add", "safe.directory", mirror]);
+  await git(user, ["config", "--global", "user.name", plan.gitUser.name]);
+  await git(user, ["config", "--global", "user.email", plan.gitUser.email]);
 
   if (existsSync(`${repoDir}/.git`)) {
     log.info({ repoDir }, "clone already there: kept as it is");
@@ -26,11 +27,11 @@ export async function prepareClone(plan: WorkspacePlan, log: Logger): Promise<"c
   // Only an earlier boot's unfinished clone can be here: nobody has worked in it.
   rmSync(partial, { recursive: true, force: true });
   // --no-hardlinks: the mirror's objects are root's; the agent's clone gets copies of its own.
-  await git(home, ["clone", "--quiet", "--no-hardlinks", "--", mirror, partial]);
+  await git(user, ["clone", "--quiet", "--no-hardlinks", "--", mirror, partial]);
   const remoteBranch = `refs/remotes/origin/${workBranch}`;
-  const resume = await gitSucceeds(home, ["rev-parse", "--verify", "--quiet", remoteBranch], partial);
+  const resume = await gitSucceeds(user, ["rev-parse", "--verify", "--quiet", remoteBranch], partial);
   // A branch pushed by an earlier thopter run continues; otherwise it starts at the default branch.
-  await git(home, ["checkout", "--quiet", "-B", workBranch, ...(resume ? [remoteBranch] : [])], partial);
+  await git(user, ["checkout", "--quiet", "-B", workBranch, ...(resume ? [remoteBranch] : [])], partial);
   moveIntoPlace(partial, repoDir);
   log.info({ repoDir, workBranch, resumed: resume }, "cloned from the mirror");
   return "cloned";

@@ -3,12 +3,18 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** git as the agent with its own HOME (its ~/.gitconfig), never prompting; the error names the command. */
-export async function git(home: string, args: string[], cwd?: string): Promise<string> {
+/** Whose git: the agent's HOME (its ~/.gitconfig) and the PATH init's entry point was given. */
+export interface GitUser {
+  home: string;
+  path: string;
+}
+
+/** git as the agent with its own HOME, never prompting; the error names the command. */
+export async function git(user: GitUser, args: string[], cwd?: string): Promise<string> {
   try {
     const { stdout } = await run("git", args, {
       cwd,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", GIT_TERMINAL_PROMPT: "0" },
+      env: { PATH: user.path, HOME: user.home, LANG: "C.UTF-8", GIT_TERMINAL_PROMPT: "0" },
       maxBuffer: 16 * 1024 * 1024,
       timeout: 10 * 60_000,
     });
@@ -20,8 +26,8 @@ export async function git(home: string, args: string[], cwd?: string): Promise<s
 }
 
 /** Exit code of a git command that answers with its code (e.g. `rev-parse --verify`), without throwing. */
-export async function gitSucceeds(home: string, args: string[], cwd?: string): Promise<boolean> {
-  return git(home, args, cwd).then(
+export async function gitSucceeds(user: GitUser, args: string[], cwd?: string): Promise<boolean> {
+  return git(user, args, cwd).then(
     () => true,
     () => false,
   );

@@ -11,7 +11,7 @@ const log = pino({ name: "init" });
 try {
   const parsed = WorkspacePlan.safeParse(JSON.parse(await text(process.stdin)));
   if (!parsed.success) throw new StepFailed("plan", z.prettifyError(parsed.error).replace(/\n/g, " "));
-  await prepareWorkspace(parsed.data, log);
+  await prepareWorkspace(parsed.data, log, process.env.PATH ?? "/usr/bin:/bin");
   process.exit(0);
 } catch (err) {
   if (!(err instanceof StepFailed)) log.error({ step: "init", reason: (err as Error).message }, "init: failed");

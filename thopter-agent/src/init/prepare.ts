@@ -12,15 +12,16 @@ import type { WorkspacePlan } from "./plan.js";
 /**
  * Everything the agent's side of boot does, as the agent: the clone, the issue and prompt files, the home (env file,
  * golden-claude profile), Claude Code's config and the observer's. Safe to run again on a restarted machine: the clone
- * and the home's own files are kept, the config files are merged, the rest refreshed.
+ * and the home's own files are kept, the config files are merged, the rest refreshed. `path` is the PATH git runs
+ * with, from init's entry point.
  */
-export async function prepareWorkspace(plan: WorkspacePlan, log: Logger): Promise<void> {
+export async function prepareWorkspace(plan: WorkspacePlan, log: Logger, path: string): Promise<void> {
   mkdirSync(plan.workspace, { recursive: true, mode: 0o755 });
   const agentEnv = readFileSync(plan.agentEnvFile, "utf8");
   const secrets = () => [plan.mcp.key, ...Object.values(parseDotenv(agentEnv))];
   await step(log, "profile", () => copyProfile(plan.profileHome, plan.home, log), secrets);
   await step(log, "env", () => writeEnvFile(plan.home, agentEnv), secrets);
-  await step(log, "clone", () => prepareClone(plan, log), secrets);
+  await step(log, "clone", () => prepareClone(plan, log, path), secrets);
   await step(
     log,
     "issue",

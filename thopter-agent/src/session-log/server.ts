@@ -3,7 +3,7 @@ import { accessCookieName, type Granted } from "../access/request.js";
 import { type ListenOptions, listenGuarded, type RunningServer } from "../access/server.js";
 import type { AccessClaims } from "../access/token.js";
 import { ownFiles } from "../agent-files/index.js";
-import { hostLayout } from "../boot/layout.js";
+import { LAYOUT } from "../boot/layout.js";
 import { streamBootLog, streamSessionEvents } from "./events.js";
 import { BOOT_PAGE_HTML, PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
 
@@ -51,7 +51,7 @@ export function startSessionLogServer(opts: SessionLogServerOptions): Promise<Ru
   };
   const maxViewers = opts.maxViewers ?? DEFAULT_MAX_VIEWERS;
   let viewers = 0;
-  const bootLog = opts.bootLog ?? hostLayout().bootLog;
+  const bootLog = opts.bootLog ?? LAYOUT.bootLog;
   const transcripts = { owner: opts.owner ?? ownFiles(opts.dir).owner, within: opts.within ?? opts.dir };
   const events = (res: ServerResponse, claims: AccessClaims, what: "sessions" | "boot"): void => {
     if (viewers >= maxViewers) {

@@ -15,6 +15,8 @@ export interface AttachOptions {
   socket?: string;
   readOnly: boolean;
   runAs?: RunAs;
+  /** The server's environment, passed from its entry point: PATH, and HOME and USER when there is no `runAs`. */
+  env: NodeJS.ProcessEnv;
   cols: number;
   rows: number;
 }
@@ -32,8 +34,8 @@ export function attachTmux(opts: AttachOptions): IPty {
     `=${opts.session}`,
     ...(opts.readOnly ? ["-f", "read-only,ignore-size"] : []),
   ];
-  const home = opts.runAs?.home ?? process.env.HOME ?? "/";
-  const user = opts.runAs?.user ?? process.env.USER ?? "";
+  const home = opts.runAs?.home ?? opts.env.HOME ?? "/";
+  const user = opts.runAs?.user ?? opts.env.USER ?? "";
   return spawn("tmux", args, {
     name: "xterm-256color",
     cols: opts.cols,
@@ -45,7 +47,7 @@ export function attachTmux(opts: AttachOptions): IPty {
       HOME: home,
       USER: user,
       LOGNAME: user,
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      PATH: opts.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     },
     ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
   });

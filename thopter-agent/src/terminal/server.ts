@@ -22,6 +22,8 @@ export interface TerminalServerOptions extends ListenOptions {
    * viewers only the agent's tmux; without `runAs` it attaches as whoever runs it.
    */
   runAs?: RunAs;
+  /** The environment tmux attaches with (PATH; HOME and USER without `runAs`), from the entry point. */
+  env: NodeJS.ProcessEnv;
   /** Connections open at once; more are refused with 503. Default 16. */
   maxViewers?: number;
 }
@@ -87,7 +89,12 @@ export async function startTerminalServer(opts: TerminalServerOptions): Promise<
         wss.handleUpgrade(req, socket, head, (ws) => {
           const readOnly = claims.scope === "terminal:ro";
           log.info({ readOnly }, "terminal: viewer connected");
-          serveTerminal(ws, { session, socket: opts.tmuxSocket, readOnly, runAs: opts.runAs }, claims, log);
+          serveTerminal(
+            ws,
+            { session, socket: opts.tmuxSocket, readOnly, runAs: opts.runAs, env: opts.env },
+            claims,
+            log,
+          );
         });
       },
     },

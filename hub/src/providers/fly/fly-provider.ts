@@ -212,7 +212,7 @@ export class FlyProvider implements Provider {
    * hub that died between creating a volume and creating its machine leaves, when that create is never retried.
    * The age keeps it off volumes whose create is under way right now. Returns the deleted volumes' ids.
    */
-  async sweep(olderThanMs = 10 * 60_000): Promise<string[]> {
+  async removeLeftovers(olderThanMs = 10 * 60_000): Promise<string[]> {
     const cutoff = Date.now() - olderThanMs;
     const orphans = (await this.client.listVolumes()).filter(
       (v) =>

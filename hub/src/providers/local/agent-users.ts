@@ -59,7 +59,7 @@ export class AgentUsers {
   }
 
   /** Deletes this hub's thopter users whose machine directory does not name them, except those `busy` (being made). */
-  async sweep(busy: ReadonlySet<string>): Promise<void> {
+  async removeStale(busy: ReadonlySet<string>): Promise<void> {
     for (const account of (await accounts()).filter((a) => this.isOurs(a))) {
       const id = relative(this.root, account.home).split(sep)[0] ?? "";
       if (busy.has(id)) continue;

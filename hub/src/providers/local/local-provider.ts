@@ -130,7 +130,7 @@ export class LocalProvider implements Provider {
     if (!this.swept) {
       // Once, at the hub's start (reconcile lists first): users an interrupted create or remove left behind.
       this.swept = true;
-      await this.users?.sweep(this.creating);
+      await this.users?.removeStale(this.creating);
     }
     let names: string[];
     try {

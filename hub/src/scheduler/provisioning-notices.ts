@@ -2,17 +2,21 @@ import type { ThopterRequest } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import { splitRepo } from "../github/issues.js";
-import type { Replies } from "../requests/replies.js";
+import type { DurableComments } from "../requests/durable-comments.js";
 
 /** What the scheduler tells the issue. Both are best effort: a GitHub outage never fails a provision. */
-export interface Notices {
+export interface ProvisioningNotices {
   /** 🚀 on the command comment (or the issue, for a command in its body). */
   provisioned(request: ThopterRequest): Promise<void>;
   /** One comment per request, however many of its thopters fail (a retry or restart never posts a second). */
   failed(request: ThopterRequest, text: string): Promise<void>;
 }
 
-export function githubNotices(clients: GitHubClients, replies: Replies, log: Logger): Notices {
+export function githubProvisioningNotices(
+  clients: GitHubClients,
+  replies: DurableComments,
+  log: Logger,
+): ProvisioningNotices {
   return {
     async provisioned(request) {
       const { repo, issueNumber, commentId } = request.source;

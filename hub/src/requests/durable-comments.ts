@@ -29,8 +29,10 @@ export function replyMarker(sourceKey: string): string {
  * Exactly one reply per command source, durably: the reply is stored (pending) before it is posted and marked posted
  * after. A pending reply found later (crash, GitHub outage) is posted only if GitHub does not already show its marker.
  */
-export class Replies {
+export class DurableComments {
   private readonly inFlight = new Set<string>();
+  /** Set when a reply could not be posted or recorded; cleared by a `recover()` that leaves nothing behind. */
+  private failed = false;
 
   constructor(
     private readonly store: Store,
@@ -42,10 +44,17 @@ export class Replies {
   /** Queues and posts the reply for `sourceKey`; a second call for the same source does nothing. False = retry later. */
   async send(sourceKey: string, repo: RepoFullName, issueNumber: number, text: string): Promise<boolean> {
     const record = this.recordOf(sourceKey, repo, issueNumber, text);
-    return this.exclusive(sourceKey, async () => {
+    const ok = await this.exclusive(sourceKey, async () => {
       if (await this.store.putIfAbsent(replyKey(sourceKey), record)) return this.deliver(sourceKey, record, false);
       return this.resume(sourceKey);
     });
+    if (!ok) this.failed = true;
+    return ok;
+  }
+
+  /** True when some reply is left pending and `recover()` has work. */
+  get pending(): boolean {
+    return this.failed;
   }
 
   /**
@@ -74,6 +83,7 @@ export class Replies {
       const sourceKey = decodeURIComponent(key.slice(REPLIES_PREFIX.length));
       if (!(await this.exclusive(sourceKey, () => this.resume(sourceKey)))) left++;
     }
+    this.failed = left > 0;
     return left;
   }
 

@@ -2,8 +2,8 @@ import type { Logger } from "pino";
 import type { Registry } from "../registry/index.js";
 import { thopterIdsFor } from "../scheduler/requests.js";
 import type { Store } from "../store/store.js";
-import type { RequestQueue } from "./queue.js";
 import { REPLIES_PREFIX, type ReplyRecord, replyKey } from "./durable-comments.js";
+import type { RequestQueue } from "./queue.js";
 import { OPEN_STATES } from "./request-index.js";
 
 const DAY_MS = 86_400_000;

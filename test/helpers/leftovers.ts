@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
+import { pino } from "pino";
 
 export interface Leftover {
   pid: number;
@@ -45,4 +47,21 @@ export async function assertNoProcessesMentioning(marker: string, ms = 5_000): P
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Destroys every local machine under `root` the way the hub's provider does (its processes, its files, its own user):
+ * a hub that stops leaves its machines running by design, so a test that ran one as a child removes them itself.
+ */
+export async function destroyLocalMachines(root: string): Promise<void> {
+  const provider = new LocalProvider({ root, log: pino({ level: "silent" }), stopGraceMs: 1_000 });
+  for (const machine of await provider.list()) await provider.destroy(machine.ref);
+}
+
+/** Throws, naming them, when users whose home lies under `folder` (per-thopter users of a test's hub) still exist. */
+export function assertNoUsersUnder(folder: string): void {
+  const left = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .filter((line) => (line.split(":")[5] ?? "").startsWith(`${folder}/`));
+  if (left.length > 0) throw new Error(`${left.length} user(s) made for ${folder} outlived it:\n${left.join("\n")}`);
 }

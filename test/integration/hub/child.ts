@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { guardTableName } from "@thopter/hub/access/port-guard";
 import { afterEach, beforeEach, expect } from "vitest";
-import { assertNoProcessesMentioning } from "../../helpers/leftovers.js";
+import { assertNoProcessesMentioning, assertNoUsersUnder, destroyLocalMachines } from "../../helpers/leftovers.js";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { Gate } from "./gate.js";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "./harness.js";
@@ -93,8 +93,11 @@ export function useChildHubs(): ChildHubs {
     }
     await ctx.gate.close();
     await ctx.peer.close();
+    // The hubs stopped; their machines (and, as root, their users) are this test's to remove.
+    await destroyLocalMachines(join(ctx.dir, "machines"));
     await rm(ctx.dir, { recursive: true, force: true });
     await assertNoProcessesMentioning(ctx.dir);
+    assertNoUsersUnder(ctx.dir);
     ctx.peer.assertClean();
   });
   return ctx;

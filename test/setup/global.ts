@@ -15,14 +15,17 @@ function hasUser(name: string): boolean {
 }
 
 /**
- * As root: create the `thopter` user and let it traverse to the checkout (CI clones into a 0700 mktemp dir),
+ * As root: create the `thopter` user and let it traverse to the checkout and list it (CI clones into a 0700 mktemp dir),
  * so it can run the pinned Claude CLI from node_modules. As anyone else: nothing; root-only tests skip and say so.
  */
 export default function setup(): void {
   if (process.getuid?.() !== 0) return;
   if (!hasUser(AGENT_USER)) execFileSync("useradd", ["--create-home", "--shell", "/bin/bash", AGENT_USER]);
-  for (let dir = resolve(import.meta.dirname, "../.."); dir !== "/"; dir = dirname(dir)) {
+  const checkout = resolve(import.meta.dirname, "../..");
+  for (let dir = checkout; dir !== "/"; dir = dirname(dir)) {
+    // The checkout itself also readable: a test runs vitest as that user, which lists it for test files.
+    const wanted = dir === checkout ? 0o005 : 0o001;
     const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
+    if ((mode & wanted) !== wanted) chmodSync(dir, mode | wanted);
   }
 }

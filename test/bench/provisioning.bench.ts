@@ -5,8 +5,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FlyMachinesClient } from "@thopter/fly";
-import { FlyProvider } from "@thopter/hub/providers/fly/fly-provider";
 import { RequestQueue } from "@thopter/hub/requests/queue";
 import { startThopterServices } from "@thopter/hub/scheduler/index";
 import { openStore } from "@thopter/hub/store/index";
@@ -14,6 +12,7 @@ import { pino } from "pino";
 import { lifecycleConfig } from "../integration/lifecycle/fixtures.js";
 import { FlyPeer } from "../peers/fly/index.js";
 import type { Bench, BenchRow } from "./bench.js";
+import { benchFlyProvider } from "./fly-provider.js";
 
 const REQUESTS = 20;
 /** Each automatic machine state step (created → starting → started) takes this long in the peer: a ~2 s boot. */
@@ -37,14 +36,7 @@ async function provisionAll(
   const peer = await FlyPeer.start({ transitionMs: stepMs });
   const store = await openStore(`file:${join(dir, "state")}`);
   try {
-    const client = new FlyMachinesClient({ app: peer.app, token: peer.token, apiUrl: peer.url, logger: log });
-    const provider = new FlyProvider({
-      client,
-      image: "registry.fly.io/thopters:bench",
-      region: "iad",
-      vmSize: "shared-cpu-2x:2048",
-      log,
-    });
+    const { provider, client } = benchFlyProvider(peer, log);
     const queue = new RequestQueue(store);
     const config = {
       ...lifecycleConfig(dir),

@@ -3,8 +3,6 @@
 // store on /dev/shm (tmpfs) so seeding 100,000 requests takes seconds; the passes themselves read memory only.
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { FlyMachinesClient } from "@thopter/fly";
-import { FlyProvider } from "@thopter/hub/providers/fly/fly-provider";
 import { RequestQueue, requestId } from "@thopter/hub/requests/queue";
 import { startThopterServices } from "@thopter/hub/scheduler/index";
 import { openStore, type Store } from "@thopter/hub/store/index";
@@ -13,6 +11,7 @@ import { pino } from "pino";
 import { lifecycleConfig } from "../integration/lifecycle/fixtures.js";
 import { FlyPeer } from "../peers/fly/index.js";
 import type { Bench, BenchRow } from "./bench.js";
+import { benchFlyProvider } from "./fly-provider.js";
 
 const HISTORY = 100_000;
 /** Open requests waiting in every run (on issues that also hold history). */
@@ -71,14 +70,7 @@ async function passTime(history: number): Promise<number> {
   const store = await openStore(`file:${join(dir, "state")}`);
   try {
     await seed(store, history);
-    const client = new FlyMachinesClient({ app: peer.app, token: peer.token, apiUrl: peer.url, logger: log });
-    const provider = new FlyProvider({
-      client,
-      image: "registry.fly.io/thopters:bench",
-      region: "iad",
-      vmSize: "shared-cpu-2x:2048",
-      log,
-    });
+    const { provider } = benchFlyProvider(peer, log);
     const queue = new RequestQueue(store);
     const services = await startThopterServices(lifecycleConfig(dir), {
       store,

@@ -9,7 +9,7 @@ import { THOPTER_PATHS } from "@thopter/hub/scheduler/spec";
 import { afterEach, describe, expect, it } from "vitest";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
 import { octokit } from "../github-peer/harness.js";
-import { eyes, hubEnv, hubGet, REPO, requests, until } from "./harness.js";
+import { eyes, hubEnv, hubGet, REPO, recordingLogger, requests, until } from "./harness.js";
 import { RecordingProvider } from "./recording-provider.js";
 
 /** The hub's own GitHub calls with a GitHub App: installation tokens for one repository, as `<slug>[bot]`. */
@@ -52,12 +52,9 @@ async function start(peerClockOffsetMs = 0, deps: HubDeps = { thopters: false })
       GITHUB_APP_PRIVATE_KEY: app.privateKey.replace(/\n/g, "\\n"),
     }),
   );
-  logs = [];
-  const log = createLogger({
-    level: "debug",
-    secrets: configSecrets(config),
-    destination: { write: (line: string) => void logs.push(line) },
-  });
+  const recorded = recordingLogger(config);
+  logs = recorded.logs;
+  const { log } = recorded;
   restart = async () => {
     await hub.stop();
     hub = await startHub(config, { log, retryUnitMs: 20, ...deps });

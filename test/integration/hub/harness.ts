@@ -66,12 +66,7 @@ export async function setup(
   beforeStart?.(peer);
   const dir = await mkdtemp(join(tmpdir(), "hub-test-"));
   const config = loadConfig(hubEnv(peer.url, dir, extra));
-  const logs: string[] = [];
-  const log = createLogger({
-    level: "debug",
-    secrets: configSecrets(config),
-    destination: { write: (line: string) => void logs.push(line) },
-  });
+  const { log, logs } = recordingLogger(config);
   // Intake only: these tests are about the GitHub side; test/integration/hub-lifecycle runs the thopter services.
   // The login line at start is tested with a hub process (dashboard-token.test.ts).
   const hub = await startHub(config, { log, retryUnitMs: 20, thopters: false, announce: () => {} });
@@ -104,6 +99,17 @@ export function useHub(extra: Record<string, string> = {}, prepare?: (s: Setup) 
     s.peer.assertClean();
   });
   return s;
+}
+
+/** The hub's logger at debug level (secrets scrubbed as in production), keeping every line it writes for a test. */
+export function recordingLogger(config: HubConfig): { log: ReturnType<typeof createLogger>; logs: string[] } {
+  const logs: string[] = [];
+  const log = createLogger({
+    level: "debug",
+    secrets: configSecrets(config),
+    destination: { write: (line: string) => void logs.push(line) },
+  });
+  return { log, logs };
 }
 
 /** `Authorization: Bearer` with the hub's dashboard token, for its APIs. */

@@ -11,7 +11,18 @@ import type { CommandSource } from "@thopter/protocol";
 import { expect, it } from "vitest";
 import { startGithubPeer } from "../../peers/github/index.js";
 import { signature } from "../../peers/github/webhooks.js";
-import { BOT, CODER_TOKEN, eyes, hubEnv, ISSUES_TOKEN, REPO, requests, until, WEBHOOK_SECRET } from "./harness.js";
+import {
+  BOT,
+  CODER_TOKEN,
+  eyes,
+  hubEnv,
+  ISSUES_TOKEN,
+  REPO,
+  recordingLogger,
+  requests,
+  until,
+  WEBHOOK_SECRET,
+} from "./harness.js";
 
 const DAY = 86_400_000;
 
@@ -58,12 +69,7 @@ it("a hub started on a store with old finished requests removes them, keeps open
     await seeded.put(replyKey("old-reply"), posted);
     await seeded.close();
 
-    const logs: string[] = [];
-    const log = createLogger({
-      level: "debug",
-      secrets: configSecrets(config),
-      destination: { write: (line: string) => void logs.push(line) },
-    });
+    const { log, logs } = recordingLogger(config);
     const hub = await startHub(config, { log, retryUnitMs: 20, thopters: false, announce: () => {} });
     try {
       await until(async () => (await hub.store.get(`requests/${done.id}`)) === undefined, 20_000, "retention at start");

@@ -10,3 +10,4 @@ export * from "./secrets.js";
 export * from "./spec.js";
 export * from "./thopter.js";
 export * from "./url-host.js";
+export * from "./usage.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IsoTime } from "./names.js";
+import { ModelUsage } from "./usage.js";
 
 export const MAX_SUMMARY = 20_000;
 
@@ -22,6 +23,8 @@ export const StatusReport = z.object({
   event: z.string().max(64),
   detail: z.string().max(2_000).optional(),
   sessionId: z.string().max(200).optional(),
+  /** Totals read from the session transcript(s) so far (cumulative; the latest replaces the earlier). */
+  usage: ModelUsage.optional(),
   at: IsoTime,
 });
 export type StatusReport = z.infer<typeof StatusReport>;
@@ -48,12 +51,19 @@ export const BrokerAuditReport = z.object({
   durationMs: z.number().nonnegative(),
 });
 
+/** The model proxy's count of the model's own usage figures: totals since boot, the latest replaces the earlier. */
+export const BrokerUsageReport = z.object({
+  kind: z.literal("usage"),
+  models: ModelUsage,
+});
+
 /** Broker → collector (`POST /v1/reports`, broker-role token); the idempotency key makes outbox retries count once. */
 export const BrokerReport = z.object({
   idempotencyKey: z.string().min(1).max(200),
   at: IsoTime,
-  body: z.discriminatedUnion("kind", [BrokerStatusReport, BrokerAuditReport]),
+  body: z.discriminatedUnion("kind", [BrokerStatusReport, BrokerAuditReport, BrokerUsageReport]),
 });
 export type BrokerReport = z.infer<typeof BrokerReport>;
 export type BrokerStatusReport = z.infer<typeof BrokerStatusReport>;
 export type BrokerAuditReport = z.infer<typeof BrokerAuditReport>;
+export type BrokerUsageReport = z.infer<typeof BrokerUsageReport>;

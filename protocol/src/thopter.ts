@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IsoTime, Name, RepoFullName } from "./names.js";
+import { ThopterUsage } from "./usage.js";
 
 export const ThopterState = z.enum([
   "requested",
@@ -72,6 +73,8 @@ export const ThopterRecord = z.object({
   pullRequestUrl: z.string().optional(),
   /** When the broker last pushed the work branch (its `push_branch` succeeded): before that the branch does not exist. */
   pushedAt: IsoTime.optional(),
+  /** Model usage by source (docs/architecture.md#usage-and-cost). */
+  usage: ThopterUsage.optional(),
   timeline: z.array(TimelineEntry),
 });
 export type ThopterRecord = z.infer<typeof ThopterRecord>;

@@ -62,6 +62,11 @@ export function applyBrokerReport(registry: Registry, thopterId: string, report:
       entry: { at: report.at, source: "broker", kind: `tool:${body.tool}`, state: body.outcome, message: body.message },
     });
   }
+  if (body.kind === "usage") {
+    // Counted by the root-owned model proxy; kept beside the transcript's figure, never merged into it.
+    base.patch.usage = { ...registry.get(thopterId)?.usage, proxy: { models: body.models, at: report.at } };
+    return registry.update(thopterId, base);
+  }
   if (body.summary) base.patch.summary = body.summary;
   if (body.pullRequestUrl) base.patch.pullRequestUrl = body.pullRequestUrl;
   return registry.update(thopterId, {

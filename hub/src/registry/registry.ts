@@ -46,7 +46,9 @@ export interface ThopterUpdate {
   stateReason?: string;
   /** For reports: a transition the state machine forbids is skipped instead of thrown (the entry is still kept). */
   onlyIfAllowed?: boolean;
-  patch?: Partial<Pick<ThopterRecord, "machine" | "lastReportAt" | "summary" | "pullRequestUrl" | "pushedAt">>;
+  patch?: Partial<
+    Pick<ThopterRecord, "machine" | "lastReportAt" | "summary" | "pullRequestUrl" | "pushedAt" | "usage">
+  >;
   entry?: Omit<TimelineEntry, "at"> & { at?: string };
   /** A broker report's key: a key seen before makes the whole update a no-op. */
   idempotencyKey?: string;

@@ -8,7 +8,7 @@ export const INTEGRATION_EXAMPLE =
 const GithubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "is not a GitHub login");
 
 /** What `.env.example` puts where a token goes (`github_pat_…`): copied unchanged, it is refused at start. */
-const PLACEHOLDER = /…|^github_pat_\.*$/;
+const PLACEHOLDER = /^github_pat_(…|\.\.\.)$/;
 
 /**
  * A token as it goes into an `Authorization` header: visible ASCII only. A line break, space or non-ASCII character

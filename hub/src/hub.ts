@@ -10,7 +10,6 @@ import { guardDashboardPort } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard, DashboardAuth } from "./dashboard/index.js";
-import { GithubApp } from "./github/app.js";
 import { connectGitHub } from "./github/connect.js";
 import { createApp } from "./http/app.js";
 import { listenOn } from "./http/listen-port.js";
@@ -117,12 +116,12 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   store.on("lost", () => queue.forget());
   const metrics = createMetrics(() => queue.list());
   const integration = config.integration;
-  const app = config.githubApp && new GithubApp(config.githubApp, config.GITHUB_API_URL, log);
-  const { repos, appRepos, clients, book, ...github } = connectGitHub(config, app, { ...deps, metrics, log });
+  const { app, repos, appRepos, clients, book, ...github } = connectGitHub(config, { ...deps, metrics, log });
   // Named at start (and on the dashboard): a repository the App cannot reach would otherwise only fail its polls.
-  await Promise.all(
-    appRepos.map((repo) => app!.installationId(repo).catch((err: Error) => log.error({ repo }, err.message))),
-  );
+  // Not waited for: the hub serves at once, however long GitHub takes (the first poll cycle waits for it anyway).
+  for (const repo of appRepos) {
+    app!.installationId(repo).catch((err: Error) => github.signal.aborted || log.error({ repo }, err.message));
+  }
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new DurableComments(store, clients, log);
   const repoInfo = new RepoInfoCache(clients);

@@ -3,11 +3,13 @@ import type { Logger } from "pino";
 import type { HubConfig } from "../config.js";
 import type { HubMetrics } from "../metrics.js";
 import { RepoHealthBook } from "../watcher/repo-health.js";
-import type { GithubApp } from "./app.js";
+import { GithubApp } from "./app.js";
 import { GitHubClients, issuesTokens } from "./clients.js";
-import { stopping } from "./octokit.js";
+import { fetchWithTimeout, stopping } from "./octokit.js";
 
 export interface GitHubSide {
+  /** The GitHub App, when GITHUB_APP_ID is set. */
+  app: GithubApp | undefined;
   repos: RepoFullName[];
   /** The repositories the GitHub App serves (those without an issues token). */
   appRepos: RepoFullName[];
@@ -19,10 +21,12 @@ export interface GitHubSide {
   stop(): void;
 }
 
-/** The hub's GitHub clients (writes and polls) for the configured repositories, reporting into their health book. */
+/**
+ * The hub's GitHub clients (writes and polls) for the configured repositories, reporting into their health book, and
+ * the GitHub App (its calls, token minting included, time out with the polls' timeout and end when the hub stops).
+ */
 export function connectGitHub(
   config: HubConfig,
-  app: GithubApp | undefined,
   deps: { metrics: HubMetrics; log: Logger; retryUnitMs?: number; requestTimeoutMs?: number; signal?: AbortSignal },
 ): GitHubSide {
   const { integration } = config;
@@ -32,6 +36,14 @@ export function connectGitHub(
   const abort = new AbortController();
   const stop = () => abort.abort(stopping());
   deps.signal?.addEventListener("abort", stop, { once: true });
+  const app =
+    config.githubApp &&
+    new GithubApp(
+      config.githubApp,
+      config.GITHUB_API_URL,
+      deps.log,
+      fetchWithTimeout(config.GITHUB_POLL_TIMEOUT_MS, "fail", abort.signal),
+    );
   const book = new RepoHealthBook(repos);
   const clients = new GitHubClients({
     app: app && { app, repos: appRepos },
@@ -47,5 +59,5 @@ export function connectGitHub(
       book.budget(repo, budget);
     },
   });
-  return { repos, appRepos, clients, book, signal: abort.signal, stop };
+  return { app, repos, appRepos, clients, book, signal: abort.signal, stop };
 }

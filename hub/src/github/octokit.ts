@@ -131,7 +131,7 @@ export function rateBudget(headers: Record<string, unknown> | undefined): RateBu
 }
 
 /** `fetch` with the client's timeout and the hub's stop signal added to whatever signal the caller gave. */
-function fetchWithTimeout(ms: number, onTimeout: "retry" | "fail", stop: AbortSignal | undefined): typeof fetch {
+export function fetchWithTimeout(ms: number, onTimeout: "retry" | "fail", stop: AbortSignal | undefined): typeof fetch {
   return (input, init) => {
     const timeout = new AbortController();
     // A TimeoutError becomes a RequestError (retried like a 5xx); a GitHubGaveUp is not retried. The timer also

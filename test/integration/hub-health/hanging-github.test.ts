@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../helpers/browser.js";
@@ -8,6 +9,7 @@ import { hangingGitHub, loginUrl, openDashboard, repoRow, stopWith, until } from
 // Issue 12: a GitHub that accepts connections and never answers. A real `pnpm start` serves its dashboard at once,
 // shows the repository failing ("timed out") within 30 s, and stops within 5 s of SIGINT or SIGTERM mid-request.
 const hubs = useChildHubs();
+let lastHealth = "";
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -74,6 +76,41 @@ describe("a hanging GitHub", () => {
       expect(stop.ms).toBeLessThan(5_000);
       expect(child.output()).toContain('"msg":"hub stopped"');
       expect(child.output()).not.toMatch(/"msg":"poll cycle failed/);
+    } finally {
+      await github.close();
+    }
+  }, 120_000);
+
+  it("with the GitHub App (token minting hangs too): timed out on /healthz within 30 s, SIGINT within 5 s", async () => {
+    const github = await hangingGitHub();
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    try {
+      const child = hubs.hub({
+        GITHUB_API_URL: github.url,
+        GITHUB_APP_ID: "12345",
+        GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString().replace(/\n/g, "\\n"),
+        GITHUB_INTEGRATION_JSON: JSON.stringify({
+          repositories: { [REPO]: {} },
+          agentUser: { name: "Thopter Bot", email: "bot@example.com" },
+        }),
+      });
+      const login = await loginUrl(child);
+      const listening = Date.now();
+      // Served at once although the App's installation lookup hangs.
+      expect((await fetch(new URL("/healthz", login))).status).toBe(200);
+      await until(
+        "the repository failing as timed out",
+        () => /"problem":"timeout"/.test(lastHealth),
+        30_000,
+        async () => {
+          lastHealth = await (await fetch(new URL("/healthz", login))).text();
+        },
+      );
+      expect(Date.now() - listening).toBeLessThan(30_000);
+      await until("a request in flight", () => github.pending() > 0, 20_000);
+      const stop = await stopWith(child, "SIGINT");
+      expect(stop.code).toBe(0);
+      expect(stop.ms).toBeLessThan(5_000);
     } finally {
       await github.close();
     }

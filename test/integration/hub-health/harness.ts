@@ -35,10 +35,15 @@ export async function hangingGitHub(): Promise<HangingGitHub> {
   };
 }
 
-/** Resolves once `check` is true, polling every 100 ms; fails naming `what` after `ms`. */
-export async function until(what: string, check: () => boolean, ms: number): Promise<void> {
+/** Resolves once `check` is true (after `refresh`), every 100 ms; fails naming `what` after `ms`. */
+export async function until(
+  what: string,
+  check: () => boolean,
+  ms: number,
+  refresh: () => Promise<void> = async () => {},
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  for (await refresh(); !check(); await refresh()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -18,6 +18,20 @@ describe("hub across GitHub outages and exhausted limits", () => {
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(await requests(limited.hub)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
       expect(limited.logs.some((l) => l.includes("GitHub primary rate limit hit"))).toBe(true);
+      // The limit is the hub's, not the poll's: the next cycle's probe is refused too, and /healthz says until when.
+      await limited.hub.pollNow();
+      const health = (await (await fetch(`${limited.hub.url}/healthz`)).json()) as {
+        github: Record<string, { rateLimitedUntil?: string; detail?: string }>;
+      };
+      expect(health.github[REPO]).toMatchObject({
+        state: "failing",
+        problem: "rate-limited",
+        budget: { remaining: 0, limit: 5 },
+      });
+      // Until the peer's window resets (an hour after its first request), said as HH:MM.
+      const until = String(health.github[REPO]?.rateLimitedUntil);
+      expect(Math.abs(Date.parse(until) - (started + 3_600_000))).toBeLessThan(60_000);
+      expect(health.github[REPO]?.detail).toMatch(new RegExp(`^rate-limited until ${until.slice(11, 16)} UTC`));
 
       offset += 3_601_000; // the peer's rate-limit window resets
       await limited.hub.pollNow();

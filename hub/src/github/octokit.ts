@@ -155,7 +155,7 @@ export function stopping(): GitHubGaveUp {
 }
 
 /** `10 s`, `300 ms`: a timeout as the health page says it. */
-export function seconds(ms: number): string {
+function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 

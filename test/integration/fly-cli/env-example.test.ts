@@ -27,12 +27,11 @@ describe(".env.example", () => {
   it("is accepted by the CLI as it stands, and by the hub once its placeholders are replaced", () => {
     const settings = loadSettings(ROOT, values);
     expect(settings.METADATA_IMAGE).toBe("docker.io/library/redis:7-alpine");
-    // Copied unchanged, the hub refuses it naming the variable (a hub start is in test/integration/hub-config).
+    // Copied unchanged, the hub refuses it naming the variable (a hub start: test/integration/hub-health/refused-config).
     expect(() => loadConfig(values)).toThrow(/^GITHUB_INTEGRATION_JSON: .*\.env\.example placeholder/);
-    const filled = values.GITHUB_INTEGRATION_JSON!.replaceAll("your-org/your-repo", "acme/widgets").replaceAll(
-      "github_pat_…",
-      "github_pat_11AAAAAAA0123456789abcdef",
-    );
+    const filled = values
+      .GITHUB_INTEGRATION_JSON!.replaceAll("your-org/your-repo", "acme/widgets")
+      .replaceAll("github_pat_…", "github_pat_11AAAAAAA0123456789abcdef");
     expect(() => loadConfig({ ...values, GITHUB_INTEGRATION_JSON: filled })).not.toThrow();
   });
 });

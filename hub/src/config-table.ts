@@ -12,6 +12,8 @@ const MEANING: Record<Variable, string> = {
   GITHUB_APP_PRIVATE_KEY: "GitHub App auth: the key itself, instead of a file (line breaks may be written `\\n`)",
   GITHUB_WEBHOOK_SECRET: "enables `POST /github/webhook` (signature checked)",
   POLL_INTERVAL_MS: "poll period; idle polls are free (304)",
+  GITHUB_POLL_TIMEOUT_MS:
+    "how long one poll request may go unanswered before the repository shows as failing (timed out) on `/healthz` and the dashboard; not retried (the next cycle is), writes keep 30 s and their retries",
   PROVIDER: "where thopters run",
   FLY_API_URL: "Fly Machines API",
   FLY_RATE_LIMIT_DEADLINE_MS: "Fly provider: how long sustained 429s are waited out before a provision fails",

@@ -7,11 +7,27 @@ export const INTEGRATION_EXAMPLE =
 /** GitHub login: alphanumerics and single hyphens (bots end in `[bot]`). */
 const GithubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "is not a GitHub login");
 
+/** What `.env.example` puts where a token goes (`github_pat_…`): copied unchanged, it is refused at start. */
+const PLACEHOLDER = /^github_pat_(…|\.\.\.)$/;
+
+/**
+ * A token as it goes into an `Authorization` header: visible ASCII only. A line break, space or non-ASCII character
+ * (a pasted `…`) would only fail at the first request ("Cannot convert argument to a ByteString").
+ */
+const Token = z
+  .string()
+  .min(1, "must not be empty")
+  .refine((t) => !PLACEHOLDER.test(t), "is still the .env.example placeholder; put the bot's real token there")
+  .refine(
+    (t) => /^[\x21-\x7e]+$/.test(t),
+    "contains a character an HTTP header cannot carry (a line break, space or non-ASCII character); paste the token again",
+  );
+
 /** A repository's two PATs, or neither when the GitHub App covers it. */
 const RepoTokens = z
   .strictObject({
-    issuesToken: z.string().min(1, "must not be empty").optional(),
-    coderToken: z.string().min(1, "must not be empty").optional(),
+    issuesToken: Token.optional(),
+    coderToken: Token.optional(),
   })
   .superRefine((t, ctx) => {
     const missing = t.issuesToken === undefined ? "issuesToken" : t.coderToken === undefined ? "coderToken" : undefined;
@@ -27,7 +43,10 @@ const RepoTokens = z
 /** `GITHUB_INTEGRATION_JSON` once parsed: which repositories the hub serves, with which tokens, as whom. */
 export const GithubIntegration = z.strictObject({
   repositories: z
-    .record(RepoFullName, RepoTokens)
+    .record(
+      RepoFullName.refine((r) => r !== "your-org/your-repo", "is the .env.example placeholder: name your repository"),
+      RepoTokens,
+    )
     .refine((repos) => Object.keys(repos).length > 0, "must name at least one repository"),
   agentUser: z.strictObject({
     name: z.string().regex(/^[^<>\n]+$/, "must be a non-empty name without <, > or line breaks"),

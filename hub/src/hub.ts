@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { NftCommand } from "@thopter/agent/firewall/nft";
 import type { RepoFullName } from "@thopter/protocol";
-import { listenHttp } from "@thopter/protocol/listen";
 import type { Logger } from "pino";
 import { dashboardLogin, loadDashboardToken, stateDir } from "./access/dashboard-token.js";
 import { accessViewers } from "./access/index.js";
@@ -11,9 +10,9 @@ import { guardDashboardPort } from "./access/port-guard.js";
 import { listPrompts } from "./commands/catalog.js";
 import { configSecrets, type HubConfig } from "./config.js";
 import { createDashboard, DashboardAuth } from "./dashboard/index.js";
-import { GithubApp } from "./github/app.js";
-import { GitHubClients } from "./github/clients.js";
+import { connectGitHub } from "./github/connect.js";
 import { createApp } from "./http/app.js";
+import { listenOn } from "./http/listen-port.js";
 import { apiGuard } from "./http/routes/guard.js";
 import { type HealthStatus, healthRouter, healthWarnings, registerHealthGauge } from "./http/routes/health.js";
 import { metricsRouter } from "./http/routes/metrics.js";
@@ -43,8 +42,10 @@ export interface HubDeps {
   log?: Logger;
   /** Milliseconds per backoff "second" when GitHub answers 5xx (1 s, 4 s, 9 s… by default). */
   retryUnitMs?: number;
-  /** How long one GitHub call may take before it is aborted and retried (30 s by default). */
+  /** How long one GitHub write may take before it is aborted and retried (30 s by default). */
   requestTimeoutMs?: number;
+  /** Aborting it stops the hub's GitHub requests in flight (a signal during start: the first cycle ends at once). */
+  signal?: AbortSignal;
   /** The machines' provider instead of the one PROVIDER names. */
   provider?: Provider;
   /** The thopter's boot command instead of the repository's `thopter/entrypoint.sh` (tests: a stand-in script). */
@@ -115,27 +116,12 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   store.on("lost", () => queue.forget());
   const metrics = createMetrics(() => queue.list());
   const integration = config.integration;
-  const repos = Object.keys(integration.repositories) as RepoFullName[];
-  const app = config.githubApp && new GithubApp(config.githubApp, config.GITHUB_API_URL, log);
-  const appRepos = repos.filter((r) => !integration.repositories[r]!.issuesToken);
-  const clients = new GitHubClients({
-    app: app && { app, repos: appRepos },
-    baseUrl: config.GITHUB_API_URL,
-    issuesTokens: Object.fromEntries(
-      repos.flatMap((r) => {
-        const token = integration.repositories[r]!.issuesToken;
-        return token ? [[r, token]] : [];
-      }),
-    ),
-    log,
-    retryUnitMs: deps.retryUnitMs,
-    requestTimeoutMs: deps.requestTimeoutMs,
-    onRateLimitRemaining: (repo, n) => metrics.rateLimitRemaining.set({ repo }, n),
-  });
+  const { app, repos, appRepos, clients, book, ...github } = connectGitHub(config, { ...deps, metrics, log });
   // Named at start (and on the dashboard): a repository the App cannot reach would otherwise only fail its polls.
-  await Promise.all(
-    appRepos.map((repo) => app!.installationId(repo).catch((err: Error) => log.error({ repo }, err.message))),
-  );
+  // Not waited for: the hub serves at once, however long GitHub takes (the first poll cycle waits for it anyway).
+  for (const repo of appRepos) {
+    app!.installationId(repo).catch((err: Error) => github.signal.aborted || log.error({ repo }, err.message));
+  }
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new DurableComments(store, clients, log);
   const repoInfo = new RepoInfoCache(clients);
@@ -171,13 +157,17 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   });
   // The scheduler hears of a stored request from the queue's events.
   const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
-  const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
+  const pollers = repos.map(
+    (repo) => new RepoPoller({ repo, client: clients.poll(repo), store, handle, metrics, log }),
+  );
   const pollLoop = new PollLoop({
     repos,
     pollers,
     store,
     recoverables: [acknowledger, replies],
     intervalMs: config.POLL_INTERVAL_MS,
+    book,
+    signal: github.signal,
     metrics,
     log,
   });
@@ -205,6 +195,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       viewers: accessViewers(thopters.access),
       // The failing parts, then what the GitHub App cannot do (not installed somewhere, the clock off).
       healthWarnings: () => [...healthWarnings(health()), ...(app?.warnings() ?? [])],
+      health,
       log,
     });
   const routers = [
@@ -224,10 +215,11 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
         handle,
         metrics,
         log,
+        onSignature: (good, repo) => (good ? book.webhookAccepted(repo) : book.webhookRefused(repo)),
       }),
     );
   }
-  const http = await listenHttp(createServer(createApp(log, routers)), config.HUB_PORT, config.HUB_HOST);
+  const http = await listenOn("HUB_PORT", createServer(createApp(log, routers)), config.HUB_PORT, config.HUB_HOST);
   const { url } = http;
   const { port } = http.server.address() as AddressInfo;
   // Local thopters share this host: their uids are kept off the dashboard port (they keep the collector).
@@ -285,6 +277,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     async stop() {
       if (stopped) return;
       stopped = true;
+      github.stop();
       await pollLoop.stop();
       await retention.stop();
       await notifier?.stop();

@@ -11,12 +11,15 @@ try {
   process.exit(1);
 }
 
-const starting = startHub(config);
+// Aborted by the first signal: GitHub requests in flight (a first poll cycle included) end at once.
+const abort = new AbortController();
+const starting = startHub(config, { signal: abort.signal });
 // Installed before the hub is up, so a SIGTERM during start still stops it cleanly.
 let stopping = false;
 const stop = async (signal: NodeJS.Signals) => {
   if (stopping) return;
   stopping = true;
+  abort.abort();
   const hub = await starting.catch(() => process.exit(1));
   hub.log.info({ signal }, "stopping");
   try {

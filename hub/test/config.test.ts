@@ -177,4 +177,32 @@ describe("loadConfig", () => {
       ].sort(),
     );
   });
+
+  it("refuses the .env.example token placeholder and tokens an HTTP header cannot carry, naming where", () => {
+    const withToken = (issuesToken: string) => ({
+      GITHUB_INTEGRATION_JSON: JSON.stringify({
+        ...INTEGRATION,
+        repositories: { "acme/widgets": { issuesToken, coderToken: "coder-token-bbbb" } },
+      }),
+    });
+    expect(failure(withToken("github_pat_…")).message).toMatch(
+      /^GITHUB_INTEGRATION_JSON: repositories\["acme\/widgets"\]\.issuesToken is still the \.env\.example placeholder/,
+    );
+    for (const token of ["tok\nen-aaaa", "tok\ten-aaaa", "tokén-aaaa", "token…aaaa", "tok en-aaaa", "token-\u0000aa"]) {
+      const err = failure(withToken(token));
+      expect(err.variable).toBe("GITHUB_INTEGRATION_JSON");
+      expect(err.message).toMatch(/issuesToken contains a character an HTTP header cannot carry/);
+    }
+    expect(loadConfig(withToken("ghp_Zz09-_.~!aaaa")).integration.repositories["acme/widgets"]?.issuesToken).toBe(
+      "ghp_Zz09-_.~!aaaa",
+    );
+  });
+
+  it("takes GITHUB_POLL_TIMEOUT_MS in milliseconds, 10 s by default", () => {
+    expect(loadConfig(BASE).GITHUB_POLL_TIMEOUT_MS).toBe(10_000);
+    expect(loadConfig({ ...BASE, GITHUB_POLL_TIMEOUT_MS: "2500" }).GITHUB_POLL_TIMEOUT_MS).toBe(2500);
+    expect(failure({ ...BASE, GITHUB_POLL_TIMEOUT_MS: "50" }).message).toBe(
+      "GITHUB_POLL_TIMEOUT_MS: must be at least 100; set it to milliseconds (100 to 600000; default 10000)",
+    );
+  });
 });

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { BrokerReport, StatusReport } from "@thopter/protocol";
-import { type Listening, listenHttp } from "@thopter/protocol/listen";
+import type { Listening } from "@thopter/protocol/listen";
 import type { Logger } from "pino";
 import getRawBody from "raw-body";
 import type { z } from "zod";
+import { listenOn } from "../http/listen-port.js";
 import type { Registry, UpdateResult } from "../registry/index.js";
 import { applyBrokerReport, applyStatus } from "./apply.js";
 import { GITHUB_TOKEN_RATE, PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
@@ -181,5 +182,5 @@ export function createCollector(options: CollectorOptions): Server {
 
 /** Starts the collector on host:port (port 0 picks a free one) and resolves with its base URL. */
 export function startCollector(options: CollectorOptions & { host: string; port: number }): Promise<Listening> {
-  return listenHttp(createCollector(options), options.port, options.host);
+  return listenOn("HUB_STATUS_PORT", createCollector(options), options.port, options.host);
 }

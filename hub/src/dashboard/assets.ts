@@ -23,6 +23,8 @@ iframe { width: 100%; height: 28rem; border: 1px solid #d0d7de; border-radius: 4
 .summary, .message { white-space: pre-wrap; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 td, dd, h1 { overflow-wrap: break-word; } .message, .report, .title, code { overflow-wrap: anywhere; }
 button, .timeline td:nth-child(-n+2) { white-space: nowrap; } .scroll { overflow-x: auto; max-width: 100%; } .took { color: #8c959f; }
+.health td { white-space: nowrap; } .health td:nth-child(2) { white-space: normal; }
+.part-failing .badge, .part-lost .badge { background: #ffebe9; color: #cf222e; } .part-ok .badge { background: #dafbe1; color: #1a7f37; }
 time[title] { text-decoration: underline dotted #b0b7c0; cursor: help; }
 /* A phone: each thopter becomes a card, labelled cell by cell; other tables scroll inside their own box. */
 @media (max-width: 700px) {
@@ -104,6 +106,8 @@ export const SCRIPT = `(() => {
     if (msg.status) document.getElementById("status").replaceChildren(fragment(msg.status, false));
     const queue = document.getElementById("queue");
     if (msg.queue && queue) queue.replaceChildren(fragment(msg.queue, false));
+    const health = document.getElementById("health");
+    if (msg.health && health) health.replaceChildren(fragment(msg.health, false));
   };
   if (mode === "none") return;
   const connect = () => {

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Router } from "express";
 import type { Logger } from "pino";
+import type { HealthStatus } from "../http/routes/health.js";
 import { expiryMessages } from "../profiles/index.js";
 import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
@@ -8,6 +9,7 @@ import type { RequestQueue } from "../requests/queue.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import type { DashboardAuth } from "./auth.js";
 import { githubWebUrl } from "./format.js";
+import { healthPanel } from "./health-panel.js";
 import { LiveUpdates } from "./live.js";
 import { dashboardRouter, status } from "./routes.js";
 import { queueTable, statusBar, thopterRow, type ViewContext } from "./rows.js";
@@ -36,6 +38,10 @@ export interface DashboardOptions {
   };
   /** One warning per failing part (store, GitHub per repository, provider) and per GitHub App problem, on every page. */
   healthWarnings?: () => string[];
+  /** The hub's health by part, for the front page's panel (pushed live when it changes). */
+  health?: () => HealthStatus;
+  /** How often the health is checked for a change to push (default 1 s). */
+  healthCheckMs?: number;
   /** The provider's `isolation`: "off" shows a warning on every page. */
   isolation?: "full" | "off";
   /** More warnings for every page, read on each render (the hub adds what it learns once it listens). */
@@ -80,8 +86,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const allWarnings = () => [...warnings, ...host];
   checkExpiry();
   const expiryTimer = setInterval(checkExpiry, options.expiryCheckMs ?? 3_600_000).unref();
+  const panel = (now: number) =>
+    options.health && healthPanel({ health: options.health(), webUrl: githubWebUrl(config.GITHUB_API_URL), now });
   const deps = {
     ...options,
+    panel,
     auth,
     maxThopters: config.MAX_THOPTERS,
     webUrl: githubWebUrl(config.GITHUB_API_URL),
@@ -101,9 +110,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         return record ? [{ id, html: thopterRow(record, ctx).value }] : [];
       });
       const queue = queueChanged ? queueTable(await options.queue.list(), ctx).value : undefined;
-      return { rows, status: statusBar(status(deps), ctx).value, ...(queue === undefined ? {} : { queue }) };
+      const health = panel(ctx.now)?.value;
+      return { rows, status: statusBar(status(deps), ctx).value, ...(queue === undefined ? {} : { queue }), health };
     },
   });
+  // Health changes come from polls, webhooks and the store, not the registry: checked here, pushed when different.
+  let lastHealth = JSON.stringify(options.health?.());
+  const healthTimer = setInterval(() => {
+    const now = JSON.stringify(options.health?.());
+    if (now !== lastHealth) live.touch();
+    lastHealth = now;
+  }, options.healthCheckMs ?? 1000).unref();
   return {
     router: dashboardRouter(deps),
     attach: (server) => live.attach(server),
@@ -112,6 +129,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     },
     close: () => {
       clearInterval(expiryTimer);
+      clearInterval(healthTimer);
       return live.close();
     },
   };

@@ -7,11 +7,12 @@ import type { DashboardAuth } from "./auth.js";
 
 export const LIVE_PATH = "/dashboard/live";
 
-/** One pushed update: rendered rows, and the status bar and queue when they may have changed. */
+/** One pushed update: rendered rows, and the status bar, queue and health panel when they may have changed. */
 export interface LiveMessage {
   rows: { id: string; html: string }[];
   status?: string;
   queue?: string;
+  health?: string;
 }
 
 export interface LiveOptions {
@@ -37,6 +38,8 @@ export class LiveUpdates {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   private readonly changed = new Set<string>();
   private queueChanged = false;
+  /** Something besides the rows changed (the hub's health): the next update goes out even with no row in it. */
+  private touched = false;
   private timer: NodeJS.Timeout | undefined;
   private lastFlush = 0;
   private flushing: Promise<void> = Promise.resolve();
@@ -82,6 +85,13 @@ export class LiveUpdates {
     this.servers.add(server);
   }
 
+  /** Sends the status bar and health panel again (the hub's health changed). */
+  touch(): void {
+    if (this.wss.clients.size === 0) return;
+    this.touched = true;
+    this.schedule();
+  }
+
   get connections(): number {
     return this.wss.clients.size;
   }
@@ -109,9 +119,11 @@ export class LiveUpdates {
     this.lastFlush = Date.now();
     const ids = [...this.changed];
     const queueChanged = this.queueChanged;
+    const touched = this.touched;
     this.changed.clear();
     this.queueChanged = false;
-    if (ids.length === 0) return;
+    this.touched = false;
+    if (ids.length === 0 && !touched) return;
     try {
       const data = JSON.stringify(await this.opts.render(ids, queueChanged));
       for (const ws of this.wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(data);

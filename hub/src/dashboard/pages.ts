@@ -39,6 +39,8 @@ export interface SwarmQuery {
 
 export interface SwarmView {
   status: SwarmStatus;
+  /** The hub's health panel (each watched repository, the store, the provider). */
+  health?: Html;
   requests: readonly ThopterRequest[];
   /** Every thopter matching the filters, newest first. */
   matching: readonly Readonly<ThopterRecord>[];
@@ -80,6 +82,7 @@ export function swarmPage(view: SwarmView, ctx: ViewContext): string {
     "Swarm",
     ctx,
     html`<section id="status">${statusBar(view.status, ctx)}</section>
+${view.health ? html`<section><h2>Hub health</h2><div id="health" class="scroll">${view.health}</div></section>` : ""}
 <section><h2>Request queue</h2><div id="queue">${queueTable(view.requests, ctx)}</div></section>
 <section><h2>Thopters <small>${view.matching.length} of ${view.total}</small></h2>
 <form method="get" action="/" class="filters">

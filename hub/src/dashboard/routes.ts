@@ -7,6 +7,7 @@ import type { RequestQueue } from "../requests/queue.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { SCRIPT, STYLE } from "./assets.js";
 import type { DashboardAuth, Visitor } from "./auth.js";
+import type { Html } from "./html.js";
 import { loginPage, messagePage, reloadPage, swarmPage, thopterPage } from "./pages.js";
 import { activeCount, firewallSkipped, type SwarmStatus, type ViewContext } from "./rows.js";
 import type { ThopterViewers, ViewerKind } from "./viewers.js";
@@ -23,6 +24,8 @@ export interface DashboardRouteDeps {
   warnings: () => readonly string[];
   /** The hub's failing parts (store, GitHub per repository, provider), as of now. */
   healthWarnings?: () => string[];
+  /** The front page's health panel drawn at `now` (absent: no panel). */
+  panel?: (now: number) => Html | undefined;
   viewers?: ThopterViewers;
   log: Logger;
 }
@@ -142,6 +145,7 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
       const view = {
         status: status(deps),
+        health: deps.panel?.(Date.now()),
         requests: await deps.queue.list(),
         matching,
         total: all.length,

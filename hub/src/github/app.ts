@@ -66,8 +66,12 @@ export class GithubApp {
   /** Set when GitHub's Date differed from this host's clock enough to refuse a JWT (seconds, GitHub minus ours). */
   clockSkewSeconds: number | undefined;
 
-  constructor(config: GithubAppConfig, baseUrl: string, log: Logger) {
+  /** `fetch` for every call (the hub's: a timeout, aborted when the hub stops). */
+  private readonly fetch: typeof fetch | undefined;
+
+  constructor(config: GithubAppConfig, baseUrl: string, log: Logger, fetchImpl?: typeof fetch) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.fetch = fetchImpl;
     const appLog = log.child({ component: "github-app" });
     const warn = (message: string) => {
       const skew = /time are different by (-?\d+) seconds/.exec(message);
@@ -89,6 +93,7 @@ export class GithubApp {
         log: { warn },
       } satisfies StrategyOptions,
       userAgent: "thopter-swarm-hub",
+      request: { fetch: fetchImpl },
       log: { debug: () => {}, info: () => {}, warn, error: (m: string) => appLog.error(m) },
     });
     this.auth = github.auth as ReturnType<typeof createAppAuth>;
@@ -137,9 +142,12 @@ export class GithubApp {
   async botIdentity(repo: string): Promise<{ name: string; email: string }> {
     const login = await this.botLogin();
     const { token } = await this.token(repo, HUB_PERMISSIONS);
-    const { data } = await new Octokit({ baseUrl: this.baseUrl, auth: token }).request("GET /users/{username}", {
-      username: login,
-    });
+    const { data } = await new Octokit({ baseUrl: this.baseUrl, auth: token, request: { fetch: this.fetch } }).request(
+      "GET /users/{username}",
+      {
+        username: login,
+      },
+    );
     return { name: login, email: `${data.id}+${login}@users.noreply.github.com` };
   }
 
@@ -174,7 +182,9 @@ export class GithubApp {
   /** Revokes an installation token (DELETE /installation/token); an already dead one (401) counts as revoked. */
   async revoke(token: string): Promise<void> {
     try {
-      await new Octokit({ baseUrl: this.baseUrl, auth: token }).request("DELETE /installation/token");
+      await new Octokit({ baseUrl: this.baseUrl, auth: token, request: { fetch: this.fetch } }).request(
+        "DELETE /installation/token",
+      );
     } catch (err) {
       if (!(err instanceof RequestError && err.status === 401)) throw err;
     }

@@ -1,8 +1,9 @@
 import type { RepoFullName } from "@thopter/protocol";
 import type { Logger } from "pino";
+import type { GithubIntegration } from "../github-integration.js";
 import { type GithubApp, HUB_PERMISSIONS } from "./app.js";
 import { getTokenLogin } from "./issues.js";
-import { createGitHubClient, type GitHubClient } from "./octokit.js";
+import { createGitHubClient, type GitHubClient, type RateBudget } from "./octokit.js";
 
 export interface GitHubClientsOptions {
   baseUrl: string;
@@ -11,14 +12,30 @@ export interface GitHubClientsOptions {
   /** The GitHub App and the repositories it serves (those without an issues token). */
   app?: { app: GithubApp; repos: string[] };
   log: Logger;
-  onRateLimitRemaining?: (repo: RepoFullName, remaining: number) => void;
+  onRateLimit?: (repo: RepoFullName, budget: RateBudget) => void;
   retryUnitMs?: number;
+  /** How long a write may take before it is aborted and retried (30 s by default). */
   requestTimeoutMs?: number;
+  /** How long one poll request may take before the poll cycle fails as "timed out" (not retried). */
+  pollTimeoutMs?: number;
+  /** Aborted when the hub stops: every request in flight fails at once. */
+  signal?: AbortSignal;
 }
 
-/** One Octokit per configured repository (its issues token), and the login each token acts as. */
+/** Each repository's issues token from GITHUB_INTEGRATION_JSON (repositories the App covers have none). */
+export function issuesTokens(integration: GithubIntegration): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(integration.repositories).flatMap(([repo, t]) => (t.issuesToken ? [[repo, t.issuesToken]] : [])),
+  );
+}
+
+/**
+ * Two Octokits per configured repository (its issues token): one for writes (long timeout, retried) and one for polls
+ * (short timeout, a timeout fails the cycle), and the login each token acts as.
+ */
 export class GitHubClients {
   private readonly clients = new Map<string, GitHubClient>();
+  private readonly pollClients = new Map<string, GitHubClient>();
   private readonly logins = new Map<string, Promise<string>>();
 
   constructor(private readonly opts: GitHubClientsOptions) {
@@ -27,17 +44,19 @@ export class GitHubClients {
       (app?.repos ?? []).map((repo) => [repo, async () => (await app!.app.token(repo, HUB_PERMISSIONS)).token]),
     );
     for (const [repo, token] of Object.entries({ ...opts.issuesTokens, ...appTokens })) {
-      this.clients.set(
+      const shared = {
+        baseUrl: opts.baseUrl,
+        token,
+        id: repo,
+        log: opts.log,
+        retryUnitMs: opts.retryUnitMs,
+        signal: opts.signal,
+        onRateLimit: opts.onRateLimit && ((budget: RateBudget) => opts.onRateLimit!(repo as RepoFullName, budget)),
+      };
+      this.clients.set(repo.toLowerCase(), createGitHubClient({ ...shared, requestTimeoutMs: opts.requestTimeoutMs }));
+      this.pollClients.set(
         repo.toLowerCase(),
-        createGitHubClient({
-          baseUrl: opts.baseUrl,
-          token,
-          id: repo,
-          log: opts.log,
-          retryUnitMs: opts.retryUnitMs,
-          requestTimeoutMs: opts.requestTimeoutMs,
-          onRateLimitRemaining: opts.onRateLimitRemaining && ((n) => opts.onRateLimitRemaining!(repo, n)),
-        }),
+        createGitHubClient({ ...shared, requestTimeoutMs: opts.pollTimeoutMs, onTimeout: "fail" }),
       );
     }
   }
@@ -52,7 +71,16 @@ export class GitHubClients {
   }
 
   get(repo: string): GitHubClient {
-    const client = this.clients.get(repo.toLowerCase());
+    return this.lookup(this.clients, repo);
+  }
+
+  /** The client the poller reads with: a request that outlasts the poll timeout fails the cycle at once. */
+  poll(repo: string): GitHubClient {
+    return this.lookup(this.pollClients, repo);
+  }
+
+  private lookup(clients: Map<string, GitHubClient>, repo: string): GitHubClient {
+    const client = clients.get(repo.toLowerCase());
     if (!client) throw new Error(`no GitHub client for ${repo}: it is not in GITHUB_INTEGRATION_JSON`);
     return client;
   }

@@ -17,8 +17,30 @@ export const MAX_RETRIES = 4;
  * instead, so a poll cycle (and SIGTERM, which waits for it) is never stuck for an hour; the next cycle tries again.
  */
 export const MAX_WAIT_SECONDS = 120;
-/** A GitHub call that has not answered by then is aborted (and retried like a 5xx): a hung socket never stalls a cycle. */
+/** A GitHub write that has not answered by then is aborted (and retried like a 5xx): a hung socket never stalls it. */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** GitHub's rate-limit headers of the last response: what is left of the token's hourly budget. */
+export interface RateBudget {
+  remaining: number;
+  limit: number;
+  /** When the window restarts (ISO), from `x-ratelimit-reset`. */
+  resetAt?: string;
+}
+
+/**
+ * A request given up on (its timeout passed, or the hub is stopping). Named `AbortError` on purpose: @octokit/request
+ * passes an AbortError through untouched, so neither the retry nor the throttling plugin tries it again.
+ */
+export class GitHubGaveUp extends Error {
+  override readonly name = "AbortError";
+  constructor(
+    message: string,
+    readonly why: "timeout" | "stopping",
+  ) {
+    super(message);
+  }
+}
 
 export interface GitHubClientOptions {
   baseUrl: string;
@@ -27,11 +49,18 @@ export interface GitHubClientOptions {
   log: Logger;
   /** A label for logs (the repository). */
   id: string;
-  /** Called with every response's `x-ratelimit-remaining` (304s included), for /metrics. */
-  onRateLimitRemaining?: (remaining: number) => void;
+  /** Called with every response's rate-limit headers (304s and errors included), for /metrics and /healthz. */
+  onRateLimit?: (budget: RateBudget) => void;
   /** Milliseconds per backoff "second" for 5xx retries (1, 4, 9… s on GitHub); tests shorten it. */
   retryUnitMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * `retry` (writes): a request past its timeout is retried like a 5xx. `fail` (polls): it fails at once with
+   * `GitHubGaveUp`, so a hanging GitHub is reported within the timeout; the next cycle is the retry.
+   */
+  onTimeout?: "retry" | "fail";
+  /** Aborted when the hub stops: every request in flight fails at once (`GitHubGaveUp`), none is retried. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -47,7 +76,9 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
       ? { auth: opts.token }
       : { authStrategy: createCallbackAuth, auth: { callback: opts.token } }),
     userAgent: "thopter-swarm-hub",
-    request: { fetch: fetchWithTimeout(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) },
+    request: {
+      fetch: fetchWithTimeout(opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, opts.onTimeout ?? "retry", opts.signal),
+    },
     // Octokit's own logger prints request details at debug; route it through pino (which redacts) at the right levels.
     log: {
       debug: () => {},
@@ -71,11 +102,11 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
       retryAfterBaseValue: opts.retryUnitMs ?? 1000,
     },
   });
-  if (opts.onRateLimitRemaining) {
-    const report = opts.onRateLimitRemaining;
+  if (opts.onRateLimit) {
+    const report = opts.onRateLimit;
     const read = (headers: Record<string, unknown> | undefined) => {
-      const remaining = Number(headers?.["x-ratelimit-remaining"]);
-      if (Number.isFinite(remaining) && headers?.["x-ratelimit-remaining"] !== undefined) report(remaining);
+      const budget = rateBudget(headers);
+      if (budget) report(budget);
     };
     client.hook.after("request", (response) => read(response.headers));
     client.hook.error("request", (error) => {
@@ -86,11 +117,46 @@ export function createGitHubClient(opts: GitHubClientOptions): GitHubClient {
   return client;
 }
 
-function fetchWithTimeout(ms: number): typeof fetch {
-  return (input, init) => {
-    const timeout = AbortSignal.timeout(ms);
-    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+/** The rate-limit headers of a response, when it has them. */
+export function rateBudget(headers: Record<string, unknown> | undefined): RateBudget | undefined {
+  const number = (name: string) => {
+    const value = headers?.[name];
+    return value === undefined || value === "" ? Number.NaN : Number(value);
   };
+  const remaining = number("x-ratelimit-remaining");
+  const limit = number("x-ratelimit-limit");
+  if (!Number.isFinite(remaining) || !Number.isFinite(limit)) return undefined;
+  const reset = number("x-ratelimit-reset");
+  return { remaining, limit, ...(Number.isFinite(reset) ? { resetAt: new Date(reset * 1000).toISOString() } : {}) };
+}
+
+/** `fetch` with the client's timeout and the hub's stop signal added to whatever signal the caller gave. */
+export function fetchWithTimeout(ms: number, onTimeout: "retry" | "fail", stop: AbortSignal | undefined): typeof fetch {
+  return (input, init) => {
+    const timeout = new AbortController();
+    // A TimeoutError becomes a RequestError (retried like a 5xx); a GitHubGaveUp is not retried. The timer also
+    // covers reading the body, so it is not cleared when the headers arrive (unref: it never holds the process).
+    const message = `GitHub did not answer within ${seconds(ms)}`;
+    setTimeout(
+      () =>
+        timeout.abort(
+          onTimeout === "fail" ? new GitHubGaveUp(message, "timeout") : new DOMException(message, "TimeoutError"),
+        ),
+      ms,
+    ).unref();
+    const signals = [init?.signal, stop, timeout.signal].filter((s): s is AbortSignal => Boolean(s));
+    return fetch(input, { ...init, signal: AbortSignal.any(signals) });
+  };
+}
+
+/** The reason the hub aborts its stop signal with: requests in flight fail at once and are not retried. */
+export function stopping(): GitHubGaveUp {
+  return new GitHubGaveUp("the hub is stopping", "stopping");
+}
+
+/** `10 s`, `300 ms`: a timeout as the health page says it. */
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 /** A throttling handler: wait `retryAfter` seconds and retry, unless that is too long or tried too often. */

@@ -5,6 +5,7 @@ import type { HubMetrics } from "../metrics.js";
 import type { WatchedStore } from "../store/watched.js";
 import { StoreError } from "../store/watched.js";
 import type { RepoPoller } from "./poller.js";
+import type { RepoHealthBook } from "./repo-health.js";
 
 /** Work left half done (👀 not posted, replies not posted), retried after each cycle while any is pending. */
 export interface Recoverable {
@@ -19,6 +20,10 @@ export interface PollLoopDeps {
   store: WatchedStore;
   recoverables: readonly Recoverable[];
   intervalMs: number;
+  /** Where each repository's poll results go (the GitHub part of /healthz). */
+  book: RepoHealthBook;
+  /** Aborted when the hub stops: a cycle cut short then is not a GitHub failure. */
+  signal?: AbortSignal;
   metrics: HubMetrics;
   log: Logger;
 }
@@ -28,7 +33,6 @@ export interface PollLoopDeps {
  * how many cycles ran and which repositories' last cycle failed (and why).
  */
 export class PollLoop {
-  private readonly failingRepos = new Map<RepoFullName, string>();
   private cycleCount = 0;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -38,15 +42,12 @@ export class PollLoop {
 
   /** The poll loop's part of /healthz: cycles run, and each repository's last cycle against GitHub. */
   health(): Pick<HealthStatus, "polls" | "repos" | "failing" | "github"> {
-    const { repos } = this.deps;
-    const failing = this.failingRepos;
+    const { repos, book } = this.deps;
     return {
       polls: this.cycleCount,
       repos: [...repos],
-      failing: [...failing.keys()],
-      github: Object.fromEntries(
-        repos.map((r) => [r, failing.has(r) ? { state: "failing" as const, detail: failing.get(r) } : { state: "ok" }]),
-      ),
+      failing: book.failing(),
+      github: Object.fromEntries(repos.map((r) => [r, book.health(r)])),
     };
   }
 
@@ -57,27 +58,29 @@ export class PollLoop {
 
   /** One poll cycle of every repository now, then recovery if anything is pending, as the timer would. */
   async cycle(): Promise<void> {
-    const { store, pollers, repos, metrics, log } = this.deps;
+    const { store, pollers, repos, metrics, log, book } = this.deps;
     // A store that lost data is not written to again (it says so on /healthz); polling would only fail.
     if (store.health.state === "lost") return;
     const results = await Promise.allSettled(pollers.map((p) => p.cycle()));
     results.forEach((r, i) => {
       const repo = repos[i]!;
-      if (r.status === "fulfilled") this.failingRepos.delete(repo);
-      else if (r.reason instanceof StoreError) {
+      if (r.status === "fulfilled") book.pollSucceeded(repo);
+      else if (this.deps.signal?.aborted) {
+        log.info({ repo }, "poll cycle cut short: the hub is stopping");
+      } else if (r.reason instanceof StoreError) {
         // The store's failure, on the store's part of /healthz: this repository's GitHub side is not at fault.
         log.warn({ repo, part: "store", err: r.reason }, "poll cycle failed on the store; the next cycle retries");
       } else {
-        this.failingRepos.set(repo, (r.reason as Error).message);
+        const why = book.pollFailed(repo, r.reason);
         metrics.pollErrors.inc({ repo });
         log.warn(
-          { repo, part: "github", err: r.reason },
+          { repo, part: "github", why, err: r.reason },
           "poll cycle failed; the next cycle retries from the same cursor",
         );
       }
     });
     this.cycleCount++;
-    if (this.deps.recoverables.some((r) => r.pending)) {
+    if (!this.deps.signal?.aborted && this.deps.recoverables.some((r) => r.pending)) {
       await this.recover().catch((err) => log.warn({ err }, "recovery sweep failed"));
     }
   }

@@ -28,6 +28,11 @@ export interface WebhookDeps {
   handle: (event: CommandEvent) => Promise<unknown>;
   metrics: HubMetrics;
   log: Logger;
+  /**
+   * Told of each delivery's signature check, with the configured repository its body names (undefined: none): a bad
+   * one means GITHUB_WEBHOOK_SECRET and the webhook's secret differ (shown on /healthz until a good one arrives).
+   */
+  onSignature?: (good: boolean, repo: RepoFullName | undefined) => void;
   /** ANSWER_WITHIN_MS unless a test says otherwise. */
   answerWithinMs?: number;
 }
@@ -59,6 +64,7 @@ async function deliver(deps: WebhookDeps, req: Request, res: Response, event: st
   const raw = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
   const signature = req.header("x-hub-signature-256") ?? "";
   if (!signature || !(await verify(deps.secret, raw, signature).catch(() => false))) {
+    deps.onSignature?.(false, namedRepo(deps, raw));
     deps.log.warn({ event, delivery: req.header("x-github-delivery") }, "webhook refused: bad or missing signature");
     res.status(401).json({ error: "bad or missing X-Hub-Signature-256" });
     return "bad-signature";
@@ -70,6 +76,7 @@ async function deliver(deps: WebhookDeps, req: Request, res: Response, event: st
     res.status(400).json({ error: "the body is not JSON: set the webhook's content type to application/json" });
     return "bad-body";
   }
+  deps.onSignature?.(true, deps.resolveRepo(payload.repository?.full_name ?? ""));
   if (event === "ping") {
     res.status(200).json({ ok: true });
     return "ping";
@@ -101,6 +108,15 @@ async function deliver(deps: WebhookDeps, req: Request, res: Response, event: st
   }
   res.status(200).json({ result });
   return "handled";
+}
+
+/** The configured repository an unverified body names, only to say where the mismatch is; never acted on. */
+function namedRepo(deps: WebhookDeps, raw: string): RepoFullName | undefined {
+  try {
+    return deps.resolveRepo((JSON.parse(raw) as WebhookPayload).repository?.full_name ?? "");
+  } catch {
+    return undefined;
+  }
 }
 
 function toEvent(repo: RepoFullName, event: string, p: WebhookPayload): CommandEvent | undefined {

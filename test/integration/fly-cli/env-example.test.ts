@@ -24,9 +24,14 @@ describe(".env.example", () => {
     expect(lines[first - 1]).toMatch(/^#/);
   });
 
-  it("is accepted as it stands by the hub and by the CLI", () => {
-    expect(() => loadConfig(values)).not.toThrow();
+  it("is accepted by the CLI as it stands, and by the hub once its placeholders are replaced", () => {
     const settings = loadSettings(ROOT, values);
     expect(settings.METADATA_IMAGE).toBe("docker.io/library/redis:7-alpine");
+    // Copied unchanged, the hub refuses it naming the variable (a hub start: test/integration/hub-health/refused-config).
+    expect(() => loadConfig(values)).toThrow(/^GITHUB_INTEGRATION_JSON: .*\.env\.example placeholder/);
+    const filled = values
+      .GITHUB_INTEGRATION_JSON!.replaceAll("your-org/your-repo", "acme/widgets")
+      .replaceAll("github_pat_…", "github_pat_11AAAAAAA0123456789abcdef");
+    expect(() => loadConfig({ ...values, GITHUB_INTEGRATION_JSON: filled })).not.toThrow();
   });
 });

@@ -56,7 +56,13 @@ it("a repository GitHub refuses is that repository on /healthz, with what failed
     expect(health).toMatchObject({
       status: "degraded",
       store: { state: "ok" },
-      github: { [REPO]: { state: "failing", detail: expect.stringMatching(/Not Found/) } },
+      github: {
+        [REPO]: {
+          state: "failing",
+          problem: "not-found",
+          detail: expect.stringMatching(/^404 no such repository or no access/),
+        },
+      },
       failing: [REPO],
     });
     gate.open();

@@ -18,6 +18,20 @@ describe("hub across GitHub outages and exhausted limits", () => {
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(await requests(limited.hub)).toMatchObject([{ source: { commentId: id }, acknowledged: false }]);
       expect(limited.logs.some((l) => l.includes("GitHub primary rate limit hit"))).toBe(true);
+      // The limit is the hub's, not the poll's: the next cycle's probe is refused too, and /healthz says until when.
+      await limited.hub.pollNow();
+      const health = (await (await fetch(`${limited.hub.url}/healthz`)).json()) as {
+        github: Record<string, { rateLimitedUntil?: string; detail?: string }>;
+      };
+      expect(health.github[REPO]).toMatchObject({
+        state: "failing",
+        problem: "rate-limited",
+        budget: { remaining: 0, limit: 5 },
+      });
+      // Until the peer's window resets (an hour after its first request), said as HH:MM.
+      const until = String(health.github[REPO]?.rateLimitedUntil);
+      expect(Math.abs(Date.parse(until) - (started + 3_600_000))).toBeLessThan(60_000);
+      expect(health.github[REPO]?.detail).toMatch(new RegExp(`^rate-limited until ${until.slice(11, 16)} UTC`));
 
       offset += 3_601_000; // the peer's rate-limit window resets
       await limited.hub.pollNow();
@@ -50,20 +64,31 @@ describe("hub across GitHub outages and exhausted limits", () => {
     }
   });
 
-  it("gives up on a GitHub that never answers, keeps serving, and catches up once it answers", async () => {
-    await withGatedHub({ retryUnitMs: 20, requestTimeoutMs: 300 }, async ({ peer, gate, hub, issue }) => {
-      gate.freeze("GET", /\/issues\/comments\?/, "request");
-      const id = Number(peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
-      const started = Date.now();
-      await hub.pollNow();
-      expect(Date.now() - started).toBeLessThan(15_000);
-      expect(gate.held).toBe(1 + MAX_RETRIES);
-      expect(await (await fetch(`${hub.url}/healthz`)).json()).toMatchObject({ status: "degraded" });
+  it("gives up on a GitHub that never answers after the poll timeout, keeps serving, and catches up once it answers", async () => {
+    await withGatedHub(
+      { retryUnitMs: 20 },
+      async ({ peer, gate, hub, issue }) => {
+        gate.freeze("GET", /\/issues\/comments\?/, "request");
+        const id = Number(peer.addComment(REPO, issue, { body: "/thopter", author: "alice", association: "OWNER" }).id);
+        const started = Date.now();
+        await hub.pollNow();
+        // One try, cut at GITHUB_POLL_TIMEOUT_MS: a poll is not retried (the next cycle is), so a hang shows at once.
+        expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(gate.held).toBe(1);
+        expect(await (await fetch(`${hub.url}/healthz`)).json()).toMatchObject({
+          status: "degraded",
+          github: {
+            [REPO]: { state: "failing", problem: "timeout", detail: "timed out: GitHub did not answer within 300 ms" },
+          },
+        });
 
-      gate.open();
-      await hub.pollNow();
-      expect(await requests(hub)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
-    });
+        gate.open();
+        await hub.pollNow();
+        expect(await requests(hub)).toMatchObject([{ source: { commentId: id }, acknowledged: true }]);
+      },
+      { GITHUB_POLL_TIMEOUT_MS: "300" },
+    );
   });
 
   it("skips a command whose issue GitHub will not show (404) instead of retrying it forever", async () => {

@@ -1,5 +1,6 @@
 import express, { type Router } from "express";
 import { Gauge, type Registry as MetricsRegistry } from "prom-client";
+import type { RepoHealth } from "../../watcher/repo-health.js";
 
 /** One part the hub depends on: `ok`, `failing` (its last use failed), or `lost` (the store lost data: stopped). */
 export interface PartHealth {
@@ -17,8 +18,8 @@ export interface HealthStatus {
   failing: string[];
   /** STORE_URL's store: a failed write (ENOSPC, EROFS, Redis down) shows here, never as a repository failing. */
   store: PartHealth;
-  /** Per repository: its last poll cycle against GitHub. */
-  github: Record<string, PartHealth>;
+  /** Per repository: its last poll cycle against GitHub (why it failed, in words), webhook signatures, budget left. */
+  github: Record<string, RepoHealth>;
   /** The machines' provider (Fly or local), as its last create found it; absent on an intake-only hub. */
   provider?: PartHealth & { kind: string };
 }

@@ -106,6 +106,7 @@ describe("reporter and observer", () => {
       tmuxSocket: join(dir, "tmux.sock"),
       session: "thopter",
       heartbeatMs: 10_000,
+      usageReportMs: 5_000,
       fallbackAfterMs: 60_000,
       postTimeoutMs: 500,
     };

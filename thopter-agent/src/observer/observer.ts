@@ -73,8 +73,7 @@ export class Observer {
     const { stateDir, heartbeatMs, usageReportMs } = this.options.config;
     const last = readLastState(stateDir);
     const usageNews = JSON.stringify(readUsage(stateDir)) !== JSON.stringify(last?.report.usage);
-    if (last && now - last.reportedAt < (usageNews ? usageReportMs : heartbeatMs)) return;
-    if (!last && now - this.started < this.options.config.heartbeatMs) return;
+    if (now - (last?.reportedAt ?? this.started) < (usageNews ? usageReportMs : heartbeatMs)) return;
     const state = last?.report.state ?? "booting";
     const report: StatusReport = {
       state,

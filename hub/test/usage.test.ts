@@ -10,6 +10,7 @@ import { renderNotice } from "../src/notifier/comment.js";
 import { registerUsageMetrics } from "../src/usage/metrics.js";
 import { costText, formatUsd, usageLine, usageTotal, usageView } from "../src/usage/view.js";
 import { BASE, failure, tempDir } from "./config-fixtures.js";
+import { fields } from "./registry-fixtures.js";
 
 const SONNET = "claude-sonnet-4-5-20250929";
 const AT = "2026-01-01T10:00:00.000Z";
@@ -17,21 +18,7 @@ const AT = "2026-01-01T10:00:00.000Z";
 const models = (input = 1000): ModelUsage => ({
   [SONNET]: { input, output: 100, cacheRead: 10_000, cacheWrite: 1000 },
 });
-const record: ThopterRecord = {
-  id: "t1",
-  requestId: "r1",
-  repo: "acme/widgets",
-  issueNumber: 7,
-  issueTitle: "Widgets wobble",
-  branch: "thopter/7--t1",
-  gc: "default",
-  prompt: "default",
-  state: "done",
-  stateSince: AT,
-  createdAt: AT,
-  machine: null,
-  timeline: [],
-};
+const record: ThopterRecord = { ...fields("t1"), state: "done", stateSince: AT, createdAt: AT, timeline: [] };
 const ctx = { webUrl: "https://github.com", now: Date.parse(AT), csrf: "", prices: DEFAULT_PRICES };
 
 describe("the usage view", () => {

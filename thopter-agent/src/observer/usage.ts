@@ -20,7 +20,7 @@ function count(value: unknown): number {
 }
 
 function clamp(n: number): number {
-  return Math.min(Math.max(n, 0), Number.MAX_SAFE_INTEGER);
+  return Math.min(n, Number.MAX_SAFE_INTEGER);
 }
 
 /** `message.usage` of an assistant transcript line, with its message id and model; undefined for any other line. */
@@ -43,6 +43,15 @@ export function assistantUsage(line: string): { id: string; model: string; count
   };
 }
 
+function max(a: TokenCounts, b: TokenCounts): TokenCounts {
+  return {
+    input: Math.max(a.input, b.input),
+    output: Math.max(a.output, b.output),
+    cacheRead: Math.max(a.cacheRead, b.cacheRead),
+    cacheWrite: Math.max(a.cacheWrite, b.cacheWrite),
+  };
+}
+
 function minus(a: TokenCounts, b: TokenCounts): TokenCounts {
   return {
     input: a.input - b.input,
@@ -54,7 +63,7 @@ function minus(a: TokenCounts, b: TokenCounts): TokenCounts {
 
 /**
  * Token totals by model from transcript lines. The CLI writes one line per content block of a response, each with
- * the message's id and its usage so far (the output count grows): a message counts once, with its latest usage.
+ * the message's id and its usage so far (the output count grows): a message counts once, with its largest usage.
  * A line seen again (a file re-read after truncation, a resumed session copying its history) changes nothing.
  */
 export class UsageTally {
@@ -68,7 +77,9 @@ export class UsageTally {
     if (!found) return;
     const before = this.seen.get(found.id);
     const model = this.totals.has(found.model) || this.totals.size < MAX_MODELS - 1 ? found.model : OTHER_MODELS;
-    const counted = before ? { model: before.model, counts: found.counts } : { model, counts: found.counts };
+    // A message's counts only grow as it streams: an earlier line read again takes nothing back.
+    const counts = before ? max(before.counts, found.counts) : found.counts;
+    const counted = { model: before?.model ?? model, counts };
     const delta = minus(counted.counts, before?.counts ?? ZERO_COUNTS);
     if (Object.values(delta).every((n) => n === 0)) return;
     const sum = addCounts(this.totals.get(counted.model) ?? ZERO_COUNTS, delta);

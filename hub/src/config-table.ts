@@ -49,6 +49,8 @@ const MEANING: Record<Variable, string> = {
   PROFILES_FILE: "stored-credential golden-claude profiles (root-only; `pnpm fly` writes it)",
   PROFILE_HOMES_DIR: "local setups: subfolder NAME is golden-claude profile NAME's home",
   GOLDEN_CLAUDES: "golden-claude names `-g` accepts, besides those in PROFILES_FILE",
+  MODEL_PRICES_FILE:
+    "dollars per million tokens by model id prefix, replacing the shipped `protocol/data/model-prices.json` (same shape); read at start",
   LOG_LEVEL: "pino log level",
 };
 

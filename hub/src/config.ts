@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NAME_PATTERN, urlHost } from "@thopter/protocol";
+import { NAME_PATTERN, type PriceTable, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { httpUrl, integer, minutes } from "./config-values.js";
 import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
 import { type GithubIntegration, INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
 import { parseStoreUrl } from "./store/url.js";
+import { loadPrices } from "./usage/prices.js";
 
 export { GithubIntegration } from "./github-integration.js";
 
@@ -20,31 +22,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-/** A whole number from an environment string, range-checked, echoing the bad value (never a secret). */
-function integer(min: number, max: number, fallback: number) {
-  return z
-    .string()
-    .refine((s) => /^\s*-?\d+\s*$/.test(s), { error: (iss) => `${JSON.stringify(iss.input)} is not a whole number` })
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
-}
-
-/** A positive number of minutes (fractions allowed, so tests can use short timeouts). */
-function minutes(fallback: number) {
-  return z
-    .string()
-    .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
-      error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
-    })
-    .transform(Number)
-    .pipe(z.number().positive("must be greater than 0"))
-    .default(fallback);
-}
-
-/** An http(s) URL, without a trailing slash so paths can be appended. */
-const httpUrl = z.url({ protocol: /^https?$/, error: "is not an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
 
 const storeUrl = z.string().superRefine((url, ctx) => {
   try {
@@ -122,6 +99,8 @@ export const EnvSchema = z.object({
   PROFILE_HOMES_DIR: z.string().optional(),
   /** Golden-claude profile names accepted by `-g` (comma-separated), besides the profiles in PROFILES_FILE. */
   GOLDEN_CLAUDES: goldenClaudes.default(["default"]),
+  /** Dollars per million tokens by model (JSON of PriceTable); unset: protocol/data/model-prices.json. */
+  MODEL_PRICES_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 type Variable = keyof typeof EnvSchema.shape;
@@ -168,6 +147,7 @@ export const FIX: Record<Variable, string> = {
   PROFILES_FILE: "set it to the profiles file (default .thopter/profiles.json)",
   PROFILE_HOMES_DIR: "set it to a folder of profile homes (one subfolder per profile name), or leave it unset",
   GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
+  MODEL_PRICES_FILE: "set it to a JSON file shaped like protocol/data/model-prices.json, or leave it unset",
   LOG_LEVEL: "set it to info, or debug for more detail",
 };
 
@@ -177,6 +157,8 @@ export type HubConfig = Omit<z.infer<typeof EnvSchema>, "GITHUB_INTEGRATION_JSON
   githubApp?: GithubAppConfig;
   /** GITHUB_INTEGRATION_JSON, parsed. */
   integration: GithubIntegration;
+  /** MODEL_PRICES_FILE, read and parsed (or the shipped table). */
+  prices: PriceTable;
 };
 
 /** `path` inside a variable's JSON value, e.g. `repositories["acme/w"].coderToken`. */
@@ -230,6 +212,15 @@ function checkGithubApp(config: z.infer<typeof EnvSchema>): GithubAppConfig | un
   return app;
 }
 
+/** `read()`, its failure as the one line naming `variable`. */
+function attempt<T>(variable: Variable, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new ConfigError(variable, `${variable}: ${(err as Error).message}; ${FIX[variable]}`);
+  }
+}
+
 function checkCombinations(config: z.infer<typeof EnvSchema>): void {
   if (config.PROVIDER === "fly") {
     for (const variable of ["FLY_API_TOKEN", "APP_NAME", "THOPTER_IMAGE"] as const) {
@@ -257,11 +248,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const config = result.data;
   checkCombinations(config);
   const githubApp = checkGithubApp(config);
+  const prices = attempt("MODEL_PRICES_FILE", () => loadPrices(config.MODEL_PRICES_FILE));
   const { GITHUB_INTEGRATION_JSON: integration, ...rest } = config;
   return {
     ...rest,
     integration,
     githubApp,
+    prices,
     HUB_PUBLIC_URL: config.HUB_PUBLIC_URL ?? `http://${urlHost(config.HUB_HOST)}:${config.HUB_PORT}`,
   };
 }

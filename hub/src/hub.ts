@@ -144,7 +144,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
           authorize: auth.guardAction,
         });
-  if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
+  if (thopters) registerThopterGauge(metrics.registry, thopters.registry, config.prices);
   const intake = new Intake({
     queue,
     replies,
@@ -178,9 +178,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   });
   registerHealthGauge(metrics.registry, health);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
-  const notifier =
-    thopters &&
-    new Notifier({ registry: thopters.registry, replies, clients, repoInfo, hubUrl: config.HUB_PUBLIC_URL, log });
+  const notifier = thopters && new Notifier({ registry: thopters.registry, replies, clients, repoInfo, config, log });
   const dashboard =
     thopters &&
     createDashboard({

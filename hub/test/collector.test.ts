@@ -100,6 +100,29 @@ describe("collector", () => {
     expect(c.hub.registry.get("t1")?.pushedAt).toBe(pushed.at);
   });
 
+  it("keeps the thopter's usage report beside the proxy's, never letting an older report take it back", async () => {
+    const t = await c.addThopter("t1", "working");
+    const counts = (input: number) => ({ "claude-sonnet-4-5": { input, output: 2, cacheRead: 3, cacheWrite: 4 } });
+    const proxy: BrokerReport = { idempotencyKey: "u1", at: now(), body: { kind: "usage", models: counts(50) } };
+    await c.post("/v1/reports", t.broker, proxy);
+    const later = "2030-01-01T00:00:02.000Z";
+    await c.post(
+      "/v1/status",
+      t.status,
+      status({ event: "heartbeat", reason: "heartbeat", at: later, usage: counts(10) }),
+    );
+    expect(c.hub.registry.get("t1")?.usage).toEqual({
+      proxy: { models: counts(50), at: proxy.at },
+      transcript: { models: counts(10), at: later },
+    });
+    // A report spooled while the hub was away arrives after a newer one: its smaller totals are not news.
+    await c.post("/v1/status", t.status, status({ at: "2030-01-01T00:00:01.000Z", usage: counts(5) }));
+    expect(c.hub.registry.get("t1")?.usage?.transcript).toEqual({ models: counts(10), at: later });
+    // Kept with the record at the registry's checkpoint (a lost one is restored by the next cumulative report).
+    await c.hub.registry.checkpoint();
+    expect((await c.restartedView("t1"))?.usage?.transcript?.models).toEqual(counts(10));
+  });
+
   it("counts a retried broker report once, also after the hub restarts", async () => {
     const t = await c.addThopter("t1", "working");
     const report = brokerStatus("outbox-17", "done");

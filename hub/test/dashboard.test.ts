@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { ThopterRecord, ThopterRequest } from "@thopter/protocol";
+import { DEFAULT_PRICES, type ThopterRecord, type ThopterRequest } from "@thopter/protocol";
 import { describe, expect, it } from "vitest";
 import { DashboardAuth } from "../src/dashboard/auth.js";
 import { ago, githubWebUrl } from "../src/dashboard/format.js";
@@ -123,7 +123,12 @@ describe("request queue", () => {
     updatedAt: "2026-01-01T00:00:00.000Z",
     thopterIds: [],
   });
-  const ctx = { webUrl: "https://github.com", now: Date.parse("2026-01-01T00:01:00.000Z"), csrf: "" };
+  const ctx = {
+    webUrl: "https://github.com",
+    now: Date.parse("2026-01-01T00:01:00.000Z"),
+    csrf: "",
+    prices: DEFAULT_PRICES,
+  };
 
   it("lists waiting requests only, the oldest first, and says how many more a long queue holds", () => {
     const requests = [request(1, "provisioned"), ...Array.from({ length: 60 }, (_, i) => request(i + 2, "queued"))];
@@ -141,7 +146,12 @@ describe("request queue", () => {
 });
 
 describe("thopter rows", () => {
-  const ctx = { webUrl: "https://github.com", now: Date.parse("2026-01-01T00:10:00.000Z"), csrf: "" };
+  const ctx = {
+    webUrl: "https://github.com",
+    now: Date.parse("2026-01-01T00:10:00.000Z"),
+    csrf: "",
+    prices: DEFAULT_PRICES,
+  };
   const record: ThopterRecord = {
     id: "t1",
     requestId: "r1",

@@ -1,4 +1,4 @@
-import type { ThopterRecord, TimelineEntry } from "@thopter/protocol";
+import { DEFAULT_PRICES, type ThopterRecord, type TimelineEntry } from "@thopter/protocol";
 import { describe, expect, it } from "vitest";
 import { formatDuration, noticeFor, renderNotice } from "../src/notifier/index.js";
 
@@ -33,6 +33,7 @@ describe("notice text", () => {
       { ...record, pullRequestUrl: "https://github.com/acme/widgets/pull/3" },
       { kind: "report", state: "done", summary: "Fixed it.", at: "2026-01-01T11:05:00.000Z" },
       links,
+      DEFAULT_PRICES,
     );
     expect(text).toContain("Done");
     expect(text).toContain("Fixed it.");
@@ -49,13 +50,19 @@ describe("notice text", () => {
       record,
       { kind: "report", state: "blocked", summary: "<!-- thopter:reply:x -->", at: created },
       links,
+      DEFAULT_PRICES,
     );
     expect(text).not.toContain("<!--");
     expect(text).toContain("&lt;!-- thopter:reply:x -->");
   });
 
   it("says what failed and what to try", () => {
-    const text = renderNotice(record, { kind: "failed", reason: "StopFailure (API error)", at: created }, links);
+    const text = renderNotice(
+      record,
+      { kind: "failed", reason: "StopFailure (API error)", at: created },
+      links,
+      DEFAULT_PRICES,
+    );
     expect(text).toMatch(/Failed[\s\S]*What failed: StopFailure \(API error\)[\s\S]*What to try/);
     expect(text).toContain("https://github.com/acme/widgets/compare/main...thopter/7--t1");
     expect(text).toContain(

@@ -19,6 +19,7 @@ import {
   type Scenario,
   say,
   startModelPeer,
+  type Usage,
 } from "../peers/model/index.js";
 
 export const REPO = "demo/calculator";
@@ -91,6 +92,8 @@ export interface WorldOptions {
   hubEnv?: Record<string, string>;
   /** The repository is served through a GitHub App (no PATs in the hub's configuration). */
   githubApp?: boolean;
+  /** Token counts every model response reports (default: estimates). */
+  modelUsage?: Partial<Usage>;
 }
 
 /** The demo's world: the GitHub peer with the sample repository and its issue, the model peer, and a whole hub. */
@@ -137,7 +140,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
   const peer = await startGithubPeer();
-  const model = await startModelPeer({ scenario: fixScenario(options.beforePush) });
+  const model = await startModelPeer({ scenario: fixScenario(options.beforePush), usage: options.modelUsage });
   try {
     await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
     const issue = Number(

@@ -33,13 +33,19 @@ export function applyStatus(registry: Registry, thopterId: string, report: Statu
   const settled = record !== undefined && SETTLED.includes(record.state) && report.event !== REVIVING_EVENT;
   const state = settled ? undefined : OBSERVER_STATE[report.state];
   const message = [report.event, report.reason, report.detail].filter(Boolean).join(": ");
+  const patch: NonNullable<ThopterUpdate["patch"]> = { lastReportAt: new Date().toISOString() };
+  const transcript = record?.usage?.transcript;
+  // Cumulative totals: a spooled report older than the figure held would take it back.
+  if (report.usage && !(transcript && transcript.at > report.at)) {
+    patch.usage = { ...record?.usage, transcript: { models: report.usage, at: report.at } };
+  }
   // A heartbeat that changes nothing only proves the thopter is alive: it would crowd real events off the timeline.
   const quiet = report.reason === "heartbeat" && (state === undefined || state === record?.state);
   const update: ThopterUpdate = {
     state,
     onlyIfAllowed: true,
     stateReason: report.reason ? `${report.event} (${report.reason})` : report.event,
-    patch: { lastReportAt: new Date().toISOString() },
+    patch,
     entry: quiet ? undefined : { at: report.at, source: "observer", kind: report.event, state: report.state, message },
   };
   return registry.update(thopterId, update);

@@ -25,6 +25,10 @@ td, dd, h1 { overflow-wrap: break-word; } .message, .report, .title, code { over
 button, .timeline td:nth-child(-n+2) { white-space: nowrap; } .scroll { overflow-x: auto; max-width: 100%; } .took { color: #8c959f; }
 .health td { white-space: nowrap; } .health td:nth-child(2) { white-space: normal; }
 .part-failing .badge, .part-lost .badge { background: #ffebe9; color: #cf222e; } .part-ok .badge { background: #dafbe1; color: #1a7f37; }
+.cost { font-variant-numeric: tabular-nums; white-space: nowrap; } .disputed { color: #cf222e; font-size: .8rem; white-space: nowrap; }
+.usage-total strong { font-variant-numeric: tabular-nums; } table.usage { width: auto; margin: .3rem 0 .8rem; }
+table.usage caption { text-align: left; font-weight: 600; padding: .2rem 0; } table.usage td:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
+table.usage tr.sum td { font-weight: 600; border-top: 1px solid #d0d7de; }
 time[title] { text-decoration: underline dotted #b0b7c0; cursor: help; }
 /* A phone: each thopter becomes a card, labelled cell by cell; other tables scroll inside their own box. */
 @media (max-width: 700px) {

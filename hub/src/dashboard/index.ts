@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import type { PriceTable } from "@thopter/protocol";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import type { HealthStatus } from "../http/routes/health.js";
@@ -30,11 +31,12 @@ export interface DashboardOptions {
   stopper: Pick<Stopper, "stop">;
   /** Who may see and change the swarm (the dashboard token; shared with the hub's APIs). */
   auth: DashboardAuth;
-  /** MAX_THOPTERS, GITHUB_API_URL, PROFILES_FILE (its expiry warnings). */
+  /** MAX_THOPTERS, GITHUB_API_URL, PROFILES_FILE (its expiry warnings), the price table (MODEL_PRICES_FILE). */
   config: {
     MAX_THOPTERS: number;
     GITHUB_API_URL: string;
     PROFILES_FILE?: string;
+    prices: PriceTable;
   };
   /** One warning per failing part (store, GitHub per repository, provider) and per GitHub App problem, on every page. */
   healthWarnings?: () => string[];
@@ -94,6 +96,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     auth,
     maxThopters: config.MAX_THOPTERS,
     webUrl: githubWebUrl(config.GITHUB_API_URL),
+    prices: config.prices,
     warnings: allWarnings,
     log: log.child({ component: "dashboard" }),
   };
@@ -104,7 +107,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     coalesceMs: options.coalesceMs,
     heartbeatMs: options.heartbeatMs,
     async render(ids, queueChanged) {
-      const ctx: ViewContext = { webUrl: deps.webUrl, now: Date.now(), csrf: "" };
+      const ctx: ViewContext = { webUrl: deps.webUrl, now: Date.now(), csrf: "", prices: deps.prices };
       const rows = ids.flatMap((id) => {
         const record = registry.get(id);
         return record ? [{ id, html: thopterRow(record, ctx).value }] : [];

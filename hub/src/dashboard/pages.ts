@@ -12,6 +12,7 @@ import {
   type ViewContext,
 } from "./rows.js";
 import { REPORT_FILTER, reportsTable } from "./timeline.js";
+import { usageSection } from "./usage.js";
 
 export const PAGE_SIZE = 50;
 
@@ -129,6 +130,7 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
 <dl><dt>branch</dt><dd><code>${r.branch}</code></dd><dt>created</dt><dd>${timeTag(r.createdAt, ctx.now)}</dd>
 <dt>machine</dt><dd>${r.machine ? `${r.machine.provider} ${r.machine.id}` : "none"}</dd>
 ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
+<section><h2>Usage</h2><div id="usage">${usageSection(r, ctx)}</div></section>
 <section><h2>Terminal</h2>${frame(view.viewers.terminal, "terminal", "terminal")}</section>
 <section><h2>Session log</h2>${frame(view.viewers.sessionLog, "log", "session log")}</section>
 <section><h2>Boot log</h2>${

@@ -1,10 +1,11 @@
-import { type ThopterRecord, ThopterState } from "@thopter/protocol";
+import { type PriceTable, type ThopterRecord, ThopterState } from "@thopter/protocol";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
 import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import { usageTotal } from "../usage/view.js";
 import { SCRIPT, STYLE } from "./assets.js";
 import type { DashboardAuth, Visitor } from "./auth.js";
 import type { Html } from "./html.js";
@@ -20,6 +21,7 @@ export interface DashboardRouteDeps {
   auth: DashboardAuth;
   maxThopters: number;
   webUrl: string;
+  prices: PriceTable;
   /** Every page's warnings, as of now. */
   warnings: () => readonly string[];
   /** The hub's failing parts (store, GitHub per repository, provider), as of now. */
@@ -77,7 +79,16 @@ export function status(deps: DashboardRouteDeps): SwarmStatus {
         "those agents can reach any address. Rows marked “no firewall”.",
     );
   }
-  return { paused: deps.scheduler.isPaused, active: activeCount(records), max: deps.maxThopters, warnings };
+  return {
+    paused: deps.scheduler.isPaused,
+    active: activeCount(records),
+    max: deps.maxThopters,
+    warnings,
+    usage: usageTotal(
+      records.map((r) => r.usage),
+      deps.prices,
+    ),
+  };
 }
 
 const VIEWER_PATHS: Record<string, ViewerKind> = { terminal: "terminal", log: "sessionLog", "boot-log": "bootLog" };
@@ -87,7 +98,12 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
   const { registry, auth } = deps;
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: "8kb" });
-  const ctx = (visitor: Visitor): ViewContext => ({ webUrl: deps.webUrl, now: Date.now(), csrf: visitor.csrf });
+  const ctx = (visitor: Visitor): ViewContext => ({
+    webUrl: deps.webUrl,
+    now: Date.now(),
+    csrf: visitor.csrf,
+    prices: deps.prices,
+  });
 
   router.get(["/dashboard/style.css", "/dashboard/app.js"], (req, res) => {
     res.set({ "cache-control": "no-cache", "x-content-type-options": "nosniff" });

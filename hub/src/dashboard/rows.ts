@@ -1,7 +1,9 @@
-import { ACTIVE_STATES, type ThopterRecord, type ThopterRequest } from "@thopter/protocol";
+import { ACTIVE_STATES, type PriceTable, type ThopterRecord, type ThopterRequest } from "@thopter/protocol";
+import type { UsageTotal } from "../usage/view.js";
 import { activityText, reasonWords } from "./activity.js";
 import { timeTag } from "./format.js";
 import { type Html, html, safeUrl } from "./html.js";
+import { costCell, totalText } from "./usage.js";
 
 /** What every page and live update needs to draw thopters. */
 export interface ViewContext {
@@ -10,6 +12,8 @@ export interface ViewContext {
   now: number;
   /** The session's CSRF token; live updates render "" and the page's script fills in its own. */
   csrf: string;
+  /** What costs are worked out with (MODEL_PRICES_FILE or the shipped table). */
+  prices: PriceTable;
 }
 
 export interface SwarmStatus {
@@ -17,6 +21,8 @@ export interface SwarmStatus {
   active: number;
   max: number;
   warnings: readonly string[];
+  /** Every thopter's usage added up. */
+  usage: UsageTotal;
 }
 
 const STOPPABLE = (state: ThopterRecord["state"]) => state !== "stopping" && state !== "gone";
@@ -79,6 +85,7 @@ export function thopterRow(r: Readonly<ThopterRecord>, ctx: ViewContext): Html {
 <td data-label="in state">${timeTag(r.stateSince, ctx.now, "since")}</td>
 <td data-label="last report">${lastReportCell(r, ctx.now)}</td>
 <td data-label="links">${links(r, ctx)}</td>
+<td data-label="cost">${costCell(r, ctx)}</td>
 <td data-label="golden claude / prompt">${r.gc} / ${r.prompt}</td>
 <td>${
     STOPPABLE(r.state)
@@ -88,7 +95,7 @@ export function thopterRow(r: Readonly<ThopterRecord>, ctx: ViewContext): Html {
 </tr>`;
 }
 
-export const ROW_HEADINGS = html`<tr><th>thopter</th><th>issue</th><th>repo</th><th>state</th><th>in state</th><th>last report</th><th>links</th><th>golden claude / prompt</th><th></th></tr>`;
+export const ROW_HEADINGS = html`<tr><th>thopter</th><th>issue</th><th>repo</th><th>state</th><th>in state</th><th>last report</th><th>links</th><th>cost</th><th>golden claude / prompt</th><th></th></tr>`;
 
 /** Running or paused, capacity and warnings: the top of every page, refreshed live. */
 export function statusBar(status: SwarmStatus, ctx: ViewContext): Html {
@@ -96,6 +103,7 @@ export function statusBar(status: SwarmStatus, ctx: ViewContext): Html {
   return html`<span class="${status.paused ? "paused" : "running"}">${status.paused ? "Paused: no new thopters start" : "Running"}</span>
 <form method="post" action="/${action}">${csrfField(ctx)}<button>${action}</button></form>
 <span class="capacity">Capacity: ${status.active} / ${status.max} active</span>
+${totalText(status.usage)}
 ${status.warnings.map((w) => html`<p class="warning">⚠ ${w}</p>`)}`;
 }
 

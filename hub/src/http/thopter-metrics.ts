@@ -1,9 +1,14 @@
-import { ThopterState } from "@thopter/protocol";
+import { type PriceTable, ThopterState } from "@thopter/protocol";
 import { Gauge, type Registry as MetricsRegistry } from "prom-client";
 import type { Registry } from "../registry/index.js";
+import { registerUsageMetrics } from "../usage/metrics.js";
 
-/** `thopter_thopters{state}` on /metrics: every state is present (0 when empty), so dashboards see a flat line. */
-export function registerThopterGauge(metrics: MetricsRegistry, registry: Registry): void {
+/**
+ * `thopter_thopters{state}` on /metrics: every state is present (0 when empty), so dashboards see a flat line; and
+ * the thopters' model usage and cost (`registerUsageMetrics`).
+ */
+export function registerThopterGauge(metrics: MetricsRegistry, registry: Registry, prices: PriceTable): void {
+  registerUsageMetrics(metrics, () => registry.list(), prices);
   new Gauge({
     name: "thopter_thopters",
     help: "Thopter records by lifecycle state",

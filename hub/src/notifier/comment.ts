@@ -1,4 +1,5 @@
-import type { ThopterRecord } from "@thopter/protocol";
+import type { PriceTable, ThopterRecord } from "@thopter/protocol";
+import { usageLine, usageView } from "../usage/view.js";
 
 /** What a notice links to, besides the record itself. */
 export interface NoticeLinks {
@@ -38,7 +39,12 @@ function neutralise(text: string): string {
 }
 
 /** The comment posted on the thopter's issue (without the exactly-once marker, which `DurableComments` appends). */
-export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent, links: NoticeLinks): string {
+export function renderNotice(
+  record: Readonly<ThopterRecord>,
+  event: NoticeEvent,
+  links: NoticeLinks,
+  prices: PriceTable,
+): string {
   const page = `${links.hubUrl}/thopters/${encodeURIComponent(record.id)}`;
   const ran = formatDuration(Date.parse(event.at) - Date.parse(record.createdAt));
   const compare = `${links.repoHtmlUrl}/compare/${links.defaultBranch}...${record.branch}`;
@@ -61,6 +67,8 @@ export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent
         "if it fails the same way, check the hub's log and the golden claude's credentials.",
     );
   }
+  const usage = usageView(record.usage, prices);
+  if (usage) lines.push(`- Usage so far: ${usageLine(usage)}`);
   lines.push(`- Session log: ${page}/log · Terminal: ${page}/terminal · Dashboard: ${page}`);
   return lines.join("\n");
 }

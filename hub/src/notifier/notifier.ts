@@ -1,4 +1,4 @@
-import type { ThopterRecord, ThopterState } from "@thopter/protocol";
+import type { PriceTable, ThopterRecord, ThopterState } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import type { Registry, RegistryChange } from "../registry/index.js";
@@ -19,8 +19,8 @@ export interface NotifierDeps {
   clients: GitHubClients;
   /** The hub's cache of repository facts (default branch, …), shared with the scheduler. */
   repoInfo: RepoInfoCache;
-  /** HUB_PUBLIC_URL: the base of the dashboard links in comments. */
-  hubUrl: string;
+  /** HUB_PUBLIC_URL (the base of the dashboard links in comments) and the price table its costs are worked out with. */
+  config: { HUB_PUBLIC_URL: string; prices: PriceTable };
   log: Logger;
   /** How long after a failed post the pending notices are retried (30 s by default). */
   retryMs?: number;
@@ -162,7 +162,7 @@ export class Notifier {
   }
 
   private async post(notice: Notice): Promise<void> {
-    const { replies, hubUrl, log } = this.deps;
+    const { replies, config, log } = this.deps;
     const { record, key } = notice;
     if (!this.deps.clients.has(record.repo)) {
       // Configuration changed since the thopter started: retrying would never help.
@@ -174,9 +174,11 @@ export class Notifier {
       const links = {
         repoHtmlUrl: repo.htmlUrl,
         defaultBranch: repo.defaultBranch,
-        hubUrl: hubUrl.replace(/\/+$/, ""),
+        hubUrl: config.HUB_PUBLIC_URL.replace(/\/+$/, ""),
       };
-      const text = renderNotice(record, notice.event, links);
+      // Usage as of now: reports that came in while the notice waited count too.
+      const usage = this.deps.registry.get(record.id)?.usage ?? record.usage;
+      const text = renderNotice({ ...record, usage }, notice.event, links, config.prices);
       if (await replies.send(key, record.repo, record.issueNumber, text)) return;
       log.warn({ thopterId: record.id, key }, "notice not posted yet; will retry");
     } catch (err) {

@@ -7,6 +7,7 @@ import { Notifier, RepoInfoCache } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
 import { DurableComments } from "@thopter/hub/requests/durable-comments";
 import { openStore } from "@thopter/hub/store/index";
+import { DEFAULT_PRICES } from "@thopter/protocol";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callAsAgent, postAsAgent, toolCall } from "./agent-mcp.js";
@@ -36,7 +37,7 @@ async function announce(w: World): Promise<string[]> {
     replies: new DurableComments(store, clients, log),
     clients,
     repoInfo: new RepoInfoCache(clients),
-    hubUrl: "http://hub",
+    config: { HUB_PUBLIC_URL: "http://hub", prices: DEFAULT_PRICES },
     log,
   });
   try {

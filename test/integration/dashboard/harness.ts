@@ -8,7 +8,7 @@ import { createApp } from "@thopter/hub/http/app";
 import { Registry } from "@thopter/hub/registry/index";
 import { RequestQueue } from "@thopter/hub/requests/queue";
 import { openStore, type Store } from "@thopter/hub/store/index";
-import type { ThopterState } from "@thopter/protocol";
+import { DEFAULT_PRICES, type ThopterState } from "@thopter/protocol";
 import { pino } from "pino";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll } from "vitest";
@@ -62,7 +62,7 @@ export async function startDashboard(options: Partial<DashboardOptions> = {}): P
       },
     },
     auth: new DashboardAuth(TOKEN, "http://hub.example.test"),
-    config: { MAX_THOPTERS: 10, GITHUB_API_URL: "https://api.github.com" },
+    config: { MAX_THOPTERS: 10, GITHUB_API_URL: "https://api.github.com", prices: DEFAULT_PRICES },
     log,
     ...options,
   });

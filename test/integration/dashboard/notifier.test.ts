@@ -7,6 +7,7 @@ import { Notifier, RepoInfoCache } from "@thopter/hub/notifier/index";
 import { Registry } from "@thopter/hub/registry/index";
 import { DurableComments, replyMarker } from "@thopter/hub/requests/durable-comments";
 import { openStore, type Store } from "@thopter/hub/store/index";
+import { DEFAULT_PRICES } from "@thopter/protocol";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type GithubPeer, type RequestLogEntry, startGithubPeer } from "../../peers/github/index.js";
@@ -70,7 +71,7 @@ async function startParts(options: { notify?: boolean } = {}) {
       replies,
       clients,
       repoInfo: new RepoInfoCache(clients),
-      hubUrl: `${HUB_URL}/`,
+      config: { HUB_PUBLIC_URL: `${HUB_URL}/`, prices: DEFAULT_PRICES },
       log,
       retryMs: 200,
     });

@@ -3,6 +3,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_PRICES } from "@thopter/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { BEARER, type DashboardSetup, startDashboard } from "../dashboard/harness.js";
 import { until } from "../hub/harness.js";
@@ -67,6 +68,7 @@ describe("credential expiry on the dashboard", () => {
       config: {
         MAX_THOPTERS: 10,
         GITHUB_API_URL: "https://api.github.com",
+        prices: DEFAULT_PRICES,
         PROFILES_FILE: join(cli.dir, ".thopter", "profiles.json"),
       },
       now: () => clock.now,

@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Observer, type ObserverConfig, Reporter, readLastState, Spool, statusFromHook } from "@thopter/agent";
 import { StatusReport } from "@thopter/protocol";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fakeCollector } from "./fake-collector.js";
 
 const AT = new Date("2026-01-02T03:04:05.000Z");
 
@@ -69,27 +68,6 @@ describe("hook events → status reports", () => {
   });
 });
 
-/** A collector stand-in: answers `status` (200 unless told otherwise) and records what it took. */
-async function fakeCollector() {
-  const received: Array<{ auth: string | undefined; body: StatusReport }> = [];
-  let answer = 200;
-  const server: Server = createServer(async (req: IncomingMessage, res) => {
-    let body = "";
-    for await (const chunk of req) body += chunk;
-    if (answer === 200) received.push({ auth: req.headers.authorization, body: JSON.parse(body) });
-    res.writeHead(answer, { "content-type": "application/json" }).end("{}");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    answerWith(status: number) {
-      answer = status;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe("reporter and observer", () => {
   let dir: string;
   let hub: Awaited<ReturnType<typeof fakeCollector>>;
@@ -106,6 +84,7 @@ describe("reporter and observer", () => {
       tmuxSocket: join(dir, "tmux.sock"),
       session: "thopter",
       heartbeatMs: 10_000,
+      usageReportMs: 5_000,
       fallbackAfterMs: 60_000,
       postTimeoutMs: 500,
     };

@@ -16,5 +16,6 @@
  * ```
  */
 export { type Message, type MessagesRequest, textParts } from "./messages-schema.js";
+export type { Usage } from "./response.js";
 export * from "./scenario.js";
 export { type ModelPeer, type ModelPeerOptions, type RecordedRequest, startModelPeer } from "./server.js";

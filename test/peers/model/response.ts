@@ -15,7 +15,7 @@ export interface AssistantMessage {
   usage: Usage;
 }
 
-interface Usage {
+export interface Usage {
   input_tokens: number;
   output_tokens: number;
   cache_creation_input_tokens: number;
@@ -27,7 +27,13 @@ const anthropicId = (prefix: string): string => `${prefix}_01${randomBytes(12).t
 /** A rough token count (4 characters a token), enough for the CLI's cost and context displays. */
 export const estimateTokens = (value: unknown): number => Math.max(1, Math.ceil(JSON.stringify(value).length / 4));
 
-export function assistantMessage(reply: Reply, model: string, inputTokens: number): AssistantMessage {
+/** `usage` replaces the estimated counts (tests that check what the served usage costs). */
+export function assistantMessage(
+  reply: Reply,
+  model: string,
+  inputTokens: number,
+  usage: Partial<Usage> = {},
+): AssistantMessage {
   const content: AssistantMessage["content"] = [];
   if (reply.text) content.push({ type: "text", text: reply.text });
   for (const call of reply.toolCalls ?? []) {
@@ -47,6 +53,7 @@ export function assistantMessage(reply: Reply, model: string, inputTokens: numbe
       output_tokens: estimateTokens(content),
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
+      ...usage,
     },
   };
 }

@@ -12,7 +12,14 @@ import {
   toolResultBlocks,
   toolResultText,
 } from "./messages-schema.js";
-import { type AssistantMessage, apiError, assistantMessage, estimateTokens, sseEvents } from "./response.js";
+import {
+  type AssistantMessage,
+  apiError,
+  assistantMessage,
+  estimateTokens,
+  sseEvents,
+  type Usage,
+} from "./response.js";
 import type { Reply, Scenario, ToolCall, ToolResult, TurnContext } from "./scenario.js";
 import { toolCallProblems } from "./tool-calls.js";
 
@@ -22,6 +29,8 @@ export interface ModelPeerOptions {
   finalText?: string;
   /** Answer for side requests (titles, summaries…); they never consume scenario turns. */
   auxiliaryText?: string;
+  /** Token counts every response reports, instead of estimates (each response's `usage` is in `requests`). */
+  usage?: Partial<Usage>;
   logger?: Logger;
 }
 
@@ -180,7 +189,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
     const inputTokens = estimateTokens(request.messages);
     if (isSummaryRequest(request)) turnOffset = lastAnswered + 1;
     if (!isMainLoop(request)) {
-      const message = assistantMessage({ text: sideAnswer(request) }, request.model, inputTokens);
+      const message = assistantMessage({ text: sideAnswer(request) }, request.model, inputTokens, options.usage);
       record(req, { kind: "auxiliary", body: request, response: message });
       return respond(res, request, message);
     }
@@ -197,7 +206,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
       return sendJson(res, reply.error.status, apiError(reply.error.type, reply.error.message));
     }
     problems.push(...toolCallProblems(request, turn, reply.toolCalls ?? []));
-    const message = assistantMessage(reply, request.model, inputTokens);
+    const message = assistantMessage(reply, request.model, inputTokens, options.usage);
     for (const block of message.content) if (block.type === "tool_use") calls.set(block.id, block);
     lastAnswered = Math.max(lastAnswered, turn);
     log.info({ turn, stop: message.stop_reason, tools: reply.toolCalls?.map((call) => call.name) }, "main turn");

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { IssueSnapshot, WorkspacePlan } from "../init/plan.js";
 import type { AgentUser } from "./agent-user.js";
 import type { RunningBroker } from "./broker.js";
-import { TMUX_SESSION, tmuxSocket } from "./claude.js";
+import { projectsDir, TMUX_SESSION, tmuxSocket } from "./claude.js";
 import type { ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { machinePath } from "./machine-path.js";
@@ -38,9 +38,11 @@ export function workspacePlan({ job, layout, agent, repoDir, broker, issue }: Pl
       collectorUrl: job.collectorUrl,
       statusTokenFile: machinePath(job.files.statusToken, layout.fsRoot),
       stateDir: join(layout.home, ".thopter", "status"),
+      transcriptsDir: projectsDir(layout.home, repoDir),
       tmuxSocket: tmuxSocket(layout.tmuxDir, agent.uid),
       session: TMUX_SESSION,
       heartbeatMs: (job.heartbeatSeconds ?? 30) * 1_000,
+      usageReportMs: 5_000,
       fallbackAfterMs: 120_000,
       postTimeoutMs: 2_000,
     },

@@ -16,8 +16,12 @@ export const ObserverConfig = z.strictObject({
   /** tmux server socket and session of Claude's pane, for the activity fallback. */
   tmuxSocket: z.string().startsWith("/"),
   session: z.string().min(1).default("thopter"),
+  /** Claude Code's transcripts of the workspace, whose usage figures the observer counts (unset: none counted). */
+  transcriptsDir: z.string().startsWith("/").optional(),
   /** A heartbeat goes out when nothing was reported for this long. */
   heartbeatMs: z.number().int().positive().default(30_000),
+  /** New usage goes out with the next report, or after this long without one. */
+  usageReportMs: z.number().int().positive().default(5_000),
   /** Until a first hook fires, pane activity stands in for hooks once this long has passed since start. */
   fallbackAfterMs: z.number().int().positive().default(120_000),
   /** How long one report may take before it is spooled instead: hooks must never hold Claude up. */

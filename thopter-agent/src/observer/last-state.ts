@@ -1,6 +1,5 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { StatusReport } from "@thopter/protocol";
+import { readStateFile, writeStateFile } from "./state-file.js";
 
 /** What was last reported and when a hook last fired: the hooks write it, the observer's heartbeat repeats it. */
 export interface LastState {
@@ -14,16 +13,9 @@ export interface LastState {
 const FILE = "last.json";
 
 export function readLastState(stateDir: string): LastState | undefined {
-  try {
-    return JSON.parse(readFileSync(join(stateDir, FILE), "utf8")) as LastState;
-  } catch {
-    return undefined;
-  }
+  return readStateFile(stateDir, FILE) as LastState | undefined;
 }
 
-/** Replaced in one rename, so a reader never sees half of it. */
 export function writeLastState(stateDir: string, state: LastState): void {
-  const tmp = join(stateDir, `.${FILE}.${process.pid}`);
-  writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-  renameSync(tmp, join(stateDir, FILE));
+  writeStateFile(stateDir, FILE, state);
 }

@@ -18,9 +18,6 @@ try {
 }
 observer.start();
 log.info("observer started");
-const stop = () => {
-  observer.stop();
-  process.exit(0);
-};
+const stop = () => void observer.stop().finally(() => process.exit(0));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

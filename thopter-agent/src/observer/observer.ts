@@ -4,6 +4,8 @@ import type { ObserverConfig } from "./config.js";
 import { readLastState } from "./last-state.js";
 import { paneDigest } from "./pane.js";
 import { Reporter } from "./reporter.js";
+import { TranscriptUsage } from "./transcript-usage.js";
+import { readUsage } from "./usage-file.js";
 
 export interface ObserverOptions {
   config: ObserverConfig;
@@ -18,10 +20,12 @@ export interface ObserverOptions {
  * The long-running half of status reporting (the hooks are the other): sends what the spool holds once the hub
  * answers again, a heartbeat repeating the last state when nothing was reported for `heartbeatMs`, and, only while
  * no hook has fired at all (hooks broken or removed), pane activity as a stand-in: a changing pane is `working`, a
- * pane unchanged for `fallbackAfterMs` is `waiting`.
+ * pane unchanged for `fallbackAfterMs` is `waiting`. It also counts the model's usage from the session transcripts
+ * (`TranscriptUsage`); new totals ride on the next report, or go out as a heartbeat after `usageReportMs`.
  */
 export class Observer {
   private readonly reporter: Reporter;
+  private readonly usage: TranscriptUsage | undefined;
   private readonly started = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
@@ -32,14 +36,20 @@ export class Observer {
 
   constructor(private readonly options: ObserverOptions) {
     this.reporter = new Reporter(options.config);
+    const { transcriptsDir, stateDir } = options.config;
+    const onError = (err: unknown) =>
+      options.log.warn({ err: (err as Error).message }, "counting usage: a transcript could not be read");
+    this.usage = transcriptsDir ? new TranscriptUsage({ dir: transcriptsDir, stateDir, onError }) : undefined;
   }
 
   start(): void {
+    this.usage?.start();
     this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 1_000);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.usage?.stop();
   }
 
   /** One look; overlapping ticks are skipped (a slow hub must not pile them up). */
@@ -60,9 +70,10 @@ export class Observer {
   }
 
   private async heartbeat(now: number): Promise<void> {
-    const last = readLastState(this.options.config.stateDir);
-    if (last && now - last.reportedAt < this.options.config.heartbeatMs) return;
-    if (!last && now - this.started < this.options.config.heartbeatMs) return;
+    const { stateDir, heartbeatMs, usageReportMs } = this.options.config;
+    const last = readLastState(stateDir);
+    const usageNews = JSON.stringify(readUsage(stateDir)) !== JSON.stringify(last?.report.usage);
+    if (now - (last?.reportedAt ?? this.started) < (usageNews ? usageReportMs : heartbeatMs)) return;
     const state = last?.report.state ?? "booting";
     const report: StatusReport = {
       state,

@@ -4,6 +4,7 @@ import type { ObserverConfig } from "./config.js";
 import { readLastState, writeLastState } from "./last-state.js";
 import { type PostOutcome, postStatus } from "./post.js";
 import { Spool } from "./spool.js";
+import { readUsage } from "./usage-file.js";
 
 /** Sends status reports for one thopter: straight to the hub when nothing waits, else behind what is spooled. */
 export class Reporter {
@@ -24,8 +25,13 @@ export class Reporter {
     return postStatus(this.target(), report);
   }
 
-  /** Reports now or spools; `fromHook` marks that Claude's hooks are alive (the pane fallback stays off). */
-  async report(report: StatusReport, fromHook: boolean, now = Date.now()): Promise<"sent" | "spooled" | "refused"> {
+  /**
+   * Reports now or spools; `fromHook` marks that Claude's hooks are alive (the pane fallback stays off). Every report
+   * carries the observer's latest usage totals (cumulative, so a lost one costs nothing).
+   */
+  async report(state: StatusReport, fromHook: boolean, now = Date.now()): Promise<"sent" | "spooled" | "refused"> {
+    const usage = readUsage(this.config.stateDir);
+    const report = usage ? { ...state, usage } : state;
     let outcome: "sent" | "spooled" | "refused";
     if (this.spool.pending()) {
       this.spool.append(report);

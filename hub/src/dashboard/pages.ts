@@ -104,6 +104,8 @@ export interface ThopterView {
   status: SwarmStatus;
   /** Whether the thopter's terminal and session-log servers can be reached (a machine, not gone). */
   viewers: { terminal: boolean; sessionLog: boolean; bootLog: boolean };
+  /** The hub's copy of its logs (`path`, ending in `/`), shown when the thopter's own servers are gone. */
+  archived?: { path: string; notice: string };
 }
 
 export function thopterPage(view: ThopterView, ctx: ViewContext): string {
@@ -115,8 +117,16 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
   } else if (r.machine) {
     noMachine = `The hub cannot open this thopter's servers (machine ${r.machine.id} has no address it can reach, or the hub holds no access key for it).`;
   }
-  const frame = (on: boolean, path: string, title: string) =>
-    on ? html`<iframe src="${base}/${path}" title="${title}"></iframe>` : html`<p class="empty">${noMachine}</p>`;
+  const { archived } = view;
+  const frame = (on: boolean, path: string, title: string) => {
+    if (on) return html`<iframe src="${base}/${path}" title="${title}"></iframe>`;
+    if (archived)
+      return html`<p class="archived">${archived.notice}</p><iframe src="${archived.path}" title="${title} (archived)"></iframe>`;
+    return html`<p class="empty">${noMachine}</p>`;
+  };
+  let bootLog = html`<p class="empty">No boot log available for this thopter.</p>`;
+  if (view.viewers.bootLog) bootLog = html`<a href="${base}/boot-log">open the boot log</a>`;
+  else if (archived) bootLog = html`<a href="${archived.path}boot-log">open the archived boot log</a>`;
   return layout(
     r.id,
     ctx,
@@ -128,11 +138,7 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
 ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
 <section><h2>Terminal</h2>${frame(view.viewers.terminal, "terminal", "terminal")}</section>
 <section><h2>Session log</h2>${frame(view.viewers.sessionLog, "log", "session log")}</section>
-<section><h2>Boot log</h2>${
-      view.viewers.bootLog
-        ? html`<a href="${base}/boot-log">open the boot log</a>`
-        : html`<p class="empty">No boot log available for this thopter.</p>`
-    }</section>
+<section><h2>Boot log</h2>${bootLog}</section>
 <section><h2>Reports</h2>${REPORT_FILTER}<div id="reports">${reportsTable(r.timeline, ctx.now)}</div></section>`,
     "thopter",
     r.id,

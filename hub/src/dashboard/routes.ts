@@ -1,10 +1,12 @@
 import { type ThopterRecord, ThopterState } from "@thopter/protocol";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
+import type { LogArchive } from "../logs/archive.js";
 import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
+import { archiveNotice, archivePath, mountArchive } from "./archive.js";
 import { SCRIPT, STYLE } from "./assets.js";
 import type { DashboardAuth, Visitor } from "./auth.js";
 import { loginPage, messagePage, reloadPage, swarmPage, thopterPage } from "./pages.js";
@@ -24,6 +26,8 @@ export interface DashboardRouteDeps {
   /** The hub's failing parts (store, GitHub per repository, provider), as of now. */
   healthWarnings?: () => string[];
   viewers?: ThopterViewers;
+  /** The hub's copy of thopters' logs: the thopter page shows it once the thopter's own servers are gone. */
+  archive?: LogArchive;
   log: Logger;
 }
 
@@ -163,19 +167,23 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
 
   router.get(
     "/thopters/:id",
-    page((req, res, visitor) => {
+    page(async (req, res, visitor) => {
       const record = find(req, res, visitor);
       if (!record) return;
       const has = (kind: ViewerKind) => deps.viewers?.(record, kind) !== undefined;
       const viewers = { terminal: has("terminal"), sessionLog: has("sessionLog"), bootLog: has("bootLog") };
-      res.type("html").send(thopterPage({ record, status: status(deps), viewers }, ctx(visitor)));
+      const info = await deps.archive?.info(record.id);
+      const archived = info && { path: archivePath(record.id), notice: archiveNotice(record.id, info) };
+      res.type("html").send(thopterPage({ record, status: status(deps), viewers, archived }, ctx(visitor)));
     }),
   );
+
+  if (deps.archive) mountArchive(router, { archive: deps.archive, auth, log: deps.log, page });
 
   // Links in comments point here, never at a thopter: the token is minted only for someone logged in, when asked.
   router.get(
     "/thopters/:id/:viewer",
-    page((req, res, visitor) => {
+    page(async (req, res, visitor) => {
       const kind = VIEWER_PATHS[String(req.params.viewer)];
       const record = kind && find(req, res, visitor);
       if (!kind) {
@@ -185,6 +193,8 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
       if (!record) return;
       const target = deps.viewers?.(record, kind);
       if (target) res.redirect(302, target);
+      else if (kind !== "terminal" && (await deps.archive?.info(record.id)))
+        res.redirect(302, archivePath(record.id) + (kind === "bootLog" ? "boot-log" : ""));
       else
         res
           .status(404)

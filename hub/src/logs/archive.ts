@@ -82,7 +82,10 @@ export class LogArchive {
   private async appendNow(thopterId: string, file: LogFileName, offset: number, data: Buffer): Promise<AppendResult> {
     const path = this.path(thopterId, file);
     const capped = (await this.readCapped(thopterId)) !== undefined;
-    const size = (await lstat(path).catch(() => undefined))?.size;
+    const found = await lstat(path).catch(() => undefined);
+    if (found && !found.isFile())
+      throw new Error(`${path} is not a regular file: the archive does not write through it`);
+    const size = found?.size;
     if (size === undefined && file !== "boot" && (await this.sessionCount(thopterId)) >= LOG_MAX_SESSION_FILES) {
       throw new TooManyFiles(`this thopter's archive holds ${LOG_MAX_SESSION_FILES} transcripts already`);
     }

@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -20,6 +19,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { poll } from "../../helpers/poll.js";
 import { tempDir } from "../../helpers/tmp.js";
+import { whileAgentSwapsLink } from "./transcripts.js";
 
 // Boot (root) streams the boot log and the agent's transcripts to a real collector. The agent (the real `thopter`
 // user) plants links, FIFOs, devices and hard links among its transcripts, writes a giant line, and swaps a transcript
@@ -156,25 +156,7 @@ describe.skipIf(!isRoot)("log shipping from a thopter whose agent plants files",
   }, 40_000);
 
   it("never archives root's file while the agent swaps its transcript for a link to it in a loop", async () => {
-    const flipper = spawn(
-      "runuser",
-      [
-        "-u",
-        "thopter",
-        "--",
-        "sh",
-        "-c",
-        `cd '${dir}' && printf '%s\\n' '${userLine("flip")}' > flip.file && while :; do ln -sf '${canary}' flip.link && mv -T flip.link flip.jsonl; cp flip.file flip.new && mv -T flip.new flip.jsonl; done`,
-      ],
-      { stdio: "ignore", detached: true },
-    );
-    try {
-      await new Promise((r) => setTimeout(r, 4_000));
-    } finally {
-      const gone = once(flipper, "exit");
-      process.kill(-flipper.pid!, "SIGKILL");
-      await gone;
-    }
+    await whileAgentSwapsLink(dir, canary, userLine("flip"), () => new Promise((r) => setTimeout(r, 4_000)));
     expect(JSON.stringify(archived())).not.toContain(CANARY);
     expect(archived()["legit.jsonl"]).toContain("legit-2");
   }, 30_000);

@@ -89,7 +89,8 @@ describe.skipIf(!asRoot)(`logs after the thopter is gone ${ROOT_ONLY}`, () => {
     const log = page.frameLocator('iframe[title="session log (archived)"]');
     // Claude's turns as the session-log server renders them: its tool calls, up to the summary it reported last.
     await log.getByText("do not subtract").first().waitFor({ timeout: 15_000 });
-    await log.getByText("it subtracted its second argument").first().waitFor({ timeout: 5_000 });
+    // (inside the collapsed report_status call, as on the live page)
+    await log.getByText("it subtracted its second argument").first().waitFor({ state: "attached", timeout: 5_000 });
     await log.locator(".entry.assistant").first().waitFor({ timeout: 5_000 });
     await expect(log.locator(".entry.raw").count()).resolves.toBe(0);
     await expect(log.locator("p.notice").textContent()).resolves.toContain("kept by the hub until");

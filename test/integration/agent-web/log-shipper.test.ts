@@ -59,6 +59,7 @@ describe.skipIf(!isRoot)("log shipping from a thopter whose agent plants files",
   let canary: string;
   let archive: LogArchive;
   let shipper: LogShipper;
+  let options: ConstructorParameters<typeof LogShipper>[0];
   let close: () => Promise<void>;
 
   /** Everything the hub holds of the thopter's transcripts, by archive file name. */
@@ -101,14 +102,15 @@ describe.skipIf(!isRoot)("log shipping from a thopter whose agent plants files",
     });
     const tokenFile = join(base, "report-token");
     writeFileSync(tokenFile, (await tokens.mint(THOPTER)).broker, { mode: 0o600 });
-    shipper = new LogShipper({
+    options = {
       collectorUrl: collector.url,
       tokenFile,
       bootLog: join(base, "log", "boot.log"),
       sessions: { dir, rules: { owner: id("-u"), within: home } },
       log,
       intervalMs: 200,
-    });
+    };
+    shipper = new LogShipper(options);
     shipper.start();
     close = async () => {
       await shipper.stop();
@@ -159,5 +161,19 @@ describe.skipIf(!isRoot)("log shipping from a thopter whose agent plants files",
     await whileAgentSwapsLink(dir, canary, userLine("flip"), () => new Promise((r) => setTimeout(r, 4_000)));
     expect(JSON.stringify(archived())).not.toContain(CANARY);
     expect(archived()["legit.jsonl"]).toContain("legit-2");
+  }, 30_000);
+
+  it("sends nothing twice after a restart of boot: it resumes where the hub's copy ends, and sends an unfinished line last", async () => {
+    const before = archived();
+    const restarted = new LogShipper(options);
+    await restarted.pass(false);
+    await restarted.pass(false);
+    expect(archived()).toEqual(before);
+    asAgent(`printf '%s' '${userLine("unfinished")}' >> '${dir}/legit.jsonl'`);
+    await restarted.pass(false);
+    expect(archived()["legit.jsonl"]).not.toContain("unfinished");
+    await shipper.stop();
+    await restarted.stop();
+    expect(archived()["legit.jsonl"]).toBe(readFileSync(join(dir, "legit.jsonl"), "utf8"));
   }, 30_000);
 });

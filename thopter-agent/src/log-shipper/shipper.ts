@@ -36,6 +36,8 @@ interface Shipped {
 export class LogShipper {
   private readonly files = new Map<LogFileName, Shipped>();
   private readonly refused = new Set<string>();
+  /** One read buffer: files are sent one after another. */
+  private readonly buffer = Buffer.allocUnsafe(LOG_CHUNK_MAX_BYTES);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -95,10 +97,9 @@ export class LogShipper {
     const handle = await this.open(path, rules);
     if (!handle) return;
     try {
-      const buffer = Buffer.allocUnsafe(LOG_CHUNK_MAX_BYTES);
       for (let i = 0; i < CHUNKS_PER_PASS; i++) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, state.offset);
-        const chunk = wholeLines(buffer.subarray(0, bytesRead), final);
+        const { bytesRead } = await handle.read(this.buffer, 0, this.buffer.length, state.offset);
+        const chunk = wholeLines(this.buffer.subarray(0, bytesRead), final);
         if (chunk.length === 0) return;
         const outcome = await send(file, state.offset, chunk);
         if (outcome.kind === "retry") return;

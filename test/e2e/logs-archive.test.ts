@@ -54,7 +54,7 @@ async function stopAndWait(thopter: ThopterRecord): Promise<void> {
   expect(res.status).toBeLessThan(300);
   await until(
     async () => (await world.thopters()).find((t) => t.id === thopter.id)?.state === "gone",
-    60_000,
+    120_000,
     "the thopter gone",
   );
 }
@@ -77,7 +77,7 @@ describe.skipIf(!asRoot)(`logs after the thopter is gone ${ROOT_ONLY}`, () => {
   it("shows the session log's turns and the boot log on the thopter page after stop, saying it is the archived copy", async () => {
     killMidSession = false;
     world.comment("/thopter");
-    await completion(world);
+    await completion(world, 200_000);
     const [thopter] = await world.thopters();
     await stopAndWait(thopter!);
 
@@ -111,13 +111,13 @@ describe.skipIf(!asRoot)(`logs after the thopter is gone ${ROOT_ONLY}`, () => {
     const events = await fetch(`${url}/archive/events`);
     expect(events.status).toBe(401);
     await events.body?.cancel();
-  }, 200_000);
+  }, 330_000);
 
   it("keeps what was written before every process of the thopter was killed -9 mid-session", async () => {
     killMidSession = true;
     world.comment("/thopter");
     // The model's turn before the push holds 2.5 s, then every process of the machine dies: nothing more can arrive.
-    await until(() => killed, 120_000, "the kill before the push");
+    await until(() => killed, 200_000, "the kill before the push");
     const [thopter] = await world.thopters();
     expect(await bootAndSessionArchived(thopter!.id)).toBe(true);
     expect(world.peer.pulls(REPO)).toHaveLength(0);
@@ -131,7 +131,7 @@ describe.skipIf(!asRoot)(`logs after the thopter is gone ${ROOT_ONLY}`, () => {
     await log.getByText("do not subtract").first().waitFor({ timeout: 15_000 });
     await page.goto(`${url}/archive/boot-log`);
     await page.getByText("boot done").first().waitFor({ timeout: 15_000 });
-  }, 200_000);
+  }, 330_000);
 });
 
 /** Whether the hub holds the thopter's boot log through "boot done" and a transcript with the commit's call. */

@@ -100,11 +100,10 @@ describe.skipIf(!isRoot)("log shipping from a thopter whose agent plants files",
       state: "working",
       machine: { provider: "local", id: "m1" },
     });
-    const tokenFile = join(base, "report-token");
-    writeFileSync(tokenFile, (await tokens.mint(THOPTER)).broker, { mode: 0o600 });
+    const { broker } = await tokens.mint(THOPTER);
     options = {
       collectorUrl: collector.url,
-      tokenFile,
+      token: () => broker,
       bootLog: join(base, "log", "boot.log"),
       sessions: { dir, rules: { owner: id("-u"), within: home } },
       log,

@@ -4,6 +4,7 @@ import { projectsDir } from "./claude.js";
 import type { ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { machinePath } from "./machine-path.js";
+import { readSpecFile } from "./read-file.js";
 
 export interface LogStreamInput {
   job: ThopterJob;
@@ -21,7 +22,13 @@ export interface LogStreamInput {
 export function startLogStream({ job, layout, repoDir, log, agentUid }: LogStreamInput): LogShipper {
   const shipper = new LogShipper({
     collectorUrl: job.collectorUrl,
-    tokenFile: machinePath(job.files.reportToken, layout.fsRoot),
+    token: () => {
+      try {
+        return readSpecFile(machinePath(job.files.reportToken, layout.fsRoot)).trim() || undefined;
+      } catch {
+        return undefined; // not delivered: nothing can be sent (boot's secrets step says why)
+      }
+    },
     bootLog: layout.bootLog,
     // A uid no file has ((uid_t)-1) when there is no agent user: every transcript is refused then.
     sessions: { dir: projectsDir(layout.home, repoDir), rules: { owner: agentUid ?? -1, within: layout.home } },

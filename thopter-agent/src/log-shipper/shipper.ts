@@ -1,4 +1,4 @@
-import { type FileHandle, readFile } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { dirname, relative } from "node:path";
 import { LOG_CHUNK_MAX_BYTES, type LogFileName, sessionLogName } from "@thopter/protocol";
 import type { Logger } from "pino";
@@ -7,8 +7,8 @@ import { type ChunkOutcome, postLogChunk } from "./post.js";
 
 export interface LogShipperOptions {
   collectorUrl: string;
-  /** The broker-role token's file (root only): the agent cannot write into its thopter's archive. */
-  tokenFile: string;
+  /** The broker-role token (root only: the agent cannot write into its thopter's archive); undefined: none yet. */
+  token(): string | undefined;
   /** The boot log (root's own file). */
   bootLog: string;
   /** Claude's projects folder, and who must own a transcript and where it must really lie (the agent's home). */
@@ -69,10 +69,7 @@ export class LogShipper {
 
   /** One look at every file: sends what is new of each. */
   async pass(final: boolean): Promise<void> {
-    const token = await readFile(this.options.tokenFile, "utf8").then(
-      (t) => t.trim(),
-      () => undefined,
-    );
+    const token = this.options.token();
     if (!token) return;
     const send = (file: LogFileName, offset: number, body: Buffer) =>
       postLogChunk({ collectorUrl: this.options.collectorUrl, token, timeoutMs: 10_000 }, { file, offset }, body);

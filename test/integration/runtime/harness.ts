@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { hostLayout, type LayoutPaths, tmuxSocket } from "@thopter/agent";
 import { startCollector, TokenStore } from "@thopter/hub/collector/index";
+import { LogArchive } from "@thopter/hub/logs/archive";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
 import { readRecord } from "@thopter/hub/providers/local/machine-record";
 import { stopLocalMachine } from "@thopter/hub/providers/local/stop";
@@ -103,7 +104,9 @@ export async function startThopter(
   const store = await openStore(`file:${join(dir, "state")}`);
   const registry = await Registry.open(store, log, { checkpointMs: 60_000 });
   const tokens = await TokenStore.open(store);
-  const collector = await startCollector({ registry, tokens, log, host: "127.0.0.1", port: 0 });
+  // As the hub has it: boot streams its logs there (POST /v1/logs).
+  const archive = new LogArchive({ dir: join(dir, "state", ".logs"), maxBytes: 64 * 1024 * 1024, retentionDays: 2 });
+  const collector = await startCollector({ registry, tokens, log, archive, host: "127.0.0.1", port: 0 });
 
   const id = `t${randomBytes(4).toString("hex")}`;
   const branch = workBranch(issueNumber, id);

@@ -64,6 +64,8 @@ export interface Thopter {
   /** tmux as the agent, on the thopter's socket. */
   tmux(...args: string[]): Promise<string>;
   bootLog(): Promise<string>;
+  /** The boot log as the hub keeps it (streamed by boot to `POST /v1/logs`); empty while none arrived. */
+  archivedBootLog(): Promise<string>;
   /**
    * A restarted machine: every process of it stopped (files kept, as on a Fly volume), then the very same entrypoint
    * run again with the same environment. Resolves once the second boot is done.
@@ -187,6 +189,7 @@ export async function startThopter(
       ),
     tmux: async (...args) => (await run("runuser", ["-u", agentName, "--", "tmux", "-S", socket, ...args])).stdout,
     bootLog: () => readFile(layout.bootLog, "utf8"),
+    archivedBootLog: () => readFile(archive.bootLog(id), "utf8").catch(() => ""),
     async restart() {
       const dir = join(machines, id);
       await stopLocalMachine(dir, 3_000);

@@ -118,12 +118,13 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
     noMachine = `The hub cannot open this thopter's servers (machine ${r.machine.id} has no address it can reach, or the hub holds no access key for it).`;
   }
   const { archived } = view;
-  const frame = (on: boolean, path: string, title: string) => {
-    if (on) return html`<iframe src="${base}/${path}" title="${title}"></iframe>`;
-    if (archived)
-      return html`<p class="archived">${archived.notice}</p><iframe src="${archived.path}" title="${title} (archived)"></iframe>`;
-    return html`<p class="empty">${noMachine}</p>`;
-  };
+  const frame = (on: boolean, path: string, title: string) =>
+    on ? html`<iframe src="${base}/${path}" title="${title}"></iframe>` : html`<p class="empty">${noMachine}</p>`;
+  // Without the thopter's own server, the hub's copy (the terminal has none: it was live only).
+  const sessionLog =
+    !view.viewers.sessionLog && archived
+      ? html`<p class="archived">${archived.notice}</p><iframe src="${archived.path}" title="session log (archived)"></iframe>`
+      : frame(view.viewers.sessionLog, "log", "session log");
   let bootLog = html`<p class="empty">No boot log available for this thopter.</p>`;
   if (view.viewers.bootLog) bootLog = html`<a href="${base}/boot-log">open the boot log</a>`;
   else if (archived) bootLog = html`<a href="${archived.path}boot-log">open the archived boot log</a>`;
@@ -137,7 +138,7 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
 <dt>machine</dt><dd>${r.machine ? `${r.machine.provider} ${r.machine.id}` : "none"}</dd>
 ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
 <section><h2>Terminal</h2>${frame(view.viewers.terminal, "terminal", "terminal")}</section>
-<section><h2>Session log</h2>${frame(view.viewers.sessionLog, "log", "session log")}</section>
+<section><h2>Session log</h2>${sessionLog}</section>
 <section><h2>Boot log</h2>${bootLog}</section>
 <section><h2>Reports</h2>${REPORT_FILTER}<div id="reports">${reportsTable(r.timeline, ctx.now)}</div></section>`,
     "thopter",

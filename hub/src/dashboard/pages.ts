@@ -113,7 +113,9 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
   const base = `/thopters/${encodeURIComponent(r.id)}`;
   let noMachine = "This thopter has no machine yet: the terminal and session log appear once it boots.";
   if (r.state === "gone" || r.state === "stopping") {
-    noMachine = "This thopter has stopped: its machine is gone, so there is no live terminal or session log.";
+    noMachine = view.archived
+      ? "This thopter has stopped: its machine is gone, so there is no live terminal. The hub kept its logs (below)."
+      : "This thopter has stopped: its machine is gone, so there is no live terminal or session log.";
   } else if (r.machine) {
     noMachine = `The hub cannot open this thopter's servers (machine ${r.machine.id} has no address it can reach, or the hub holds no access key for it).`;
   }

@@ -14,6 +14,13 @@ import { addThopter, BEARER, type DashboardSetup, startDashboard } from "./harne
 const TRANSCRIPT = readFileSync(join(TRANSCRIPTS, "claude-code-transcript.real.short.v2.1.38.jsonl"), "utf8");
 const OTHER_TYPES = ['{"type":"mode","mode":"plan"}', '{"type":"atis-latch"}', '{"type":"api-request"}'];
 const MALFORMED = "this line is not JSON";
+/** What the agent can put into its transcript, now shown on the hub's own origin (where the dashboard cookie is). */
+const INJECTION = `<img src=x onerror="parent.document.title='pwned'"><script>parent.document.title='pwned'</script>`;
+const injected = JSON.stringify({
+  type: "user",
+  timestamp: new Date().toISOString(),
+  message: { role: "user", content: INJECTION },
+});
 const bootLine = (msg: string, extra = {}) =>
   `${JSON.stringify({ level: 30, time: Date.now(), pid: 7, msg, ...extra })}\n`;
 
@@ -33,7 +40,7 @@ describe("archived logs on the thopter page", () => {
     archive = new LogArchive({ dir: tempDir("thopter-archive-"), maxBytes: 1024 * 1024, retentionDays: 30 });
     setup = await startDashboard({ archive });
     await gone("t-kept");
-    const session = Buffer.from(`${TRANSCRIPT}${OTHER_TYPES.join("\n")}\n${MALFORMED}\n`);
+    const session = Buffer.from(`${TRANSCRIPT}${OTHER_TYPES.join("\n")}\n${MALFORMED}\n${injected}\n`);
     await archive.append("t-kept", "session-0f2c", 0, session);
     await archive.append("t-kept", "boot", 0, Buffer.from(bootLine("job: started", { step: "job" })));
     await archive.append(
@@ -69,6 +76,10 @@ describe("archived logs on the thopter page", () => {
     await expect(log.locator("details.entry.other > summary").last().textContent()).resolves.toBe("3 other entries");
     await expect(log.locator(".entry.raw").count()).resolves.toBe(1);
     await expect(log.locator("p.notice").textContent()).resolves.toContain(`until ${until}`);
+    // The agent's markup is text: shown as written, never run.
+    await log.getByText(INJECTION).first().waitFor({ timeout: 5_000 });
+    await expect(log.locator("img[src=x]").count()).resolves.toBe(0);
+    expect(await page.title()).not.toBe("pwned");
 
     await page.getByText("open the archived boot log").click();
     await page.getByText("boot done").first().waitFor({ timeout: 10_000 });

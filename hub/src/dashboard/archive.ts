@@ -42,14 +42,6 @@ export function archiveNotice(thopterId: string, info: ArchiveInfo): string {
   return `Archived copy of thopter ${thopterId}'s logs, kept by the hub until ${until}.${capped}`;
 }
 
-async function infoOf(archive: LogArchive, id: string): Promise<ArchiveInfo | undefined> {
-  try {
-    return await archive.info(id);
-  } catch {
-    return undefined; // not a name an archive can have
-  }
-}
-
 /**
  * The hub's copy of each thopter's session log and boot log (`/thopters/:id/archive/`, `…/archive/boot-log`), there
  * after the machine is gone: the session-log server's pages, fed by its own renderers from the archived files, so
@@ -64,7 +56,7 @@ export function mountArchive(router: Router, deps: ArchiveRouteDeps): void {
   const pageOf = (which: "session" | "boot") =>
     deps.page(async (req, res) => {
       const id = String(req.params.id);
-      const info = await infoOf(archive, id);
+      const info = await archive.info(id);
       if (!info) {
         res.status(404).type("text/plain").send(`the hub keeps no logs of thopter ${id}\n`);
         return;
@@ -99,7 +91,7 @@ export function mountArchive(router: Router, deps: ArchiveRouteDeps): void {
   const stream = (which: "session" | "boot") =>
     guarded(async (req, res) => {
       const id = String(req.params.id);
-      if (!(await infoOf(archive, id))) {
+      if (!(await archive.info(id))) {
         res.status(404).type("text/plain").send(`the hub keeps no logs of thopter ${id}\n`);
         return;
       }

@@ -144,8 +144,9 @@ export class LogArchive {
     await rename(tmp, join(folder, CAPPED_FILE));
   }
 
-  /** The archive of a thopter, or undefined when nothing of it was kept. */
+  /** The archive of a thopter, or undefined when nothing of it was kept (or `thopterId` cannot name one). */
   async info(thopterId: string): Promise<ArchiveInfo | undefined> {
+    if (!ID_SHAPE.test(thopterId)) return undefined;
     let bytes = 0;
     let newest = 0;
     for (const file of await this.files(thopterId)) {

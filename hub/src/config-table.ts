@@ -26,6 +26,8 @@ const MEANING: Record<Variable, string> = {
   STORE_CHECK_MS: "how often the store's generation marker is checked (a store that lost data stops the hub's writes)",
   STORE_RETENTION_DAYS:
     "days finished requests, posted replies and gone thopters' records stay in the store (older commands are ignored)",
+  LOG_ARCHIVE_MAX_MB:
+    "MiB of boot log and session transcripts the hub keeps per thopter (after stop too, for `STORE_RETENTION_DAYS` after the last write); past it the rest is dropped, and the page says so",
   HUB_HOST: "address of the dashboard, API and collector",
   HUB_PORT: "dashboard and API port",
   HUB_STATUS_PORT: "collector port (thopters' status and reports)",

@@ -66,6 +66,8 @@ export const EnvSchema = z.object({
   STORE_CHECK_MS: integer(100, 3_600_000, 5000),
   /** At least 2 days: a restarted hub re-announces the last 24 h of notices unless their reply records are still there. */
   STORE_RETENTION_DAYS: integer(2, 36_500, 30),
+  /** What one thopter's archived boot log and transcripts may hold together (`STATE/.logs`); past it the rest is dropped. */
+  LOG_ARCHIVE_MAX_MB: integer(1, 100_000, 32),
   HUB_HOST: z.string().default("127.0.0.1"),
   HUB_PORT: integer(0, 65_535, 8080),
   HUB_STATUS_PORT: integer(0, 65_535, 8081),
@@ -125,6 +127,7 @@ export const FIX: Record<Variable, string> = {
   STORE_URL: "set it to file:PATH or redis://HOST:PORT",
   STORE_CHECK_MS: "set it to the store check period in milliseconds (100 to 3600000; default 5000)",
   STORE_RETENTION_DAYS: "set it to a whole number of days (2 to 36500; default 30)",
+  LOG_ARCHIVE_MAX_MB: "set it to a whole number of megabytes (1 to 100000; default 32)",
   HUB_HOST: "set it to the address to listen on, e.g. 127.0.0.1",
   HUB_PORT: "set it to a TCP port (0 to 65535; default 8080)",
   HUB_STATUS_PORT: "set it to a TCP port other than HUB_PORT (0 to 65535; default 8081)",

@@ -19,6 +19,7 @@ import { metricsRouter } from "./http/routes/metrics.js";
 import { requestsRouter } from "./http/routes/requests.js";
 import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
+import { LOG_ARCHIVE_DIR, LogArchive } from "./logs/archive.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
 import { Notifier, RepoInfoCache } from "./notifier/index.js";
 import { Profiles, readProfilesFile } from "./profiles/index.js";
@@ -125,6 +126,11 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   const acknowledger = new Acknowledger(queue, clients, log);
   const replies = new DurableComments(store, clients, log);
   const repoInfo = new RepoInfoCache(clients);
+  const archive = new LogArchive({
+    dir: join(stateDir(config.STORE_URL), LOG_ARCHIVE_DIR),
+    maxBytes: config.LOG_ARCHIVE_MAX_MB * 1024 * 1024,
+    retentionDays: config.STORE_RETENTION_DAYS,
+  });
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   hostWarnings.push(...(provider?.warnings ?? []));
   const thopters =
@@ -143,6 +149,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           githubApp: app,
           defaultBranch: async (repo) => (await repoInfo.get(repo as RepoFullName)).defaultBranch,
           authorize: auth.guardAction,
+          archive,
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry, config.prices);
   const intake = new Intake({
@@ -191,6 +198,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
       isolation: provider?.isolation,
       hostWarnings,
       viewers: accessViewers(thopters.access),
+      archive,
       // The failing parts, then what the GitHub App cannot do (not installed somewhere, the clock off).
       healthWarnings: () => [...healthWarnings(health()), ...(app?.warnings() ?? [])],
       health,
@@ -248,6 +256,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     queue,
     registry: thopters?.registry,
     days: config.STORE_RETENTION_DAYS,
+    archive: thopters && archive,
     log,
   });
   retention.start();

@@ -5,14 +5,18 @@ import type { BrokerReport, StatusReport, ThopterRecord } from "@thopter/protoco
 import { pino } from "pino";
 import { afterEach, beforeEach } from "vitest";
 import { startCollector, type ThopterTokens, TokenStore } from "../src/collector/index.js";
+import { LogArchive } from "../src/logs/archive.js";
 import { Registry } from "../src/registry/index.js";
 import { openStore } from "../src/store/index.js";
 import type { Store } from "../src/store/store.js";
 
 const log = pino({ level: "silent" });
+/** The fixture's per-thopter log archive cap (LOG_ARCHIVE_MAX_MB): small, so a flood reaches it quickly. */
+export const ARCHIVE_MAX_BYTES = 2 * 1024 * 1024;
 
 export interface Hub {
   store: Store;
+  archive: LogArchive;
   registry: Registry;
   tokens: TokenStore;
   url: string;
@@ -20,7 +24,7 @@ export interface Hub {
 }
 
 /** A hub's collector side on a store; a second call on the same store is the hub after a restart. */
-async function startHub(store: Store): Promise<Hub> {
+async function startHub(store: Store, archive: LogArchive): Promise<Hub> {
   const registry = await Registry.open(store, log, { checkpointMs: 60_000 });
   const tokens = await TokenStore.open(store);
   const collector = await startCollector({
@@ -30,9 +34,11 @@ async function startHub(store: Store): Promise<Hub> {
     host: "127.0.0.1",
     port: 0,
     maxBodyBytes: 64 * 1024,
+    archive,
   });
   return {
     store,
+    archive,
     registry,
     tokens,
     url: collector.url,
@@ -49,7 +55,8 @@ export function collectorFixture() {
   let hub: Hub;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "collector-"));
-    hub = await startHub(await openStore(`file:${dir}`));
+    const archive = new LogArchive({ dir: join(dir, ".logs"), maxBytes: ARCHIVE_MAX_BYTES, retentionDays: 2 });
+    hub = await startHub(await openStore(`file:${dir}`), archive);
   });
   afterEach(async () => {
     await hub.close();
@@ -64,7 +71,7 @@ export function collectorFixture() {
     /** The hub restarted on the same store. */
     async restart(): Promise<void> {
       await hub.close();
-      hub = await startHub(hub.store);
+      hub = await startHub(hub.store, hub.archive);
     },
     async addThopter(id: string, state: ThopterRecord["state"] = "booting"): Promise<ThopterTokens> {
       await hub.registry.create({

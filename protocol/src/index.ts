@@ -1,6 +1,7 @@
 export * from "./command.js";
 export * from "./http-status.js";
 export * from "./isolation.js";
+export * from "./logs.js";
 export * from "./names.js";
 export * from "./profile.js";
 export * from "./rendered.js";

@@ -3,6 +3,7 @@
 // up while the broker runs. Exit 1 when a boot step failed (already reported to the hub as `failed`), once boot has
 // served its boot log a while longer for the dashboard's link (THOPTER_FAILED_LINGER_SECONDS, see boot/linger.ts).
 import { execFile } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Booted, boot } from "./boot/boot.js";
 import { bootLogger, StepFailed } from "./boot/boot-log.js";
 import { hostLayout } from "./boot/layout.js";
@@ -37,7 +38,8 @@ function shutdown(code: number): void {
   const { uid, gid } = booted.agent;
   execFile("tmux", ["-S", booted.tmuxSocket, "kill-server"], booted.agent.drop ? { uid, gid } : {}, () => {
     booted.broker.child.kill("SIGTERM");
-    process.exit(code);
+    // What the logs gained since the last pass goes to the hub, unless the hub is slow to take it.
+    void Promise.race([booted.logs.stop(), sleep(3_000)]).finally(() => process.exit(code));
   });
 }
 process.on("SIGTERM", () => shutdown(0));

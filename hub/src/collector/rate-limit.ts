@@ -13,6 +13,12 @@ export type Rate = typeof STATUS_RATE;
  */
 export const GITHUB_TOKEN_RATE: Rate = { burst: 5, perSecond: 1 / 60 };
 
+/**
+ * Log chunks per thopter (`POST /v1/logs`): a burst of 40, then 10 a second (2.5 MiB/s of 256 KiB chunks). Boot sends
+ * a few chunks a second while a session is busy; a flood reaches the archive's cap, not the hub's disk or CPU.
+ */
+export const LOGS_RATE: Rate = { burst: 40, perSecond: 10 };
+
 interface Bucket {
   tokens: number;
   at: number;

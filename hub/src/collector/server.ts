@@ -1,13 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { BrokerReport, StatusReport } from "@thopter/protocol";
+import { BrokerReport, LOG_CHUNK_MAX_BYTES, LOGS_PATH, LogChunkQuery, StatusReport } from "@thopter/protocol";
 import type { Listening } from "@thopter/protocol/listen";
 import type { Logger } from "pino";
 import getRawBody from "raw-body";
 import type { z } from "zod";
 import { listenOn } from "../http/listen-port.js";
+import { type LogArchive, TooManyFiles } from "../logs/archive.js";
 import type { Registry, UpdateResult } from "../registry/index.js";
 import { applyBrokerReport, applyStatus } from "./apply.js";
-import { GITHUB_TOKEN_RATE, PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
+import { GITHUB_TOKEN_RATE, LOGS_RATE, PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
 import type { TokenRole, TokenStore } from "./tokens.js";
 
 /** Large enough for the biggest valid report (a 20,000-character summary, all 4-byte characters) and no more. */
@@ -25,6 +26,8 @@ export interface CollectorOptions {
    * renews before expiry while the App's key stays here. Undefined for a repository that uses a PAT.
    */
   githubToken?: (thopterId: string, repo: string) => Promise<{ token: string; expiresAt: string } | undefined>;
+  /** Where `POST /v1/logs` keeps what thopters stream; without it the route answers 404. */
+  archive?: LogArchive;
 }
 
 const GITHUB_TOKEN_PATH = "/v1/github-token";
@@ -68,15 +71,18 @@ function bearer(req: IncomingMessage): string {
   return match[1]!;
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  let text: string;
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   try {
-    text = await getRawBody(req, { limit, length: req.headers["content-length"], encoding: "utf8" });
+    return await getRawBody(req, { limit, length: req.headers["content-length"] });
   } catch (err) {
     const e = err as getRawBody.RawBodyError;
     if (e.type === "entity.too.large") throw new Refusal(413, `body is larger than ${limit} bytes`);
     throw new Refusal(e.status ?? 400, `could not read body: ${e.message}`);
   }
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const text = (await readBody(req, limit)).toString("utf8");
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -102,6 +108,7 @@ export function createCollector(options: CollectorOptions): Server {
   const statusRate = options.statusRate ?? STATUS_RATE;
   const rate = new PerThopterRate(statusRate);
   const renewals = new PerThopterRate(GITHUB_TOKEN_RATE);
+  const logChunks = new PerThopterRate(LOGS_RATE);
 
   /** Refuses a status report over the thopter's rate before its body is read; logs once per run of refusals. */
   function checkRate(thopterId: string): void {
@@ -147,10 +154,36 @@ export function createCollector(options: CollectorOptions): Server {
     send(res, 200, minted);
   }
 
+  /** `POST /v1/logs`: a chunk of the boot log or a transcript, from boot (root) with the broker-role token. */
+  async function appendLog(req: IncomingMessage, res: ServerResponse, archive: LogArchive): Promise<void> {
+    if (req.method !== "POST") throw new Refusal(405, `${LOGS_PATH} takes POST`);
+    const url = new URL(req.url ?? "/", "http://x");
+    const query = LogChunkQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) throw new Refusal(400, `invalid query: ${describeIssues(query.error)}`);
+    const record = authenticate(req, "broker");
+    const { retryAfter, refused } = logChunks.take(record.id);
+    if (retryAfter > 0) {
+      if (refused === 1) log.warn({ thopterId: record.id }, "log chunks over the rate limit; answering 429");
+      throw new Refusal(429, `too many log chunks from this thopter; retry after ${retryAfter} s`, {
+        "retry-after": String(retryAfter),
+      });
+    }
+    const body = await readBody(req, LOG_CHUNK_MAX_BYTES);
+    try {
+      const result = await archive.append(record.id, query.data.file, query.data.offset, body);
+      if (result.capped && !result.gap) log.debug({ thopterId: record.id }, "log archive is full: chunk dropped");
+      send(res, result.gap ? 409 : 200, { size: result.size, capped: result.capped });
+    } catch (err) {
+      if (err instanceof TooManyFiles) throw new Refusal(413, err.message);
+      throw err;
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.url === GITHUB_TOKEN_PATH) return renewGithubToken(req, res);
+    if (options.archive && req.url?.split("?")[0] === LOGS_PATH) return appendLog(req, res, options.archive);
     const endpoint = ENDPOINTS[req.url ?? ""];
-    if (!endpoint) throw new Refusal(404, `no such endpoint ${req.url}: use POST /v1/status or POST /v1/reports`);
+    if (!endpoint) throw new Refusal(404, `no such endpoint ${req.url}: use POST /v1/status, /v1/reports or /v1/logs`);
     if (req.method !== "POST") throw new Refusal(405, `${req.url} takes POST`);
     const thopterId = authenticate(req, endpoint.role).id;
     if (endpoint.role === "status") checkRate(thopterId);

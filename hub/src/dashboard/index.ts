@@ -3,6 +3,7 @@ import type { PriceTable } from "@thopter/protocol";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import type { HealthStatus } from "../http/routes/health.js";
+import type { LogArchive } from "../logs/archive.js";
 import { expiryMessages } from "../profiles/index.js";
 import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
@@ -50,6 +51,8 @@ export interface DashboardOptions {
   hostWarnings?: readonly string[];
   /** Where each thopter's terminal/session log/boot log is (with fresh tokens); without it those panels say so. */
   viewers?: ThopterViewers;
+  /** The hub's copy of thopters' logs, shown after their machines are gone. */
+  archive?: LogArchive;
   log: Logger;
   /** Live updates closer together than this are sent as one (default 50 ms). */
   coalesceMs?: number;

@@ -108,6 +108,8 @@ export interface ThopterView {
   status: SwarmStatus;
   /** Whether the thopter's terminal and session-log servers can be reached (a machine, not gone). */
   viewers: { terminal: boolean; sessionLog: boolean; bootLog: boolean };
+  /** The hub's copy of its logs (`path`, ending in `/`), shown when the thopter's own servers are gone. */
+  archived?: { path: string; notice: string };
 }
 
 export function thopterPage(view: ThopterView, ctx: ViewContext): string {
@@ -115,12 +117,23 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
   const base = `/thopters/${encodeURIComponent(r.id)}`;
   let noMachine = "This thopter has no machine yet: the terminal and session log appear once it boots.";
   if (r.state === "gone" || r.state === "stopping") {
-    noMachine = "This thopter has stopped: its machine is gone, so there is no live terminal or session log.";
+    noMachine = view.archived
+      ? "This thopter has stopped: its machine is gone, so there is no live terminal. The hub kept its logs (below)."
+      : "This thopter has stopped: its machine is gone, so there is no live terminal or session log.";
   } else if (r.machine) {
     noMachine = `The hub cannot open this thopter's servers (machine ${r.machine.id} has no address it can reach, or the hub holds no access key for it).`;
   }
+  const { archived } = view;
   const frame = (on: boolean, path: string, title: string) =>
     on ? html`<iframe src="${base}/${path}" title="${title}"></iframe>` : html`<p class="empty">${noMachine}</p>`;
+  // Without the thopter's own server, the hub's copy (the terminal has none: it was live only).
+  const sessionLog =
+    !view.viewers.sessionLog && archived
+      ? html`<p class="archived">${archived.notice}</p><iframe src="${archived.path}" title="session log (archived)"></iframe>`
+      : frame(view.viewers.sessionLog, "log", "session log");
+  let bootLog = html`<p class="empty">No boot log available for this thopter.</p>`;
+  if (view.viewers.bootLog) bootLog = html`<a href="${base}/boot-log">open the boot log</a>`;
+  else if (archived) bootLog = html`<a href="${archived.path}boot-log">open the archived boot log</a>`;
   return layout(
     r.id,
     ctx,
@@ -132,12 +145,8 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
 ${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
 <section><h2>Usage</h2><div id="usage">${usageSection(r, ctx)}</div></section>
 <section><h2>Terminal</h2>${frame(view.viewers.terminal, "terminal", "terminal")}</section>
-<section><h2>Session log</h2>${frame(view.viewers.sessionLog, "log", "session log")}</section>
-<section><h2>Boot log</h2>${
-      view.viewers.bootLog
-        ? html`<a href="${base}/boot-log">open the boot log</a>`
-        : html`<p class="empty">No boot log available for this thopter.</p>`
-    }</section>
+<section><h2>Session log</h2>${sessionLog}</section>
+<section><h2>Boot log</h2>${bootLog}</section>
 <section><h2>Reports</h2>${REPORT_FILTER}<div id="reports">${reportsTable(r.timeline, ctx.now)}</div></section>`,
     "thopter",
     r.id,

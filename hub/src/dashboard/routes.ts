@@ -1,11 +1,13 @@
 import { type PriceTable, type ThopterRecord, ThopterState } from "@thopter/protocol";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
+import type { LogArchive } from "../logs/archive.js";
 import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { usageTotal } from "../usage/view.js";
+import { archiveNotice, archivePath, mountArchive } from "./archive.js";
 import { SCRIPT, STYLE } from "./assets.js";
 import type { DashboardAuth, Visitor } from "./auth.js";
 import type { Html } from "./html.js";
@@ -29,6 +31,8 @@ export interface DashboardRouteDeps {
   /** The front page's health panel drawn at `now` (absent: no panel). */
   panel?: (now: number) => Html | undefined;
   viewers?: ThopterViewers;
+  /** The hub's copy of thopters' logs: the thopter page shows it once the thopter's own servers are gone. */
+  archive?: LogArchive;
   log: Logger;
 }
 
@@ -183,19 +187,23 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
 
   router.get(
     "/thopters/:id",
-    page((req, res, visitor) => {
+    page(async (req, res, visitor) => {
       const record = find(req, res, visitor);
       if (!record) return;
       const has = (kind: ViewerKind) => deps.viewers?.(record, kind) !== undefined;
       const viewers = { terminal: has("terminal"), sessionLog: has("sessionLog"), bootLog: has("bootLog") };
-      res.type("html").send(thopterPage({ record, status: status(deps), viewers }, ctx(visitor)));
+      const info = await deps.archive?.info(record.id);
+      const archived = info && { path: archivePath(record.id), notice: archiveNotice(record.id, info) };
+      res.type("html").send(thopterPage({ record, status: status(deps), viewers, archived }, ctx(visitor)));
     }),
   );
+
+  if (deps.archive) mountArchive(router, { archive: deps.archive, auth, log: deps.log, page });
 
   // Links in comments point here, never at a thopter: the token is minted only for someone logged in, when asked.
   router.get(
     "/thopters/:id/:viewer",
-    page((req, res, visitor) => {
+    page(async (req, res, visitor) => {
       const kind = VIEWER_PATHS[String(req.params.viewer)];
       const record = kind && find(req, res, visitor);
       if (!kind) {
@@ -205,6 +213,8 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
       if (!record) return;
       const target = deps.viewers?.(record, kind);
       if (target) res.redirect(302, target);
+      else if (kind !== "terminal" && (await deps.archive?.info(record.id)))
+        res.redirect(302, archivePath(record.id) + (kind === "bootLog" ? "boot-log" : ""));
       else
         res
           .status(404)

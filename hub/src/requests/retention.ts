@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { LogArchive } from "../logs/archive.js";
 import type { Registry } from "../registry/index.js";
 import { thopterIdsFor } from "../scheduler/requests.js";
 import type { Store } from "../store/store.js";
@@ -16,6 +17,8 @@ export interface RetentionOptions {
   registry?: Registry;
   /** STORE_RETENTION_DAYS. */
   days: number;
+  /** Thopters' archived logs: removed this long after their last write, once the thopter is gone or forgotten. */
+  archive?: Pick<LogArchive, "prune">;
   log: Logger;
   /** Between passes that found nothing more to remove. */
   intervalMs?: number;
@@ -59,7 +62,17 @@ export class Retention {
     budget -= await this.removeThopters(cutoff, budget);
     budget -= await this.removeRequests(cutoff, budget, unposted);
     budget -= await this.removeReplies(cutoff, budget, replies);
-    return maxPerPass - budget;
+    return maxPerPass - budget + (await this.removeArchives(now()));
+  }
+
+  private async removeArchives(now: Date): Promise<number> {
+    const { archive, registry } = this.options;
+    if (!archive) return 0;
+    const live = (id: string) => {
+      const state = registry?.get(id)?.state;
+      return state !== undefined && state !== "gone";
+    };
+    return archive.prune(live, now.getTime());
   }
 
   private schedule(delayMs: number): void {

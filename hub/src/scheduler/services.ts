@@ -6,6 +6,7 @@ import { startCollector, TokenStore } from "../collector/index.js";
 import type { HubConfig } from "../config.js";
 import type { GithubApp } from "../github/app.js";
 import { ThopterGithubTokens } from "../github/thopter-tokens.js";
+import type { LogArchive } from "../logs/archive.js";
 import type { HomeFile } from "../profiles/index.js";
 import type { Provider } from "../providers/provider.js";
 import { Reaper, Stopper } from "../reaper/index.js";
@@ -59,6 +60,8 @@ export interface ThopterServicesDeps {
   authorize?: RequestHandler;
   /** The GitHub App, for repositories configured without tokens: each thopter gets its own token. */
   githubApp?: GithubApp;
+  /** Where the collector keeps thopters' streamed logs (`POST /v1/logs`); without it that route is not served. */
+  archive?: LogArchive;
 }
 
 export interface ThopterServices {
@@ -117,6 +120,7 @@ export async function startThopterServices(
     tokens,
     githubToken: async (id, repo) => (repositories.get(repo.toLowerCase()) ? undefined : githubTokens?.issue(id, repo)),
     log,
+    archive: deps.archive,
     host: config.HUB_HOST,
     port: config.HUB_STATUS_PORT,
   });

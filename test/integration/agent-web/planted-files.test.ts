@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, linkSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mintAccessToken } from "@thopter/agent/access/index";
@@ -8,6 +7,7 @@ import { startSessionLogServer } from "@thopter/agent/session-log/index";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../helpers/tmp.js";
+import { whileAgentSwapsLink } from "./transcripts.js";
 
 // The session log server runs as root and reads the agent's transcripts: here the agent (the real `thopter` user)
 // plants links, FIFOs, hard links and huge files among them, and a viewer fetches the page's event streams over HTTP.
@@ -162,32 +162,16 @@ describe.skipIf(!isRoot)("session log with files the agent planted", () => {
     expect(swapped.text).not.toContain(CANARY);
 
     // A process the agent left behind swaps a file and a link in place as fast as it can while viewers connect.
-    const flipper = spawn(
-      "runuser",
-      [
-        "-u",
-        "thopter",
-        "--",
-        "sh",
-        "-c",
-        `cd '${dir}' && printf '%s\\n' '${userLine("flip").trim()}' > flip.file && while :; do ln -sf '${canary}' flip.link && mv -T flip.link flip.jsonl; cp flip.file flip.new && mv -T flip.new flip.jsonl; done`,
-      ],
-      { stdio: "ignore", detached: true },
-    );
-    try {
-      const viewers = await Promise.all(
+    const viewers = await whileAgentSwapsLink(dir, canary, userLine("flip").trim(), () =>
+      Promise.all(
         Array.from({ length: 8 }, (_, i) =>
           new Promise((r) => setTimeout(r, i * 250)).then(() => watchStream(`${url}/events?token=${token()}`, 1_500)),
         ),
-      );
-      for (const { text } of viewers) {
-        expect(text).toContain("legit-marker");
-        expect(text).not.toContain(CANARY);
-      }
-    } finally {
-      const gone = once(flipper, "exit");
-      process.kill(-flipper.pid!, "SIGKILL");
-      await gone;
+      ),
+    );
+    for (const { text } of viewers) {
+      expect(text).toContain("legit-marker");
+      expect(text).not.toContain(CANARY);
     }
   }, 30_000);
 

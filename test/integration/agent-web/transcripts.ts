@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,4 +45,30 @@ export function schemaLineTypes(): Set<string> {
       (ref: { $ref: string }) => schema.$defs[ref.$ref.split("/").pop() as string].properties.type.const,
     ),
   );
+}
+
+/**
+ * Runs `work` while a process the agent (`thopter`) left behind swaps `<dir>/flip.jsonl` between a link to `target`
+ * and its own file holding `line`, as fast as it can; the process is killed afterwards.
+ */
+export async function whileAgentSwapsLink<T>(dir: string, target: string, line: string, work: () => Promise<T>) {
+  const flipper = spawn(
+    "runuser",
+    [
+      "-u",
+      "thopter",
+      "--",
+      "sh",
+      "-c",
+      `cd '${dir}' && printf '%s\\n' '${line}' > flip.file && while :; do ln -sf '${target}' flip.link && mv -T flip.link flip.jsonl; cp flip.file flip.new && mv -T flip.new flip.jsonl; done`,
+    ],
+    { stdio: "ignore", detached: true },
+  );
+  try {
+    return await work();
+  } finally {
+    const gone = once(flipper, "exit");
+    process.kill(-flipper.pid!, "SIGKILL");
+    await gone;
+  }
 }

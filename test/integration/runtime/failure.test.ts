@@ -41,6 +41,8 @@ describe.skipIf(!isRoot)("a thopter whose boot fails (root only)", () => {
     const log = await t.bootLog();
     expect(log).toMatch(/"step":"default-branch","ms":\d+,"reason":"GET \/repos\/acme\/app answered 401/);
     expect(log).not.toContain(REVOKED);
+    // The hub kept it all, up to the failure: the dashboard shows it once the machine is gone.
+    expect(await t.archivedBootLog()).toBe(log);
   }, 90_000);
 });
 

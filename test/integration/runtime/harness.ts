@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { hostLayout, type LayoutPaths, tmuxSocket } from "@thopter/agent";
 import { startCollector, TokenStore } from "@thopter/hub/collector/index";
+import { LogArchive } from "@thopter/hub/logs/archive";
 import { LocalProvider } from "@thopter/hub/providers/local/local-provider";
 import { readRecord } from "@thopter/hub/providers/local/machine-record";
 import { stopLocalMachine } from "@thopter/hub/providers/local/stop";
@@ -63,6 +64,8 @@ export interface Thopter {
   /** tmux as the agent, on the thopter's socket. */
   tmux(...args: string[]): Promise<string>;
   bootLog(): Promise<string>;
+  /** The boot log as the hub keeps it (streamed by boot to `POST /v1/logs`); empty while none arrived. */
+  archivedBootLog(): Promise<string>;
   /**
    * A restarted machine: every process of it stopped (files kept, as on a Fly volume), then the very same entrypoint
    * run again with the same environment. Resolves once the second boot is done.
@@ -103,7 +106,9 @@ export async function startThopter(
   const store = await openStore(`file:${join(dir, "state")}`);
   const registry = await Registry.open(store, log, { checkpointMs: 60_000 });
   const tokens = await TokenStore.open(store);
-  const collector = await startCollector({ registry, tokens, log, host: "127.0.0.1", port: 0 });
+  // As the hub has it: boot streams its logs there (POST /v1/logs).
+  const archive = new LogArchive({ dir: join(dir, "state", ".logs"), maxBytes: 64 * 1024 * 1024, retentionDays: 2 });
+  const collector = await startCollector({ registry, tokens, log, archive, host: "127.0.0.1", port: 0 });
 
   const id = `t${randomBytes(4).toString("hex")}`;
   const branch = workBranch(issueNumber, id);
@@ -184,6 +189,7 @@ export async function startThopter(
       ),
     tmux: async (...args) => (await run("runuser", ["-u", agentName, "--", "tmux", "-S", socket, ...args])).stdout,
     bootLog: () => readFile(layout.bootLog, "utf8"),
+    archivedBootLog: () => readFile(archive.bootLog(id), "utf8").catch(() => ""),
     async restart() {
       const dir = join(machines, id);
       await stopLocalMachine(dir, 3_000);

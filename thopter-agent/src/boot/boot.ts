@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { RunningServer } from "../access/server.js";
 import { applyFirewall } from "../firewall/apply.js";
 import { SKIP_VALUE, SKIP_VARIABLE, SKIPPED_WARNING, skipRequested } from "../firewall/config.js";
+import type { LogShipper } from "../log-shipper/index.js";
 import { postStatus } from "../observer/post.js";
 import { agentBaseEnv, asAgent } from "./agent-process.js";
 import { type AgentUser, agentUidIfAny, agentUser, ISOLATION_OFF_WARNING } from "./agent-user.js";
@@ -16,6 +17,7 @@ import { fetchIssue, issueFromJob } from "./issue.js";
 import { readJob, type ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { failedLingerMs, lingerServing } from "./linger.js";
+import { startLogStream } from "./log-stream.js";
 import { machinePath } from "./machine-path.js";
 import { nodeCommand, ownScript } from "./node-command.js";
 import { workspacePlan } from "./plan.js";
@@ -33,6 +35,8 @@ export interface Booted {
   tmuxSocket: string;
   /** The session log and the web terminal, when the job gave an access key. */
   web: RunningServer[];
+  /** Streams the boot log and transcripts to the hub; `stop()` sends what is left. */
+  logs: LogShipper;
 }
 
 export interface BootContext {
@@ -79,11 +83,12 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
   const jobPath = machinePath(env.THOPTER_CONFIG || "/etc/thopter/thopter.json", layout.fsRoot);
   const job = await step(log, "job", () => readJob(jobPath));
   const report = statusSender(job, layout.fsRoot, log);
+  const repoDir = join(layout.workspace, basename(job.repo));
+  const logs = startLogStream({ job, layout, repoDir, log, agentUid: agentUidIfAny(env) });
   const secrets: string[] = [];
   const known = () => secrets;
   await report({ state: "booting", event: "boot" });
   const children: ChildProcess[] = [];
-  const repoDir = join(layout.workspace, basename(job.repo));
   let sessionLog: RunningServer | undefined;
   let lingerMs = 0;
   try {
@@ -175,12 +180,21 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     const observerChild = await step(log, "observer", spawnObserver);
     children.push(observerChild);
     log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");
-    return { broker, observer: observerChild, startObserver: spawnObserver, agent, tmuxSocket: claude.socket, web };
+    return {
+      broker,
+      observer: observerChild,
+      startObserver: spawnObserver,
+      agent,
+      tmuxSocket: claude.socket,
+      web,
+      logs,
+    };
   } catch (err) {
     for (const child of children) child.kill("SIGTERM");
     const detail = redactSecrets((err as Error).message, secrets).slice(0, 2_000);
     await report({ state: "failed", event: "boot", detail });
     if (sessionLog) await lingerServing(sessionLog, lingerMs, log);
+    await logs.stop();
     throw err;
   }
 }

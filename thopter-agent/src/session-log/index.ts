@@ -17,6 +17,7 @@ export { escapeHtml } from "./escape.js";
 export { type StreamOptions, streamBootLog, streamSessionEvents } from "./events.js";
 export { type FollowOptions, TranscriptFolder } from "./follow.js";
 export { LineSplitter } from "./lines.js";
+export { logPages, PAGE_CSS, PAGE_JS } from "./page.js";
 export { type RenderOp, TranscriptRenderer } from "./render.js";
 export { type SessionLogServerOptions, startSessionLogServer } from "./server.js";
 export type { LogMessage } from "./stream.js";

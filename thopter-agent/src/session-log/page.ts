@@ -11,10 +11,12 @@ interface PageShell {
   events: string;
   /** What the page says until the first entry arrives. */
   waiting: string;
+  /** A line above the log (the hub's archived copy says so, and until when it is kept). */
+  notice?: string;
 }
 
 /** A page shell (assets relative to the server's root); entries arrive over SSE from `events`. */
-function pageHtml({ title, page, events, waiting }: PageShell): string {
+function pageHtml({ title, page, events, waiting, notice }: PageShell): string {
   // Relative links: "./" from /boot-log is the session log, "boot-log" from either page is the boot log.
   const link = (href: string, text: string, current: boolean) =>
     `<a href="${href}"${current ? ' aria-current="page"' : ""}>${text}</a>`;
@@ -29,32 +31,41 @@ function pageHtml({ title, page, events, waiting }: PageShell): string {
 <script src="app.js" defer></script>
 </head>
 <body>
-${nav}
+${nav}${notice ? `\n<p class="notice">${escapeHtml(notice)}</p>` : ""}
 <main id="log" data-events="${escapeHtml(events)}" data-waiting="${escapeHtml(waiting)}"><p id="status">connecting…</p></main>
 </body>
 </html>
 `;
 }
 
-/** The session log, at `/`. */
-export const PAGE_HTML = pageHtml({
-  title: "Thopter session log",
-  page: "session",
-  events: "events",
-  waiting: "waiting for the session to start…",
-});
+/** The session log page, at `/` (its stream `events`), and the boot log's, at `/boot-log` (`boot-log/events`). */
+export function logPages(notice?: string): { session: string; boot: string } {
+  return {
+    session: pageHtml({
+      title: "Thopter session log",
+      page: "session",
+      events: "events",
+      waiting: notice ? "no session was kept" : "waiting for the session to start…",
+      notice,
+    }),
+    boot: pageHtml({
+      title: "Thopter boot log",
+      page: "boot",
+      events: "boot-log/events",
+      waiting: notice ? "no boot log was kept" : "waiting for boot to write its log…",
+      notice,
+    }),
+  };
+}
 
-/** The boot log, at `/boot-log` (so its stream, relative to it, is `/boot-log/events`). */
-export const BOOT_PAGE_HTML = pageHtml({
-  title: "Thopter boot log",
-  page: "boot",
-  events: "boot-log/events",
-  waiting: "waiting for boot to write its log…",
-});
+const LIVE_PAGES = logPages();
+export const PAGE_HTML = LIVE_PAGES.session;
+export const BOOT_PAGE_HTML = LIVE_PAGES.boot;
 
 export const PAGE_CSS = `body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #fafafa; color: #222; }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 nav { max-width: 72rem; margin: 0 auto; padding: 0.6rem 1rem 0; font-size: 0.85rem; }
+.notice { max-width: 70rem; margin: 0.6rem auto 0; padding: 0.4rem 1rem; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 4px; }
 nav a[aria-current] { color: inherit; font-weight: bold; text-decoration: none; }
 section { margin-bottom: 2rem; }
 section > h2 { font-size: 0.9rem; color: #555; position: sticky; top: 0; background: #fafafa; padding: 0.4rem 0; margin: 0; }

@@ -30,6 +30,7 @@ import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
 import { Retention } from "./requests/retention.js";
 import { githubProvisioningNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
+import { readThopterEnv, secretValues } from "./scheduler/thopter-env.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
 import { WatchedStore } from "./store/watched.js";
@@ -94,12 +95,14 @@ export interface Hub {
  */
 export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
   const profiles = new Profiles(readProfilesFile(config.PROFILES_FILE), config.PROFILE_HOMES_DIR);
+  // Checked now, so a secret too short to protect stops the hub with one line instead of failing every thopter.
+  const thopterEnv = await readThopterEnv(config.THOPTER_ENV_FILE);
   const dashboardToken = await loadDashboardToken(config.DASHBOARD_TOKEN, stateDir(config.STORE_URL));
   const log =
     deps.log ??
     createLogger({
       level: config.LOG_LEVEL,
-      secrets: [...configSecrets(config), ...profiles.secrets, dashboardToken.token],
+      secrets: [...configSecrets(config), ...profiles.secrets, ...secretValues(thopterEnv), dashboardToken.token],
     });
   const auth = new DashboardAuth(dashboardToken.token, config.HUB_PUBLIC_URL);
   // What this host cannot give (the provider's, then the dashboard port guard's once the hub listens); every

@@ -43,6 +43,15 @@ function minutes(fallback: number) {
     .default(fallback);
 }
 
+/** An amount of US dollars, greater than 0 (cents and fractions allowed). */
+const usd = z
+  .string()
+  .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
+  })
+  .transform(Number)
+  .pipe(z.number().positive("must be greater than 0"));
+
 /** An http(s) URL, without a trailing slash so paths can be appended. */
 const httpUrl = z.url({ protocol: /^https?$/, error: "is not an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
 
@@ -96,6 +105,11 @@ export const EnvSchema = z.object({
   MAX_CONCURRENT_PROVISIONS: integer(1, 1_000, 4),
   IDLE_TIMEOUT_MIN: minutes(60),
   MAX_LIFETIME_MIN: minutes(720),
+  /** Per thopter; unset: no budget. The model proxy refuses model calls once the thopter's cost reaches it. */
+  MAX_COST_USD: usd.optional(),
+  /** Across the swarm per UTC day; unset: no cap. */
+  MAX_DAILY_COST_USD: usd.optional(),
+  BUDGET_GRACE_MIN: minutes(5),
   PROMPTS_DIR: z.string().default("prompts"),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
@@ -152,6 +166,9 @@ export const FIX: Record<Variable, string> = {
   MAX_CONCURRENT_PROVISIONS: "set it to a whole number from 1 to 1000 (default 4)",
   IDLE_TIMEOUT_MIN: "set it to a number of minutes greater than 0 (default 60)",
   MAX_LIFETIME_MIN: "set it to a number of minutes greater than 0 (default 720)",
+  MAX_COST_USD: "set it to a number of US dollars greater than 0, e.g. 5, or leave it unset for no budget",
+  MAX_DAILY_COST_USD: "set it to a number of US dollars greater than 0, e.g. 50, or leave it unset for no daily cap",
+  BUDGET_GRACE_MIN: "set it to a number of minutes greater than 0 (default 5)",
   PROMPTS_DIR: "set it to the folder of prompt templates (default prompts)",
   THOPTER_ENV_FILE: "set it to a file of KEY=value lines (default .env.thopters)",
   LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",

@@ -193,7 +193,15 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
   const notifier =
     thopters &&
-    new Notifier({ registry: thopters.registry, replies, clients, repoInfo, hubUrl: config.HUB_PUBLIC_URL, log });
+    new Notifier({
+      registry: thopters.registry,
+      replies,
+      clients,
+      repoInfo,
+      hubUrl: config.HUB_PUBLIC_URL,
+      log,
+      budget: { maxCostUsd: config.MAX_COST_USD, graceMin: config.BUDGET_GRACE_MIN },
+    });
   const dashboard =
     thopters &&
     createDashboard({

@@ -1,4 +1,5 @@
 import type { ThopterRecord } from "@thopter/protocol";
+import { type BudgetTerms, spentLines } from "./budget-notice.js";
 
 /** What a notice links to, besides the record itself. */
 export interface NoticeLinks {
@@ -12,7 +13,9 @@ export interface NoticeLinks {
 /** The report being announced: `report_status` done/blocked/needs_input, or a failure of a thopter that had booted. */
 export type NoticeEvent =
   | { kind: "report"; state: "done" | "blocked" | "needs_input"; summary: string; at: string }
-  | { kind: "failed"; reason: string; at: string };
+  | { kind: "failed"; reason: string; at: string }
+  /** The model proxy's `blocked` with reason `budget`: the thopter's MAX_COST_USD is spent. */
+  | { kind: "budget"; summary: string; at: string };
 
 const HEADLINE: Record<"done" | "blocked" | "needs_input", string> = {
   done: "✅ **Done**",
@@ -38,7 +41,12 @@ function neutralise(text: string): string {
 }
 
 /** The comment posted on the thopter's issue (without the exactly-once marker, which `DurableComments` appends). */
-export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent, links: NoticeLinks): string {
+export function renderNotice(
+  record: Readonly<ThopterRecord>,
+  event: NoticeEvent,
+  links: NoticeLinks,
+  budget: BudgetTerms = { graceMin: 5 },
+): string {
   const page = `${links.hubUrl}/thopters/${encodeURIComponent(record.id)}`;
   const ran = formatDuration(Date.parse(event.at) - Date.parse(record.createdAt));
   const compare = `${links.repoHtmlUrl}/compare/${links.defaultBranch}...${record.branch}`;
@@ -52,6 +60,15 @@ export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent
     if (event.state !== "done") {
       lines.push("- To continue: answer here, then run `/thopter` again, or type into the terminal below.");
     }
+  } else if (event.kind === "budget") {
+    lines.push(`💸 **Budget spent** — thopter \`${record.id}\` ran for ${ran}; its model calls are refused now.`, "");
+    lines.push(...spentLines(record, budget), "");
+    if (event.summary.trim()) lines.push(`> ${neutralise(event.summary.trim()).replace(/\n/g, "\n> ")}`, "");
+    lines.push(`- Branch so far: ${branch}`);
+    lines.push(`- It stops ${budget.graceMin} min after this (\`BUDGET_GRACE_MIN\`); its branch stays.`);
+    lines.push(
+      "- To continue: narrow the task, or ask whoever runs the hub to raise `MAX_COST_USD`, then write `/thopter` again on this issue.",
+    );
   } else {
     lines.push(`❌ **Failed** — thopter \`${record.id}\` stopped working after ${ran}.`, "");
     lines.push(`What failed: ${neutralise(event.reason)}`, "");

@@ -11,6 +11,8 @@ export interface ReaperOptions {
   idleTimeoutMin: number;
   /** MAX_LIFETIME_MIN: this old → stopped, whatever it is doing. */
   maxLifetimeMin: number;
+  /** BUDGET_GRACE_MIN: this long after the model proxy reported its budget spent → stopped (default 5). */
+  budgetGraceMin?: number;
   /** A booting or working thopter with no status report for this long is an orphan → stopped. */
   orphanGraceMin?: number;
   intervalMs?: number;
@@ -32,11 +34,15 @@ const REPORTING: readonly ThopterState[] = ["booting", "working"];
 export function reapReason(
   record: Readonly<ThopterRecord>,
   now: number,
-  limits: { idleTimeoutMin: number; maxLifetimeMin: number; orphanGraceMin: number },
+  limits: { idleTimeoutMin: number; maxLifetimeMin: number; orphanGraceMin: number; budgetGraceMin: number },
 ): string | undefined {
   const minutesSince = (iso: string) => (now - Date.parse(iso)) / 60_000;
   if (record.state === "stopping") return record.stateReason ?? "finishing an interrupted stop";
   if (record.state === "gone" || record.state === "requested" || record.state === "provisioning") return undefined;
+  // Whatever it does after (a human's prompt revives it, the proxy still refuses): the grace is all it gets.
+  if (record.budgetSpentAt && minutesSince(record.budgetSpentAt) >= limits.budgetGraceMin) {
+    return `its model budget (MAX_COST_USD) is spent; stopped ${limits.budgetGraceMin} min after the model proxy said so`;
+  }
   if (minutesSince(record.createdAt) >= limits.maxLifetimeMin) {
     return `reached the maximum lifetime of ${limits.maxLifetimeMin} min`;
   }
@@ -83,6 +89,7 @@ export class Reaper {
       idleTimeoutMin: this.options.idleTimeoutMin,
       maxLifetimeMin: this.options.maxLifetimeMin,
       orphanGraceMin: this.options.orphanGraceMin ?? 10,
+      budgetGraceMin: this.options.budgetGraceMin ?? 5,
     };
     const stops = registry.list().flatMap((record) => {
       const reason = reapReason(record, now, limits);

@@ -32,7 +32,7 @@ export type ServicesConfig = Pick<
   | "THOPTER_ENV_FILE"
 > &
   /** The dashboard's origin, allowed to embed thopters' terminals; unset: none besides their own. */
-  Partial<Pick<HubConfig, "HUB_PUBLIC_URL" | "ALLOWED_DOMAINS" | "DANGEROUSLY_SKIP_FIREWALL">>;
+  Partial<Pick<HubConfig, "HUB_PUBLIC_URL" | "ALLOWED_DOMAINS" | "DANGEROUSLY_SKIP_FIREWALL" | "BUDGET_GRACE_MIN">>;
 
 export interface ThopterServicesDeps {
   store: Store;
@@ -161,6 +161,7 @@ export async function startThopterServices(
     log,
     idleTimeoutMin: config.IDLE_TIMEOUT_MIN,
     maxLifetimeMin: config.MAX_LIFETIME_MIN,
+    budgetGraceMin: config.BUDGET_GRACE_MIN,
     removeProviderLeftovers: provider.removeLeftovers && (() => provider.removeLeftovers!()),
   });
   // The first command's provision needs the default branch: ask now rather than on the way to its machine.

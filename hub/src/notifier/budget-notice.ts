@@ -23,9 +23,11 @@ const count = (n: number) => n.toLocaleString("en-US");
 const modelCell = (model: string) => `\`${model.replace(/[`|<>\r\n]/g, "")}\``;
 
 /** The usage the hub trusts most: the proxy's count (the agent cannot forge it), else the transcript's. */
-export function trustedUsage(record: Readonly<ThopterRecord>): { models: ModelUsage; source: string } | undefined {
-  if (record.usage?.proxy) return { models: record.usage.proxy.models, source: "counted by the model proxy" };
-  if (record.usage?.transcript) return { models: record.usage.transcript.models, source: "read from the transcript" };
+export function trustedUsage(
+  record: Readonly<ThopterRecord>,
+): { models: ModelUsage; at: string; source: string } | undefined {
+  if (record.usage?.proxy) return { ...record.usage.proxy, source: "counted by the model proxy" };
+  if (record.usage?.transcript) return { ...record.usage.transcript, source: "read from the transcript" };
   return undefined;
 }
 

@@ -15,7 +15,9 @@ export type NoticeEvent =
   | { kind: "report"; state: "done" | "blocked" | "needs_input"; summary: string; at: string }
   | { kind: "failed"; reason: string; at: string }
   /** The model proxy's `blocked` with reason `budget`: the thopter's MAX_COST_USD is spent. */
-  | { kind: "budget"; summary: string; at: string };
+  | { kind: "budget"; summary: string; at: string }
+  /** Stopped because the swarm's MAX_DAILY_COST_USD is spent (`reason` says how much, and when it resets). */
+  | { kind: "daily"; reason: string; at: string };
 
 const HEADLINE: Record<"done" | "blocked" | "needs_input", string> = {
   done: "✅ **Done**",
@@ -69,6 +71,11 @@ export function renderNotice(
     lines.push(
       "- To continue: narrow the task, or ask whoever runs the hub to raise `MAX_COST_USD`, then write `/thopter` again on this issue.",
     );
+  } else if (event.kind === "daily") {
+    lines.push(`🛑 **Stopped** — thopter \`${record.id}\` ran for ${ran}: ${neutralise(event.reason)}.`, "");
+    lines.push(...spentLines(record, { ...budget, maxCostUsd: undefined }), "");
+    lines.push(`- Branch so far: ${branch}`);
+    lines.push("- To continue: write `/thopter` again on this issue once the daily budget has reset.");
   } else {
     lines.push(`❌ **Failed** — thopter \`${record.id}\` stopped working after ${ran}.`, "");
     lines.push(`What failed: ${neutralise(event.reason)}`, "");

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import type { Registry, RegistryChange } from "../registry/index.js";
 import type { DurableComments } from "../requests/durable-comments.js";
+import { DAILY_BUDGET_STOP } from "../scheduler/daily-budget.js";
 import type { BudgetTerms } from "./budget-notice.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
 import { FairQueue } from "./fair-queue.js";
@@ -57,6 +58,9 @@ export function noticeFor(change: RegistryChange): Notice | undefined {
       record,
       event: { kind: "budget", summary: fullSummary(record, entry.message), at: entry.at },
     };
+  }
+  if (entry?.kind === "state" && entry.state === "stopping" && entry.message.startsWith(DAILY_BUDGET_STOP)) {
+    return { key: `${record.id}/notice/daily`, record, event: { kind: "daily", reason: entry.message, at: entry.at } };
   }
   if (entry?.kind === "report_status" && isAnnounced(entry.state)) {
     return {

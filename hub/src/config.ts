@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { NAME_PATTERN, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { integer, minutes, usd } from "./config-values.js";
 import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
 import { type GithubIntegration, INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
@@ -20,37 +21,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-/** A whole number from an environment string, range-checked, echoing the bad value (never a secret). */
-function integer(min: number, max: number, fallback: number) {
-  return z
-    .string()
-    .refine((s) => /^\s*-?\d+\s*$/.test(s), { error: (iss) => `${JSON.stringify(iss.input)} is not a whole number` })
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
-}
-
-/** A positive number of minutes (fractions allowed, so tests can use short timeouts). */
-function minutes(fallback: number) {
-  return z
-    .string()
-    .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
-      error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
-    })
-    .transform(Number)
-    .pipe(z.number().positive("must be greater than 0"))
-    .default(fallback);
-}
-
-/** An amount of US dollars, greater than 0 (cents and fractions allowed). */
-const usd = z
-  .string()
-  .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
-    error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
-  })
-  .transform(Number)
-  .pipe(z.number().positive("must be greater than 0"));
 
 /** An http(s) URL, without a trailing slash so paths can be appended. */
 const httpUrl = z.url({ protocol: /^https?$/, error: "is not an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));

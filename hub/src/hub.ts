@@ -21,7 +21,7 @@ import { requestsRouter } from "./http/routes/requests.js";
 import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
-import { Notifier, RepoInfoCache } from "./notifier/index.js";
+import { budgetTerms, Notifier, RepoInfoCache } from "./notifier/index.js";
 import { Profiles, readProfilesFile } from "./profiles/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
@@ -30,7 +30,6 @@ import { Intake } from "./requests/intake.js";
 import { RequestQueue } from "./requests/queue.js";
 import { Retention } from "./requests/retention.js";
 import { githubProvisioningNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
-import { readThopterEnv, secretValues } from "./scheduler/thopter-env.js";
 import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
 import { WatchedStore } from "./store/watched.js";
@@ -95,14 +94,12 @@ export interface Hub {
  */
 export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<Hub> {
   const profiles = new Profiles(readProfilesFile(config.PROFILES_FILE), config.PROFILE_HOMES_DIR);
-  // Checked now, so a secret too short to protect stops the hub with one line instead of failing every thopter.
-  const thopterEnv = await readThopterEnv(config.THOPTER_ENV_FILE);
   const dashboardToken = await loadDashboardToken(config.DASHBOARD_TOKEN, stateDir(config.STORE_URL));
   const log =
     deps.log ??
     createLogger({
       level: config.LOG_LEVEL,
-      secrets: [...configSecrets(config), ...profiles.secrets, ...secretValues(thopterEnv), dashboardToken.token],
+      secrets: [...configSecrets(config), ...profiles.secrets, dashboardToken.token],
     });
   const auth = new DashboardAuth(dashboardToken.token, config.HUB_PUBLIC_URL);
   // What this host cannot give (the provider's, then the dashboard port guard's once the hub listens); every
@@ -191,17 +188,8 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   });
   registerHealthGauge(metrics.registry, health);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
-  const notifier =
-    thopters &&
-    new Notifier({
-      registry: thopters.registry,
-      replies,
-      clients,
-      repoInfo,
-      hubUrl: config.HUB_PUBLIC_URL,
-      log,
-      budget: { maxCostUsd: config.MAX_COST_USD, graceMin: config.BUDGET_GRACE_MIN },
-    });
+  const notices = { replies, clients, repoInfo, hubUrl: config.HUB_PUBLIC_URL, log, budget: budgetTerms(config) };
+  const notifier = thopters && new Notifier({ registry: thopters.registry, ...notices });
   const dashboard =
     thopters &&
     createDashboard({

@@ -9,6 +9,11 @@ import {
 } from "@thopter/protocol";
 
 /** The hub's budget settings, as a budget notice states them. */
+export const budgetTerms = (config: { MAX_COST_USD?: number; BUDGET_GRACE_MIN: number }): BudgetTerms => ({
+  maxCostUsd: config.MAX_COST_USD,
+  graceMin: config.BUDGET_GRACE_MIN,
+});
+
 export interface BudgetTerms {
   /** MAX_COST_USD (per thopter), when set. */
   maxCostUsd?: number;

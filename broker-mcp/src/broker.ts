@@ -51,7 +51,8 @@ export async function startBroker(config: BrokerConfig, opts: BrokerOptions = {}
     ...opts.coderToken,
   });
   // Renewed GitHub tokens join the redaction list as they arrive (coderToken.all is live).
-  const redact: Redact = (text) => makeRedactor([...coderToken.all, config.reportToken, config.mcpKey])(text);
+  const redact: Redact = (text) =>
+    makeRedactor([...coderToken.all, config.reportToken, config.mcpKey, ...config.secrets])(text);
   const paths = statePaths(config.stateDir);
   for (const dir of [config.stateDir, paths.outbox, paths.home]) mkdirSync(dir, { recursive: true, mode: 0o700 });
 

@@ -31,6 +31,11 @@ export const BrokerConfigFile = z.strictObject({
   collectorUrl: HttpUrl,
   coderTokenFile: AbsPath,
   reportTokenFile: AbsPath,
+  /**
+   * Root-only JSON list of the other secrets the thopter holds (the model credential, `.env.thopters` values marked
+   * secret): scrubbed from everything the broker sends and refused in pushes, like the coder token.
+   */
+  secretsFile: AbsPath.optional(),
   /** The unprivileged user the agent runs as; bundles are created with its uid/gid. */
   agentUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name"),
   /** Absent means "full"; "off" only when the broker is not root and the agent is its own user (see checkIsolation). */
@@ -97,6 +102,8 @@ export interface AgentIdentity {
 export interface BrokerConfig extends BrokerConfigFile {
   coderToken: string;
   reportToken: string;
+  /** The contents of `secretsFile` ([] without one). */
+  secrets: string[];
   agent: AgentIdentity;
 }
 
@@ -134,6 +141,22 @@ export function readSecretFile(path: string, field: string): string {
   const value = readFileSync(path, "utf8").trim();
   if (!value) throw new ConfigError(`broker config: ${field}: ${path} is empty`);
   return value;
+}
+
+const SecretsList = z.array(z.string().min(1));
+
+/** `secretsFile`: a JSON list of strings, in a file as guarded as the tokens' (none held: `[]`). */
+export function readSecretsList(path: string): string[] {
+  const text = readSecretFile(path, "secretsFile");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const parsed = SecretsList.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`broker config: secretsFile: ${path} must hold a JSON list of strings`);
+  return parsed.data;
 }
 
 export function resolveAgent(user: string): AgentIdentity {
@@ -195,6 +218,7 @@ export function loadConfig(path: string): BrokerConfig {
     ...file,
     coderToken: readSecretFile(file.coderTokenFile, "coderTokenFile"),
     reportToken: readSecretFile(file.reportTokenFile, "reportTokenFile"),
+    secrets: file.secretsFile ? readSecretsList(file.secretsFile) : [],
     agent,
   };
 }

@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfigFile, readSecretFile } from "../src/config.js";
+import { parseConfigFile, readSecretFile, readSecretsList } from "../src/config.js";
 
 const valid = {
   repo: "acme/app",
@@ -64,5 +65,22 @@ describe("secret files", () => {
     symlinkSync(file, join(dir, "link"));
     expect(() => readSecretFile(join(dir, "link"), "coderTokenFile")).toThrow(/must be a regular file, not a link/);
     expect(() => readSecretFile(join(dir, "missing"), "reportTokenFile")).toThrow(/reportTokenFile: .* does not exist/);
+  });
+
+  it("reads the list of held secrets from a private file: not one the agent owns, nor anything but strings", () => {
+    dir = mkdtempSync(join(tmpdir(), "broker-secret-"));
+    const file = join(dir, "thopter-secrets.json");
+    writeFileSync(file, JSON.stringify(["model-credential-1234", "db-password-5678"]), { mode: 0o600 });
+    expect(readSecretsList(file)).toEqual(["model-credential-1234", "db-password-5678"]);
+    for (const bad of ["{}", '["ok-secret", 7]', '[""]', "not json"]) {
+      writeFileSync(file, bad, { mode: 0o600 });
+      expect(() => readSecretsList(file)).toThrow(/^broker config: secretsFile: .* must hold a JSON list of strings$/);
+    }
+    if (process.getuid?.() === 0) {
+      // The agent could otherwise choose what is scrubbed (or empty the list): its own file is refused.
+      const uid = Number(execFileSync("id", ["-u", "thopter"], { encoding: "utf8" }));
+      chownSync(file, uid, uid);
+      expect(() => readSecretsList(file)).toThrow(/secretsFile: .* must be owned by the broker's user with mode 0600/);
+    }
   });
 });

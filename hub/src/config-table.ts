@@ -36,8 +36,13 @@ const MEANING: Record<Variable, string> = {
   MAX_CONCURRENT_PROVISIONS: "machines being created at once",
   IDLE_TIMEOUT_MIN: "idle (done, blocked, waiting, failed) this long → stopped",
   MAX_LIFETIME_MIN: "this old → stopped, whatever it is doing",
+  MAX_COST_USD: "per thopter: the model proxy refuses model calls once its cost reaches this (unset: no budget)",
+  MAX_DAILY_COST_USD:
+    "per UTC day, across the swarm: new commands refused and running thopters stopped once reached (unset: no cap)",
+  BUDGET_GRACE_MIN: "a thopter whose budget is spent is stopped this long after it says so",
   PROMPTS_DIR: "prompt templates `NAME.md` for `-p NAME`",
-  THOPTER_ENV_FILE: "KEY=value lines given to every thopter's agent (model keys, endpoints)",
+  THOPTER_ENV_FILE:
+    "KEY=value lines given to every thopter's agent (model keys, endpoints); secret ones (a name with KEY, TOKEN, SECRET, PASSWORD, CREDENTIAL or AUTH, or a `# secret` line above; `# public` opts out; at least 8 characters) are scrubbed from comments and refused in pushes",
   LOCAL_THOPTER_ROOT: "local provider: one folder per machine",
   LOCAL_THOPTER_UID_RANGE:
     "local provider, hub as root: each thopter gets its own user and group from this uid range; nftables keeps these uids off `HUB_PORT`",

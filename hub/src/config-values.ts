@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-/** A whole number from an environment string, range-checked, echoing the bad value (never a secret). */
+/** Numbers from environment strings, echoing a bad value (never a secret) in the message. */
+
+/** A whole number, range-checked. */
 export function integer(min: number, max: number, fallback: number) {
   return z
     .string()
@@ -10,17 +12,20 @@ export function integer(min: number, max: number, fallback: number) {
     .default(fallback);
 }
 
-/** A positive number of minutes (fractions allowed, so tests can use short timeouts). */
-export function minutes(fallback: number) {
-  return z
-    .string()
-    .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
-      error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
-    })
-    .transform(Number)
-    .pipe(z.number().positive("must be greater than 0"))
-    .default(fallback);
-}
+/** A number greater than 0, fractions allowed. */
+const positive = z
+  .string()
+  .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
+  })
+  .transform(Number)
+  .pipe(z.number().positive("must be greater than 0"));
+
+/** A number of minutes (fractions allowed, so tests can use short timeouts). */
+export const minutes = (fallback: number) => positive.default(fallback);
+
+/** An amount of US dollars (cents and fractions allowed). */
+export const usd = positive;
 
 /** An http(s) URL, without a trailing slash so paths can be appended. */
 export const httpUrl = z

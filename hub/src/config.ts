@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { NAME_PATTERN, type PriceTable, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
-import { httpUrl, integer, minutes } from "./config-values.js";
+import { httpUrl, integer, minutes, usd } from "./config-values.js";
 import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
 import { type GithubIntegration, INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
@@ -76,6 +76,11 @@ export const EnvSchema = z.object({
   MAX_CONCURRENT_PROVISIONS: integer(1, 1_000, 4),
   IDLE_TIMEOUT_MIN: minutes(60),
   MAX_LIFETIME_MIN: minutes(720),
+  /** Per thopter; unset: no budget. The model proxy refuses model calls once the thopter's cost reaches it. */
+  MAX_COST_USD: usd.optional(),
+  /** Across the swarm per UTC day; unset: no cap. */
+  MAX_DAILY_COST_USD: usd.optional(),
+  BUDGET_GRACE_MIN: minutes(5),
   PROMPTS_DIR: z.string().default("prompts"),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
@@ -136,6 +141,9 @@ export const FIX: Record<Variable, string> = {
   MAX_CONCURRENT_PROVISIONS: "set it to a whole number from 1 to 1000 (default 4)",
   IDLE_TIMEOUT_MIN: "set it to a number of minutes greater than 0 (default 60)",
   MAX_LIFETIME_MIN: "set it to a number of minutes greater than 0 (default 720)",
+  MAX_COST_USD: "set it to a number of US dollars greater than 0, e.g. 5, or leave it unset for no budget",
+  MAX_DAILY_COST_USD: "set it to a number of US dollars greater than 0, e.g. 50, or leave it unset for no daily cap",
+  BUDGET_GRACE_MIN: "set it to a number of minutes greater than 0 (default 5)",
   PROMPTS_DIR: "set it to the folder of prompt templates (default prompts)",
   THOPTER_ENV_FILE: "set it to a file of KEY=value lines (default .env.thopters)",
   LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",

@@ -21,7 +21,7 @@ import { registerThopterGauge } from "./http/thopter-metrics.js";
 import { createLogger } from "./log.js";
 import { LOG_ARCHIVE_DIR, LogArchive } from "./logs/archive.js";
 import { createMetrics, type HubMetrics } from "./metrics.js";
-import { Notifier, RepoInfoCache } from "./notifier/index.js";
+import { budgetTerms, Notifier, RepoInfoCache } from "./notifier/index.js";
 import { Profiles, readProfilesFile } from "./profiles/index.js";
 import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
@@ -185,7 +185,9 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   });
   registerHealthGauge(metrics.registry, health);
   // Results go back to the issue, and the swarm is on the dashboard, wherever thopters run.
-  const notifier = thopters && new Notifier({ registry: thopters.registry, replies, clients, repoInfo, config, log });
+  const budget = { ...budgetTerms(config), prices: config.prices };
+  const notifier =
+    thopters && new Notifier({ registry: thopters.registry, replies, clients, repoInfo, config, log, budget });
   const dashboard =
     thopters &&
     createDashboard({

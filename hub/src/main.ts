@@ -1,13 +1,19 @@
 // `pnpm start`: the hub as a process. Configuration comes from the environment and `.env` (docs/architecture.md#configuration).
+
+import { ThopterEnvError } from "@thopter/protocol";
 import { ConfigError, type HubConfig, loadConfigWithEnvFile } from "./config.js";
 import { startHub } from "./hub.js";
+import { readThopterEnv } from "./scheduler/thopter-env.js";
 
 let config: HubConfig;
 try {
   config = loadConfigWithEnvFile();
+  // A secret the hub could not protect stops it now, rather than failing every thopter.
+  await readThopterEnv(config.THOPTER_ENV_FILE);
 } catch (err) {
   // One line naming the variable; never the value (it may be a token).
-  console.error(err instanceof ConfigError ? err.message : `configuration: ${(err as Error).message}`);
+  const named = err instanceof ConfigError || err instanceof ThopterEnvError;
+  console.error(named ? err.message : `configuration: ${(err as Error).message}`);
   process.exit(1);
 }
 

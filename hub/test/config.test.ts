@@ -105,6 +105,26 @@ describe("loadConfig", () => {
     expect(failure({ ...BASE, HUB_PORT: "9000", HUB_STATUS_PORT: "9000" }).variable).toBe("HUB_STATUS_PORT");
   });
 
+  it("reads budgets in US dollars (unset: none) and the grace in minutes (default 5), naming a bad one", () => {
+    const defaults = loadConfig(BASE);
+    expect([defaults.MAX_COST_USD, defaults.MAX_DAILY_COST_USD, defaults.BUDGET_GRACE_MIN]).toEqual([
+      undefined,
+      undefined,
+      5,
+    ]);
+    expect(loadConfig({ ...BASE, MAX_COST_USD: "2.5", MAX_DAILY_COST_USD: "40" })).toMatchObject({
+      MAX_COST_USD: 2.5,
+      MAX_DAILY_COST_USD: 40,
+    });
+    expect(failure({ ...BASE, MAX_COST_USD: "five" }).message).toBe(
+      'MAX_COST_USD: "five" is not a number; set it to a number of US dollars greater than 0, e.g. 5, or leave it unset for no budget',
+    );
+    expect(failure({ ...BASE, MAX_DAILY_COST_USD: "0" }).message).toMatch(
+      /^MAX_DAILY_COST_USD: must be greater than 0;/,
+    );
+    expect(failure({ ...BASE, BUDGET_GRACE_MIN: "-1" }).message).toMatch(/^BUDGET_GRACE_MIN: must be greater than 0;/);
+  });
+
   it("reads LOCAL_THOPTER_UID_RANGE as FIRST-LAST (default 61000-61999) and names a bad one; LOCAL_THOPTER_USER is refused as gone", () => {
     expect(loadConfig(BASE).LOCAL_THOPTER_UID_RANGE).toEqual({ first: 61_000, last: 61_999 });
     expect(loadConfig({ ...BASE, LOCAL_THOPTER_UID_RANGE: " 62000 - 62009 " }).LOCAL_THOPTER_UID_RANGE).toEqual({

@@ -161,6 +161,27 @@ describe("thopter spec", () => {
     expect(JSON.parse(job)).toMatchObject({ workBranch: record.branch, collectorUrl: "http://10.0.0.2:8081" });
   });
 
+  it("lists every secret the thopter holds, root-only, for the broker: marked .env.thopters values and the profile's", async () => {
+    await writeFile(
+      join(dir, "thopters.env"),
+      "ANTHROPIC_BASE_URL=http://model\nDB_PASSWORD=correct-horse-battery\n# secret\nINTERNAL_URL=http://u:p@x\n",
+    );
+    const profileEnv = () => ({ CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-profile-token" });
+    const spec = await build(undefined, { thopterEnvFile: join(dir, "thopters.env"), profileEnv })({
+      record,
+      request,
+      tokens,
+    });
+    const file = spec.files.find((f) => f.path === THOPTER_PATHS.secrets);
+    expect(file).toMatchObject({ owner: "root", mode: 0o600 });
+    expect(JSON.parse(text(file!.contentBase64)).sort()).toEqual([
+      "correct-horse-battery",
+      "http://u:p@x",
+      "sk-ant-oat01-profile-token",
+    ]);
+    expect(jobOf(spec).files.secrets).toBe(THOPTER_PATHS.secrets);
+  });
+
   it("renders the chosen prompt with the issue's values", async () => {
     const spec = await build()({ record, request, tokens });
     const prompt = text(spec.files.find((f) => f.path === THOPTER_PATHS.prompt)!.contentBase64);

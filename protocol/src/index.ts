@@ -1,4 +1,5 @@
 export * from "./command.js";
+export * from "./env-secrets.js";
 export * from "./http-status.js";
 export * from "./isolation.js";
 export * from "./logs.js";

@@ -90,17 +90,19 @@ function base64Forms(secret: Buffer): string[] {
   return forms;
 }
 
-/** Each secret as it is, in hex and in base64 (standard and URL-safe), longest first. */
+/** A secret as it is, then (when long enough not to match ordinary text) in hex and in base64, standard and URL-safe. */
+export function encodedForms(secret: string): string[] {
+  if (secret.length < MIN_ENCODED_LENGTH) return [secret];
+  const bytes = Buffer.from(secret, "utf8");
+  return [secret, bytes.toString("hex"), bytes.toString("hex").toUpperCase(), ...base64Forms(bytes)];
+}
+
+/** Each secret in all its forms, longest first. */
 function secretForms(secrets: Iterable<string>): string[] {
   const forms = new Set<string>();
   for (const secret of secrets) {
     if (secret.length < MIN_SECRET_LENGTH) continue;
-    forms.add(secret);
-    if (secret.length < MIN_ENCODED_LENGTH) continue;
-    const bytes = Buffer.from(secret, "utf8");
-    forms.add(bytes.toString("hex"));
-    forms.add(bytes.toString("hex").toUpperCase());
-    for (const form of base64Forms(bytes)) forms.add(form);
+    for (const form of encodedForms(secret)) forms.add(form);
   }
   return [...forms].sort((a, b) => b.length - a.length);
 }

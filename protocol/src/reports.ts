@@ -39,6 +39,11 @@ export const BrokerStatusReport = z.object({
   summary: z.string().max(MAX_SUMMARY),
   branch: z.string().optional(),
   pullRequestUrl: z.string().optional(),
+  /**
+   * Why, when not the agent's own word: `budget` when the model proxy reports `blocked` because the thopter's
+   * MAX_COST_USD is spent (it then refuses model calls); the hub comments with what was spent and stops the thopter.
+   */
+  reason: z.enum(["budget"]).optional(),
 });
 
 /** One broker tool call, for the hub's audit trail (arguments already redacted). */

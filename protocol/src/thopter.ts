@@ -43,6 +43,8 @@ export const TimelineEntry = z.object({
   kind: z.string(),
   state: z.string().optional(),
   message: z.string(),
+  /** A broker status report's `reason`, when it gave one (`budget`). */
+  reason: z.string().max(64).optional(),
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
@@ -75,6 +77,11 @@ export const ThopterRecord = z.object({
   pushedAt: IsoTime.optional(),
   /** Model usage by source (docs/architecture.md#usage-and-cost). */
   usage: ThopterUsage.optional(),
+  /**
+   * When the model proxy first reported the thopter's budget (MAX_COST_USD) spent: the hub comments once and stops it
+   * BUDGET_GRACE_MIN later, whatever it does meanwhile.
+   */
+  budgetSpentAt: IsoTime.optional(),
   timeline: z.array(TimelineEntry),
 });
 export type ThopterRecord = z.infer<typeof ThopterRecord>;

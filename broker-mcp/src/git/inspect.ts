@@ -12,6 +12,8 @@ export interface InspectOptions {
   maxFileBytes: number;
   /** Exact secret values (the coder token) to look for besides the well-known shapes. */
   secrets: string[];
+  /** The thopter's other secrets (model credential, marked `.env.thopters` values). */
+  heldSecrets?: string[];
 }
 
 /**
@@ -23,7 +25,7 @@ export async function inspectPush(mirror: Mirror, opts: InspectOptions): Promise
   const checks = await Promise.allSettled([
     checkIsCommit(mirror, opts.sha),
     checkObjects(mirror, range, opts.maxFileBytes),
-    checkForSecrets(mirror, range, opts.secrets),
+    checkForSecrets(mirror, range, opts.secrets, opts.heldSecrets),
   ]);
   for (const check of checks) if (check.status === "rejected") throw check.reason;
 }

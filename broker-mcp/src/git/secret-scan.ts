@@ -32,15 +32,20 @@ const unplaced = () =>
  * which tells sent text from removed lines and names the commit, runs only on a stream where something does. A hit
  * the precise pass cannot place refuses the push too.
  */
-export async function checkForSecrets(mirror: Mirror, range: string[], secrets: string[]): Promise<void> {
-  const search = secretSearcher(secrets);
+export async function checkForSecrets(
+  mirror: Mirror,
+  range: string[],
+  secrets: string[],
+  held: string[] = [],
+): Promise<void> {
+  const search = secretSearcher(secrets, held);
   const [patches, paths] = await Promise.all([
     mentionsSecret(mirror, [...PATCHES, ...range], search),
     mentionsSecret(mirror, [...PATHS, ...range], search),
   ]);
   const decode = patches.hit || patches.declaresEncoding; // a hit stops the fast pass before it sees every header
   if (!patches.hit && !paths.hit && !decode) return;
-  const match = secretMatcher(secrets);
+  const match = secretMatcher(secrets, held);
   const found = await Promise.all([
     patches.hit ? placeSecret(mirror, [...PATCHES, ...range], match) : null,
     paths.hit ? placeSecret(mirror, [...PATHS, ...range], match) : null,

@@ -1,4 +1,4 @@
-import { TOKEN_PATTERNS } from "@thopter/protocol";
+import { encodedForms, TOKEN_PATTERNS } from "@thopter/protocol";
 
 export interface Finding {
   what: string;
@@ -6,8 +6,27 @@ export interface Finding {
 
 export type Matcher = (text: string) => Finding | null;
 
-const exactSecrets = (secrets: string[]) => secrets.filter((s) => s.length >= 8);
 const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+const GITHUB_TOKEN = "the broker's GitHub token";
+const HELD_SECRET = "a secret this thopter holds (the model credential or a value .env.thopters marks secret)";
+
+/**
+ * The exact values to look for, as regex sources with the name a refusal gives them: the GitHub tokens and the
+ * thopter's other secrets, each as it is and in hex and base64 (the forms redaction knows too).
+ */
+function exactSecrets(github: string[], held: string[]): Array<{ name: string; source: string }> {
+  const named = (values: string[], name: string) =>
+    values
+      .filter((s) => s.length >= 8)
+      .flatMap((s) =>
+        encodedForms(s).map((form, i) => ({
+          name: i ? `${name}, hex- or base64-encoded` : name,
+          source: literal(form),
+        })),
+      );
+  return [...named(github, GITHUB_TOKEN), ...named(held, HELD_SECRET)];
+}
 
 /**
  * Text in UTF-16 or UTF-32 (with or without a byte order mark, either byte order) reads as ASCII once its NUL bytes
@@ -19,9 +38,9 @@ const withoutNuls = (text: string) => (text.includes("\0") ? text.replaceAll("\0
  * One regex for every well-known token shape plus the exact secrets, so each line is tested once; a line with NUL
  * bytes also without them.
  */
-export function secretMatcher(secrets: string[]): Matcher {
+export function secretMatcher(secrets: string[], held: string[] = []): Matcher {
   const named = [
-    ...exactSecrets(secrets).map((s) => ({ name: "the broker's GitHub token", source: literal(s) })),
+    ...exactSecrets(secrets, held),
     ...TOKEN_PATTERNS.map((p) => ({ name: `a ${p.name}`, source: p.pattern.source })),
   ];
   const any = new RegExp(named.map((n) => `(${n.source})`).join("|"));
@@ -61,10 +80,10 @@ export const OVERLAP = 1_024;
  * Whether `text` may contain a secret: the exact patterns run on the text within OVERLAP of each hint (windows
  * merged), so every match no longer than OVERLAP is found, with context on both sides as it is in `text`.
  */
-export function secretSearcher(secrets: string[]): (text: string) => boolean {
-  const match = secretMatcher(secrets);
+export function secretSearcher(secrets: string[], held: string[] = []): (text: string) => boolean {
+  const match = secretMatcher(secrets, held);
   const sources = [
-    ...exactSecrets(secrets).map(literal),
+    ...exactSecrets(secrets, held).map((s) => s.source),
     ...TOKEN_PATTERNS.map((p) => HINTS.get(p.pattern.source) ?? p.pattern.source),
   ];
   const hints = new RegExp(sources.join("|"), "g");

@@ -43,7 +43,14 @@ export const pushBranch = defineTool({
       }
       const { refs, commits } = await tips;
       const { maxFileBytes } = config.limits;
-      const check = () => inspectPush(mirror, { sha, known: commits, maxFileBytes, secrets: ctx.coderToken.all });
+      const check = () =>
+        inspectPush(mirror, {
+          sha,
+          known: commits,
+          maxFileBytes,
+          secrets: ctx.coderToken.all,
+          heldSecrets: ctx.config.secrets,
+        });
       const branch = config.workBranch;
       const seen = refs.get(`refs/heads/${branch}`) ?? null;
       // The push starts while the checks run, and sends nothing to origin unless they pass.

@@ -1,3 +1,4 @@
+import { secretKeys, ThopterEnvError } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 
 /** A credential no thopter may hold: the agent is untrusted and could read it. */
@@ -42,5 +43,12 @@ export function checkThopterEnv(text: string): string[] {
       if (pattern.test(value)) problems.push(`${where}: ${key} holds ${what}; remove it`);
     }
   });
+  // The hub would refuse to start with a secret it cannot protect: say so before the upload.
+  try {
+    secretKeys(text, parseDotenv(text), "");
+  } catch (err) {
+    if (!(err instanceof ThopterEnvError)) throw err;
+    problems.push(err.message);
+  }
   return problems;
 }

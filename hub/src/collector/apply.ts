@@ -74,11 +74,22 @@ export function applyBrokerReport(registry: Registry, thopterId: string, report:
     return registry.update(thopterId, base);
   }
   if (body.summary) base.patch.summary = body.summary;
+  // Only the first such report starts the grace period (a restarted proxy may report again); the hub's clock, as
+  // the reaper's, so a thopter's clock cannot shorten or stretch it.
+  if (body.reason === "budget")
+    base.patch.budgetSpentAt = registry.get(thopterId)?.budgetSpentAt ?? base.patch.lastReportAt;
   if (body.pullRequestUrl) base.patch.pullRequestUrl = body.pullRequestUrl;
   return registry.update(thopterId, {
     ...base,
     state: BROKER_STATE[body.state],
-    stateReason: `report_status ${body.state}`,
-    entry: { at: report.at, source: "broker", kind: "report_status", state: body.state, message: body.summary },
+    stateReason: body.reason ? `report_status ${body.state} (${body.reason})` : `report_status ${body.state}`,
+    entry: {
+      at: report.at,
+      source: "broker",
+      kind: "report_status",
+      state: body.state,
+      message: body.summary,
+      ...(body.reason ? { reason: body.reason } : {}),
+    },
   });
 }

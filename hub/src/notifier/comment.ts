@@ -1,5 +1,6 @@
 import type { PriceTable, ThopterRecord } from "@thopter/protocol";
 import { usageLine, usageView } from "../usage/view.js";
+import { type BudgetTerms, spentLines } from "./budget-notice.js";
 
 /** What a notice links to, besides the record itself. */
 export interface NoticeLinks {
@@ -13,7 +14,11 @@ export interface NoticeLinks {
 /** The report being announced: `report_status` done/blocked/needs_input, or a failure of a thopter that had booted. */
 export type NoticeEvent =
   | { kind: "report"; state: "done" | "blocked" | "needs_input"; summary: string; at: string }
-  | { kind: "failed"; reason: string; at: string };
+  | { kind: "failed"; reason: string; at: string }
+  /** The model proxy's `blocked` with reason `budget`: the thopter's MAX_COST_USD is spent. */
+  | { kind: "budget"; summary: string; at: string }
+  /** Stopped because the swarm's MAX_DAILY_COST_USD is spent (`reason` says how much, and when it resets). */
+  | { kind: "daily"; reason: string; at: string };
 
 const HEADLINE: Record<"done" | "blocked" | "needs_input", string> = {
   done: "✅ **Done**",
@@ -44,6 +49,7 @@ export function renderNotice(
   event: NoticeEvent,
   links: NoticeLinks,
   prices: PriceTable,
+  budget: BudgetTerms = { graceMin: 5 },
 ): string {
   const page = `${links.hubUrl}/thopters/${encodeURIComponent(record.id)}`;
   const ran = formatDuration(Date.parse(event.at) - Date.parse(record.createdAt));
@@ -58,6 +64,20 @@ export function renderNotice(
     if (event.state !== "done") {
       lines.push("- To continue: answer here, then run `/thopter` again, or type into the terminal below.");
     }
+  } else if (event.kind === "budget") {
+    lines.push(`💸 **Budget spent** — thopter \`${record.id}\` ran for ${ran}; its model calls are refused now.`, "");
+    lines.push(...spentLines(record, budget), "");
+    if (event.summary.trim()) lines.push(`> ${neutralise(event.summary.trim()).replace(/\n/g, "\n> ")}`, "");
+    lines.push(`- Branch so far: ${branch}`);
+    lines.push(`- It stops ${budget.graceMin} min after this (\`BUDGET_GRACE_MIN\`); its branch stays.`);
+    lines.push(
+      "- To continue: narrow the task, or ask whoever runs the hub to raise `MAX_COST_USD`, then write `/thopter` again on this issue.",
+    );
+  } else if (event.kind === "daily") {
+    lines.push(`🛑 **Stopped** — thopter \`${record.id}\` ran for ${ran}: ${neutralise(event.reason)}.`, "");
+    lines.push(...spentLines(record, { ...budget, maxCostUsd: undefined }), "");
+    lines.push(`- Branch so far: ${branch}`);
+    lines.push("- To continue: write `/thopter` again on this issue once the daily budget has reset.");
   } else {
     lines.push(`❌ **Failed** — thopter \`${record.id}\` stopped working after ${ran}.`, "");
     lines.push(`What failed: ${neutralise(event.reason)}`, "");

@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import type { Registry, RegistryChange } from "../registry/index.js";
 import type { DurableComments } from "../requests/durable-comments.js";
+import { DAILY_BUDGET_STOP } from "../scheduler/daily-budget.js";
+import type { BudgetTerms } from "./budget-notice.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
 import { FairQueue } from "./fair-queue.js";
 import type { RepoInfoCache } from "./repo-info.js";
@@ -26,6 +28,8 @@ export interface NotifierDeps {
   retryMs?: number;
   /** On start, reports this recent are announced if a crash kept them from it (24 h by default). */
   recoverWindowMs?: number;
+  /** What a budget notice states (MAX_COST_USD, BUDGET_GRACE_MIN). */
+  budget?: BudgetTerms;
 }
 
 interface Notice {
@@ -47,6 +51,17 @@ function fullSummary(record: Readonly<ThopterRecord>, message: string): string {
 /** The notice one registry change calls for, if any. */
 export function noticeFor(change: RegistryChange): Notice | undefined {
   const { record, entry, previousState } = change;
+  if (entry?.kind === "report_status" && entry.reason === "budget") {
+    // One per thopter, however often the proxy says so (it may restart): the hub's word on what was spent.
+    return {
+      key: `${record.id}/notice/budget`,
+      record,
+      event: { kind: "budget", summary: fullSummary(record, entry.message), at: entry.at },
+    };
+  }
+  if (entry?.kind === "state" && entry.state === "stopping" && entry.message.startsWith(DAILY_BUDGET_STOP)) {
+    return { key: `${record.id}/notice/daily`, record, event: { kind: "daily", reason: entry.message, at: entry.at } };
+  }
   if (entry?.kind === "report_status" && isAnnounced(entry.state)) {
     return {
       key: `${record.id}/notice/${entry.at}/${entry.state}`,
@@ -74,7 +89,7 @@ function recentNotices(record: Readonly<ThopterRecord>, since: number): Notice[]
   for (const entry of record.timeline) {
     if (Date.parse(entry.at) < since) continue;
     const notice = noticeFor({ record, entry, previousState: record.state });
-    if (notice?.event.kind === "report") notices.push(notice);
+    if (notice && notice.event.kind !== "failed") notices.push(notice);
   }
   const booted = record.timeline.some((e) => e.source === "observer" || e.state === "booting");
   if (record.state === "failed" && booted && Date.parse(record.stateSince) >= since) notices.push(failedNotice(record));
@@ -178,7 +193,7 @@ export class Notifier {
       };
       // Usage as of now: reports that came in while the notice waited count too.
       const usage = this.deps.registry.get(record.id)?.usage ?? record.usage;
-      const text = renderNotice({ ...record, usage }, notice.event, links, config.prices);
+      const text = renderNotice({ ...record, usage }, notice.event, links, config.prices, this.deps.budget);
       if (await replies.send(key, record.repo, record.issueNumber, text)) return;
       log.warn({ thopterId: record.id, key }, "notice not posted yet; will retry");
     } catch (err) {

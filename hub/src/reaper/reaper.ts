@@ -1,6 +1,7 @@
 import type { ThopterRecord, ThopterState } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { Registry } from "../registry/index.js";
+import { DAILY_BUDGET_STOP, type DailyBudget } from "../scheduler/daily-budget.js";
 import type { Stopper } from "./stop.js";
 
 export interface ReaperOptions {
@@ -11,6 +12,10 @@ export interface ReaperOptions {
   idleTimeoutMin: number;
   /** MAX_LIFETIME_MIN: this old → stopped, whatever it is doing. */
   maxLifetimeMin: number;
+  /** MAX_DAILY_COST_USD: once reached, every running thopter is stopped (and its issue told). */
+  dailyBudget?: DailyBudget;
+  /** BUDGET_GRACE_MIN: this long after the model proxy reported its budget spent → stopped (default 5). */
+  budgetGraceMin?: number;
   /** A booting or working thopter with no status report for this long is an orphan → stopped. */
   orphanGraceMin?: number;
   intervalMs?: number;
@@ -32,11 +37,23 @@ const REPORTING: readonly ThopterState[] = ["booting", "working"];
 export function reapReason(
   record: Readonly<ThopterRecord>,
   now: number,
-  limits: { idleTimeoutMin: number; maxLifetimeMin: number; orphanGraceMin: number },
+  limits: {
+    idleTimeoutMin: number;
+    maxLifetimeMin: number;
+    orphanGraceMin: number;
+    budgetGraceMin: number;
+    /** Set while the swarm's daily budget is spent: the reason every running thopter is stopped for. */
+    dailyBudgetSpent?: string;
+  },
 ): string | undefined {
   const minutesSince = (iso: string) => (now - Date.parse(iso)) / 60_000;
   if (record.state === "stopping") return record.stateReason ?? "finishing an interrupted stop";
   if (record.state === "gone" || record.state === "requested" || record.state === "provisioning") return undefined;
+  if (limits.dailyBudgetSpent) return limits.dailyBudgetSpent;
+  // Whatever it does after (a human's prompt revives it, the proxy still refuses): the grace is all it gets.
+  if (record.budgetSpentAt && minutesSince(record.budgetSpentAt) >= limits.budgetGraceMin) {
+    return `its model budget (MAX_COST_USD) is spent; stopped ${limits.budgetGraceMin} min after the model proxy said so`;
+  }
   if (minutesSince(record.createdAt) >= limits.maxLifetimeMin) {
     return `reached the maximum lifetime of ${limits.maxLifetimeMin} min`;
   }
@@ -48,6 +65,12 @@ export function reapReason(
     return `no status report for ${limits.orphanGraceMin} min (orphaned)`;
   }
   return undefined;
+}
+
+function dailyStopReason(budget: DailyBudget | undefined): string | undefined {
+  const spent = budget?.reached();
+  if (!spent) return undefined;
+  return `${DAILY_BUDGET_STOP} ($${spent.spentUsd.toFixed(2)} of $${spent.capUsd.toFixed(2)}); it resets at ${spent.resetsAt}`;
 }
 
 /** Periodically stops thopters that are idle too long, too old, or orphaned; and finishes interrupted stops. */
@@ -83,6 +106,8 @@ export class Reaper {
       idleTimeoutMin: this.options.idleTimeoutMin,
       maxLifetimeMin: this.options.maxLifetimeMin,
       orphanGraceMin: this.options.orphanGraceMin ?? 10,
+      budgetGraceMin: this.options.budgetGraceMin ?? 5,
+      dailyBudgetSpent: dailyStopReason(this.options.dailyBudget),
     };
     const stops = registry.list().flatMap((record) => {
       const reason = reapReason(record, now, limits);

@@ -47,7 +47,10 @@ export interface ThopterUpdate {
   /** For reports: a transition the state machine forbids is skipped instead of thrown (the entry is still kept). */
   onlyIfAllowed?: boolean;
   patch?: Partial<
-    Pick<ThopterRecord, "machine" | "lastReportAt" | "summary" | "pullRequestUrl" | "pushedAt" | "usage">
+    Pick<
+      ThopterRecord,
+      "machine" | "lastReportAt" | "summary" | "pullRequestUrl" | "pushedAt" | "usage" | "budgetSpentAt"
+    >
   >;
   entry?: Omit<TimelineEntry, "at"> & { at?: string };
   /** A broker report's key: a key seen before makes the whole update a no-op. */

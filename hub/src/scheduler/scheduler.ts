@@ -6,6 +6,7 @@ import type { Stopper } from "../reaper/stop.js";
 import type { Registry } from "../registry/index.js";
 import type { RequestQueue } from "../requests/queue.js";
 import type { StoreHealth } from "../store/watched.js";
+import { DAILY_BUDGET_STOP, type DailyBudget, type DailySpent, dailyBudgetText } from "./daily-budget.js";
 import { stoppedCount, stopReason } from "./messages.js";
 import { Outcomes } from "./outcome.js";
 import { type ProviderHealth, Provisioner } from "./provisioner.js";
@@ -31,6 +32,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** The store's health: once it lost data, nothing more is scheduled (see `WatchedStore`). */
   storeHealth?: () => StoreHealth;
+  /** MAX_DAILY_COST_USD: once reached, new commands get one reply instead of a thopter. */
+  dailyBudget?: DailyBudget;
 }
 
 /** Record states that still need (or are in the middle of) provisioning. */
@@ -165,8 +168,21 @@ export class Scheduler {
     this.stopCancelled((id) => view.get(id));
     if (this.paused) return;
     for (const request of starts) {
-      if (this.stopped || !(await this.place(request))) return;
+      if (this.stopped) return;
+      // Only a command not yet started: one whose thopters are being made finishes what it began.
+      const spent = request.state === "queued" ? this.options.dailyBudget?.reached() : undefined;
+      if (spent) this.refuse(request, spent);
+      else if (!(await this.place(request))) return;
     }
+  }
+
+  /** The daily cap is reached: one reply on the command, and the request ends without a thopter. */
+  private refuse(request: ThopterRequest, spent: DailySpent): void {
+    const { provisioningNotices, queue } = this.options;
+    this.settle(request.id, async () => {
+      await provisioningNotices.failed(request, dailyBudgetText(spent));
+      await queue.update(request.id, { state: "failed", stateReason: DAILY_BUDGET_STOP });
+    });
   }
 
   /** Starts what the request still needs; false when it has to wait for a slot (later requests wait behind it). */

@@ -14,6 +14,7 @@ import { Registry, type RegistryOptions, reconcile, thoptersRouter } from "../re
 import type { RequestQueue } from "../requests/queue.js";
 import type { Store } from "../store/store.js";
 import type { StoreHealth } from "../store/watched.js";
+import { DailyBudget } from "./daily-budget.js";
 import type { ProvisioningNotices } from "./provisioning-notices.js";
 import { controlRouter } from "./routes.js";
 import { Scheduler } from "./scheduler.js";
@@ -33,7 +34,17 @@ export type ServicesConfig = Pick<
   | "THOPTER_ENV_FILE"
 > &
   /** The dashboard's origin, allowed to embed thopters' terminals; unset: none besides their own. */
-  Partial<Pick<HubConfig, "HUB_PUBLIC_URL" | "ALLOWED_DOMAINS" | "DANGEROUSLY_SKIP_FIREWALL">>;
+  Partial<
+    Pick<
+      HubConfig,
+      | "HUB_PUBLIC_URL"
+      | "ALLOWED_DOMAINS"
+      | "DANGEROUSLY_SKIP_FIREWALL"
+      | "BUDGET_GRACE_MIN"
+      | "MAX_DAILY_COST_USD"
+      | "prices"
+    >
+  >;
 
 export interface ThopterServicesDeps {
   store: Store;
@@ -129,7 +140,13 @@ export async function startThopterServices(
     Object.entries(config.integration.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
   );
   const stopper = new Stopper({ registry, provider, tokens, githubTokens, log });
+  const dailyBudget = new DailyBudget({
+    records: () => registry.list(),
+    capUsd: config.MAX_DAILY_COST_USD,
+    prices: config.prices,
+  });
   const scheduler = new Scheduler({
+    dailyBudget,
     queue,
     registry,
     tokens,
@@ -165,6 +182,8 @@ export async function startThopterServices(
     log,
     idleTimeoutMin: config.IDLE_TIMEOUT_MIN,
     maxLifetimeMin: config.MAX_LIFETIME_MIN,
+    budgetGraceMin: config.BUDGET_GRACE_MIN,
+    dailyBudget,
     removeProviderLeftovers: provider.removeLeftovers && (() => provider.removeLeftovers!()),
   });
   // The first command's provision needs the default branch: ask now rather than on the way to its machine.

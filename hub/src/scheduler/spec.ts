@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SpecFile, ThopterRecord, ThopterRequest, ThopterSpec } from "@thopter/protocol";
-import { parse as parseDotenv } from "dotenv";
 import type { ThopterAccess } from "../access/index.js";
 import type { ThopterTokens } from "../collector/tokens.js";
 import type { HomeFile } from "../profiles/index.js";
+import { readThopterEnv, secretValues } from "./thopter-env.js";
 
 /** Where a thopter finds what the hub gives it. The thopter side (image entrypoint, broker, agent init) reads these. */
 export const THOPTER_PATHS = {
@@ -16,6 +16,8 @@ export const THOPTER_PATHS = {
   coderToken: "/etc/thopter/secrets/coder-token",
   /** Broker-role collector token: root only. */
   reportToken: "/etc/thopter/secrets/report-token",
+  /** JSON list of the secret values the thopter holds (marked `.env.thopters` values, model credential): root only. */
+  secrets: "/etc/thopter/secrets/thopter-secrets.json",
   /** Status-role collector token: the observer runs as the agent; this token can only post status. */
   statusToken: "/etc/thopter/status-token",
   /** THOPTER_ENV_FILE's KEY=value lines (model keys and endpoints) for Claude, agent-owned. */
@@ -80,15 +82,6 @@ export function renderPrompt(template: string, values: Record<string, string>): 
   return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-async function readThopterEnv(path: string): Promise<Record<string, string>> {
-  try {
-    return parseDotenv(await readFile(path, "utf8"));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw new Error(`cannot read THOPTER_ENV_FILE ${path}: ${(err as Error).message}`);
-  }
-}
-
 /** KEY="value" lines (JSON-quoted, so any value comes back byte for byte). */
 const envLines = (env: Record<string, string>): string =>
   Object.entries(env)
@@ -103,7 +96,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
     const instructions = request.command.kind === "start" ? request.command.instructions : "";
     const templatePath = join(context.promptsDir, `${record.prompt}.md`);
     // Independent reads and writes, at once: this is on the way from a command to its machine.
-    const [template, agentEnv, home, access, defaultBranch, bot] = await Promise.all([
+    const [template, thopterEnv, home, access, defaultBranch, bot] = await Promise.all([
       readFile(templatePath, "utf8").catch((err: Error) => {
         throw new Error(`cannot read prompt ${templatePath}: ${err.message}`);
       }),
@@ -145,6 +138,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
         allowedOrigins: context.access!.allowedOrigins,
       },
     };
+    const profileEnv = context.profileEnv?.(record.gc);
     return {
       thopterId: record.id,
       env: { ...context.thopterEnv, THOPTER_ID: record.id, THOPTER_CONFIG: THOPTER_PATHS.config },
@@ -154,7 +148,8 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
         file(THOPTER_PATHS.coderToken, coderToken, 0o600, "root"),
         file(THOPTER_PATHS.reportToken, tokens.broker, 0o600, "root"),
         file(THOPTER_PATHS.statusToken, tokens.status, 0o600, "thopter"),
-        file(THOPTER_PATHS.agentEnv, envLines({ ...agentEnv, ...context.profileEnv?.(record.gc) }), 0o600, "thopter"),
+        file(THOPTER_PATHS.secrets, JSON.stringify(secretValues(thopterEnv, profileEnv)), 0o600, "root"),
+        file(THOPTER_PATHS.agentEnv, envLines({ ...thopterEnv.values, ...profileEnv }), 0o600, "thopter"),
         ...(access ? [file(THOPTER_PATHS.accessKey, access.key, 0o600, "root")] : []),
         ...(home ?? []).map((f) => file(`${THOPTER_PATHS.profileHome}/${f.path}`, f.content, f.mode, "thopter")),
       ],

@@ -44,6 +44,8 @@ export interface WorldOptions {
    * receiver renews it as the hub's collector does; the broker renews on the given schedule (in-process only).
    */
   app?: { lifetimeMs: number; renewBeforeMs: number; firstRenewalMs: number };
+  /** The thopter's other secrets (model credential, marked `.env.thopters` values), in the root-only `secretsFile`. */
+  heldSecrets?: string[];
 }
 
 export interface World {
@@ -171,6 +173,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     collectorUrl: receiver.url,
     coderTokenFile: join(secrets, "coder-token"),
     reportTokenFile: join(secrets, "report-token"),
+    ...(opts.heldSecrets ? { secretsFile: join(secrets, "thopter-secrets.json") } : {}),
     agentUser: AGENT_USER,
     workspace,
     mirror,
@@ -189,6 +192,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
   };
   writeFileSync(config.coderTokenFile, `${coderToken}\n`, { mode: 0o600 });
   writeFileSync(config.reportTokenFile, reportToken, { mode: 0o600 });
+  if (config.secretsFile) writeFileSync(config.secretsFile, JSON.stringify(opts.heldSecrets), { mode: 0o600 });
   const configPath = join(secrets, "broker.json");
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
 

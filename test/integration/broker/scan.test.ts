@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asAgent } from "./agent.js";
 import { isRoot, REPO, startWorld, text, type World } from "./harness.js";
+import { readings } from "./readings.js";
 
 // The agent (the real `thopter` user) hides the broker's own token in every part of a push, and in text the broker
 // posts to GitHub; nothing of it may reach the GitHub peer.
@@ -128,25 +129,6 @@ describe.skipIf(!isRoot)("the secret scan and redaction against an agent hiding 
     ["base64", Buffer.from(`Authorization: Basic x-access-token:${token}`).toString("base64")],
     ["hex", Buffer.from(token).toString("hex")],
   ];
-
-  /** Every way a reader could decode `text` back: rendered markup and escapes, and base64 or hex runs in it. */
-  const readings = (text: string): string[] => {
-    const rendered = text
-      .replace(/<!--[\s\S]*?-->|<[^>]*>/g, "")
-      .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
-      .replace(/&lowbar;/g, "_")
-      .replace(/\\(?=_)/g, "")
-      .replace(/\p{Cf}/gu, "")
-      .normalize("NFKC");
-    const decoded = decodeURIComponent(rendered.replace(/%(?![\da-f]{2})/gi, "%25"));
-    const runs = text.match(/[A-Za-z0-9+/=]{16,}/g) ?? [];
-    return [
-      text,
-      rendered,
-      decoded,
-      ...runs.flatMap((r) => [Buffer.from(r, "base64"), Buffer.from(r, "hex")].map(String)),
-    ];
-  };
 
   const expectNoToken = (where: string, text: string) => {
     expect(text, where).toContain("[REDACTED]");

@@ -224,6 +224,7 @@ describe(".env.thopters and images", () => {
     expect(refused.text).toMatch(/line 1: not a KEY=value line/);
     expect(refused.text).toMatch(/line 2: TOKEN holds a GitHub token/);
     expect(refused.text).toMatch(/line 3: DB_PROD_PASSWORD names a production setting/);
+    expect(refused.text).toMatch(/DB_PROD_PASSWORD is secret but shorter than 8 characters/);
     expect(refused.text).not.toContain("ghp_abc");
     expect(cli.fly.stats().total).toBe(before);
 

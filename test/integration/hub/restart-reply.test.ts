@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { expect, it } from "vitest";
 import { killHard, useChildHubs } from "./child.js";
 import { ISSUES_TOKEN, REPO, replies, until } from "./harness.js";
@@ -59,4 +61,15 @@ it("refuses a malformed GITHUB_INTEGRATION_JSON with one line naming it, and exi
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^GITHUB_INTEGRATION_JSON: .*not valid JSON/);
   expect(child.output()).not.toContain(ISSUES_TOKEN);
+});
+
+it("refuses a .env.thopters secret too short to scrub with one line naming the key, not its value, and exits 1", async () => {
+  const file = join(h.dir, "thopters.env");
+  await writeFile(file, "ANTHROPIC_API_KEY=sk-ant-long-enough-value\n# secret\nDEPLOY_PIN=8675309\n");
+  const child = h.hub({ THOPTER_ENV_FILE: file });
+  expect(await child.exited).toBe(1);
+  const lines = child.output().trim().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^THOPTER_ENV_FILE: DEPLOY_PIN is secret but shorter than 8 characters/);
+  expect(child.output()).not.toContain("8675309");
 });

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,17 +14,27 @@ describe.skipIf(!isRoot)(
   "a local thopter boots from its spec and works with the real Claude Code CLI (root only)",
   () => {
     let t: Thopter;
+    // A .env.thopters value of no well-known shape, marked secret: only the hub's marking tells the broker of it.
+    const marked = `horse-battery-${randomBytes(10).toString("hex")}`;
     beforeAll(async () => {
       // Claude's absolute paths are the machine's: `t` is set once the machine is made, before Claude's first turn.
-      t = await startThopter([
-        callTools(loadTools("mcp__thopter__push_branch", "mcp__thopter__report_status")),
-        () => callTools(bash("cat ../prompt.md", "Read the prompt"), readTool(join(t.repoDir, "README.md"))),
-        () => callTools(editFile(join(t.repoDir, "README.md"), "says hello.", "says hello, world.")),
-        callTools(bash("git commit -qam 'Greet the world' && git log --oneline -1")),
-        callTools(mcpTool("thopter", "push_branch", {})),
-        callTools(mcpTool("thopter", "report_status", { state: "done", summary: "The README greets the world." })),
-        say("All done: the README greets the world."),
-      ]);
+      t = await startThopter(
+        [
+          callTools(loadTools("mcp__thopter__push_branch", "mcp__thopter__report_status")),
+          () => callTools(bash("cat ../prompt.md", "Read the prompt"), readTool(join(t.repoDir, "README.md"))),
+          () => callTools(editFile(join(t.repoDir, "README.md"), "says hello.", "says hello, world.")),
+          callTools(bash("git commit -qam 'Greet the world' && git log --oneline -1")),
+          callTools(mcpTool("thopter", "push_branch", {})),
+          callTools(
+            mcpTool("thopter", "comment_on_issue", {
+              body: `Deploy with ${marked.slice(0, 6)}&#${marked.charCodeAt(6)};${marked.slice(7)}`,
+            }),
+          ),
+          callTools(mcpTool("thopter", "report_status", { state: "done", summary: "The README greets the world." })),
+          say("All done: the README greets the world."),
+        ],
+        { thopterEnv: ["# secret", `DEPLOY_PASS=${marked}`] },
+      );
     }, 60_000);
     afterAll(() => t?.close());
 
@@ -50,6 +61,11 @@ describe.skipIf(!isRoot)(
         README.replace("says hello.", "says hello, world."),
       );
       expect(t.record()).toMatchObject({ state: "done", summary: "The README greets the world." });
+      // The marked secret, entity-split, reached GitHub only as [REDACTED].
+      const comment = String(
+        t.peer.comments(REPO, t.issueNumber).find((c) => String(c.body).startsWith("Deploy with"))?.body,
+      );
+      expect(comment).toBe("Deploy with [REDACTED]");
 
       const entries = t.observerEntries();
       expect(stateSequence(entries)).toEqual(["booting", "working", "waiting"]);

@@ -82,7 +82,11 @@ export interface Thopter {
  */
 export async function startThopter(
   scenario: Scenario,
-  options: { editSpec?: (spec: ThopterSpec) => void } = {},
+  options: {
+    editSpec?: (spec: ThopterSpec) => void;
+    /** More `.env.thopters` lines (e.g. a value marked secret). */
+    thopterEnv?: string[];
+  } = {},
 ): Promise<Thopter> {
   const dir = await mkdtemp(join(tmpdir(), "runtime-"));
   await chmod(dir, 0o755);
@@ -134,6 +138,7 @@ export async function startThopter(
       `ANTHROPIC_API_KEY=${apiKey}`,
       "DISABLE_TELEMETRY=1",
       "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+      ...(options.thopterEnv ?? []),
     ].join("\n"),
   );
   const spec = await specBuilder({

@@ -55,6 +55,7 @@ export function writeBrokerConfig(input: {
     collectorUrl: job.collectorUrl,
     coderTokenFile: machinePath(job.files.coderToken, layout.fsRoot),
     reportTokenFile: machinePath(job.files.reportToken, layout.fsRoot),
+    ...(job.files.secrets ? { secretsFile: machinePath(job.files.secrets, layout.fsRoot) } : {}),
     agentUser: agent.name,
     // Boot that is not root runs the agent as itself (THOPTER_ISOLATION=off): the broker must be told, not guess.
     ...(agent.drop ? {} : { isolation: "off" as const }),

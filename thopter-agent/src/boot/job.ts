@@ -27,6 +27,8 @@ export const ThopterJob = z.looseObject({
     reportToken: MachineFile,
     statusToken: MachineFile,
     agentEnv: MachineFile,
+    /** Root-only JSON list of the secret values the thopter holds, for the broker's scan and redaction. */
+    secrets: MachineFile.optional(),
   }),
   /** The repository's default branch; asked of GitHub when absent. */
   defaultBranch: z.string().min(1).optional(),

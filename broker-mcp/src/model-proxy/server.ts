@@ -62,6 +62,7 @@ export function listenModelProxy(parts: ProxyParts): Promise<Listening> {
     const messages = req.method === "POST" && path.split("?")[0] === "/v1/messages";
     if (messages && budget.exhausted(store.models)) {
       const message = budget.message(store.models);
+      log.info({ spentUsd: budget.spent(store.models).usd }, "model request refused: the budget is spent");
       reporter.blocked(message);
       req.resume();
       res.writeHead(BUDGET_STATUS, { "content-type": "application/json", "x-should-retry": "false" });

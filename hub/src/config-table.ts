@@ -32,6 +32,8 @@ const MEANING: Record<Variable, string> = {
   MAX_CONCURRENT_PROVISIONS: "machines being created at once",
   IDLE_TIMEOUT_MIN: "idle (done, blocked, waiting, failed) this long → stopped",
   MAX_LIFETIME_MIN: "this old → stopped, whatever it is doing",
+  MAX_COST_USD:
+    "per thopter: once its model proxy counts this many US dollars spent (model usage × price table), new model requests get an error; unset: no budget",
   PROMPTS_DIR: "prompt templates `NAME.md` for `-p NAME`",
   THOPTER_ENV_FILE: "KEY=value lines given to every thopter's agent (model keys, endpoints)",
   LOCAL_THOPTER_ROOT: "local provider: one folder per machine",

@@ -43,6 +43,15 @@ function minutes(fallback: number) {
     .default(fallback);
 }
 
+/** A budget in US dollars, greater than 0. */
+const dollars = z
+  .string()
+  .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
+  })
+  .transform(Number)
+  .pipe(z.number().positive("must be greater than 0"));
+
 /** An http(s) URL, without a trailing slash so paths can be appended. */
 const httpUrl = z.url({ protocol: /^https?$/, error: "is not an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
 
@@ -96,6 +105,8 @@ export const EnvSchema = z.object({
   MAX_CONCURRENT_PROVISIONS: integer(1, 1_000, 4),
   IDLE_TIMEOUT_MIN: minutes(60),
   MAX_LIFETIME_MIN: minutes(720),
+  /** Per thopter: once its model proxy has counted this much spent, it refuses new model requests. Unset: no budget. */
+  MAX_COST_USD: dollars.optional(),
   PROMPTS_DIR: z.string().default("prompts"),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
@@ -152,6 +163,7 @@ export const FIX: Record<Variable, string> = {
   MAX_CONCURRENT_PROVISIONS: "set it to a whole number from 1 to 1000 (default 4)",
   IDLE_TIMEOUT_MIN: "set it to a number of minutes greater than 0 (default 60)",
   MAX_LIFETIME_MIN: "set it to a number of minutes greater than 0 (default 720)",
+  MAX_COST_USD: "set it to US dollars greater than 0 (e.g. 20), or leave it unset for no budget",
   PROMPTS_DIR: "set it to the folder of prompt templates (default prompts)",
   THOPTER_ENV_FILE: "set it to a file of KEY=value lines (default .env.thopters)",
   LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",

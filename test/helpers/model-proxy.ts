@@ -6,8 +6,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ModelCredential, ModelProxyConfigInput } from "@thopter/broker-mcp/model-proxy/config";
-import { BrokerReport } from "@thopter/protocol";
+import type { ModelProxyConfigInput } from "@thopter/broker-mcp/model-proxy/config";
+import { BrokerReport, type ModelCredential } from "@thopter/protocol";
 import { AGENT_USER } from "../setup/global.js";
 import { tempDir } from "./tmp.js";
 

@@ -1,4 +1,4 @@
-import { DEFAULT_PRICES, Isolation, PriceTable } from "@thopter/protocol";
+import { DEFAULT_PRICES, Isolation, ModelCredential, PriceTable } from "@thopter/protocol";
 import { z } from "zod";
 import {
   AbsPath,
@@ -11,17 +11,6 @@ import {
 } from "../config.js";
 
 const LABEL = "model proxy config";
-
-/**
- * The real model credential, in its own root-only file (the hub delivers it in the spec): an API key (sent as
- * `x-api-key`) or a long-lived OAuth token (`Authorization: Bearer`), and the endpoint a team set, if any.
- */
-export const ModelCredential = z.strictObject({
-  kind: z.enum(["apiKey", "oauthToken"]),
-  value: z.string().min(1),
-  baseUrl: HttpUrl.optional(),
-});
-export type ModelCredential = z.infer<typeof ModelCredential>;
 
 export const ModelProxyConfigFile = z.strictObject({
   /** The unprivileged user the agent runs as: only its connections (and this process's own) are served. */

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import type { ModelCredential } from "./config.js";
+import type { ModelCredential } from "@thopter/protocol";
 
 /** The beta flag the Messages API wants with a Claude account's OAuth token (what Claude Code sends in that mode). */
 export const OAUTH_BETA = "oauth-2025-04-20";
@@ -49,6 +49,7 @@ export function upstreamHeaders(incoming: IncomingHttpHeaders, credential: Model
     return out;
   }
   out.authorization = `Bearer ${credential.value}`;
+  if (credential.kind === "authToken") return out;
   const betas = String(out["anthropic-beta"] ?? "")
     .split(",")
     .map((b) => b.trim())

@@ -32,7 +32,7 @@ export type ServicesConfig = Pick<
   | "THOPTER_ENV_FILE"
 > &
   /** The dashboard's origin, allowed to embed thopters' terminals; unset: none besides their own. */
-  Partial<Pick<HubConfig, "HUB_PUBLIC_URL" | "ALLOWED_DOMAINS" | "DANGEROUSLY_SKIP_FIREWALL">>;
+  Partial<Pick<HubConfig, "HUB_PUBLIC_URL" | "ALLOWED_DOMAINS" | "DANGEROUSLY_SKIP_FIREWALL" | "MAX_COST_USD">>;
 
 export interface ThopterServicesDeps {
   store: Store;
@@ -148,6 +148,7 @@ export async function startThopterServices(
       profileEnv: deps.profileEnv,
       profileHome: deps.profileHome,
       thopterEnv: firewallEnv(config),
+      model: config.MAX_COST_USD === undefined ? {} : { maxCostUsd: config.MAX_COST_USD },
     }),
     maxThopters: config.MAX_THOPTERS,
     maxConcurrentProvisions: config.MAX_CONCURRENT_PROVISIONS,

@@ -17,6 +17,7 @@ import { readJob, type ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { failedLingerMs, lingerServing } from "./linger.js";
 import { machinePath } from "./machine-path.js";
+import { modelEnv, type RunningModelProxy, startModelProxy } from "./model-proxy.js";
 import { nodeCommand, ownScript } from "./node-command.js";
 import { workspacePlan } from "./plan.js";
 import { readSpecFile } from "./read-file.js";
@@ -26,6 +27,8 @@ import { runAgentInit } from "./workspace.js";
 /** What boot leaves running: the machine lives as long as they do. */
 export interface Booted {
   broker: RunningBroker;
+  /** Holds the model credential; absent when the spec brought none. */
+  modelProxy?: RunningModelProxy;
   observer: ChildProcess;
   /** Starts another observer process (after the first one died). */
   startObserver(): ChildProcess;
@@ -125,6 +128,9 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       known,
     );
     children.push(broker.child);
+    const modelProxy = await step(log, "model-proxy", () => startModelProxy({ job, layout, agent, env, log }), known);
+    if (modelProxy) children.push(modelProxy.child);
+    const claudeEnv = modelProxy ? modelEnv(modelProxy) : {};
     const issue = await step(log, "get-issue", () =>
       fetchIssue(broker.url, broker.mcpKey).catch((err: Error) => {
         log.warn({ err: err.message }, "get_issue failed: the workspace gets the issue from the job file");
@@ -133,7 +139,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     );
 
     await step(log, "home", () => makeHome(layout.home, agent));
-    const plan = workspacePlan({ job, layout, agent, repoDir, broker, issue });
+    const plan = workspacePlan({ job, layout, agent, repoDir, broker, issue, modelEnv: claudeEnv });
     await step(log, "workspace", () => runAgentInit(plan, agent, log, env), known);
 
     const claude = await step(
@@ -149,6 +155,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
           repoDir,
           promptFile: join(layout.workspace, "prompt.md"),
           agentEnv: readSpecFile(machinePath(job.files.agentEnv, layout.fsRoot)),
+          modelEnv: claudeEnv,
           tmuxDir: layout.tmuxDir,
           claudeBin,
           bootEnv: env,
@@ -175,7 +182,15 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     const observerChild = await step(log, "observer", spawnObserver);
     children.push(observerChild);
     log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");
-    return { broker, observer: observerChild, startObserver: spawnObserver, agent, tmuxSocket: claude.socket, web };
+    return {
+      broker,
+      modelProxy,
+      observer: observerChild,
+      startObserver: spawnObserver,
+      agent,
+      tmuxSocket: claude.socket,
+      web,
+    };
   } catch (err) {
     for (const child of children) child.kill("SIGTERM");
     const detail = redactSecrets((err as Error).message, secrets).slice(0, 2_000);

@@ -87,10 +87,14 @@ export async function startModelProxyProcess(files: ModelProxyFiles): Promise<Ru
   });
   let output = "";
   const url = await new Promise<string>((ready, fail) => {
+    let waiting = true;
     const take = (chunk: Buffer) => {
       output += chunk.toString("utf8");
-      const m = /\{"ready":true,"url":"([^"]+)"\}/.exec(output);
-      if (m) ready(m[1]!);
+      const m = waiting && /\{"ready":true,"url":"([^"]+)"\}/.exec(output);
+      if (m) {
+        waiting = false;
+        ready(m[1]!);
+      }
     };
     child.stdout!.on("data", take);
     child.stderr!.on("data", take);

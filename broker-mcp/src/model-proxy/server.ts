@@ -74,6 +74,7 @@ export function listenModelProxy(parts: ProxyParts): Promise<Listening> {
       headers: upstreamHeaders(req.headers, config.credential),
       agent,
     });
+    upstream.setNoDelay(true);
     res.on("close", () => {
       if (!res.writableFinished) upstream.destroy();
     });
@@ -90,7 +91,8 @@ export function listenModelProxy(parts: ProxyParts): Promise<Listening> {
       const meter =
         messages && answer.statusCode === 200 ? new UsageMeter(type.startsWith("text/event-stream")) : undefined;
       if (meter) answer.on("data", (chunk: Buffer) => meter.push(chunk));
-      answer.on("end", () => {
+      // Counted once the answer is out: the durable write must not hold back its last bytes.
+      res.on("finish", () => {
         const usage = meter?.result();
         log.info(
           { status: answer.statusCode, model: usage?.model, ms: Math.round(performance.now() - started) },

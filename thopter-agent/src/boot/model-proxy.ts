@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import type { ModelProxyConfigFile } from "@thopter/broker-mcp/model-proxy/config";
 import { HOME_CREDENTIALS_FILE, homeLoginCredential, type ModelCredential } from "@thopter/protocol";
 import type { Logger } from "pino";
-import { openAgentFile } from "../agent-files/index.js";
+import { openAgentFile, RefusedFile } from "../agent-files/index.js";
 import type { AgentUser } from "./agent-user.js";
 import type { ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
@@ -32,8 +32,8 @@ function writeRootOnly(path: string, content: string): void {
 
 /**
  * A logged-in home's credentials file (a golden-claude machine's volume, forked), taken out of the agent's home:
- * read as root without following links (openAgentFile), removed as the agent (so a folder swapped for a link can
- * make root remove nothing of its own). Its token, if any, for the proxy.
+ * read as root only if it is the agent's own regular file inside the home (openAgentFile), then removed as the agent
+ * (so a folder swapped for a link meanwhile can make root remove nothing of its own). Its token, if any, for the proxy.
  */
 async function takeHomeLogin(home: string, agent: AgentUser): Promise<ModelCredential | undefined> {
   const path = join(home, HOME_CREDENTIALS_FILE);
@@ -42,10 +42,19 @@ async function takeHomeLogin(home: string, agent: AgentUser): Promise<ModelCrede
     const handle = await openAgentFile(path, { owner: agent.uid, within: home });
     content = await handle.readFile("utf8").finally(() => handle.close());
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    content = "";
+    // Not there, or not a file of the agent's in its home (a planted link): nothing was read, nothing is touched.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || err instanceof RefusedFile) return undefined;
+    throw err;
   }
-  execFileSync("rm", ["-f", "--", path], agent.drop ? { uid: agent.uid, gid: agent.gid } : {});
+  try {
+    execFileSync("rm", ["-f", "--", path], {
+      stdio: "pipe",
+      ...(agent.drop ? { uid: agent.uid, gid: agent.gid } : {}),
+    });
+  } catch (err) {
+    const why = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    throw new Error(`cannot take the login ${path} out of the agent's home: ${why}`);
+  }
   return homeLoginCredential(content);
 }
 

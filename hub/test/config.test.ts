@@ -105,6 +105,15 @@ describe("loadConfig", () => {
     expect(failure({ ...BASE, HUB_PORT: "9000", HUB_STATUS_PORT: "9000" }).variable).toBe("HUB_STATUS_PORT");
   });
 
+  it("reads MAX_COST_USD as dollars (unset: no budget) and names a bad one", () => {
+    expect(loadConfig({ ...BASE, MAX_COST_USD: " 12.5 " }).MAX_COST_USD).toBe(12.5);
+    expect(loadConfig({ ...BASE, MAX_COST_USD: "" }).MAX_COST_USD).toBeUndefined();
+    expect(failure({ ...BASE, MAX_COST_USD: "$20" }).message).toBe(
+      'MAX_COST_USD: "$20" is not a number; set it to US dollars greater than 0 (e.g. 20), or leave it unset for no budget',
+    );
+    expect(failure({ ...BASE, MAX_COST_USD: "0" }).message).toMatch(/^MAX_COST_USD: must be greater than 0;/);
+  });
+
   it("reads LOCAL_THOPTER_UID_RANGE as FIRST-LAST (default 61000-61999) and names a bad one; LOCAL_THOPTER_USER is refused as gone", () => {
     expect(loadConfig(BASE).LOCAL_THOPTER_UID_RANGE).toEqual({ first: 61_000, last: 61_999 });
     expect(loadConfig({ ...BASE, LOCAL_THOPTER_UID_RANGE: " 62000 - 62009 " }).LOCAL_THOPTER_UID_RANGE).toEqual({

@@ -23,8 +23,21 @@ export interface ProxyParts {
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection", "trailer", "upgrade"]);
 
 function apiError(res: ServerResponse, status: number, type: string, message: string): void {
+  res.req.resume(); // a refused request's body is read and dropped, so the connection stays usable
   res.writeHead(status, { "content-type": "application/json", "x-should-retry": "false" });
   res.end(JSON.stringify({ type: "error", error: { type, message } }));
+}
+
+/**
+ * What the proxy forwards: the Messages API (whose usage it counts), token counting, model listing and the
+ * connectivity checks. Anything else (batches, files, admin) would spend the credential where no budget sees it.
+ */
+function forwardable(method: string | undefined, pathname: string): boolean {
+  if (method === "POST") return pathname === "/v1/messages" || pathname === "/v1/messages/count_tokens";
+  if (method === "GET" || method === "HEAD") {
+    return pathname === "/" || pathname === "/api/hello" || /^\/v1\/models(\/[\w.-]+)?$/.test(pathname);
+  }
+  return false;
 }
 
 /** The upstream URL of a request: the endpoint's path (a gateway may have one) followed by the request's. */
@@ -59,7 +72,20 @@ export function listenModelProxy(parts: ProxyParts): Promise<Listening> {
     }
     const path = req.url ?? "/";
     if (!path.startsWith("/")) return apiError(res, 400, "invalid_request_error", "Only origin-form request paths.");
-    const messages = req.method === "POST" && path.split("?")[0] === "/v1/messages";
+    const pathname = path.split("?")[0]!;
+    if (!forwardable(req.method, pathname)) {
+      log.warn(
+        { method: req.method, path: pathname.slice(0, 200) },
+        "model request for an endpoint the proxy does not forward",
+      );
+      return apiError(
+        res,
+        404,
+        "not_found_error",
+        `The model proxy forwards only the Messages API, not ${req.method} ${pathname.slice(0, 200)}.`,
+      );
+    }
+    const messages = req.method === "POST" && pathname === "/v1/messages";
     if (messages && budget.exhausted(store.models)) {
       const message = budget.message(store.models);
       log.info({ spentUsd: budget.spent(store.models).usd }, "model request refused: the budget is spent");
@@ -79,7 +105,7 @@ export function listenModelProxy(parts: ProxyParts): Promise<Listening> {
       if (!res.writableFinished) upstream.destroy();
     });
     upstream.on("error", (err) => {
-      log.warn({ err: err.message, path: path.split("?")[0] }, "model endpoint unreachable");
+      log.warn({ err: err.message, path: pathname }, "model endpoint unreachable");
       if (!res.headersSent) apiError(res, 502, "api_error", `The model proxy could not reach ${base.origin}.`);
       else res.destroy();
     });

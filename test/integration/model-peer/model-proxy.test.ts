@@ -140,7 +140,7 @@ describe.skipIf(!isRoot)("the model proxy with the real Claude CLI (root only: t
     }
   }, 150_000);
 
-  it("refuses a wrong placeholder from the agent's uid and the right one from another uid; forwards only the right one", async () => {
+  it("refuses a wrong placeholder from the agent's uid, the right one from another uid, and other APIs; forwards the rest", async () => {
     const peer = await startModelPeer({ scenario: [] });
     const proxy = await startModelProxyProcess(
       writeModelProxyFiles({ kind: "apiKey", value: REAL_KEY, baseUrl: peer.url }, sink.url),
@@ -159,6 +159,15 @@ describe.skipIf(!isRoot)("the model proxy with the real Claude CLI (root only: t
         count(proxy.placeholder),
       ]);
       const [otherUid] = await requestsAs(NOBODY, NOBODY, [count(proxy.placeholder)]);
+      // The right placeholder spends the credential only on the Messages API, where the budget sees it.
+      const [batch, files] = await requestsAs(uid, gid, [
+        { ...count(proxy.placeholder), url: `${proxy.url}/v1/messages/batches` },
+        { url: `${proxy.url}/v1/files`, headers: { "x-api-key": proxy.placeholder } },
+      ]);
+      for (const elsewhere of [batch, files]) {
+        expect(elsewhere).toMatchObject({ status: 404 });
+        expect((elsewhere as { body: string }).body).toContain("forwards only the Messages API");
+      }
       for (const refused of [wrong, bearerWrong, otherUid]) {
         expect(refused).toMatchObject({ status: 401 });
         expect(JSON.parse((refused as { body: string }).body)).toMatchObject({

@@ -31,26 +31,15 @@ function integer(min: number, max: number, fallback: number) {
     .default(fallback);
 }
 
-/** A positive number of minutes (fractions allowed, so tests can use short timeouts). */
-function minutes(fallback: number) {
-  return z
-    .string()
-    .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
-      error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
-    })
-    .transform(Number)
-    .pipe(z.number().positive("must be greater than 0"))
-    .default(fallback);
-}
-
-/** A budget in US dollars, greater than 0. */
-const dollars = z
+/** A number greater than 0, fractions allowed (minutes, so tests can use short timeouts; dollars). */
+const positive = z
   .string()
   .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
     error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
   })
   .transform(Number)
   .pipe(z.number().positive("must be greater than 0"));
+const minutes = (fallback: number) => positive.default(fallback);
 
 /** An http(s) URL, without a trailing slash so paths can be appended. */
 const httpUrl = z.url({ protocol: /^https?$/, error: "is not an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
@@ -106,7 +95,7 @@ export const EnvSchema = z.object({
   IDLE_TIMEOUT_MIN: minutes(60),
   MAX_LIFETIME_MIN: minutes(720),
   /** Per thopter: once its model proxy has counted this much spent, it refuses new model requests. Unset: no budget. */
-  MAX_COST_USD: dollars.optional(),
+  MAX_COST_USD: positive.optional(),
   PROMPTS_DIR: z.string().default("prompts"),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),

@@ -4,7 +4,7 @@ import { isAbsolute } from "node:path";
 import { Isolation, RepoFullName } from "@thopter/protocol";
 import { z } from "zod";
 
-const AbsPath = z.string().refine(isAbsolute, "must be an absolute path");
+export const AbsPath = z.string().refine(isAbsolute, "must be an absolute path");
 /** Branch names reach git as part of a refspec: only characters that cannot start an option or a second refspec. */
 const BranchName = z
   .string()
@@ -12,7 +12,7 @@ const BranchName = z
   .refine((b) => !b.includes("..") && !b.endsWith(".lock") && !b.endsWith("/") && !b.includes("//"), {
     message: "is not a valid git branch name",
   });
-const HttpUrl = z.url({ protocol: /^https?$/ });
+export const HttpUrl = z.url({ protocol: /^https?$/ });
 const MINUTE = 60_000;
 /**
  * A per-thopter budget of one kind of GitHub call: at most `max` in any `windowMs` (rate-limit.ts). The defaults
@@ -127,19 +127,19 @@ export function parseConfigFile(raw: unknown): BrokerConfigFile {
  * write (or swap via a symlink) would let it choose the token, and one it could read would leak it, so anything else
  * is refused.
  */
-export function readSecretFile(path: string, field: string): string {
+export function readSecretFile(path: string, field: string, label = "broker config"): string {
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch {
-    throw new ConfigError(`broker config: ${field}: ${path} does not exist`);
+    throw new ConfigError(`${label}: ${field}: ${path} does not exist`);
   }
-  if (!st.isFile()) throw new ConfigError(`broker config: ${field}: ${path} must be a regular file, not a link`);
+  if (!st.isFile()) throw new ConfigError(`${label}: ${field}: ${path} must be a regular file, not a link`);
   if (st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
-    throw new ConfigError(`broker config: ${field}: ${path} must be owned by the broker's user with mode 0600`);
+    throw new ConfigError(`${label}: ${field}: ${path} must be owned by this process's user with mode 0600`);
   }
   const value = readFileSync(path, "utf8").trim();
-  if (!value) throw new ConfigError(`broker config: ${field}: ${path} is empty`);
+  if (!value) throw new ConfigError(`${label}: ${field}: ${path} is empty`);
   return value;
 }
 
@@ -159,12 +159,12 @@ export function readSecretsList(path: string): string[] {
   return parsed.data;
 }
 
-export function resolveAgent(user: string): AgentIdentity {
+export function resolveAgent(user: string, label = "broker config"): AgentIdentity {
   let line: string;
   try {
     line = execFileSync("getent", ["passwd", user], { encoding: "utf8" }).trim();
   } catch {
-    throw new ConfigError(`broker config: agentUser: no such user ${user}`);
+    throw new ConfigError(`${label}: agentUser: no such user ${user}`);
   }
   const [, , uid, gid, , home] = line.split(":");
   return { user, uid: Number(uid), gid: Number(gid), home: home || "/" };

@@ -4,7 +4,8 @@
 import pino from "pino";
 import { writeAgentMcpConfig } from "./agent-wiring.js";
 import { startBroker } from "./broker.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
+import { runService } from "./service-main.js";
 
 const log = pino({ name: "broker" });
 const path = process.argv[2] ?? process.env.BROKER_CONFIG;
@@ -13,7 +14,7 @@ if (!path) {
   process.exit(2);
 }
 
-try {
+await runService("broker", log, async () => {
   const config = loadConfig(path);
   if (config.isolation === "off") {
     log.warn(
@@ -31,16 +32,5 @@ try {
       gid: config.agent.gid,
     });
   }
-  // One machine-readable line for whoever started us (tests, the thopter entrypoint).
-  process.stdout.write(`${JSON.stringify({ ready: true, url: broker.url })}\n`);
-  const shutdown = () => void broker.close().then(() => process.exit(0));
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  log.error({ err: err instanceof Error ? err.message : String(err) }, "broker failed to start");
-  process.exit(1);
-}
+  return broker;
+});

@@ -28,7 +28,7 @@ export interface OutboxOptions {
 
 const PENDING = /^\d{12}-[0-9a-f-]{36}\.json$/;
 
-function writeDurably(path: string, data: string): void {
+export function writeDurably(path: string, data: string): void {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
   try {

@@ -100,19 +100,31 @@ describe("golden-claude profiles on the hub", () => {
     expect(unknownName(start("/thopter -g nobody"), catalog)).toBe("there is no golden claude `nobody`.");
   });
 
-  it("gives the thopter's agent the profile's credential in its own env file, never in the spec env", async () => {
-    await writeFile(join(dir, "thopters.env"), "ANTHROPIC_BASE_URL=http://model\n");
+  it("gives the profile's credential to the thopter's model proxy, root-only, never to the agent or the spec env", async () => {
+    await writeFile(join(dir, "thopters.env"), "ANTHROPIC_BASE_URL=http://model\nOTHER=1\n");
     const build = buildFor(profiles);
-    const agentEnv = async (gc: string) => {
+    const files = async (gc: string) => {
       const spec = await build(gc);
       expect(JSON.stringify(spec.env)).not.toContain("sk-ant");
-      const file = spec.files.find((f) => f.path === THOPTER_PATHS.agentEnv)!;
-      expect(file).toMatchObject({ owner: "thopter", mode: 0o600 });
-      return parseDotenv(Buffer.from(file.contentBase64, "base64").toString("utf8"));
+      const env = spec.files.find((f) => f.path === THOPTER_PATHS.agentEnv)!;
+      expect(env).toMatchObject({ owner: "thopter", mode: 0o600 });
+      const credential = spec.files.find((f) => f.path === THOPTER_PATHS.modelCredential);
+      if (credential) expect(credential).toMatchObject({ owner: "root", mode: 0o600 });
+      const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+      return {
+        agentEnv: parseDotenv(decode(env.contentBase64)),
+        credential: credential && JSON.parse(decode(credential.contentBase64)),
+      };
     };
-    expect(await agentEnv("team")).toEqual({ ANTHROPIC_BASE_URL: "http://model", CLAUDE_CODE_OAUTH_TOKEN: OAUTH });
-    expect(await agentEnv("ci")).toEqual({ ANTHROPIC_BASE_URL: "http://model", ANTHROPIC_API_KEY: "sk-ant-api03-ci" });
-    expect(await agentEnv("default")).toEqual({ ANTHROPIC_BASE_URL: "http://model" });
+    expect(await files("team")).toEqual({
+      agentEnv: { OTHER: "1" },
+      credential: { kind: "oauthToken", value: OAUTH, baseUrl: "http://model" },
+    });
+    expect(await files("ci")).toEqual({
+      agentEnv: { OTHER: "1" },
+      credential: { kind: "apiKey", value: "sk-ant-api03-ci", baseUrl: "http://model" },
+    });
+    expect(await files("default")).toEqual({ agentEnv: { OTHER: "1" }, credential: undefined });
   });
 
   it("warns at start about a credential that expires soon, naming the profile and how to renew it", () => {

@@ -151,13 +151,20 @@ describe("thopter spec", () => {
     expect(byPath.get(THOPTER_PATHS.reportToken)).toMatchObject({ owner: "root", mode: 0o600 });
     expect(text(byPath.get(THOPTER_PATHS.reportToken)!.contentBase64)).toBe(tokens.broker);
     expect(byPath.get(THOPTER_PATHS.statusToken)).toMatchObject({ owner: "thopter", mode: 0o600 });
-    expect(text(byPath.get(THOPTER_PATHS.agentEnv)!.contentBase64)).toContain('ANTHROPIC_API_KEY="sk-ant-test"');
+    // The model credential and endpoint go root-only to the model proxy; the agent's env file keeps neither.
+    expect(byPath.get(THOPTER_PATHS.modelCredential)).toMatchObject({ owner: "root", mode: 0o600 });
+    expect(JSON.parse(text(byPath.get(THOPTER_PATHS.modelCredential)!.contentBase64))).toEqual({
+      kind: "apiKey",
+      value: "sk-ant-test",
+      baseUrl: "http://model",
+    });
+    expect(text(byPath.get(THOPTER_PATHS.agentEnv)!.contentBase64)).not.toMatch(/ANTHROPIC|sk-ant-test/);
 
     const env = JSON.stringify(spec.env);
     for (const secret of [CODER, tokens.broker, tokens.status, "sk-ant-test"]) expect(env).not.toContain(secret);
     // The job description everyone may read names no secret either.
     const job = text(byPath.get(THOPTER_PATHS.config)!.contentBase64);
-    for (const secret of [CODER, tokens.broker, tokens.status]) expect(job).not.toContain(secret);
+    for (const secret of [CODER, tokens.broker, tokens.status, "sk-ant-test"]) expect(job).not.toContain(secret);
     expect(JSON.parse(job)).toMatchObject({ workBranch: record.branch, collectorUrl: "http://10.0.0.2:8081" });
   });
 
@@ -180,6 +187,31 @@ describe("thopter spec", () => {
       "sk-ant-oat01-profile-token",
     ]);
     expect(jobOf(spec).files.secrets).toBe(THOPTER_PATHS.secrets);
+  });
+
+  it("gives the model proxy the budget and prices; a profile home's login file becomes its credential, never a file", async () => {
+    const login = JSON.stringify({ claudeAiOauth: { accessToken: "sk-ant-oat01-login", refreshToken: "r" } });
+    const home = [
+      { path: ".claude/.credentials.json", content: Buffer.from(login), mode: 0o600 },
+      { path: ".claude/settings.json", content: Buffer.from("{}"), mode: 0o644 },
+    ];
+    const prices = { models: [{ match: "claude", input: 1, output: 2, cacheRead: 0, cacheWrite: 0 }] };
+    const spec = await build(undefined, { profileHome: async () => home, model: { maxCostUsd: 12.5, prices } })({
+      record,
+      request,
+      tokens,
+    });
+    expect(jobOf(spec).model).toEqual({ maxCostUsd: 12.5, prices });
+    const paths = spec.files.map((f) => f.path);
+    expect(paths).toContain(`${THOPTER_PATHS.profileHome}/.claude/settings.json`);
+    expect(paths).not.toContain(`${THOPTER_PATHS.profileHome}/.claude/.credentials.json`);
+    const credential = spec.files.find((f) => f.path === THOPTER_PATHS.modelCredential)!;
+    expect(credential).toMatchObject({ owner: "root", mode: 0o600 });
+    expect(JSON.parse(text(credential.contentBase64))).toEqual({ kind: "oauthToken", value: "sk-ant-oat01-login" });
+    // Root-only files hold it (the proxy's credential, the broker's list of secrets); nothing else does.
+    const rootOnly: string[] = [THOPTER_PATHS.modelCredential, THOPTER_PATHS.secrets];
+    for (const f of spec.files.filter((f) => !rootOnly.includes(f.path)))
+      expect(text(f.contentBase64)).not.toContain("login");
   });
 
   it("renders the chosen prompt with the issue's values", async () => {

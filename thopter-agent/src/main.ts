@@ -30,7 +30,7 @@ try {
 let stopping = false;
 let observer = booted.observer;
 
-/** Stopping the machine: the observer, Claude's tmux server and the broker go with it. */
+/** Stopping the machine: the observer, Claude's tmux server, the broker and the model proxy go with it. */
 function shutdown(code: number): void {
   stopping = true;
   observer.kill("SIGTERM");
@@ -38,6 +38,7 @@ function shutdown(code: number): void {
   const { uid, gid } = booted.agent;
   execFile("tmux", ["-S", booted.tmuxSocket, "kill-server"], booted.agent.drop ? { uid, gid } : {}, () => {
     booted.broker.child.kill("SIGTERM");
+    booted.modelProxy?.child.kill("SIGTERM");
     // What the logs gained since the last pass goes to the hub, unless the hub is slow to take it.
     void Promise.race([booted.logs.stop(), sleep(3_000)]).finally(() => process.exit(code));
   });
@@ -46,6 +47,10 @@ process.on("SIGTERM", () => shutdown(0));
 process.on("SIGINT", () => shutdown(0));
 booted.broker.child.once("exit", (code) => {
   log.error({ code }, "the broker exited: the thopter cannot push or report any more; stopping");
+  shutdown(1);
+});
+booted.modelProxy?.child.once("exit", (code) => {
+  log.error({ code }, "the model proxy exited: Claude cannot reach the model any more; stopping");
   shutdown(1);
 });
 /** The observer sends the spool and the heartbeats: if it dies, a new one takes over after a pause. */

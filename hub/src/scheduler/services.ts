@@ -43,6 +43,7 @@ export type ServicesConfig = Pick<
       | "BUDGET_GRACE_MIN"
       | "MAX_DAILY_COST_USD"
       | "prices"
+      | "MAX_COST_USD"
     >
   >;
 
@@ -169,6 +170,7 @@ export async function startThopterServices(
       profileEnv: deps.profileEnv,
       profileHome: deps.profileHome,
       thopterEnv: firewallEnv(config),
+      model: config.MAX_COST_USD === undefined ? {} : { maxCostUsd: config.MAX_COST_USD },
     }),
     maxThopters: config.MAX_THOPTERS,
     maxConcurrentProvisions: config.MAX_CONCURRENT_PROVISIONS,

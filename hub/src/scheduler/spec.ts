@@ -1,6 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SpecFile, ThopterRecord, ThopterRequest, ThopterSpec } from "@thopter/protocol";
+import {
+  envLines,
+  HOME_CREDENTIALS_FILE,
+  homeLoginCredential,
+  type ModelJob,
+  type SpecFile,
+  splitModelCredential,
+  type ThopterRecord,
+  type ThopterRequest,
+  type ThopterSpec,
+} from "@thopter/protocol";
 import type { ThopterAccess } from "../access/index.js";
 import type { ThopterTokens } from "../collector/tokens.js";
 import type { HomeFile } from "../profiles/index.js";
@@ -20,8 +30,10 @@ export const THOPTER_PATHS = {
   secrets: "/etc/thopter/secrets/thopter-secrets.json",
   /** Status-role collector token: the observer runs as the agent; this token can only post status. */
   statusToken: "/etc/thopter/status-token",
-  /** THOPTER_ENV_FILE's KEY=value lines (model keys and endpoints) for Claude, agent-owned. */
+  /** THOPTER_ENV_FILE's KEY=value lines for Claude, agent-owned: everything but the model credential. */
   agentEnv: "/etc/thopter/agent.env",
+  /** The model credential and endpoint (`ModelCredential` JSON): root only (the model proxy). */
+  modelCredential: "/etc/thopter/secrets/model-credential.json",
   /** The key the hub signs web-terminal and session-log tokens with: root only (the agent must not mint its own). */
   accessKey: "/etc/thopter/secrets/access-key",
   /** A golden-claude profile's home files (local setups), copied into the agent's home at init. */
@@ -57,6 +69,8 @@ export interface SpecContext {
   profileHome?(gc: string): Promise<HomeFile[] | undefined>;
   /** Variables every thopter's boot environment carries (the firewall settings, see `firewallEnv`). */
   thopterEnv?: Record<string, string>;
+  /** The model proxy's budget and price table (MAX_COST_USD; the prices the hub uses). */
+  model?: ModelJob;
 }
 
 /** The hub's firewall settings for thopters: `ALLOWED_DOMAINS`, and the opt-out only when it is exactly `I_UNDERSTAND`. */
@@ -81,12 +95,6 @@ function file(path: string, content: string | Buffer, mode: number, owner: SpecF
 export function renderPrompt(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => values[name] ?? whole);
 }
-
-/** KEY="value" lines (JSON-quoted, so any value comes back byte for byte). */
-const envLines = (env: Record<string, string>): string =>
-  Object.entries(env)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join("\n");
 
 /** Builds the spec both providers boot from: job description, rendered prompt, and each secret in its own file. */
 export function specBuilder(context: SpecContext): (input: SpecInput) => Promise<ThopterSpec> {
@@ -115,6 +123,13 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       issueTitle: record.issueTitle,
       instructions,
     });
+    // The model credential goes to the root-only proxy; the agent's env file and home get the rest. A profile home's
+    // login file is never delivered: its token is the credential when nothing else is.
+    const profileEnv = context.profileEnv?.(record.gc);
+    const model = splitModelCredential({ ...thopterEnv.values, ...profileEnv });
+    const login = home?.find((f) => f.path === HOME_CREDENTIALS_FILE);
+    const credential = model.credential ?? (login && homeLoginCredential(login.content.toString("utf8")));
+    const profileFiles = (home ?? []).filter((f) => f !== login);
     const job = {
       thopterId: record.id,
       repo: record.repo,
@@ -130,6 +145,7 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
       files: THOPTER_PATHS,
       defaultBranch,
       profileHome: home && THOPTER_PATHS.profileHome,
+      model: context.model ?? {},
       access: access && {
         keyFile: THOPTER_PATHS.accessKey,
         host: access.host,
@@ -138,7 +154,8 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
         allowedOrigins: context.access!.allowedOrigins,
       },
     };
-    const profileEnv = context.profileEnv?.(record.gc);
+    // Everything secret the thopter holds, the model credential whatever its source, for the broker's scan.
+    const secrets = [...secretValues(thopterEnv, profileEnv), ...(credential ? [credential.value] : [])];
     return {
       thopterId: record.id,
       env: { ...context.thopterEnv, THOPTER_ID: record.id, THOPTER_CONFIG: THOPTER_PATHS.config },
@@ -148,10 +165,11 @@ export function specBuilder(context: SpecContext): (input: SpecInput) => Promise
         file(THOPTER_PATHS.coderToken, coderToken, 0o600, "root"),
         file(THOPTER_PATHS.reportToken, tokens.broker, 0o600, "root"),
         file(THOPTER_PATHS.statusToken, tokens.status, 0o600, "thopter"),
-        file(THOPTER_PATHS.secrets, JSON.stringify(secretValues(thopterEnv, profileEnv)), 0o600, "root"),
-        file(THOPTER_PATHS.agentEnv, envLines({ ...thopterEnv.values, ...profileEnv }), 0o600, "thopter"),
+        file(THOPTER_PATHS.secrets, JSON.stringify([...new Set(secrets)]), 0o600, "root"),
+        file(THOPTER_PATHS.agentEnv, envLines(model.agentEnv), 0o600, "thopter"),
+        ...(credential ? [file(THOPTER_PATHS.modelCredential, JSON.stringify(credential), 0o600, "root")] : []),
         ...(access ? [file(THOPTER_PATHS.accessKey, access.key, 0o600, "root")] : []),
-        ...(home ?? []).map((f) => file(`${THOPTER_PATHS.profileHome}/${f.path}`, f.content, f.mode, "thopter")),
+        ...profileFiles.map((f) => file(`${THOPTER_PATHS.profileHome}/${f.path}`, f.content, f.mode, "thopter")),
       ],
       entrypoint: context.entrypoint,
     };

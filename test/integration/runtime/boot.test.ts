@@ -94,7 +94,7 @@ describe.skipIf(!isRoot)(
         type: "http",
         url: expect.stringMatching(/^http:\/\/127/),
       });
-      for (const secret of [t.coderToken, t.reportToken]) {
+      for (const secret of [t.coderToken, t.reportToken, t.modelKey]) {
         // Everything under the machine's root that the agent can read; unreadable files are skipped.
         const { stdout } = await run("runuser", ["-u", t.agentUser, "--", "grep", "-rlsF", secret, t.fsRoot]).catch(
           (err: { stdout: string }) => err,
@@ -114,7 +114,39 @@ describe.skipIf(!isRoot)(
       });
       const log = await t.bootLog();
       expect(log).toMatch(/"step":"workspace","ms":\d+/);
-      for (const secret of [t.coderToken, t.reportToken]) expect(log).not.toContain(secret);
+      for (const secret of [t.coderToken, t.reportToken, t.modelKey]) expect(log).not.toContain(secret);
+      // The process list as the agent sees it (every process's command line, its own processes' environments).
+      const { stdout: ps } = await run("runuser", ["-u", t.agentUser, "--", "ps", "auxwwe"]);
+      expect(ps).toContain("model-proxy/main");
+      expect(ps).not.toContain(t.modelKey);
+    });
+
+    it("gives the model its credential only through the model proxy, which counts what the model served", async () => {
+      // Claude talks to the proxy on loopback with a placeholder; the model peer saw only the real key.
+      const claude = (await agentEnvironments(t.agentUser, t.fsRoot)).find((env) =>
+        env.includes("ANTHROPIC_BASE_URL="),
+      );
+      const vars = Object.fromEntries(
+        claude!.split("\0").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+      );
+      expect(vars.ANTHROPIC_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(vars.ANTHROPIC_BASE_URL).not.toBe(t.model.url);
+      expect(vars.ANTHROPIC_API_KEY).toMatch(/^sk-ant-api03-thopter-[0-9a-f]{64}$/);
+      expect(t.model.requests.length).toBeGreaterThan(0);
+      for (const req of t.model.requests) expect(req.headers["x-api-key"]).toBe(t.modelKey);
+      const served: Record<string, { input: number; output: number; cacheRead: number; cacheWrite: number }> = {};
+      for (const { response } of t.model.requests) {
+        if (!response) continue;
+        const sum = served[response.model] ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+        sum.input += response.usage.input_tokens;
+        sum.output += response.usage.output_tokens;
+        served[response.model] = sum;
+      }
+      await poll(
+        () => (JSON.stringify(t.record().usage?.proxy?.models) === JSON.stringify(served) ? true : undefined),
+        15_000,
+        () => `proxy usage ${JSON.stringify(served)} on the record; it has ${JSON.stringify(t.record().usage)}`,
+      );
     });
   },
 );

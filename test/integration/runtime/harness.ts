@@ -43,6 +43,8 @@ export interface Thopter {
   issueNumber: number;
   coderToken: string;
   reportToken: string;
+  /** The model credential in `.env.thopters`: the model proxy's alone. */
+  modelKey: string;
   peer: GithubPeer;
   model: ModelPeer;
   registry: Registry;
@@ -175,6 +177,7 @@ export async function startThopter(
     issueNumber,
     coderToken,
     reportToken: minted.broker,
+    modelKey: apiKey,
     peer,
     model,
     registry,

@@ -91,7 +91,7 @@ describe("Claude Code config for an unattended start", () => {
 });
 
 describe("the agent's home and workspace files", () => {
-  it("copies the golden-claude profile in without .bashrc and without overwriting what is there", () => {
+  it("copies the golden-claude profile in without .bashrc or its login, and without overwriting what is there", () => {
     const profile = join(dir, "profile");
     mkdirSync(join(profile, ".claude"), { recursive: true });
     writeFileSync(join(profile, ".bashrc"), "profile bashrc");
@@ -103,6 +103,12 @@ describe("the agent's home and workspace files", () => {
     expect(readFileSync(join(home, ".claude/.credentials.json"), "utf8")).toBe("newer login");
     expect(readFileSync(join(home, ".gitconfig"), "utf8")).toBe("profile git");
     expect(() => readFileSync(join(home, ".bashrc"))).toThrow();
+    // A login never reaches a home from the profile: its token is the model proxy's.
+    const fresh = join(dir, "fresh-home");
+    mkdirSync(fresh);
+    expect(copyProfile(profile, fresh, log)).toBe(2);
+    expect(readFileSync(join(fresh, ".gitconfig"), "utf8")).toBe("profile git");
+    expect(() => readFileSync(join(fresh, ".claude/.credentials.json"))).toThrow(/ENOENT/);
     expect(copyProfile(undefined, home, log)).toBe(0);
     expect(() => copyProfile(join(dir, "missing"), home, log)).toThrow(/profile directory .*missing does not exist/);
   });

@@ -14,7 +14,7 @@ export interface AgentUser {
 export const AGENT_USER_NAME = "thopter";
 
 /** One line for the boot log when isolation is off. */
-export const ISOLATION_OFF_WARNING = `token isolation is OFF (${ISOLATION_ENV}=off): boot is not root, so Claude runs as this same user and can read the push broker's GitHub tokens`;
+export const ISOLATION_OFF_WARNING = `token isolation is OFF (${ISOLATION_ENV}=off): boot is not root, so Claude runs as this same user and can read the push broker's GitHub tokens and the model proxy's model credential`;
 
 /** What the provider asked for (THOPTER_ISOLATION, set only by a local provider of a hub not run as root). */
 function requestedIsolation(env: NodeJS.ProcessEnv): Isolation {

@@ -19,6 +19,7 @@ import type { LayoutPaths } from "./layout.js";
 import { failedLingerMs, lingerServing } from "./linger.js";
 import { startLogStream } from "./log-stream.js";
 import { machinePath } from "./machine-path.js";
+import { modelEnv, type RunningModelProxy, startModelProxy } from "./model-proxy.js";
 import { nodeCommand, ownScript } from "./node-command.js";
 import { workspacePlan } from "./plan.js";
 import { readSpecFile } from "./read-file.js";
@@ -28,6 +29,8 @@ import { runAgentInit } from "./workspace.js";
 /** What boot leaves running: the machine lives as long as they do. */
 export interface Booted {
   broker: RunningBroker;
+  /** Holds the model credential; absent when the spec brought none. */
+  modelProxy?: RunningModelProxy;
   observer: ChildProcess;
   /** Starts another observer process (after the first one died). */
   startObserver(): ChildProcess;
@@ -130,6 +133,9 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
       known,
     );
     children.push(broker.child);
+    const modelProxy = await step(log, "model-proxy", () => startModelProxy({ job, layout, agent, env, log }), known);
+    if (modelProxy) children.push(modelProxy.child);
+    const claudeEnv = modelProxy ? modelEnv(modelProxy) : {};
     const issue = await step(log, "get-issue", () =>
       fetchIssue(broker.url, broker.mcpKey).catch((err: Error) => {
         log.warn({ err: err.message }, "get_issue failed: the workspace gets the issue from the job file");
@@ -138,7 +144,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     );
 
     await step(log, "home", () => makeHome(layout.home, agent));
-    const plan = workspacePlan({ job, layout, agent, repoDir, broker, issue });
+    const plan = workspacePlan({ job, layout, agent, repoDir, broker, issue, modelEnv: claudeEnv });
     await step(log, "workspace", () => runAgentInit(plan, agent, log, env), known);
 
     const claude = await step(
@@ -154,6 +160,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
           repoDir,
           promptFile: join(layout.workspace, "prompt.md"),
           agentEnv: readSpecFile(machinePath(job.files.agentEnv, layout.fsRoot)),
+          modelEnv: claudeEnv,
           tmuxDir: layout.tmuxDir,
           claudeBin,
           bootEnv: env,
@@ -182,6 +189,7 @@ export async function boot({ layout, log, env }: BootContext): Promise<Booted> {
     log.info({ ms: Math.round(performance.now() - started) }, "boot done: claude runs in tmux session thopter");
     return {
       broker,
+      modelProxy,
       observer: observerChild,
       startObserver: spawnObserver,
       agent,

@@ -1,16 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { BrokerConfigFile } from "@thopter/broker-mcp";
 import type { AgentUser } from "./agent-user.js";
 import type { ThopterJob } from "./job.js";
 import type { LayoutPaths } from "./layout.js";
 import { machinePath } from "./machine-path.js";
-import { nodeCommand, ROOT_NODE_ENV } from "./node-command.js";
-
-/** How long the broker may take to clone the repository into its mirror and listen. */
-const READY_TIMEOUT_MS = 10 * 60_000;
+import { startRootService } from "./root-service.js";
 
 export interface RunningBroker {
   url: string;
@@ -74,70 +71,19 @@ export function writeBrokerConfig(input: {
   return config as BrokerConfigFile;
 }
 
-/**
- * Starts the broker (`broker-mcp` main) as the current user (root, unless isolation is off), waits for its
- * `{"ready":true,"url":…}` line, then sends the rest of its output to its log file. Rejects with the broker's last
- * words if it exits first.
- */
+/** Starts the broker (`broker-mcp` main) as the current user (root, unless isolation is off); see startRootService. */
 export async function startBrokerProcess(
   configPath: string,
   mcpKey: string,
   logFile: string,
   bootEnv: NodeJS.ProcessEnv,
 ): Promise<RunningBroker> {
-  const [command, ...args] = nodeCommand(import.meta.resolve("@thopter/broker-mcp/main"));
-  const child = spawn(command!, [...args, configPath], {
-    env: brokerEnv(bootEnv),
-    stdio: ["ignore", "pipe", "pipe"],
+  const started = await startRootService({
+    name: "broker",
+    entry: "@thopter/broker-mcp/main",
+    configPath,
+    logFile,
+    bootEnv,
   });
-  const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGTERM");
-      reject(new Error(`the broker was not ready after ${READY_TIMEOUT_MS / 1000} s`));
-    }, READY_TIMEOUT_MS);
-    const onData = (chunk: Buffer) => {
-      log.write(chunk);
-      output = (output + chunk.toString("utf8")).slice(-8_000);
-      const ready = /\{"ready":true,"url":"([^"]+)"\}/.exec(output);
-      if (ready) {
-        clearTimeout(timer);
-        resolve(ready[1]!);
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`the broker did not start: ${err.message}`));
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the broker exited (${code}) before it was ready: ${lastWords(output)}`));
-    });
-  });
-  return { url, mcpKey, child };
-}
-
-/** The broker's own environment: nothing of boot's beyond what finding programs needs, and the machine marker. */
-function brokerEnv(bootEnv: NodeJS.ProcessEnv): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: bootEnv.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    LANG: "C.UTF-8",
-    ...ROOT_NODE_ENV,
-  };
-  if (bootEnv.THOPTER_FS_ROOT) env.THOPTER_FS_ROOT = bootEnv.THOPTER_FS_ROOT;
-  return env;
-}
-
-/** The last line that says something (pino's `msg`/`err` when it is JSON). */
-function lastWords(output: string): string {
-  const line = output.trim().split("\n").at(-1) ?? "";
-  try {
-    const parsed = JSON.parse(line) as { msg?: string; err?: string };
-    return [parsed.msg, parsed.err].filter(Boolean).join(": ") || line;
-  } catch {
-    return line || "(no output)";
-  }
+  return { ...started, mcpKey };
 }

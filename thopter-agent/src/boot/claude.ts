@@ -50,6 +50,8 @@ export interface ClaudeLaunch {
   promptFile: string;
   /** The hub's agent.env contents (KEY=value lines): Claude's model key and endpoint, and whatever else it needs. */
   agentEnv: string;
+  /** The model proxy's address and placeholder: they replace whatever agent.env says of the model. */
+  modelEnv: Record<string, string>;
   tmuxDir: string;
   claudeBin: string;
   /** Boot's environment, for the agent's base environment (PATH, THOPTER_FS_ROOT, THOPTER_ID). */
@@ -72,6 +74,7 @@ export async function startClaudeInTmux(launch: ClaudeLaunch): Promise<{ socket:
   const env = {
     ...agentBaseEnv(launch.agent, launch.home, launch.bootEnv),
     ...parseDotenv(launch.agentEnv),
+    ...launch.modelEnv,
     TMUX_TMPDIR: launch.tmuxDir,
   };
   const socket = tmuxSocket(launch.tmuxDir, launch.agent.uid);

@@ -1,5 +1,5 @@
 import { lstatSync, readFileSync } from "node:fs";
-import { RepoFullName } from "@thopter/protocol";
+import { ModelJob, RepoFullName } from "@thopter/protocol";
 import { z } from "zod";
 
 const MachineFile = z.string().startsWith("/", "must be an absolute path");
@@ -29,7 +29,11 @@ export const ThopterJob = z.looseObject({
     agentEnv: MachineFile,
     /** Root-only JSON list of the secret values the thopter holds, for the broker's scan and redaction. */
     secrets: MachineFile.optional(),
+    /** The model credential (root only); absent from older hubs' jobs. */
+    modelCredential: MachineFile.optional(),
   }),
+  /** The model proxy's budget and price table. */
+  model: ModelJob.default({}),
   /** The repository's default branch; asked of GitHub when absent. */
   defaultBranch: z.string().min(1).optional(),
   /** A directory (machine path) holding the golden-claude profile's home files; none: the home starts empty. */

@@ -13,6 +13,12 @@ export const LAYOUT = {
   brokerDir: "/data/broker",
   mirror: "/data/broker/mirror.git",
   brokerState: "/data/broker/state",
+  /** The model proxy's usage totals and outbox: root only. */
+  modelProxyState: "/data/broker/model-proxy",
+  /** The model proxy's config: root only (it holds the placeholder and names the credential file). */
+  modelProxyConfig: "/etc/thopter/secrets/model-proxy.json",
+  /** Where boot moves a golden-claude home's login token when the spec brings no credential: root only. */
+  homeLoginCredential: "/etc/thopter/secrets/home-login-credential.json",
   /** The broker's config: root only (it names the token files and holds the MCP key). */
   brokerConfig: "/etc/thopter/secrets/broker.json",
   /** Boot log (pino JSON lines, one per step with its timing) and the broker's own log. */
@@ -20,6 +26,7 @@ export const LAYOUT = {
   bootLog: "/var/log/thopter/boot.log",
   brokerLog: "/var/log/thopter/broker.log",
   observerLog: "/var/log/thopter/observer.log",
+  modelProxyLog: "/var/log/thopter/model-proxy.log",
   /** tmux's socket directory (`TMUX_TMPDIR`): the session's socket is `<dir>/tmux-<uid>/default`. */
   tmuxDir: "/tmp",
 } as const;

@@ -15,10 +15,12 @@ export interface PlanInput {
   repoDir: string;
   broker: RunningBroker;
   issue: IssueSnapshot;
+  /** The model proxy's address and placeholder for Claude (empty without a proxy). */
+  modelEnv: Record<string, string>;
 }
 
 /** What the agent's side of boot is told: host paths, the issue, the broker's address and key, the observer's config. */
-export function workspacePlan({ job, layout, agent, repoDir, broker, issue }: PlanInput): WorkspacePlan {
+export function workspacePlan({ job, layout, agent, repoDir, broker, issue, modelEnv }: PlanInput): WorkspacePlan {
   const observerConfigPath = join(layout.home, ".thopter", "observer.json");
   return {
     home: layout.home,
@@ -32,6 +34,7 @@ export function workspacePlan({ job, layout, agent, repoDir, broker, issue }: Pl
     agentEnvFile: machinePath(job.files.agentEnv, layout.fsRoot),
     ...(job.profileHome ? { profileHome: machinePath(job.profileHome, layout.fsRoot) } : {}),
     mcp: { url: broker.url, key: broker.mcpKey },
+    modelEnv,
     hookCommand: [...nodeCommand(ownScript("observer/hook")), observerConfigPath].map(shellQuote).join(" "),
     observer: {
       thopterId: job.thopterId,

@@ -1,5 +1,6 @@
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { HOME_CREDENTIALS_FILE } from "@thopter/protocol";
 import type { Logger } from "pino";
 
 export const ENV_FILE = ".env.thopters";
@@ -16,8 +17,8 @@ export function writeEnvFile(home: string, agentEnv: string): void {
 }
 
 /**
- * Copies the golden-claude profile's home files in (credentials, `.claude/`, dotfiles), all but `.bashrc` (the
- * thopter's own). Files already in the home are never overwritten: a restarted thopter keeps what a human logged in
+ * Copies the golden-claude profile's home files in (`.claude/`, dotfiles), all but `.bashrc` (the thopter's own) and
+ * a login's credentials file. Files already in the home are never overwritten: a restarted thopter keeps what a human logged in
  * with or changed. Returns how many top-level entries the profile had.
  */
 export function copyProfile(profileHome: string | undefined, home: string, log: Logger): number {
@@ -29,6 +30,7 @@ export function copyProfile(profileHome: string | undefined, home: string, log: 
     throw new Error(`golden-claude profile directory ${profileHome} does not exist`);
   }
   const entries = readdirSync(profileHome).filter((name) => name !== ".bashrc");
+  const login = join(profileHome, HOME_CREDENTIALS_FILE);
   for (const name of entries) {
     cpSync(join(profileHome, name), join(home, name), {
       recursive: true,
@@ -36,6 +38,8 @@ export function copyProfile(profileHome: string | undefined, home: string, log: 
       errorOnExist: false,
       preserveTimestamps: true,
       verbatimSymlinks: true,
+      // A login never reaches the agent's home: its token is the model proxy's (the hub does not send it either).
+      filter: (source) => source !== login,
     });
   }
   log.info({ profileHome, entries: entries.length }, "golden-claude profile copied in (existing files kept)");

@@ -23,6 +23,8 @@ export const WorkspacePlan = z.strictObject({
   agentEnvFile: Abs,
   profileHome: Abs.optional(),
   mcp: z.object({ url: z.url(), key: z.string().min(1) }),
+  /** ANTHROPIC_BASE_URL and the placeholder ANTHROPIC_API_KEY of the model proxy; they win over agent.env's. */
+  modelEnv: z.record(z.string(), z.string()).default({}),
   /** The shell command every Claude Code hook runs (the observer's `hook` entry with its config). */
   hookCommand: z.string().min(1),
   observer: ObserverConfig,

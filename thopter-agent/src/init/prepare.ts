@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { envLines } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import type { Logger } from "pino";
 import { step } from "../boot/boot-log.js";
@@ -17,7 +18,8 @@ import type { WorkspacePlan } from "./plan.js";
  */
 export async function prepareWorkspace(plan: WorkspacePlan, log: Logger, path: string): Promise<void> {
   mkdirSync(plan.workspace, { recursive: true, mode: 0o755 });
-  const agentEnv = readFileSync(plan.agentEnvFile, "utf8");
+  // The model proxy's lines last: in a shell they win over any the file has.
+  const agentEnv = `${readFileSync(plan.agentEnvFile, "utf8").trimEnd()}\n${envLines(plan.modelEnv)}\n`;
   const secrets = () => [plan.mcp.key, ...Object.values(parseDotenv(agentEnv))];
   await step(log, "profile", () => copyProfile(plan.profileHome, plan.home, log), secrets);
   await step(log, "env", () => writeEnvFile(plan.home, agentEnv), secrets);

@@ -74,7 +74,7 @@ export class LocalProvider implements Provider {
       this.privateTmp = false;
       options.log.warn(
         { uid: process.getuid?.() },
-        "local provider: the hub is not running as root, so token isolation is OFF: thopters run as this user and the agent can read the push broker's GitHub token. Run the hub as root to isolate it.",
+        "local provider: the hub is not running as root, so token isolation is OFF: thopters run as this user and the agent can read the push broker's GitHub token and the model credential. Run the hub as root to isolate them.",
       );
     }
   }

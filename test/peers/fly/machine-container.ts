@@ -61,6 +61,17 @@ async function commandOf(docker: Docker, config: MachineConfig): Promise<{ Entry
   } as { Entrypoint?: string[]; Cmd?: string[] };
 }
 
+/** The engine's log stream without a TTY: frames of an 8-byte header (stream, 0, 0, 0, size BE32) and a payload. */
+function demux(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
 /** One machine running as a container; `exited` fires once when it stops by itself. */
 export class MachineContainer {
   private stopping = false;
@@ -117,8 +128,7 @@ export class MachineContainer {
 
   /** The container's output so far (the machine's console), for a test's failure message. */
   async console(): Promise<string> {
-    const out = await this.container.logs({ stdout: true, stderr: true, follow: false });
-    return out.toString("utf8");
+    return demux(await this.container.logs({ stdout: true, stderr: true, follow: false }));
   }
 
   /** SIGTERM, SIGKILL after the grace period (at once with `graceMs` 0); its volumes keep their data. */

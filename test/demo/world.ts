@@ -91,6 +91,8 @@ export interface WorldOptions {
   hubEnv?: Record<string, string>;
   /** The repository is served through a GitHub App (no PATs in the hub's configuration). */
   githubApp?: boolean;
+  /** Where the GitHub and model peers listen (default 127.0.0.1): an address thopters in containers reach. */
+  peerHost?: string;
 }
 
 /** The demo's world: the GitHub peer with the sample repository and its issue, the model peer, and a whole hub. */
@@ -136,8 +138,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   await chmod(dir, 0o755);
   const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
-  const peer = await startGithubPeer();
-  const model = await startModelPeer({ scenario: fixScenario(options.beforePush) });
+  const host = options.peerHost;
+  const peer = await startGithubPeer({ ...(host && { host }) });
+  const model = await startModelPeer({ scenario: fixScenario(options.beforePush), ...(host && { host }) });
   try {
     await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
     const issue = Number(

@@ -9,8 +9,8 @@ const run = promisify(execFile);
 
 /**
  * Host addresses that thopters in containers reach (through the engine's bridge, whose gateway is this host), on a
- * dummy interface of the test's own, removed by `close()`. A container's 127.0.0.1 is its own, so the world's
- * services cannot stay on the host's loopback.
+ * link of the test's own (a bridge without ports: some kernels lack the `dummy` type), removed by `close()`. A
+ * container's 127.0.0.1 is its own, so the world's services cannot stay on the host's loopback.
  */
 export interface ContainerNet {
   /** Outside the private ranges, as GitHub and the model API are: the GitHub and model peers listen here. */
@@ -24,7 +24,7 @@ export interface ContainerNet {
   close(): Promise<void>;
 }
 
-/** The dummy interface with its four addresses, and the DNS server; `names` must be the hosts thopters resolve. */
+/** The link with its four addresses, and the DNS server; `names` must be the hosts thopters resolve. */
 export async function startContainerNet(names: DnsNames): Promise<ContainerNet> {
   const n = randomInt(1, 255);
   const link = `thnet${n}x${randomInt(1000, 10_000)}`;
@@ -34,7 +34,7 @@ export async function startContainerNet(names: DnsNames): Promise<ContainerNet> 
     hub: `10.232.${n}.1`,
     dns: `10.232.${n}.53`,
   };
-  await run("ip", ["link", "add", link, "type", "dummy"]);
+  await run("ip", ["link", "add", link, "type", "bridge"]);
   const dns = createSocket("udp4");
   try {
     await run("ip", ["link", "set", link, "up"]);

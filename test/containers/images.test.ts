@@ -5,9 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildImages, CONTAINERS_CONF, hasContainerEngine, type ThopterImages } from "../helpers/container-engine.js";
 
 const SKIP_REASON = "(root with podman and buildah only: CI installs them)";
-const PINNED_CLAUDE = JSON.parse(
-  readFileSync(resolve(import.meta.dirname, "../../thopter-agent/package.json"), "utf8"),
-).dependencies["@anthropic-ai/claude-code"] as string;
+const PINNED_CLAUDE = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../thopter-agent/package.json"), "utf8"))
+  .dependencies["@anthropic-ai/claude-code"] as string;
 
 /** `podman run --rm` with no network and no configuration of ours: what a user's `docker run IMAGE …` gets. */
 function run(image: string, ...command: string[]) {

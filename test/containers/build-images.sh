@@ -8,6 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(git -C "$here" rev-parse --show-toplevel)
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$here/containers.conf}
+# Test files run in parallel workers and each may ask for the images: one builds, the others wait and reuse them.
+exec 9>/var/tmp/thopter-build-images.lock
+flock 9
 bash "$here/base-image.sh"
 inputs=(protocol hub broker-mcp thopter-agent fly thopter prompts package.json pnpm-lock.yaml pnpm-workspace.yaml
   tsconfig.base.json tsconfig.json .dockerignore test/package.json)

@@ -94,6 +94,8 @@ export interface WorldOptions {
   githubApp?: boolean;
   /** Token counts every model response reports (default: estimates). */
   modelUsage?: Partial<Usage>;
+  /** Where the GitHub and model peers listen (default 127.0.0.1): an address thopters in containers reach. */
+  peerHost?: string;
 }
 
 /** The demo's world: the GitHub peer with the sample repository and its issue, the model peer, and a whole hub. */
@@ -139,8 +141,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   await chmod(dir, 0o755);
   const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
-  const peer = await startGithubPeer();
-  const model = await startModelPeer({ scenario: fixScenario(options.beforePush), usage: options.modelUsage });
+  const host = options.peerHost;
+  const peer = await startGithubPeer({ ...(host && { host }) });
+  const model = await startModelPeer({
+    scenario: fixScenario(options.beforePush),
+    usage: options.modelUsage,
+    ...(host && { host }),
+  });
   try {
     await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
     const issue = Number(

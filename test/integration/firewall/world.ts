@@ -8,7 +8,7 @@
 import { createSocket } from "node:dgram";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
-import dnsPacket from "dns-packet";
+import { answerQuery, type DnsNames } from "../../helpers/dns-answer.js";
 
 export interface WorldConfig {
   tcpPorts: number[];
@@ -16,8 +16,7 @@ export interface WorldConfig {
   meta: unknown;
   /** One socket per address: a reply from a wildcard socket would leave from another address, which resolvers drop. */
   dnsAddresses: string[];
-  /** name → its A and AAAA records. */
-  names: Record<string, { a: string[]; aaaa: string[] }>;
+  names: DnsNames;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as WorldConfig;
@@ -26,29 +25,6 @@ function listen(server: Server | ReturnType<typeof createHttpServer>, port: numb
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ host: "::", port, ipv6Only: false }, resolve);
-  });
-}
-
-const RECURSION_DESIRED = 1 << 8;
-const RECURSION_AVAILABLE = 1 << 7;
-const NXDOMAIN = 3;
-
-function answer(query: Buffer): Buffer {
-  const packet = dnsPacket.decode(query);
-  const question = packet.questions?.[0];
-  const records = question ? config.names[question.name.toLowerCase()] : undefined;
-  const data = question?.type === "A" ? records?.a : question?.type === "AAAA" ? records?.aaaa : [];
-  return dnsPacket.encode({
-    type: "response",
-    id: packet.id,
-    flags: RECURSION_DESIRED | RECURSION_AVAILABLE | (records ? 0 : NXDOMAIN),
-    questions: packet.questions,
-    answers: (data ?? []).map((address) => ({
-      type: question!.type as "A" | "AAAA",
-      name: question!.name,
-      ttl: 60,
-      data: address,
-    })),
   });
 }
 
@@ -70,7 +46,7 @@ await listen(
 await Promise.all(
   config.dnsAddresses.map((address) => {
     const dns = createSocket(address.includes(":") ? "udp6" : "udp4");
-    dns.on("message", (message, from) => dns.send(answer(message), from.port, from.address));
+    dns.on("message", (message, from) => dns.send(answerQuery(message, config.names), from.port, from.address));
     return new Promise<void>((resolve) => dns.bind(53, address, resolve));
   }),
 );

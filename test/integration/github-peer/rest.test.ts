@@ -138,6 +138,15 @@ describe("GitHub peer REST", () => {
     expect(human.data.login).toBe(OWNER);
   });
 
+  it("serves /meta without credentials, its ranges the one host it listens on (what a thopter's firewall allows)", async () => {
+    const meta = await fetch(`${peer.url}/meta`);
+    expect(meta.status).toBe(200);
+    const host = new URL(peer.url).hostname;
+    const ranges = [`${host}/32`];
+    expect(await meta.json()).toMatchObject({ api: ranges, git: ranges, web: ranges, packages: ranges });
+    expect(peer.stats()).toMatchObject({ rateLimited: 0 });
+  });
+
   it("answers unknown routes, unknown tokens and missing issues with GitHub's JSON errors", async () => {
     const unknown = await fetch(`${peer.url}/repos/${REPO}/no-such-thing`, {
       headers: { authorization: `token ${ISSUES_TOKEN}` },

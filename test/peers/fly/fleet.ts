@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { CreateMachineRequest, Machine } from "@thopter/fly";
+import { EngineVolumes, engineLeftovers } from "./engine-volumes.js";
+import { type ContainerOptions, checkContainerRunnable, MachineContainer } from "./machine-container.js";
 import { checkRunnable, MachineProcess, type RunOptions } from "./machine-runner.js";
 import { PeerError } from "./peer-error.js";
 import { VolumeDirs } from "./volume-dirs.js";
 import { Volumes } from "./volumes.js";
 
+export type { ContainerOptions } from "./machine-container.js";
 export type { RunOptions } from "./machine-runner.js";
 
 export interface FleetOptions {
@@ -16,13 +19,15 @@ export interface FleetOptions {
   privateIp: string;
   /** When set, started machines run as local processes; otherwise they only change state. */
   run?: RunOptions;
+  /** When set (instead of `run`), started machines run as containers of their image. */
+  containers?: ContainerOptions & { peerId: string };
 }
 
 interface Entry {
   machine: Machine;
   /** The next automatic transition; any explicit one (stop, destroy) cancels it. */
   timer?: NodeJS.Timeout;
-  process?: MachineProcess;
+  process?: MachineProcess | MachineContainer;
 }
 
 interface Waiter {
@@ -44,9 +49,16 @@ export class Fleet {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
   readonly volumes: Volumes;
+  /** The volumes' directories, when machines run as local processes. */
+  readonly volumeDirs: VolumeDirs | undefined;
+  private readonly engineVolumes: EngineVolumes | undefined;
 
   constructor(private readonly options: FleetOptions) {
-    this.volumes = new Volumes(options.region, options.run && new VolumeDirs(options.run.root));
+    const { run, containers } = options;
+    if (run && containers) throw new Error("the Fly peer runs machines as processes (`run`) or containers, not both");
+    this.volumeDirs = run && new VolumeDirs(run.root);
+    this.engineVolumes = containers && new EngineVolumes(containers.docker, containers.peerId);
+    this.volumes = new Volumes(options.region, this.volumeDirs ?? this.engineVolumes);
   }
 
   createMachine(request: CreateMachineRequest): Machine {
@@ -55,6 +67,7 @@ export class Fleet {
       throw new PeerError(409, `a machine named ${request.name} already exists in app ${this.options.app}`);
     }
     if (this.options.run) checkRunnable(config, this.options.run);
+    if (this.options.containers) checkContainerRunnable(config);
     for (const mount of config.mounts ?? []) {
       const volume = mount.volume ? this.volumes.find(mount.volume) : undefined;
       if (!volume) throw new PeerError(400, `mount ${mount.path}: volume ${mount.volume} not found`);
@@ -127,8 +140,7 @@ export class Fleet {
     }
     if (!RUNNING.has(state) && state !== "created") return;
     this.setState(entry, "stopping");
-    await entry.process?.stop(graceMs);
-    entry.process = undefined;
+    await this.stopProcess(entry, graceMs);
     this.after(entry, () => this.setState(entry, "stopped"));
   }
 
@@ -163,29 +175,28 @@ export class Fleet {
     this.timers.clear();
     for (const waiter of this.waiters) waiter.done(false);
     await Promise.all([...this.machines.values()].map((entry) => entry.process?.remove(0)));
+    // Local volume directories go with the run's root; the engine's named volumes must be removed one by one.
+    for (const volume of this.engineVolumes ? this.volumes.list() : []) await this.engineVolumes!.remove(volume.id!);
+  }
+
+  /** What a machine's container printed so far (with `containers`). */
+  async console(machineId: string): Promise<string> {
+    const { process } = this.entry(machineId);
+    return process instanceof MachineContainer ? process.console() : "";
+  }
+
+  /** With `containers`: this peer's containers and volumes still on the engine. */
+  leftovers(): Promise<string[]> {
+    const { containers } = this.options;
+    return containers ? engineLeftovers(containers.docker, containers.peerId) : Promise.resolve([]);
   }
 
   private async boot(entry: Entry): Promise<void> {
     this.setState(entry, "starting");
     const { machine } = entry;
-    const privateIp = this.options.privateIp;
-    if (this.options.run) {
+    if (this.options.run || this.options.containers) {
       try {
-        entry.process = await MachineProcess.start(
-          machine.id!,
-          machine.config ?? {},
-          {
-            FLY_APP_NAME: this.options.app,
-            FLY_MACHINE_ID: machine.id!,
-            FLY_MACHINE_VERSION: machine.instance_id!,
-            FLY_REGION: machine.region!,
-            FLY_PRIVATE_IP: privateIp,
-            FLY_IMAGE_REF: machine.config?.image ?? "",
-          },
-          this.options.run,
-          () => void this.exited(entry),
-          this.volumes.dirs,
-        );
+        entry.process = await this.launch(entry, () => void this.exited(entry));
       } catch (error) {
         this.event(entry, "launch", `failed: ${error instanceof Error ? error.message : String(error)}`);
         if (machine.state === "starting") this.setState(entry, "failed");
@@ -198,10 +209,29 @@ export class Fleet {
         return;
       }
     }
+    const address = entry.process instanceof MachineContainer ? entry.process.privateIp : undefined;
     this.after(entry, () => {
-      machine.private_ip = privateIp;
+      machine.private_ip = address ?? this.options.privateIp;
       this.setState(entry, "started");
     });
+  }
+
+  /** The machine's process (`run`) or container (`containers`), started with Fly's machine variables. */
+  private launch(entry: Entry, exited: () => void): Promise<MachineProcess | MachineContainer> {
+    const { machine } = entry;
+    const env = {
+      FLY_APP_NAME: this.options.app,
+      FLY_MACHINE_ID: machine.id!,
+      FLY_MACHINE_VERSION: machine.instance_id!,
+      FLY_REGION: machine.region!,
+      FLY_IMAGE_REF: machine.config?.image ?? "",
+    };
+    const { containers, run } = this.options;
+    if (containers) {
+      return MachineContainer.start(machine.id!, machine.config ?? {}, env, containers, exited, this.engineVolumes!);
+    }
+    const withIp = { ...env, FLY_PRIVATE_IP: this.options.privateIp };
+    return MachineProcess.start(machine.id!, machine.config ?? {}, withIp, run!, exited, this.volumeDirs);
   }
 
   /** The main process ended by itself: like Fly with restart policy `no`, the machine stops (and its leftovers die). */
@@ -209,9 +239,14 @@ export class Fleet {
     if (!RUNNING.has(entry.machine.state ?? "")) return;
     this.event(entry, "exit", "stopping");
     this.setState(entry, "stopping");
-    await entry.process?.stop(0);
-    entry.process = undefined;
+    await this.stopProcess(entry, 0);
     this.after(entry, () => this.setState(entry, "stopped"));
+  }
+
+  /** A stopped machine keeps its root filesystem until destroyed: a container stays (stopped), a process is gone. */
+  private async stopProcess(entry: Entry, graceMs: number | undefined): Promise<void> {
+    await entry.process?.stop(graceMs);
+    if (!(entry.process instanceof MachineContainer)) entry.process = undefined;
   }
 
   private entry(machineId: string): Entry {

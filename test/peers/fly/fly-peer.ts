@@ -4,13 +4,13 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Machine, Volume } from "@thopter/fly";
-import { Fleet, type RunOptions } from "./fleet.js";
+import { type ContainerOptions, Fleet, type RunOptions } from "./fleet.js";
 import { type HandlerInput, handlers, type PeerResponse } from "./handlers.js";
 import { type OpenApiDocument, OpenApiValidator, type Route } from "./openapi-validator.js";
 import { PeerError } from "./peer-error.js";
 import { type PeerRateLimit, PeerRateLimiter } from "./rate-limit.js";
 
-export type { RunOptions } from "./fleet.js";
+export type { ContainerOptions, RunOptions } from "./fleet.js";
 
 /** The vendored description every request and response is checked against. */
 export const FLY_SPEC_PATH = join(import.meta.dirname, "../../fixtures/fly/fly-machines-openapi.json");
@@ -27,6 +27,8 @@ export interface FlyPeerOptions {
   privateIp?: string;
   /** Run started machines as local processes (see RunOptions). */
   run?: RunOptions;
+  /** Or run them as containers of their `config.image` on a container engine (see ContainerOptions). */
+  containers?: ContainerOptions;
   /**
    * Refuse requests beyond this rate with 429 and a `retry-after` (in fractional seconds, so fast test limits stay
    * fast), per operation and machine, as Fly does. Off by default.
@@ -96,6 +98,7 @@ export class FlyPeer {
       transitionMs: options.transitionMs ?? 30,
       privateIp: options.privateIp ?? "127.0.0.1",
       ...(options.run ? { run: options.run } : {}),
+      ...(options.containers ? { containers: { ...options.containers, peerId: crypto.randomUUID() } } : {}),
     });
     const validator = new OpenApiValidator(JSON.parse(readFileSync(FLY_SPEC_PATH, "utf8")) as OpenApiDocument, {
       // Documented on fly.io's Machines resource page but missing from the description: filter by metadata key.
@@ -137,8 +140,18 @@ export class FlyPeer {
 
   /** A volume's local directory (with `run` only): what machines mounting it see at the mount path. */
   volumeDir(volumeId: string): string {
-    if (!this.fleet.volumes.dirs) throw new Error("volumes have directories only when the peer runs machines (`run`)");
-    return this.fleet.volumes.dirs.dir(volumeId);
+    if (!this.fleet.volumeDirs) throw new Error("volumes have directories only when the peer runs machines (`run`)");
+    return this.fleet.volumeDirs.dir(volumeId);
+  }
+
+  /** What a machine's container printed so far (with `containers` only), for a failing test's message. */
+  console(machineId: string): Promise<string> {
+    return this.fleet.console(machineId);
+  }
+
+  /** With `containers`: this peer's containers and volumes still on the engine; after `close()`, none. */
+  leftovers(): Promise<string[]> {
+    return this.fleet.leftovers();
   }
 
   /** Throws, listing them, if any request or response broke the description (for `afterEach`). */

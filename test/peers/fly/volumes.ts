@@ -1,9 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { CreateVolumeRequest, Volume } from "@thopter/fly";
 import { PeerError } from "./peer-error.js";
-import type { VolumeDirs } from "./volume-dirs.js";
 
 const VOLUME_NAME = /^[a-z0-9_]{1,30}$/;
+
+/** Where running machines find a volume's data: local directories (`run`) or the engine's named volumes (`containers`). */
+export interface VolumeBacking {
+  create(volumeId: string, sourceId?: string): Promise<void>;
+  remove(volumeId: string): Promise<void>;
+}
 const ACTIVE_VOLUME_STATES = new Set(["created"]);
 
 /** The volumes of one Fly app, and which machine each is attached to. */
@@ -12,8 +17,8 @@ export class Volumes {
 
   constructor(
     private readonly region: string,
-    /** With `run`, each volume is a directory that machines see at their mount paths. */
-    readonly dirs: VolumeDirs | undefined,
+    /** When the peer runs machines, the data each volume gives them at their mount paths. */
+    private readonly backing: VolumeBacking | undefined,
   ) {}
 
   /** A new volume; with `source_volume_id`, a fork: the source's data, and unless the request says otherwise its region and size. */
@@ -26,7 +31,7 @@ export class Volumes {
       throw new PeerError(404, `source volume ${request.source_volume_id} not found`);
     }
     const id = `vol_${randomBytes(8).toString("hex")}`;
-    await this.dirs?.create(id, source?.id);
+    await this.backing?.create(id, source?.id);
     const volume: Volume = {
       id,
       name: request.name,
@@ -62,7 +67,7 @@ export class Volumes {
       );
     }
     this.byId.delete(volumeId);
-    await this.dirs?.remove(volumeId);
+    await this.backing?.remove(volumeId);
     return { ...volume, state: "destroyed" };
   }
 

@@ -82,9 +82,10 @@ export class GithubPeer {
   static async start(options: GithubPeerOptions = {}): Promise<GithubPeer> {
     const root = await mkdtemp(join(tmpdir(), "github-peer-"));
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const host = options.host ?? "127.0.0.1";
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const { port } = server.address() as AddressInfo;
-    return new GithubPeer(`http://127.0.0.1:${port}`, root, server, options);
+    return new GithubPeer(`http://${host.includes(":") ? `[${host}]` : host}:${port}`, root, server, options);
   }
 
   async close(): Promise<void> {

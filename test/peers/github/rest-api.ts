@@ -68,6 +68,7 @@ export class RestApi {
       (this.deps.spec.operation(route).externalDocs as { url?: string } | undefined)?.url ?? REST_DOCS,
     );
 
+    if (route.anonymous) return this.answerAnonymous(route, { key, operationId, method, url }, res);
     const bearer = Tokens.fromApiHeader(req.headers.authorization);
     let app: App | undefined;
     if (route.app) {
@@ -164,6 +165,29 @@ export class RestApi {
     }
 
     return this.sendResult(req, res, { key, token, cost: route.free ? "free" : "counted" }, result, json, digest);
+  }
+
+  /** A route anyone may call (GitHub's `/meta`): no token, no rate limit; its answer is still validated. */
+  private async answerAnonymous(
+    route: Route,
+    call: { key: string; operationId: string; method: string; url: URL },
+    res: ServerResponse,
+  ): Promise<number> {
+    this.deps.accounting.count(call.key, undefined, "free");
+    const result = await route.handle({ url: call.url, params: {} } as unknown as Parameters<Route["handle"]>[0]);
+    const errors = this.deps.spec.validateResponse(route, result.status, result.body);
+    if (errors.length) {
+      const { operationId: operation, method, url } = call;
+      this.deps.violations.push({
+        operation,
+        method,
+        path: url.pathname,
+        direction: "response",
+        status: result.status,
+        errors,
+      });
+    }
+    return sendJson(res, result.status, result.body);
   }
 
   /** Real GitHub answers 404 too, but a client calling it is either wrong or needs a route the peer lacks. */

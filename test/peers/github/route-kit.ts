@@ -31,6 +31,8 @@ export interface Route {
   needs?: [Area, Exclude<Level, "none">];
   /** Does not count against the rate limit (like GET /rate_limit). */
   free?: boolean;
+  /** Answered without any credentials (like GET /meta); the handler gets only `url`. */
+  anonymous?: boolean;
   /** Query parameters the handler honours; others GitHub defines are reported, so no filter is silently ignored. */
   query?: readonly string[];
   handle(ctx: RouteContext): RouteResult | Promise<RouteResult>;

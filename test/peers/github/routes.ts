@@ -79,10 +79,18 @@ function reactionRoutes(deps: RouteDeps, template: string, target: (ctx: RouteCo
   ];
 }
 
+/** GitHub's address ranges (`GET /meta`, read by the thopter's firewall): here the one host the peer listens on. */
+function metaBody(url: URL) {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const ranges = [`${host}/${host.includes(":") ? 128 : 32}`];
+  return { verifiable_password_authentication: false, api: ranges, git: ranges, web: ranges, packages: ranges };
+}
+
 export function routes(deps: RouteDeps): Route[] {
   const { model, render } = deps;
   return [
     { method: "GET", template: "/rate_limit", free: true, handle: (ctx) => rateLimitBody(deps, ctx.token) },
+    { method: "GET", template: "/meta", anonymous: true, handle: (ctx) => ok(metaBody(ctx.url)) },
     {
       method: "GET",
       template: "/user",

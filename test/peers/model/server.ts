@@ -31,6 +31,8 @@ export interface ModelPeerOptions {
   auxiliaryText?: string;
   /** Token counts every response reports, instead of estimates (each response's `usage` is in `requests`). */
   usage?: Partial<Usage>;
+  /** The address to listen on (default 127.0.0.1): one a container reaches, for thopters run in containers. */
+  host?: string;
   logger?: Logger;
 }
 
@@ -96,7 +98,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** Start a scripted Anthropic Messages API on 127.0.0.1 (port 0) for the real Claude Code CLI to talk to. */
+/** Start a scripted Anthropic Messages API on 127.0.0.1 (or `host`), port 0, for the real Claude Code CLI to talk to. */
 export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPeer> {
   const { scenario } = options;
   const log = options.logger ?? pino({ name: "model-peer", level: process.env.LOG_LEVEL ?? "silent" });
@@ -241,7 +243,8 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
       if (!res.headersSent) problem(res, 400, `${req.method} ${req.url}: ${error.message}`);
     });
   });
-  server.listen(0, "127.0.0.1");
+  const host = options.host ?? "127.0.0.1";
+  server.listen(0, host);
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
 
@@ -267,7 +270,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     requests,
     problems,
     mainRequests,

@@ -80,7 +80,9 @@ describe("secret files", () => {
       // The agent could otherwise choose what is scrubbed (or empty the list): its own file is refused.
       const uid = Number(execFileSync("id", ["-u", "thopter"], { encoding: "utf8" }));
       chownSync(file, uid, uid);
-      expect(() => readSecretsList(file)).toThrow(/secretsFile: .* must be owned by this process's user with mode 0600/);
+      expect(() => readSecretsList(file)).toThrow(
+        /secretsFile: .* must be owned by this process's user with mode 0600/,
+      );
     }
   });
 });

@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configSecrets, loadConfig } from "@thopter/hub/config";
+import { loadConfig } from "@thopter/hub/config";
 import { HUB_PERMISSIONS, THOPTER_PERMISSIONS } from "@thopter/hub/github/app";
 import { type Hub, type HubDeps, startHub } from "@thopter/hub/hub";
-import { createLogger } from "@thopter/hub/log";
 import { THOPTER_PATHS } from "@thopter/hub/scheduler/spec";
 import { afterEach, describe, expect, it } from "vitest";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";

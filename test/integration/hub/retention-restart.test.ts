@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configSecrets, loadConfig } from "@thopter/hub/config";
+import { loadConfig } from "@thopter/hub/config";
 import { startHub } from "@thopter/hub/hub";
-import { createLogger } from "@thopter/hub/log";
 import { replyKey } from "@thopter/hub/requests/durable-comments";
 import { RequestQueue } from "@thopter/hub/requests/queue";
 import { openStore } from "@thopter/hub/store/index";

@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { NAME_PATTERN, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { integer, positiveNumber } from "./config-values.js";
 import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
 import { type GithubIntegration, INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
+import { DOCKER_ENV, DOCKER_FIX } from "./providers/docker/docker-config.js";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
 import { parseStoreUrl } from "./store/url.js";
 
@@ -19,28 +21,6 @@ export class ConfigError extends Error {
     super(message);
     this.name = "ConfigError";
   }
-}
-
-/** A whole number from an environment string, range-checked, echoing the bad value (never a secret). */
-function integer(min: number, max: number, fallback: number) {
-  return z
-    .string()
-    .refine((s) => /^\s*-?\d+\s*$/.test(s), { error: (iss) => `${JSON.stringify(iss.input)} is not a whole number` })
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
-}
-
-/** A positive number of minutes (fractions allowed, so tests can use short timeouts). */
-function minutes(fallback: number) {
-  return z
-    .string()
-    .refine((s) => s.trim() !== "" && Number.isFinite(Number(s)), {
-      error: (iss) => `${JSON.stringify(iss.input)} is not a number`,
-    })
-    .transform(Number)
-    .pipe(z.number().positive("must be greater than 0"))
-    .default(fallback);
 }
 
 /** An http(s) URL, without a trailing slash so paths can be appended. */
@@ -74,7 +54,7 @@ export const EnvSchema = z.object({
   GITHUB_APP_PRIVATE_KEY_FILE: z.string().optional(),
   GITHUB_APP_PRIVATE_KEY: z.string().optional(),
   POLL_INTERVAL_MS: integer(10, 3_600_000, 5000),
-  PROVIDER: z.enum(["local", "fly"], { error: 'must be "local" or "fly"' }).default("local"),
+  PROVIDER: z.enum(["local", "fly", "docker"], { error: 'must be "local", "fly" or "docker"' }).default("local"),
   FLY_API_URL: httpUrl.default("https://api.machines.dev"),
   FLY_API_TOKEN: z.string().optional(),
   APP_NAME: z.string().optional(),
@@ -91,11 +71,13 @@ export const EnvSchema = z.object({
   HUB_HOST: z.string().default("127.0.0.1"),
   HUB_PORT: integer(0, 65_535, 8080),
   HUB_STATUS_PORT: integer(0, 65_535, 8081),
+  /** Where the collector listens, if not on HUB_HOST (docker: unset means the containers' network gateway). */
+  COLLECTOR_HOST: z.string().optional(),
   HUB_PUBLIC_URL: httpUrl.optional(),
   MAX_THOPTERS: integer(1, 10_000, 10),
   MAX_CONCURRENT_PROVISIONS: integer(1, 1_000, 4),
-  IDLE_TIMEOUT_MIN: minutes(60),
-  MAX_LIFETIME_MIN: minutes(720),
+  IDLE_TIMEOUT_MIN: positiveNumber(60),
+  MAX_LIFETIME_MIN: positiveNumber(720),
   PROMPTS_DIR: z.string().default("prompts"),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
@@ -121,6 +103,7 @@ export const EnvSchema = z.object({
   PROFILE_HOMES_DIR: z.string().optional(),
   /** Golden-claude profile names accepted by `-g` (comma-separated), besides the profiles in PROFILES_FILE. */
   GOLDEN_CLAUDES: goldenClaudes.default(["default"]),
+  ...DOCKER_ENV,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 type Variable = keyof typeof EnvSchema.shape;
@@ -133,7 +116,7 @@ export const FIX: Record<Variable, string> = {
   GITHUB_WEBHOOK_SECRET: "set it to the webhook's secret or leave it unset",
   ...APP_FIX,
   POLL_INTERVAL_MS: "set it to the poll period in milliseconds (10 to 3600000; default 5000)",
-  PROVIDER: "set it to local or fly",
+  PROVIDER: "set it to local, fly or docker",
   FLY_API_URL: "set it to the Machines API URL, e.g. https://api.machines.dev",
   FLY_API_TOKEN: "set it to a Fly API token (fly tokens create deploy)",
   FLY_RATE_LIMIT_DEADLINE_MS: "set it to milliseconds (1000 to 3600000; default 300000, 5 minutes)",
@@ -147,6 +130,7 @@ export const FIX: Record<Variable, string> = {
   HUB_HOST: "set it to the address to listen on, e.g. 127.0.0.1",
   HUB_PORT: "set it to a TCP port (0 to 65535; default 8080)",
   HUB_STATUS_PORT: "set it to a TCP port other than HUB_PORT (0 to 65535; default 8081)",
+  COLLECTOR_HOST: "set it to an address thopters reach this host at (e.g. 10.88.0.1), or leave it unset",
   HUB_PUBLIC_URL: "set it to the URL people use to reach the hub, e.g. https://hub.example.com",
   MAX_THOPTERS: "set it to a whole number from 1 to 10000 (default 10)",
   MAX_CONCURRENT_PROVISIONS: "set it to a whole number from 1 to 1000 (default 4)",
@@ -166,6 +150,7 @@ export const FIX: Record<Variable, string> = {
   PROFILES_FILE: "set it to the profiles file (default .thopter/profiles.json)",
   PROFILE_HOMES_DIR: "set it to a folder of profile homes (one subfolder per profile name), or leave it unset",
   GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
+  ...DOCKER_FIX,
   LOG_LEVEL: "set it to info, or debug for more detail",
 };
 

@@ -49,6 +49,8 @@ export interface Provider {
    * to call now and then. Local leftovers need none: list() shows them as stopped machines, and destroy removes them.
    */
   removeLeftovers?(): Promise<string[]>;
+  /** Where machines reach this host, when that is not HUB_HOST (containers: their network's gateway). */
+  hostAddress?(): Promise<string>;
 }
 
 /** One id names the machine, its metadata and its directory: so it must be one safe name, the same in spec and owner. */

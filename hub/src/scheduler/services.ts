@@ -114,8 +114,11 @@ export async function startThopterServices(
     await provider.destroy(machine.ref).catch((err) => log.error({ err, machine: machine.ref.id }, "destroy failed"));
   }
   const githubTokens = deps.githubApp && new ThopterGithubTokens(deps.githubApp, log);
-  // Containers reach the host only at their network's gateway: the collector listens there, the dashboard stays put.
-  const collectorHost = config.COLLECTOR_HOST ?? (await provider.hostAddress?.()) ?? config.HUB_HOST;
+  // Containers reach the host only at their network's gateway, which exists only while a container runs (Podman):
+  // the collector listens on every address (its tokens guard it) and thopters are given the gateway; the dashboard
+  // stays on HUB_HOST.
+  const reachAt = await provider.hostAddress?.();
+  const collectorHost = config.COLLECTOR_HOST ?? (reachAt ? "0.0.0.0" : config.HUB_HOST);
   const collector = await startCollector({
     registry,
     tokens,
@@ -124,7 +127,7 @@ export async function startThopterServices(
     host: collectorHost,
     port: config.HUB_STATUS_PORT,
   });
-  const collectorUrl = deps.collectorUrl ?? collectorUrlFor(collectorHost, Number(new URL(collector.url).port));
+  const collectorUrl = deps.collectorUrl ?? collectorUrlFor(reachAt ?? collectorHost, Number(new URL(collector.url).port));
   const repositories = new Map(
     Object.entries(config.integration.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
   );

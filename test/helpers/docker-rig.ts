@@ -1,0 +1,134 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { resolve } from "node:path";
+import { DockerProvider, type DockerProviderOptions } from "@thopter/hub/providers/docker/docker-provider";
+import Docker from "dockerode";
+import pino, { type Logger } from "pino";
+import { buildImages, CONTAINERS_CONF, type ContainerEngine, startContainerEngine } from "./container-engine.js";
+
+/**
+ * The thopter image the container suites run: THOPTER_TEST_IMAGE when set (a developer reusing an image already
+ * built), else the one build-images.sh makes from the committed tree.
+ */
+export function thopterTestImage(): string {
+  return process.env.THOPTER_TEST_IMAGE ?? buildImages().thopter;
+}
+
+const PROBE = resolve(import.meta.dirname, "../fixtures/probe/probe.mjs");
+export const PROBE_IN_IMAGE = "/opt/probe/probe.mjs";
+
+/** The thopter image plus the contract suite's probe at PROBE_IN_IMAGE (buildah: a copy and a commit, seconds). */
+export function probeImage(base: string): string {
+  const image = `localhost/thopter-probe:${randomBytes(4).toString("hex")}`;
+  const env = { ...process.env, CONTAINERS_CONF };
+  const run = (...args: string[]) => execFileSync("buildah", args, { env, encoding: "utf8" }).trim();
+  const work = run("from", "--pull-never", base);
+  try {
+    run("copy", work, PROBE, PROBE_IN_IMAGE);
+    run("commit", "-q", work, image);
+  } finally {
+    run("rm", work);
+  }
+  return image;
+}
+
+export function removeImage(image: string): void {
+  execFileSync("podman", ["rmi", "-f", image], { env: { ...process.env, CONTAINERS_CONF }, stdio: "ignore" });
+}
+
+export interface DockerRig {
+  engine: ContainerEngine;
+  docker: Docker;
+  provider: DockerProvider;
+  hubId: string;
+  /** Where containers reach this host. */
+  gateway: string;
+  /** This rig's containers and volumes still on the engine (what a test asserts is empty at the end). */
+  leftovers(): Promise<{ containers: string[]; volumes: string[] }>;
+  close(): Promise<void>;
+}
+
+/** Podman's Docker API on a private socket and a docker provider on it, with a hub id of its own. */
+export async function startDockerRig(
+  image: string,
+  options: Partial<DockerProviderOptions> & { log?: Logger } = {},
+): Promise<DockerRig> {
+  const engine = await startContainerEngine();
+  const docker = new Docker({ socketPath: engine.socketPath });
+  const hubId = options.hubId ?? `test-${randomBytes(4).toString("hex")}`;
+  const provider = new DockerProvider({
+    docker,
+    dockerHost: engine.dockerHost,
+    image,
+    hubId,
+    network: "bridge",
+    cpus: 1,
+    memoryMb: 1024,
+    pidsLimit: 512,
+    volumePath: "/data",
+    agentUser: "thopter",
+    stopGraceSeconds: 2,
+    log: pino({ level: "silent" }),
+    ...options,
+  });
+  const filters = JSON.stringify({ label: [`thopter.hub=${hubId}`] });
+  const leftovers = async () => ({
+    containers: (await docker.listContainers({ all: true, filters })).map((c) => c.Names[0] ?? c.Id),
+    volumes: ((await docker.listVolumes({ filters })).Volumes ?? []).map((v) => v.Name),
+  });
+  return {
+    engine,
+    docker,
+    provider,
+    hubId,
+    gateway: await provider.hostAddress(),
+    leftovers,
+    async close() {
+      const left = await leftovers();
+      for (const name of left.containers)
+        await docker
+          .getContainer(name)
+          .remove({ force: true })
+          .catch(() => {});
+      for (const name of left.volumes)
+        await docker
+          .getVolume(name)
+          .remove()
+          .catch(() => {});
+      await engine.stop();
+    },
+  };
+}
+
+/** The host pid of `pid` as seen inside the container's pid namespace (last field of NSpid in /proc/N/status). */
+export async function hostPid(docker: Docker, containerId: string, pid: number): Promise<number> {
+  const init = (await docker.getContainer(containerId).inspect()).State.Pid;
+  const ns = await readlink(`/proc/${init}/ns/pid`);
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if ((await readlink(`/proc/${entry}/ns/pid`)) !== ns) continue;
+      const nspid = (await readFile(`/proc/${entry}/status`, "utf8")).match(/^NSpid:\s+(.+)$/m)?.[1]?.split(/\s+/);
+      if (Number(nspid?.at(-1)) === pid) return Number(entry);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  throw new Error(`no process ${pid} in container ${containerId}`);
+}
+
+/** Runs a command in a running container as `user`, returning its exit code and output. */
+export function execIn(containerId: string, user: string, command: string[]): { status: number; output: string } {
+  try {
+    const output = execFileSync("podman", ["exec", "--user", user, containerId, ...command], {
+      env: { ...process.env, CONTAINERS_CONF },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return { status: 0, output };
+  } catch (err) {
+    const e = err as { status?: number; stdout?: string; stderr?: string };
+    return { status: e.status ?? 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+  }
+}

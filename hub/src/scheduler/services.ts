@@ -127,7 +127,8 @@ export async function startThopterServices(
     host: collectorHost,
     port: config.HUB_STATUS_PORT,
   });
-  const collectorUrl = deps.collectorUrl ?? collectorUrlFor(reachAt ?? collectorHost, Number(new URL(collector.url).port));
+  const collectorUrl =
+    deps.collectorUrl ?? collectorUrlFor(reachAt ?? collectorHost, Number(new URL(collector.url).port));
   const repositories = new Map(
     Object.entries(config.integration.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
   );

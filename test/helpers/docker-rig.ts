@@ -15,17 +15,18 @@ export function thopterTestImage(): string {
   return process.env.THOPTER_TEST_IMAGE ?? buildImages().thopter;
 }
 
-const PROBE = resolve(import.meta.dirname, "../fixtures/probe/probe.mjs");
-export const PROBE_IN_IMAGE = "/opt/probe/probe.mjs";
+const PROBES = resolve(import.meta.dirname, "../fixtures/probe");
+/** Where the image from `probeImage` holds test/fixtures/probe (probe.mjs, attack.mjs). */
+export const PROBES_IN_IMAGE = "/opt/probe";
 
-/** The thopter image plus the contract suite's probe at PROBE_IN_IMAGE (buildah: a copy and a commit, seconds). */
+/** The thopter image plus test/fixtures/probe at PROBES_IN_IMAGE (buildah: a copy and a commit, seconds). */
 export function probeImage(base: string): string {
   const image = `localhost/thopter-probe:${randomBytes(4).toString("hex")}`;
   const env = { ...process.env, CONTAINERS_CONF };
   const run = (...args: string[]) => execFileSync("buildah", args, { env, encoding: "utf8" }).trim();
   const work = run("from", "--pull-never", base);
   try {
-    run("copy", work, PROBE, PROBE_IN_IMAGE);
+    run("copy", work, PROBES, PROBES_IN_IMAGE);
     run("commit", "-q", work, image);
   } finally {
     run("rm", work);

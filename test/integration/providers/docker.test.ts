@@ -4,7 +4,7 @@ import {
   type DockerRig,
   execIn,
   hostPid,
-  PROBE_IN_IMAGE,
+  PROBES_IN_IMAGE,
   probeImage,
   removeImage,
   startDockerRig,
@@ -30,7 +30,7 @@ if (!hasContainerEngine) {
     return {
       provider,
       expectedIsolation: "full",
-      probeEntrypoint: ["node", PROBE_IN_IMAGE],
+      probeEntrypoint: ["node", `${PROBES_IN_IMAGE}/probe.mjs`],
       probeEnv: { PROBE_ROOTS: "/etc/thopter,/home/thopter" },
       receiverAddress: { listen: "0.0.0.0", advertise: gateway },
       volumeExists: async (ref) =>

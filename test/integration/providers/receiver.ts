@@ -42,8 +42,12 @@ export class ProbeReceiver {
     return receiver;
   }
 
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
   urlFor(thopterId: string): string {
-    return `http://${this.hostname}:${(this.server.address() as AddressInfo).port}/report/${thopterId}`;
+    return `http://${this.hostname}:${this.port}/report/${thopterId}`;
   }
 
   private accept(id: string, report: ProbeReport): void {

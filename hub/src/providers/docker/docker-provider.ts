@@ -196,8 +196,14 @@ export class DockerProvider implements Provider {
     }
   }
 
+  /** The container's address on its network (Podman reports its default network as `podman`, though asked `bridge`). */
+  private addressOn(networks: Record<string, { IPAddress?: string }> | undefined): string | undefined {
+    const network = networks?.[this.options.network] ?? Object.values(networks ?? {})[0];
+    return network?.IPAddress || undefined;
+  }
+
   private refOf(c: ContainerInspectInfo): MachineRef {
-    const address = c.NetworkSettings.Networks?.[this.options.network]?.IPAddress;
+    const address = this.addressOn(c.NetworkSettings.Networks);
     return { provider: "docker", id: c.Id, volumeId: c.Name.replace(/^\//, ""), ...(address ? { address } : {}) };
   }
 
@@ -210,7 +216,7 @@ export class DockerProvider implements Provider {
       this.log.warn({ container: c.Id }, "container labelled as a thopter lacks its id, repo or issue: ignored");
       return undefined;
     }
-    const address = c.NetworkSettings?.Networks?.[this.options.network]?.IPAddress;
+    const address = this.addressOn(c.NetworkSettings?.Networks);
     return {
       ref: { provider: "docker", id: c.Id, volumeId: containerName(thopterId), ...(address ? { address } : {}) },
       thopterId,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { MachineRef, ThopterSpec } from "@thopter/protocol";
 import type Docker from "dockerode";
 import type { ContainerInfo, ContainerInspectInfo } from "dockerode";
@@ -29,6 +30,8 @@ export interface DockerProviderOptions extends DockerSettings {
   log: Logger;
   /** How long a stopping container gets for its SIGTERM before the engine kills it; default 5. */
   stopGraceSeconds?: number;
+  /** How long a started container must keep running for create to count it as started; default 1000 ms. */
+  settleMs?: number;
 }
 
 /**
@@ -80,7 +83,7 @@ export class DockerProvider implements Provider {
     try {
       await container.putArchive(await specArchive(spec), { path: "/" });
       await container.start();
-      const started = await container.inspect();
+      const started = await this.settled(container);
       if (!started.State.Running) {
         const logs = await logTail(container);
         throw new Error(`it exited at once with code ${started.State.ExitCode}${logs ? `: ${logs}` : ""}`);
@@ -94,6 +97,16 @@ export class DockerProvider implements Provider {
       throw new Error(
         `the container for thopter ${owner.thopterId} did not start: ${engineMessage(err)}; it and its volume were removed`,
       );
+    }
+  }
+
+  /** The container's state once it has run for `settleMs`, or as soon as it has exited (a boot that fails at once). */
+  private async settled(container: Docker.Container): Promise<ContainerInspectInfo> {
+    const deadline = Date.now() + (this.options.settleMs ?? 1000);
+    for (;;) {
+      const state = await container.inspect();
+      if (!state.State.Running || Date.now() >= deadline) return state;
+      await sleep(100);
     }
   }
 

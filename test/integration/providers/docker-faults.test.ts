@@ -1,0 +1,88 @@
+import { DockerProvider } from "@thopter/hub/providers/docker/docker-provider";
+import type { ThopterSpec } from "@thopter/protocol";
+import Docker from "dockerode";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasContainerEngine } from "../../helpers/container-engine.js";
+import { type DockerRig, startDockerRig, thopterTestImage } from "../../helpers/docker-rig.js";
+import { newOwner } from "./contract.js";
+
+/** A spec whose entrypoint is `command` (sh), with nothing else. */
+function specFor(thopterId: string, command: string): ThopterSpec {
+  return { thopterId, env: {}, files: [], entrypoint: ["/bin/sh", "-c", command] };
+}
+
+describe.skipIf(!hasContainerEngine)(
+  "the docker provider's failures say what to run, and leave nothing (root with podman)",
+  () => {
+    let rig: DockerRig;
+    beforeAll(async () => {
+      rig = await startDockerRig(thopterTestImage());
+    }, 600_000);
+    afterAll(async () => {
+      await rig?.close();
+    });
+
+    it("a missing image: build it with the Dockerfile, named with the image", async () => {
+      const missing = new DockerProvider({
+        ...rigOptions(rig),
+        image: "localhost/thopter-missing:nope",
+      });
+      const owner = newOwner();
+      await expect(missing.create(specFor(owner.thopterId, "sleep 60"), owner)).rejects.toThrow(
+        "the thopter image localhost/thopter-missing:nope is not on the container engine: build it from the repository root with `docker build -f thopter/Dockerfile -t localhost/thopter-missing:nope .`",
+      );
+      expect(await rig.leftovers()).toEqual({ containers: [], volumes: [] });
+    });
+
+    it("a container that exits at start: its code and last output, and it and its volume are removed", async () => {
+      const owner = newOwner();
+      await expect(
+        rig.provider.create(specFor(owner.thopterId, "echo 'boot failed: no nft' >&2; exit 3"), owner),
+      ).rejects.toThrow(
+        `the container for thopter ${owner.thopterId} did not start: it exited at once with code 3: boot failed: no nft; it and its volume were removed`,
+      );
+      expect(await rig.leftovers()).toEqual({ containers: [], volumes: [] });
+    });
+
+    it("a daemon that is down: start it, or point DOCKER_HOST at it", async () => {
+      const down = new DockerProvider({
+        ...rigOptions(rig),
+        docker: new Docker({ socketPath: "/nonexistent/docker.sock" }),
+        dockerHost: "unix:///nonexistent/docker.sock",
+      });
+      const owner = newOwner();
+      await expect(down.create(specFor(owner.thopterId, "sleep 60"), owner)).rejects.toThrow(
+        /^the container engine at unix:\/\/\/nonexistent\/docker.sock is not answering \(ENOENT\): start it \(`systemctl start docker`, or `podman system service --time=0` for Podman\)/,
+      );
+    });
+
+    it("a leftover volume of a create that died before its container is removed once old enough", async () => {
+      const owner = newOwner();
+      await rig.docker.createVolume({
+        Name: `thopter-${owner.thopterId}`,
+        Labels: { thopter: "1", "thopter.hub": rig.hubId, "thopter.id": owner.thopterId },
+      });
+      expect(await rig.provider.removeLeftovers(60_000)).toEqual([]); // too young: its create may be under way
+      expect(await rig.provider.removeLeftovers(-1)).toEqual([`thopter-${owner.thopterId}`]);
+      expect(await rig.leftovers()).toEqual({ containers: [], volumes: [] });
+    });
+  },
+);
+
+/** The rig provider's settings, to make a variant of it. */
+function rigOptions(rig: DockerRig) {
+  return {
+    docker: rig.docker,
+    dockerHost: rig.engine.dockerHost,
+    image: thopterTestImage(),
+    hubId: rig.hubId,
+    network: "bridge",
+    cpus: 1,
+    memoryMb: 1024,
+    pidsLimit: 512,
+    volumePath: "/data",
+    agentUser: "thopter",
+    log: pino({ level: "silent" }),
+  };
+}

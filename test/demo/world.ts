@@ -8,6 +8,7 @@ import { createLogger } from "@thopter/hub/log";
 import type { ThopterRecord } from "@thopter/protocol";
 import { freePort } from "../helpers/ports.js";
 import { type Association, type GithubPeer, startGithubPeer } from "../peers/github/index.js";
+import type { PeerAddress } from "../peers/github/peer-options.js";
 import {
   bash,
   callTools,
@@ -91,6 +92,8 @@ export interface WorldOptions {
   hubEnv?: Record<string, string>;
   /** The repository is served through a GitHub App (no PATs in the hub's configuration). */
   githubApp?: boolean;
+  /** Where the peers listen and the address they are reached at (thopters in containers cannot reach loopback). */
+  peerAddress?: PeerAddress;
 }
 
 /** The demo's world: the GitHub peer with the sample repository and its issue, the model peer, and a whole hub. */
@@ -136,8 +139,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   await chmod(dir, 0o755);
   const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
-  const peer = await startGithubPeer();
-  const model = await startModelPeer({ scenario: fixScenario(options.beforePush) });
+  const peer = await startGithubPeer({ address: options.peerAddress });
+  const model = await startModelPeer({ scenario: fixScenario(options.beforePush), address: options.peerAddress });
   try {
     await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
     const issue = Number(

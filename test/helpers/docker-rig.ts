@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile, readlink } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { DockerProvider, type DockerProviderOptions } from "@thopter/hub/providers/docker/docker-provider";
 import Docker from "dockerode";
@@ -132,4 +133,14 @@ export function execIn(containerId: string, user: string, command: string[]): { 
     const e = err as { status?: number; stdout?: string; stderr?: string };
     return { status: e.status ?? 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
   }
+}
+
+/** This host's address on its own network (not loopback, not `gateway`, the container bridge's): containers reach it. */
+export function hostLanAddress(gateway?: string): string {
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  const found = all.find(
+    (a) => a.family === "IPv4" && !a.internal && a.address !== gateway && !a.address.startsWith("10.88."),
+  );
+  if (!found) throw new Error("this host has no IPv4 address besides loopback and the container bridge");
+  return found.address;
 }

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { connect, createServer, type Server } from "node:net";
-import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import type { ThopterSpec } from "@thopter/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasContainerEngine } from "../../helpers/container-engine.js";
 import {
   type DockerRig,
+  hostLanAddress,
   PROBES_IN_IMAGE,
   probeImage,
   removeImage,
@@ -56,14 +56,6 @@ function reachable(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** This host's address on its own network (not loopback, not the container bridge). */
-function hostAddress(gateway: string): string {
-  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
-  const found = all.find((a) => a.family === "IPv4" && !a.internal && a.address !== gateway);
-  if (!found) throw new Error("this host has no IPv4 address besides loopback and the container bridge");
-  return found.address;
-}
-
 describe.skipIf(!hasContainerEngine)(
   "a docker thopter's agent reaches only what its firewall allows (root with podman and buildah)",
   () => {
@@ -97,7 +89,7 @@ describe.skipIf(!hasContainerEngine)(
       // Another thopter: no firewall of its own here, it is the service the agent tries and the control that
       // shows the targets are reachable from a container when no firewall stands in the way.
       const other = newOwner();
-      const host = hostAddress(gateway);
+      const host = hostLanAddress(gateway);
       const controlTargets = [
         { name: "hostAddress", host, port: wildcardService.port },
         { name: "gateway", host: gateway, port: wildcardService.port },

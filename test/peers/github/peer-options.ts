@@ -7,6 +7,13 @@ export interface GithubPeerOptions {
   rateLimit?: number;
   /** pino logger (default: silent unless GITHUB_PEER_LOG names a level). Tokens are never logged. */
   logger?: Logger;
+  /** Where to listen and the address its URLs name (default 127.0.0.1): containers reach the host elsewhere. */
+  address?: PeerAddress;
+}
+
+export interface PeerAddress {
+  listen: string;
+  advertise: string;
 }
 
 export interface RepoSeed {

@@ -82,9 +82,10 @@ export class GithubPeer {
   static async start(options: GithubPeerOptions = {}): Promise<GithubPeer> {
     const root = await mkdtemp(join(tmpdir(), "github-peer-"));
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = options.address ?? { listen: "127.0.0.1", advertise: "127.0.0.1" };
+    await new Promise<void>((resolve) => server.listen(0, address.listen, resolve));
     const { port } = server.address() as AddressInfo;
-    return new GithubPeer(`http://127.0.0.1:${port}`, root, server, options);
+    return new GithubPeer(`http://${address.advertise}:${port}`, root, server, options);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import { buildImages, type ContainerEngine, startContainerEngine } from "../helpers/container-engine.js";
+import { hostLanAddress } from "../helpers/docker-rig.js";
+import type { WorldOptions } from "./world.js";
+
+/** `pnpm demo --docker` (or PROVIDER=docker): the world's settings for a thopter in a container, and its cleanup. */
+export interface DockerDemo {
+  options: WorldOptions;
+  /** One line for the introduction: where the container runs. */
+  where: string;
+  close(): Promise<void>;
+}
+
+export const wantsDocker = (argv: string[], env: NodeJS.ProcessEnv) =>
+  argv.includes("--docker") || env.PROVIDER === "docker";
+
+/**
+ * With DOCKER_HOST set: that engine (Docker or Podman) and THOPTER_IMAGE (default thopter:latest; the failure comment
+ * says how to build it). Without: Podman's Docker API on a private socket, and the images built from the committed
+ * tree by test/containers/build-images.sh when missing (root, podman, buildah; minutes the first time).
+ * The peers listen on this host's own address, which a container reaches. The thopter's firewall is off: it would
+ * refuse a GitHub on a private address (the peer's), and it is tested in test/integration/providers/.
+ */
+export async function dockerDemo(say: (line: string) => void): Promise<DockerDemo> {
+  let engine: ContainerEngine | undefined;
+  let dockerHost = process.env.DOCKER_HOST;
+  let image = process.env.THOPTER_IMAGE ?? "thopter:latest";
+  if (!dockerHost) {
+    say(
+      "No DOCKER_HOST: starting Podman's Docker API, building the thopter image if missing (minutes the first time)…",
+    );
+    image = buildImages().thopter;
+    engine = await startContainerEngine();
+    dockerHost = engine.dockerHost;
+  }
+  const address = hostLanAddress();
+  return {
+    options: {
+      peerAddress: { listen: "0.0.0.0", advertise: address },
+      hubEnv: {
+        PROVIDER: "docker",
+        DOCKER_HOST: dockerHost,
+        DOCKER_HUB_ID: `demo-${randomBytes(3).toString("hex")}`,
+        THOPTER_IMAGE: image,
+        DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
+      },
+    },
+    where: `Thopters run as containers of ${image} on ${dockerHost} (firewall off in the demo; peers on ${address}).`,
+    close: async () => engine?.stop(),
+  };
+}

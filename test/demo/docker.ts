@@ -17,7 +17,8 @@ export const wantsDocker = (argv: string[], env: NodeJS.ProcessEnv) =>
 /**
  * With DOCKER_HOST set: that engine (Docker or Podman) and THOPTER_IMAGE (default thopter:latest; the failure comment
  * says how to build it). Without: Podman's Docker API on a private socket, and the images built from the committed
- * tree by test/containers/build-images.sh when missing (root, podman, buildah; minutes the first time).
+ * tree by test/containers/build-images.sh when missing (root, podman, buildah; minutes the first time) unless
+ * THOPTER_IMAGE names one.
  * The peers listen on this host's own address, which a container reaches. The thopter's firewall is off: it would
  * refuse a GitHub on a private address (the peer's), and it is tested in test/integration/providers/.
  */

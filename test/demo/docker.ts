@@ -30,7 +30,7 @@ export async function dockerDemo(say: (line: string) => void): Promise<DockerDem
     say(
       "No DOCKER_HOST: starting Podman's Docker API, building the thopter image if missing (minutes the first time)…",
     );
-    image = buildImages().thopter;
+    image = process.env.THOPTER_IMAGE ?? buildImages().thopter;
     engine = await startContainerEngine();
     dockerHost = engine.dockerHost;
   }

@@ -70,7 +70,10 @@ export class DockerProvider implements Provider {
 
   private async make(spec: ThopterSpec, owner: MachineOwner): Promise<MachineRef> {
     const name = containerName(owner.thopterId);
-    await this.docker.createVolume({ Name: name, Labels: labelsOf(owner, this.options.hubId) });
+    // A volume of this name is one an interrupted create left (Podman says 409, Docker returns it): reuse it.
+    await this.docker.createVolume({ Name: name, Labels: labelsOf(owner, this.options.hubId) }).catch((err) => {
+      if (!isConflict(err)) throw err;
+    });
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer(createOptions(spec, owner, this.options));

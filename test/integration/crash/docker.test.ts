@@ -14,7 +14,7 @@ import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO, until } from "../hub/harn
 
 /** Where the hub is killed: the engine call held at the gate when it dies. */
 const POINTS = [
-  { name: "volume made, no container yet", method: "POST", path: /\/volumes\/create$/, hold: "response" },
+  { name: "volume made, no container yet", method: "POST", path: /\/volumes\/create(\?|$)/, hold: "response" },
   { name: "container made, not started", method: "POST", path: /\/containers\/[^/]+\/start$/, hold: "request" },
 ] as const;
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { buildImages, type ContainerEngine, startContainerEngine } from "../helpers/container-engine.js";
-import { hostLanAddress } from "../helpers/docker-rig.js";
+import { hostLanAddress, removeContainers } from "../helpers/docker-rig.js";
 import type { WorldOptions } from "./world.js";
 
 /** `pnpm demo --docker` (or PROVIDER=docker): the world's settings for a thopter in a container, and its cleanup. */
@@ -35,18 +35,23 @@ export async function dockerDemo(say: (line: string) => void): Promise<DockerDem
     dockerHost = engine.dockerHost;
   }
   const address = hostLanAddress();
+  const hubId = `demo-${randomBytes(3).toString("hex")}`;
   return {
     options: {
       peerAddress: { listen: "0.0.0.0", advertise: address },
       hubEnv: {
         PROVIDER: "docker",
         DOCKER_HOST: dockerHost,
-        DOCKER_HUB_ID: `demo-${randomBytes(3).toString("hex")}`,
+        DOCKER_HUB_ID: hubId,
         THOPTER_IMAGE: image,
         DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
       },
     },
     where: `Thopters run as containers of ${image} on ${dockerHost} (firewall off in the demo; peers on ${address}).`,
-    close: async () => engine?.stop(),
+    // The demo removes everything it made: a thopter still stopping when the hub stopped leaves its container.
+    close: async () => {
+      await removeContainers(dockerHost, hubId);
+      await engine?.stop();
+    },
   };
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
+import { dockerConnection } from "@thopter/hub/providers/docker/docker-config";
 import { DockerProvider, type DockerProviderOptions } from "@thopter/hub/providers/docker/docker-provider";
 import Docker from "dockerode";
 import pino, { type Logger } from "pino";
@@ -87,20 +88,20 @@ export async function startDockerRig(
     gateway: await provider.hostAddress(),
     leftovers,
     async close() {
-      const left = await leftovers();
-      for (const name of left.containers)
-        await docker
-          .getContainer(name)
-          .remove({ force: true })
-          .catch(() => {});
-      for (const name of left.volumes)
-        await docker
-          .getVolume(name)
-          .remove()
-          .catch(() => {});
+      await removeContainers(engine.dockerHost, hubId);
       await engine.stop();
     },
   };
+}
+
+/** Removes every container and volume labelled with `hubId` on the engine at `dockerHost` (a test's or demo's end). */
+export async function removeContainers(dockerHost: string, hubId: string): Promise<void> {
+  const docker = new Docker(dockerConnection(dockerHost));
+  const filters = JSON.stringify({ label: [`thopter.hub=${hubId}`] });
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker.getContainer(c.Id).remove({ force: true, v: true });
+  }
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove();
 }
 
 /** The host pid of `pid` as seen inside the container's pid namespace (last field of NSpid in /proc/N/status). */

@@ -4,8 +4,18 @@ import Docker from "dockerode";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasContainerEngine } from "../../helpers/container-engine.js";
-import { type DockerRig, startDockerRig, thopterTestImage } from "../../helpers/docker-rig.js";
+import { type DockerRig, execIn, startDockerRig, thopterTestImage } from "../../helpers/docker-rig.js";
 import { newOwner } from "./contract.js";
+
+/** The agent's fork flood: 200 processes at once; prints how many started and how many the kernel refused. */
+const FLOOD = `const { spawn } = require("node:child_process");
+let ok = 0, failed = 0;
+const settle = () => ok + failed === 200 && (console.log(JSON.stringify({ ok, failed })), process.exit(0));
+for (let i = 0; i < 200; i++) {
+  const child = spawn("sleep", ["30"], { stdio: "ignore" });
+  child.on("spawn", () => { ok++; settle(); });
+  child.on("error", () => { failed++; settle(); });
+}`;
 
 /** A spec whose entrypoint is `command` (sh), with nothing else. */
 function specFor(thopterId: string, command: string): ThopterSpec {
@@ -57,14 +67,31 @@ describe.skipIf(!hasContainerEngine)(
       );
     });
 
+    it("the agent's fork flood stops at the process limit; CPU and memory limits are set", async () => {
+      const limited = new DockerProvider({ ...rigOptions(rig), pidsLimit: 64, memoryMb: 600, cpus: 0.5 });
+      const owner = newOwner();
+      const ref = await limited.create(specFor(owner.thopterId, "exec sleep 600"), owner);
+      try {
+        const { output } = execIn(ref.id, "thopter", ["node", "-e", FLOOD]);
+        const { ok, failed } = JSON.parse(output) as { ok: number; failed: number };
+        expect(ok).toBeLessThan(64);
+        expect(failed).toBeGreaterThan(100);
+        const { HostConfig } = await rig.docker.getContainer(ref.id).inspect();
+        expect(HostConfig).toMatchObject({ PidsLimit: 64, Memory: 600 * 1024 * 1024, NanoCpus: 500_000_000 });
+      } finally {
+        await limited.destroy(ref);
+      }
+      expect(await rig.leftovers()).toEqual({ containers: [], volumes: [] });
+    });
+
     it("a leftover volume of a create that died before its container is removed once old enough", async () => {
       const owner = newOwner();
       await rig.docker.createVolume({
-        Name: `thopter-${owner.thopterId}`,
+        Name: `thopter-${rig.hubId}-${owner.thopterId}`,
         Labels: { thopter: "1", "thopter.hub": rig.hubId, "thopter.id": owner.thopterId },
       });
       expect(await rig.provider.removeLeftovers(60_000)).toEqual([]); // too young: its create may be under way
-      expect(await rig.provider.removeLeftovers(-1)).toEqual([`thopter-${owner.thopterId}`]);
+      expect(await rig.provider.removeLeftovers(-1)).toEqual([`thopter-${rig.hubId}-${owner.thopterId}`]);
       expect(await rig.leftovers()).toEqual({ containers: [], volumes: [] });
     });
   },

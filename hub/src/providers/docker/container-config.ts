@@ -40,8 +40,11 @@ export function labelsOf(owner: MachineOwner, hubId: string): Record<string, str
   };
 }
 
-/** One name per thopter for its container and its volume: a retried create meets what the first one made. */
-export const containerName = (thopterId: string) => `thopter-${thopterId}`;
+/**
+ * One name per thopter for its container and its volume: a retried create meets what the first one made. The hub id
+ * is part of it, so two hubs on one engine (whose thopter ids may repeat) never meet each other's.
+ */
+export const containerName = (hubId: string, thopterId: string) => `thopter-${hubId}-${thopterId}`;
 
 /**
  * The create request. The entrypoint holds NET_ADMIN (to apply the egress firewall in the container's own network
@@ -51,7 +54,7 @@ export const containerName = (thopterId: string) => `thopter-${thopterId}`;
  */
 export function createOptions(spec: ThopterSpec, owner: MachineOwner, s: DockerSettings): ContainerCreateOptions {
   return {
-    name: containerName(owner.thopterId),
+    name: containerName(s.hubId, owner.thopterId),
     Image: s.image,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     Entrypoint: ["/bin/sh", "-c", ownershipStep(spec.files, s.agentUser), "thopter-init"],
@@ -59,7 +62,7 @@ export function createOptions(spec: ThopterSpec, owner: MachineOwner, s: DockerS
     Labels: labelsOf(owner, s.hubId),
     HostConfig: {
       NetworkMode: s.network,
-      Mounts: [{ Type: "volume", Source: containerName(owner.thopterId), Target: s.volumePath }],
+      Mounts: [{ Type: "volume", Source: containerName(s.hubId, owner.thopterId), Target: s.volumePath }],
       CapAdd: ["NET_ADMIN"],
       CapDrop: ["NET_RAW", "MKNOD", "AUDIT_WRITE", "SYS_CHROOT"],
       SecurityOpt: ["no-new-privileges"],

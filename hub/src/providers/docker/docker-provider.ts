@@ -56,7 +56,7 @@ export class DockerProvider implements Provider {
     const spec = parseSpec(input);
     checkThopterId(spec, owner);
     return this.engine(async () => {
-      const existing = await this.inspect(containerName(owner.thopterId));
+      const existing = await this.inspect(containerName(this.options.hubId, owner.thopterId));
       if (existing?.State.Running) return this.refOf(existing);
       if (existing) {
         // An earlier attempt's container that never started or has ended: a retry starts from nothing.
@@ -69,7 +69,7 @@ export class DockerProvider implements Provider {
   }
 
   private async make(spec: ThopterSpec, owner: MachineOwner): Promise<MachineRef> {
-    const name = containerName(owner.thopterId);
+    const name = containerName(this.options.hubId, owner.thopterId);
     // A volume of this name is one an interrupted create left (Podman says 409, Docker returns it): reuse it.
     await this.docker.createVolume({ Name: name, Labels: labelsOf(owner, this.options.hubId) }).catch((err) => {
       if (!isConflict(err)) throw err;
@@ -150,7 +150,7 @@ export class DockerProvider implements Provider {
   }
 
   async list(): Promise<MachineInfo[]> {
-    const containers = await this.engine(() => this.docker.listContainers({ all: true, filters: this.ownFilter() }));
+    const containers = await this.engine(() => this.ownContainers());
     return containers.flatMap((c) => {
       const info = this.infoOf(c);
       return info ? [info] : [];
@@ -169,11 +169,12 @@ export class DockerProvider implements Provider {
   async removeLeftovers(olderThanMs = 10 * 60_000): Promise<string[]> {
     return this.engine(async () => {
       const cutoff = Date.now() - olderThanMs;
-      const containers = await this.docker.listContainers({ all: true, filters: this.ownFilter() });
+      const containers = await this.ownContainers();
       const held = new Set(containers.flatMap((c) => c.Names.map((n) => n.replace(/^\//, ""))));
       const { Volumes } = await this.docker.listVolumes({ filters: this.ownFilter() });
+      const own = (Volumes ?? []).filter((v) => v.Labels?.[LABELS.hub] === this.options.hubId);
       const createdAt = (v: object) => Date.parse((v as { CreatedAt?: string }).CreatedAt ?? "");
-      const orphans = (Volumes ?? []).filter((v) => !held.has(v.Name) && createdAt(v) < cutoff).map((v) => v.Name);
+      const orphans = own.filter((v) => !held.has(v.Name) && createdAt(v) < cutoff).map((v) => v.Name);
       for (const name of orphans) await this.removeVolume(name);
       if (orphans.length > 0) this.log.warn({ volumes: orphans }, "removed orphaned thopter volumes");
       return orphans;
@@ -190,8 +191,17 @@ export class DockerProvider implements Provider {
     return gateway;
   }
 
+  /**
+   * One label only: Podman joins several label filters with OR, Docker with AND. The hub label implies a thopter's,
+   * and callers check it again on what comes back.
+   */
   private ownFilter() {
-    return JSON.stringify({ label: [`${LABELS.thopter}=1`, `${LABELS.hub}=${this.options.hubId}`] });
+    return JSON.stringify({ label: [`${LABELS.hub}=${this.options.hubId}`] });
+  }
+
+  private async ownContainers(): Promise<ContainerInfo[]> {
+    const found = await this.docker.listContainers({ all: true, filters: this.ownFilter() });
+    return found.filter((c) => c.Labels?.[LABELS.hub] === this.options.hubId);
   }
 
   private async inspect(idOrName: string): Promise<ContainerInspectInfo | undefined> {
@@ -234,7 +244,12 @@ export class DockerProvider implements Provider {
     }
     const address = this.addressOn(c.NetworkSettings?.Networks);
     return {
-      ref: { provider: "docker", id: c.Id, volumeId: containerName(thopterId), ...(address ? { address } : {}) },
+      ref: {
+        provider: "docker",
+        id: c.Id,
+        volumeId: containerName(this.options.hubId, thopterId),
+        ...(address ? { address } : {}),
+      },
       thopterId,
       repo,
       issueNumber,

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import Docker from "dockerode";
 import { startWorld, type World, type WorldOptions } from "../demo/world.js";
 import { buildImages, CONTAINERS_CONF, hasContainerEngine, startContainerEngine } from "../helpers/container-engine.js";
-import { hostLanAddress, thopterTestImage } from "../helpers/docker-rig.js";
+import { dockerWorld, thopterTestImage } from "../helpers/docker-rig.js";
 import { until } from "../integration/hub/harness.js";
 import type { Bench, BenchRow } from "./bench.js";
 
@@ -65,19 +65,7 @@ const bench: Bench = {
       const removed = async () =>
         (await docker.listContainers({ all: true, filters })).length === 0 &&
         ((await docker.listVolumes({ filters })).Volumes ?? []).length === 0;
-      const container = await timeOne(
-        {
-          peerAddress: { listen: "0.0.0.0", advertise: hostLanAddress() },
-          hubEnv: {
-            PROVIDER: "docker",
-            DOCKER_HOST: engine.dockerHost,
-            DOCKER_HUB_ID: hubId,
-            THOPTER_IMAGE: image,
-            DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
-          },
-        },
-        removed,
-      );
+      const container = await timeOne(dockerWorld(engine.dockerHost, hubId, image), removed);
       const hubImage = process.env.THOPTER_TEST_IMAGE ? undefined : buildImages().hub;
       return [
         { area: AREA, metric: "local: provision call → Claude's first request", value: local.boot, unit: "ms" },

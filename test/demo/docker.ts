@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { buildImages, type ContainerEngine, startContainerEngine } from "../helpers/container-engine.js";
-import { hostLanAddress, removeContainers } from "../helpers/docker-rig.js";
+import { dockerWorld, removeContainers } from "../helpers/docker-rig.js";
 import type { WorldOptions } from "./world.js";
 
 /** `pnpm demo --docker` (or PROVIDER=docker): the world's settings for a thopter in a container, and its cleanup. */
@@ -19,8 +19,7 @@ export const wantsDocker = (argv: string[], env: NodeJS.ProcessEnv) =>
  * says how to build it). Without: Podman's Docker API on a private socket, and the images built from the committed
  * tree by test/containers/build-images.sh when missing (root, podman, buildah; minutes the first time) unless
  * THOPTER_IMAGE names one.
- * The peers listen on this host's own address, which a container reaches. The thopter's firewall is off: it would
- * refuse a GitHub on a private address (the peer's), and it is tested in test/integration/providers/.
+ * Peers and firewall as `dockerWorld` sets them.
  */
 export async function dockerDemo(say: (line: string) => void): Promise<DockerDemo> {
   let engine: ContainerEngine | undefined;
@@ -34,20 +33,11 @@ export async function dockerDemo(say: (line: string) => void): Promise<DockerDem
     engine = await startContainerEngine();
     dockerHost = engine.dockerHost;
   }
-  const address = hostLanAddress();
   const hubId = `demo-${randomBytes(3).toString("hex")}`;
+  const options = dockerWorld(dockerHost, hubId, image);
   return {
-    options: {
-      peerAddress: { listen: "0.0.0.0", advertise: address },
-      hubEnv: {
-        PROVIDER: "docker",
-        DOCKER_HOST: dockerHost,
-        DOCKER_HUB_ID: hubId,
-        THOPTER_IMAGE: image,
-        DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
-      },
-    },
-    where: `Thopters run as containers of ${image} on ${dockerHost} (firewall off in the demo; peers on ${address}).`,
+    options,
+    where: `Thopters run as containers of ${image} on ${dockerHost} (firewall off in the demo; peers on ${options.peerAddress.advertise}).`,
     // The demo removes everything it made: a thopter still stopping when the hub stopped leaves its container.
     close: async () => {
       await removeContainers(dockerHost, hubId);

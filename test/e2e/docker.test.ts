@@ -3,7 +3,7 @@ import Docker from "dockerode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { REPO, startWorld, type World } from "../demo/world.js";
 import { type ContainerEngine, hasContainerEngine, startContainerEngine } from "../helpers/container-engine.js";
-import { hostLanAddress, thopterTestImage } from "../helpers/docker-rig.js";
+import { dockerWorld, thopterTestImage } from "../helpers/docker-rig.js";
 import { assertNoProcessesMentioning } from "../helpers/leftovers.js";
 import { reactions, until } from "./harness.js";
 import { runLoop } from "./loop.js";
@@ -29,20 +29,7 @@ describe.skipIf(!hasContainerEngine)("/thopter with PROVIDER=docker (root with p
     const image = thopterTestImage();
     engine = await startContainerEngine();
     docker = new Docker({ socketPath: engine.socketPath });
-    const address = hostLanAddress();
-    Object.assign(
-      world,
-      await startWorld({
-        peerAddress: { listen: "0.0.0.0", advertise: address },
-        hubEnv: {
-          PROVIDER: "docker",
-          DOCKER_HOST: engine.dockerHost,
-          DOCKER_HUB_ID: hubId,
-          THOPTER_IMAGE: image,
-          DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
-        },
-      }),
-    );
+    Object.assign(world, await startWorld(dockerWorld(engine.dockerHost, hubId, image)));
   }, 900_000);
   afterEach(async () => {
     await world.close();

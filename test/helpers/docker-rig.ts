@@ -44,6 +44,8 @@ export interface DockerRig {
   engine: ContainerEngine;
   docker: Docker;
   provider: DockerProvider;
+  /** The provider's settings, to make a variant of it. */
+  settings: DockerProviderOptions;
   hubId: string;
   /** Where containers reach this host. */
   gateway: string;
@@ -60,7 +62,7 @@ export async function startDockerRig(
   const engine = await startContainerEngine();
   const docker = new Docker({ socketPath: engine.socketPath });
   const hubId = options.hubId ?? `test-${randomBytes(4).toString("hex")}`;
-  const provider = new DockerProvider({
+  const settings: DockerProviderOptions = {
     docker,
     dockerHost: engine.dockerHost,
     image,
@@ -74,7 +76,8 @@ export async function startDockerRig(
     stopGraceSeconds: 2,
     log: pino({ level: "silent" }),
     ...options,
-  });
+  };
+  const provider = new DockerProvider(settings);
   const filters = JSON.stringify({ label: [`thopter.hub=${hubId}`] });
   const leftovers = async () => ({
     containers: (await docker.listContainers({ all: true, filters })).map((c) => c.Names[0] ?? c.Id),
@@ -84,6 +87,7 @@ export async function startDockerRig(
     engine,
     docker,
     provider,
+    settings,
     hubId,
     gateway: await provider.hostAddress(),
     leftovers,
@@ -144,4 +148,21 @@ export function hostLanAddress(gateway?: string): string {
   );
   if (!found) throw new Error("this host has no IPv4 address besides loopback and the container bridge");
   return found.address;
+}
+
+/**
+ * The demo world's settings for PROVIDER=docker: peers on this host's own address (a container cannot reach its
+ * loopback), and no firewall (it would refuse a GitHub on a private address; the containment suite runs it).
+ */
+export function dockerWorld(dockerHost: string, hubId: string, image: string) {
+  return {
+    peerAddress: { listen: "0.0.0.0", advertise: hostLanAddress() },
+    hubEnv: {
+      PROVIDER: "docker",
+      DOCKER_HOST: dockerHost,
+      DOCKER_HUB_ID: hubId,
+      THOPTER_IMAGE: image,
+      DANGEROUSLY_SKIP_FIREWALL: "I_UNDERSTAND",
+    },
+  };
 }

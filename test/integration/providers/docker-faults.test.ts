@@ -1,7 +1,6 @@
 import { DockerProvider } from "@thopter/hub/providers/docker/docker-provider";
 import type { ThopterSpec } from "@thopter/protocol";
 import Docker from "dockerode";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasContainerEngine } from "../../helpers/container-engine.js";
 import { type DockerRig, execIn, startDockerRig, thopterTestImage } from "../../helpers/docker-rig.js";
@@ -35,7 +34,7 @@ describe.skipIf(!hasContainerEngine)(
 
     it("a missing image: build it with the Dockerfile, named with the image", async () => {
       const missing = new DockerProvider({
-        ...rigOptions(rig),
+        ...rig.settings,
         image: "localhost/thopter-missing:nope",
       });
       const owner = newOwner();
@@ -57,7 +56,7 @@ describe.skipIf(!hasContainerEngine)(
 
     it("a daemon that is down: start it, or point DOCKER_HOST at it", async () => {
       const down = new DockerProvider({
-        ...rigOptions(rig),
+        ...rig.settings,
         docker: new Docker({ socketPath: "/nonexistent/docker.sock" }),
         dockerHost: "unix:///nonexistent/docker.sock",
       });
@@ -68,7 +67,7 @@ describe.skipIf(!hasContainerEngine)(
     });
 
     it("the agent's fork flood stops at the process limit; CPU and memory limits are set", async () => {
-      const limited = new DockerProvider({ ...rigOptions(rig), pidsLimit: 64, memoryMb: 600, cpus: 0.5 });
+      const limited = new DockerProvider({ ...rig.settings, pidsLimit: 64, memoryMb: 600, cpus: 0.5 });
       const owner = newOwner();
       const ref = await limited.create(specFor(owner.thopterId, "exec sleep 600"), owner);
       try {
@@ -96,20 +95,3 @@ describe.skipIf(!hasContainerEngine)(
     });
   },
 );
-
-/** The rig provider's settings, to make a variant of it. */
-function rigOptions(rig: DockerRig) {
-  return {
-    docker: rig.docker,
-    dockerHost: rig.engine.dockerHost,
-    image: thopterTestImage(),
-    hubId: rig.hubId,
-    network: "bridge",
-    cpus: 1,
-    memoryMb: 1024,
-    pidsLimit: 512,
-    volumePath: "/data",
-    agentUser: "thopter",
-    log: pino({ level: "silent" }),
-  };
-}

@@ -60,9 +60,6 @@ export interface HubDeps {
   nft?: NftCommand;
 }
 
-/** The thopter image's boot command (thopter/Dockerfile's CMD): what a container runs. */
-const IMAGE_ENTRYPOINT = ["/opt/thopter/thopter/entrypoint.sh"];
-
 /** `thopter/entrypoint.sh` beside this package, from hub/src (sources) or hub/dist/src (built). */
 export function defaultEntrypoint(): string[] {
   const hubRoot = import.meta.dirname.replace(/[\\/](dist[\\/])?src$/, "");
@@ -154,10 +151,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           provisioningNotices: githubProvisioningNotices(clients, replies, log),
           log,
           storeHealth: () => store.health,
-          entrypoint:
-            deps.entrypoint ??
-            config.THOPTER_ENTRYPOINT ??
-            (provider.kind === "docker" ? IMAGE_ENTRYPOINT : defaultEntrypoint()),
+          entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? provider.entrypoint ?? defaultEntrypoint(),
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
           githubApp: app,

@@ -32,6 +32,8 @@ export interface Provider {
   readonly kind: MachineRef["provider"];
   /** `full`: secrets in root-only files are out of the agent's reach. `off`: the agent runs as the user that owns them. */
   readonly isolation: "full" | "off";
+  /** The boot command its machines run unless THOPTER_ENTRYPOINT says otherwise (docker: the image's CMD). */
+  readonly entrypoint?: string[];
   /** Containment the host cannot give, each one sentence for the dashboard (e.g. no private /tmp). */
   readonly warnings?: readonly string[];
   /**

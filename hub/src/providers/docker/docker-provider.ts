@@ -43,6 +43,8 @@ export class DockerProvider implements Provider {
   readonly kind = "docker";
   /** Secrets are root-only files in the container; the agent runs as the image's unprivileged user. */
   readonly isolation = "full";
+  /** thopter/Dockerfile's CMD. */
+  readonly entrypoint = ["/opt/thopter/thopter/entrypoint.sh"];
   private readonly docker: Docker;
   private readonly log: Logger;
 

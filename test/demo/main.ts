@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   say(`Starting the demo: GitHub peer, model peer, hub (${docker ? "docker" : "local"} provider)…`);
   const world = await startWorld({ logLevel: process.env.LOG_LEVEL ?? "silent", ...docker?.options }).catch(
     async (err) => {
-      await docker?.close();
+      await docker?.close().catch((err: Error) => say(`Could not remove the demo's containers: ${err.message}`));
       throw err;
     },
   );
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     stopping = true;
     say("\nStopping: thopters, hub and peers; removing the temp folder…");
     await world.close();
-    await docker?.close();
+    await docker?.close().catch((err: Error) => say(`Could not remove the demo's containers: ${err.message}`));
     say("Stopped and cleaned up.");
     process.exit(0);
   };

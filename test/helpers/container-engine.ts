@@ -69,7 +69,10 @@ export async function startContainerEngine(tcpPort?: number): Promise<ContainerE
   const socketPath = join(dir, "podman.sock");
   const listen = tcpPort ? `tcp://127.0.0.1:${tcpPort}` : `unix://${socketPath}`;
   const endpoint: Endpoint = tcpPort ? { host: "127.0.0.1", port: tcpPort } : { socketPath };
+  // Its own process group: a Ctrl-C meant for the demo must leave the engine up until the demo has removed its
+  // containers through it (stop() ends it).
   const child: ChildProcess = spawn("podman", ["system", "service", "--time=0", listen], {
+    detached: true,
     env: { ...process.env, CONTAINERS_CONF },
     stdio: ["ignore", "ignore", "pipe"],
   });

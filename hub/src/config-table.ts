@@ -20,7 +20,7 @@ const MEANING: Record<Variable, string> = {
   FLY_API_TOKEN: "Fly provider: API token (required with `PROVIDER=fly`)",
   APP_NAME: "Fly provider: the thopters' app (required with `PROVIDER=fly`)",
   REGION: "Fly provider: region of new thopters",
-  THOPTER_IMAGE: "Fly provider: the thopter image (required with `PROVIDER=fly`)",
+  THOPTER_IMAGE: "Fly and docker providers: the thopter image (required with `PROVIDER=fly`; docker: `thopter:latest`)",
   THOPTER_VM_SIZE: "Fly provider: machine size",
   STORE_URL: "the hub's durable state: embedded folder or Redis",
   STORE_CHECK_MS: "how often the store's generation marker is checked (a store that lost data stops the hub's writes)",
@@ -30,6 +30,8 @@ const MEANING: Record<Variable, string> = {
     "MiB of boot log and session transcripts the hub keeps per thopter (after stop too, for `STORE_RETENTION_DAYS` after the last write); past it the rest is dropped, and the page says so",
   HUB_HOST: "address of the dashboard, API and collector",
   HUB_PORT: "dashboard and API port",
+  COLLECTOR_HOST:
+    "where the collector listens if not on HUB_HOST; with `PROVIDER=docker` unset means the containers' network gateway",
   HUB_STATUS_PORT: "collector port (thopters' status and reports)",
   HUB_PUBLIC_URL: "base of links the hub writes into comments",
   MAX_THOPTERS: "thopters in an active state at once",
@@ -58,6 +60,12 @@ const MEANING: Record<Variable, string> = {
   GOLDEN_CLAUDES: "golden-claude names `-g` accepts, besides those in PROFILES_FILE",
   MODEL_PRICES_FILE:
     "dollars per million tokens by model id prefix, replacing the shipped `protocol/data/model-prices.json` (same shape); read at start",
+  DOCKER_HOST: "docker provider: the Docker Engine API (Docker, or Podman's `podman system service`)",
+  DOCKER_NETWORK: "docker provider: the engine network each thopter container joins (its own network namespace)",
+  DOCKER_HUB_ID: "docker provider: label marking this hub's containers and volumes (reconciled after a restart)",
+  DOCKER_CPUS: "docker provider: CPU limit of one thopter container",
+  DOCKER_MEMORY_MB: "docker provider: memory limit of one thopter container",
+  DOCKER_PIDS_LIMIT: "docker provider: process limit of one thopter container",
   LOG_LEVEL: "pino log level",
 };
 
@@ -67,6 +75,7 @@ const DERIVED: Partial<Record<Variable, string>> = {
   LOCAL_THOPTER_UID_RANGE: "`61000-61999`",
   DASHBOARD_TOKEN: "generated",
   THOPTER_ENTRYPOINT: "`thopter/entrypoint.sh`",
+  COLLECTOR_HOST: "HUB_HOST (docker: the network's gateway)",
 };
 
 function defaultOf(variable: Variable): string {

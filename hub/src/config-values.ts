@@ -21,8 +21,11 @@ const positive = z
   .transform(Number)
   .pipe(z.number().positive("must be greater than 0"));
 
+/** A positive number with a default (CPUs, say). */
+export const positiveNumber = (fallback: number) => positive.default(fallback);
+
 /** A number of minutes (fractions allowed, so tests can use short timeouts). */
-export const minutes = (fallback: number) => positive.default(fallback);
+export const minutes = positiveNumber;
 
 /** An amount of US dollars (cents and fractions allowed). */
 export const usd = positive;

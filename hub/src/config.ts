@@ -6,6 +6,7 @@ import { z } from "zod";
 import { httpUrl, integer, minutes, usd } from "./config-values.js";
 import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
 import { type GithubIntegration, INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
+import { DOCKER_ENV, DOCKER_FIX } from "./providers/docker/docker-config.js";
 import { DEFAULT_UID_RANGE, UidRangeText } from "./providers/local/uid-range.js";
 import { parseStoreUrl } from "./store/url.js";
 import { loadPrices } from "./usage/prices.js";
@@ -52,7 +53,7 @@ export const EnvSchema = z.object({
   GITHUB_APP_PRIVATE_KEY: z.string().optional(),
   POLL_INTERVAL_MS: integer(10, 3_600_000, 5000),
   GITHUB_POLL_TIMEOUT_MS: integer(100, 600_000, 10_000),
-  PROVIDER: z.enum(["local", "fly"], { error: 'must be "local" or "fly"' }).default("local"),
+  PROVIDER: z.enum(["local", "fly", "docker"], { error: 'must be "local", "fly" or "docker"' }).default("local"),
   FLY_API_URL: httpUrl.default("https://api.machines.dev"),
   FLY_API_TOKEN: z.string().optional(),
   APP_NAME: z.string().optional(),
@@ -71,6 +72,8 @@ export const EnvSchema = z.object({
   HUB_HOST: z.string().default("127.0.0.1"),
   HUB_PORT: integer(0, 65_535, 8080),
   HUB_STATUS_PORT: integer(0, 65_535, 8081),
+  /** Where the collector listens, if not on HUB_HOST (docker: unset means the containers' network gateway). */
+  COLLECTOR_HOST: z.string().optional(),
   HUB_PUBLIC_URL: httpUrl.optional(),
   MAX_THOPTERS: integer(1, 10_000, 10),
   MAX_CONCURRENT_PROVISIONS: integer(1, 1_000, 4),
@@ -108,6 +111,7 @@ export const EnvSchema = z.object({
   GOLDEN_CLAUDES: goldenClaudes.default(["default"]),
   /** Dollars per million tokens by model (JSON of PriceTable); unset: protocol/data/model-prices.json. */
   MODEL_PRICES_FILE: z.string().optional(),
+  ...DOCKER_ENV,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 type Variable = keyof typeof EnvSchema.shape;
@@ -121,7 +125,7 @@ export const FIX: Record<Variable, string> = {
   ...APP_FIX,
   POLL_INTERVAL_MS: "set it to the poll period in milliseconds (10 to 3600000; default 5000)",
   GITHUB_POLL_TIMEOUT_MS: "set it to milliseconds (100 to 600000; default 10000)",
-  PROVIDER: "set it to local or fly",
+  PROVIDER: "set it to local, fly or docker",
   FLY_API_URL: "set it to the Machines API URL, e.g. https://api.machines.dev",
   FLY_API_TOKEN: "set it to a Fly API token (fly tokens create deploy)",
   FLY_RATE_LIMIT_DEADLINE_MS: "set it to milliseconds (1000 to 3600000; default 300000, 5 minutes)",
@@ -136,6 +140,7 @@ export const FIX: Record<Variable, string> = {
   HUB_HOST: "set it to the address to listen on, e.g. 127.0.0.1",
   HUB_PORT: "set it to a TCP port (0 to 65535; default 8080)",
   HUB_STATUS_PORT: "set it to a TCP port other than HUB_PORT (0 to 65535; default 8081)",
+  COLLECTOR_HOST: "set it to an address thopters reach this host at (e.g. 10.88.0.1), or leave it unset",
   HUB_PUBLIC_URL: "set it to the URL people use to reach the hub, e.g. https://hub.example.com",
   MAX_THOPTERS: "set it to a whole number from 1 to 10000 (default 10)",
   MAX_CONCURRENT_PROVISIONS: "set it to a whole number from 1 to 1000 (default 4)",
@@ -159,6 +164,7 @@ export const FIX: Record<Variable, string> = {
   PROFILE_HOMES_DIR: "set it to a folder of profile homes (one subfolder per profile name), or leave it unset",
   GOLDEN_CLAUDES: "set it to comma-separated profile names such as default,team",
   MODEL_PRICES_FILE: "set it to a JSON file shaped like protocol/data/model-prices.json, or leave it unset",
+  ...DOCKER_FIX,
   LOG_LEVEL: "set it to info, or debug for more detail",
 };
 

@@ -143,7 +143,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           provisioningNotices: githubProvisioningNotices(clients, replies, log),
           log,
           storeHealth: () => store.health,
-          entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? defaultEntrypoint(),
+          entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? provider.entrypoint ?? defaultEntrypoint(),
           profileEnv: (gc) => profiles.credentialEnv(gc),
           profileHome: (gc) => profiles.home(gc),
           githubApp: app,

@@ -157,12 +157,29 @@ describe("loadConfig", () => {
   });
 
   it("names an unknown PROVIDER and the Fly settings PROVIDER=fly needs", () => {
-    expect(failure({ ...BASE, PROVIDER: "docker" }).message).toBe(
-      'PROVIDER: must be "local" or "fly"; set it to local or fly',
+    expect(failure({ ...BASE, PROVIDER: "kubernetes" }).message).toBe(
+      'PROVIDER: must be "local", "fly" or "docker"; set it to local, fly or docker',
     );
     const fly = { ...BASE, PROVIDER: "fly", FLY_API_TOKEN: "fly-token", APP_NAME: "thopters" };
     expect(failure(fly).message).toMatch(/^THOPTER_IMAGE: is missing \(PROVIDER=fly\); set it to/);
     expect(loadConfig({ ...fly, THOPTER_IMAGE: "registry.fly.io/thopters:1" }).PROVIDER).toBe("fly");
+  });
+
+  it("takes the docker provider's settings with defaults, and names a bad one", () => {
+    const docker = loadConfig({ ...BASE, PROVIDER: "docker" });
+    expect(docker).toMatchObject({
+      DOCKER_HOST: "unix:///var/run/docker.sock",
+      DOCKER_NETWORK: "bridge",
+      DOCKER_CPUS: 2,
+      DOCKER_MEMORY_MB: 4096,
+      DOCKER_PIDS_LIMIT: 4096,
+    });
+    expect(docker.COLLECTOR_HOST).toBeUndefined();
+    expect(failure({ ...BASE, PROVIDER: "docker", DOCKER_HOST: "/var/run/docker.sock" }).message).toBe(
+      "DOCKER_HOST: is not unix:///PATH or tcp://HOST:PORT; set it to unix:///var/run/docker.sock, Podman's socket (unix:///run/podman/podman.sock) or tcp://HOST:PORT",
+    );
+    expect(failure({ ...BASE, DOCKER_CPUS: "0" }).message).toMatch(/^DOCKER_CPUS: must be greater than 0; set it/);
+    expect(failure({ ...BASE, DOCKER_MEMORY_MB: "64" }).message).toMatch(/^DOCKER_MEMORY_MB: must be at least 512;/);
   });
 
   it("refuses a short DASHBOARD_TOKEN", () => {

@@ -19,6 +19,12 @@ const base = {
   THOPTER_IMAGE: "registry.fly.io/thopters:1",
   THOPTER_VM_SIZE: undefined,
   FLY_RATE_LIMIT_DEADLINE_MS: 300_000,
+  DOCKER_HOST: "unix:///nonexistent/docker.sock",
+  DOCKER_NETWORK: "bridge",
+  DOCKER_HUB_ID: "thopter",
+  DOCKER_CPUS: 2,
+  DOCKER_MEMORY_MB: 4096,
+  DOCKER_PIDS_LIMIT: 4096,
 };
 
 describe("createProvider", () => {
@@ -28,6 +34,15 @@ describe("createProvider", () => {
     expect(await local.list()).toEqual([]);
     const fly = createProvider({ ...base, PROVIDER: "fly" }, log);
     expect([fly.kind, fly.isolation]).toEqual(["fly", "full"]);
+    const docker = createProvider({ ...base, PROVIDER: "docker", THOPTER_IMAGE: undefined }, log);
+    expect([docker.kind, docker.isolation]).toEqual(["docker", "full"]);
+  });
+
+  it("says to start the daemon when nothing listens at DOCKER_HOST", async () => {
+    const docker = createProvider({ ...base, PROVIDER: "docker" }, log);
+    await expect(docker.list()).rejects.toThrow(
+      /container engine at unix:\/\/\/nonexistent\/docker.sock is not answering \(ENOENT\): start it/,
+    );
   });
 
   it("stops on a Fly setting that cannot work, naming the variable", () => {

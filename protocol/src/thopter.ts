@@ -49,7 +49,7 @@ export const TimelineEntry = z.object({
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
 export const MachineRef = z.object({
-  provider: z.enum(["local", "fly"]),
+  provider: z.enum(["local", "fly", "docker"]),
   id: z.string(),
   volumeId: z.string().optional(),
   address: z.string().optional(),

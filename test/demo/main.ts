@@ -1,8 +1,10 @@
 // `pnpm demo`: the whole loop offline, in one process — GitHub peer, hub (local provider, file store), a local
 // thopter running the real Claude Code CLI against a SCRIPTED model. Runs until Ctrl-C, then removes everything.
+// `pnpm demo --docker` (or PROVIDER=docker): the same, with the thopter in a container (see docker.ts).
 import { statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
+import { type DockerDemo, dockerDemo, wantsDocker } from "./docker.js";
 import { observe } from "./progress.js";
 import { REPO, startWorld, type World } from "./world.js";
 
@@ -36,15 +38,22 @@ function checkCheckoutReachable(): void {
 }
 
 async function main(): Promise<void> {
-  prepareAgentUser();
-  say("Starting the demo: GitHub peer, model peer, hub (local provider)…");
-  const world = await startWorld({ logLevel: process.env.LOG_LEVEL ?? "silent" });
+  const docker: DockerDemo | undefined = wantsDocker(process.argv, process.env) ? await dockerDemo(say) : undefined;
+  if (!docker) prepareAgentUser();
+  say(`Starting the demo: GitHub peer, model peer, hub (${docker ? "docker" : "local"} provider)…`);
+  const world = await startWorld({ logLevel: process.env.LOG_LEVEL ?? "silent", ...docker?.options }).catch(
+    async (err) => {
+      await docker?.close().catch((err: Error) => say(`Could not remove the demo's containers: ${err.message}`));
+      throw err;
+    },
+  );
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     say("\nStopping: thopters, hub and peers; removing the temp folder…");
     await world.close();
+    await docker?.close().catch((err: Error) => say(`Could not remove the demo's containers: ${err.message}`));
     say("Stopped and cleaned up.");
     process.exit(0);
   };
@@ -60,11 +69,13 @@ async function main(): Promise<void> {
   say("  (opening that URL logs your browser in; without the token the dashboard and its API refuse everyone)");
   say(`GitHub (peer): ${world.peer.url}/${REPO}/issues/${world.issue} — "add() subtracts instead of adding"`);
   say(`Working files (store, machines) in ${world.dir} (removed on Ctrl-C)`);
-  say(
-    world.isolation === "full"
-      ? "Each thopter runs as its own user (thopter-<id>, made and deleted by the hub), the push broker as root (token isolation on)."
-      : `Thopters, their push broker and Claude Code run as you, '${userInfo().username}' (token isolation OFF: not root).`,
-  );
+  if (docker) say(docker.where);
+  else
+    say(
+      world.isolation === "full"
+        ? "Each thopter runs as its own user (thopter-<id>, made and deleted by the hub), the push broker as root (token isolation on)."
+        : `Thopters, their push broker and Claude Code run as you, '${userInfo().username}' (token isolation OFF: not root).`,
+    );
   say("");
   const command = world.comment("/thopter");
   say(`Posted '/thopter' on issue #${world.issue} as its owner. Watching…`);

@@ -8,6 +8,7 @@ import { createLogger } from "@thopter/hub/log";
 import type { ThopterRecord } from "@thopter/protocol";
 import { freePort } from "../helpers/ports.js";
 import { type Association, type GithubPeer, startGithubPeer } from "../peers/github/index.js";
+import type { PeerAddress } from "../peers/github/peer-options.js";
 import {
   bash,
   callTools,
@@ -94,8 +95,8 @@ export interface WorldOptions {
   githubApp?: boolean;
   /** Token counts every model response reports (default: estimates). */
   modelUsage?: Partial<Usage>;
-  /** Where the GitHub and model peers listen (default 127.0.0.1): an address thopters in containers reach. */
-  peerHost?: string;
+  /** Where the peers listen and the address they are reached at (thopters in containers cannot reach loopback). */
+  peerAddress?: PeerAddress;
 }
 
 /** The demo's world: the GitHub peer with the sample repository and its issue, the model peer, and a whole hub. */
@@ -141,12 +142,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   await chmod(dir, 0o755);
   const issuesToken = "ghp_demoIssuesToken0123456789abcdefABCDEF";
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
-  const host = options.peerHost;
-  const peer = await startGithubPeer({ ...(host && { host }) });
+  const peer = await startGithubPeer({ address: options.peerAddress });
   const model = await startModelPeer({
     scenario: fixScenario(options.beforePush),
     usage: options.modelUsage,
-    ...(host && { host }),
+    address: options.peerAddress,
   });
   try {
     await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });

@@ -79,7 +79,7 @@ describe.skipIf(!hasContainerEngine)(
       let world: World | undefined;
       try {
         world = await startWorld({
-          peerHost: net.peers,
+          peerAddress: { listen: net.peers, advertise: net.peers },
           hubEnv: {
             PROVIDER: "fly",
             FLY_API_URL: fly.url,

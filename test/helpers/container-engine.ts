@@ -40,15 +40,17 @@ export function buildImages(): ThopterImages {
 }
 
 export interface ContainerEngine {
-  /** `unix:///…/podman.sock`, as DOCKER_HOST takes it. */
+  /** `unix:///…/podman.sock` (or with `tcpPort`, `tcp://127.0.0.1:PORT`), as DOCKER_HOST takes it. */
   dockerHost: string;
   socketPath: string;
   stop(): Promise<void>;
 }
 
-function pings(socketPath: string): Promise<boolean> {
+type Endpoint = { socketPath: string } | { host: string; port: number };
+
+function pings(endpoint: Endpoint): Promise<boolean> {
   return new Promise((done) => {
-    const req = request({ socketPath, path: "/_ping", timeout: 1000 }, (res) => {
+    const req = request({ ...endpoint, path: "/_ping", timeout: 1000 }, (res) => {
       res.resume();
       done(res.statusCode === 200);
     });
@@ -58,11 +60,19 @@ function pings(socketPath: string): Promise<boolean> {
   });
 }
 
-/** Podman's Docker-compatible API on a private socket (`podman system service`), stopped by `stop()`. */
-export async function startContainerEngine(): Promise<ContainerEngine> {
+/**
+ * Podman's Docker-compatible API on a private socket (`podman system service`), stopped by `stop()`; with `tcpPort`
+ * on 127.0.0.1:tcpPort instead (for a proxy in front of it, which speaks TCP).
+ */
+export async function startContainerEngine(tcpPort?: number): Promise<ContainerEngine> {
   const dir = mkdtempSync("/tmp/thopter-engine-");
   const socketPath = join(dir, "podman.sock");
-  const child: ChildProcess = spawn("podman", ["system", "service", "--time=0", `unix://${socketPath}`], {
+  const listen = tcpPort ? `tcp://127.0.0.1:${tcpPort}` : `unix://${socketPath}`;
+  const endpoint: Endpoint = tcpPort ? { host: "127.0.0.1", port: tcpPort } : { socketPath };
+  // Its own process group: a Ctrl-C meant for the demo must leave the engine up until the demo has removed its
+  // containers through it (stop() ends it).
+  const child: ChildProcess = spawn("podman", ["system", "service", "--time=0", listen], {
+    detached: true,
     env: { ...process.env, CONTAINERS_CONF },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -71,16 +81,16 @@ export async function startContainerEngine(): Promise<ContainerEngine> {
     stderr += c;
   });
   const deadline = Date.now() + 30_000;
-  while (!(existsSync(socketPath) && (await pings(socketPath)))) {
+  while (!((tcpPort || existsSync(socketPath)) && (await pings(endpoint)))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`podman system service did not answer on ${socketPath}: ${stderr.slice(-2000)}`);
+      throw new Error(`podman system service did not answer on ${listen}: ${stderr.slice(-2000)}`);
     }
     await sleep(100);
   }
   return {
-    dockerHost: `unix://${socketPath}`,
+    dockerHost: listen,
     socketPath,
     async stop() {
       if (child.exitCode === null) {

@@ -1,6 +1,9 @@
 import { FlyMachinesClient } from "@thopter/fly";
+import Docker from "dockerode";
 import type { Logger } from "pino";
 import type { HubConfig } from "../config.js";
+import { dockerConnection } from "./docker/docker-config.js";
+import { DockerProvider } from "./docker/docker-provider.js";
 import { FlyProvider } from "./fly/fly-provider.js";
 import { LocalProvider } from "./local/local-provider.js";
 import type { Provider } from "./provider.js";
@@ -22,7 +25,16 @@ type ProviderConfig = Pick<
   | "THOPTER_IMAGE"
   | "THOPTER_VM_SIZE"
   | "FLY_RATE_LIMIT_DEADLINE_MS"
+  | "DOCKER_HOST"
+  | "DOCKER_NETWORK"
+  | "DOCKER_HUB_ID"
+  | "DOCKER_CPUS"
+  | "DOCKER_MEMORY_MB"
+  | "DOCKER_PIDS_LIMIT"
 >;
+
+/** The image `docker build -f thopter/Dockerfile -t thopter .` makes. */
+const DEFAULT_DOCKER_IMAGE = "thopter:latest";
 
 /** The provider PROVIDER names, built from the hub's validated configuration. */
 export function createProvider(config: ProviderConfig, log: Logger): Provider {
@@ -31,6 +43,21 @@ export function createProvider(config: ProviderConfig, log: Logger): Provider {
       root: config.LOCAL_THOPTER_ROOT,
       uidRange: config.LOCAL_THOPTER_UID_RANGE,
       log: log.child({ provider: "local" }),
+    });
+  }
+  if (config.PROVIDER === "docker") {
+    return new DockerProvider({
+      docker: new Docker(dockerConnection(config.DOCKER_HOST)),
+      dockerHost: config.DOCKER_HOST,
+      image: config.THOPTER_IMAGE ?? DEFAULT_DOCKER_IMAGE,
+      hubId: config.DOCKER_HUB_ID,
+      network: config.DOCKER_NETWORK,
+      cpus: config.DOCKER_CPUS,
+      memoryMb: config.DOCKER_MEMORY_MB,
+      pidsLimit: config.DOCKER_PIDS_LIMIT,
+      volumePath: "/data",
+      agentUser: "thopter",
+      log: log.child({ provider: "docker" }),
     });
   }
   const client = new FlyMachinesClient({

@@ -32,6 +32,8 @@ export interface Provider {
   readonly kind: MachineRef["provider"];
   /** `full`: secrets in root-only files are out of the agent's reach. `off`: the agent runs as the user that owns them. */
   readonly isolation: "full" | "off";
+  /** The boot command its machines run unless THOPTER_ENTRYPOINT says otherwise (docker: the image's CMD). */
+  readonly entrypoint?: string[];
   /** Containment the host cannot give, each one sentence for the dashboard (e.g. no private /tmp). */
   readonly warnings?: readonly string[];
   /**
@@ -49,6 +51,8 @@ export interface Provider {
    * to call now and then. Local leftovers need none: list() shows them as stopped machines, and destroy removes them.
    */
   removeLeftovers?(): Promise<string[]>;
+  /** Where machines reach this host, when that is not HUB_HOST (containers: their network's gateway). */
+  hostAddress?(): Promise<string>;
 }
 
 /** One id names the machine, its metadata and its directory: so it must be one safe name, the same in spec and owner. */

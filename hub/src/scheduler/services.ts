@@ -25,6 +25,7 @@ export type ServicesConfig = Pick<
   | "GITHUB_API_URL"
   | "integration"
   | "HUB_HOST"
+  | "COLLECTOR_HOST"
   | "HUB_STATUS_PORT"
   | "MAX_THOPTERS"
   | "MAX_CONCURRENT_PROVISIONS"
@@ -116,7 +117,8 @@ export async function startThopterServices(
   const { store, queue, provider, provisioningNotices, log } = deps;
   const registry = await Registry.open(store, log, deps.registry);
   const tokens = await TokenStore.open(store);
-  const access = await AccessKeys.open(store, provider.kind === "fly" ? FLY_PLACEMENT : LOCAL_PLACEMENT);
+  // Fly machines and containers each have their own address; local thopters share the host's.
+  const access = await AccessKeys.open(store, provider.kind === "local" ? LOCAL_PLACEMENT : FLY_PLACEMENT);
   await access.prune((id) => {
     const state = registry.get(id)?.state;
     return state !== undefined && state !== "gone";
@@ -127,16 +129,22 @@ export async function startThopterServices(
     await provider.destroy(machine.ref).catch((err) => log.error({ err, machine: machine.ref.id }, "destroy failed"));
   }
   const githubTokens = deps.githubApp && new ThopterGithubTokens(deps.githubApp, log);
+  // Containers reach the host only at their network's gateway, which exists only while a container runs (Podman):
+  // the collector listens on every address (its tokens guard it) and thopters are given the gateway; the dashboard
+  // stays on HUB_HOST.
+  const reachAt = await provider.hostAddress?.();
+  const collectorHost = config.COLLECTOR_HOST ?? (reachAt ? "0.0.0.0" : config.HUB_HOST);
   const collector = await startCollector({
     registry,
     tokens,
     githubToken: async (id, repo) => (repositories.get(repo.toLowerCase()) ? undefined : githubTokens?.issue(id, repo)),
     log,
     archive: deps.archive,
-    host: config.HUB_HOST,
+    host: collectorHost,
     port: config.HUB_STATUS_PORT,
   });
-  const collectorUrl = deps.collectorUrl ?? collectorUrlFor(config.HUB_HOST, Number(new URL(collector.url).port));
+  const collectorUrl =
+    deps.collectorUrl ?? collectorUrlFor(reachAt ?? collectorHost, Number(new URL(collector.url).port));
   const repositories = new Map(
     Object.entries(config.integration.repositories).map(([repo, t]) => [repo.toLowerCase(), t.coderToken]),
   );

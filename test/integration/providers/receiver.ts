@@ -18,11 +18,15 @@ export interface ProbeReport {
 export class ProbeReceiver {
   private readonly reports = new Map<string, ProbeReport>();
   private readonly waiters = new Map<string, (report: ProbeReport) => void>();
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly hostname: string,
+  ) {}
 
-  static async start(): Promise<ProbeReceiver> {
+  /** Listens on `host`; probes are told `urlHost` (a container reaches this host at its network's gateway). */
+  static async start(host = "127.0.0.1", urlHost = host): Promise<ProbeReceiver> {
     const server = createServer();
-    const receiver = new ProbeReceiver(server);
+    const receiver = new ProbeReceiver(server, urlHost);
     server.on("request", (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -33,13 +37,17 @@ export class ProbeReceiver {
         res.writeHead(204).end();
       });
     });
-    server.listen(0, "127.0.0.1");
+    server.listen(0, host);
     await once(server, "listening");
     return receiver;
   }
 
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
   urlFor(thopterId: string): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/report/${thopterId}`;
+    return `http://${this.hostname}:${this.port}/report/${thopterId}`;
   }
 
   private accept(id: string, report: ProbeReport): void {

@@ -5,10 +5,15 @@ export interface GithubPeerOptions {
   now?: () => Date;
   /** Primary rate limit per token and hour (default 5000, like a personal access token). */
   rateLimit?: number;
-  /** The address to listen on (default 127.0.0.1): one a container reaches, for thopters run in containers. */
-  host?: string;
   /** pino logger (default: silent unless GITHUB_PEER_LOG names a level). Tokens are never logged. */
   logger?: Logger;
+  /** Where to listen and the address its URLs name (default 127.0.0.1): containers reach the host elsewhere. */
+  address?: PeerAddress;
+}
+
+export interface PeerAddress {
+  listen: string;
+  advertise: string;
 }
 
 export interface RepoSeed {

@@ -82,10 +82,10 @@ export class GithubPeer {
   static async start(options: GithubPeerOptions = {}): Promise<GithubPeer> {
     const root = await mkdtemp(join(tmpdir(), "github-peer-"));
     const server = createServer();
-    const host = options.host ?? "127.0.0.1";
-    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    const address = options.address ?? { listen: "127.0.0.1", advertise: "127.0.0.1" };
+    await new Promise<void>((resolve) => server.listen(0, address.listen, resolve));
     const { port } = server.address() as AddressInfo;
-    return new GithubPeer(`http://${host.includes(":") ? `[${host}]` : host}:${port}`, root, server, options);
+    return new GithubPeer(`http://${address.advertise}:${port}`, root, server, options);
   }
 
   async close(): Promise<void> {

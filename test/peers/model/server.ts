@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { z } from "zod";
+import type { PeerAddress } from "../github/peer-options.js";
 import { isMainLoop, isSummaryRequest, sampleFor, structuredOutputSchema } from "./classify.js";
 import {
   CountTokensRequest,
@@ -31,9 +32,9 @@ export interface ModelPeerOptions {
   auxiliaryText?: string;
   /** Token counts every response reports, instead of estimates (each response's `usage` is in `requests`). */
   usage?: Partial<Usage>;
-  /** The address to listen on (default 127.0.0.1): one a container reaches, for thopters run in containers. */
-  host?: string;
   logger?: Logger;
+  /** Where to listen and the address its URL names (default 127.0.0.1): containers reach the host elsewhere. */
+  address?: PeerAddress;
 }
 
 /** One HTTP request the peer received, as validated and answered. */
@@ -98,7 +99,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** Start a scripted Anthropic Messages API on 127.0.0.1 (or `host`), port 0, for the real Claude Code CLI to talk to. */
+/** Start a scripted Anthropic Messages API on 127.0.0.1 (port 0; see `address`) for the real Claude Code CLI to talk to. */
 export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPeer> {
   const { scenario } = options;
   const log = options.logger ?? pino({ name: "model-peer", level: process.env.LOG_LEVEL ?? "silent" });
@@ -243,8 +244,8 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
       if (!res.headersSent) problem(res, 400, `${req.method} ${req.url}: ${error.message}`);
     });
   });
-  const host = options.host ?? "127.0.0.1";
-  server.listen(0, host);
+  const address = options.address ?? { listen: "127.0.0.1", advertise: "127.0.0.1" };
+  server.listen(0, address.listen);
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
 
@@ -270,7 +271,7 @@ export async function startModelPeer(options: ModelPeerOptions): Promise<ModelPe
   }
 
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url: `http://${address.advertise}:${port}`,
     requests,
     problems,
     mainRequests,

@@ -34,7 +34,7 @@ import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
 import { WatchedStore } from "./store/watched.js";
 import { PollLoop } from "./watcher/poll-loop.js";
-import { RepoPoller } from "./watcher/poller.js";
+import { repoPollers } from "./watcher/pollers.js";
 import { webhookRouter } from "./watcher/webhook.js";
 
 /** What tests (or an embedding process) may supply instead of the defaults built from the config. */
@@ -171,7 +171,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
   });
   // The scheduler hears of a stored request from the queue's events.
   const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
-  const pollers = repos.map((repo) => new RepoPoller({ repo, client: clients.get(repo), store, handle, metrics, log }));
+  const pollers = repoPollers(repos, { clients, registry: thopters?.registry, store, handle, metrics, log });
   const pollLoop = new PollLoop({
     repos,
     pollers,

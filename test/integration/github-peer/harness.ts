@@ -60,8 +60,9 @@ export async function pushFiles(
   branch: string,
   files: Record<string, string>,
   message = "Change files",
+  repo = REPO,
 ): Promise<string> {
-  const url = new URL(peer.gitUrl(REPO));
+  const url = new URL(peer.gitUrl(repo));
   url.username = "x-access-token";
   url.password = HUMAN_TOKEN;
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_TERMINAL_PROMPT: "0" };

@@ -101,25 +101,27 @@ describe("GitHub peer: pull requests, reviews and line comments", () => {
     expect(peer.stats()).toMatchObject({ requests: 1, rateLimited: 0, notModified: 1 });
   });
 
-  it("refuses the hub's issues token writes to pull requests, and CI reads to it", async () => {
+  it("lets the hub's issues token react on line comments but not read CI results", async () => {
     const comment = await peer.reviews.addComment(REPO, pullNumber, {
-      body: "x",
+      body: "/thopter",
       author: "alice",
       path: "src/index.ts",
       line: 1,
     });
     const hub = octokit(peer, ISSUES_TOKEN);
-    const write = await hub
-      .request("POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies", {
-        ...repoArgs,
-        pull_number: pullNumber,
-        comment_id: comment.id as number,
-        body: "no",
-      })
-      .catch((e: RequestError) => e);
-    expect((write as RequestError).status).toBe(403);
+    const eyes = await hub.rest.reactions.createForPullRequestReviewComment({
+      ...repoArgs,
+      comment_id: comment.id as number,
+      content: "eyes",
+    });
+    expect(eyes.status).toBe(201);
+    expect(peer.reviews.comments(REPO, pullNumber)[0]?.reactions).toMatchObject({ eyes: 1, total_count: 1 });
     const checks = await hub.rest.checks.listForRef({ ...repoArgs, ref: BRANCH }).catch((e: RequestError) => e);
     expect((checks as RequestError).status).toBe(403);
+    const status = await hub.rest.repos
+      .getCombinedStatusForRef({ ...repoArgs, ref: BRANCH })
+      .catch((e: RequestError) => e);
+    expect((status as RequestError).status).toBe(403);
   });
 
   it("lists reviews with their bodies and decisions", async () => {

@@ -18,11 +18,14 @@ export interface Grant {
   installationId?: number;
 }
 
-/** The hub's issues token: read and write issues, comments and reactions, read pull requests (review comments). */
+/**
+ * The hub's issues token: read and write issues, comments and reactions, and pull requests (it watches line comments
+ * and reacts on them, which GitHub counts as writing to pull requests); no contents, no CI results.
+ */
 export const ISSUES_PERMISSIONS: Record<Area, Level> = {
   metadata: "read",
   issues: "write",
-  pulls: "read",
+  pulls: "write",
   contents: "none",
   checks: "none",
   statuses: "none",

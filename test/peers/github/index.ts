@@ -18,8 +18,8 @@
  *   CI would (review-controls.ts).
  *   A call to anything else is answered 404 and recorded as a violation, as is a query filter the peer ignores.
  *
- * Tokens behave like fine-grained PATs: the issues token reads and writes issues, comments and reactions, and reads
- * pull requests (review comments) only; the
+ * Tokens behave like fine-grained PATs: the issues token reads and writes issues, comments and reactions, and pull
+ * requests (line comments and their reactions) only; the
  * coder token may also open pull requests and push, but its user may only write `refs/heads/thopter/*` (a
  * pre-receive hook answers like a GitHub ruleset, GH013); a human token from `addUser(login, { token })` may do
  * anything. GET answers carry strong per-token ETags (If-None-Match → 304, free), `x-ratelimit-*` headers and

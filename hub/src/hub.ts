@@ -160,12 +160,9 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry);
   const intake = new Intake({
-    queue,
-    replies,
-    acknowledger,
-    clients,
-    log,
+    ...{ queue, replies, acknowledger, clients, log },
     authorizedUsers: integration.authorizedUsers,
+    thopters: () => thopters?.registry.list() ?? [],
     maxCommandAgeMs: config.STORE_RETENTION_DAYS * 86_400_000,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });

@@ -56,6 +56,16 @@ export function commandOrder(a: CommandSource, b: CommandSource): number {
 export const RequestState = z.enum(["queued", "provisioning", "provisioned", "failed", "cancelled"]);
 export type RequestState = z.infer<typeof RequestState>;
 
+/**
+ * A command on a thopter's pull request: the new thopter works on that PR's branch (checked out at its tip) instead
+ * of a branch of its own.
+ */
+export const FollowUp = z.object({
+  pullNumber: z.number().int().positive(),
+  branch: z.string().regex(/^thopter\//),
+});
+export type FollowUp = z.infer<typeof FollowUp>;
+
 /** An accepted command, stored before anything else happens so a restart loses nothing. */
 export const ThopterRequest = z.object({
   id: z.string(),
@@ -70,5 +80,6 @@ export const ThopterRequest = z.object({
   createdAt: IsoTime,
   updatedAt: IsoTime,
   thopterIds: z.array(z.string()).default([]),
+  followUp: FollowUp.optional(),
 });
 export type ThopterRequest = z.infer<typeof ThopterRequest>;

@@ -8,12 +8,17 @@ export function splitRepo(repo: RepoFullName): { owner: string; repo: string } {
   return { owner, repo: name };
 }
 
-export async function getIssueTitle(client: GitHubClient, repo: RepoFullName, issueNumber: number): Promise<string> {
+/** An issue's title, and whether it is a pull request (they share numbers and the issues API). */
+export async function getIssueInfo(
+  client: GitHubClient,
+  repo: RepoFullName,
+  issueNumber: number,
+): Promise<{ title: string; onPull: boolean }> {
   const { data } = await client.request("GET /repos/{owner}/{repo}/issues/{issue_number}", {
     ...splitRepo(repo),
     issue_number: issueNumber,
   });
-  return data.title;
+  return { title: data.title, onPull: data.pull_request !== undefined && data.pull_request !== null };
 }
 
 /**

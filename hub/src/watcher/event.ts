@@ -9,6 +9,8 @@ export interface CommandEvent {
   body: string;
   /** Webhook payloads carry the issue title; polled comments do not (the intake fetches it for accepted commands). */
   issueTitle?: string;
+  /** Known to be on a pull request (line comments, reviews, webhook payloads); unknown for polled comments. */
+  onPull?: boolean;
 }
 
 /** The fields the hub reads from GitHub's comment objects (REST listing and webhook payloads alike). */
@@ -62,6 +64,7 @@ export function commentEvent(
   return {
     body: c.body ?? "",
     issueTitle,
+    ...(kind ? { onPull: true } : {}),
     source: {
       repo,
       issueNumber,

@@ -123,7 +123,8 @@ function toEvent(repo: RepoFullName, event: string, p: WebhookPayload): CommandE
   }
   if (!p.issue) return undefined;
   if (event === "issue_comment" && p.action === "created" && p.comment) {
-    return commentEvent(repo, "webhook", p.issue.number, p.comment, p.issue.title);
+    const made = commentEvent(repo, "webhook", p.issue.number, p.comment, p.issue.title);
+    return made && { ...made, onPull: Boolean(p.issue.pull_request) };
   }
   if (event === "issues" && p.action === "opened") return issueBodyEvent(repo, "webhook", p.issue);
   return undefined;

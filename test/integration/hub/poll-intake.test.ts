@@ -76,7 +76,7 @@ describe("hub intake by polling", () => {
     expect(posted[0]).toContain("there is no prompt `nosuch`");
     expect(posted[1]).toContain("`--count` must be a whole number");
     for (const text of posted) {
-      expect(text).toContain("Prompts: `default`, `plan`");
+      expect(text).toContain("Prompts: `default`, `plan`, `review`");
       expect(text).toContain("Golden claudes: `default`, `team`");
     }
   });

@@ -1,7 +1,7 @@
 import { Octokit } from "@octokit/core";
 import { describe, expect, it } from "vitest";
 import { HUMAN_TOKEN, pushFiles } from "../github-peer/harness.js";
-import { CODER_TOKEN, REPO, requests, type Setup, until, useHub, WEBHOOK_SECRET } from "./harness.js";
+import { BOT, CODER_TOKEN, REPO, requests, type Setup, until, useHub, WEBHOOK_SECRET } from "./harness.js";
 
 const BRANCH = "thopter/1--a1b2c3";
 const [owner, repo] = REPO.split("/") as [string, string];
@@ -50,7 +50,9 @@ describe("hub intake from pull requests, by polling", () => {
       key: `${REPO}#${pull}/rc${comment.id}`,
       acknowledged: true,
       issueTitle: "Fix the wobble",
-      command: { kind: "start", instructions: "make it a boolean" },
+      // Without -p, a command on a PR reads the review prompt; the new thopter continues the PR's branch.
+      command: { kind: "start", prompt: "review", count: 1, instructions: "make it a boolean" },
+      followUp: { pullNumber: pull, branch: BRANCH },
       source: { issueNumber: pull, commentId: comment.id, kind: "review-comment", author: "alice", via: "poll" },
     });
     expect(eyesOnLine(s, pull, comment.id)).toBe(1);
@@ -69,6 +71,57 @@ describe("hub intake from pull requests, by polling", () => {
     expect(await requests(s.hub)).toEqual([]);
     expect(eyesOnLine(s, pull, comment.id)).toBe(0);
     expect(s.peer.comments(REPO, pull)).toEqual([]);
+  });
+});
+
+describe("commands on pull requests that are refused or stop", () => {
+  const s = useHub();
+  const botReplies = (pull: number) =>
+    s.peer
+      .comments(REPO, pull)
+      .filter((c) => (c.user as { login: string }).login === BOT)
+      .map((c) => String(c.body));
+
+  it("refuses -n 2 on a thopter's PR (one branch, one writer) with a reply on the PR", async () => {
+    const pull = await thopterPull(s);
+    await s.hub.pollNow();
+    await lineComment(s, pull, "/thopter -n 2 try twice");
+    await s.hub.pollNow();
+    expect(await requests(s.hub)).toEqual([]);
+    expect(botReplies(pull)).toEqual([expect.stringContaining("`-n 2` cannot work on a pull request")]);
+  });
+
+  it("refuses a /thopter on a PR whose head is not a thopter branch, with a reply", async () => {
+    s.peer.addUser("acme", { token: HUMAN_TOKEN });
+    await pushFiles(s.peer, "feature/x", { "x.txt": "x\n" }, "Feature", REPO);
+    const human = new Octokit({ baseUrl: s.peer.url, auth: HUMAN_TOKEN });
+    const body = { owner, repo, head: "feature/x", base: "main", title: "A person's PR" };
+    const pull = (await human.request("POST /repos/{owner}/{repo}/pulls", body)).data.number;
+    await s.hub.pollNow();
+    // A conversation comment: the poller cannot tell it is on a PR; the intake asks GitHub.
+    s.peer.addComment(REPO, pull, { body: "/thopter fix this too", author: "alice", association: "OWNER" });
+    await s.hub.pollNow();
+    expect(await requests(s.hub)).toEqual([]);
+    expect(botReplies(pull)).toEqual([expect.stringContaining("`acme:feature/x` is not a thopter's branch")]);
+  });
+
+  it("refuses a stranger's line comment, and takes /thopter stop on the PR as a stop of its branch", async () => {
+    const pull = await thopterPull(s);
+    await s.hub.pollNow();
+    const stranger = await s.peer.reviews.addComment(REPO, pull, {
+      body: "/thopter delete everything",
+      author: "mallory",
+      association: "NONE",
+      path: "src/wobble.ts",
+      line: 1,
+    });
+    await lineComment(s, pull, "/thopter stop");
+    await s.hub.pollNow();
+    expect(botReplies(pull)).toEqual([expect.stringContaining("Sorry @mallory")]);
+    expect(eyesOnLine(s, pull, stranger.id)).toBe(0);
+    expect(await requests(s.hub)).toMatchObject([
+      { command: { kind: "stop" }, followUp: { pullNumber: pull, branch: BRANCH }, source: { kind: "review-comment" } },
+    ]);
   });
 });
 

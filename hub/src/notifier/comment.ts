@@ -61,6 +61,17 @@ export function renderNotice(record: Readonly<ThopterRecord>, event: NoticeEvent
         "if it fails the same way, check the hub's log and the golden claude's credentials.",
     );
   }
+  const issue = followedUpIssue(record);
+  if (issue !== undefined) lines.push(`- Follow-up on this pull request for issue #${issue}`);
   lines.push(`- Session log: ${page}/log · Terminal: ${page}/terminal · Dashboard: ${page}`);
   return lines.join("\n");
+}
+
+/**
+ * The issue a follow-up thopter's branch was first made for, when the thopter works for a pull request (its record's
+ * issue is then the PR): branch names are `thopter/<issue>--<id>` (`workBranch`).
+ */
+function followedUpIssue(record: Readonly<ThopterRecord>): number | undefined {
+  const issue = Number(/^thopter\/(\d+)--/.exec(record.branch)?.[1]);
+  return Number.isInteger(issue) && issue !== record.issueNumber ? issue : undefined;
 }

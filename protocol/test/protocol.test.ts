@@ -39,5 +39,8 @@ describe("protocol", () => {
     expect(workBranch(42, "ab12")).toBe("thopter/42--ab12");
     expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: null })).toBe("o/r#3/body");
     expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: 9 })).toBe("o/r#3/c9");
+    // Line comments and reviews have id spaces of their own: the same number never collides with a comment's.
+    expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: 9, kind: "review-comment" })).toBe("o/r#3/rc9");
+    expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: 9, kind: "review" })).toBe("o/r#3/r9");
   });
 });

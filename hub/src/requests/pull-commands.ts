@@ -1,9 +1,16 @@
-import type { FollowUp, RepoFullName, StartCommand, ThopterRecord } from "@thopter/protocol";
+import {
+  type FollowUp,
+  isWorkBranch,
+  type RepoFullName,
+  type StartCommand,
+  type ThopterRecord,
+} from "@thopter/protocol";
 import { splitRepo } from "../github/issues.js";
 import type { GitHubClient } from "../github/octokit.js";
 
 /**
- * What a command on a pull request may do. Only a PR whose head is a `thopter/*` branch of this repository takes
+ * What a command on a pull request may do. Only a PR whose head is a thopter's branch (`thopter/<issue>--<id>`, as
+ * `workBranch` names them) of this repository takes
  * commands: a start becomes a follow-up on that branch (one branch, one writer: never more than one thopter, and
  * not while the branch's thopter is still alive); a stop stops the branch's thopters.
  */
@@ -32,7 +39,7 @@ export async function checkPullCommand(
     pull_number: pullNumber,
   });
   const branch = data.head.ref;
-  const ownBranch = data.head.repo?.full_name?.toLowerCase() === repo.toLowerCase() && branch.startsWith("thopter/");
+  const ownBranch = data.head.repo?.full_name?.toLowerCase() === repo.toLowerCase() && isWorkBranch(branch);
   if (!ownBranch) {
     return {
       refused: `this pull request's branch \`${data.head.label}\` is not a thopter's branch, so there is nothing to follow up on. Start a thopter from an issue instead.`,

@@ -91,18 +91,20 @@ describe("commands on pull requests that are refused or stop", () => {
     expect(botReplies(pull)).toEqual([expect.stringContaining("`-n 2` cannot work on a pull request")]);
   });
 
-  it("refuses a /thopter on a PR whose head is not a thopter branch, with a reply", async () => {
+  it("refuses a /thopter on a PR whose head is not a thopter's branch (also a look-alike name), with a reply", async () => {
     s.peer.addUser("acme", { token: HUMAN_TOKEN });
-    await pushFiles(s.peer, "feature/x", { "x.txt": "x\n" }, "Feature", REPO);
     const human = new Octokit({ baseUrl: s.peer.url, auth: HUMAN_TOKEN });
-    const body = { owner, repo, head: "feature/x", base: "main", title: "A person's PR" };
-    const pull = (await human.request("POST /repos/{owner}/{repo}/pulls", body)).data.number;
-    await s.hub.pollNow();
-    // A conversation comment: the poller cannot tell it is on a PR; the intake asks GitHub.
-    s.peer.addComment(REPO, pull, { body: "/thopter fix this too", author: "alice", association: "OWNER" });
-    await s.hub.pollNow();
+    for (const head of ["feature/x", "thopter/evil"]) {
+      await pushFiles(s.peer, head, { [`${head.replace("/", "-")}.txt`]: "x\n" }, "Change", REPO);
+      const body = { owner, repo, head, base: "main", title: `A person's PR from ${head}` };
+      const pull = (await human.request("POST /repos/{owner}/{repo}/pulls", body)).data.number;
+      await s.hub.pollNow();
+      // A conversation comment: the poller cannot tell it is on a PR; the intake asks GitHub.
+      s.peer.addComment(REPO, pull, { body: "/thopter fix this too", author: "alice", association: "OWNER" });
+      await s.hub.pollNow();
+      expect(botReplies(pull)).toEqual([expect.stringContaining(`\`acme:${head}\` is not a thopter's branch`)]);
+    }
     expect(await requests(s.hub)).toEqual([]);
-    expect(botReplies(pull)).toEqual([expect.stringContaining("`acme:feature/x` is not a thopter's branch")]);
   });
 
   it("refuses a stranger's line comment, and takes /thopter stop on the PR as a stop of its branch", async () => {

@@ -76,7 +76,11 @@ export class Intake {
     if (target.onPull) {
       const { repo, issueNumber } = source;
       const holder = (branch: string) => holdingThopter(this.deps.thopters?.() ?? [], repo, branch);
-      const verdict = await checkPullCommand(clients.get(repo), repo, issueNumber, command, holder);
+      const verdict = await orGone(checkPullCommand(clients.get(repo), repo, issueNumber, command, holder));
+      if (verdict === undefined) {
+        log.warn(logCtx, "command ignored: its pull request cannot be read (deleted or not visible to the token)");
+        return "ignored";
+      }
       if ("refused" in verdict) {
         log.info({ ...logCtx, reason: verdict.refused }, "command on a pull request refused");
         await this.reply(key, event, pullRefusedReply(source.author, verdict.refused));
@@ -104,22 +108,12 @@ export class Intake {
     return "queued";
   }
 
-  /**
-   * The issue's title and whether it is a pull request (from the event when it says, else from GitHub); undefined
-   * when GitHub refuses for good (4xx other than rate limits), so one unreadable issue never wedges the poller.
-   * Transient failures (5xx, network, limits after retries) throw and come back next cycle.
-   */
+  /** The issue's title and whether it is a pull request (from the event when it says, else from GitHub). */
   private async target(event: CommandEvent): Promise<{ title: string; onPull: boolean } | undefined> {
     const { repo, issueNumber } = event.source;
     if (event.issueTitle !== undefined && event.onPull !== undefined)
       return { title: event.issueTitle, onPull: event.onPull };
-    try {
-      return await getIssueInfo(this.deps.clients.get(repo), repo, issueNumber);
-    } catch (err) {
-      const status = httpStatus(err) ?? 0;
-      if (status >= 400 && status < 500 && status !== 403 && status !== 429) return undefined;
-      throw err;
-    }
+    return orGone(getIssueInfo(this.deps.clients.get(repo), repo, issueNumber));
   }
 
   private async refuse(key: string, event: CommandEvent, reason: string): Promise<IntakeOutcome> {
@@ -130,5 +124,19 @@ export class Intake {
 
   private async reply(key: string, event: CommandEvent, text: string): Promise<void> {
     await this.deps.replies.send(key, event.source.repo, event.source.issueNumber, text);
+  }
+}
+
+/**
+ * Undefined when GitHub refuses for good (4xx other than rate limits), so one unreadable issue or pull request never
+ * wedges the poller; transient failures (5xx, network, limits after retries) throw and come back next cycle.
+ */
+async function orGone<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    const status = httpStatus(err) ?? 0;
+    if (status >= 400 && status < 500 && status !== 403 && status !== 429) return undefined;
+    throw err;
   }
 }

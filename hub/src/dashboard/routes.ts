@@ -168,7 +168,11 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
       if (!record) return;
       const has = (kind: ViewerKind) => deps.viewers?.(record, kind) !== undefined;
       const viewers = { terminal: has("terminal"), sessionLog: has("sessionLog"), bootLog: has("bootLog") };
-      res.type("html").send(thopterPage({ record, status: status(deps), viewers }, ctx(visitor)));
+      const rounds = registry
+        .list()
+        .filter((t) => t.repo === record.repo && t.branch === record.branch)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      res.type("html").send(thopterPage({ record, status: status(deps), viewers, rounds }, ctx(visitor)));
     }),
   );
 

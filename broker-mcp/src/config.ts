@@ -70,6 +70,7 @@ export const BrokerConfigFile = z.strictObject({
           pullRequests: Rate.default({ max: 5, windowMs: 10 * MINUTE }),
           issueReads: Rate.default({ max: 30, windowMs: 5 * MINUTE }),
           originFetches: Rate.default({ max: 20, windowMs: 5 * MINUTE }),
+          pullReads: Rate.default({ max: 30, windowMs: 5 * MINUTE }),
         })
         .prefault({}),
       gitTimeoutMs: z

@@ -34,12 +34,13 @@ const BUDGETS = {
   comments: {
     title: "Comment",
     unit: "issue comments",
-    shared: ", shared by comment_on_issue and report_status done/blocked/needs_input",
+    shared: ", shared by comment_on_issue, reply_to_review_comment and report_status done/blocked/needs_input",
   },
   pushes: { title: "Push", unit: "pushes", shared: "" },
   pullRequests: { title: "Pull request", unit: "open_pull_request calls", shared: "" },
   issueReads: { title: "Issue read", unit: "get_issue calls", shared: "" },
   originFetches: { title: "Origin fetch", unit: "update_from_origin calls", shared: "" },
+  pullReads: { title: "Pull request read", unit: "get_pull_request and get_checks calls", shared: "" },
 } as const;
 
 export type BudgetName = keyof typeof BUDGETS;

@@ -25,6 +25,7 @@ describe("per-thopter budgets", () => {
     pullRequests: { max: 1, windowMs: 600_000 },
     issueReads: { max: 3, windowMs: 15_000 },
     originFetches: { max: 1, windowMs: 60_000 },
+    pullReads: { max: 3, windowMs: 60_000 },
   };
 
   it("keeps each budget apart and refuses with the limit, the retry time and what to do instead", () => {

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { NAME_PATTERN, type PriceTable, urlHost } from "@thopter/protocol";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
-import { httpUrl, integer, minutes, usd } from "./config-values.js";
+import { BUDGET_ENV, BUDGET_FIX } from "./budget-config.js";
+import { describePath, issueMessage } from "./config-issues.js";
+import { httpUrl, integer, minutes } from "./config-values.js";
 import { APP_FIX, AppConfigProblem, appIdSchema, type GithubAppConfig, loadGithubApp } from "./github-app-config.js";
 import { type GithubIntegration, INTEGRATION_EXAMPLE, integrationJson } from "./github-integration.js";
 import { DOCKER_ENV, DOCKER_FIX } from "./providers/docker/docker-config.js";
@@ -79,11 +81,7 @@ export const EnvSchema = z.object({
   MAX_CONCURRENT_PROVISIONS: integer(1, 1_000, 4),
   IDLE_TIMEOUT_MIN: minutes(60),
   MAX_LIFETIME_MIN: minutes(720),
-  /** Per thopter; unset: no budget. The model proxy refuses model calls once the thopter's cost reaches it. */
-  MAX_COST_USD: usd.optional(),
-  /** Across the swarm per UTC day; unset: no cap. */
-  MAX_DAILY_COST_USD: usd.optional(),
-  BUDGET_GRACE_MIN: minutes(5),
+  ...BUDGET_ENV,
   PROMPTS_DIR: z.string().default("prompts"),
   THOPTER_ENV_FILE: z.string().default(".env.thopters"),
   LOCAL_THOPTER_ROOT: z.string().default(".thopter/machines"),
@@ -146,9 +144,7 @@ export const FIX: Record<Variable, string> = {
   MAX_CONCURRENT_PROVISIONS: "set it to a whole number from 1 to 1000 (default 4)",
   IDLE_TIMEOUT_MIN: "set it to a number of minutes greater than 0 (default 60)",
   MAX_LIFETIME_MIN: "set it to a number of minutes greater than 0 (default 720)",
-  MAX_COST_USD: "set it to a number of US dollars greater than 0, e.g. 5, or leave it unset for no budget",
-  MAX_DAILY_COST_USD: "set it to a number of US dollars greater than 0, e.g. 50, or leave it unset for no daily cap",
-  BUDGET_GRACE_MIN: "set it to a number of minutes greater than 0 (default 5)",
+  ...BUDGET_FIX,
   PROMPTS_DIR: "set it to the folder of prompt templates (default prompts)",
   THOPTER_ENV_FILE: "set it to a file of KEY=value lines (default .env.thopters)",
   LOCAL_THOPTER_ROOT: "set it to a folder for local thopters (default .thopter/machines)",
@@ -178,35 +174,11 @@ export type HubConfig = Omit<z.infer<typeof EnvSchema>, "GITHUB_INTEGRATION_JSON
   prices: PriceTable;
 };
 
-/** `path` inside a variable's JSON value, e.g. `repositories["acme/w"].coderToken`. */
-function describePath(path: PropertyKey[]): string {
-  return path
-    .map((p, i) =>
-      typeof p === "number"
-        ? `[${p}]`
-        : /^[A-Za-z_$][\w$]*$/.test(String(p))
-          ? `${i ? "." : ""}${String(p)}`
-          : `[${JSON.stringify(String(p))}]`,
-    )
-    .join("");
-}
-
 function issueError(issue: z.core.$ZodIssue): ConfigError {
   const [variable, ...inner] = issue.path as [Variable, ...PropertyKey[]];
   const where = inner.length > 0 ? `${describePath(inner)} ` : "";
   const line = `${variable}: ${where}${issue.message}; ${FIX[variable]}`;
   return new ConfigError(variable, line.replace(/\s*[\r\n]+\s*/g, " "));
-}
-
-/** Messages for zod's own issues, phrased for someone editing an environment file. */
-function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code === "invalid_type" && issue.input === undefined) return "is missing";
-  if (issue.code === "invalid_type")
-    return `must be ${issue.expected === "object" ? "an object" : `a ${issue.expected}`}`;
-  if (issue.code === "invalid_key") return issue.issues[0]?.message;
-  if (issue.code === "unrecognized_keys")
-    return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
-  return undefined;
 }
 
 /** The App from its variables; a repository without tokens needs it. */

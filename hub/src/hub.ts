@@ -34,7 +34,7 @@ import { openStore } from "./store/index.js";
 import type { Store } from "./store/store.js";
 import { WatchedStore } from "./store/watched.js";
 import { PollLoop } from "./watcher/poll-loop.js";
-import { RepoPoller } from "./watcher/poller.js";
+import { repoPollers } from "./watcher/pollers.js";
 import { webhookRouter } from "./watcher/webhook.js";
 
 /** What tests (or an embedding process) may supply instead of the defaults built from the config. */
@@ -153,20 +153,15 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
         });
   if (thopters) registerThopterGauge(metrics.registry, thopters.registry, config.prices);
   const intake = new Intake({
-    queue,
-    replies,
-    acknowledger,
-    clients,
-    log,
+    ...{ queue, replies, acknowledger, clients, log },
     authorizedUsers: integration.authorizedUsers,
+    thopters: () => thopters?.registry.list() ?? [],
     maxCommandAgeMs: config.STORE_RETENTION_DAYS * 86_400_000,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });
   // The scheduler hears of a stored request from the queue's events.
   const handle = (event: Parameters<Intake["handle"]>[0]) => intake.handle(event);
-  const pollers = repos.map(
-    (repo) => new RepoPoller({ repo, client: clients.poll(repo), store, handle, metrics, log }),
-  );
+  const pollers = repoPollers(repos, { clients, registry: thopters?.registry, store, handle, metrics, log });
   const pollLoop = new PollLoop({
     repos,
     pollers,

@@ -56,6 +56,18 @@ describe("notice text", () => {
     expect(text).toContain("&lt;!-- thopter:reply:x -->");
   });
 
+  it("on a follow-up (its issue is the PR of an older branch), links the issue the branch was made for", () => {
+    const event = { kind: "report" as const, state: "done" as const, summary: "Addressed the review.", at: created };
+    const followUp = renderNotice(
+      { ...record, issueNumber: 12, branch: "thopter/7--t0" },
+      event,
+      links,
+      DEFAULT_PRICES,
+    );
+    expect(followUp).toContain("- Follow-up on this pull request for issue #7");
+    expect(renderNotice(record, event, links, DEFAULT_PRICES)).not.toContain("Follow-up");
+  });
+
   it("says what failed and what to try", () => {
     const text = renderNotice(
       record,

@@ -70,6 +70,8 @@ describe("webhookRouter with GitHub's own payloads", () => {
       {
         body: "/thopter -p plan",
         issueTitle: payload.issue.title,
+        // The payload says whether the issue is a pull request (this one is not).
+        onPull: false,
         source: {
           repo: "Codertocat/Hello-World",
           issueNumber: 1,

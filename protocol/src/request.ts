@@ -14,11 +14,22 @@ export const AuthorAssociation = z.enum([
 ]);
 export type AuthorAssociation = z.infer<typeof AuthorAssociation>;
 
+/**
+ * What a command was written in, besides an issue body or a conversation comment (on an issue or a pull request):
+ * a line comment of a pull request's review, or a review's body. Their ids are separate id spaces on GitHub.
+ */
+export const SourceKind = z.enum(["review-comment", "review"]);
+export type SourceKind = z.infer<typeof SourceKind>;
+
 /** Where a command was written: a comment, or the issue body itself (commentId null). */
 export const CommandSource = z.object({
   repo: RepoFullName,
+  /** The issue's or pull request's number. */
   issueNumber: z.number().int().positive(),
+  /** The comment's id (the review's for a review body). */
   commentId: z.number().int().positive().nullable(),
+  /** Absent for an issue body or conversation comment. */
+  kind: SourceKind.optional(),
   author: z.string(),
   authorAssociation: AuthorAssociation,
   url: z.string(),
@@ -28,7 +39,8 @@ export const CommandSource = z.object({
 export type CommandSource = z.infer<typeof CommandSource>;
 
 /** Stable identity of a command's text: one comment (or issue body) makes at most one request. */
-export function sourceKey(s: Pick<CommandSource, "repo" | "issueNumber" | "commentId">): string {
+export function sourceKey(s: Pick<CommandSource, "repo" | "issueNumber" | "commentId" | "kind">): string {
+  if (s.kind) return `${s.repo}#${s.issueNumber}/${s.kind === "review" ? "r" : "rc"}${s.commentId}`;
   return s.commentId === null ? `${s.repo}#${s.issueNumber}/body` : `${s.repo}#${s.issueNumber}/c${s.commentId}`;
 }
 
@@ -44,6 +56,16 @@ export function commandOrder(a: CommandSource, b: CommandSource): number {
 export const RequestState = z.enum(["queued", "provisioning", "provisioned", "failed", "cancelled"]);
 export type RequestState = z.infer<typeof RequestState>;
 
+/**
+ * A command on a thopter's pull request: the new thopter works on that PR's branch (checked out at its tip) instead
+ * of a branch of its own.
+ */
+export const FollowUp = z.object({
+  pullNumber: z.number().int().positive(),
+  branch: z.string().regex(/^thopter\//),
+});
+export type FollowUp = z.infer<typeof FollowUp>;
+
 /** An accepted command, stored before anything else happens so a restart loses nothing. */
 export const ThopterRequest = z.object({
   id: z.string(),
@@ -58,5 +80,6 @@ export const ThopterRequest = z.object({
   createdAt: IsoTime,
   updatedAt: IsoTime,
   thopterIds: z.array(z.string()).default([]),
+  followUp: FollowUp.optional(),
 });
 export type ThopterRequest = z.infer<typeof ThopterRequest>;

@@ -89,3 +89,8 @@ export type ThopterRecord = z.infer<typeof ThopterRecord>;
 export function workBranch(issueNumber: number, thopterId: string): string {
   return `thopter/${issueNumber}--${thopterId}`;
 }
+
+/** Whether a branch name is one `workBranch` makes (a thopter's branch, not just any `thopter/…` name). */
+export function isWorkBranch(branch: string): boolean {
+  return /^thopter\/[1-9]\d*--[A-Za-z0-9][A-Za-z0-9-]*$/.test(branch);
+}

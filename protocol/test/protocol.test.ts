@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Command, canTransition, NAME_PATTERN, sourceKey, urlHost, workBranch } from "../src/index.js";
+import { Command, canTransition, isWorkBranch, NAME_PATTERN, sourceKey, urlHost, workBranch } from "../src/index.js";
 
 describe("protocol", () => {
   it("refuses names that could walk a path", () => {
@@ -39,5 +39,11 @@ describe("protocol", () => {
     expect(workBranch(42, "ab12")).toBe("thopter/42--ab12");
     expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: null })).toBe("o/r#3/body");
     expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: 9 })).toBe("o/r#3/c9");
+    expect(isWorkBranch(workBranch(7, "5e057531-1"))).toBe(true);
+    for (const other of ["thopter/evil", "thopter/7--", "thopter/0--a", "thopter/7--a/../main", "feature/7--a"])
+      expect(isWorkBranch(other), other).toBe(false);
+    // Line comments and reviews have id spaces of their own: the same number never collides with a comment's.
+    expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: 9, kind: "review-comment" })).toBe("o/r#3/rc9");
+    expect(sourceKey({ repo: "o/r", issueNumber: 3, commentId: 9, kind: "review" })).toBe("o/r#3/r9");
   });
 });

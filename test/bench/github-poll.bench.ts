@@ -3,17 +3,23 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Octokit } from "@octokit/core";
 import { loadConfig } from "@thopter/hub/config";
 import { startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
 import { assertNoProcessesMentioning } from "../helpers/leftovers.js";
+import { HUMAN_TOKEN, pushFiles } from "../integration/github-peer/harness.js";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO } from "../integration/hub/harness.js";
 import { type GithubPeer, startGithubPeer } from "../peers/github/index.js";
 import type { Bench, BenchRow } from "./bench.js";
 
 const SIZES = [1, 100, 1000];
 /** Listing requests the watcher makes; anything else in a cycle is the hub acting on a command (title, 👀). */
-const WATCHER_ROUTES = ["GET /repos/{owner}/{repo}/issues/comments", "GET /repos/{owner}/{repo}/issues"];
+const WATCHER_ROUTES = [
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/issues",
+];
 /** The first version re-fetched each updated issue about three times: its window spans about three cycles. */
 const FIRST_VERSION_WINDOW_CYCLES = 3;
 const POLL_INTERVAL_MS = 5000;
@@ -35,6 +41,16 @@ function firstVersionCost(peer: GithubPeer, at: number): number {
     if (issue.state === "open" && Date.parse(String(issue.updated_at)) >= since) updated++;
   }
   return 1 + 2 * updated;
+}
+
+/** A thopter's draft PR (a branch pushed, the PR opened with the coder token); its number. */
+async function thopterPull(peer: GithubPeer): Promise<number> {
+  peer.addUser("acme", { token: HUMAN_TOKEN });
+  await pushFiles(peer, "thopter/1--bench", { "fix.txt": "fixed\n" }, "Fix", REPO);
+  const [owner, repo] = REPO.split("/") as [string, string];
+  const coder = new Octokit({ baseUrl: peer.url, auth: CODER_TOKEN });
+  const body = { owner, repo, head: "thopter/1--bench", base: "main", title: "Fix", draft: true };
+  return (await coder.request("POST /repos/{owner}/{repo}/pulls", body)).data.number;
 }
 
 async function measure(openIssues: number): Promise<BenchRow[]> {
@@ -64,7 +80,18 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
     const next = await cycle();
     peer.createIssue(REPO, { title: "New", body: "/thopter -p plan", author: "alice", association: "OWNER" });
     const body = await cycle();
-    if ((await hub.queue.list()).length !== 2) throw new Error("the two commands did not become exactly two requests");
+    // A thopter's PR with a /thopter line comment: the line-comment window sees it, then goes back to 304s.
+    const pull = await thopterPull(peer);
+    // A later issue, so the PR is not the newest (the newest-issue probe would see its line comment too).
+    peer.createIssue(REPO, { title: "Later", body: "unrelated", author: "alice", association: "OWNER" });
+    await hub.pollNow();
+    const owner = { author: "alice", association: "OWNER" as const };
+    await peer.reviews.addComment(REPO, pull, { body: "/thopter", ...owner, path: "fix.txt", line: 1 });
+    const line = await cycle();
+    await hub.pollNow(); // the 👀 changes the line-comment listing
+    const idleWithPulls = await cycle();
+    if ((await hub.queue.list()).length !== 3)
+      throw new Error("the three commands did not become exactly three requests");
     peer.assertClean();
     const onNewest = openIssues === 1;
     return [
@@ -92,6 +119,22 @@ async function measure(openIssues: number): Promise<BenchRow[]> {
         unit: "req",
         target: "1 per repo",
         ok: body.watcher === 1,
+      },
+      {
+        area,
+        metric: "cycle with a new /thopter line comment on a PR (watcher)",
+        value: line.watcher,
+        unit: "req",
+        target: "1 per repo",
+        ok: line.watcher === 1,
+      },
+      {
+        area,
+        metric: "idle cycle with PR review comments watched",
+        value: idleWithPulls.watcher + idleWithPulls.acting,
+        unit: "req",
+        target: "0",
+        ok: idleWithPulls.watcher + idleWithPulls.acting === 0,
       },
       {
         area,

@@ -25,3 +25,7 @@ export function extraLinesReply(author: string, ignored: number): string {
   const lines = ignored === 1 ? "the other `/thopter` line was" : `the other ${ignored} \`/thopter\` lines were`;
   return `@${author}, one command per comment: I acted on the first \`/thopter\` line only; ${lines} ignored. Write each command in its own comment.`;
 }
+
+export function pullRefusedReply(author: string, reason: string): string {
+  return `@${author}, I did not act on this command: ${reason}`;
+}

@@ -110,6 +110,18 @@ export interface ThopterView {
   viewers: { terminal: boolean; sessionLog: boolean; bootLog: boolean };
   /** The hub's copy of its logs (`path`, ending in `/`), shown when the thopter's own servers are gone. */
   archived?: { path: string; notice: string };
+  /** Every thopter that worked on this branch (follow-ups on its PR), oldest first: the PR's rounds. */
+  rounds?: readonly Readonly<ThopterRecord>[];
+}
+
+function roundsList(view: ThopterView): Html | string {
+  const rounds = view.rounds ?? [];
+  if (rounds.length < 2) return "";
+  const item = (t: Readonly<ThopterRecord>, i: number) =>
+    t.id === view.record.id
+      ? html`<li><b>round ${i + 1}: ${t.id}</b> (this one, ${t.state})</li>`
+      : html`<li>round ${i + 1}: <a href="/thopters/${encodeURIComponent(t.id)}">${t.id}</a> (${t.state}, #${t.issueNumber})</li>`;
+  return html`<dt>rounds</dt><dd><ol id="rounds">${rounds.map(item)}</ol></dd>`;
 }
 
 export function thopterPage(view: ThopterView, ctx: ViewContext): string {
@@ -142,7 +154,7 @@ export function thopterPage(view: ThopterView, ctx: ViewContext): string {
 <table id="thopters"><thead>${ROW_HEADINGS}</thead><tbody>${thopterRow(r, ctx)}</tbody></table>
 <dl><dt>branch</dt><dd><code>${r.branch}</code></dd><dt>created</dt><dd>${timeTag(r.createdAt, ctx.now)}</dd>
 <dt>machine</dt><dd>${r.machine ? `${r.machine.provider} ${r.machine.id}` : "none"}</dd>
-${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
+${roundsList(view)}${r.summary ? html`<dt>summary</dt><dd class="summary">${r.summary}</dd>` : ""}</dl>
 <section><h2>Usage</h2><div id="usage">${usageSection(r, ctx)}</div></section>
 <section><h2>Terminal</h2>${frame(view.viewers.terminal, "terminal", "terminal")}</section>
 <section><h2>Session log</h2>${sessionLog}</section>

@@ -194,7 +194,12 @@ export function dashboardRouter(deps: DashboardRouteDeps): Router {
       const viewers = { terminal: has("terminal"), sessionLog: has("sessionLog"), bootLog: has("bootLog") };
       const info = await deps.archive?.info(record.id);
       const archived = info && { path: archivePath(record.id), notice: archiveNotice(record.id, info) };
-      res.type("html").send(thopterPage({ record, status: status(deps), viewers, archived }, ctx(visitor)));
+      const rounds = registry
+        .list()
+        .filter((t) => t.repo === record.repo && t.branch === record.branch)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const view = { record, status: status(deps), viewers, archived, rounds };
+      res.type("html").send(thopterPage(view, ctx(visitor)));
     }),
   );
 

@@ -1,4 +1,4 @@
-import type { RepoFullName } from "@thopter/protocol";
+import type { CommandSource, RepoFullName } from "@thopter/protocol";
 import type { GitHubClient } from "./octokit.js";
 
 /** The GitHub calls the hub makes about issues, beside the poller's conditional listings. */
@@ -8,33 +8,50 @@ export function splitRepo(repo: RepoFullName): { owner: string; repo: string } {
   return { owner, repo: name };
 }
 
-export async function getIssueTitle(client: GitHubClient, repo: RepoFullName, issueNumber: number): Promise<string> {
+/** An issue's title, and whether it is a pull request (they share numbers and the issues API). */
+export async function getIssueInfo(
+  client: GitHubClient,
+  repo: RepoFullName,
+  issueNumber: number,
+): Promise<{ title: string; onPull: boolean }> {
   const { data } = await client.request("GET /repos/{owner}/{repo}/issues/{issue_number}", {
     ...splitRepo(repo),
     issue_number: issueNumber,
   });
-  return data.title;
+  return { title: data.title, onPull: data.pull_request !== undefined && data.pull_request !== null };
 }
 
-/** 👀 on a comment, or on the issue itself when the command was in its body. Idempotent on GitHub (200 if present). */
-export async function addEyes(
+/**
+ * A reaction on a command: on its comment (conversation or line comment), or on the issue or pull request itself when
+ * the command was in its body or in a review's body (GitHub's REST API has no reactions on reviews).
+ * Idempotent on GitHub (200 if present).
+ */
+export async function react(
   client: GitHubClient,
-  target: { repo: RepoFullName; issueNumber: number; commentId: number | null },
+  target: Pick<CommandSource, "repo" | "issueNumber" | "commentId" | "kind">,
+  content: "eyes" | "rocket",
 ): Promise<void> {
   const { owner, repo } = splitRepo(target.repo);
-  if (target.commentId === null) {
+  if (target.commentId === null || target.kind === "review") {
     await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions", {
       owner,
       repo,
       issue_number: target.issueNumber,
-      content: "eyes",
+      content,
+    });
+  } else if (target.kind === "review-comment") {
+    await client.request("POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions", {
+      owner,
+      repo,
+      comment_id: target.commentId,
+      content,
     });
   } else {
     await client.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
       owner,
       repo,
       comment_id: target.commentId,
-      content: "eyes",
+      content,
     });
   }
 }

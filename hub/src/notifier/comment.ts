@@ -89,6 +89,17 @@ export function renderNotice(
   }
   const usage = usageView(record.usage, prices);
   if (usage) lines.push(`- Usage so far: ${usageLine(usage)}`);
+  const issue = followedUpIssue(record);
+  if (issue !== undefined) lines.push(`- Follow-up on this pull request for issue #${issue}`);
   lines.push(`- Session log: ${page}/log · Terminal: ${page}/terminal · Dashboard: ${page}`);
   return lines.join("\n");
+}
+
+/**
+ * The issue a follow-up thopter's branch was first made for, when the thopter works for a pull request (its record's
+ * issue is then the PR): branch names are `thopter/<issue>--<id>` (`workBranch`).
+ */
+function followedUpIssue(record: Readonly<ThopterRecord>): number | undefined {
+  const issue = Number(/^thopter\/(\d+)--/.exec(record.branch)?.[1]);
+  return Number.isInteger(issue) && issue !== record.issueNumber ? issue : undefined;
 }

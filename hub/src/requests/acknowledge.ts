@@ -1,7 +1,7 @@
 import type { ThopterRequest } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
-import { addEyes } from "../github/issues.js";
+import { react } from "../github/issues.js";
 import { isGone } from "../github/octokit.js";
 import type { RequestQueue } from "./queue.js";
 
@@ -69,7 +69,7 @@ export class Acknowledger {
   /** True when the 👀 is on the command (or the command is gone); false when GitHub failed. */
   private async postEyes(request: ThopterRequest): Promise<boolean> {
     try {
-      await addEyes(this.clients.get(request.source.repo), request.source);
+      await react(this.clients.get(request.source.repo), request.source, "eyes");
       return true;
     } catch (err) {
       const ctx = { request: request.id, key: request.key };

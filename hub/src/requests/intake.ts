@@ -1,14 +1,15 @@
-import { httpStatus, sourceKey } from "@thopter/protocol";
+import { type FollowUp, httpStatus, sourceKey, type ThopterRecord } from "@thopter/protocol";
 import type { Logger } from "pino";
 import { isAuthorized, isOwnComment } from "../commands/authorize.js";
 import { type Catalog, unknownName } from "../commands/catalog.js";
-import { extraLinesReply, invalidCommandReply, unauthorizedReply } from "../commands/messages.js";
+import { extraLinesReply, invalidCommandReply, pullRefusedReply, unauthorizedReply } from "../commands/messages.js";
 import { parseCommand } from "../commands/parse.js";
 import type { GitHubClients } from "../github/clients.js";
-import { getIssueTitle } from "../github/issues.js";
+import { getIssueInfo } from "../github/issues.js";
 import type { CommandEvent } from "../watcher/event.js";
 import type { Acknowledger } from "./acknowledge.js";
 import type { DurableComments } from "./durable-comments.js";
+import { checkPullCommand, holdingThopter } from "./pull-commands.js";
 import { type RequestQueue, requestId } from "./queue.js";
 
 export interface IntakeDeps {
@@ -18,6 +19,8 @@ export interface IntakeDeps {
   clients: GitHubClients;
   catalog: () => Promise<Catalog>;
   authorizedUsers?: readonly string[];
+  /** The hub's thopters (a command on a PR must not start a second writer on its branch). */
+  thopters?: () => readonly Readonly<ThopterRecord>[];
   /** STORE_RETENTION_DAYS in ms: an older command is ignored, as retention may have removed its request already. */
   maxCommandAgeMs?: number;
   log: Logger;
@@ -56,7 +59,7 @@ export class Intake {
       return "refused";
     }
     if (parsed.kind === "refused") return this.refuse(key, event, parsed.reason);
-    const { command } = parsed;
+    let { command } = parsed;
     if (command.kind === "start") {
       const reason = unknownName(command, await this.deps.catalog());
       if (reason !== undefined) return this.refuse(key, event, reason);
@@ -64,15 +67,39 @@ export class Intake {
 
     // Seen before (webhook then poll, or a replay): stop before spending a GitHub call on the title.
     if (await this.deps.queue.get(requestId(key))) return "duplicate";
-    const title = event.issueTitle ?? (await this.issueTitle(source.repo, source.issueNumber));
-    if (title === undefined) {
+    const target = await this.target(event);
+    if (target === undefined) {
       log.warn(logCtx, "command ignored: its issue cannot be read (deleted, transferred or not visible to the token)");
       return "ignored";
     }
+    let followUp: FollowUp | undefined;
+    if (target.onPull) {
+      const { repo, issueNumber } = source;
+      const holder = (branch: string) => holdingThopter(this.deps.thopters?.() ?? [], repo, branch);
+      const verdict = await orGone(checkPullCommand(clients.get(repo), repo, issueNumber, command, holder));
+      if (verdict === undefined) {
+        log.warn(logCtx, "command ignored: its pull request cannot be read (deleted or not visible to the token)");
+        return "ignored";
+      }
+      if ("refused" in verdict) {
+        log.info({ ...logCtx, reason: verdict.refused }, "command on a pull request refused");
+        await this.reply(key, event, pullRefusedReply(source.author, verdict.refused));
+        return "refused";
+      }
+      followUp = verdict.followUp;
+      // A PR command without -p reads the review prompt, when the hub has one.
+      if (
+        command.kind === "start" &&
+        command.prompt === "default" &&
+        (await this.deps.catalog()).prompts.includes("review")
+      )
+        command = { ...command, prompt: "review" };
+    }
+    const title = target.title;
     // The reply this command earns is stored before the request, so no crash in between can lose it.
     const extra = parsed.ignoredLines > 0 ? extraLinesReply(source.author, parsed.ignoredLines) : undefined;
     if (extra) await this.deps.replies.prepare(key, source.repo, source.issueNumber, extra);
-    const { request, created } = await this.deps.queue.create(source, title, command);
+    const { request, created } = await this.deps.queue.create(source, title, command, followUp);
     if (!created) return "duplicate";
     log.info({ ...logCtx, request: request.id, command: command.kind }, "request queued");
     // A 👀 or reply that fails stays pending with its sender, which the poll loop's recovery retries.
@@ -81,18 +108,12 @@ export class Intake {
     return "queued";
   }
 
-  /**
-   * The issue's title; undefined when GitHub refuses for good (4xx other than rate limits), so one unreadable issue
-   * never wedges the poller. Transient failures (5xx, network, limits after retries) throw and come back next cycle.
-   */
-  private async issueTitle(repo: string, issueNumber: number): Promise<string | undefined> {
-    try {
-      return await getIssueTitle(this.deps.clients.get(repo), repo, issueNumber);
-    } catch (err) {
-      const status = httpStatus(err) ?? 0;
-      if (status >= 400 && status < 500 && status !== 403 && status !== 429) return undefined;
-      throw err;
-    }
+  /** The issue's title and whether it is a pull request (from the event when it says, else from GitHub). */
+  private async target(event: CommandEvent): Promise<{ title: string; onPull: boolean } | undefined> {
+    const { repo, issueNumber } = event.source;
+    if (event.issueTitle !== undefined && event.onPull !== undefined)
+      return { title: event.issueTitle, onPull: event.onPull };
+    return orGone(getIssueInfo(this.deps.clients.get(repo), repo, issueNumber));
   }
 
   private async refuse(key: string, event: CommandEvent, reason: string): Promise<IntakeOutcome> {
@@ -103,5 +124,19 @@ export class Intake {
 
   private async reply(key: string, event: CommandEvent, text: string): Promise<void> {
     await this.deps.replies.send(key, event.source.repo, event.source.issueNumber, text);
+  }
+}
+
+/**
+ * Undefined when GitHub refuses for good (4xx other than rate limits), so one unreadable issue or pull request never
+ * wedges the poller; transient failures (5xx, network, limits after retries) throw and come back next cycle.
+ */
+async function orGone<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    const status = httpStatus(err) ?? 0;
+    if (status >= 400 && status < 500 && status !== 403 && status !== 429) return undefined;
+    throw err;
   }
 }

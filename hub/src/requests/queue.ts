@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { type Command, type CommandSource, sourceKey, ThopterRequest } from "@thopter/protocol";
+import { type Command, type CommandSource, type FollowUp, sourceKey, ThopterRequest } from "@thopter/protocol";
 import type { Store } from "../store/store.js";
 import { StoreLostDataError } from "../store/watched.js";
 import { RequestIndex } from "./request-index.js";
@@ -47,6 +47,7 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
     source: CommandSource,
     issueTitle: string,
     command: Command,
+    followUp?: FollowUp,
   ): Promise<{ request: ThopterRequest; created: boolean }> {
     const key = sourceKey(source);
     const at = this.now().toISOString();
@@ -61,6 +62,7 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
       createdAt: at,
       updatedAt: at,
       thopterIds: [],
+      ...(followUp ? { followUp } : {}),
     });
     if (await this.store.putIfAbsent(PREFIX + request.id, request)) {
       this.remember(request);

@@ -54,7 +54,8 @@ export class Provisioner {
             repo,
             issueNumber,
             issueTitle: request.issueTitle,
-            branch: workBranch(issueNumber, id),
+            // A follow-up on a thopter's PR continues that PR's branch; the clone resumes from its tip.
+            branch: request.followUp?.branch ?? workBranch(issueNumber, id),
             gc: command?.gc ?? "default",
             prompt: command?.prompt ?? "default",
             state: "requested",

@@ -1,7 +1,7 @@
 import type { ThopterRequest } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
-import { splitRepo } from "../github/issues.js";
+import { react } from "../github/issues.js";
 import type { DurableComments } from "../requests/durable-comments.js";
 
 /** What the scheduler tells the issue. Both are best effort: a GitHub outage never fails a provision. */
@@ -19,22 +19,8 @@ export function githubProvisioningNotices(
 ): ProvisioningNotices {
   return {
     async provisioned(request) {
-      const { repo, issueNumber, commentId } = request.source;
       try {
-        const client = clients.get(repo);
-        if (commentId === null) {
-          await client.request("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions", {
-            ...splitRepo(repo),
-            issue_number: issueNumber,
-            content: "rocket",
-          });
-        } else {
-          await client.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
-            ...splitRepo(repo),
-            comment_id: commentId,
-            content: "rocket",
-          });
-        }
+        await react(clients.get(request.source.repo), request.source, "rocket");
       } catch (err) {
         log.warn({ request: request.id, err }, "could not post 🚀 on the command");
       }

@@ -250,7 +250,9 @@ export class Scheduler {
     const { registry, stopper, queue, log } = this.options;
     const { repo, issueNumber, author } = stop.source;
     // Thopters being provisioned right now are stopped once their provision ends (their request is cancelled).
-    const issue = registry.forIssue(repo, issueNumber).filter((r) => !this.inFlight.has(r.id));
+    const onBranch = stop.followUp ? registry.list().filter((r) => r.branch === stop.followUp?.branch) : [];
+    const candidates = new Set([...registry.forIssue(repo, issueNumber), ...onBranch]);
+    const issue = [...candidates].filter((r) => !this.inFlight.has(r.id));
     const targets = stopTargets(stop, requestOf, issue);
     this.settle(stop.id, async () => {
       const results = await Promise.allSettled(targets.map((r) => stopper.stop(r.id, stopReason(author))));

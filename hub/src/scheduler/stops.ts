@@ -15,7 +15,8 @@ export function laterStop(start: ThopterRequest, requests: readonly ThopterReque
 
 /**
  * The thopters a stop affects: its issue's, requested by a command written before the stop (an adopted machine,
- * with no request, predates it too). Thopters of later commands are not touched.
+ * with no request, predates it too), and for a stop on a thopter's PR, every thopter on that PR's branch.
+ * Thopters of later commands are not touched.
  */
 export function stopTargets(
   stop: ThopterRequest,
@@ -24,6 +25,7 @@ export function stopTargets(
 ): Readonly<ThopterRecord>[] {
   return records.filter((record) => {
     const request = requestOf(record.requestId);
+    if (stop.followUp && record.branch === stop.followUp.branch && record.repo === stop.source.repo) return true;
     return request === undefined || (sameIssue(request, stop) && commandOrder(request.source, stop.source) < 0);
   });
 }

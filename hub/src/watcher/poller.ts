@@ -4,21 +4,30 @@ import { splitRepo } from "../github/issues.js";
 import { type GitHubClient, isGone, isNotModified } from "../github/octokit.js";
 import type { HubMetrics } from "../metrics.js";
 import type { Store } from "../store/store.js";
-import { type CommandEvent, commentEvent, type GitHubComment, type GitHubIssue, issueBodyEvent } from "./event.js";
-
-/** GitHub's largest page: a window holding fewer comments than this is fetched in one request. */
-export const PAGE_SIZE = 100;
+import { type CommentWindow, pollWindow } from "./comment-window.js";
+import {
+  type CommandEvent,
+  commentEvent,
+  type GitHubComment,
+  type GitHubIssue,
+  type GitHubReviewComment,
+  issueBodyEvent,
+  reviewCommentEvent,
+} from "./event.js";
+import { pollReviews, type ReviewWatch } from "./review-poll.js";
 
 /**
- * What the poller remembers per repository (store key `cursor/<owner>/<repo>`).
- * Comments: a window `since` → now, fetched with one conditional request. The window only moves forward once it holds
- * a full page, so most cycles re-ask the same URL and an idle cycle is a 304; `seen` (`id@updated_at`) dedupes the
- * window's comments. Issues: the newest issue number seen, and the ETag of the "newest issue" probe; until the first
- * probe succeeds, `watchingSince` (the hub's first start) tells which issues are new.
+ * What the poller remembers per repository (store key `cursor/<owner>/<repo>`): a conditional window over
+ * conversation comments and one over pull-request line comments (comment-window.ts); for issues, the newest issue
+ * number seen and the ETag of the "newest issue" probe (until the first probe succeeds, `watchingSince`, the hub's
+ * first start, tells which issues are new); and per watched pull request, its reviews' ETag (review-poll.ts).
+ * `reviewComments` and `reviews` are optional: state saved by an older hub has neither.
  */
 export interface PollState {
-  comments: { since: string; etag?: string; seen: string[] };
+  comments: CommentWindow;
+  reviewComments?: CommentWindow;
   issues: { lastNumber?: number; etag?: string; watchingSince: string };
+  reviews?: Record<string, ReviewWatch>;
 }
 
 /** A repo-wide listing's comment: which issue it belongs to is only in `issue_url`. */
@@ -29,14 +38,17 @@ export interface PollerDeps {
   client: GitHubClient;
   store: Store;
   handle: (event: CommandEvent) => Promise<unknown>;
+  /** Pull requests whose reviews are polled (those of live thopters); none when absent. */
+  watchedPulls?: () => Promise<readonly number[]>;
   metrics: HubMetrics;
   log: Logger;
   now?: () => Date;
 }
 
 /**
- * One repository's poll cycle: a conditional request for comments updated in the window and a conditional probe for
- * the newest issue (new issue bodies). New comments and new issues go to `handle` in order; edits never do. When
+ * One repository's poll cycle: conditional requests for conversation and line comments updated in their windows, a
+ * conditional probe for the newest issue (new issue bodies), and the reviews of watched pull requests. New comments,
+ * issues and reviews go to `handle` in order; edits never do. When
  * `handle` or GitHub fails, the state saved so far is kept and the rest comes back next cycle: nothing is lost.
  */
 export class RepoPoller {
@@ -61,7 +73,9 @@ export class RepoPoller {
     const state = await this.load();
     try {
       await this.pollComments(state);
+      await this.pollReviewComments(state);
       await this.pollIssues(state);
+      await this.pollReviews(state);
     } finally {
       await this.deps.store.put(this.key, state);
     }
@@ -71,8 +85,12 @@ export class RepoPoller {
     const saved = await this.deps.store.get<PollState>(this.key);
     if (saved) return saved;
     // First start: only comments and issues from now on count.
-    const now = toGitHubTime(this.deps.now?.() ?? new Date());
-    return { comments: { since: now, seen: [] }, issues: { watchingSince: now } };
+    const now = this.nowIso();
+    return {
+      comments: { since: now, seen: [] },
+      reviewComments: { since: now, seen: [] },
+      issues: { watchingSince: now },
+    };
   }
 
   private count(endpoint: string, notModified: boolean): void {
@@ -81,57 +99,53 @@ export class RepoPoller {
   }
 
   private async pollComments(state: PollState): Promise<void> {
-    const window = state.comments;
-    const params = {
-      ...splitRepo(this.deps.repo),
-      since: window.since,
-      sort: "updated" as const,
-      direction: "asc" as const,
-      per_page: PAGE_SIZE,
-      // Only the first page is conditional in effect: later pages have other URLs and never match this ETag.
-      headers: window.etag ? { "if-none-match": window.etag } : {},
-    };
-    const pages = this.deps.client.paginate.iterator("GET /repos/{owner}/{repo}/issues/comments", params);
-    const seen = new Set(window.seen);
-    const inWindow: PolledComment[] = [];
-    let etag: string | undefined;
-    try {
-      for await (const page of pages) {
-        etag ??= page.headers.etag;
-        for (const comment of page.data as PolledComment[]) {
-          const id = `${comment.id}@${comment.updated_at}`;
-          if (!seen.has(id)) {
-            // Edited comments (updated_at moved) are skipped: only a comment as first written can be a command.
-            const issueNumber = Number(comment.issue_url.split("/").at(-1));
-            const isNew = comment.created_at === comment.updated_at && Number.isInteger(issueNumber);
-            const event = isNew ? commentEvent(this.deps.repo, "poll", issueNumber, comment) : undefined;
-            if (event) await this.deps.handle(event);
-            seen.add(id);
-            window.seen = [...seen];
-          }
-          inWindow.push(comment);
-        }
-      }
-    } catch (err) {
-      if (isNotModified(err)) {
-        this.count("comments", true);
-        return;
-      }
-      this.count("comments", false);
-      throw err;
-    }
-    this.count("comments", false);
-    const last = inWindow.at(-1);
-    if (inWindow.length >= PAGE_SIZE && last) {
-      // A full page: move the window up to the newest comment, keeping the ones at that second (since is inclusive).
-      state.comments = {
-        since: last.updated_at,
-        seen: inWindow.filter((c) => c.updated_at === last.updated_at).map((c) => `${c.id}@${c.updated_at}`),
-      };
-    } else {
-      // Keep only ids still in the window, so deleted comments drop out; the ETag makes the next idle cycle a 304.
-      state.comments = { since: window.since, etag, seen: inWindow.map((c) => `${c.id}@${c.updated_at}`) };
-    }
+    await pollWindow<PolledComment>(
+      {
+        ...this.windowPoll("comments"),
+        route: "GET /repos/{owner}/{repo}/issues/comments",
+        toEvent: (c) => {
+          const issueNumber = Number(c.issue_url.split("/").at(-1));
+          return Number.isInteger(issueNumber) ? commentEvent(this.deps.repo, "poll", issueNumber, c) : undefined;
+        },
+        save: (window) => {
+          state.comments = window;
+        },
+      },
+      state.comments,
+    );
+  }
+
+  /** Line comments on pull requests: the same conditional window over their own repository-wide listing. */
+  private async pollReviewComments(state: PollState): Promise<void> {
+    state.reviewComments ??= { since: this.nowIso(), seen: [] };
+    await pollWindow<GitHubReviewComment>(
+      {
+        ...this.windowPoll("review-comments"),
+        route: "GET /repos/{owner}/{repo}/pulls/comments",
+        toEvent: (c) => reviewCommentEvent(this.deps.repo, "poll", c),
+        save: (window) => {
+          state.reviewComments = window;
+        },
+      },
+      state.reviewComments,
+    );
+  }
+
+  private async pollReviews(state: PollState): Promise<void> {
+    const pulls = (await this.deps.watchedPulls?.()) ?? [];
+    if (pulls.length === 0 && !state.reviews) return;
+    await pollReviews({ ...this.windowPoll("reviews"), now: this.nowIso() }, pulls, state.reviews ?? {}, (watches) => {
+      state.reviews = watches;
+    });
+  }
+
+  private windowPoll(endpoint: string) {
+    const { client, repo, handle } = this.deps;
+    return { client, repo, handle, count: (notModified: boolean) => this.count(endpoint, notModified) };
+  }
+
+  private nowIso(): string {
+    return toGitHubTime(this.deps.now?.() ?? new Date());
   }
 
   private async pollIssues(state: PollState): Promise<void> {

@@ -3,16 +3,26 @@ import type { RepoFullName } from "@thopter/protocol";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
 import type { HubMetrics } from "../metrics.js";
-import { type CommandEvent, commentEvent, type GitHubComment, type GitHubIssue, issueBodyEvent } from "./event.js";
+import {
+  type CommandEvent,
+  commentEvent,
+  type GitHubComment,
+  type GitHubIssue,
+  type GitHubReview,
+  issueBodyEvent,
+  reviewEvent,
+} from "./event.js";
 
 interface WebhookPayload {
   action?: string;
   repository?: { full_name?: string };
   issue?: GitHubIssue;
   comment?: GitHubComment;
+  pull_request?: { number: number; title: string };
+  review?: GitHubReview;
 }
 
-const KNOWN_EVENTS = ["issue_comment", "issues", "ping"];
+const KNOWN_EVENTS = ["issue_comment", "issues", "pull_request_review", "pull_request_review_comment", "ping"];
 
 /**
  * GitHub counts a delivery not answered within 10 s as failed. The intake answers in milliseconds, unless its 👀
@@ -39,8 +49,8 @@ export interface WebhookDeps {
 
 /**
  * `POST /github/webhook`: verifies `X-Hub-Signature-256` over the raw body (constant time, @octokit/webhooks-methods)
- * before reading anything, then turns `issue_comment` created and `issues` opened into the same events the poller
- * makes. It answers after the intake has handled the event (or after ANSWER_WITHIN_MS, whichever is first);
+ * before reading anything, then turns `issue_comment` created, `issues` opened, `pull_request_review_comment`
+ * created and `pull_request_review` submitted into the same events the poller makes. It answers after the intake has handled the event (or after ANSWER_WITHIN_MS, whichever is first);
  * anything the hub does not act on gets a 202.
  */
 export function webhookRouter(deps: WebhookDeps): Router {
@@ -120,9 +130,17 @@ function namedRepo(deps: WebhookDeps, raw: string): RepoFullName | undefined {
 }
 
 function toEvent(repo: RepoFullName, event: string, p: WebhookPayload): CommandEvent | undefined {
+  const pull = p.pull_request;
+  if (event === "pull_request_review_comment" && p.action === "created" && p.comment && pull) {
+    return commentEvent(repo, "webhook", pull.number, p.comment, pull.title, "review-comment");
+  }
+  if (event === "pull_request_review" && p.action === "submitted" && p.review && pull) {
+    return reviewEvent(repo, "webhook", pull.number, p.review, pull.title);
+  }
   if (!p.issue) return undefined;
   if (event === "issue_comment" && p.action === "created" && p.comment) {
-    return commentEvent(repo, "webhook", p.issue.number, p.comment, p.issue.title);
+    const made = commentEvent(repo, "webhook", p.issue.number, p.comment, p.issue.title);
+    return made && { ...made, onPull: Boolean(p.issue.pull_request) };
   }
   if (event === "issues" && p.action === "opened") return issueBodyEvent(repo, "webhook", p.issue);
   return undefined;

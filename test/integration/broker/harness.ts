@@ -31,6 +31,7 @@ const TEST_RATES = {
   pullRequests: { max: 1_000, windowMs: 600_000 },
   issueReads: { max: 1_000, windowMs: 600_000 },
   originFetches: { max: 1_000, windowMs: 600_000 },
+  pullReads: { max: 1_000, windowMs: 600_000 },
 };
 
 export interface WorldOptions {

@@ -202,9 +202,12 @@ describe.skipIf(!isRoot)("broker security: the agent attacks, nothing happens (r
     expect(tools.tools.map((t) => t.name).sort()).toEqual(
       [
         "comment_on_issue",
+        "get_checks",
         "get_issue",
+        "get_pull_request",
         "open_pull_request",
         "push_branch",
+        "reply_to_review_comment",
         "report_status",
         "update_from_origin",
       ].sort(),

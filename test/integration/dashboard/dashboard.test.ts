@@ -132,6 +132,28 @@ describe("dashboard", () => {
     await page.context().close();
   });
 
+  it("shows a PR's rounds: every thopter that worked on the branch, oldest first, each linked", async () => {
+    const d = await start();
+    await addThopter(d.registry, "t-round1", { issueNumber: 7, state: "done" });
+    await addThopter(d.registry, "t-round2", {
+      issueNumber: 12,
+      issueTitle: "Fix the wobble (PR)",
+      branch: "thopter/7--t-round1",
+    });
+    await addThopter(d.registry, "t-other", { issueNumber: 7 });
+    const page = await open(`${d.url}/thopters/t-round2`);
+    const items = await page.locator("#rounds li").allTextContents();
+    expect(items).toEqual([
+      expect.stringMatching(/^round 1: t-round1 \(done, #7\)/),
+      expect.stringMatching(/^round 2: t-round2 \(this one/),
+    ]);
+    await expect(page.locator("#rounds a").getAttribute("href")).resolves.toBe("/thopters/t-round1");
+    await page.context().close();
+    const single = await open(`${d.url}/thopters/t-other`);
+    await expect(single.locator("#rounds").count()).resolves.toBe(0);
+    await single.context().close();
+  });
+
   it("embeds the thopter's terminal and session log with a freshly minted token, and says when there are none", async () => {
     // Stands in for the thopter's terminal and log servers: shows which token it was opened with.
     const thopterServer = createServer((req, res) => {

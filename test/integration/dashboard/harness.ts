@@ -107,7 +107,14 @@ const REASON: Partial<Record<ThopterState, string>> = {
 export async function addThopter(
   registry: Registry,
   id: string,
-  fields: { state?: ThopterState; issueNumber?: number; issueTitle?: string; repo?: string; at?: string } = {},
+  fields: {
+    state?: ThopterState;
+    issueNumber?: number;
+    issueTitle?: string;
+    repo?: string;
+    at?: string;
+    branch?: string;
+  } = {},
 ): Promise<void> {
   const issueNumber = fields.issueNumber ?? 7;
   await registry.create({
@@ -116,7 +123,7 @@ export async function addThopter(
     repo: fields.repo ?? REPO,
     issueNumber,
     issueTitle: fields.issueTitle ?? "Widgets wobble",
-    branch: `thopter/${issueNumber}--${id}`,
+    branch: fields.branch ?? `thopter/${issueNumber}--${id}`,
     gc: "default",
     prompt: "default",
     state: "requested",

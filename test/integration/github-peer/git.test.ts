@@ -205,8 +205,10 @@ describe("GitHub peer git over smart HTTP", () => {
     const issues = await gh.rest.issues.listForRepo(args);
     expect(issues.data[0]?.pull_request?.url).toContain(`/pulls/${created.data.number}`);
 
+    // The hub's issues token reads pull requests (it watches their line comments) but not the code's CI results.
+    expect((await octokit(peer, ISSUES_TOKEN).rest.pulls.list(args)).data).toHaveLength(1);
     const refused = (await octokit(peer, ISSUES_TOKEN)
-      .rest.pulls.list(args)
+      .rest.checks.listForRef({ ...args, ref: "thopter/issue-1" })
       .catch((e: unknown) => e)) as RequestError;
     expect(refused.status).toBe(403);
     expect(refused.message).toContain("Resource not accessible by personal access token");

@@ -201,15 +201,15 @@ describe("GitHub peer REST", () => {
     expect(ok.data.full_name).toBe("other/repo");
 
     peer.createIssue(REPO, { title: "x", author: "alice" });
-    const pr = (await octokit(peer, ISSUES_TOKEN)
-      .rest.pulls.create({ ...repoArgs, head: "main", base: "main", title: "t" })
+    // The issues token has no Checks permission (nor Contents: git.test.ts).
+    const checks = (await octokit(peer, ISSUES_TOKEN)
+      .rest.checks.listForRef({ ...repoArgs, ref: "main" })
       .catch((e: unknown) => e)) as RequestError;
-    expect(pr.status).toBe(403);
-    expect(pr.response?.data).toMatchObject({
+    expect(checks.status).toBe(403);
+    expect(checks.response?.data).toMatchObject({
       message: "Resource not accessible by personal access token",
-      documentation_url: "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+      documentation_url: "https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference",
     });
-    expect(peer.pulls(REPO)).toEqual([]);
 
     // Editing works with issues write access, whoever wrote the comment.
     const comment = peer.addComment(REPO, 1, { body: "typo", author: "alice", association: "OWNER" });

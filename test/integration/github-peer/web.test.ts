@@ -1,15 +1,12 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../helpers/browser.js";
 import type { GithubPeer } from "../../peers/github/index.js";
-import { BOT, CODER_TOKEN, HUMAN_TOKEN, NAME, OWNER, octokit, REPO, seededPeer } from "./harness.js";
+import { BOT, CODER_TOKEN, HUMAN_TOKEN, NAME, OWNER, octokit, pushFiles, REPO, seededPeer } from "./harness.js";
 
-const run = promisify(execFile);
 const HOSTILE_TITLE = `<script>window.pwned = "title"</script> & "quotes"`;
 const HOSTILE_BODY = `<img src=x onerror="window.pwned='body'"> see javascript:window.pwned='link' and https://example.test/a?b=1&c=2`;
 
@@ -19,22 +16,6 @@ let work: string;
 let issueUrl = "";
 let pullUrl = "";
 let commentId = 0;
-
-/** The human owner pushes a branch that changes README.md (a real git push through the peer's git bridge). */
-async function pushBranch(branch: string): Promise<void> {
-  const url = new URL(peer.gitUrl(REPO));
-  url.username = "x-access-token";
-  url.password = HUMAN_TOKEN;
-  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_TERMINAL_PROMPT: "0" };
-  const git = (...args: string[]) =>
-    run("git", ["-c", "user.name=Ann", "-c", "user.email=a@x.test", ...args], { cwd: work, env });
-  await git("clone", "--quiet", url.toString(), "clone");
-  const dir = join(work, "clone");
-  await writeFile(join(dir, "README.md"), "# app\n\nNow with <b>words</b>.\n");
-  await git("-C", dir, "checkout", "--quiet", "-b", branch);
-  await git("-C", dir, "commit", "--quiet", "-am", "Explain the app <em>well</em>");
-  await git("-C", dir, "push", "--quiet", "origin", `HEAD:refs/heads/${branch}`);
-}
 
 beforeAll(async () => {
   peer = await seededPeer();
@@ -59,7 +40,12 @@ beforeAll(async () => {
     comment_id: commentId,
     content: "rocket",
   });
-  await pushBranch("thopter/1--fix");
+  await pushFiles(
+    peer,
+    "thopter/1--fix",
+    { "README.md": "# app\n\nNow with <b>words</b>.\n" },
+    "Explain the app <em>well</em>",
+  );
   const pull = await octokit(peer, CODER_TOKEN).request("POST /repos/{owner}/{repo}/pulls", {
     owner: OWNER,
     repo: NAME,
@@ -121,6 +107,33 @@ describe("the GitHub peer's web pages (the html_url addresses)", () => {
     await Promise.all([page.close(), moved.page.close()]);
   });
 
+  it("a pull request page shows reviews, line comments on their lines, and the head's checks, running nothing", async () => {
+    const number = Number(pullUrl.split("/").at(-1));
+    await peer.reviews.submitReview(REPO, number, { body: HOSTILE_BODY, author: "acme", state: "CHANGES_REQUESTED" });
+    const line = await peer.reviews.addComment(REPO, number, {
+      body: "/thopter say <i>more</i>",
+      author: "acme",
+      path: "README.md",
+      line: 3,
+    });
+    await peer.reviews.addCheckRun(REPO, {
+      ref: "thopter/1--fix",
+      name: "test",
+      conclusion: "failure",
+      title: "2 failed",
+    });
+    await peer.reviews.addStatus(REPO, { ref: "thopter/1--fix", context: "ci/lint", state: "success" });
+    const { page, pwned } = await open(pullUrl);
+    expect(pwned).toBeUndefined();
+    const text = await page.locator("body").textContent();
+    expect(text).toContain("acme changes requested");
+    expect(await page.locator(`#discussion_r${line.id} .body`).textContent()).toBe("/thopter say <i>more</i>");
+    expect(text).toContain("on README.md:3");
+    expect(await page.locator("li[id^=check-]").textContent()).toMatch(/test:\s*failure\s*2 failed/);
+    expect(await page.locator("li[id^=status-]").textContent()).toMatch(/ci\/lint:\s*success/);
+    await page.close();
+  });
+
   it("a branch page lists its files and commits; the compare page its commits and diff", async () => {
     const base = new URL(issueUrl).origin;
     const tree = await open(`${base}/${REPO}/tree/thopter/1--fix`);
@@ -149,7 +162,7 @@ describe("the GitHub peer's web pages (the html_url addresses)", () => {
       expect([path, res.status, res.headers.get("content-type")]).toEqual([path, 404, "text/html; charset=utf-8"]);
       expect(await res.text()).toContain("<h1>404</h1>");
     }
-    expect(await readdir(work)).toEqual(["clone"]);
+    expect(await readdir(work)).toEqual([]);
     // The REST API is unchanged: an unknown API path is still GitHub's JSON 404.
     expect((await fetch(`${base}/repos/${REPO}/nothing`)).headers.get("content-type")).toContain("application/json");
     peer.takeViolations();

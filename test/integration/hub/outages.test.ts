@@ -7,8 +7,9 @@ import { eyes, REPO, requests, setup } from "./harness.js";
 describe("hub across GitHub outages and exhausted limits", () => {
   it("does not hang on an exhausted primary rate limit, and catches up after the reset", async () => {
     let offset = 0;
-    // Start-up takes 2 requests, the command cycle 3 more (listing, bot login, title): the 👀 is over the limit.
-    const limited = await setup({}, { rateLimit: 5, now: () => new Date(Date.now() + offset) });
+    // Start-up takes 3 requests (comments, line comments, newest issue), the command cycle 3 more (listing, bot login,
+    // title): the 👀 is over the limit.
+    const limited = await setup({}, { rateLimit: 6, now: () => new Date(Date.now() + offset) });
     try {
       const id = Number(
         limited.peer.addComment(REPO, limited.issue, { body: "/thopter", author: "alice", association: "OWNER" }).id,

@@ -33,9 +33,10 @@ describe("hub intake by polling", () => {
     comment("/thopter");
     await s.hub.pollNow();
     await s.hub.pollNow(); // sees the 👀 roll-up change on the comment
+    // Conversation comments, PR line comments, the newest issue: each a free 304 when nothing changed.
     s.peer.resetStats();
     await s.hub.pollNow();
-    expect(s.peer.stats()).toMatchObject({ rateLimited: 0, notModified: 2 });
+    expect(s.peer.stats()).toMatchObject({ rateLimited: 0, notModified: 3 });
     const metrics = await (await hubGet(s.hub, "/metrics")).text();
     expect(metrics).toMatch(/thopter_github_poll_not_modified_total\{repo="acme\/widgets",endpoint="comments"\} [1-9]/);
   });
@@ -75,7 +76,7 @@ describe("hub intake by polling", () => {
     expect(posted[0]).toContain("there is no prompt `nosuch`");
     expect(posted[1]).toContain("`--count` must be a whole number");
     for (const text of posted) {
-      expect(text).toContain("Prompts: `default`, `plan`");
+      expect(text).toContain("Prompts: `default`, `plan`, `review`");
       expect(text).toContain("Golden claudes: `default`, `team`");
     }
   });

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, verify } from "node:crypto";
-import type { Area, Grant, Level, Tokens } from "./auth.js";
+import { type Area, type Grant, type Level, NO_PERMISSIONS, type Tokens } from "./auth.js";
 import { HttpError, notFound, validationFailed } from "./errors.js";
 import type { Model, User } from "./model.js";
 
@@ -38,10 +38,11 @@ const AREAS: Record<string, Area> = {
   issues: "issues",
   pull_requests: "pulls",
   contents: "contents",
+  checks: "checks",
+  statuses: "statuses",
 };
 const RANK = { read: 1, write: 2 } as const;
 const MAX_JWT_SECONDS = 600;
-const NO_PERMISSIONS: Record<Area, Level> = { metadata: "none", issues: "none", pulls: "none", contents: "none" };
 
 const unauthorized = (message: string) =>
   new HttpError(
@@ -177,7 +178,7 @@ export class Apps {
         throw validationFailed({ resource: "Installation", code: "invalid", field: "permissions", message: name });
       }
     }
-    const levels: Record<Area, Level> = { metadata: "read", issues: "none", pulls: "none", contents: "none" };
+    const levels: Record<Area, Level> = { ...NO_PERMISSIONS, metadata: "read" };
     for (const [name, level] of Object.entries(permissions)) {
       const area = AREAS[name];
       if (area) levels[area] = level;

@@ -5,7 +5,7 @@ import type { User } from "./model.js";
  * for a seeded human), and carries per-area permissions. The peer refuses what the real token would refuse.
  */
 
-export type Area = "metadata" | "issues" | "pulls" | "contents";
+export type Area = "metadata" | "issues" | "pulls" | "contents" | "checks" | "statuses";
 export type Level = "none" | "read" | "write";
 
 export interface Grant {
@@ -18,19 +18,36 @@ export interface Grant {
   installationId?: number;
 }
 
-/** The hub's issues token: read and write issues, comments and reactions; nothing else. */
+/**
+ * The hub's issues token: read and write issues, comments and reactions, and pull requests (it watches line comments
+ * and reacts on them, which GitHub counts as writing to pull requests); no contents, no CI results.
+ */
 export const ISSUES_PERMISSIONS: Record<Area, Level> = {
   metadata: "read",
   issues: "write",
-  pulls: "none",
+  pulls: "write",
   contents: "none",
+  checks: "none",
+  statuses: "none",
 };
-/** The broker's coder token and a seeded human's token: contents and pull requests too. */
+/** The broker's coder token and a seeded human's token: contents and pull requests too, and read CI results. */
 export const WRITE_PERMISSIONS: Record<Area, Level> = {
   metadata: "read",
   issues: "write",
   pulls: "write",
   contents: "write",
+  checks: "read",
+  statuses: "read",
+};
+
+/** No permission at all (an App's bot before it has an installation token). */
+export const NO_PERMISSIONS: Record<Area, Level> = {
+  metadata: "none",
+  issues: "none",
+  pulls: "none",
+  contents: "none",
+  checks: "none",
+  statuses: "none",
 };
 
 const RANK: Record<Level, number> = { none: 0, read: 1, write: 2 };

@@ -11,16 +11,22 @@
  *   GET /repos/{o}/{r} · GET /repos/{o}/{r}/issues · GET /repos/{o}/{r}/issues/{n} ·
  *   GET|POST /repos/{o}/{r}/issues/{n}/comments · GET /repos/{o}/{r}/issues/comments ·
  *   GET|PATCH /repos/{o}/{r}/issues/comments/{id} · GET|POST …/issues/{n}/reactions and …/comments/{id}/reactions ·
- *   GET|POST /repos/{o}/{r}/pulls · GET /user · GET /rate_limit.
+ *   GET|POST /repos/{o}/{r}/pulls · GET /repos/{o}/{r}/pulls/{n} · GET /repos/{o}/{r}/pulls/comments (since/sort,
+ *   ETags) · GET|POST …/pulls/{n}/comments · POST …/pulls/{n}/comments/{id}/replies · GET …/pulls/{n}/reviews ·
+ *   GET|POST …/pulls/comments/{id}/reactions · GET …/commits/{ref}/check-runs · GET …/commits/{ref}/status ·
+ *   GET /user · GET /rate_limit. `peer.reviews` adds line comments, reviews, check runs and statuses as people and
+ *   CI would (review-controls.ts).
  *   A call to anything else is answered 404 and recorded as a violation, as is a query filter the peer ignores.
  *
- * Tokens behave like fine-grained PATs: the issues token reads and writes issues, comments and reactions only; the
+ * Tokens behave like fine-grained PATs: the issues token reads and writes issues, comments and reactions, and pull
+ * requests (line comments and their reactions) only; the
  * coder token may also open pull requests and push, but its user may only write `refs/heads/thopter/*` (a
  * pre-receive hook answers like a GitHub ruleset, GH013); a human token from `addUser(login, { token })` may do
  * anything. GET answers carry strong per-token ETags (If-None-Match → 304, free), `x-ratelimit-*` headers and
  * `Link` pagination; `stats()` counts requests, rate-limited requests and 304s. `inject()` answers the next
  * matching requests with 500/502 or a secondary-rate-limit 403/429 with `retry-after`. `deliverTo(url, secret)`
- * sends signed `issues`/`issue_comment` webhooks for issue and comment creation and comment edits.
+ * sends signed `issues`/`issue_comment` webhooks for issue and comment creation and comment edits, and
+ * `pull_request_review`/`pull_request_review_comment` ones for submitted reviews and new line comments.
  */
 import { GithubPeer } from "./peer.js";
 import type { GithubPeerOptions } from "./peer-options.js";

@@ -4,6 +4,8 @@
  * Timestamps have whole seconds, like GitHub's.
  */
 
+import { emptyReviews, type RepoReviews, type Review, type ReviewComment } from "./review-model.js";
+
 export const ASSOCIATIONS = [
   "OWNER",
   "MEMBER",
@@ -86,13 +88,17 @@ export interface Repo {
   pushedAt: Date;
   issues: Map<number, Issue>;
   comments: Map<number, Comment>;
+  /** Reviews, line comments, check runs and statuses (review-model.ts). */
+  reviews: RepoReviews;
 }
 
 /** What the webhook sender listens to. */
 export type ModelEvent =
   | { kind: "issue-opened"; issue: Issue; sender: User }
   | { kind: "comment-created"; comment: Comment; issue: Issue }
-  | { kind: "comment-edited"; comment: Comment; issue: Issue; previousBody: string };
+  | { kind: "comment-edited"; comment: Comment; issue: Issue; previousBody: string }
+  | { kind: "review-comment-created"; comment: ReviewComment; issue: Issue }
+  | { kind: "review-submitted"; review: Review; issue: Issue };
 
 export interface IssueInput {
   title: string;
@@ -118,6 +124,11 @@ const ID_BASE = {
   comment: 3_000_000_000,
   reaction: 150_000_000,
   pull: 1_800_000_000,
+  review: 2_500_000_000,
+  /** The same range as issue comments on purpose: the two id spaces overlap on GitHub too. */
+  reviewComment: 3_000_000_000,
+  check: 20_000_000_000,
+  status: 30_000_000_000,
 };
 
 export class Model {
@@ -143,7 +154,7 @@ export class Model {
     this.listeners.push(listener);
   }
 
-  private emit(event: ModelEvent): void {
+  emit(event: ModelEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
@@ -180,6 +191,7 @@ export class Model {
       pushedAt: this.now(),
       issues: new Map(),
       comments: new Map(),
+      reviews: emptyReviews(),
     };
     this.repos.set(fullName, repo);
     return repo;

@@ -81,6 +81,15 @@ export interface SpecViolation {
   errors: string[];
 }
 
+/** Every violation, one block each, for a test failure. */
+export function describeViolations(violations: SpecViolation[]): string {
+  const lines = violations.map(
+    (v) =>
+      `- ${v.direction} ${v.method} ${v.path}${v.status ? ` → ${v.status}` : ""} (${v.operation}):\n    ${v.errors.join("\n    ")}`,
+  );
+  return `GitHub peer: ${violations.length} OpenAPI violation(s):\n${lines.join("\n")}`;
+}
+
 function describe(where: string, errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).slice(0, 10).map((e) => {
     const extra = e.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : "";

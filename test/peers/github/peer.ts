@@ -12,11 +12,13 @@ import { type FaultSpec, Faults } from "./faults.js";
 import { allObjects, createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
 import { serveGitRemote } from "./git-remote.js";
 import { type CommentInput, type IssueInput, Model, type Repo } from "./model.js";
-import { GithubSpec, type SpecViolation } from "./openapi.js";
+import { describeViolations, GithubSpec, type SpecViolation } from "./openapi.js";
 import type { GithubPeerOptions, RepoSeed, RequestLogEntry } from "./peer-options.js";
 import { Renderer } from "./render.js";
 import { requestId } from "./respond.js";
 import { RestApi } from "./rest-api.js";
+import { ReviewControls } from "./review-controls.js";
+import { ReviewActions } from "./review-model.js";
 import { routes } from "./routes.js";
 import { WebPages } from "./web.js";
 import { type Delivery, WebhookSender } from "./webhooks.js";
@@ -41,6 +43,7 @@ export class GithubPeer {
   private readonly rest: RestApi;
   private readonly logger: Logger;
   private readonly accounting: Accounting;
+  readonly reviews: ReviewControls; // reviews, line comments, check runs, statuses
 
   private constructor(
     /** REST base URL (use as GITHUB_API_URL). */
@@ -58,9 +61,12 @@ export class GithubPeer {
     this.render = new Renderer(url, (repo) => this.gitUrl(repo.fullName));
     this.webhooks = new WebhookSender(this.render, (delivery) => this.checkDelivery(delivery));
     this.model.onEvent((event) => this.webhooks.send(event));
+    const actions = new ReviewActions(this.model, (repo) => this.gitDir(repo.fullName));
+    this.reviews = new ReviewControls(this.model, actions, this.render);
     const deps = {
       model: this.model,
       render: this.render,
+      reviews: actions,
       gitDir: (repo: Repo) => this.gitDir(repo.fullName),
       rateLimit: (token: string) => this.accounting.rateLimit(token),
     };
@@ -212,7 +218,7 @@ export class GithubPeer {
     return this.faults.remaining();
   }
 
-  /** From now on, issue and comment events are also POSTed to `url`, signed with `secret`. */
+  /** From now on, issue, comment and review events are also POSTed to `url`, signed with `secret`. */
   deliverTo(url: string, secret: string): void {
     this.webhooks.deliverTo(url, secret);
   }
@@ -241,12 +247,7 @@ export class GithubPeer {
 
   /** Throws an error listing every request, response or delivery that differed from GitHub's description. */
   assertClean(): void {
-    if (this.violations.length === 0) return;
-    const lines = this.violations.map(
-      (v) =>
-        `- ${v.direction} ${v.method} ${v.path}${v.status ? ` → ${v.status}` : ""} (${v.operation}):\n    ${v.errors.join("\n    ")}`,
-    );
-    throw new Error(`GitHub peer: ${this.violations.length} OpenAPI violation(s):\n${lines.join("\n")}`);
+    if (this.violations.length > 0) throw new Error(describeViolations(this.violations));
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------

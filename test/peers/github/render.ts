@@ -235,7 +235,7 @@ export class Renderer {
       mergeable_state: "unknown",
       merged_by: null,
       comments: issue.commentCount,
-      review_comments: 0,
+      review_comments: [...repo.reviews.comments.values()].filter((c) => c.pullNumber === issue.number).length,
       maintainer_can_modify: false,
       commits: pull.commits,
       additions: pull.additions,

@@ -1,8 +1,9 @@
 import type { App } from "./app.js";
 import type { Area, Grant, Level } from "./auth.js";
 import { validationFailed } from "./errors.js";
-import type { Model, Repo } from "./model.js";
+import type { Association, Model, Repo } from "./model.js";
 import type { Renderer } from "./render.js";
+import type { ReviewActions } from "./review-model.js";
 
 export interface RouteContext {
   grant: Grant;
@@ -41,6 +42,7 @@ export interface Route {
 export interface RouteDeps {
   model: Model;
   render: Renderer;
+  reviews: ReviewActions;
   gitDir(repo: Repo): string;
   rateLimit(token: string): { limit: number; remaining: number; used: number; reset: number };
 }
@@ -66,6 +68,37 @@ export function bodyText(body: unknown, field: string, resource: string): string
 }
 
 /** Association of a user acting through the API: the owner is OWNER, a token holder is a COLLABORATOR. */
-export function associationOf(repo: Repo, grant: Grant) {
+export function associationOf(repo: Repo, grant: Grant): Association {
   return grant.user === repo.owner ? "OWNER" : "COLLABORATOR";
+}
+
+/** GitHub's `since` filter (ISO 8601); an unreadable value filters nothing, as on GitHub. */
+export function since(url: URL): Date | undefined {
+  const raw = url.searchParams.get("since");
+  if (raw === null) return undefined;
+  const date = new Date(raw);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export function order<T>(
+  items: T[],
+  key: (item: T) => number,
+  direction: "asc" | "desc",
+  tie: (item: T) => number,
+): T[] {
+  const sign = direction === "asc" ? 1 : -1;
+  return [...items].sort((a, b) => sign * (key(a) - key(b) || tie(a) - tie(b)));
+}
+
+/** A comment listing's order: ascending id without `sort` (GitHub then ignores `direction`), else by created/updated. */
+export function commentOrder<T extends { id: number; createdAt: Date; updatedAt: Date }>(list: T[], url: URL): T[] {
+  const sort = url.searchParams.get("sort");
+  if (sort === null) return list;
+  const direction = url.searchParams.get("direction") === "asc" ? "asc" : "desc";
+  return order(
+    list,
+    (c) => (sort === "updated" ? c.updatedAt : c.createdAt).getTime(),
+    direction,
+    (c) => c.id,
+  );
 }

@@ -1,17 +1,21 @@
 import { forbiddenFor, notFound, validationFailed } from "./errors.js";
-import type { Comment, Issue, ReactionContent } from "./model.js";
+import type { Comment, Issue, Reaction, ReactionContent } from "./model.js";
 import { REACTION_CONTENTS } from "./model.js";
 import { paginate } from "./paginate.js";
 import { pullRoutes } from "./pull-routes.js";
+import { reviewRoutes } from "./review-routes.js";
 import {
   associationOf,
   bodyText,
+  commentOrder,
   ok,
+  order,
   PAGING,
   type Route,
   type RouteContext,
   type RouteDeps,
   type RouteResult,
+  since,
 } from "./route-kit.js";
 
 export type { Route, RouteContext, RouteDeps, RouteResult } from "./route-kit.js";
@@ -20,18 +24,6 @@ export type { Route, RouteContext, RouteDeps, RouteResult } from "./route-kit.js
  * The REST operations the project uses. Each route names its OpenAPI path template (so the server validates it
  * against that operation) and the token permission it needs; handlers read and change the model.
  */
-
-function since(url: URL): Date | undefined {
-  const raw = url.searchParams.get("since");
-  if (raw === null) return undefined;
-  const date = new Date(raw);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function order<T>(items: T[], key: (item: T) => number, direction: "asc" | "desc", tie: (item: T) => number): T[] {
-  const sign = direction === "asc" ? 1 : -1;
-  return [...items].sort((a, b) => sign * (key(a) - key(b) || tie(a) - tie(b)));
-}
 
 function issueOf(deps: RouteDeps, ctx: RouteContext): Issue {
   const issue = deps.model.issue(ctx.repo, Number(ctx.params.issue_number));
@@ -53,12 +45,18 @@ function reactionInput(body: unknown): ReactionContent {
   return content as ReactionContent;
 }
 
-function reactionRoutes(deps: RouteDeps, template: string, target: (ctx: RouteContext) => Issue | Comment): Route[] {
+/** Reactions on `target`; `area` is the permission they need (issues for issues and comments, pulls for line comments). */
+export function reactionRoutes(
+  deps: RouteDeps,
+  template: string,
+  target: (ctx: RouteContext) => { reactions: Reaction[] },
+  area: "issues" | "pulls" = "issues",
+): Route[] {
   return [
     {
       method: "GET",
       template,
-      needs: ["issues", "read"],
+      needs: [area, "read"],
       query: ["content", ...PAGING],
       handle: (ctx) => {
         const content = ctx.url.searchParams.get("content");
@@ -70,7 +68,7 @@ function reactionRoutes(deps: RouteDeps, template: string, target: (ctx: RouteCo
     {
       method: "POST",
       template,
-      needs: ["issues", "write"],
+      needs: [area, "write"],
       handle: (ctx) => {
         const { reaction, created } = deps.model.react(target(ctx), ctx.grant.user, reactionInput(ctx.body));
         return ok(deps.render.reaction(reaction), created ? 201 : 200);
@@ -141,21 +139,9 @@ export function routes(deps: RouteDeps): Route[] {
       needs: ["issues", "read"],
       query: ["sort", "direction", "since", ...PAGING],
       handle: (ctx) => {
-        const q = ctx.url.searchParams;
         const from = since(ctx.url);
         const list = [...ctx.repo.comments.values()].filter((c) => !from || c.updatedAt >= from);
-        const sort = q.get("sort");
-        // Without `sort`, GitHub orders by ascending id and ignores `direction`.
-        const sorted =
-          sort === null
-            ? list
-            : order(
-                list,
-                (c) => (sort === "updated" ? c.updatedAt.getTime() : c.createdAt.getTime()),
-                q.get("direction") === "asc" ? "asc" : "desc",
-                (c) => c.id,
-              );
-        const page = paginate(sorted, ctx.url);
+        const page = paginate(commentOrder(list, ctx.url), ctx.url);
         return { status: 200, body: page.items.map((c) => render.comment(c)), link: page.link };
       },
     },
@@ -214,6 +200,7 @@ export function routes(deps: RouteDeps): Route[] {
     },
     ...reactionRoutes(deps, "/repos/{owner}/{repo}/issues/{issue_number}/reactions", (ctx) => issueOf(deps, ctx)),
     ...pullRoutes(deps),
+    ...reviewRoutes(deps),
   ];
 }
 

@@ -169,8 +169,31 @@ export class WebPages {
       repo,
       html`${heading}<p>${state} ${issue.user.login} wants to merge ${pull.commits} commit(s) into <a href="${web}/tree/${pull.base}">${pull.base}</a>
 from <a href="${web}/tree/${pull.head}">${pull.head}</a> (<a href="${web}/pull/${number}.diff">raw diff</a>)</p>${conversation}
-<h2>Files changed</h2>${diffBlock(await this.pullDiff(repo, issue))}`,
+${await this.reviewSection(issue)}<h2>Files changed</h2>${diffBlock(await this.pullDiff(repo, issue))}`,
     );
+  }
+
+  /** Reviews (decision and body), line comments with the lines they are on, and the checks of the head commit. */
+  private async reviewSection(issue: Issue): Promise<Html> {
+    const { reviews } = issue.repo;
+    const head = (await commitOf(this.gitDir(issue.repo), `refs/heads/${issue.pull!.head}`)) ?? issue.pull!.headSha;
+    const mine = <T extends { pullNumber: number }>(items: Iterable<T>) =>
+      [...items].filter((r) => r.pullNumber === issue.number);
+    const decided = mine(reviews.reviews.values()).filter((r) => r.body || r.state !== "COMMENTED");
+    const checks = [...reviews.checkRuns, ...reviews.statuses].filter(
+      (c) => ("headSha" in c ? c.headSha : c.sha) === head,
+    );
+    return html`<h2>Reviews</h2>${decided.map(
+      (r) => html`${post(`pullrequestreview-${r.id}`, r.user.login, r.association, r.submittedAt, r.body, [])}
+<p class="meta">${r.user.login} ${r.state.toLowerCase().replace("_", " ")}</p>`,
+    )}${mine(reviews.comments.values()).map(
+      (c) => html`<p class="meta">on <code>${c.path}:${c.line}</code>${c.inReplyToId ? " (reply)" : ""}</p>
+${diffBlock(c.diffHunk)}${post(`discussion_r${c.id}`, c.user.login, c.association, c.createdAt, c.body, c.reactions)}`,
+    )}<h2>Checks on <code>${head.slice(0, 7)}</code></h2><ul>${checks.map((c) =>
+      "headSha" in c
+        ? html`<li id="check-${c.id}">${c.name}: <span class="badge">${c.conclusion ?? c.status}</span> ${c.title ?? ""}</li>`
+        : html`<li id="status-${c.id}">${c.context}: <span class="badge">${c.state}</span> ${c.description ?? ""}</li>`,
+    )}</ul>`;
   }
 
   /** The pull request's changes: its branches as they are now, or the commits it was opened with if one is gone. */

@@ -1,9 +1,11 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { ModelEvent } from "./model.js";
 import type { Renderer } from "./render.js";
+import { reviewCommentJson, reviewJson } from "./render-review.js";
 
 /**
- * Webhook deliveries as GitHub sends them: `issues` (opened) and `issue_comment` (created, edited), JSON bodies
+ * Webhook deliveries as GitHub sends them: `issues` (opened), `issue_comment` (created, edited),
+ * `pull_request_review` (submitted) and `pull_request_review_comment` (created), JSON bodies
  * shaped like the vendored real payloads (test/fixtures/github/), signed with HMAC-SHA256 of the exact body bytes.
  * Deliveries go out one at a time, in event order; a failed delivery is recorded, not retried (GitHub does not
  * retry automatically either).
@@ -11,7 +13,7 @@ import type { Renderer } from "./render.js";
 
 export interface Delivery {
   id: string;
-  event: "issues" | "issue_comment";
+  event: "issues" | "issue_comment" | "pull_request_review" | "pull_request_review_comment";
   action: string;
   /** OpenAPI x-webhooks name, e.g. `issue-comment-created`. */
   schema: string;
@@ -26,6 +28,7 @@ export function signature(secret: string, body: string): string {
 }
 
 export function payloadFor(event: ModelEvent, render: Renderer): Omit<Delivery, "id"> {
+  if (event.kind === "review-comment-created" || event.kind === "review-submitted") return reviewPayload(event, render);
   if (event.kind === "issue-opened") {
     return {
       event: "issues",
@@ -58,6 +61,40 @@ export function payloadFor(event: ModelEvent, render: Renderer): Omit<Delivery, 
     action: "edited",
     schema: "issue-comment-edited",
     payload: { action: "edited", changes: { body: { from: event.previousBody } }, ...common },
+  };
+}
+
+function reviewPayload(
+  event: Extract<ModelEvent, { kind: "review-comment-created" | "review-submitted" }>,
+  render: Renderer,
+): Omit<Delivery, "id"> {
+  const common = {
+    pull_request: render.pull(event.issue, true),
+    repository: render.repository(event.issue.repo),
+  };
+  if (event.kind === "review-submitted") {
+    return {
+      event: "pull_request_review",
+      action: "submitted",
+      schema: "pull-request-review-submitted",
+      payload: {
+        action: "submitted",
+        review: reviewJson(render, event.review),
+        ...common,
+        sender: render.user(event.review.user),
+      },
+    };
+  }
+  return {
+    event: "pull_request_review_comment",
+    action: "created",
+    schema: "pull-request-review-comment-created",
+    payload: {
+      action: "created",
+      comment: reviewCommentJson(render, event.comment),
+      ...common,
+      sender: render.user(event.comment.user),
+    },
   };
 }
 

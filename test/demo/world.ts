@@ -163,7 +163,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       envFile,
       [
         `ANTHROPIC_BASE_URL=${model.url}`,
-        "ANTHROPIC_API_KEY=demo",
+        // A stand-in key, as long as a real one must be (secrets under 8 characters are refused); the model peer takes any.
+        "ANTHROPIC_API_KEY=sk-ant-demo-key-for-the-scripted-model",
         "DISABLE_TELEMETRY=1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
         "",

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 /**
  * The GitHub peer's in-memory state: users, repositories, issues (pull requests are issues too, as on GitHub),
  * comments and reactions. No HTTP here; the routes read and change this, and seeding calls it directly.
@@ -135,7 +136,14 @@ export class Model {
   readonly users = new Map<string, User>();
   readonly repos = new Map<string, Repo>();
   readonly comments = new Map<number, Comment>();
-  private readonly ids = { ...ID_BASE };
+  /**
+   * Each peer starts its ids at its own random offset, as two GitHub repositories never share comment ids: thopter
+   * ids derive from a command's comment, so two test worlds running at once on one host (each a hub making a user
+   * `thopter-<id>`) never make the same thopter.
+   */
+  private readonly ids = Object.fromEntries(
+    Object.entries(ID_BASE).map(([kind, base]) => [kind, base + randomInt(1_000_000) * 10]),
+  ) as typeof ID_BASE;
   private readonly listeners: ((event: ModelEvent) => void)[] = [];
 
   constructor(private readonly clock: () => Date) {}

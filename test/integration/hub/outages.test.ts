@@ -27,7 +27,7 @@ describe("hub across GitHub outages and exhausted limits", () => {
       expect(health.github[REPO]).toMatchObject({
         state: "failing",
         problem: "rate-limited",
-        budget: { remaining: 0, limit: 5 },
+        budget: { remaining: 0, limit: 6 },
       });
       // Until the peer's window resets (an hour after its first request), said as HH:MM.
       const until = String(health.github[REPO]?.rateLimitedUntil);

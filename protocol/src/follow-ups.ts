@@ -19,6 +19,8 @@ export type PendingFollowUp = z.infer<typeof PendingFollowUp>;
 
 /** A follow-up as the thopter's record keeps it (durably, before the 👀). */
 export const StoredFollowUp = PendingFollowUp.extend({
+  /** The pull request the command came from: the thopter's notices go there once this one is delivered. */
+  pullNumber: z.number().int().positive(),
   requestedAt: IsoTime,
   deliveredAt: IsoTime.optional(),
 });

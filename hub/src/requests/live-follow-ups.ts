@@ -37,6 +37,12 @@ export function pendingFollowUps(record: Readonly<ThopterRecord> | undefined): P
     .map(({ id, text }) => ({ id, text }));
 }
 
+/** Where the thopter's notices go: the PR of its latest delivered follow-up (results go where the request came from). */
+export function noticeIssue(record: Readonly<ThopterRecord>): number {
+  const delivered = (record.followUps ?? []).filter((f) => f.deliveredAt !== undefined);
+  return delivered.at(-1)?.pullNumber ?? record.issueNumber;
+}
+
 /** The record's follow-ups with `ids` marked delivered at `at` (undefined when that changes nothing). */
 export function markDelivered(
   followUps: readonly StoredFollowUp[] | undefined,
@@ -70,7 +76,12 @@ export class LiveFollowUps {
   async store(thopterId: string, request: FollowUpRequest): Promise<void> {
     const record = this.deps.registry.get(thopterId);
     if (!record || record.followUps?.some((f) => f.id === request.id)) return;
-    const followUp: StoredFollowUp = { id: request.id, text: followUpPrompt(request), requestedAt: request.createdAt };
+    const followUp: StoredFollowUp = {
+      id: request.id,
+      text: followUpPrompt(request),
+      pullNumber: request.followUp?.pullNumber ?? request.source.issueNumber,
+      requestedAt: request.createdAt,
+    };
     await this.deps.registry.update(thopterId, {
       patch: { followUps: [...(record.followUps ?? []), followUp] },
       entry: { source: "hub", kind: "follow-up", message: `follow-up from @${request.source.author} waits for Claude` },

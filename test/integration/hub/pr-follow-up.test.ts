@@ -101,6 +101,20 @@ describe("a /thopter on a thopter's pull request", () => {
       expect(provider.creates).toHaveLength(1);
       const byId = Object.fromEntries((await requests(hub)).map((r) => [r.id, r]));
       expect(byId[offered!.id]).toMatchObject({ state: "provisioned", thopterIds: [record.id] });
+      // Its next report goes where the follow-up came from: the completion comment lands on the PR.
+      const res = await fetch(`${hub.thopters!.collectorUrl}/v1/reports`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${file(THOPTER_PATHS.reportToken)}` },
+        body: JSON.stringify({
+          idempotencyKey: "round-2",
+          at: new Date().toISOString(),
+          body: { kind: "status", state: "done", summary: "Also did this." },
+        }),
+      });
+      expect(res.status).toBe(200);
+      await until(() => botReplies().length === 1, 15_000, "the completion comment on the PR");
+      expect(botReplies()[0]).toMatch(/^✅/);
+      expect(botReplies()[0]).toContain("Also did this.");
 
       await say("/thopter stop");
       await hub.pollNow();

@@ -94,7 +94,7 @@ describe.skipIf(!isRoot)("follow-ups reach Claude's session through the observer
 
   async function addFollowUp(id: string, text: string): Promise<void> {
     const record = hub.registry.get(ID)!;
-    const followUp: StoredFollowUp = { id, text, requestedAt: new Date().toISOString() };
+    const followUp: StoredFollowUp = { id, text, pullNumber: 9, requestedAt: new Date().toISOString() };
     await hub.registry.update(ID, { patch: { followUps: [...(record.followUps ?? []), followUp] }, durable: true });
   }
 

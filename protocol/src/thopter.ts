@@ -83,7 +83,10 @@ export const ThopterRecord = z.object({
    * BUDGET_GRACE_MIN later, whatever it does meanwhile.
    */
   budgetSpentAt: IsoTime.optional(),
-  /** `/thopter …` commands on its PR for its running Claude session (docs/architecture.md#the-review-loop). */
+  /**
+   * `/thopter …` commands on its PR for its running Claude session
+   * (docs/architecture.md#the-review-loop-commands-on-a-thopters-pull-request).
+   */
   followUps: z.array(StoredFollowUp).optional(),
   timeline: z.array(TimelineEntry),
 });

@@ -35,7 +35,7 @@ const scenario = [
   say("Done: renamed and pushed."),
 ];
 
-const world = useWorld({ scenario, logLevel: process.env.LF5_LOG ?? "silent" });
+const world = useWorld({ scenario });
 
 describe.skipIf(!asRoot)(`/thopter on a live thopter's PR, real Claude CLI on the scripted model ${ROOT_ONLY}`, () => {
   it("reaches the running Claude session: it reads the review, pushes to the same branch, answers in the thread", async () => {

@@ -158,7 +158,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     ...{ queue, replies, acknowledger, clients, log },
     authorizedUsers: integration.authorizedUsers,
     thopters: () => thopters?.registry.list() ?? [],
-    followUps: thopters && new LiveFollowUps({ registry: thopters.registry, queue, notices, log }),
+    followUps: thopters && new LiveFollowUps({ registry: thopters.registry, queue, notices, replies, log }),
     maxCommandAgeMs: config.STORE_RETENTION_DAYS * 86_400_000,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });

@@ -9,6 +9,7 @@ import {
 import type { Logger } from "pino";
 import type { Registry } from "../registry/index.js";
 import type { ProvisioningNotices } from "../scheduler/provisioning-notices.js";
+import type { DurableComments } from "./durable-comments.js";
 import type { RequestQueue } from "./queue.js";
 
 /**
@@ -55,7 +56,8 @@ export function markDelivered(
 
 /**
  * Follow-ups for live thopters: `store` keeps one on the thopter's record (durably, before the 👀; the collector's
- * answers carry it from there), and the 🚀 goes on the command once the observer confirms it typed it.
+ * answers carry it from there), and the 🚀 goes on the command once the observer confirms it typed it. A thopter
+ * that ends first leaves its undelivered follow-ups a reply saying so: every accepted command ends in 🚀 or a reply.
  */
 export class LiveFollowUps {
   /** Follow-ups whose 🚀 is out in this run: heartbeats must not read the queue again for them. */
@@ -66,6 +68,7 @@ export class LiveFollowUps {
       registry: Registry;
       queue: RequestQueue;
       notices: ProvisioningNotices;
+      replies: DurableComments;
       log: Logger;
     },
   ) {
@@ -95,6 +98,7 @@ export class LiveFollowUps {
    * so a crash in between repeats it (GitHub keeps one 🚀 per user) rather than loses it.
    */
   private async announce(record: Readonly<ThopterRecord>): Promise<void> {
+    if (ENDED.includes(record.state)) return this.orphaned(record);
     for (const followUp of record.followUps ?? []) {
       if (followUp.deliveredAt === undefined || this.announced.has(followUp.id)) continue;
       this.announced.add(followUp.id);
@@ -105,7 +109,29 @@ export class LiveFollowUps {
       this.deps.log.info({ thopterId: record.id, request: request.id }, "follow-up delivered to Claude");
     }
   }
+
+  /** A reply on the PR for each follow-up the ended thopter never got; the request fails with that reason. */
+  private async orphaned(record: Readonly<ThopterRecord>): Promise<void> {
+    for (const followUp of record.followUps ?? []) {
+      if (followUp.deliveredAt !== undefined || this.announced.has(followUp.id)) continue;
+      this.announced.add(followUp.id);
+      const request = await this.deps.queue.get(followUp.id);
+      if (!request || request.state === "failed") continue;
+      const reason = `thopter \`${record.id}\` ended (${record.state}) before its Claude session got these instructions`;
+      const text = `@${request.source.author}, ${reason}. Write \`/thopter …\` here again to start a new thopter on this branch.`;
+      if (!(await this.deps.replies.send(`${request.key}/undelivered`, record.repo, followUp.pullNumber, text))) {
+        this.deps.log.warn(
+          { request: request.id },
+          "reply on an undelivered follow-up not posted yet; the sweep retries it",
+        );
+      }
+      await this.deps.queue.update(request.id, { state: "failed", stateReason: reason });
+    }
+  }
 }
+
+/** States in which a thopter will never take a follow-up again. */
+const ENDED = ["failed", "gone"];
 
 /** A follow-up request's reason once its text is in Claude's session. */
 export const DELIVERED = "delivered to the live thopter's Claude session";

@@ -116,12 +116,20 @@ describe("a /thopter on a thopter's pull request", () => {
       expect(botReplies()[0]).toMatch(/^✅/);
       expect(botReplies()[0]).toContain("Also did this.");
 
+      // A follow-up the thopter never gets (it is stopped first) earns a reply saying so, not silence.
+      await say("/thopter one more thing");
+      await hub.pollNow();
+      await until(() => hub.thopters!.registry.get(record.id)?.followUps?.length === 2, 15_000, "the 2nd follow-up");
       await say("/thopter stop");
       await hub.pollNow();
       await until(
         () => ["stopping", "gone"].includes(hub.thopters!.registry.get(record.id)?.state ?? "gone"),
         15_000,
         "the branch's thopter stopped",
+      );
+      await until(() => botReplies().length === 2, 20_000, "the reply on the undelivered follow-up");
+      expect(botReplies()[1]).toContain(
+        `@alice, thopter \`${record.id}\` ended (gone) before its Claude session got these instructions. Write \`/thopter …\` here again to start a new thopter on this branch.`,
       );
     });
   });

@@ -160,6 +160,23 @@ describe.skipIf(!isRoot)("follow-ups reach Claude's session through the observer
     await until(() => lines().length === 2, 10_000, "f2 typed");
     expect(lines()[1]).toBe("-t other and also this");
 
+    // While Claude shows a permission dialog, the Enter would answer it: nothing is typed until the dialog is gone.
+    await stopObserver();
+    const lastState = (reason: string, state: string) => {
+      const report = { state, reason, event: "Notification", at: new Date().toISOString() };
+      writeFileSync(join(dir, "state", "last.json"), JSON.stringify({ report, reportedAt: Date.now(), hookAt: 1 }));
+      execFileSync("chown", [`${AGENT_USER}:${AGENT_USER}`, join(dir, "state", "last.json")]);
+    };
+    lastState("permission", "waiting");
+    await addFollowUp("f2b", "after the dialog");
+    startObserver();
+    await new Promise((done) => setTimeout(done, 2_000));
+    expect(lines()).toHaveLength(2);
+    expect(deliveredAt("f2b")).toBeUndefined();
+    lastState("idle", "waiting");
+    await until(() => deliveredAt("f2b") !== undefined, 30_000, "f2b confirmed once the dialog is gone");
+    expect(lines()[2]).toBe("after the dialog");
+
     // The observer died after typing f3 but before the hub heard: the next one names it and never types it again.
     await stopObserver();
     await addFollowUp("f3", "typed before the crash");
@@ -168,7 +185,7 @@ describe.skipIf(!isRoot)("follow-ups reach Claude's session through the observer
     startObserver();
     await until(() => deliveredAt("f3") !== undefined, 30_000, "f3 confirmed to the hub");
     await new Promise((done) => setTimeout(done, 1_500));
-    expect(lines()).toHaveLength(2);
+    expect(lines()).toHaveLength(3);
     // Confirmed ids are forgotten once the hub stops offering them.
     await until(
       () => readFileSync(join(dir, "state", "delivered.json"), "utf8") === "[]",

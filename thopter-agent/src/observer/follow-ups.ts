@@ -2,6 +2,7 @@ import type { PendingFollowUp } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { ObserverConfig } from "./config.js";
 import { readDelivered, writeDelivered } from "./delivered-file.js";
+import { readLastState } from "./last-state.js";
 import { typePrompt } from "./type-prompt.js";
 
 /**
@@ -25,9 +26,14 @@ export class FollowUpTyper {
     if (unconfirmed.length !== typed.length) writeDelivered(stateDir, unconfirmed);
   }
 
-  /** Types each offered follow-up not typed before, in order; stops at the first that tmux would not take. */
+  /**
+   * Types each offered follow-up not typed before, in order; stops at the first that tmux would not take. Not while
+   * Claude shows a dialog (a permission prompt or a question): the Enter would answer it instead of sending text.
+   */
   async deliver(): Promise<void> {
     const { stateDir, tmuxSocket, session } = this.config;
+    const last = readLastState(stateDir)?.report;
+    if (last?.state === "waiting" && (last.reason === "permission" || last.reason === "question")) return;
     for (const followUp of this.offered) {
       const typed = readDelivered(stateDir);
       if (typed.includes(followUp.id)) continue;

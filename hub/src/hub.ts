@@ -27,6 +27,7 @@ import { createProvider, type Provider } from "./providers/index.js";
 import { Acknowledger } from "./requests/acknowledge.js";
 import { DurableComments } from "./requests/durable-comments.js";
 import { Intake } from "./requests/intake.js";
+import { LiveFollowUps } from "./requests/live-follow-ups.js";
 import { RequestQueue } from "./requests/queue.js";
 import { Retention } from "./requests/retention.js";
 import { githubProvisioningNotices, startThopterServices, type ThopterServices } from "./scheduler/index.js";
@@ -131,6 +132,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     maxBytes: config.LOG_ARCHIVE_MAX_MB * 1024 * 1024,
     retentionDays: config.STORE_RETENTION_DAYS,
   });
+  const notices = githubProvisioningNotices(clients, replies, log);
   const provider = deps.thopters === false ? undefined : (deps.provider ?? createProvider(config, log));
   hostWarnings.push(...(provider?.warnings ?? []));
   const thopters =
@@ -140,7 +142,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
           store,
           queue,
           provider,
-          provisioningNotices: githubProvisioningNotices(clients, replies, log),
+          provisioningNotices: notices,
           log,
           storeHealth: () => store.health,
           entrypoint: deps.entrypoint ?? config.THOPTER_ENTRYPOINT ?? provider.entrypoint ?? defaultEntrypoint(),
@@ -156,6 +158,7 @@ export async function startHub(config: HubConfig, deps: HubDeps = {}): Promise<H
     ...{ queue, replies, acknowledger, clients, log },
     authorizedUsers: integration.authorizedUsers,
     thopters: () => thopters?.registry.list() ?? [],
+    followUps: thopters && new LiveFollowUps({ registry: thopters.registry, queue, notices, replies, log }),
     maxCommandAgeMs: config.STORE_RETENTION_DAYS * 86_400_000,
     catalog: async () => ({ prompts: await listPrompts(config.PROMPTS_DIR), goldenClaudes }),
   });

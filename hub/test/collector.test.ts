@@ -8,7 +8,7 @@ describe("collector", () => {
   it("takes an observer's status, moves the thopter's state, and keeps the report on its timeline", async () => {
     const t = await c.addThopter("t1");
     const res = await c.post("/v1/status", t.status, status({ event: "SessionStart" }));
-    expect(res).toEqual({ status: 200, body: { ok: true, state: "working", duplicate: false } });
+    expect(res).toEqual({ status: 200, body: { ok: true, state: "working", duplicate: false, followUps: [] } });
     const record = c.hub.registry.get("t1")!;
     expect(record.lastReportAt).toBeDefined();
     expect(record.timeline.at(-1)).toMatchObject({ source: "observer", kind: "SessionStart", state: "working" });

@@ -1,6 +1,7 @@
 export * from "./command.js";
 export * from "./env-lines.js";
 export * from "./env-secrets.js";
+export * from "./follow-ups.js";
 export * from "./http-status.js";
 export * from "./isolation.js";
 export * from "./logs.js";

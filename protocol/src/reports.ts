@@ -25,6 +25,8 @@ export const StatusReport = z.object({
   sessionId: z.string().max(200).optional(),
   /** Totals read from the session transcript(s) so far (cumulative; the latest replaces the earlier). */
   usage: ModelUsage.optional(),
+  /** Follow-ups the observer has typed into Claude's session (ids from the collector's answers). */
+  delivered: z.array(z.string().min(1).max(100)).max(50).optional(),
   at: IsoTime,
 });
 export type StatusReport = z.infer<typeof StatusReport>;

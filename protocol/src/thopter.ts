@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { StoredFollowUp } from "./follow-ups.js";
 import { IsoTime, Name, RepoFullName } from "./names.js";
 import { ThopterUsage } from "./usage.js";
 
@@ -82,6 +83,11 @@ export const ThopterRecord = z.object({
    * BUDGET_GRACE_MIN later, whatever it does meanwhile.
    */
   budgetSpentAt: IsoTime.optional(),
+  /**
+   * `/thopter …` commands on its PR for its running Claude session
+   * (docs/architecture.md#the-review-loop-commands-on-a-thopters-pull-request).
+   */
+  followUps: z.array(StoredFollowUp).optional(),
   timeline: z.array(TimelineEntry),
 });
 export type ThopterRecord = z.infer<typeof ThopterRecord>;

@@ -87,6 +87,8 @@ export interface WorldOptions {
   hubPort?: number;
   /** Held before the push (see fixScenario). */
   beforePush?: () => Promise<void>;
+  /** What the model does instead of fixScenario (tests that go on after the fix). */
+  scenario?: Scenario;
   /** Hub log level ("silent" by default). */
   logLevel?: string;
   /** Extra hub variables (PROVIDER=fly, FLY_API_URL…). */
@@ -144,7 +146,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
   const peer = await startGithubPeer({ address: options.peerAddress });
   const model = await startModelPeer({
-    scenario: fixScenario(options.beforePush),
+    scenario: options.scenario ?? fixScenario(options.beforePush),
     usage: options.modelUsage,
     address: options.peerAddress,
   });

@@ -1,5 +1,6 @@
 import type { AgentState, BrokerReport, StatusReport, ThopterState } from "@thopter/protocol";
 import type { Registry, ThopterUpdate, UpdateResult } from "../registry/index.js";
+import { markDelivered } from "../requests/live-follow-ups.js";
 
 /**
  * What an observer's word means for the thopter's state. `booting` confirms the boot; `ended` (Claude exited
@@ -39,6 +40,9 @@ export function applyStatus(registry: Registry, thopterId: string, report: Statu
   if (report.usage && !(transcript && transcript.at > report.at)) {
     patch.usage = { ...record?.usage, transcript: { models: report.usage, at: report.at } };
   }
+  // The observer typed these into Claude's session: the hub offers them no more (kept durably, so never twice).
+  const followUps = markDelivered(record?.followUps, report.delivered ?? [], new Date().toISOString());
+  if (followUps) patch.followUps = followUps;
   // A heartbeat that changes nothing only proves the thopter is alive: it would crowd real events off the timeline.
   const quiet = report.reason === "heartbeat" && (state === undefined || state === record?.state);
   const update: ThopterUpdate = {
@@ -46,6 +50,7 @@ export function applyStatus(registry: Registry, thopterId: string, report: Statu
     onlyIfAllowed: true,
     stateReason: report.reason ? `${report.event} (${report.reason})` : report.event,
     patch,
+    durable: followUps !== undefined,
     entry: quiet ? undefined : { at: report.at, source: "observer", kind: report.event, state: report.state, message },
   };
   return registry.update(thopterId, update);

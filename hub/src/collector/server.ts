@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { listenOn } from "../http/listen-port.js";
 import { type LogArchive, TooManyFiles } from "../logs/archive.js";
 import type { Registry, UpdateResult } from "../registry/index.js";
+import { pendingFollowUps } from "../requests/live-follow-ups.js";
 import { applyBrokerReport, applyStatus } from "./apply.js";
 import { GITHUB_TOKEN_RATE, LOGS_RATE, PerThopterRate, type Rate, STATUS_RATE } from "./rate-limit.js";
 import type { TokenRole, TokenStore } from "./tokens.js";
@@ -190,7 +191,9 @@ export function createCollector(options: CollectorOptions): Server {
     const parsed = endpoint.schema.safeParse(await readJson(req, limit));
     if (!parsed.success) throw new Refusal(400, `invalid report: ${describeIssues(parsed.error)}`);
     const result = await (endpoint.apply as Endpoint<z.ZodType>["apply"])(registry, thopterId, parsed.data);
-    send(res, 200, { ok: true, state: result.record.state, duplicate: result.duplicate });
+    const answer = { ok: true, state: result.record.state, duplicate: result.duplicate };
+    // Observers learn of follow-ups from the answer: the hub never dials into a thopter.
+    send(res, 200, endpoint.role === "status" ? { ...answer, followUps: pendingFollowUps(result.record) } : answer);
   }
 
   const server = createServer((req, res) => {

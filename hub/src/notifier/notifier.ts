@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { GitHubClients } from "../github/clients.js";
 import type { Registry, RegistryChange } from "../registry/index.js";
 import type { DurableComments } from "../requests/durable-comments.js";
+import { noticeIssue } from "../requests/live-follow-ups.js";
 import { DAILY_BUDGET_STOP } from "../scheduler/daily-budget.js";
 import type { BudgetTerms } from "./budget-notice.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
@@ -194,7 +195,7 @@ export class Notifier {
       // Usage as of now: reports that came in while the notice waited count too.
       const usage = this.deps.registry.get(record.id)?.usage ?? record.usage;
       const text = renderNotice({ ...record, usage }, notice.event, links, config.prices, this.deps.budget);
-      if (await replies.send(key, record.repo, record.issueNumber, text)) return;
+      if (await replies.send(key, record.repo, noticeIssue(record), text)) return;
       log.warn({ thopterId: record.id, key }, "notice not posted yet; will retry");
     } catch (err) {
       log.warn({ thopterId: record.id, key, err }, "could not post a notice; will retry");

@@ -49,7 +49,7 @@ export interface ThopterUpdate {
   patch?: Partial<
     Pick<
       ThopterRecord,
-      "machine" | "lastReportAt" | "summary" | "pullRequestUrl" | "pushedAt" | "usage" | "budgetSpentAt"
+      "machine" | "lastReportAt" | "summary" | "pullRequestUrl" | "pushedAt" | "usage" | "budgetSpentAt" | "followUps"
     >
   >;
   entry?: Omit<TimelineEntry, "at"> & { at?: string };

@@ -9,6 +9,7 @@ import { getIssueInfo } from "../github/issues.js";
 import type { CommandEvent } from "../watcher/event.js";
 import type { Acknowledger } from "./acknowledge.js";
 import type { DurableComments } from "./durable-comments.js";
+import type { LiveFollowUps } from "./live-follow-ups.js";
 import { checkPullCommand, holdingThopter } from "./pull-commands.js";
 import { type RequestQueue, requestId } from "./queue.js";
 
@@ -21,6 +22,8 @@ export interface IntakeDeps {
   authorizedUsers?: readonly string[];
   /** The hub's thopters (a command on a PR must not start a second writer on its branch). */
   thopters?: () => readonly Readonly<ThopterRecord>[];
+  /** Where a follow-up for a live thopter waits for its observer. */
+  followUps?: LiveFollowUps;
   /** STORE_RETENTION_DAYS in ms: an older command is ignored, as retention may have removed its request already. */
   maxCommandAgeMs?: number;
   log: Logger;
@@ -73,6 +76,7 @@ export class Intake {
       return "ignored";
     }
     let followUp: FollowUp | undefined;
+    let deliverTo: string | undefined;
     if (target.onPull) {
       const { repo, issueNumber } = source;
       const holder = (branch: string) => holdingThopter(this.deps.thopters?.() ?? [], repo, branch);
@@ -87,6 +91,7 @@ export class Intake {
         return "refused";
       }
       followUp = verdict.followUp;
+      deliverTo = verdict.deliverTo;
       // A PR command without -p reads the review prompt, when the hub has one.
       if (
         command.kind === "start" &&
@@ -99,7 +104,11 @@ export class Intake {
     // The reply this command earns is stored before the request, so no crash in between can lose it.
     const extra = parsed.ignoredLines > 0 ? extraLinesReply(source.author, parsed.ignoredLines) : undefined;
     if (extra) await this.deps.replies.prepare(key, source.repo, source.issueNumber, extra);
-    const { request, created } = await this.deps.queue.create(source, title, command, followUp);
+    if (deliverTo) {
+      const id = requestId(key);
+      await this.deps.followUps?.store(deliverTo, { id, source, command, followUp, createdAt: source.createdAt });
+    }
+    const { request, created } = await this.deps.queue.create(source, title, command, followUp, deliverTo);
     if (!created) return "duplicate";
     log.info({ ...logCtx, request: request.id, command: command.kind }, "request queued");
     // A 👀 or reply that fails stays pending with its sender, which the poll loop's recovery retries.

@@ -11,10 +11,14 @@ import type { GitHubClient } from "../github/octokit.js";
 /**
  * What a command on a pull request may do. Only a PR whose head is a thopter's branch (`thopter/<issue>--<id>`, as
  * `workBranch` names them) of this repository takes
- * commands: a start becomes a follow-up on that branch (one branch, one writer: never more than one thopter, and
- * not while the branch's thopter is still alive); a stop stops the branch's thopters.
+ * commands: a start becomes a follow-up on that branch (one branch, one writer: never more than one thopter). While
+ * the branch's thopter runs its Claude session, the follow-up goes to that session (`deliverTo`) instead of a new
+ * thopter; a stop stops the branch's thopters.
  */
-export type PullVerdict = { followUp: FollowUp } | { refused: string };
+export type PullVerdict = { followUp: FollowUp; deliverTo?: string } | { refused: string };
+
+/** States in which the thopter's Claude session runs (or is about to) and its observer will pick follow-ups up. */
+const RECEIVING = ["booting", "working", "waiting", "done", "blocked"];
 
 /** A thopter that still holds the branch (states from which it could push again). */
 const HOLDING = ["requested", "provisioning", "booting", "working", "waiting", "done", "blocked", "stopping"];
@@ -53,9 +57,10 @@ export async function checkPullCommand(
     };
   }
   const live = holder(branch);
+  if (live && RECEIVING.includes(live.state)) return { followUp, deliverTo: live.id };
   if (live) {
     return {
-      refused: `thopter \`${live.id}\` is still on \`${branch}\` (${live.state}). Passing new instructions to a running thopter is not supported yet: write \`/thopter stop\` here first, then ask again.`,
+      refused: `thopter \`${live.id}\` on \`${branch}\` is ${live.state}, so it cannot take new instructions now. Ask again once it runs (or after it stopped).`,
     };
   }
   return { followUp };

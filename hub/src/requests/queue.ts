@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { type Command, type CommandSource, type FollowUp, sourceKey, ThopterRequest } from "@thopter/protocol";
 import type { Store } from "../store/store.js";
 import { StoreLostDataError } from "../store/watched.js";
+import { WAITING } from "./live-follow-ups.js";
 import { RequestIndex } from "./request-index.js";
 
 const PREFIX = "requests/";
@@ -42,12 +43,16 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
     super();
   }
 
-  /** Stores a new `queued` request; `created` is false when this source already made one (nothing is changed). */
+  /**
+   * Stores a new `queued` request; `created` is false when this source already made one (nothing is changed). A
+   * follow-up for a live thopter (`deliverTo`) is stored as already placed on it: the scheduler starts nothing.
+   */
   async create(
     source: CommandSource,
     issueTitle: string,
     command: Command,
     followUp?: FollowUp,
+    deliverTo?: string,
   ): Promise<{ request: ThopterRequest; created: boolean }> {
     const key = sourceKey(source);
     const at = this.now().toISOString();
@@ -57,11 +62,12 @@ export class RequestQueue extends EventEmitter<QueueEvents> {
       source,
       issueTitle,
       command,
-      state: "queued",
+      state: deliverTo ? "provisioned" : "queued",
+      ...(deliverTo ? { stateReason: WAITING } : {}),
       acknowledged: false,
       createdAt: at,
       updatedAt: at,
-      thopterIds: [],
+      thopterIds: deliverTo ? [deliverTo] : [],
       ...(followUp ? { followUp } : {}),
     });
     if (await this.store.putIfAbsent(PREFIX + request.id, request)) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { GithubPeer } from "../../peers/github/index.js";
 import { HUMAN_TOKEN, pushFiles } from "../github-peer/harness.js";
 import { withGatedHub } from "./gate.js";
-import { BOT, CODER_TOKEN, REPO, until } from "./harness.js";
+import { BOT, CODER_TOKEN, REPO, requests, until } from "./harness.js";
 import { RecordingProvider } from "./recording-provider.js";
 
 const BRANCH = "thopter/1--0ld7h0p";
@@ -20,7 +20,7 @@ async function thopterPull(peer: GithubPeer): Promise<number> {
 }
 
 describe("a /thopter on a thopter's pull request", () => {
-  it("starts one thopter on the PR's branch, refuses a second writer while it lives, and /thopter stop stops it", async () => {
+  it("starts one thopter on the PR's branch, passes a second command to it while it lives, and /thopter stop stops it", async () => {
     const provider = new RecordingProvider();
     await withGatedHub({ retryUnitMs: 20, provider, entrypoint: ["/bin/true"] }, async ({ peer, hub }) => {
       const pull = await thopterPull(peer);
@@ -57,19 +57,79 @@ describe("a /thopter on a thopter's pull request", () => {
       expect(job.workBranch).toBe(BRANCH);
       expect(files.map(([, text]) => text).join("\n")).toContain(`following up on ${REPO} pull request #${pull}`);
 
-      // One branch, one writer: while that thopter lives, another command on the PR is refused with a reply.
-      await say("/thopter and also this");
+      // One branch, one writer: while that thopter lives, a command on the PR goes to it instead of a new thopter.
+      const file = (path: string) => String(files.find(([p]) => p === path)?.[1]).trim();
+      const statusToken = file(THOPTER_PATHS.statusToken);
+      const observe = async (delivered?: string[]) => {
+        const report = { state: "working", event: "heartbeat", reason: "heartbeat", at: new Date().toISOString() };
+        const res = await fetch(`${hub.thopters!.collectorUrl}/v1/status`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${statusToken}` },
+          body: JSON.stringify(delivered ? { ...report, delivered } : report),
+        });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { followUps: { id: string; text: string }[] }).followUps;
+      };
+      await observe();
+      const comment = Number(
+        peer.addComment(REPO, pull, {
+          body: "/thopter and also this\u001b[2J\u0003 please",
+          author: "alice",
+          association: "OWNER",
+        }).id,
+      );
+      const reactions = () => peer.reactions(REPO, { comment }).map((r) => r.content);
       await hub.pollNow();
-      await until(() => botReplies().length === 1, 15_000, "the refusal");
-      expect(botReplies()[0]).toContain(`thopter \`${record.id}\` is still on \`${BRANCH}\``);
+      await until(() => reactions().includes("eyes"), 15_000, "the 👀 on the follow-up");
+      // Stored on the thopter's record before the 👀 (a restarted hub offers it too), not yet delivered: no 🚀.
+      const stored = hub.thopters!.registry.get(record.id)?.followUps ?? [];
+      expect(stored).toHaveLength(1);
+      expect(reactions()).toEqual(["eyes"]);
+      const [offered] = await observe();
+      expect(offered?.id).toBe(stored[0]!.id);
+      expect(offered?.text).toMatch(
+        new RegExp(
+          `^Follow-up from @alice on pull request #${pull}: and also this \\[2J please — read it with get_pull_request`,
+        ),
+      );
+      expect(offered?.text).not.toMatch(/[\u0000-\u001f\u007f]/);
+      // The observer confirms it typed it: the hub offers it no more, and the command gets its 🚀 (delivered).
+      expect(await observe([offered!.id])).toEqual([]);
+      await until(() => reactions().includes("rocket"), 15_000, "the 🚀 once delivered");
+      expect(await observe()).toEqual([]);
+      expect(botReplies()).toEqual([]);
       expect(provider.creates).toHaveLength(1);
+      const byId = Object.fromEntries((await requests(hub)).map((r) => [r.id, r]));
+      expect(byId[offered!.id]).toMatchObject({ state: "provisioned", thopterIds: [record.id] });
+      // Its next report goes where the follow-up came from: the completion comment lands on the PR.
+      const res = await fetch(`${hub.thopters!.collectorUrl}/v1/reports`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${file(THOPTER_PATHS.reportToken)}` },
+        body: JSON.stringify({
+          idempotencyKey: "round-2",
+          at: new Date().toISOString(),
+          body: { kind: "status", state: "done", summary: "Also did this." },
+        }),
+      });
+      expect(res.status).toBe(200);
+      await until(() => botReplies().length === 1, 15_000, "the completion comment on the PR");
+      expect(botReplies()[0]).toMatch(/^✅/);
+      expect(botReplies()[0]).toContain("Also did this.");
 
+      // A follow-up the thopter never gets (it is stopped first) earns a reply saying so, not silence.
+      await say("/thopter one more thing");
+      await hub.pollNow();
+      await until(() => hub.thopters!.registry.get(record.id)?.followUps?.length === 2, 15_000, "the 2nd follow-up");
       await say("/thopter stop");
       await hub.pollNow();
       await until(
         () => ["stopping", "gone"].includes(hub.thopters!.registry.get(record.id)?.state ?? "gone"),
         15_000,
         "the branch's thopter stopped",
+      );
+      await until(() => botReplies().length === 2, 20_000, "the reply on the undelivered follow-up");
+      expect(botReplies()[1]).toContain(
+        `@alice, thopter \`${record.id}\` ended (gone) before its Claude session got these instructions. Write \`/thopter …\` here again to start a new thopter on this branch.`,
       );
     });
   });

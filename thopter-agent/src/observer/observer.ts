@@ -1,6 +1,7 @@
 import type { StatusReport } from "@thopter/protocol";
 import type { Logger } from "pino";
 import type { ObserverConfig } from "./config.js";
+import { FollowUpTyper } from "./follow-ups.js";
 import { readLastState } from "./last-state.js";
 import { paneDigest } from "./pane.js";
 import { Reporter } from "./reporter.js";
@@ -21,10 +22,12 @@ export interface ObserverOptions {
  * answers again, a heartbeat repeating the last state when nothing was reported for `heartbeatMs`, and, only while
  * no hook has fired at all (hooks broken or removed), pane activity as a stand-in: a changing pane is `working`, a
  * pane unchanged for `fallbackAfterMs` is `waiting`. It also counts the model's usage from the session transcripts
- * (`TranscriptUsage`); new totals ride on the next report, or go out as a heartbeat after `usageReportMs`.
+ * (`TranscriptUsage`); new totals ride on the next report, or go out as a heartbeat after `usageReportMs`. Follow-ups
+ * the hub's answers carry are typed into Claude's session (`FollowUpTyper`).
  */
 export class Observer {
   private readonly reporter: Reporter;
+  private readonly followUps: FollowUpTyper;
   private readonly usage: TranscriptUsage | undefined;
   private readonly started = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -35,7 +38,8 @@ export class Observer {
   };
 
   constructor(private readonly options: ObserverOptions) {
-    this.reporter = new Reporter(options.config);
+    this.followUps = new FollowUpTyper(options.config, options.log);
+    this.reporter = new Reporter(options.config, (followUps) => this.followUps.heard(followUps));
     const { transcriptsDir, stateDir } = options.config;
     const onError = (err: unknown) =>
       options.log.warn({ err: (err as Error).message }, "counting usage: a transcript could not be read");
@@ -62,6 +66,7 @@ export class Observer {
       const last = readLastState(this.options.config.stateDir);
       if (last?.hookAt === undefined) await this.paneFallback(now);
       await this.heartbeat(now);
+      await this.followUps.deliver();
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, "observer tick failed");
     } finally {

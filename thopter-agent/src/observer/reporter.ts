@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { StatusReport } from "@thopter/protocol";
 import type { ObserverConfig } from "./config.js";
+import { readDelivered } from "./delivered-file.js";
 import { readLastState, writeLastState } from "./last-state.js";
-import { type PostOutcome, postStatus } from "./post.js";
+import { type FollowUpSink, type PostOutcome, postStatus } from "./post.js";
 import { Spool } from "./spool.js";
 import { readUsage } from "./usage-file.js";
 
@@ -11,7 +12,10 @@ export class Reporter {
   readonly spool: Spool;
   private token: string | undefined;
 
-  constructor(private readonly config: ObserverConfig) {
+  constructor(
+    private readonly config: ObserverConfig,
+    private readonly onFollowUps?: FollowUpSink,
+  ) {
     this.spool = new Spool(config.stateDir);
   }
 
@@ -22,16 +26,18 @@ export class Reporter {
   }
 
   send(report: StatusReport): Promise<PostOutcome> {
-    return postStatus(this.target(), report);
+    return postStatus(this.target(), report, this.onFollowUps);
   }
 
   /**
    * Reports now or spools; `fromHook` marks that Claude's hooks are alive (the pane fallback stays off). Every report
-   * carries the observer's latest usage totals (cumulative, so a lost one costs nothing).
+   * carries the observer's latest usage totals (cumulative, so a lost one costs nothing) and the follow-ups typed
+   * but not yet confirmed.
    */
   async report(state: StatusReport, fromHook: boolean, now = Date.now()): Promise<"sent" | "spooled" | "refused"> {
     const usage = readUsage(this.config.stateDir);
-    const report = usage ? { ...state, usage } : state;
+    const delivered = readDelivered(this.config.stateDir);
+    const report = { ...state, ...(usage ? { usage } : {}), ...(delivered.length > 0 ? { delivered } : {}) };
     let outcome: "sent" | "spooled" | "refused";
     if (this.spool.pending()) {
       this.spool.append(report);

@@ -62,7 +62,9 @@ export function renderNotice(
     lines.push(`${HEADLINE[event.state]} — thopter \`${record.id}\` ran for ${ran}.`, "");
     lines.push(neutralise(event.summary.trim() || "(no summary given)"), "");
     lines.push(`- Branch: ${branch}`);
-    lines.push(record.pullRequestUrl ? `- Pull request: ${record.pullRequestUrl}` : "- Pull request: none opened");
+    // A follow-up works for its PR (its issue number is the PR's) whether or not the agent asked the broker for it.
+    const pull = record.pullRequestUrl ?? (record.startTip ? `${links.repoHtmlUrl}/pull/${record.issueNumber}` : "");
+    lines.push(pull ? `- Pull request: ${pull}` : "- Pull request: none opened");
     if (event.state !== "done") {
       lines.push("- To continue: answer here, then run `/thopter` again, or type into the terminal below.");
     }

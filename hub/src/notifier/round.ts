@@ -19,6 +19,7 @@ export interface RoundFacts {
 }
 
 const PASSING = ["success", "neutral", "skipped"];
+const ORDER: CheckLine["state"][] = ["failing", "pending", "passing"];
 
 /**
  * The round's commits come from the PR's own commit list (`pulls: read`, which the hub's token has): everything after
@@ -49,10 +50,15 @@ async function readChecks(client: GitHubClient, repo: RepoFullName, sha: string)
       ref: sha,
       per_page: 100,
     });
-    return runs.map((run) => ({
-      name: run.name,
-      state: run.status !== "completed" ? "pending" : PASSING.includes(run.conclusion ?? "") ? "passing" : "failing",
-    }));
+    const lines = runs.map((run): CheckLine => {
+      const done = run.status === "completed";
+      return {
+        name: run.name,
+        state: !done ? "pending" : PASSING.includes(run.conclusion ?? "") ? "passing" : "failing",
+      };
+    });
+    // What needs someone first: failures, then what is still running.
+    return lines.sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || a.name.localeCompare(b.name));
   } catch (err) {
     // A token without `checks: read` is a setup choice, not a failure: the comment points to the PR instead.
     if (err instanceof RequestError && (err.status === 403 || err.status === 404)) return undefined;

@@ -95,6 +95,10 @@ export interface WorldOptions {
   githubApp?: boolean;
   /** Token counts every model response reports (default: estimates). */
   modelUsage?: Partial<Usage>;
+  /** What the model does instead of `fixScenario` (a follow-up's turns, told apart by its prompt). */
+  scenario?: Scenario;
+  /** The hub's issues token also reads CI results (`Checks: read`), as a follow-up's completion comment wants. */
+  issuesTokenReadsChecks?: boolean;
   /** Where the peers listen and the address they are reached at (thopters in containers cannot reach loopback). */
   peerAddress?: PeerAddress;
 }
@@ -144,12 +148,19 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const coderToken = "ghp_demoCoderToken0123456789abcdefABCDEFG";
   const peer = await startGithubPeer({ address: options.peerAddress });
   const model = await startModelPeer({
-    scenario: fixScenario(options.beforePush),
+    scenario: options.scenario ?? fixScenario(options.beforePush),
     usage: options.modelUsage,
     address: options.peerAddress,
   });
   try {
-    await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
+    const readsChecks = options.issuesTokenReadsChecks;
+    await peer.addRepo(REPO, {
+      issuesToken,
+      coderToken,
+      bot: { login: BOT },
+      files: SAMPLE_FILES,
+      issuesTokenReadsChecks: readsChecks,
+    });
     const issue = Number(
       peer.createIssue(REPO, {
         title: "add() subtracts instead of adding",

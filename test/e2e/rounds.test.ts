@@ -122,8 +122,8 @@ describe.skipIf(!asRoot)(`a second round on a thopter's PR, real Claude CLI on t
     const comment = await completionOnPull(pull);
     expect(checksSeen).toContain("## test: failure — 1 test failed");
     expect(checksSeen).toContain("expected: 5");
-    expect(head.subject).toBe("Fix the failing test check");
+    expect(head!.subject).toBe("Fix the failing test check");
     expect(comment).toContain(`This round: 1 new commit since \`${tip.slice(0, 7)}\`:`);
-    expect(comment).toContain(`Checks on \`${head.sha.slice(0, 7)}\`: ✅ test passing`);
+    expect(comment).toContain(`Checks on \`${head!.sha.slice(0, 7)}\`: ✅ test passing`);
   }, 420_000);
 });

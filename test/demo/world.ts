@@ -174,7 +174,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       envFile,
       [
         `ANTHROPIC_BASE_URL=${model.url}`,
-        "ANTHROPIC_API_KEY=demo",
+        "ANTHROPIC_API_KEY=sk-ant-demo-key-for-the-scripted-model",
         "DISABLE_TELEMETRY=1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
         "",

@@ -120,8 +120,12 @@ describe.skipIf(!asRoot)(`a second round on a thopter's PR, real Claude CLI on t
     ciDone();
 
     const comment = await completionOnPull(pull);
-    expect(checksSeen).toContain("## test: failure — 1 test failed");
-    expect(checksSeen).toContain("expected: 5");
+    // What get_checks gave Claude (its structured result): the failure and the failing step's excerpt.
+    const seen = JSON.parse(checksSeen) as { sha: string; checks: { name: string; conclusion: string }[] };
+    expect(seen.sha).toBe(tip);
+    expect(seen.checks).toEqual([
+      expect.objectContaining({ name: "test", conclusion: "failure", excerpt: "not ok 1 - add adds\n  expected: 5" }),
+    ]);
     expect(head!.subject).toBe("Fix the failing test check");
     expect(comment).toContain(`This round: 1 new commit since \`${tip.slice(0, 7)}\`:`);
     expect(comment).toContain(`Checks on \`${head!.sha.slice(0, 7)}\`: ✅ test passing`);

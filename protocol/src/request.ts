@@ -63,6 +63,11 @@ export type RequestState = z.infer<typeof RequestState>;
 export const FollowUp = z.object({
   pullNumber: z.number().int().positive(),
   branch: z.string().regex(/^thopter\//),
+  /** The PR's head when the command was taken: where the new round starts (its completion comment lists what came after). */
+  tipSha: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .optional(),
 });
 export type FollowUp = z.infer<typeof FollowUp>;
 

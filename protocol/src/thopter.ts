@@ -74,6 +74,8 @@ export const ThopterRecord = z.object({
   lastReportAt: IsoTime.optional(),
   summary: z.string().optional(),
   pullRequestUrl: z.string().optional(),
+  /** A follow-up's starting point: the branch tip it resumed from (its completion comment lists the commits since). */
+  startTip: z.string().optional(),
   /** When the broker last pushed the work branch (its `push_branch` succeeded): before that the branch does not exist. */
   pushedAt: IsoTime.optional(),
   /** Model usage by source (docs/architecture.md#usage-and-cost). */

@@ -87,8 +87,6 @@ export interface WorldOptions {
   hubPort?: number;
   /** Held before the push (see fixScenario). */
   beforePush?: () => Promise<void>;
-  /** What the model does instead of fixScenario (tests that go on after the fix). */
-  scenario?: Scenario;
   /** Hub log level ("silent" by default). */
   logLevel?: string;
   /** Extra hub variables (PROVIDER=fly, FLY_API_URL…). */
@@ -97,6 +95,10 @@ export interface WorldOptions {
   githubApp?: boolean;
   /** Token counts every model response reports (default: estimates). */
   modelUsage?: Partial<Usage>;
+  /** What the model does instead of `fixScenario` (a follow-up's turns, told apart by its prompt). */
+  scenario?: Scenario;
+  /** The hub's issues token also reads CI results (`Checks: read`), as a follow-up's completion comment wants. */
+  issuesTokenReadsChecks?: boolean;
   /** Where the peers listen and the address they are reached at (thopters in containers cannot reach loopback). */
   peerAddress?: PeerAddress;
 }
@@ -151,7 +153,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     address: options.peerAddress,
   });
   try {
-    await peer.addRepo(REPO, { issuesToken, coderToken, bot: { login: BOT }, files: SAMPLE_FILES });
+    const readsChecks = options.issuesTokenReadsChecks;
+    await peer.addRepo(REPO, {
+      issuesToken,
+      coderToken,
+      bot: { login: BOT },
+      files: SAMPLE_FILES,
+      issuesTokenReadsChecks: readsChecks,
+    });
     const issue = Number(
       peer.createIssue(REPO, {
         title: "add() subtracts instead of adding",

@@ -13,7 +13,13 @@ import type { GithubAppConfig } from "../github-app-config.js";
 export type Permissions = Record<string, "read" | "write">;
 
 /** The hub's own calls: polling, reactions, comments. */
-export const HUB_PERMISSIONS: Permissions = { issues: "write", pull_requests: "write", metadata: "read" };
+// Checks: read lets a follow-up's completion comment state the PR's checks (the App has it for the broker anyway).
+export const HUB_PERMISSIONS: Permissions = {
+  issues: "write",
+  pull_requests: "write",
+  checks: "read",
+  metadata: "read",
+};
 /** A thopter's push broker: push, open pull requests, comment, read checks. */
 export const THOPTER_PERMISSIONS: Permissions = {
   contents: "write",

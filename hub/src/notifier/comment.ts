@@ -1,6 +1,7 @@
 import type { PriceTable, ThopterRecord } from "@thopter/protocol";
 import { usageLine, usageView } from "../usage/view.js";
 import { type BudgetTerms, spentLines } from "./budget-notice.js";
+import type { RoundFacts } from "./round.js";
 
 /** What a notice links to, besides the record itself. */
 export interface NoticeLinks {
@@ -50,6 +51,7 @@ export function renderNotice(
   links: NoticeLinks,
   prices: PriceTable,
   budget: BudgetTerms = { graceMin: 5 },
+  round?: RoundFacts,
 ): string {
   const page = `${links.hubUrl}/thopters/${encodeURIComponent(record.id)}`;
   const ran = formatDuration(Date.parse(event.at) - Date.parse(record.createdAt));
@@ -60,7 +62,9 @@ export function renderNotice(
     lines.push(`${HEADLINE[event.state]} — thopter \`${record.id}\` ran for ${ran}.`, "");
     lines.push(neutralise(event.summary.trim() || "(no summary given)"), "");
     lines.push(`- Branch: ${branch}`);
-    lines.push(record.pullRequestUrl ? `- Pull request: ${record.pullRequestUrl}` : "- Pull request: none opened");
+    // A follow-up works for its PR (its issue number is the PR's) whether or not the agent asked the broker for it.
+    const pull = record.pullRequestUrl ?? (record.startTip ? `${links.repoHtmlUrl}/pull/${record.issueNumber}` : "");
+    lines.push(pull ? `- Pull request: ${pull}` : "- Pull request: none opened");
     if (event.state !== "done") {
       lines.push("- To continue: answer here, then run `/thopter` again, or type into the terminal below.");
     }
@@ -87,6 +91,7 @@ export function renderNotice(
         "if it fails the same way, check the hub's log and the golden claude's credentials.",
     );
   }
+  if (round) lines.push(...roundLines(round, links, record.startTip));
   const usage = usageView(record.usage, prices);
   if (usage) lines.push(`- Usage so far: ${usageLine(usage)}`);
   const issue = followedUpIssue(record);
@@ -102,4 +107,30 @@ export function renderNotice(
 function followedUpIssue(record: Readonly<ThopterRecord>): number | undefined {
   const issue = Number(/^thopter\/(\d+)--/.exec(record.branch)?.[1]);
   return Number.isInteger(issue) && issue !== record.issueNumber ? issue : undefined;
+}
+
+const LISTED_COMMITS = 10;
+const CHECK_MARK = { passing: "✅", failing: "❌", pending: "⏳" } as const;
+
+/** A follow-up's round: the commits pushed since its starting tip, and the checks' state of the head. */
+function roundLines(round: RoundFacts, links: NoticeLinks, startTip: string | undefined): string[] {
+  const short = (sha: string) => `\`${sha.slice(0, 7)}\``;
+  const since = startTip ? ` since ${short(startTip)}` : "";
+  const lines: string[] = [];
+  const n = round.commits.length;
+  if (n === 0) lines.push(`- This round: no new commits${since}.`);
+  else lines.push(`- This round: ${n} new commit${n === 1 ? "" : "s"}${since}:`);
+  for (const c of round.commits.slice(0, LISTED_COMMITS)) {
+    lines.push(`  - [${short(c.sha)}](${links.repoHtmlUrl}/commit/${c.sha}) ${neutralise(c.subject)}`);
+  }
+  if (n > LISTED_COMMITS) lines.push(`  - and ${n - LISTED_COMMITS} more`);
+  const head = round.commits.at(-1)?.sha ?? startTip;
+  const on = head ? ` on ${short(head)}` : "";
+  if (round.checks === undefined) lines.push("- Checks: see the PR (the hub's token cannot read check runs).");
+  else if (round.checks.length === 0) lines.push(`- Checks${on}: none reported yet.`);
+  else {
+    const states = round.checks.map((c) => `${CHECK_MARK[c.state]} ${neutralise(c.name)} ${c.state}`);
+    lines.push(`- Checks${on}: ${states.join(" · ")}`);
+  }
+  return lines;
 }

@@ -9,6 +9,7 @@ import type { BudgetTerms } from "./budget-notice.js";
 import { type NoticeEvent, renderNotice } from "./comment.js";
 import { FairQueue } from "./fair-queue.js";
 import type { RepoInfoCache } from "./repo-info.js";
+import { type RoundFacts, readRound } from "./round.js";
 
 const ANNOUNCED = ["done", "blocked", "needs_input"] as const;
 type Announced = (typeof ANNOUNCED)[number];
@@ -194,13 +195,28 @@ export class Notifier {
       };
       // Usage as of now: reports that came in while the notice waited count too.
       const usage = this.deps.registry.get(record.id)?.usage ?? record.usage;
-      const text = renderNotice({ ...record, usage }, notice.event, links, config.prices, this.deps.budget);
+      const round = await this.roundOf(record, notice.event);
+      const text = renderNotice({ ...record, usage }, notice.event, links, config.prices, this.deps.budget, round);
       if (await replies.send(key, record.repo, noticeIssue(record), text)) return;
       log.warn({ thopterId: record.id, key }, "notice not posted yet; will retry");
     } catch (err) {
       log.warn({ thopterId: record.id, key, err }, "could not post a notice; will retry");
     }
     this.scheduleSweep();
+  }
+
+  /**
+   * A follow-up's report says what its round changed, read when it is posted (the head's checks as of then). Not
+   * knowing is no reason to withhold the notice: an unreadable PR leaves those lines out.
+   */
+  private async roundOf(record: Readonly<ThopterRecord>, event: NoticeEvent): Promise<RoundFacts | undefined> {
+    if (!record.startTip || event.kind !== "report") return undefined;
+    try {
+      return await readRound(this.deps.clients.get(record.repo), record.repo, record.issueNumber, record.startTip);
+    } catch (err) {
+      this.deps.log.warn({ thopterId: record.id, err }, "could not read the round's commits and checks; left out");
+      return undefined;
+    }
   }
 
   /** One retry timer for all notices: requeueRecent finds every one still pending. */

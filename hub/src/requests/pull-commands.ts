@@ -49,7 +49,7 @@ export async function checkPullCommand(
       refused: `this pull request's branch \`${data.head.label}\` is not a thopter's branch, so there is nothing to follow up on. Start a thopter from an issue instead.`,
     };
   }
-  const followUp = { pullNumber, branch };
+  const followUp = { pullNumber, branch, tipSha: data.head.sha };
   if (command.kind === "stop") return { followUp };
   if (command.count > 1) {
     return {

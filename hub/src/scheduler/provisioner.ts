@@ -56,6 +56,7 @@ export class Provisioner {
             issueTitle: request.issueTitle,
             // A follow-up on a thopter's PR continues that PR's branch; the clone resumes from its tip.
             branch: request.followUp?.branch ?? workBranch(issueNumber, id),
+            ...(request.followUp?.tipSha ? { startTip: request.followUp.tipSha } : {}),
             gc: command?.gc ?? "default",
             prompt: command?.prompt ?? "default",
             state: "requested",

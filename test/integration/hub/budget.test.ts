@@ -1,14 +1,13 @@
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "@thopter/hub/config";
 import { type Hub, startHub } from "@thopter/hub/hub";
 import { createLogger } from "@thopter/hub/log";
-import { THOPTER_PATHS } from "@thopter/hub/scheduler/spec";
 import { type BrokerReport, costOf, DEFAULT_PRICES, type ModelUsage } from "@thopter/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type GithubPeer, startGithubPeer } from "../../peers/github/index.js";
+import { brokerReporter } from "./broker-reports.js";
 import { BOT, CODER_TOKEN, hubEnv, ISSUES_TOKEN, REPO, replies, until } from "./harness.js";
 import { RecordingProvider } from "./recording-provider.js";
 
@@ -57,18 +56,7 @@ async function command(h: Hub): Promise<{ id: string; report: (body: BrokerRepor
   await h.pollNow();
   await until(() => provider.specs.length > made, 20_000, "provider.create");
   const spec = provider.specs.at(-1)!;
-  const file = spec.files.find((f) => f.path === THOPTER_PATHS.reportToken)!;
-  const token = Buffer.from(file.contentBase64, "base64").toString("utf8");
-  const report = async (body: BrokerReport["body"]) => {
-    const res = await fetch(`${h.thopters!.collector.url}/v1/reports`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ idempotencyKey: randomUUID(), at: new Date().toISOString(), body }),
-    });
-    expect(res.status, await res.clone().text()).toBe(200);
-    return res.json();
-  };
-  return { id: spec.thopterId, report };
+  return { id: spec.thopterId, report: brokerReporter(h, spec) };
 }
 
 const budgetComments = () => replies(peer, issue).filter((r) => r.startsWith("💸 **Budget spent**"));

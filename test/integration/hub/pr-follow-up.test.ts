@@ -1,23 +1,9 @@
-import { Octokit } from "@octokit/core";
 import { THOPTER_PATHS } from "@thopter/hub/scheduler/spec";
 import { describe, expect, it } from "vitest";
-import type { GithubPeer } from "../../peers/github/index.js";
-import { HUMAN_TOKEN, pushFiles } from "../github-peer/harness.js";
 import { withGatedHub } from "./gate.js";
-import { BOT, CODER_TOKEN, REPO, requests, until } from "./harness.js";
+import { BOT, REPO, requests, until } from "./harness.js";
 import { RecordingProvider } from "./recording-provider.js";
-
-const BRANCH = "thopter/1--0ld7h0p";
-
-/** The earlier thopter's branch and draft PR (that thopter was reaped: the hub has no record of it); its number. */
-async function thopterPull(peer: GithubPeer): Promise<number> {
-  peer.addUser("acme", { token: HUMAN_TOKEN });
-  await pushFiles(peer, BRANCH, { "wobble.ts": "export const wobble = 1;\n" }, "Fix", REPO);
-  const [owner, repo] = REPO.split("/") as [string, string];
-  const coder = new Octokit({ baseUrl: peer.url, auth: CODER_TOKEN });
-  const body = { owner, repo, head: BRANCH, base: "main", title: "Fix the wobble", draft: true };
-  return (await coder.request("POST /repos/{owner}/{repo}/pulls", body)).data.number;
-}
+import { BRANCH, thopterPull } from "./thopter-pull.js";
 
 describe("a /thopter on a thopter's pull request", () => {
   it("starts one thopter on the PR's branch, passes a second command to it while it lives, and /thopter stop stops it", async () => {

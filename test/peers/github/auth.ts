@@ -30,6 +30,11 @@ export const ISSUES_PERMISSIONS: Record<Area, Level> = {
   checks: "none",
   statuses: "none",
 };
+/** The issues token, or one also given `Checks: read` and `Commit statuses: read` (`RepoSeed.issuesTokenReadsChecks`). */
+export function issuesPermissionsOf(readsChecks = false): Record<Area, Level> {
+  return readsChecks ? { ...ISSUES_PERMISSIONS, checks: "read", statuses: "read" } : ISSUES_PERMISSIONS;
+}
+
 /** The broker's coder token and a seeded human's token: contents and pull requests too, and read CI results. */
 export const WRITE_PERMISSIONS: Record<Area, Level> = {
   metadata: "read",

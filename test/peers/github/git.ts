@@ -141,6 +141,40 @@ export async function logOf(gitDir: string, ref: string): Promise<LogEntry[]> {
     });
 }
 
+export interface CommitEntry {
+  sha: string;
+  parents: string[];
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  date: string;
+  tree: string;
+}
+
+/** The commits on `head` that `base` lacks, oldest first (what a pull request lists), at most `limit`. */
+export async function commitsBetween(gitDir: string, base: string, head: string, limit: number) {
+  const format = "%H%x00%P%x00%T%x00%an%x00%ae%x00%aI%x00%B%x01";
+  const out = await git(["log", "--reverse", `--format=${format}`, `${base}..${head}`, "--"], gitDir);
+  const entries = out
+    .split("\x01")
+    .map((chunk) => chunk.replace(/^\n/, ""))
+    .filter(Boolean)
+    .map((chunk): CommitEntry => {
+      const [sha = "", parents = "", tree = "", authorName = "", authorEmail = "", date = "", message = ""] =
+        chunk.split("\0");
+      return {
+        sha,
+        parents: parents.split(" ").filter(Boolean),
+        tree,
+        authorName,
+        authorEmail,
+        date,
+        message: message.trimEnd(),
+      };
+    });
+  return entries.slice(0, limit);
+}
+
 /** What a pull request from `head` into `base` contains: commits ahead and diff size. */
 export async function compare(gitDir: string, base: string, head: string) {
   const commits = Number((await git(["rev-list", "--count", `${base}..${head}`], gitDir)).trim());

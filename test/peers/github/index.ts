@@ -12,7 +12,7 @@
  *   GET|POST /repos/{o}/{r}/issues/{n}/comments · GET /repos/{o}/{r}/issues/comments ·
  *   GET|PATCH /repos/{o}/{r}/issues/comments/{id} · GET|POST …/issues/{n}/reactions and …/comments/{id}/reactions ·
  *   GET|POST /repos/{o}/{r}/pulls · GET /repos/{o}/{r}/pulls/{n} · GET /repos/{o}/{r}/pulls/comments (since/sort,
- *   ETags) · GET|POST …/pulls/{n}/comments · POST …/pulls/{n}/comments/{id}/replies · GET …/pulls/{n}/reviews ·
+ *   ETags) · GET|POST …/pulls/{n}/comments · POST …/pulls/{n}/comments/{id}/replies · GET …/pulls/{n}/reviews · GET …/pulls/{n}/commits ·
  *   GET|POST …/pulls/comments/{id}/reactions · GET …/commits/{ref}/check-runs · GET …/commits/{ref}/status ·
  *   GET /user · GET /rate_limit. `peer.reviews` adds line comments, reviews, check runs and statuses as people and
  *   CI would (review-controls.ts).

@@ -22,6 +22,8 @@ export interface RepoSeed {
   files?: Record<string, string>;
   /** Fine-grained token that may read and write issues, comments and reactions only. */
   issuesToken: string;
+  /** The issues token was also given `Checks: read` and `Commit statuses: read` (it reads CI results). */
+  issuesTokenReadsChecks?: boolean;
   /** Fine-grained token that may also push (only `thopter/*` branches) and open pull requests. */
   coderToken: string;
   /** The user both tokens belong to. */

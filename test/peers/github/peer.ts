@@ -7,7 +7,7 @@ import { type Logger, pino } from "pino";
 import { Accounting, type PeerStats } from "./accounting.js";
 import { Apps } from "./app.js";
 import { appRoutes } from "./app-routes.js";
-import { ISSUES_PERMISSIONS, Tokens, WRITE_PERMISSIONS } from "./auth.js";
+import { issuesPermissionsOf, Tokens, WRITE_PERMISSIONS } from "./auth.js";
 import { type FaultSpec, Faults } from "./faults.js";
 import { allObjects, createBareRepo, type LogEntry, listBranches, logOf, readFileAt } from "./git.js";
 import { serveGitRemote } from "./git-remote.js";
@@ -108,10 +108,10 @@ export class GithubPeer {
     const defaultBranch = seed.defaultBranch ?? "main";
     const bot = this.model.user(seed.bot.login);
     if (seed.issuesToken === seed.coderToken) throw new Error("GitHub peer: issuesToken and coderToken must differ");
-    this.tokens.check(seed.issuesToken, bot, ISSUES_PERMISSIONS);
+    this.tokens.check(seed.issuesToken, bot, issuesPermissionsOf(seed.issuesTokenReadsChecks));
     this.tokens.check(seed.coderToken, bot, WRITE_PERMISSIONS);
     const repo = this.model.addRepo(fullName, defaultBranch);
-    this.tokens.add(seed.issuesToken, bot, fullName, ISSUES_PERMISSIONS);
+    this.tokens.add(seed.issuesToken, bot, fullName, issuesPermissionsOf(seed.issuesTokenReadsChecks));
     this.tokens.add(seed.coderToken, bot, fullName, WRITE_PERMISSIONS);
     await createBareRepo(
       this.gitDir(fullName),

@@ -1,7 +1,8 @@
-import { validationFailed } from "./errors.js";
-import { compare, resolveRef } from "./git.js";
-import type { Pull } from "./model.js";
+import { notFound, validationFailed } from "./errors.js";
+import { type CommitEntry, commitsBetween, compare, resolveRef } from "./git.js";
+import type { Pull, Repo } from "./model.js";
 import { paginate } from "./paginate.js";
+import type { Renderer } from "./render.js";
 import {
   associationOf,
   bodyText,
@@ -22,6 +23,13 @@ export function pullRoutes(deps: RouteDeps): Route[] {
       needs: ["pulls", "read"],
       query: ["state", "head", "base", ...PAGING],
       handle: (ctx) => listPulls(deps, ctx),
+    },
+    {
+      method: "GET",
+      template: "/repos/{owner}/{repo}/pulls/{pull_number}/commits",
+      needs: ["pulls", "read"],
+      query: PAGING,
+      handle: (ctx) => listCommits(deps, ctx),
     },
     {
       method: "POST",
@@ -105,4 +113,38 @@ function listPulls(deps: RouteDeps, ctx: RouteContext): RouteResult {
     .reverse();
   const page = paginate(pulls, ctx.url);
   return { status: 200, body: page.items.map((i) => deps.render.pull(i, false)), link: page.link };
+}
+
+/** `GET …/pulls/{n}/commits`: the head's commits the base lacks, oldest first, at most 250 (as GitHub caps it). */
+async function listCommits(deps: RouteDeps, ctx: RouteContext): Promise<RouteResult> {
+  const issue = deps.model.issue(ctx.repo, Number(ctx.params.pull_number));
+  if (!issue?.pull) throw notFound();
+  const head = await deps.reviews.headOf(issue);
+  const commits = await commitsBetween(deps.gitDir(ctx.repo), issue.pull.baseSha, head, 250);
+  const page = paginate(commits, ctx.url);
+  return { status: 200, body: page.items.map((c) => commitJson(deps.render, ctx.repo, c)), link: page.link };
+}
+
+/** A `commit` as GitHub lists it; the author is a git identity, not matched to an account (`author: null`). */
+function commitJson(render: Renderer, repo: Repo, c: CommitEntry): Record<string, unknown> {
+  const api = render.repoApi(repo);
+  const person = { name: c.authorName, email: c.authorEmail, date: c.date };
+  return {
+    url: `${api}/commits/${c.sha}`,
+    sha: c.sha,
+    node_id: Buffer.from(`Commit:${c.sha}`).toString("base64"),
+    html_url: `${render.repoWeb(repo)}/commit/${c.sha}`,
+    comments_url: `${api}/commits/${c.sha}/comments`,
+    commit: {
+      url: `${api}/git/commits/${c.sha}`,
+      author: person,
+      committer: person,
+      message: c.message,
+      comment_count: 0,
+      tree: { sha: c.tree, url: `${api}/git/trees/${c.tree}` },
+    },
+    author: null,
+    committer: null,
+    parents: c.parents.map((sha) => ({ sha, url: `${api}/commits/${sha}` })),
+  };
 }
